@@ -1,0 +1,3 @@
+//! Authentication primitives.
+
+pub mod password;

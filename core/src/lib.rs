@@ -1,0 +1,10 @@
+//! atum-core: what every ATUM Desk binary shares — configuration, the service
+//! runtime, the database pool and schema, and (as they arrive) the domain modules.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod pg_cluster;
+pub mod runtime;
+pub mod schema;
+pub mod telemetry;

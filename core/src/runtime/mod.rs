@@ -1,0 +1,230 @@
+//! The service runtime every binary runs inside.
+//!
+//! [`launch`] is the whole of a binary's `main`: it loads the typed configuration,
+//! starts tracing, connects the pool, refuses a schema of another version, serves
+//! `/metrics`, tells systemd it is ready, runs the binary's main loop, and on SIGTERM or
+//! SIGINT stops taking work, gives in-flight work `ATUM_SHUTDOWN_TIMEOUT_SECS` to
+//! finish, tells systemd it is stopping and closes the pool.
+
+pub mod idle;
+pub mod listener;
+pub mod metrics;
+pub mod signals;
+pub mod systemd;
+
+use std::{future::Future, process::ExitCode, time::Duration};
+
+pub use metrics::Metrics;
+pub use systemd::Progress;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use crate::config::{Env, Service, ServiceConfig};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Exit status for a configuration error (sysexits' EX_CONFIG), so a unit can be told
+/// not to restart in a loop on it (`RestartPreventExitStatus=78`).
+pub const EXIT_CONFIG: u8 = 78;
+
+/// What a binary's `run` receives.
+#[derive(Clone)]
+pub struct Context {
+    pub config: ServiceConfig,
+    pub pool: deadpool_postgres::Pool,
+    pub metrics: Metrics,
+    /// Cancelled when shutdown starts: stop taking new work.
+    pub shutdown: CancellationToken,
+    /// Tick after each iteration of the main loop that did real work (or reached the
+    /// database); the watchdog pings only while it is fresh.
+    pub progress: Progress,
+    /// Spawn in-flight work here; shutdown waits for it up to the deadline.
+    pub tasks: TaskTracker,
+    /// The watchdog interval under systemd, if any.
+    pub watchdog: Option<Duration>,
+}
+
+impl Context {
+    /// How often the main loop should prove it is alive: the configured tick, but at
+    /// least three times per watchdog interval.
+    pub fn tick_interval(&self) -> Duration {
+        match self.watchdog {
+            Some(limit) => self.config.tick_interval.min(limit / 3),
+            None => self.config.tick_interval,
+        }
+    }
+
+    /// How long without progress counts as stalled, for health checks.
+    pub fn stall_limit(&self) -> Duration {
+        self.watchdog
+            .unwrap_or(self.tick_interval() * 3)
+            .max(self.tick_interval() * 2)
+    }
+}
+
+/// Runs a binary: the entire body of its `main`.
+pub fn launch<F, Fut>(service: Service, run: F) -> ExitCode
+where
+    F: FnOnce(Context) -> Fut,
+    Fut: Future<Output = Result<(), BoxError>>,
+{
+    let config = match ServiceConfig::from_env(service, &Env::process()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{}: {e}", service.binary());
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    crate::telemetry::init(&config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(config, run)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "{} stopped", service.binary());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The lifecycle behind [`launch`], for callers that already have a runtime.
+pub async fn serve<F, Fut>(config: ServiceConfig, run: F) -> Result<(), BoxError>
+where
+    F: FnOnce(Context) -> Fut,
+    Fut: Future<Output = Result<(), BoxError>>,
+{
+    let service = config.service;
+    let shutdown = CancellationToken::new();
+    signals::cancel_on_signals(shutdown.clone())?;
+
+    let pool = crate::db::pool(&config.database)?;
+    {
+        let conn = crate::db::connection(&pool).await?;
+        let version = crate::schema::ensure_current(&conn).await?;
+        tracing::info!(schema.version = version, database = %crate::config::describe(&config.database.pg), "database ready");
+    }
+
+    let ctx = Context {
+        metrics: Metrics::new(service),
+        pool: pool.clone(),
+        shutdown: shutdown.clone(),
+        progress: Progress::default(),
+        tasks: TaskTracker::new(),
+        watchdog: systemd::watchdog_limit(),
+        config,
+    };
+    ctx.progress.tick();
+
+    let metrics_server = if service == Service::Api {
+        None
+    } else {
+        let (handle, addr) = metrics::serve(
+            ctx.config.listen,
+            ctx.metrics.clone(),
+            ctx.progress.clone(),
+            ctx.stall_limit(),
+        )?;
+        tracing::info!(listen = %addr, "serving /metrics and /health");
+        Some(handle)
+    };
+
+    let watchdog_stop = CancellationToken::new();
+    if let Some(limit) = ctx.watchdog {
+        tokio::spawn(systemd::run_watchdog(
+            limit,
+            ctx.progress.clone(),
+            watchdog_stop.clone(),
+        ));
+    }
+    // Tell systemd as soon as shutdown starts, not after the drain.
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        let watchdog_stop = watchdog_stop.clone();
+        async move {
+            shutdown.cancelled().await;
+            watchdog_stop.cancel();
+            systemd::stopping();
+        }
+    });
+
+    let tasks = ctx.tasks.clone();
+    let deadline = ctx.config.shutdown_timeout;
+    systemd::ready();
+    tracing::info!(
+        service = service.binary(),
+        version = env!("CARGO_PKG_VERSION"),
+        "started"
+    );
+
+    let result = run(ctx).await;
+    shutdown.cancel();
+    let drained = drain(&tasks, deadline).await;
+    if let Some(handle) = metrics_server {
+        handle.stop(true).await;
+    }
+    pool.close();
+    tracing::info!(service = service.binary(), "stopped");
+    result.and(drained)
+}
+
+/// Waits for in-flight work to finish, up to `deadline`.
+pub async fn drain(tasks: &TaskTracker, deadline: Duration) -> Result<(), BoxError> {
+    tasks.close();
+    if tasks.is_empty() {
+        return Ok(());
+    }
+    tracing::info!(
+        in_flight = tasks.len(),
+        deadline_ms = deadline.as_millis() as u64,
+        "waiting for in-flight work"
+    );
+    match tokio::time::timeout(deadline, tasks.wait()).await {
+        Ok(()) => Ok(()),
+        Err(_) => Err(format!(
+            "{} in-flight task(s) did not finish within {deadline:?} of the shutdown request",
+            tasks.len()
+        )
+        .into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn drain_waits_for_in_flight_work_that_finishes_in_time() {
+        let tasks = TaskTracker::new();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = done.clone();
+        tasks.spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        drain(&tasks, Duration::from_secs(5)).await.unwrap();
+        assert!(
+            done.load(std::sync::atomic::Ordering::SeqCst),
+            "drain returned before the task finished"
+        );
+    }
+
+    #[tokio::test]
+    async fn drain_gives_up_at_the_deadline_and_says_how_much_was_left() {
+        let tasks = TaskTracker::new();
+        tasks.spawn(tokio::time::sleep(Duration::from_secs(60)));
+        let started = std::time::Instant::now();
+        let err = drain(&tasks, Duration::from_millis(100)).await.unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(
+            err.to_string(),
+            "1 in-flight task(s) did not finish within 100ms of the shutdown request"
+        );
+    }
+}
