@@ -1,1 +1,3 @@
-fn main() {}
+fn main() -> std::process::ExitCode {
+    atum_core::runtime::launch(atum_core::config::Service::Api, atum_api::run)
+}

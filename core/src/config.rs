@@ -32,9 +32,7 @@ impl Env<'static> {
 
 impl<'a> Env<'a> {
     pub fn from_fn(lookup: impl Fn(&str) -> Option<String> + 'a) -> Self {
-        Env {
-            lookup: Box::new(lookup),
-        }
+        Env { lookup: Box::new(lookup) }
     }
 
     /// The value, or `None` when unset or blank.
@@ -43,19 +41,11 @@ impl<'a> Env<'a> {
     }
 
     pub fn required(&self, var: &str, hint: &'static str) -> Result<String, ConfigError> {
-        self.get(var).ok_or_else(|| ConfigError::Missing {
-            var: var.to_owned(),
-            hint,
-        })
+        self.get(var).ok_or_else(|| ConfigError::Missing { var: var.to_owned(), hint })
     }
 
     /// Parses the variable when set, else returns `default`.
-    pub fn parse_or<T: FromStr>(
-        &self,
-        var: &str,
-        default: T,
-        expected: &str,
-    ) -> Result<T, ConfigError> {
+    pub fn parse_or<T: FromStr>(&self, var: &str, default: T, expected: &str) -> Result<T, ConfigError> {
         match self.get(var) {
             None => Ok(default),
             Some(raw) => raw.trim().parse().map_err(|_| ConfigError::Invalid {
@@ -68,10 +58,7 @@ impl<'a> Env<'a> {
     pub fn seconds_or(&self, var: &str, default: u64) -> Result<Duration, ConfigError> {
         let secs: u64 = self.parse_or(var, default, "a whole number of seconds")?;
         if secs == 0 {
-            return Err(ConfigError::Invalid {
-                var: var.to_owned(),
-                reason: "must be at least 1 second".into(),
-            });
+            return Err(ConfigError::Invalid { var: var.to_owned(), reason: "must be at least 1 second".into() });
         }
         Ok(Duration::from_secs(secs))
     }
@@ -90,31 +77,21 @@ impl DatabaseConfig {
             DATABASE_URL,
             "set it to a PostgreSQL URL such as postgres://atum:secret@127.0.0.1:5432/atum, or use `atum up`",
         )?;
-        let pool_size = env.parse_or(
-            "ATUM_DATABASE_POOL_SIZE",
-            10usize,
-            "a number of connections",
-        )?;
+        let pool_size = env.parse_or("ATUM_DATABASE_POOL_SIZE", 10usize, "a number of connections")?;
         if !(1..=500).contains(&pool_size) {
             return Err(ConfigError::Invalid {
                 var: "ATUM_DATABASE_POOL_SIZE".into(),
                 reason: "must be between 1 and 500".into(),
             });
         }
-        Ok(DatabaseConfig {
-            pg: parse_database_url(DATABASE_URL, &url)?,
-            pool_size,
-        })
+        Ok(DatabaseConfig { pg: parse_database_url(DATABASE_URL, &url)?, pool_size })
     }
 }
 
 /// Parses a libpq-style URL or key=value string. The error never echoes the input,
 /// which may hold a password.
 pub fn parse_database_url(var: &str, url: &str) -> Result<tokio_postgres::Config, ConfigError> {
-    let invalid = |reason: String| ConfigError::Invalid {
-        var: var.to_owned(),
-        reason,
-    };
+    let invalid = |reason: String| ConfigError::Invalid { var: var.to_owned(), reason };
     let mut pg = tokio_postgres::Config::from_str(url.trim())
         .map_err(|e| invalid(format!("not a PostgreSQL connection string ({e})")))?;
     if pg.get_hosts().is_empty() {
@@ -177,11 +154,10 @@ impl LogConfig {
                 });
             }
         };
-        let filter = env.get("ATUM_LOG").unwrap_or_else(|| "info".into());
-        EnvFilter::try_new(&filter).map_err(|e| ConfigError::Invalid {
-            var: "ATUM_LOG".into(),
-            reason: e.to_string(),
-        })?;
+        // actix-server announces every worker thread at info; that is noise in our logs.
+        let filter = env.get("ATUM_LOG").unwrap_or_else(|| "info,actix_server=warn".into());
+        EnvFilter::try_new(&filter)
+            .map_err(|e| ConfigError::Invalid { var: "ATUM_LOG".into(), reason: e.to_string() })?;
         Ok(LogConfig { format, filter })
     }
 }
@@ -198,13 +174,8 @@ pub enum Service {
 }
 
 impl Service {
-    pub const ALL: [Service; 5] = [
-        Service::Api,
-        Service::JobWorker,
-        Service::SlaWorker,
-        Service::RagWorker,
-        Service::MetricsWorker,
-    ];
+    pub const ALL: [Service; 5] =
+        [Service::Api, Service::JobWorker, Service::SlaWorker, Service::RagWorker, Service::MetricsWorker];
 
     /// The binary's name, also its `service` label in metrics and logs.
     pub fn binary(self) -> &'static str {
@@ -292,10 +263,7 @@ mod tests {
     use super::*;
 
     fn env(vars: &[(&str, &str)]) -> Env<'static> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Env::from_fn(move |k| map.get(k).cloned())
     }
 
@@ -315,19 +283,13 @@ mod tests {
     fn a_missing_database_url_names_the_variable() {
         let err = ServiceConfig::from_env(Service::Api, &env(&[])).unwrap_err();
         assert!(matches!(&err, ConfigError::Missing { var, .. } if var == DATABASE_URL));
-        assert!(
-            err.to_string().starts_with("ATUM_DATABASE_URL is not set"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("ATUM_DATABASE_URL is not set"), "{err}");
     }
 
     #[test]
     fn a_malformed_database_url_names_the_variable_and_hides_the_password() {
-        let err = ServiceConfig::from_env(
-            Service::Api,
-            &env(&[(DATABASE_URL, "postgres://u:hunter2@[::1/db")]),
-        )
-        .unwrap_err();
+        let err =
+            ServiceConfig::from_env(Service::Api, &env(&[(DATABASE_URL, "postgres://u:hunter2@[::1/db")])).unwrap_err();
         let text = err.to_string();
         assert!(text.starts_with("ATUM_DATABASE_URL is invalid"), "{text}");
         assert!(!text.contains("hunter2"), "the password leaked: {text}");
@@ -335,15 +297,8 @@ mod tests {
 
     #[test]
     fn a_database_url_without_a_database_name_is_refused() {
-        let err = DatabaseConfig::from_env(&env(&[(DATABASE_URL, "host=127.0.0.1 user=atum")]))
-            .unwrap_err();
-        assert_eq!(
-            err,
-            ConfigError::Invalid {
-                var: DATABASE_URL.into(),
-                reason: "names no database".into()
-            }
-        );
+        let err = DatabaseConfig::from_env(&env(&[(DATABASE_URL, "host=127.0.0.1 user=atum")])).unwrap_err();
+        assert_eq!(err, ConfigError::Invalid { var: DATABASE_URL.into(), reason: "names no database".into() });
     }
 
     #[test]
@@ -365,12 +320,8 @@ mod tests {
             ("ATUM_SHUTDOWN_TIMEOUT_SECS", "0"),
             ("ATUM_TICK_SECS", "-1"),
         ] {
-            let err = ServiceConfig::from_env(Service::SlaWorker, &env(&[URL, (var, value)]))
-                .unwrap_err();
-            assert!(
-                matches!(&err, ConfigError::Invalid { var: v, .. } if v == var),
-                "{var}={value}: {err}"
-            );
+            let err = ServiceConfig::from_env(Service::SlaWorker, &env(&[URL, (var, value)])).unwrap_err();
+            assert!(matches!(&err, ConfigError::Invalid { var: v, .. } if v == var), "{var}={value}: {err}");
         }
     }
 
@@ -381,10 +332,7 @@ mod tests {
             assert!(seen.insert(s.listen_var()));
             assert!(seen.insert(s.binary()));
         }
-        let ports: std::collections::HashSet<_> = Service::ALL
-            .iter()
-            .map(|s| s.default_listen().port())
-            .collect();
+        let ports: std::collections::HashSet<_> = Service::ALL.iter().map(|s| s.default_listen().port()).collect();
         assert_eq!(ports.len(), Service::ALL.len());
     }
 }

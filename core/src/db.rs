@@ -25,9 +25,7 @@ pub fn pool(cfg: &DatabaseConfig) -> Result<Pool, DbError> {
         NoTls,
         // Fast recycling trusts a connection that has not reported an error; the
         // watchdog tick exercises the pool often enough to catch a dead server.
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
+        ManagerConfig { recycling_method: RecyclingMethod::Fast },
     );
     Ok(Pool::builder(manager)
         .max_size(cfg.pool_size)
@@ -44,10 +42,10 @@ pub async fn connection(pool: &Pool) -> Result<Connection, DbError> {
 
 /// Opens a single connection outside any pool (the CLI, the LISTEN connection).
 pub async fn connect(pg: &tokio_postgres::Config) -> Result<tokio_postgres::Client, DbError> {
-    let (client, connection) = pg.connect(NoTls).await.map_err(|e| DbError::Unreachable {
-        target: crate::config::describe(pg),
-        reason: root_cause(&e),
-    })?;
+    let (client, connection) = pg
+        .connect(NoTls)
+        .await
+        .map_err(|e| DbError::Unreachable { target: crate::config::describe(pg), reason: root_cause(&e) })?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!(error = %e, "database connection closed");
@@ -64,9 +62,5 @@ pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     }
     let inner = cur.to_string();
     let outer = e.to_string();
-    if inner == outer {
-        outer
-    } else {
-        format!("{outer}: {inner}")
-    }
+    if inner == outer { outer } else { format!("{outer}: {inner}") }
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod pg_cluster;
 pub mod runtime;
 pub mod schema;

@@ -10,7 +10,10 @@ use std::{
     fs,
     io::Write,
     net::TcpListener,
-    os::unix::fs::{OpenOptionsExt, PermissionsExt},
+    os::unix::{
+        fs::{OpenOptionsExt, PermissionsExt},
+        process::CommandExt,
+    },
     path::{Path, PathBuf},
     process::Command,
 };
@@ -33,10 +36,7 @@ pub enum ClusterError {
     )]
     NoSystemUser,
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{command} failed: {output}")]
     Command { command: String, output: String },
     #[error("{0}")]
@@ -64,12 +64,7 @@ impl Cluster {
         let bin = locate_binaries()?;
         let run_as_postgres = nix::unistd::geteuid().is_root();
         let owner = if run_as_postgres {
-            Some(
-                nix::unistd::User::from_name(SYSTEM_USER)
-                    .ok()
-                    .flatten()
-                    .ok_or(ClusterError::NoSystemUser)?,
-            )
+            Some(nix::unistd::User::from_name(SYSTEM_USER).ok().flatten().ok_or(ClusterError::NoSystemUser)?)
         } else {
             None
         };
@@ -79,11 +74,7 @@ impl Cluster {
         };
         fs::create_dir_all(root).map_err(io(root))?;
         let root = root.canonicalize().map_err(io(root))?;
-        let cluster = Cluster {
-            root,
-            bin,
-            run_as_postgres,
-        };
+        let cluster = Cluster { root, bin, run_as_postgres };
         if cluster.data_dir().join("PG_VERSION").exists() {
             return Ok(cluster);
         }
@@ -92,11 +83,7 @@ impl Cluster {
         if cluster.data_dir().exists() {
             fs::remove_dir_all(cluster.data_dir()).map_err(io(&cluster.data_dir()))?;
         }
-        let password: String = rand::rng()
-            .sample_iter(rand::distr::Alphanumeric)
-            .take(32)
-            .map(char::from)
-            .collect();
+        let password: String = rand::rng().sample_iter(rand::distr::Alphanumeric).take(32).map(char::from).collect();
         let pwfile = cluster.password_file();
         fs::OpenOptions::new()
             .write(true)
@@ -106,8 +93,7 @@ impl Cluster {
             .open(&pwfile)
             .and_then(|mut f| f.write_all(password.as_bytes()))
             .map_err(io(&pwfile))?;
-        fs::set_permissions(&cluster.root, fs::Permissions::from_mode(0o700))
-            .map_err(io(&cluster.root))?;
+        fs::set_permissions(&cluster.root, fs::Permissions::from_mode(0o700)).map_err(io(&cluster.root))?;
         if let Some(owner) = &owner {
             for path in [&cluster.root, &pwfile] {
                 nix::unistd::chown(path, Some(owner.uid), Some(owner.gid))
@@ -119,15 +105,7 @@ impl Cluster {
         initdb
             .arg("--pgdata")
             .arg(cluster.data_dir())
-            .args([
-                "--username",
-                SUPERUSER,
-                "--auth",
-                "scram-sha-256",
-                "--encoding",
-                "UTF8",
-                "--no-locale",
-            ])
+            .args(["--username", SUPERUSER, "--auth", "scram-sha-256", "--encoding", "UTF8", "--no-locale"])
             .arg(format!("--pwfile={}", pwfile.display()));
         if durability == Durability::Ephemeral {
             initdb.arg("--no-sync");
@@ -177,13 +155,7 @@ impl Cluster {
     /// The postmaster's process id while it runs.
     pub fn postmaster_pid(&self) -> Option<i32> {
         self.running_port()?;
-        fs::read_to_string(self.data_dir().join("postmaster.pid"))
-            .ok()?
-            .lines()
-            .next()?
-            .trim()
-            .parse()
-            .ok()
+        fs::read_to_string(self.data_dir().join("postmaster.pid")).ok()?.lines().next()?.trim().parse().ok()
     }
 
     /// Starts the cluster on a free loopback port unless it already runs; returns the port.
@@ -204,16 +176,12 @@ impl Cluster {
         run(pg_ctl, "pg_ctl start").map_err(|e| match e {
             ClusterError::Command { command, output } => ClusterError::Command {
                 command,
-                output: format!(
-                    "{output} (see {})",
-                    self.root.join("postgres.log").display()
-                ),
+                output: format!("{output} (see {})", self.root.join("postgres.log").display()),
             },
             other => other,
         })?;
-        self.running_port().ok_or_else(|| {
-            ClusterError::Other("PostgreSQL started but wrote no port to postmaster.pid".into())
-        })
+        self.running_port()
+            .ok_or_else(|| ClusterError::Other("PostgreSQL started but wrote no port to postmaster.pid".into()))
     }
 
     /// Stops the cluster (fast shutdown: connections are closed, data is safe).
@@ -222,11 +190,7 @@ impl Cluster {
             return Ok(false);
         }
         let mut pg_ctl = self.command("pg_ctl");
-        pg_ctl
-            .arg("stop")
-            .arg("--pgdata")
-            .arg(self.data_dir())
-            .args(["--mode", "fast", "--wait", "--silent"]);
+        pg_ctl.arg("stop").arg("--pgdata").arg(self.data_dir()).args(["--mode", "fast", "--wait", "--silent"]);
         run(pg_ctl, "pg_ctl stop")?;
         Ok(true)
     }
@@ -234,14 +198,8 @@ impl Cluster {
     /// A connection URL for `dbname` on the running cluster.
     pub fn url(&self, port: u16, dbname: &str) -> Result<String, ClusterError> {
         let pwfile = self.password_file();
-        let password = fs::read_to_string(&pwfile).map_err(|source| ClusterError::Io {
-            path: pwfile,
-            source,
-        })?;
-        Ok(format!(
-            "postgres://{SUPERUSER}:{}@127.0.0.1:{port}/{dbname}",
-            password.trim()
-        ))
+        let password = fs::read_to_string(&pwfile).map_err(|source| ClusterError::Io { path: pwfile, source })?;
+        Ok(format!("postgres://{SUPERUSER}:{}@127.0.0.1:{port}/{dbname}", password.trim()))
     }
 
     /// A command for one of PostgreSQL's programs, run as `postgres` when we are root.
@@ -256,8 +214,10 @@ impl Cluster {
         };
         // PostgreSQL programs refuse to start if the working directory is unreadable
         // by the postgres user (e.g. root's home), so run them from the cluster root.
-        cmd.current_dir(&self.root)
-            .stdin(std::process::Stdio::null());
+        cmd.current_dir(&self.root).stdin(std::process::Stdio::null());
+        // Its own process group, so a Ctrl-C meant for `atum up` does not also shut
+        // the database down underneath the services that are still draining.
+        cmd.process_group(0);
         cmd
     }
 }
@@ -270,11 +230,7 @@ pub fn locate_binaries() -> Result<PathBuf, ClusterError> {
         if let Some(dir) = std::env::split_paths(&path).find(|d| has_both(d)) {
             // PATH often holds symlinks (Debian's /usr/bin wrappers, /usr/local/bin
             // links); the real directory also has pg_dump and postgres of the same version.
-            let real = dir
-                .join("initdb")
-                .canonicalize()
-                .ok()
-                .and_then(|p| p.parent().map(Path::to_path_buf));
+            let real = dir.join("initdb").canonicalize().ok().and_then(|p| p.parent().map(Path::to_path_buf));
             return Ok(real.unwrap_or(dir));
         }
     }
@@ -289,32 +245,18 @@ pub fn locate_binaries() -> Result<PathBuf, ClusterError> {
         })
         .collect();
     versions.sort();
-    versions
-        .pop()
-        .map(|(_, bin)| bin)
-        .ok_or(ClusterError::NoBinaries)
+    versions.pop().map(|(_, bin)| bin).ok_or(ClusterError::NoBinaries)
 }
 
 fn free_port() -> Result<u16, ClusterError> {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|source| ClusterError::Io {
-        path: "127.0.0.1:0".into(),
-        source,
-    })?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|source| ClusterError::Io {
-            path: "127.0.0.1:0".into(),
-            source,
-        })
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .map_err(|source| ClusterError::Io { path: "127.0.0.1:0".into(), source })?;
+    listener.local_addr().map(|a| a.port()).map_err(|source| ClusterError::Io { path: "127.0.0.1:0".into(), source })
 }
 
 fn run(mut cmd: Command, command: &str) -> Result<(), ClusterError> {
     let command = command.to_owned();
-    let out = cmd.output().map_err(|e| ClusterError::Command {
-        command: command.clone(),
-        output: e.to_string(),
-    })?;
+    let out = cmd.output().map_err(|e| ClusterError::Command { command: command.clone(), output: e.to_string() })?;
     if out.status.success() {
         return Ok(());
     }
@@ -322,8 +264,5 @@ fn run(mut cmd: Command, command: &str) -> Result<(), ClusterError> {
     if output.is_empty() {
         output = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     }
-    Err(ClusterError::Command {
-        command,
-        output: output.lines().last().unwrap_or("no output").to_owned(),
-    })
+    Err(ClusterError::Command { command, output: output.lines().last().unwrap_or("no output").to_owned() })
 }

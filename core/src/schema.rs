@@ -41,11 +41,7 @@ pub enum SchemaError {
     #[error("migration failed: {0}")]
     Refinery(#[from] refinery::Error),
     #[error("rolling back V{version}__{name} failed: {reason}")]
-    DownFailed {
-        version: u32,
-        name: String,
-        reason: String,
-    },
+    DownFailed { version: u32, name: String, reason: String },
     #[error(transparent)]
     Db(#[from] tokio_postgres::Error),
 }
@@ -60,9 +56,7 @@ pub struct MigrationStatus {
 
 fn runner() -> refinery::Runner {
     // Divergent or missing history means someone edited an applied migration: stop.
-    embedded::migrations::runner()
-        .set_abort_divergent(true)
-        .set_abort_missing(true)
+    embedded::migrations::runner().set_abort_divergent(true).set_abort_missing(true)
 }
 
 /// The version this build was made for: the newest embedded migration.
@@ -78,19 +72,11 @@ fn known_versions() -> String {
 
 /// The newest applied version, or 0 for a database refinery has never touched.
 pub async fn current_version(client: &Client) -> Result<u32, SchemaError> {
-    let exists: bool = client
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&HISTORY])
-        .await?
-        .get(0);
+    let exists: bool = client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&HISTORY]).await?.get(0);
     if !exists {
         return Ok(0);
     }
-    let row = client
-        .query_one(
-            &format!("SELECT coalesce(max(version), 0) FROM {HISTORY}"),
-            &[],
-        )
-        .await?;
+    let row = client.query_one(&format!("SELECT coalesce(max(version), 0) FROM {HISTORY}"), &[]).await?;
     Ok(row.get::<_, i32>(0) as u32)
 }
 
@@ -105,10 +91,7 @@ pub async fn ensure_current(client: &Client) -> Result<u32, SchemaError> {
 }
 
 /// Applies pending migrations up to `target` (all when `None`); returns what it applied.
-pub async fn migrate_up(
-    client: &mut Client,
-    target: Option<u32>,
-) -> Result<Vec<MigrationStatus>, SchemaError> {
+pub async fn migrate_up(client: &mut Client, target: Option<u32>) -> Result<Vec<MigrationStatus>, SchemaError> {
     if let Some(t) = target {
         check_known(t)?;
     }
@@ -122,11 +105,7 @@ pub async fn migrate_up(
         Ok(report
             .applied_migrations()
             .iter()
-            .map(|m| MigrationStatus {
-                version: m.version(),
-                name: m.name().to_owned(),
-                applied_on: None,
-            })
+            .map(|m| MigrationStatus { version: m.version(), name: m.name().to_owned(), applied_on: None })
             .collect())
     }
     .await;
@@ -136,10 +115,7 @@ pub async fn migrate_up(
 
 /// Rolls back every applied migration newer than `to`, newest first; returns what it
 /// reverted. `to` must be 0 or a version this build knows.
-pub async fn migrate_down(
-    client: &mut Client,
-    to: u32,
-) -> Result<Vec<MigrationStatus>, SchemaError> {
+pub async fn migrate_down(client: &mut Client, to: u32) -> Result<Vec<MigrationStatus>, SchemaError> {
     check_known(to)?;
     lock(client).await?;
     let result = roll_back(client, to).await;
@@ -153,10 +129,7 @@ async fn roll_back(client: &mut Client, to: u32) -> Result<Vec<MigrationStatus>,
         return Err(SchemaError::NothingToRollBack { current });
     }
     let applied: Vec<u32> = client
-        .query(
-            &format!("SELECT version FROM {HISTORY} WHERE version > $1 ORDER BY version DESC"),
-            &[&(to as i32)],
-        )
+        .query(&format!("SELECT version FROM {HISTORY} WHERE version > $1 ORDER BY version DESC"), &[&(to as i32)])
         .await?
         .iter()
         .map(|r| r.get::<_, i32>(0) as u32)
@@ -164,12 +137,7 @@ async fn roll_back(client: &mut Client, to: u32) -> Result<Vec<MigrationStatus>,
     // Check every script exists before touching anything.
     let scripts = applied
         .iter()
-        .map(|v| {
-            DOWN_SCRIPTS
-                .iter()
-                .find(|(n, _, _)| n == v)
-                .ok_or(SchemaError::NoDownScript { version: *v })
-        })
+        .map(|v| DOWN_SCRIPTS.iter().find(|(n, _, _)| n == v).ok_or(SchemaError::NoDownScript { version: *v }))
         .collect::<Result<Vec<_>, _>>()?;
 
     let mut reverted = Vec::new();
@@ -181,23 +149,12 @@ async fn roll_back(client: &mut Client, to: u32) -> Result<Vec<MigrationStatus>,
         };
         let tx = client.transaction().await?;
         tx.batch_execute(sql).await.map_err(failed)?;
-        tx.execute(
-            &format!("DELETE FROM {HISTORY} WHERE version = $1"),
-            &[&(*version as i32)],
-        )
-        .await
-        .map_err(failed)?;
+        tx.execute(&format!("DELETE FROM {HISTORY} WHERE version = $1"), &[&(*version as i32)])
+            .await
+            .map_err(failed)?;
         tx.commit().await?;
-        tracing::info!(
-            migration.version = version,
-            migration.name = name,
-            "rolled back"
-        );
-        reverted.push(MigrationStatus {
-            version: *version,
-            name: (*name).to_owned(),
-            applied_on: None,
-        });
+        tracing::info!(migration.version = version, migration.name = name, "rolled back");
+        reverted.push(MigrationStatus { version: *version, name: (*name).to_owned(), applied_on: None });
     }
     Ok(reverted)
 }
@@ -208,10 +165,7 @@ pub async fn status(client: &Client) -> Result<Vec<MigrationStatus>, SchemaError
         Vec::new()
     } else {
         client
-            .query(
-                &format!("SELECT version, coalesce(applied_on, '') FROM {HISTORY}"),
-                &[],
-            )
+            .query(&format!("SELECT version, coalesce(applied_on, '') FROM {HISTORY}"), &[])
             .await?
             .iter()
             .map(|r| (r.get::<_, i32>(0) as u32, r.get(1)))
@@ -222,10 +176,7 @@ pub async fn status(client: &Client) -> Result<Vec<MigrationStatus>, SchemaError
         .map(|(version, name, _)| MigrationStatus {
             version: *version,
             name: (*name).to_owned(),
-            applied_on: applied
-                .iter()
-                .find(|(v, _)| v == version)
-                .map(|(_, on)| on.clone()),
+            applied_on: applied.iter().find(|(v, _)| v == version).map(|(_, on)| on.clone()),
         })
         .collect())
 }
@@ -239,16 +190,12 @@ fn check_known(version: u32) -> Result<(), SchemaError> {
 }
 
 async fn lock(client: &Client) -> Result<(), SchemaError> {
-    client
-        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
-        .await?;
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await?;
     Ok(())
 }
 
 async fn unlock(client: &Client) -> Result<(), SchemaError> {
-    client
-        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
-        .await?;
+    client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).await?;
     Ok(())
 }
 
@@ -263,10 +210,7 @@ mod tests {
             .iter()
             .map(|m| (m.version(), m.name().to_owned()))
             .collect();
-        let downs: Vec<(u32, String)> = DOWN_SCRIPTS
-            .iter()
-            .map(|(v, n, _)| (*v, (*n).to_owned()))
-            .collect();
+        let downs: Vec<(u32, String)> = DOWN_SCRIPTS.iter().map(|(v, n, _)| (*v, (*n).to_owned())).collect();
         assert!(!ups.is_empty());
         assert_eq!(ups, downs);
     }
@@ -276,10 +220,6 @@ mod tests {
         assert!(check_known(0).is_ok());
         assert!(check_known(expected_version()).is_ok());
         let err = check_known(9999).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("unknown migration version 9999"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("unknown migration version 9999"), "{err}");
     }
 }

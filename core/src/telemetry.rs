@@ -1,5 +1,7 @@
 //! Tracing set-up: one function, human or JSON lines on stderr.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::config::{LogConfig, LogFormat};
@@ -12,16 +14,10 @@ pub fn init(log: &LogConfig) {
     let registry = tracing_subscriber::registry().with(filter);
     let _ = match log.format {
         LogFormat::Human => registry
-            .with(fmt::layer().with_writer(std::io::stderr).with_target(true))
+            .with(fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal()))
             .try_init(),
         LogFormat::Json => registry
-            .with(
-                fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(false)
-                    .with_writer(std::io::stderr),
-            )
+            .with(fmt::layer().json().flatten_event(true).with_current_span(false).with_writer(std::io::stderr))
             .try_init(),
     };
 }

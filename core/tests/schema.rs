@@ -9,15 +9,9 @@ async fn up_then_down_to_zero_then_up_leaves_the_same_schema() {
     let mut client = db.client().await;
 
     let applied = schema::migrate_up(&mut client, None).await.unwrap();
-    assert_eq!(
-        applied.last().map(|m| m.version),
-        Some(schema::expected_version())
-    );
+    assert_eq!(applied.last().map(|m| m.version), Some(schema::expected_version()));
     let first = db.schema_dump();
-    assert!(
-        first.contains("CREATE TABLE public.tickets"),
-        "the dump has no tickets table"
-    );
+    assert!(first.contains("CREATE TABLE public.tickets"), "the dump has no tickets table");
 
     let reverted = schema::migrate_down(&mut client, 0).await.unwrap();
     assert_eq!(reverted.len(), applied.len());
@@ -31,10 +25,7 @@ async fn up_then_down_to_zero_then_up_leaves_the_same_schema() {
         .await
         .unwrap();
     let names: Vec<String> = leftovers.iter().map(|r| r.get(0)).collect();
-    assert!(
-        names.is_empty(),
-        "down scripts left relations behind: {names:?}"
-    );
+    assert!(names.is_empty(), "down scripts left relations behind: {names:?}");
     let functions: i64 = client
         .query_one(
             "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'",
@@ -47,12 +38,7 @@ async fn up_then_down_to_zero_then_up_leaves_the_same_schema() {
 
     schema::migrate_up(&mut client, None).await.unwrap();
     let second = db.schema_dump();
-    let differing: Vec<&str> = first
-        .lines()
-        .zip(second.lines())
-        .filter(|(a, b)| a != b)
-        .map(|(a, _)| a)
-        .collect();
+    let differing: Vec<&str> = first.lines().zip(second.lines()).filter(|(a, b)| a != b).map(|(a, _)| a).collect();
     assert!(
         differing.is_empty() && first.len() == second.len(),
         "the schema differs after the round trip: {differing:?}"
@@ -69,12 +55,7 @@ async fn status_lists_every_migration_with_its_application_time() {
 
     schema::migrate_up(&mut client, None).await.unwrap();
     let after = schema::status(&client).await.unwrap();
-    assert!(
-        after
-            .iter()
-            .all(|m| m.applied_on.as_deref().is_some_and(|t| !t.is_empty())),
-        "{after:?}"
-    );
+    assert!(after.iter().all(|m| m.applied_on.as_deref().is_some_and(|t| !t.is_empty())), "{after:?}");
 }
 
 #[tokio::test]
@@ -83,23 +64,15 @@ async fn rolling_back_to_an_unknown_version_is_refused_and_changes_nothing() {
     let mut client = db.client().await;
     let err = schema::migrate_down(&mut client, 4242).await.unwrap_err();
     assert!(matches!(err, SchemaError::UnknownVersion(4242)), "{err}");
-    assert_eq!(
-        schema::current_version(&client).await.unwrap(),
-        schema::expected_version()
-    );
+    assert_eq!(schema::current_version(&client).await.unwrap(), schema::expected_version());
 }
 
 #[tokio::test]
 async fn rolling_back_to_the_current_version_is_refused() {
     let db = TestDb::migrated().await;
     let mut client = db.client().await;
-    let err = schema::migrate_down(&mut client, schema::expected_version())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, SchemaError::NothingToRollBack { .. }),
-        "{err}"
-    );
+    let err = schema::migrate_down(&mut client, schema::expected_version()).await.unwrap_err();
+    assert!(matches!(err, SchemaError::NothingToRollBack { .. }), "{err}");
 }
 
 #[tokio::test]
@@ -107,18 +80,12 @@ async fn a_binary_refuses_a_schema_that_is_behind_or_ahead() {
     let db = TestDb::empty().await;
     let client = db.client().await;
     let err = schema::ensure_current(&client).await.unwrap_err();
-    assert!(
-        matches!(err, SchemaError::Behind { current: 0, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, SchemaError::Behind { current: 0, .. }), "{err}");
     assert!(err.to_string().contains("run `atum migrate`"), "{err}");
 
     let db = TestDb::migrated().await;
     let client = db.client().await;
-    assert_eq!(
-        schema::ensure_current(&client).await.unwrap(),
-        schema::expected_version()
-    );
+    assert_eq!(schema::ensure_current(&client).await.unwrap(), schema::expected_version());
     client
         .execute(
             "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES (9999, 'from_the_future', '', '0')",
@@ -127,10 +94,7 @@ async fn a_binary_refuses_a_schema_that_is_behind_or_ahead() {
         .await
         .unwrap();
     let err = schema::ensure_current(&client).await.unwrap_err();
-    assert!(
-        matches!(err, SchemaError::Ahead { current: 9999, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, SchemaError::Ahead { current: 9999, .. }), "{err}");
 }
 
 #[tokio::test]
@@ -146,14 +110,8 @@ async fn ticket_history_rows_cannot_be_rewritten() {
         )
         .await
         .unwrap();
-    let err = client
-        .execute("UPDATE ticket_events SET event_type = 'forged'", &[])
-        .await
-        .unwrap_err();
-    assert!(
-        err.to_string().contains("append-only") || format!("{err:?}").contains("append-only"),
-        "{err:?}"
-    );
+    let err = client.execute("UPDATE ticket_events SET event_type = 'forged'", &[]).await.unwrap_err();
+    assert!(err.to_string().contains("append-only") || format!("{err:?}").contains("append-only"), "{err:?}");
 }
 
 #[tokio::test]
@@ -178,9 +136,38 @@ async fn a_row_cannot_point_at_another_organisations_row() {
         )
         .await
         .unwrap_err();
-    assert_eq!(
-        err.code(),
-        Some(&tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION),
-        "{err:?}"
-    );
+    assert_eq!(err.code(), Some(&tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION), "{err:?}");
+}
+
+#[tokio::test]
+async fn the_demo_seed_fills_an_organisation_once() {
+    let db = TestDb::migrated().await;
+    let mut client = db.client().await;
+    let logins = atum_core::demo::seed(&mut client).await.unwrap().expect("first seed creates the organisation");
+    assert_eq!(logins.iter().filter(|l| l.role == "admin").count(), 1);
+    assert_eq!(logins.iter().filter(|l| l.role == "agent").count(), 2);
+
+    let row = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM ticket_comments),
+                    (SELECT max(number) FROM tickets), (SELECT last_ticket_number FROM organizations),
+                    (SELECT count(*) FROM tickets WHERE status <> 'new' AND first_responded_at IS NULL)",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 300);
+    assert!(row.get::<_, i64>(1) > 150, "most demo tickets have a reply");
+    assert_eq!(row.get::<_, i32>(2), row.get::<_, i32>(3));
+    assert_eq!(row.get::<_, i64>(4), 0);
+
+    // The printed password is the one that signs in.
+    let admin = logins.iter().find(|l| l.role == "admin").unwrap();
+    let hash: String =
+        client.query_one("SELECT password_hash FROM users WHERE email = $1", &[&admin.email]).await.unwrap().get(0);
+    assert!(atum_core::auth::password::verify(&admin.password, &hash));
+
+    assert!(atum_core::demo::seed(&mut client).await.unwrap().is_none(), "a second seed must not duplicate");
+    let tickets: i64 = client.query_one("SELECT count(*) FROM tickets", &[]).await.unwrap().get(0);
+    assert_eq!(tickets, 300);
 }

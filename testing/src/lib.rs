@@ -59,34 +59,21 @@ impl TestDb {
 
     async fn create(server: &Server, template: Option<&str>) -> TestDb {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "atum_test_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
+        let name = format!("atum_test_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
         let admin = connect(&server.admin_url).await;
         let sql = match template {
             Some(t) => format!("CREATE DATABASE {name} TEMPLATE {t}"),
             None => format!("CREATE DATABASE {name}"),
         };
-        admin
-            .batch_execute(&sql)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        admin.batch_execute(&sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
         let url = with_dbname(&server.admin_url, &name);
         let mut config = DatabaseConfig {
-            pg: parse_database_url("ATUM_TEST_DATABASE_URL", &url)
-                .expect("valid test database URL"),
+            pg: parse_database_url("ATUM_TEST_DATABASE_URL", &url).expect("valid test database URL"),
             pool_size: 8,
         };
         config.pg.application_name("atum-test");
         let pool = atum_core::db::pool(&config).expect("test pool");
-        TestDb {
-            name,
-            url,
-            config,
-            pool,
-        }
+        TestDb { name, url, config, pool }
     }
 
     /// A plain client on this database.
@@ -94,20 +81,25 @@ impl TestDb {
         connect(&self.url).await
     }
 
+    /// Drops the database now, cutting every connection to it: the way to make the
+    /// database "unreachable" for a running binary.
+    pub async fn drop_now(&self) {
+        let admin = connect(&server().admin_url).await;
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+            .await
+            .expect("drop the test database");
+    }
+
     /// The schema as `pg_dump --schema-only` prints it, for comparisons.
     pub fn schema_dump(&self) -> String {
-        let bin =
-            atum_core::pg_cluster::locate_binaries().expect("PostgreSQL binaries for pg_dump");
+        let bin = atum_core::pg_cluster::locate_binaries().expect("PostgreSQL binaries for pg_dump");
         let out = std::process::Command::new(bin.join("pg_dump"))
             .args(["--schema-only", "--no-owner", "--no-privileges", "--dbname"])
             .arg(&self.url)
             .output()
             .expect("pg_dump runs");
-        assert!(
-            out.status.success(),
-            "pg_dump failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&out.stderr));
         let dump = String::from_utf8(out.stdout).expect("pg_dump prints UTF-8");
         // `\restrict <random key>` (pg_dump since 15.14) differs on every run.
         dump.lines()
@@ -127,9 +119,7 @@ impl Drop for TestDb {
         let _ = std::thread::spawn(move || {
             block_on(async move {
                 let admin = connect(&admin_url).await;
-                let _ = admin
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await;
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
             })
         })
         .join();
@@ -140,28 +130,19 @@ fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     // Started on a thread of its own: callers are inside an async runtime, and this
     // blocks on a file lock and on child processes.
-    SERVER.get_or_init(|| {
-        std::thread::spawn(start_server)
-            .join()
-            .expect("test database server starts")
-    })
+    SERVER.get_or_init(|| std::thread::spawn(start_server).join().expect("test database server starts"))
 }
 
 fn start_server() -> Server {
     let root = test_root();
     std::fs::create_dir_all(&root).expect("create the test cluster directory");
-    let lock =
-        File::create(root.with_extension("lock")).expect("create the test cluster lock file");
+    let lock = File::create(root.with_extension("lock")).expect("create the test cluster lock file");
     lock.lock().expect("lock the test cluster");
 
-    let admin_url = match std::env::var("ATUM_TEST_DATABASE_URL")
-        .ok()
-        .filter(|s| !s.is_empty())
-    {
+    let admin_url = match std::env::var("ATUM_TEST_DATABASE_URL").ok().filter(|s| !s.is_empty()) {
         Some(url) => with_dbname(&url, "postgres"),
         None => {
-            let cluster = Cluster::open_or_init(&root, Durability::Ephemeral)
-                .unwrap_or_else(|e| panic!("{e}"));
+            let cluster = Cluster::open_or_init(&root, Durability::Ephemeral).unwrap_or_else(|e| panic!("{e}"));
             let port = cluster.start().unwrap_or_else(|e| panic!("{e}"));
             cluster.url(port, "postgres").expect("test cluster URL")
         }
@@ -169,10 +150,7 @@ fn start_server() -> Server {
     let template = format!("atum_template_{}", migrations_hash());
     block_on(ensure_template(&admin_url, &template));
     drop(lock);
-    Server {
-        admin_url,
-        template,
-    }
+    Server { admin_url, template }
 }
 
 /// Creates the migrated template unless a previous run already did. Built under a
@@ -180,10 +158,7 @@ fn start_server() -> Server {
 async fn ensure_template(admin_url: &str, template: &str) {
     let admin = connect(admin_url).await;
     let exists = admin
-        .query_opt(
-            "SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate",
-            &[&template],
-        )
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate", &[&template])
         .await
         .expect("query pg_database")
         .is_some();
@@ -198,10 +173,7 @@ async fn ensure_template(admin_url: &str, template: &str) {
         format!("DROP DATABASE IF EXISTS {template} WITH (FORCE)"),
         format!("CREATE DATABASE {building}"),
     ] {
-        admin
-            .batch_execute(&sql)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        admin.batch_execute(&sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
     {
         let mut client = connect(&with_dbname(admin_url, &building)).await;
@@ -213,10 +185,7 @@ async fn ensure_template(admin_url: &str, template: &str) {
         format!("ALTER DATABASE {building} RENAME TO {template}"),
         format!("ALTER DATABASE {template} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false"),
     ] {
-        admin
-            .batch_execute(&sql)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        admin.batch_execute(&sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 }
 
@@ -225,12 +194,7 @@ fn migrations_hash() -> String {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sql");
     let mut files: Vec<PathBuf> = ["migrations", "down"]
         .iter()
-        .flat_map(|sub| {
-            std::fs::read_dir(dir.join(sub))
-                .expect("read sql/")
-                .flatten()
-                .map(|e| e.path())
-        })
+        .flat_map(|sub| std::fs::read_dir(dir.join(sub)).expect("read sql/").flatten().map(|e| e.path()))
         .collect();
     files.sort();
     let mut hasher = Sha256::new();
@@ -238,12 +202,7 @@ fn migrations_hash() -> String {
         hasher.update(f.file_name().unwrap_or_default().as_encoded_bytes());
         hasher.update(std::fs::read(&f).expect("read a migration"));
     }
-    hasher
-        .finalize()
-        .iter()
-        .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hasher.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
 /// `target/atum-test-pg` of this workspace, or `ATUM_TEST_PG_DIR`.
@@ -257,10 +216,7 @@ pub fn test_root() -> PathBuf {
 fn with_dbname(url: &str, dbname: &str) -> String {
     match url.rsplit_once('/') {
         Some((base, tail)) if base.contains("://") && !tail.contains('@') => {
-            let query = tail
-                .split_once('?')
-                .map(|(_, q)| format!("?{q}"))
-                .unwrap_or_default();
+            let query = tail.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
             format!("{base}/{dbname}{query}")
         }
         _ => format!("{}/{dbname}", url.trim_end_matches('/')),
@@ -268,9 +224,8 @@ fn with_dbname(url: &str, dbname: &str) -> String {
 }
 
 async fn connect(url: &str) -> tokio_postgres::Client {
-    let (client, conn) = tokio_postgres::connect(url, NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("connecting to the test server: {e}"));
+    let (client, conn) =
+        tokio_postgres::connect(url, NoTls).await.unwrap_or_else(|e| panic!("connecting to the test server: {e}"));
     tokio::spawn(async move {
         let _ = conn.await;
     });
@@ -278,11 +233,7 @@ async fn connect(url: &str) -> tokio_postgres::Client {
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(f)
 }
 
 #[cfg(test)]
@@ -291,17 +242,8 @@ mod tests {
 
     #[test]
     fn the_database_name_is_replaced_in_a_url() {
-        assert_eq!(
-            with_dbname("postgres://a:b@h:1/x", "y"),
-            "postgres://a:b@h:1/y"
-        );
-        assert_eq!(
-            with_dbname("postgres://a:b@h:1/x?sslmode=disable", "y"),
-            "postgres://a:b@h:1/y?sslmode=disable"
-        );
-        assert_eq!(
-            with_dbname("postgres://a:b@h:1", "y"),
-            "postgres://a:b@h:1/y"
-        );
+        assert_eq!(with_dbname("postgres://a:b@h:1/x", "y"), "postgres://a:b@h:1/y");
+        assert_eq!(with_dbname("postgres://a:b@h:1/x?sslmode=disable", "y"), "postgres://a:b@h:1/y?sslmode=disable");
+        assert_eq!(with_dbname("postgres://a:b@h:1", "y"), "postgres://a:b@h:1/y");
     }
 }

@@ -13,10 +13,7 @@ use std::{
 /// the directory above the test executable's `deps/`.
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target directory");
+    let dir = exe.parent().and_then(Path::parent).expect("target directory");
     let path = dir.join(name);
     assert!(
         path.is_file(),
@@ -57,9 +54,7 @@ impl NotifySocket {
 
     /// The next message, or `None` after `timeout`.
     pub fn recv(&self, timeout: Duration) -> Option<String> {
-        self.socket
-            .set_read_timeout(Some(timeout.max(Duration::from_millis(1))))
-            .ok()?;
+        self.socket.set_read_timeout(Some(timeout.max(Duration::from_millis(1)))).ok()?;
         let mut buf = [0u8; 4096];
         let n = self.socket.recv(&mut buf).ok()?;
         Some(String::from_utf8_lossy(&buf[..n]).into_owned())
@@ -109,9 +104,7 @@ impl Drop for NotifySocket {
 
 /// `GET http://{addr}{path}`: status and body; status 0 when nothing answers.
 pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let agent = ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(5))
-        .build();
+    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(5)).build();
     match agent.get(&format!("http://{addr}{path}")).call() {
         Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
         Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
@@ -138,10 +131,7 @@ pub fn wait_for_http(addr: SocketAddr, path: &str, timeout: Duration) -> String 
 /// Whether a process with this id exists (zombies count as gone).
 pub fn is_alive(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat
-            .rsplit_once(") ")
-            .map(|(_, rest)| !rest.starts_with('Z'))
-            .unwrap_or(false),
+        Ok(stat) => stat.rsplit_once(") ").map(|(_, rest)| !rest.starts_with('Z')).unwrap_or(false),
         Err(_) => false,
     }
 }
@@ -155,13 +145,7 @@ pub fn descendants(pid: i32) -> Vec<i32> {
         .filter_map(|e| {
             let child: i32 = e.file_name().to_str()?.parse().ok()?;
             let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
-            let ppid = stat
-                .rsplit_once(") ")?
-                .1
-                .split_whitespace()
-                .nth(1)?
-                .parse()
-                .ok()?;
+            let ppid = stat.rsplit_once(") ")?.1.split_whitespace().nth(1)?.parse().ok()?;
             Some((child, ppid))
         })
         .collect();

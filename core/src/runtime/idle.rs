@@ -9,12 +9,8 @@ use super::{BoxError, Context, listener, listener::Wakeup};
 
 pub async fn run(ctx: Context) -> Result<(), BoxError> {
     let channels: Vec<&'static str> = ctx.config.service.channel().into_iter().collect();
-    let mut wakeups = listener::spawn(
-        ctx.config.database.pg.clone(),
-        channels,
-        ctx.metrics.clone(),
-        ctx.shutdown.clone(),
-    );
+    let mut wakeups =
+        listener::spawn(ctx.config.database.pg.clone(), channels, ctx.metrics.clone(), ctx.shutdown.clone());
     let mut ticker = tokio::time::interval(ctx.tick_interval());
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_heartbeat = Instant::now();
@@ -56,7 +52,5 @@ async fn check_database(ctx: &Context) -> Result<(), BoxError> {
         conn.simple_query("SELECT 1").await?;
         Ok::<_, BoxError>(())
     };
-    tokio::time::timeout(Duration::from_secs(5), check)
-        .await
-        .map_err(|_| "timed out after 5s")?
+    tokio::time::timeout(Duration::from_secs(5), check).await.map_err(|_| "timed out after 5s")?
 }

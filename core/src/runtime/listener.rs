@@ -67,10 +67,7 @@ async fn listen_once(
     metrics: &Metrics,
     backoff: &mut Backoff,
 ) -> Result<(), String> {
-    let (client, mut connection) = pg
-        .connect(NoTls)
-        .await
-        .map_err(|e| crate::db::root_cause(&e))?;
+    let (client, mut connection) = pg.connect(NoTls).await.map_err(|e| crate::db::root_cause(&e))?;
     let (msg_tx, mut msg_rx) = mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {
         let mut messages = stream::poll_fn(move |cx| connection.poll_message(cx));
@@ -87,21 +84,13 @@ async fn listen_once(
     });
 
     let listen: String = channels.iter().map(|c| format!("LISTEN {c};")).collect();
-    client
-        .batch_execute(&listen)
-        .await
-        .map_err(|e| crate::db::root_cause(&e))?;
+    client.batch_execute(&listen).await.map_err(|e| crate::db::root_cause(&e))?;
     tracing::debug!(?channels, "listening");
     backoff.reset();
     let _ = tx.try_send(Wakeup::Connected);
 
     while let Some((channel, payload)) = msg_rx.recv().await {
-        metrics
-            .notifications
-            .get_or_create(&ChannelLabel {
-                channel: channel.clone(),
-            })
-            .inc();
+        metrics.notifications.get_or_create(&ChannelLabel { channel: channel.clone() }).inc();
         let _ = tx.try_send(Wakeup::Notification { channel, payload });
     }
     drop(client);
@@ -120,13 +109,10 @@ impl Backoff {
     const MAX: Duration = Duration::from_secs(30);
 
     pub fn next_delay(&mut self) -> Duration {
-        let ceiling = Self::BASE
-            .saturating_mul(1 << self.attempt.min(16))
-            .min(Self::MAX);
+        let ceiling = Self::BASE.saturating_mul(1 << self.attempt.min(16)).min(Self::MAX);
         self.attempt = self.attempt.saturating_add(1);
         use rand::RngExt;
-        let ms =
-            rand::rng().random_range(ceiling.as_millis() as u64 / 2..=ceiling.as_millis() as u64);
+        let ms = rand::rng().random_range(ceiling.as_millis() as u64 / 2..=ceiling.as_millis() as u64);
         Duration::from_millis(ms)
     }
 
@@ -143,10 +129,7 @@ mod tests {
     fn backoff_grows_to_its_ceiling_and_resets() {
         let mut b = Backoff::default();
         let first = b.next_delay();
-        assert!(
-            first <= Duration::from_millis(100) && first >= Duration::from_millis(50),
-            "{first:?}"
-        );
+        assert!(first <= Duration::from_millis(100) && first >= Duration::from_millis(50), "{first:?}");
         for _ in 0..20 {
             assert!(b.next_delay() <= Duration::from_secs(30));
         }

@@ -42,10 +42,7 @@ impl Metrics {
         registry.register(
             "build",
             "Build information of this binary",
-            Info::new(vec![
-                ("service", service.binary()),
-                ("version", env!("CARGO_PKG_VERSION")),
-            ]),
+            Info::new(vec![("service", service.binary()), ("version", env!("CARGO_PKG_VERSION"))]),
         );
         let metrics = Metrics {
             ticks: Counter::default(),
@@ -54,52 +51,26 @@ impl Metrics {
             pool_connections: Family::default(),
             registry: Arc::new(RwLock::new(registry)),
         };
-        metrics.register(
-            "main_loop_ticks",
-            "Main loop iterations that reached the database",
-            metrics.ticks.clone(),
-        );
-        metrics.register(
-            "notifications_received",
-            "NOTIFY messages received",
-            metrics.notifications.clone(),
-        );
+        metrics.register("main_loop_ticks", "Main loop iterations that reached the database", metrics.ticks.clone());
+        metrics.register("notifications_received", "NOTIFY messages received", metrics.notifications.clone());
         metrics.register(
             "listener_reconnects",
             "Times the LISTEN connection was re-established",
             metrics.listener_reconnects.clone(),
         );
-        metrics.register(
-            "db_pool_connections",
-            "Database pool connections by state",
-            metrics.pool_connections.clone(),
-        );
+        metrics.register("db_pool_connections", "Database pool connections by state", metrics.pool_connections.clone());
         metrics
     }
 
-    pub fn register(
-        &self,
-        name: &str,
-        help: &str,
-        metric: impl prometheus_client::registry::Metric,
-    ) {
-        self.registry
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .register(name, help, metric);
+    pub fn register(&self, name: &str, help: &str, metric: impl prometheus_client::registry::Metric) {
+        self.registry.write().unwrap_or_else(|e| e.into_inner()).register(name, help, metric);
     }
 
     pub fn observe_pool(&self, pool: &deadpool_postgres::Pool) {
         let status = pool.status();
-        self.pool_connections
-            .get_or_create(&PoolLabel { state: "open" })
-            .set(status.size as i64);
-        self.pool_connections
-            .get_or_create(&PoolLabel { state: "idle" })
-            .set(status.available as i64);
-        self.pool_connections
-            .get_or_create(&PoolLabel { state: "waiting" })
-            .set(status.waiting as i64);
+        self.pool_connections.get_or_create(&PoolLabel { state: "open" }).set(status.size as i64);
+        self.pool_connections.get_or_create(&PoolLabel { state: "idle" }).set(status.available as i64);
+        self.pool_connections.get_or_create(&PoolLabel { state: "waiting" }).set(status.waiting as i64);
     }
 
     /// The registry in Prometheus' text exposition format.
@@ -114,9 +85,7 @@ impl Metrics {
 
 /// `GET /metrics` for any actix app holding `web::Data<Metrics>`.
 pub async fn metrics_handler(metrics: web::Data<Metrics>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
-        .body(metrics.encode())
+    HttpResponse::Ok().content_type("application/openmetrics-text; version=1.0.0; charset=utf-8").body(metrics.encode())
 }
 
 /// Starts a one-thread HTTP listener serving `/metrics` and `/health` (200 while the
@@ -129,23 +98,19 @@ pub fn serve(
 ) -> std::io::Result<(ServerHandle, SocketAddr)> {
     let server = HttpServer::new(move || {
         let progress = progress.clone();
-        App::new()
-            .app_data(web::Data::new(metrics.clone()))
-            .route("/metrics", web::get().to(metrics_handler))
-            .route(
-                "/health",
-                web::get().to(move || {
-                    let alive = progress.is_alive(stale_after);
-                    async move {
-                        if alive {
-                            HttpResponse::Ok().json(serde_json::json!({"status": "healthy"}))
-                        } else {
-                            HttpResponse::ServiceUnavailable()
-                                .json(serde_json::json!({"status": "stalled"}))
-                        }
+        App::new().app_data(web::Data::new(metrics.clone())).route("/metrics", web::get().to(metrics_handler)).route(
+            "/health",
+            web::get().to(move || {
+                let alive = progress.is_alive(stale_after);
+                async move {
+                    if alive {
+                        HttpResponse::Ok().json(serde_json::json!({"status": "healthy"}))
+                    } else {
+                        HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "stalled"}))
                     }
-                }),
-            )
+                }
+            }),
+        )
     })
     .workers(1)
     .disable_signals()

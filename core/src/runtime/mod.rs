@@ -55,9 +55,7 @@ impl Context {
 
     /// How long without progress counts as stalled, for health checks.
     pub fn stall_limit(&self) -> Duration {
-        self.watchdog
-            .unwrap_or(self.tick_interval() * 3)
-            .max(self.tick_interval() * 2)
+        self.watchdog.unwrap_or(self.tick_interval() * 3).max(self.tick_interval() * 2)
     }
 }
 
@@ -75,10 +73,7 @@ where
         }
     };
     crate::telemetry::init(&config.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!(error = %e, "cannot start the async runtime");
@@ -125,23 +120,15 @@ where
     let metrics_server = if service == Service::Api {
         None
     } else {
-        let (handle, addr) = metrics::serve(
-            ctx.config.listen,
-            ctx.metrics.clone(),
-            ctx.progress.clone(),
-            ctx.stall_limit(),
-        )?;
+        let (handle, addr) =
+            metrics::serve(ctx.config.listen, ctx.metrics.clone(), ctx.progress.clone(), ctx.stall_limit())?;
         tracing::info!(listen = %addr, "serving /metrics and /health");
         Some(handle)
     };
 
     let watchdog_stop = CancellationToken::new();
     if let Some(limit) = ctx.watchdog {
-        tokio::spawn(systemd::run_watchdog(
-            limit,
-            ctx.progress.clone(),
-            watchdog_stop.clone(),
-        ));
+        tokio::spawn(systemd::run_watchdog(limit, ctx.progress.clone(), watchdog_stop.clone()));
     }
     // Tell systemd as soon as shutdown starts, not after the drain.
     tokio::spawn({
@@ -157,11 +144,7 @@ where
     let tasks = ctx.tasks.clone();
     let deadline = ctx.config.shutdown_timeout;
     systemd::ready();
-    tracing::info!(
-        service = service.binary(),
-        version = env!("CARGO_PKG_VERSION"),
-        "started"
-    );
+    tracing::info!(service = service.binary(), version = env!("CARGO_PKG_VERSION"), "started");
 
     let result = run(ctx).await;
     shutdown.cancel();
@@ -180,18 +163,13 @@ pub async fn drain(tasks: &TaskTracker, deadline: Duration) -> Result<(), BoxErr
     if tasks.is_empty() {
         return Ok(());
     }
-    tracing::info!(
-        in_flight = tasks.len(),
-        deadline_ms = deadline.as_millis() as u64,
-        "waiting for in-flight work"
-    );
+    tracing::info!(in_flight = tasks.len(), deadline_ms = deadline.as_millis() as u64, "waiting for in-flight work");
     match tokio::time::timeout(deadline, tasks.wait()).await {
         Ok(()) => Ok(()),
-        Err(_) => Err(format!(
-            "{} in-flight task(s) did not finish within {deadline:?} of the shutdown request",
-            tasks.len()
-        )
-        .into()),
+        Err(_) => {
+            Err(format!("{} in-flight task(s) did not finish within {deadline:?} of the shutdown request", tasks.len())
+                .into())
+        }
     }
 }
 
@@ -209,10 +187,7 @@ mod tests {
             flag.store(true, std::sync::atomic::Ordering::SeqCst);
         });
         drain(&tasks, Duration::from_secs(5)).await.unwrap();
-        assert!(
-            done.load(std::sync::atomic::Ordering::SeqCst),
-            "drain returned before the task finished"
-        );
+        assert!(done.load(std::sync::atomic::Ordering::SeqCst), "drain returned before the task finished");
     }
 
     #[tokio::test]
@@ -222,9 +197,6 @@ mod tests {
         let started = std::time::Instant::now();
         let err = drain(&tasks, Duration::from_millis(100)).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5));
-        assert_eq!(
-            err.to_string(),
-            "1 in-flight task(s) did not finish within 100ms of the shutdown request"
-        );
+        assert_eq!(err.to_string(), "1 in-flight task(s) did not finish within 100ms of the shutdown request");
     }
 }

@@ -3,8 +3,10 @@
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
-/// Cancels `token` on the first SIGTERM or SIGINT; a second one exits at once, for the
-/// operator who does not want to wait for the drain.
+/// Cancels `token` on the first SIGTERM or SIGINT. A second SIGINT (Ctrl-C twice)
+/// exits at once, for the operator who does not want to wait for the drain; repeated
+/// SIGTERMs are ignored, since supervisors (`timeout`, some init systems) send one to
+/// the process and another to its group.
 pub fn cancel_on_signals(token: CancellationToken) -> std::io::Result<()> {
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
@@ -15,11 +17,13 @@ pub fn cancel_on_signals(token: CancellationToken) -> std::io::Result<()> {
         };
         tracing::info!(signal = name, "shutdown requested");
         token.cancel();
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+        loop {
+            tokio::select! {
+                _ = term.recv() => continue,
+                _ = int.recv() => break,
+            }
         }
-        tracing::warn!("second signal: exiting without waiting for in-flight work");
+        tracing::warn!("second interrupt: exiting without waiting for in-flight work");
         std::process::exit(130);
     });
     Ok(())

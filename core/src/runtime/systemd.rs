@@ -36,9 +36,21 @@ fn notify(state: &[NotifyState<'_>]) {
 }
 
 /// The watchdog interval systemd asked for (`WATCHDOG_USEC`), if any.
+///
+/// Read as libsystemd's `sd_watchdog_enabled` does: `WATCHDOG_PID`, when present, must
+/// name this process; when absent the watchdog is ours. (The sd-notify crate insists
+/// on the PID, which a supervisor that execs us cannot know in advance.)
 pub fn watchdog_limit() -> Option<Duration> {
-    let mut usec = 0;
-    sd_notify::watchdog_enabled(false, &mut usec).then(|| Duration::from_micros(usec))
+    parse_watchdog(std::env::var("WATCHDOG_USEC").ok().as_deref(), std::env::var("WATCHDOG_PID").ok().as_deref())
+}
+
+fn parse_watchdog(usec: Option<&str>, pid: Option<&str>) -> Option<Duration> {
+    let usec: u64 = usec?.trim().parse().ok().filter(|u| *u > 0)?;
+    match pid.map(|p| p.trim().parse::<u32>()) {
+        Some(Ok(pid)) if pid != std::process::id() => None,
+        Some(Err(_)) => None,
+        _ => Some(Duration::from_micros(usec)),
+    }
 }
 
 /// When the main loop last made progress. Cheap to clone and to tick from any task.
@@ -50,17 +62,13 @@ pub struct Progress {
 
 impl Default for Progress {
     fn default() -> Self {
-        Progress {
-            origin: Instant::now(),
-            last_ms: Arc::new(AtomicU64::new(0)),
-        }
+        Progress { origin: Instant::now(), last_ms: Arc::new(AtomicU64::new(0)) }
     }
 }
 
 impl Progress {
     pub fn tick(&self) {
-        self.last_ms
-            .store(self.origin.elapsed().as_millis() as u64, Ordering::Relaxed);
+        self.last_ms.store(self.origin.elapsed().as_millis() as u64, Ordering::Relaxed);
     }
 
     pub fn since_last(&self) -> Duration {
@@ -103,6 +111,17 @@ pub async fn run_watchdog(limit: Duration, progress: Progress, stop: Cancellatio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_watchdog_is_ours_unless_another_pid_is_named() {
+        let me = std::process::id().to_string();
+        assert_eq!(parse_watchdog(Some("2000000"), None), Some(Duration::from_secs(2)));
+        assert_eq!(parse_watchdog(Some("2000000"), Some(&me)), Some(Duration::from_secs(2)));
+        assert_eq!(parse_watchdog(Some("2000000"), Some("1")), None);
+        assert_eq!(parse_watchdog(Some("2000000"), Some("x")), None);
+        assert_eq!(parse_watchdog(Some("0"), None), None);
+        assert_eq!(parse_watchdog(None, None), None);
+    }
 
     #[test]
     fn progress_is_alive_only_within_the_limit_after_a_tick() {

@@ -1,0 +1,69 @@
+//! `atum`, the operator's command line.
+//!
+//! Every failure ends in one line on stderr (`atum: …`) and a non-zero exit; clap's
+//! own usage errors exit with 2.
+
+mod db;
+mod migrate;
+mod up;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "atum", version, about = "ATUM Desk operator tool")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole suite on this machine: a private PostgreSQL (unless
+    /// ATUM_DATABASE_URL is set), migrations, demo data and all five binaries.
+    Up(up::UpArgs),
+    /// Apply, roll back or list schema migrations (database from ATUM_DATABASE_URL).
+    Migrate {
+        #[command(subcommand)]
+        action: Option<migrate::Action>,
+    },
+    /// Seed the demo organisation into ATUM_DATABASE_URL (once; later runs do nothing).
+    Seed,
+    /// Manage the private PostgreSQL cluster that `atum up` and the tests start.
+    Db {
+        #[command(subcommand)]
+        action: db::Action,
+        /// The cluster's directory.
+        #[arg(long, global = true, default_value = "var/pg")]
+        root: PathBuf,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // One thread: `atum up` relies on its children's parent-death signal, which Linux
+    // ties to the thread that spawned them.
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&anyhow::anyhow!("cannot start the async runtime: {e}")),
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Up(args) => up::run(args).await,
+            Command::Migrate { action } => migrate::run(action.unwrap_or_default()).await,
+            Command::Seed => migrate::seed().await,
+            Command::Db { action, root } => db::run(action, &root),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &anyhow::Error) -> ExitCode {
+    // `{:#}` joins the context chain on one line.
+    eprintln!("atum: {e:#}");
+    ExitCode::FAILURE
+}
