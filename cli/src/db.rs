@@ -6,7 +6,7 @@ use std::{path::Path, process::ExitCode};
 use atum_core::pg_cluster::{Cluster, Durability};
 use clap::Subcommand;
 
-#[derive(Subcommand)]
+#[derive(Subcommand, Clone, Copy)]
 pub enum Action {
     /// Say whether the cluster runs, and on which port.
     Status,

@@ -21,8 +21,10 @@ pub enum ConfigError {
 /// Reads variables from a lookup function: the process environment in production, a
 /// map in tests (no global state to race on).
 pub struct Env<'a> {
-    lookup: Box<dyn Fn(&str) -> Option<String> + 'a>,
+    lookup: Box<Lookup<'a>>,
 }
+
+type Lookup<'a> = dyn Fn(&str) -> Option<String> + 'a;
 
 impl Env<'static> {
     pub fn process() -> Self {

@@ -226,13 +226,13 @@ impl Cluster {
 /// Debian-style `/usr/lib/postgresql/<version>/bin`.
 pub fn locate_binaries() -> Result<PathBuf, ClusterError> {
     let has_both = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
-    if let Some(path) = std::env::var_os("PATH") {
-        if let Some(dir) = std::env::split_paths(&path).find(|d| has_both(d)) {
-            // PATH often holds symlinks (Debian's /usr/bin wrappers, /usr/local/bin
-            // links); the real directory also has pg_dump and postgres of the same version.
-            let real = dir.join("initdb").canonicalize().ok().and_then(|p| p.parent().map(Path::to_path_buf));
-            return Ok(real.unwrap_or(dir));
-        }
+    if let Some(path) = std::env::var_os("PATH")
+        && let Some(dir) = std::env::split_paths(&path).find(|d| has_both(d))
+    {
+        // PATH often holds symlinks (Debian's /usr/bin wrappers, /usr/local/bin
+        // links); the real directory also has pg_dump and postgres of the same version.
+        let real = dir.join("initdb").canonicalize().ok().and_then(|p| p.parent().map(Path::to_path_buf));
+        return Ok(real.unwrap_or(dir));
     }
     let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
         .into_iter()

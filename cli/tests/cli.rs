@@ -1,0 +1,96 @@
+//! `atum migrate` and friends, run as an operator would, against a real database.
+
+use std::process::{Command, Output};
+
+use atum_testing::{
+    TestDb,
+    process::{binary, free_addr},
+};
+
+fn atum(args: &[&str], database_url: &str) -> Output {
+    Command::new(binary("atum"))
+        .args(args)
+        .env_clear()
+        .env("ATUM_DATABASE_URL", database_url)
+        .output()
+        .expect("run atum")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The error is exactly one line, says what is wrong and was not a panic.
+fn assert_one_line_error(out: &Output, expected: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "not one line: {stderr}");
+    assert!(stderr.starts_with("atum: ") && stderr.contains(expected), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn migrate_status_down_and_up_through_the_command_line() {
+    let db = TestDb::empty().await;
+
+    let out = atum(&["migrate", "status"], &db.url);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("schema version 0") && stdout(&out).contains("pending"), "{}", stdout(&out));
+
+    let out = atum(&["migrate"], &db.url);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains("applied V1__initial_schema"), "{}", stdout(&out));
+
+    let out = atum(&["migrate", "up"], &db.url);
+    assert!(stdout(&out).contains("schema is up to date"), "{}", stdout(&out));
+
+    let out = atum(&["migrate", "down", "--to", "0"], &db.url);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains("rolled back V1__initial_schema"), "{}", stdout(&out));
+    let tables: i64 = db
+        .client()
+        .await
+        .query_one("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = 'tickets'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rolling_back_to_an_unknown_version_is_a_one_line_error() {
+    let db = TestDb::migrated().await;
+    let out = atum(&["migrate", "down", "--to", "77"], &db.url);
+    assert_one_line_error(&out, "unknown migration version 77");
+}
+
+#[test]
+fn an_unreachable_database_is_a_one_line_error_naming_where_it_looked() {
+    let closed = free_addr();
+    let out = atum(&["migrate"], &format!("postgres://atum:hunter2@{closed}/atum"));
+    assert_one_line_error(&out, &format!("cannot reach the database at {closed}/atum"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("hunter2"));
+}
+
+#[test]
+fn a_missing_database_url_is_a_one_line_error_naming_the_variable() {
+    let out = Command::new(binary("atum")).args(["migrate", "status"]).env_clear().output().unwrap();
+    assert_one_line_error(&out, "ATUM_DATABASE_URL is not set");
+}
+
+#[test]
+fn a_malformed_version_is_rejected_by_the_argument_parser() {
+    let out = atum(&["migrate", "down", "--to", "latest"], "postgres://x@127.0.0.1/x");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid value 'latest'"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seeding_twice_creates_the_demo_organisation_once() {
+    let db = TestDb::migrated().await;
+    let first = atum(&["seed"], &db.url);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(stdout(&first).contains("admin@demo.atum.test"));
+    let second = atum(&["seed"], &db.url);
+    assert!(stdout(&second).contains("already exists"), "{}", stdout(&second));
+}
