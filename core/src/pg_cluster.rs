@@ -225,16 +225,20 @@ impl Cluster {
 /// Finds the directory holding `initdb`, `pg_ctl` and their siblings: PATH first, then the newest
 /// Debian-style `/usr/lib/postgresql/<version>/bin`.
 pub fn locate_binaries() -> Result<PathBuf, ClusterError> {
+    locate_in(std::env::var_os("PATH").as_deref(), Path::new("/usr/lib/postgresql"))
+}
+
+fn locate_in(path: Option<&std::ffi::OsStr>, versions_dir: &Path) -> Result<PathBuf, ClusterError> {
     let has_both = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
-    if let Some(path) = std::env::var_os("PATH")
-        && let Some(dir) = std::env::split_paths(&path).find(|d| has_both(d))
+    if let Some(path) = path
+        && let Some(dir) = std::env::split_paths(path).find(|d| has_both(d))
     {
         // PATH often holds symlinks (Debian's /usr/bin wrappers, /usr/local/bin
         // links); the real directory also has pg_dump and postgres of the same version.
         let real = dir.join("initdb").canonicalize().ok().and_then(|p| p.parent().map(Path::to_path_buf));
         return Ok(real.unwrap_or(dir));
     }
-    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir(versions_dir)
         .into_iter()
         .flatten()
         .flatten()
@@ -265,4 +269,41 @@ fn run(mut cmd: Command, command: &str) -> Result<(), ClusterError> {
         output = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     }
     Err(ClusterError::Command { command, output: output.lines().last().unwrap_or("no output").to_owned() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fake_bin(dir: &Path) {
+        fs::create_dir_all(dir).unwrap();
+        for program in ["initdb", "pg_ctl"] {
+            fs::write(dir.join(program), "").unwrap();
+        }
+    }
+
+    #[test]
+    fn the_newest_debian_version_is_chosen_when_path_has_none() {
+        let root = std::env::temp_dir().join(format!("atum-locate-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fake_bin(&root.join("lib/13/bin"));
+        fake_bin(&root.join("lib/16/bin"));
+        fs::create_dir_all(root.join("lib/17/bin")).unwrap(); // client only: no initdb
+        let found = locate_in(Some(root.join("empty").as_os_str()), &root.join("lib")).unwrap();
+        assert_eq!(found, root.join("lib/16/bin"));
+
+        fake_bin(&root.join("onpath"));
+        let found = locate_in(Some(root.join("onpath").as_os_str()), &root.join("lib")).unwrap();
+        assert_eq!(found, root.join("onpath").canonicalize().unwrap());
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn without_server_binaries_the_error_says_what_to_install() {
+        let nowhere = std::env::temp_dir().join("atum-no-such-dir");
+        let err = locate_in(Some(nowhere.as_os_str()), &nowhere).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("apt-get install postgresql"), "{text}");
+        assert!(text.contains("ATUM_DATABASE_URL"), "{text}");
+    }
 }

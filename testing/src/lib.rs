@@ -139,7 +139,9 @@ fn start_server() -> Server {
     let lock = File::create(root.with_extension("lock")).expect("create the test cluster lock file");
     lock.lock().expect("lock the test cluster");
 
-    let admin_url = match std::env::var("ATUM_TEST_DATABASE_URL").ok().filter(|s| !s.is_empty()) {
+    let shared = std::env::var("ATUM_TEST_DATABASE_URL").ok().filter(|s| !s.is_empty());
+    let private = shared.is_none();
+    let admin_url = match shared {
         Some(url) => with_dbname(&url, "postgres"),
         None => {
             let cluster = Cluster::open_or_init(&root, Durability::Ephemeral).unwrap_or_else(|e| panic!("{e}"));
@@ -148,9 +150,32 @@ fn start_server() -> Server {
         }
     };
     let template = format!("atum_template_{}", migrations_hash());
-    block_on(ensure_template(&admin_url, &template));
+    block_on(async {
+        // Only on our own cluster: on a shared server a process id means nothing.
+        if private {
+            drop_orphans(&admin_url).await;
+        }
+        ensure_template(&admin_url, &template).await;
+    });
     drop(lock);
     Server { admin_url, template }
+}
+
+/// Drops the databases of test processes that died without cleaning up (killed, or
+/// aborted), recognised by the process id in their name.
+async fn drop_orphans(admin_url: &str) {
+    let admin = connect(admin_url).await;
+    let names: Vec<String> = admin
+        .query("SELECT datname FROM pg_database WHERE datname LIKE 'atum\\_test\\_%'", &[])
+        .await
+        .map(|rows| rows.iter().map(|r| r.get(0)).collect())
+        .unwrap_or_default();
+    for name in names {
+        let pid = name.split('_').nth(2).and_then(|p| p.parse::<i32>().ok());
+        if pid.is_some_and(|pid| !process::is_alive(pid)) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+        }
+    }
 }
 
 /// Creates the migrated template unless a previous run already did. Built under a
