@@ -2,44 +2,55 @@
 //!
 //! The HTTP server runs inside the service runtime: it stops accepting on SIGTERM and
 //! gives in-flight requests the shutdown deadline to finish. A probe task checks the
-//! database every tick; that is the progress the systemd watchdog watches.
+//! database every tick; that is the progress the systemd watchdog watches. Handlers
+//! are thin: each opens one transaction, authenticates inside it, calls `atum-core`
+//! and commits.
 
+mod auth;
+pub mod error;
 mod health;
 mod http_metrics;
+mod tickets;
+mod users;
 
-use std::time::Duration;
+use std::{net::SocketAddr, time::Duration};
 
-use actix_web::{App, HttpServer, middleware::from_fn, web};
-use atum_core::runtime::{BoxError, Context, metrics::metrics_handler};
+use actix_web::{
+    App, HttpRequest, HttpResponse, HttpServer,
+    dev::Server,
+    error::{JsonPayloadError, PathError, QueryPayloadError},
+    http::StatusCode,
+    middleware::from_fn,
+    web,
+};
+use atum_core::{
+    auth::session::SessionPolicy,
+    config::Env,
+    runtime::{BoxError, Context, Metrics, metrics::metrics_handler},
+};
+use error::ApiError;
+
+/// Largest JSON body accepted (a ticket description is at most 100,000 characters).
+pub const MAX_JSON_BYTES: usize = 512 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: atum_core::db::DbPool,
+    pub sessions: SessionPolicy,
+}
+
+impl AppState {
+    pub async fn conn(&self) -> Result<atum_core::db::Connection, ApiError> {
+        Ok(atum_core::db::connection(&self.pool).await?)
+    }
 }
 
 pub async fn run(ctx: Context) -> Result<(), BoxError> {
-    let state = AppState { pool: ctx.pool.clone() };
-    let http = http_metrics::HttpMetrics::register(&ctx.metrics);
-    let metrics = ctx.metrics.clone();
-
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(web::Data::new(state.clone()))
-            .app_data(web::Data::new(metrics.clone()))
-            .app_data(web::Data::new(http.clone()))
-            .wrap(from_fn(http_metrics::record))
-            .configure(routes)
-    })
-    .disable_signals()
-    .shutdown_timeout(ctx.config.shutdown_timeout.as_secs())
-    .bind(ctx.config.listen)?;
-    for addr in server.addrs() {
-        tracing::info!(listen = %addr, "serving the API");
-    }
-    let server = server.run();
+    let state = AppState { pool: ctx.pool.clone(), sessions: SessionPolicy::from_env(&Env::process())? };
+    let (server, addr) = start(state, ctx.metrics.clone(), ctx.config.listen, ctx.config.shutdown_timeout)?;
+    tracing::info!(listen = %addr, "serving the API");
     let handle = server.handle();
-
     ctx.tasks.spawn(probe(ctx.clone()));
     tokio::spawn({
         let shutdown = ctx.shutdown.clone();
@@ -53,9 +64,86 @@ pub async fn run(ctx: Context) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// Binds the API (port 0 picks a free one) and returns the server to be awaited.
+pub fn start(
+    state: AppState,
+    metrics: Metrics,
+    listen: SocketAddr,
+    shutdown_timeout: Duration,
+) -> std::io::Result<(Server, SocketAddr)> {
+    let http = http_metrics::HttpMetrics::register(&metrics);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .app_data(web::Data::new(metrics.clone()))
+            .app_data(web::Data::new(http.clone()))
+            .app_data(json_config())
+            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .app_data(web::PathConfig::default().error_handler(path_error))
+            .wrap(from_fn(http_metrics::record))
+            .configure(routes)
+            .default_service(web::to(not_found))
+    })
+    .disable_signals()
+    .shutdown_timeout(shutdown_timeout.as_secs())
+    .bind(listen)?;
+    let addr = server.addrs().first().copied().unwrap_or(listen);
+    Ok((server.run(), addr))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/metrics", web::get().to(metrics_handler))
-        .service(web::scope("/api/v1").route("/health", web::get().to(health::health)));
+    cfg.route("/metrics", web::get().to(metrics_handler)).service(
+        web::scope("/api/v1")
+            .route("/health", web::get().to(health::health))
+            .route("/metrics", web::get().to(metrics_handler))
+            .route("/auth/login", web::post().to(auth::login))
+            .route("/auth/logout", web::post().to(auth::logout))
+            .route("/me", web::get().to(auth::me))
+            .route("/users", web::get().to(users::list))
+            .route("/users", web::post().to(users::create))
+            .route("/users/{id}", web::get().to(users::get))
+            .route("/users/{id}", web::patch().to(users::update))
+            .route("/tickets", web::get().to(tickets::list))
+            .route("/tickets", web::post().to(tickets::create))
+            .route("/tickets/{id}", web::get().to(tickets::get))
+            .route("/tickets/{id}", web::patch().to(tickets::update))
+            .route("/tickets/{id}/comments", web::get().to(tickets::list_comments))
+            .route("/tickets/{id}/comments", web::post().to(tickets::add_comment))
+            .route("/tickets/{id}/history", web::get().to(tickets::history)),
+    );
+}
+
+fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default().limit(MAX_JSON_BYTES).error_handler(|err, _req| {
+        let e = match &err {
+            JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body is larger than {MAX_JSON_BYTES} bytes"),
+            ),
+            JsonPayloadError::ContentType => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as Content-Type: application/json",
+            ),
+            JsonPayloadError::Deserialize(e) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()),
+            other => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", other.to_string()),
+        };
+        e.into()
+    })
+}
+
+fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", err.to_string()).into()
+}
+
+/// A path segment that is not an id cannot name anything: 404, like a missing id.
+fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource").into()
+}
+
+async fn not_found() -> HttpResponse {
+    actix_web::ResponseError::error_response(&ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route"))
 }
 
 /// Ticks progress while the database answers, so a wedged or cut-off API stops

@@ -2,13 +2,10 @@
 
 use std::process::{Command, Output};
 
-use atum_testing::{
-    TestDb,
-    process::{binary, free_addr},
-};
+use atum_testing::{TestDb, process::free_addr};
 
 fn atum(args: &[&str], database_url: &str) -> Output {
-    Command::new(binary("atum"))
+    Command::new(env!("CARGO_BIN_EXE_atum"))
         .args(args)
         .env_clear()
         .env("ATUM_DATABASE_URL", database_url)
@@ -74,7 +71,7 @@ fn an_unreachable_database_is_a_one_line_error_naming_where_it_looked() {
 
 #[test]
 fn a_missing_database_url_is_a_one_line_error_naming_the_variable() {
-    let out = Command::new(binary("atum")).args(["migrate", "status"]).env_clear().output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_atum")).args(["migrate", "status"]).env_clear().output().unwrap();
     assert_one_line_error(&out, "ATUM_DATABASE_URL is not set");
 }
 

@@ -22,7 +22,7 @@ struct Up {
 
 impl Up {
     fn start(var: &Path, listens: &[(Service, SocketAddr)]) -> Up {
-        let mut cmd = Command::new(binary("atum"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_atum"));
         cmd.arg("up")
             .arg("--var-dir")
             .arg(var)
@@ -94,7 +94,8 @@ impl Drop for Up {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
-        let _ = Command::new(binary("atum")).args(["db", "stop", "--root"]).arg(self.var.join("pg")).output();
+        let _ =
+            Command::new(env!("CARGO_BIN_EXE_atum")).args(["db", "stop", "--root"]).arg(self.var.join("pg")).output();
         if std::thread::panicking() {
             eprintln!("--- atum up printed ---\n{}", self.output());
         }
@@ -147,6 +148,10 @@ fn atum_up_runs_the_suite_on_a_private_database_and_sigterm_leaves_nothing_behin
     let var = std::env::temp_dir().join(format!("atum-up-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&var);
     let listens: Vec<(Service, SocketAddr)> = Service::ALL.iter().map(|&s| (s, free_addr())).collect();
+    // `atum up` runs its siblings; fail clearly if this run did not build them.
+    for service in Service::ALL {
+        binary(service.binary());
+    }
 
     let first = run_suite_once(&var, &listens);
     assert!(first.contains("seeded the demo organisation"), "{first}");

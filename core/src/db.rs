@@ -64,3 +64,9 @@ pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let outer = e.to_string();
     if inner == outer { outer } else { format!("{outer}: {inner}") }
 }
+
+/// The tokio-postgres client inside a pooled connection, so domain functions can take
+/// one `GenericClient` type for pooled, plain and transaction clients alike.
+pub fn client(conn: &mut Connection) -> &mut tokio_postgres::Client {
+    conn
+}

@@ -28,6 +28,7 @@ use sha2::{Digest, Sha256};
 use tokio_postgres::NoTls;
 
 pub mod process;
+pub mod service;
 
 /// Where the server is, for creating and dropping databases.
 #[derive(Debug)]

@@ -1,0 +1,150 @@
+//! The one place where errors become HTTP responses.
+//!
+//! Every error body has the same shape, pinned by a test:
+//! `{"error": {"code": "stable_snake_case", "message": "…", "fields": {…}}}` (`fields`
+//! only for validation errors). Codes are a stable contract; messages may improve.
+//! Database errors that bad input can still cause (a constraint the validation missed)
+//! become 4xx here, so no client input produces a 500.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use atum_core::error::Error;
+use serde_json::json;
+use tokio_postgres::error::SqlState;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub fields: Option<BTreeMap<String, String>>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into(), fields: None }
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "internal error");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side")
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(fields) = &self.fields {
+            error["fields"] = json!(fields);
+        }
+        let mut res = HttpResponse::build(self.status);
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        res.json(json!({ "error": error }))
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        use StatusCode as S;
+        match e {
+            Error::NotFound(what) => ApiError::new(S::NOT_FOUND, "not_found", format!("{what} not found")),
+            Error::Invalid(fields) => ApiError {
+                status: S::UNPROCESSABLE_ENTITY,
+                code: "validation_failed",
+                message: format!("some fields are invalid: {fields}"),
+                fields: Some(fields.0),
+            },
+            Error::Conflict { code, message } => ApiError::new(S::CONFLICT, code, message),
+            Error::Forbidden(why) => ApiError::new(S::FORBIDDEN, "forbidden", why),
+            e @ Error::Stale { .. } => ApiError::new(S::PRECONDITION_FAILED, "version_mismatch", e.to_string()),
+            e @ Error::VersionRequired => {
+                ApiError::new(S::PRECONDITION_REQUIRED, "precondition_required", e.to_string())
+            }
+            Error::Unauthenticated => {
+                ApiError::new(S::UNAUTHORIZED, "unauthenticated", "sign in first: your session is missing or has ended")
+            }
+            e @ Error::InvalidCredentials => ApiError::new(S::UNAUTHORIZED, "invalid_credentials", e.to_string()),
+            Error::Internal(detail) => ApiError::internal(detail),
+            Error::Db(e) => from_db(&e),
+        }
+    }
+}
+
+impl From<atum_core::db::DbError> for ApiError {
+    fn from(e: atum_core::db::DbError) -> Self {
+        tracing::warn!(error = %e, "database unavailable");
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the database is unavailable; try again")
+    }
+}
+
+impl From<tokio_postgres::Error> for ApiError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        from_db(&e)
+    }
+}
+
+fn from_db(e: &tokio_postgres::Error) -> ApiError {
+    use StatusCode as S;
+    let Some(code) = e.code() else {
+        return ApiError::internal(e);
+    };
+    // Input the validation should have caught; still the client's, never a 500.
+    if *code == SqlState::UNIQUE_VIOLATION {
+        ApiError::new(S::CONFLICT, "conflict", "this conflicts with an existing record")
+    } else if [SqlState::CHECK_VIOLATION, SqlState::FOREIGN_KEY_VIOLATION, SqlState::NOT_NULL_VIOLATION].contains(code)
+        || code.code().starts_with("22")
+    {
+        tracing::warn!(error = %e, "input rejected by the database");
+        ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid_input", "the input is not acceptable")
+    } else if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED {
+        ApiError::new(S::CONFLICT, "retry", "a concurrent change got in the way; try again")
+    } else {
+        ApiError::internal(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::MessageBody;
+
+    use super::*;
+
+    fn body(e: ApiError) -> (u16, serde_json::Value) {
+        let res = e.error_response();
+        let status = res.status().as_u16();
+        let bytes = res.into_body().try_into_bytes().unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[test]
+    fn the_error_shape_is_pinned() {
+        let mut fields = atum_core::error::FieldErrors::default();
+        fields.add("subject", "must be 1 to 300 characters");
+        let (status, json) = body(Error::Invalid(fields).into());
+        assert_eq!(status, 422);
+        assert_eq!(
+            json,
+            json!({"error": {
+                "code": "validation_failed",
+                "message": "some fields are invalid: subject: must be 1 to 300 characters",
+                "fields": {"subject": "must be 1 to 300 characters"}
+            }})
+        );
+        let (status, json) = body(Error::NotFound("ticket").into());
+        assert_eq!(status, 404);
+        assert_eq!(json, json!({"error": {"code": "not_found", "message": "ticket not found"}}));
+    }
+}

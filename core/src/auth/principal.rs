@@ -1,0 +1,53 @@
+//! Who is making a request. Always built from a session, never from client input.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Agent,
+    Customer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Agent => "agent",
+            Role::Customer => "customer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "agent" => Some(Role::Agent),
+            "customer" => Some(Role::Customer),
+            _ => None,
+        }
+    }
+
+    /// Admins and agents work tickets; customers only see their own.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Admin | Role::Agent)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Principal {
+    pub session_id: i64,
+    pub user_id: i64,
+    pub org_id: i64,
+    pub role: Role,
+}
+
+impl Principal {
+    pub fn require_staff(&self) -> crate::error::Result<()> {
+        if self.role.is_staff() { Ok(()) } else { Err(crate::error::Error::Forbidden("agents and admins only")) }
+    }
+
+    pub fn require_admin(&self) -> crate::error::Result<()> {
+        if self.role == Role::Admin { Ok(()) } else { Err(crate::error::Error::Forbidden("admins only")) }
+    }
+}

@@ -1,0 +1,152 @@
+//! Sessions: random 256-bit bearer tokens, stored only as their SHA-256.
+//!
+//! A session ends at the first of: its absolute expiry, `idle` without use, logout,
+//! or revocation (deactivating a user revokes all of theirs). Looking a token up by
+//! its hash through a unique index is safe against timing attacks: the comparison the
+//! database makes is between hashes an attacker cannot steer.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rand::RngExt;
+use sha2::{Digest, Sha256};
+use tokio_postgres::GenericClient;
+
+use super::principal::{Principal, Role};
+use crate::{
+    config::{ConfigError, Env},
+    error::{Error, Result},
+};
+
+/// How long sessions live.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    pub max_age: Duration,
+    pub idle: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy { max_age: Duration::from_secs(12 * 3600), idle: Duration::from_secs(2 * 3600) }
+    }
+}
+
+impl SessionPolicy {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let d = SessionPolicy::default();
+        let max_age = env.parse_or("ATUM_SESSION_MAX_AGE_MINUTES", d.max_age.as_secs() / 60, "a number of minutes")?;
+        let idle = env.parse_or("ATUM_SESSION_IDLE_MINUTES", d.idle.as_secs() / 60, "a number of minutes")?;
+        if max_age == 0 || idle == 0 {
+            return Err(ConfigError::Invalid {
+                var: if max_age == 0 { "ATUM_SESSION_MAX_AGE_MINUTES" } else { "ATUM_SESSION_IDLE_MINUTES" }.into(),
+                reason: "must be at least 1 minute".into(),
+            });
+        }
+        Ok(SessionPolicy { max_age: Duration::from_secs(max_age * 60), idle: Duration::from_secs(idle * 60) })
+    }
+}
+
+/// A freshly issued session; the token is shown to the client once and never stored.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub principal: Principal,
+}
+
+/// A new token: 32 random bytes from the thread's CSPRNG, hex-encoded.
+fn new_token() -> String {
+    let bytes: [u8; 32] = rand::rng().random();
+    hex(&bytes)
+}
+
+pub fn hash_token(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub async fn issue(
+    db: &impl GenericClient,
+    policy: SessionPolicy,
+    user_id: i64,
+    org_id: i64,
+    role: Role,
+    ip: Option<std::net::IpAddr>,
+    user_agent: Option<&str>,
+) -> Result<Issued> {
+    let token = new_token();
+    let max_age_secs = policy.max_age.as_secs_f64();
+    let user_agent = user_agent.map(|ua| ua.chars().take(512).collect::<String>());
+    let row = db
+        .query_one(
+            "INSERT INTO sessions (org_id, user_id, token_hash, expires_at, ip, user_agent)
+             VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5, $6)
+             RETURNING id, expires_at",
+            &[&org_id, &user_id, &hash_token(&token), &max_age_secs, &ip, &user_agent],
+        )
+        .await?;
+    Ok(Issued { token, expires_at: row.get(1), principal: Principal { session_id: row.get(0), user_id, org_id, role } })
+}
+
+/// The principal behind a token, or `Unauthenticated` for an unknown, expired, idle,
+/// revoked or deactivated one (the client cannot tell which).
+pub async fn authenticate(db: &impl GenericClient, policy: SessionPolicy, token: &str) -> Result<Principal> {
+    // Tokens we issue are 64 hex digits; anything else cannot match, so skip the query.
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::Unauthenticated);
+    }
+    let idle_secs = policy.idle.as_secs_f64();
+    let row = db
+        .query_opt(
+            "SELECT s.id, s.org_id, s.user_id, u.role, s.last_seen_at < now() - interval '1 minute'
+             FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id
+             WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+               AND s.last_seen_at > now() - make_interval(secs => $2) AND u.is_active",
+            &[&hash_token(token), &idle_secs],
+        )
+        .await?
+        .ok_or(Error::Unauthenticated)?;
+    let principal = Principal {
+        session_id: row.get(0),
+        org_id: row.get(1),
+        user_id: row.get(2),
+        role: Role::parse(row.get(3)).ok_or_else(|| Error::Internal("unknown role in users".into()))?,
+    };
+    // Refresh the idle clock at most once a minute: a write per request is waste.
+    if row.get::<_, bool>(4) {
+        db.execute("UPDATE sessions SET last_seen_at = now() WHERE id = $1", &[&principal.session_id]).await?;
+    }
+    Ok(principal)
+}
+
+pub async fn revoke(db: &impl GenericClient, session_id: i64) -> Result<()> {
+    db.execute("UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", &[&session_id]).await?;
+    Ok(())
+}
+
+/// Revokes every live session of a user; returns how many.
+pub async fn revoke_all(db: &impl GenericClient, org_id: i64, user_id: i64) -> Result<u64> {
+    Ok(db
+        .execute(
+            "UPDATE sessions SET revoked_at = now() WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL",
+            &[&org_id, &user_id],
+        )
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_256_bit_hex_and_unique() {
+        let a = new_token();
+        assert_eq!(a.len(), 64);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(a, new_token());
+        assert_eq!(hash_token(&a).len(), 32);
+    }
+}

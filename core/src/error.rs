@@ -1,0 +1,80 @@
+//! The domain's error type, shared by every module that serves a request.
+//!
+//! Each variant has exactly one HTTP meaning, assigned once in `atum-api`'s error
+//! module. Messages are for people; `FieldErrors` keys are the JSON field names the
+//! client sent, so a form can show each message next to its field.
+
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The resource does not exist *for this principal*: another organisation's
+    /// ticket is reported exactly like a missing one.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("the ticket was changed by someone else; it is now at version {current}")]
+    Stale { current: i32 },
+    #[error("If-Match with the ticket's version is required for an update")]
+    VersionRequired,
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Wrong password, unknown email and inactive account all look the same.
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error(transparent)]
+    Db(#[from] tokio_postgres::Error),
+}
+
+impl From<crate::db::DbError> for Error {
+    fn from(e: crate::db::DbError) -> Self {
+        Error::Internal(e.to_string())
+    }
+}
+
+impl From<crate::auth::password::PasswordError> for Error {
+    fn from(e: crate::auth::password::PasswordError) -> Self {
+        Error::Internal(e.to_string())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Per-field validation messages, collected so the client sees every problem at once.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FieldErrors(pub BTreeMap<String, String>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.entry(field.to_owned()).or_insert_with(|| message.into());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` when nothing was added.
+    pub fn finish(self) -> Result<()> {
+        if self.is_empty() { Ok(()) } else { Err(Error::Invalid(self)) }
+    }
+
+    pub fn single(field: &str, message: impl Into<String>) -> Error {
+        let mut f = FieldErrors::default();
+        f.add(field, message);
+        Error::Invalid(f)
+    }
+}
+
+impl std::fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        f.write_str(&parts.join("; "))
+    }
+}

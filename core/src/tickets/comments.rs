@@ -1,0 +1,155 @@
+//! Replies and internal notes.
+//!
+//! A public reply by staff is the ticket's first response if none came before, and
+//! moves a `new` ticket to `open`. A customer's reply reopens a ticket that was
+//! waiting on them (`pending`) or `solved`. Customers see and write public comments
+//! only, and only on their own tickets.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio_postgres::GenericClient;
+
+use super::{Status, get, get_for_update, write::record};
+use crate::{
+    auth::Principal,
+    error::{Error, FieldErrors, Result},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    Public,
+    Internal,
+}
+
+impl Visibility {
+    fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Internal => "internal",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Comment {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub author_id: i64,
+    pub visibility: Visibility,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewComment {
+    pub body: String,
+    /// `public` (default) or `internal`.
+    #[serde(default)]
+    pub visibility: Option<String>,
+}
+
+pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: &NewComment) -> Result<Comment> {
+    let ticket = get_for_update(db, who, ticket_id).await?;
+    let mut f = FieldErrors::default();
+    let body = new.body.trim();
+    if body.is_empty() || new.body.chars().count() > 100_000 {
+        f.add("body", "must be 1 to 100000 characters");
+    }
+    let visibility = match new.visibility.as_deref() {
+        None | Some("public") => Visibility::Public,
+        Some("internal") => Visibility::Internal,
+        Some(_) => {
+            f.add("visibility", "must be one of: public, internal");
+            Visibility::Public
+        }
+    };
+    f.finish()?;
+    if visibility == Visibility::Internal && !who.role.is_staff() {
+        return Err(Error::Forbidden("customers cannot write internal notes"));
+    }
+    if ticket.status == Status::Closed {
+        return Err(Error::Conflict {
+            code: "ticket_closed",
+            message: "the ticket is closed; open a new ticket instead".into(),
+        });
+    }
+
+    let row = db
+        .query_one(
+            "INSERT INTO ticket_comments (org_id, ticket_id, author_id, visibility, body)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at",
+            &[&who.org_id, &ticket_id, &who.user_id, &visibility.as_str(), &new.body],
+        )
+        .await?;
+    let comment = Comment {
+        id: row.get(0),
+        ticket_id,
+        author_id: who.user_id,
+        visibility,
+        body: new.body.clone(),
+        created_at: row.get(1),
+    };
+
+    let public = visibility == Visibility::Public;
+    let next_status = match (who.role.is_staff(), public, ticket.status) {
+        (true, true, Status::New) => Status::Open,
+        (false, _, Status::Pending | Status::Solved) => Status::Open,
+        (_, _, s) => s,
+    };
+    let first_response = who.role.is_staff() && public && ticket.first_responded_at.is_none();
+    db.execute(
+        "UPDATE tickets SET status = $3, updated_at = now(), version = version + 1,
+                first_responded_at = CASE WHEN $4 THEN coalesce(first_responded_at, now()) ELSE first_responded_at END,
+                solved_at = CASE WHEN $3 IN ('solved', 'closed') THEN solved_at END
+         WHERE org_id = $1 AND id = $2",
+        &[&who.org_id, &ticket_id, &next_status.as_str(), &first_response],
+    )
+    .await?;
+    record(
+        db,
+        who,
+        ticket_id,
+        "comment_added",
+        None,
+        Some(json!({"comment_id": comment.id, "visibility": visibility})),
+    )
+    .await?;
+    if next_status != ticket.status {
+        record(
+            db,
+            who,
+            ticket_id,
+            "updated",
+            Some(json!({"status": ticket.status})),
+            Some(json!({"status": next_status})),
+        )
+        .await?;
+    }
+    Ok(comment)
+}
+
+pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Vec<Comment>> {
+    get(db, who, ticket_id).await?;
+    let rows = db
+        .query(
+            "SELECT id, author_id, visibility, body, created_at FROM ticket_comments
+             WHERE org_id = $1 AND ticket_id = $2 AND ($3 OR visibility = 'public')
+             ORDER BY created_at, id",
+            &[&who.org_id, &ticket_id, &who.role.is_staff()],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Comment {
+            id: r.get(0),
+            ticket_id,
+            author_id: r.get(1),
+            visibility: if r.get::<_, &str>(2) == "internal" { Visibility::Internal } else { Visibility::Public },
+            body: r.get(3),
+            created_at: r.get(4),
+        })
+        .collect())
+}

@@ -1,0 +1,43 @@
+//! A ticket's history, from the append-only `ticket_events` (staff only: it shows
+//! internal activity).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use tokio_postgres::GenericClient;
+
+use super::get;
+use crate::{auth::Principal, error::Result};
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Event {
+    pub id: i64,
+    pub actor_id: Option<i64>,
+    pub event_type: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Vec<Event>> {
+    get(db, who, ticket_id).await?;
+    who.require_staff()?;
+    let rows = db
+        .query(
+            "SELECT id, actor_id, event_type, before, after, created_at FROM ticket_events
+             WHERE org_id = $1 AND ticket_id = $2 ORDER BY created_at, id",
+            &[&who.org_id, &ticket_id],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Event {
+            id: r.get(0),
+            actor_id: r.get(1),
+            event_type: r.get(2),
+            before: r.get(3),
+            after: r.get(4),
+            created_at: r.get(5),
+        })
+        .collect())
+}

@@ -1,0 +1,168 @@
+//! Tickets: the help desk's core record, and who may see and change it.
+//!
+//! Every function takes the caller's [`Principal`] and a client that is (usually) the
+//! request's transaction. Scope rules live here, once: staff see every ticket of
+//! their organisation, customers only those they requested; anything outside that
+//! scope is `NotFound`, indistinguishable from a ticket that does not exist.
+
+pub mod comments;
+pub mod history;
+pub mod list;
+pub mod write;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio_postgres::{GenericClient, Row};
+
+use crate::{
+    auth::Principal,
+    error::{Error, Result},
+};
+
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            /// The accepted values, for error messages.
+            pub fn choices() -> String {
+                [$($text),+].join(", ")
+            }
+        }
+    };
+}
+
+text_enum!(Status { New = "new", Open = "open", Pending = "pending", OnHold = "on_hold", Solved = "solved", Closed = "closed" });
+text_enum!(Priority { Low = "low", Normal = "normal", High = "high", Urgent = "urgent" });
+text_enum!(Channel { Web = "web", Portal = "portal", Email = "email", Api = "api", Phone = "phone", Chat = "chat" });
+
+impl Status {
+    /// Allowed moves. `new` is only ever a starting point; `closed` is final (a
+    /// customer who writes again gets a follow-up ticket); `solved` can be reopened.
+    pub fn can_become(self, to: Status) -> bool {
+        use Status::*;
+        if self == to {
+            return true;
+        }
+        match self {
+            New | Open | Pending | OnHold => matches!(to, Open | Pending | OnHold | Solved),
+            Solved => matches!(to, Open | Closed),
+            Closed => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Ticket {
+    pub id: i64,
+    pub number: i32,
+    pub subject: String,
+    pub description: String,
+    pub status: Status,
+    pub priority: Priority,
+    pub category: Option<String>,
+    pub tags: Vec<String>,
+    pub requester_id: i64,
+    pub assignee_id: Option<i64>,
+    pub channel: Channel,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub first_responded_at: Option<DateTime<Utc>>,
+    pub solved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+pub(crate) const COLUMNS: &str = "id, number, subject, description, status, priority, category, tags, requester_id, \
+     assignee_id, channel, created_at, updated_at, first_responded_at, solved_at, closed_at, version";
+
+pub(crate) fn from_row(r: &Row) -> Result<Ticket> {
+    let bad = |what: &str| Error::Internal(format!("unexpected {what} in tickets"));
+    Ok(Ticket {
+        id: r.get(0),
+        number: r.get(1),
+        subject: r.get(2),
+        description: r.get(3),
+        status: Status::parse(r.get(4)).ok_or_else(|| bad("status"))?,
+        priority: Priority::parse(r.get(5)).ok_or_else(|| bad("priority"))?,
+        category: r.get(6),
+        tags: r.get(7),
+        requester_id: r.get(8),
+        assignee_id: r.get(9),
+        channel: Channel::parse(r.get(10)).ok_or_else(|| bad("channel"))?,
+        created_at: r.get(11),
+        updated_at: r.get(12),
+        first_responded_at: r.get(13),
+        solved_at: r.get(14),
+        closed_at: r.get(15),
+        version: r.get(16),
+    })
+}
+
+/// One ticket in the caller's scope.
+pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ticket> {
+    let row = db
+        .query_opt(
+            &format!(
+                "SELECT {COLUMNS} FROM tickets
+                 WHERE org_id = $1 AND id = $2 AND ($3 OR requester_id = $4)"
+            ),
+            &[&who.org_id, &id, &who.role.is_staff(), &who.user_id],
+        )
+        .await?
+        .ok_or(Error::NotFound("ticket"))?;
+    from_row(&row)
+}
+
+/// Like [`get`], locking the row for the rest of the transaction.
+pub(crate) async fn get_for_update(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ticket> {
+    let row = db
+        .query_opt(
+            &format!(
+                "SELECT {COLUMNS} FROM tickets
+                 WHERE org_id = $1 AND id = $2 AND ($3 OR requester_id = $4) FOR UPDATE"
+            ),
+            &[&who.org_id, &id, &who.role.is_staff(), &who.user_id],
+        )
+        .await?
+        .ok_or(Error::NotFound("ticket"))?;
+    from_row(&row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_is_final_and_new_is_never_a_destination() {
+        for &s in Status::ALL {
+            assert!(!Status::Closed.can_become(s) || s == Status::Closed);
+            assert!(!s.can_become(Status::New) || s == Status::New);
+        }
+        assert!(Status::Solved.can_become(Status::Open));
+        assert!(Status::Solved.can_become(Status::Closed));
+        assert!(!Status::Open.can_become(Status::Closed));
+    }
+
+    #[test]
+    fn enum_texts_round_trip() {
+        for &s in Status::ALL {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Priority::parse("urgent"), Some(Priority::Urgent));
+        assert_eq!(Priority::parse("URGENT"), None);
+    }
+}

@@ -1,0 +1,316 @@
+//! Creating and changing tickets. Each write records a `ticket_events` row and
+//! NOTIFYs `atum_tickets` (delivered once, at commit) so the SLA worker re-evaluates.
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use tokio_postgres::GenericClient;
+
+use super::{COLUMNS, Channel, Priority, Status, Ticket, from_row, get_for_update};
+use crate::{
+    auth::{Principal, Role},
+    error::{Error, FieldErrors, Result},
+};
+
+pub const MAX_TAGS: usize = 50;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTicket {
+    pub subject: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub priority: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Staff may open a ticket on a customer's behalf; customers always request for themselves.
+    #[serde(default)]
+    pub requester_id: Option<i64>,
+    #[serde(default)]
+    pub assignee_id: Option<i64>,
+    #[serde(default)]
+    pub channel: Option<String>,
+}
+
+/// A partial update: absent fields stay as they are; `null` clears a clearable field.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketChange {
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub priority: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub category: Option<Option<String>>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub assignee_id: Option<Option<i64>>,
+}
+
+/// Distinguishes `"field": null` (Some(None)) from an absent field (None).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+fn subject(f: &mut FieldErrors, s: &str) -> String {
+    let s = s.trim();
+    if s.is_empty() || s.chars().count() > 300 {
+        f.add("subject", "must be 1 to 300 characters");
+    }
+    s.to_owned()
+}
+
+fn category(f: &mut FieldErrors, c: Option<&str>) -> Option<String> {
+    let c = c.map(str::trim)?;
+    if c.is_empty() || c.chars().count() > 100 {
+        f.add("category", "must be 1 to 100 characters, or null");
+    }
+    Some(c.to_lowercase())
+}
+
+/// Tags are lowercased, trimmed and de-duplicated, keeping their first order.
+fn tags(f: &mut FieldErrors, raw: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in raw {
+        let t = t.trim().to_lowercase();
+        let ok = (1..=50).contains(&t.chars().count())
+            && t.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+        if !ok {
+            f.add("tags", "each tag must be 1 to 50 letters, digits or - _ . :");
+        } else if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    if out.len() > MAX_TAGS {
+        f.add("tags", format!("at most {MAX_TAGS} tags"));
+    }
+    out
+}
+
+fn parse_enum<T>(
+    f: &mut FieldErrors,
+    field: &str,
+    raw: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+    choices: fn() -> String,
+) -> Option<T> {
+    let raw = raw?;
+    let v = parse(raw);
+    if v.is_none() {
+        f.add(field, format!("must be one of: {}", choices()));
+    }
+    v
+}
+
+/// Checks that `user_id` is a user of the org with an allowed role; adds `field` errors.
+async fn check_user(
+    db: &impl GenericClient,
+    f: &mut FieldErrors,
+    org_id: i64,
+    field: &str,
+    user_id: i64,
+    staff: bool,
+) -> Result<()> {
+    let role: Option<String> = db
+        .query_opt("SELECT role FROM users WHERE org_id = $1 AND id = $2 AND is_active", &[&org_id, &user_id])
+        .await?
+        .map(|r| r.get(0));
+    match role.as_deref().and_then(Role::parse) {
+        None => f.add(field, "no active user with this id in your organisation"),
+        Some(r) if staff && !r.is_staff() => f.add(field, "must be an agent or admin"),
+        Some(_) => {}
+    }
+    Ok(())
+}
+
+pub async fn create(db: &impl GenericClient, who: &Principal, new: &NewTicket) -> Result<Ticket> {
+    let mut f = FieldErrors::default();
+    let subject = subject(&mut f, &new.subject);
+    if new.description.chars().count() > 100_000 {
+        f.add("description", "must be at most 100000 characters");
+    }
+    let priority = parse_enum(&mut f, "priority", new.priority.as_deref(), Priority::parse, Priority::choices)
+        .unwrap_or(Priority::Normal);
+    let category = category(&mut f, new.category.as_deref());
+    let tags = tags(&mut f, &new.tags);
+    let channel = parse_enum(&mut f, "channel", new.channel.as_deref(), Channel::parse, Channel::choices);
+
+    let staff = who.role.is_staff();
+    if !staff {
+        if new.requester_id.is_some_and(|r| r != who.user_id) {
+            f.add("requester_id", "customers open tickets for themselves");
+        }
+        if new.assignee_id.is_some() {
+            f.add("assignee_id", "customers cannot assign tickets");
+        }
+    }
+    let requester = if staff { new.requester_id.unwrap_or(who.user_id) } else { who.user_id };
+    if staff && requester != who.user_id {
+        check_user(db, &mut f, who.org_id, "requester_id", requester, false).await?;
+    }
+    if let (true, Some(a)) = (staff, new.assignee_id) {
+        check_user(db, &mut f, who.org_id, "assignee_id", a, true).await?;
+    }
+    f.finish()?;
+    let channel = channel.unwrap_or(if staff { Channel::Web } else { Channel::Portal });
+    let assignee = if staff { new.assignee_id } else { None };
+
+    // The org row lock serialises numbering: numbers are gap-free per organisation.
+    let row = db
+        .query_one(
+            &format!(
+                "WITH n AS (
+                     UPDATE organizations SET last_ticket_number = last_ticket_number + 1
+                     WHERE id = $1 RETURNING last_ticket_number
+                 )
+                 INSERT INTO tickets (org_id, number, subject, description, priority, category, tags,
+                                      requester_id, assignee_id, channel)
+                 SELECT $1, n.last_ticket_number, $2, $3, $4, $5, $6, $7, $8, $9 FROM n
+                 RETURNING {COLUMNS}"
+            ),
+            &[
+                &who.org_id,
+                &subject,
+                &new.description,
+                &priority.as_str(),
+                &category,
+                &tags,
+                &requester,
+                &assignee,
+                &channel.as_str(),
+            ],
+        )
+        .await?;
+    let ticket = from_row(&row)?;
+    let after = json!({
+        "subject": ticket.subject, "status": ticket.status, "priority": ticket.priority,
+        "category": ticket.category, "tags": ticket.tags, "assignee_id": ticket.assignee_id,
+        "requester_id": ticket.requester_id, "channel": ticket.channel,
+    });
+    record(db, who, ticket.id, "created", None, Some(after)).await?;
+    Ok(ticket)
+}
+
+/// Applies `change` if the ticket is still at `expected_version`; staff only.
+pub async fn update(
+    db: &impl GenericClient,
+    who: &Principal,
+    id: i64,
+    expected_version: i32,
+    change: &TicketChange,
+) -> Result<Ticket> {
+    let current = get_for_update(db, who, id).await?;
+    who.require_staff()?;
+    if current.version != expected_version {
+        return Err(Error::Stale { current: current.version });
+    }
+
+    let mut f = FieldErrors::default();
+    let mut next = current.clone();
+    if let Some(s) = &change.subject {
+        next.subject = subject(&mut f, s);
+    }
+    if let Some(s) = parse_enum(&mut f, "status", change.status.as_deref(), Status::parse, Status::choices) {
+        if !current.status.can_become(s) {
+            f.add("status", format!("cannot change from {} to {}", current.status.as_str(), s.as_str()));
+        }
+        next.status = s;
+    }
+    if let Some(p) = parse_enum(&mut f, "priority", change.priority.as_deref(), Priority::parse, Priority::choices) {
+        next.priority = p;
+    }
+    if let Some(c) = &change.category {
+        next.category = category(&mut f, c.as_deref());
+    }
+    if let Some(t) = &change.tags {
+        next.tags = tags(&mut f, t);
+    }
+    if let Some(a) = change.assignee_id {
+        if let Some(a) = a {
+            check_user(db, &mut f, who.org_id, "assignee_id", a, true).await?;
+        }
+        next.assignee_id = a;
+    }
+    f.finish()?;
+
+    let (before, after) = diff(&current, &next);
+    if after.is_empty() {
+        return Ok(current);
+    }
+    let row = db
+        .query_one(
+            &format!(
+                "UPDATE tickets SET subject = $3, status = $4, priority = $5, category = $6, tags = $7,
+                        assignee_id = $8, updated_at = now(), version = version + 1,
+                        solved_at = CASE WHEN $4 IN ('solved', 'closed') THEN coalesce(solved_at, now()) END,
+                        closed_at = CASE WHEN $4 = 'closed' THEN coalesce(closed_at, now()) END
+                 WHERE org_id = $1 AND id = $2
+                 RETURNING {COLUMNS}"
+            ),
+            &[
+                &who.org_id,
+                &id,
+                &next.subject,
+                &next.status.as_str(),
+                &next.priority.as_str(),
+                &next.category,
+                &next.tags,
+                &next.assignee_id,
+            ],
+        )
+        .await?;
+    record(db, who, id, "updated", Some(Value::Object(before)), Some(Value::Object(after))).await?;
+    from_row(&row)
+}
+
+/// The fields that differ, as (before, after) JSON objects.
+fn diff(a: &Ticket, b: &Ticket) -> (Map<String, Value>, Map<String, Value>) {
+    let (va, vb) = (serde_json::to_value(a).unwrap_or_default(), serde_json::to_value(b).unwrap_or_default());
+    let (mut before, mut after) = (Map::new(), Map::new());
+    for field in ["subject", "status", "priority", "category", "tags", "assignee_id"] {
+        if va[field] != vb[field] {
+            before.insert(field.into(), va[field].clone());
+            after.insert(field.into(), vb[field].clone());
+        }
+    }
+    (before, after)
+}
+
+/// Appends a history row and wakes the SLA worker.
+pub(crate) async fn record(
+    db: &impl GenericClient,
+    who: &Principal,
+    ticket_id: i64,
+    event_type: &str,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> Result<()> {
+    db.execute(
+        "INSERT INTO ticket_events (org_id, ticket_id, actor_id, event_type, before, after)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[&who.org_id, &ticket_id, &who.user_id, &event_type, &before, &after],
+    )
+    .await?;
+    db.execute("SELECT pg_notify('atum_tickets', $1)", &[&format!("{}:{ticket_id}", who.org_id)]).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_normalised_and_checked() {
+        let mut f = FieldErrors::default();
+        let t = tags(&mut f, &["Billing".into(), " billing ".into(), "vip".into()]);
+        assert!(f.is_empty());
+        assert_eq!(t, vec!["billing".to_string(), "vip".to_string()]);
+        tags(&mut f, &["has space".into()]);
+        assert!(f.0.contains_key("tags"));
+    }
+}

@@ -1,0 +1,220 @@
+//! People in an organisation: creation (with or without a password, i.e. invited),
+//! listing, role changes and deactivation (which revokes every session).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio_postgres::{GenericClient, Row};
+
+use crate::{
+    auth::{Principal, Role, password, session},
+    error::{Error, FieldErrors, Result},
+};
+
+pub const MIN_PASSWORD_LEN: usize = 12;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub is_active: bool,
+    /// Invited users have no password yet.
+    pub invited: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, email, display_name, role, is_active, password_hash IS NULL, created_at, last_login_at";
+
+fn from_row(r: &Row) -> User {
+    User {
+        id: r.get(0),
+        email: r.get(1),
+        display_name: r.get(2),
+        role: Role::parse(r.get(3)).unwrap_or(Role::Customer),
+        is_active: r.get(4),
+        invited: r.get(5),
+        created_at: r.get(6),
+        last_login_at: r.get(7),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    /// Omit to invite: the user sets a password later.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+pub fn validate_email(fields: &mut FieldErrors, field: &str, email: &str) {
+    let email = email.trim();
+    let ok = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.matches('@').count() == 1;
+    if !ok {
+        fields.add(field, "must be an email address such as name@example.com");
+    }
+}
+
+pub fn validate_password(fields: &mut FieldErrors, field: &str, password: &str) {
+    let len = password.chars().count();
+    if len < MIN_PASSWORD_LEN {
+        fields.add(field, format!("must be at least {MIN_PASSWORD_LEN} characters"));
+    } else if len > 1024 {
+        fields.add(field, "must be at most 1024 characters");
+    }
+}
+
+pub fn validate_name(fields: &mut FieldErrors, field: &str, name: &str) {
+    let len = name.trim().chars().count();
+    if len == 0 || len > 200 {
+        fields.add(field, "must be 1 to 200 characters");
+    }
+}
+
+impl NewUser {
+    pub fn validate(&self) -> Result<()> {
+        let mut f = FieldErrors::default();
+        validate_email(&mut f, "email", &self.email);
+        validate_name(&mut f, "display_name", &self.display_name);
+        if let Some(p) = &self.password {
+            validate_password(&mut f, "password", p);
+        }
+        f.finish()
+    }
+}
+
+/// Inserts a user into `org_id`. Hashing happens here, so call it from a blocking
+/// context or accept ~30 ms on the executor (the CLI does).
+pub async fn insert(
+    db: &impl GenericClient,
+    org_id: i64,
+    new: &NewUser,
+    password_hash: Option<String>,
+) -> Result<User> {
+    new.validate()?;
+    let row = db
+        .query_opt(
+            &format!(
+                "INSERT INTO users (org_id, email, display_name, role, password_hash)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT DO NOTHING
+                 RETURNING {COLUMNS}"
+            ),
+            &[&org_id, &new.email.trim(), &new.display_name.trim(), &new.role.as_str(), &password_hash],
+        )
+        .await?;
+    match row {
+        Some(r) => Ok(from_row(&r)),
+        None => Err(Error::Conflict { code: "email_taken", message: "a user with this email already exists".into() }),
+    }
+}
+
+/// Hashes the optional password of `new` (blocking work).
+pub fn hash_for(new: &NewUser) -> Result<Option<String>> {
+    new.password.as_deref().map(password::hash).transpose().map_err(Error::from)
+}
+
+pub async fn list(db: &impl GenericClient, who: &Principal) -> Result<Vec<User>> {
+    who.require_staff()?;
+    let rows = db
+        .query(
+            &format!("SELECT {COLUMNS} FROM users WHERE org_id = $1 ORDER BY role, display_name, id"),
+            &[&who.org_id],
+        )
+        .await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
+pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<User> {
+    if !who.role.is_staff() && id != who.user_id {
+        return Err(Error::NotFound("user"));
+    }
+    db.query_opt(&format!("SELECT {COLUMNS} FROM users WHERE org_id = $1 AND id = $2"), &[&who.org_id, &id])
+        .await?
+        .map(|r| from_row(&r))
+        .ok_or(Error::NotFound("user"))
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserChange {
+    #[serde(default)]
+    pub role: Option<Role>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+/// Admin-only: changes role, name or activity. Deactivation revokes all sessions.
+/// An admin cannot demote or deactivate themselves (an org must keep an admin).
+pub async fn update(db: &impl GenericClient, who: &Principal, id: i64, change: &UserChange) -> Result<User> {
+    who.require_admin()?;
+    let mut f = FieldErrors::default();
+    if let Some(name) = &change.display_name {
+        validate_name(&mut f, "display_name", name);
+    }
+    f.finish()?;
+    let current = get(db, who, id).await?;
+    if id == who.user_id && (change.role.is_some_and(|r| r != Role::Admin) || change.is_active == Some(false)) {
+        return Err(Error::Conflict {
+            code: "cannot_demote_self",
+            message: "you cannot remove your own admin role or deactivate yourself".into(),
+        });
+    }
+    let row = db
+        .query_one(
+            &format!(
+                "UPDATE users SET role = coalesce($3, role), is_active = coalesce($4, is_active),
+                        display_name = coalesce($5, display_name), updated_at = now()
+                 WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
+            ),
+            &[
+                &who.org_id,
+                &id,
+                &change.role.map(Role::as_str),
+                &change.is_active,
+                &change.display_name.as_deref().map(str::trim),
+            ],
+        )
+        .await?;
+    if current.is_active && change.is_active == Some(false) {
+        session::revoke_all(db, who.org_id, id).await?;
+    }
+    Ok(from_row(&row))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_checked_for_shape() {
+        for good in ["a@b.co", "first.last+tag@example.com"] {
+            let mut f = FieldErrors::default();
+            validate_email(&mut f, "email", good);
+            assert!(f.is_empty(), "{good}");
+        }
+        for bad in ["", "a", "a@b", "@b.co", "a@@b.co", "a b@c.co", "a@.co", "a@b.co."] {
+            let mut f = FieldErrors::default();
+            validate_email(&mut f, "email", bad);
+            assert!(!f.is_empty(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn short_passwords_are_refused() {
+        let mut f = FieldErrors::default();
+        validate_password(&mut f, "password", "short");
+        assert_eq!(f.0.get("password").map(String::as_str), Some("must be at least 12 characters"));
+    }
+}

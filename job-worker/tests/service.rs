@@ -1,0 +1,18 @@
+//! atum-job-worker as systemd runs it (checks shared by every service binary).
+
+use std::path::Path;
+
+use atum_core::config::Service;
+use atum_testing::service;
+
+const EXE: &str = env!("CARGO_BIN_EXE_atum-job-worker");
+
+#[tokio::test(flavor = "multi_thread")]
+async fn it_notifies_ready_pings_the_watchdog_serves_metrics_and_stops_on_sigterm() {
+    service::assert_systemd_lifecycle(Path::new(EXE), Service::JobWorker).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn it_stops_feeding_the_watchdog_when_its_database_is_unreachable() {
+    service::assert_watchdog_withheld_without_database(Path::new(EXE), Service::JobWorker).await;
+}

@@ -1,0 +1,13 @@
+//! atum-metrics-worker as systemd runs it (checks shared by every service binary).
+
+use std::path::Path;
+
+use atum_core::config::Service;
+use atum_testing::service;
+
+const EXE: &str = env!("CARGO_BIN_EXE_atum-metrics-worker");
+
+#[tokio::test(flavor = "multi_thread")]
+async fn it_notifies_ready_pings_the_watchdog_serves_metrics_and_stops_on_sigterm() {
+    service::assert_systemd_lifecycle(Path::new(EXE), Service::MetricsWorker).await;
+}
