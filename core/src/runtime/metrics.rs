@@ -9,7 +9,7 @@ use std::{
 use actix_web::{App, HttpResponse, HttpServer, dev::ServerHandle, web};
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
-    metrics::{counter::Counter, family::Family, gauge::Gauge, info::Info},
+    metrics::{counter::Counter, family::Family, gauge::Gauge},
     registry::Registry,
 };
 
@@ -18,6 +18,12 @@ use crate::config::Service;
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ChannelLabel {
     pub channel: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    service: &'static str,
+    version: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -39,11 +45,11 @@ pub struct Metrics {
 impl Metrics {
     pub fn new(service: Service) -> Self {
         let mut registry = Registry::with_prefix("atum");
-        registry.register(
-            "build",
-            "Build information of this binary",
-            Info::new(vec![("service", service.binary()), ("version", env!("CARGO_PKG_VERSION"))]),
-        );
+        // A gauge fixed at 1 rather than OpenMetrics' `info` type, which Prometheus'
+        // classic text parser (and promtool) do not know.
+        let build: Family<BuildLabels, Gauge> = Family::default();
+        build.get_or_create(&BuildLabels { service: service.binary(), version: env!("CARGO_PKG_VERSION") }).set(1);
+        registry.register("build_info", "Build information of this binary", build);
         let metrics = Metrics {
             ticks: Counter::default(),
             notifications: Family::default(),
@@ -83,9 +89,80 @@ impl Metrics {
     }
 }
 
-/// `GET /metrics` for any actix app holding `web::Data<Metrics>`.
-pub async fn metrics_handler(metrics: web::Data<Metrics>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/openmetrics-text; version=1.0.0; charset=utf-8").body(metrics.encode())
+/// `GET /metrics` for any actix app holding `web::Data<Metrics>`: OpenMetrics when the
+/// scraper asks for it (Prometheus does), the classic text format otherwise (what
+/// promtool, curl and older scrapers read).
+pub async fn metrics_handler(req: actix_web::HttpRequest, metrics: web::Data<Metrics>) -> HttpResponse {
+    let openmetrics = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/openmetrics-text"));
+    if openmetrics {
+        HttpResponse::Ok()
+            .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+            .body(metrics.encode())
+    } else {
+        HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(to_classic(&metrics.encode()))
+    }
+}
+
+/// Rewrites prometheus-client's OpenMetrics text into the classic 0.0.4 format: a
+/// counter's HELP and TYPE name its `_total` series, and there is no `# EOF`/`# UNIT`.
+pub fn to_classic(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> =
+        openmetrics.lines().filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter")).collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let meta = ["# HELP ", "# TYPE "].into_iter().find_map(|kind| Some((kind, line.strip_prefix(kind)?)));
+        match meta {
+            Some((kind, rest)) => {
+                let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                let suffix = if counters.contains(name) { "_total" } else { "" };
+                out.push_str(&format!("{kind}{name}{suffix} {tail}\n"));
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_classic_format_names_counters_by_their_total_series() {
+        let m = Metrics::new(Service::JobWorker);
+        m.ticks.inc();
+        let classic = to_classic(&m.encode());
+        assert!(classic.contains("# TYPE atum_main_loop_ticks_total counter\n"), "{classic}");
+        assert!(classic.contains("# HELP atum_main_loop_ticks_total "), "{classic}");
+        assert!(classic.contains("atum_main_loop_ticks_total 1\n"), "{classic}");
+        assert!(!classic.contains("# EOF"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_classic_format_names_counters_by_their_total_series() {
+        let m = Metrics::new(Service::JobWorker);
+        m.ticks.inc();
+        let classic = to_classic(&m.encode());
+        assert!(classic.contains("# TYPE atum_main_loop_ticks_total counter\n"), "{classic}");
+        assert!(classic.contains("# HELP atum_main_loop_ticks_total "), "{classic}");
+        assert!(classic.contains("atum_main_loop_ticks_total 1\n"), "{classic}");
+        assert!(!classic.contains("# EOF"));
+    }
 }
 
 /// Starts a one-thread HTTP listener serving `/metrics` and `/health` (200 while the

@@ -1,0 +1,117 @@
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_correct_password_opens_a_session_that_me_accepts() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let res =
+        app.post("/api/v1/auth/login", None, json!({"email": "ADMIN@acme.test", "password": admin.password})).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let token = res.body["token"].as_str().unwrap();
+    assert_eq!(token.len(), 64);
+    let cookie = res.header("set-cookie").expect("a session cookie");
+    for attr in ["atum_session=", "HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attr), "cookie lacks {attr}: {cookie}");
+    }
+    let me = app.get("/api/v1/me", Some(token)).await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.body["user"]["email"], "admin@acme.test");
+    assert_eq!(me.body["user"]["role"], "admin");
+    assert!(me.body["user"].get("password_hash").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
+    let app = TestApp::spawn().await;
+    app.org("acme").await;
+    let wrong =
+        app.post("/api/v1/auth/login", None, json!({"email": "admin@acme.test", "password": "nope-nope-nope"})).await;
+    let unknown =
+        app.post("/api/v1/auth/login", None, json!({"email": "ghost@acme.test", "password": "nope-nope-nope"})).await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(wrong.body, unknown.body);
+    assert_eq!(wrong.code(), "invalid_credentials");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_without_a_valid_session_are_unauthenticated() {
+    let app = TestApp::spawn().await;
+    for token in [None, Some("garbage"), Some(&"0".repeat(64)[..])] {
+        let res = app.get("/api/v1/me", token).await;
+        assert_eq!(res.status, 401, "{token:?}");
+        assert_eq!(res.code(), "unauthenticated");
+        assert_eq!(res.header("www-authenticate"), Some("Bearer"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logout_revokes_the_session() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let res = app.post("/api/v1/auth/logout", Some(&admin.token), json!({})).await;
+    assert_eq!(res.status, 204);
+    assert_eq!(app.get("/api/v1/me", Some(&admin.token)).await.status, 401);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_and_idle_sessions_are_refused() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let client = app.db.client().await;
+    let expiring = app.login(&admin.email, &admin.password).await;
+    let idle = app.login(&admin.email, &admin.password).await;
+    let hash = |t: &str| atum_core::auth::session::hash_token(t);
+    client
+        .execute(
+            "UPDATE sessions SET created_at = now() - interval '2 days', expires_at = now() - interval '1 second' WHERE token_hash = $1",
+            &[&hash(&expiring)],
+        )
+        .await
+        .unwrap();
+    client
+        .execute("UPDATE sessions SET last_seen_at = now() - interval '3 hours' WHERE token_hash = $1", &[&hash(&idle)])
+        .await
+        .unwrap();
+    assert_eq!(app.get("/api/v1/me", Some(&expiring)).await.status, 401);
+    assert_eq!(app.get("/api/v1/me", Some(&idle)).await.status, 401);
+    assert_eq!(app.get("/api/v1/me", Some(&admin.token)).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deactivating_a_user_revokes_their_sessions_and_blocks_login() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let agent = app.person(&admin, "agent", "ada").await;
+    assert_eq!(app.get("/api/v1/me", Some(&agent.token)).await.status, 200);
+    let res =
+        app.patch(&format!("/api/v1/users/{}", agent.id), Some(&admin.token), json!({"is_active": false}), None).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(app.get("/api/v1/me", Some(&agent.token)).await.status, 401);
+    let again = app.post("/api/v1/auth/login", None, json!({"email": agent.email, "password": agent.password})).await;
+    assert_eq!(again.status, 401);
+    assert_eq!(again.code(), "invalid_credentials");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cookie_session_needs_a_same_origin_header_to_change_anything() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let cookie = format!("atum_session={}", admin.token);
+    let host = app.addr.to_string();
+    let origin = format!("http://{host}");
+    let read = app.send("GET", "/api/v1/me", None, None, &[("Cookie", &cookie)]).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+
+    let body = Some(json!({"subject": "From the browser"}).to_string());
+    let forged = app.send("POST", "/api/v1/tickets", None, body.clone(), &[("Cookie", &cookie)]).await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(forged.code(), "csrf_failed");
+    let cross = app
+        .send("POST", "/api/v1/tickets", None, body.clone(), &[("Cookie", &cookie), ("Origin", "https://evil.example")])
+        .await;
+    assert_eq!(cross.status, 403);
+    let same = app.send("POST", "/api/v1/tickets", None, body, &[("Cookie", &cookie), ("Origin", &origin)]).await;
+    assert_eq!(same.status, 201, "{}", same.body);
+}

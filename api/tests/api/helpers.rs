@@ -1,0 +1,181 @@
+//! A running API on its own database, organisations and people to act as, and a
+//! small HTTP client that never panics on 4xx/5xx.
+
+use std::{net::SocketAddr, time::Duration};
+
+use actix_web::dev::ServerHandle;
+use atum_api::AppState;
+use atum_core::{
+    auth::{Role, session::SessionPolicy},
+    config::Service,
+    orgs,
+    runtime::Metrics,
+    users::{self, NewUser},
+};
+use atum_testing::TestDb;
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: TestDb,
+    handle: ServerHandle,
+}
+
+/// Someone who can sign in.
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub id: i64,
+    pub org_id: i64,
+    pub email: String,
+    pub password: String,
+    pub token: String,
+}
+
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let db = TestDb::migrated().await;
+        let state = AppState { pool: db.pool.clone(), sessions: SessionPolicy::default() };
+        let (server, addr) =
+            atum_api::start(state, Metrics::new(Service::Api), "127.0.0.1:0".parse().unwrap(), Duration::from_secs(1))
+                .expect("bind the API");
+        let handle = server.handle();
+        tokio::spawn(server);
+        TestApp { addr, db, handle }
+    }
+
+    /// A new organisation with its admin signed in.
+    pub async fn org(&self, slug: &str) -> Person {
+        let mut client = self.db.client().await;
+        let tx = client.transaction().await.unwrap();
+        let password = format!("{slug}-admin-password");
+        let admin = NewUser {
+            email: format!("admin@{slug}.test"),
+            display_name: format!("{slug} admin"),
+            role: Role::Admin,
+            password: Some(password.clone()),
+        };
+        let hash = users::hash_for(&admin).unwrap().unwrap();
+        let (org, user) = orgs::create_with_admin(&tx, slug, slug, &admin, hash).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut p = Person { id: user.id, org_id: org.id, email: admin.email, password, token: String::new() };
+        p.token = self.login(&p.email, &p.password).await;
+        p
+    }
+
+    /// A new user of `admin`'s organisation, signed in.
+    pub async fn person(&self, admin: &Person, role: &str, name: &str) -> Person {
+        let domain = admin.email.split('@').nth(1).unwrap();
+        let email = format!("{name}@{domain}");
+        let password = format!("{name}-long-password");
+        let res = self
+            .post(
+                "/api/v1/users",
+                Some(&admin.token),
+                json!({"email": email, "display_name": name, "role": role, "password": password}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        let mut p = Person {
+            id: res.body["id"].as_i64().unwrap(),
+            org_id: admin.org_id,
+            email,
+            password,
+            token: String::new(),
+        };
+        p.token = self.login(&p.email, &p.password).await;
+        p
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let res = self.post("/api/v1/auth/login", None, json!({"email": email, "password": password})).await;
+        assert_eq!(res.status, 200, "login failed: {}", res.body);
+        res.body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn ticket(&self, as_: &Person, subject: &str) -> Value {
+        let res =
+            self.post("/api/v1/tickets", Some(&as_.token), json!({"subject": subject, "description": "details"})).await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        res.body
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.send("GET", path, token, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.send("POST", path, token, Some(body.to_string()), &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value, if_match: Option<i64>) -> Response {
+        let version = if_match.map(|v| format!("\"{v}\""));
+        let headers: Vec<(&str, &str)> = version.iter().map(|v| ("If-Match", v.as_str())).collect();
+        self.send("PATCH", path, token, Some(body.to_string()), &headers).await
+    }
+
+    /// Any request; `body` is sent as JSON unless a Content-Type header overrides it.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let url = format!("http://{}{path}", self.addr);
+        let (method, token) = (method.to_owned(), token.map(str::to_owned));
+        let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        tokio::task::spawn_blocking(move || {
+            let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(10)).build();
+            let mut req = agent.request(&method, &url);
+            if let Some(t) = token {
+                req = req.set("Authorization", &format!("Bearer {t}"));
+            }
+            let has_type = headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+            for (k, v) in &headers {
+                req = req.set(k, v);
+            }
+            if body.is_some() && !has_type {
+                req = req.set("Content-Type", "application/json");
+            }
+            let result = match body {
+                Some(b) => req.send_string(&b),
+                None => req.call(),
+            };
+            let res = match result {
+                Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+                Err(e) => panic!("request failed: {e}"),
+            };
+            let status = res.status();
+            let headers =
+                res.headers_names().iter().map(|n| (n.clone(), res.header(n).unwrap_or("").to_owned())).collect();
+            let text = res.into_string().unwrap_or_default();
+            Response { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::String(text)) }
+        })
+        .await
+        .unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        tokio::spawn(async move { handle.stop(false).await });
+    }
+}

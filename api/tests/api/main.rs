@@ -1,0 +1,11 @@
+//! The API over real HTTP (bound to port 0) against a real database: one test
+//! binary, a shared `helpers` module, tests named as sentences.
+
+mod auth;
+mod errors;
+mod helpers;
+mod observability;
+mod pagination;
+mod tenancy;
+mod tickets;
+mod users;

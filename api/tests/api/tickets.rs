@@ -1,0 +1,171 @@
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_creates_reads_and_updates_a_ticket_with_optimistic_concurrency() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let agent = app.person(&admin, "agent", "ada").await;
+    let t = Some(agent.token.as_str());
+
+    let created = app
+        .post(
+            "/api/v1/tickets",
+            t,
+            json!({"subject": "  VPN down  ", "priority": "high", "tags": ["VPN", "vpn", "network"]}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["subject"], "VPN down");
+    assert_eq!(created.body["status"], "new");
+    assert_eq!(created.body["number"], 1);
+    assert_eq!(created.body["tags"], json!(["vpn", "network"]));
+    let id = created.body["id"].as_i64().unwrap();
+    assert_eq!(created.header("etag"), Some("\"1\""));
+    assert_eq!(app.ticket(&agent, "second").await["number"], 2);
+
+    let path = format!("/api/v1/tickets/{id}");
+    let missing = app.patch(&path, t, json!({"status": "open"}), None).await;
+    assert_eq!((missing.status, missing.code()), (428, "precondition_required"));
+
+    let updated = app.patch(&path, t, json!({"status": "open", "assignee_id": agent.id}), Some(1)).await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(updated.body["version"], 2);
+    assert_eq!(updated.body["assignee_id"], agent.id);
+
+    let stale = app.patch(&path, t, json!({"priority": "low"}), Some(1)).await;
+    assert_eq!((stale.status, stale.code()), (412, "version_mismatch"));
+    assert_eq!(app.get(&path, t).await.body["priority"], "high", "a stale write changed the ticket");
+
+    let bad_move = app.patch(&path, t, json!({"status": "new"}), Some(2)).await;
+    assert_eq!((bad_move.status, bad_move.code()), (422, "validation_failed"));
+    assert_eq!(bad_move.body["error"]["fields"]["status"], "cannot change from open to new");
+
+    let solved = app.patch(&path, t, json!({"status": "solved", "category": null}), Some(2)).await;
+    assert_eq!(solved.status, 200);
+    assert!(solved.body["solved_at"].is_string());
+
+    let history = app.get(&format!("{path}/history"), t).await;
+    let kinds: Vec<&str> =
+        history.body["items"].as_array().unwrap().iter().map(|e| e["event_type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["created", "updated", "updated"]);
+    assert_eq!(history.body["items"][1]["before"]["status"], "new");
+    assert_eq!(history.body["items"][1]["after"]["status"], "open");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_first_public_agent_reply_sets_first_response_and_an_internal_note_does_not() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let customer = app.person(&admin, "customer", "carol").await;
+    let ticket = app.ticket(&customer, "Where is my order?").await;
+    let path = format!("/api/v1/tickets/{}", ticket["id"]);
+
+    let note = app
+        .post(&format!("{path}/comments"), Some(&admin.token), json!({"body": "VIP", "visibility": "internal"}))
+        .await;
+    assert_eq!(note.status, 201);
+    let after_note = app.get(&path, Some(&admin.token)).await;
+    assert!(after_note.body["first_responded_at"].is_null());
+    assert_eq!(after_note.body["status"], "new");
+
+    let reply = app.post(&format!("{path}/comments"), Some(&admin.token), json!({"body": "On its way"})).await;
+    assert_eq!(reply.status, 201);
+    let after_reply = app.get(&path, Some(&admin.token)).await;
+    let first = after_reply.body["first_responded_at"].clone();
+    assert!(first.is_string());
+    assert_eq!(after_reply.body["status"], "open");
+
+    app.post(&format!("{path}/comments"), Some(&admin.token), json!({"body": "Second reply"})).await;
+    assert_eq!(app.get(&path, Some(&admin.token)).await.body["first_responded_at"], first);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn customers_see_only_their_own_tickets_and_public_comments() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let carol = app.person(&admin, "customer", "carol").await;
+    let dave = app.person(&admin, "customer", "dave").await;
+    let mine = app.ticket(&carol, "Carol's problem").await;
+    app.ticket(&dave, "Dave's problem").await;
+    let path = format!("/api/v1/tickets/{}", mine["id"]);
+    app.post(&format!("{path}/comments"), Some(&admin.token), json!({"body": "secret", "visibility": "internal"}))
+        .await;
+    app.post(&format!("{path}/comments"), Some(&admin.token), json!({"body": "hello carol"})).await;
+
+    let list = app.get("/api/v1/tickets", Some(&carol.token)).await;
+    let subjects: Vec<&str> =
+        list.body["items"].as_array().unwrap().iter().map(|t| t["subject"].as_str().unwrap()).collect();
+    assert_eq!(subjects, ["Carol's problem"]);
+    assert_eq!(app.get(&path, Some(&dave.token)).await.status, 404);
+
+    let comments = app.get(&format!("{path}/comments"), Some(&carol.token)).await;
+    let bodies: Vec<&str> =
+        comments.body["items"].as_array().unwrap().iter().map(|c| c["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, ["hello carol"]);
+
+    let internal =
+        app.post(&format!("{path}/comments"), Some(&carol.token), json!({"body": "x", "visibility": "internal"})).await;
+    assert_eq!((internal.status, internal.code()), (403, "forbidden"));
+    let edit = app.patch(&path, Some(&carol.token), json!({"priority": "urgent"}), Some(1)).await;
+    assert_eq!(edit.status, 403);
+    assert_eq!(app.get(&format!("{path}/history"), Some(&carol.token)).await.status, 403);
+    let assign =
+        app.post("/api/v1/tickets", Some(&carol.token), json!({"subject": "s", "assignee_id": admin.id})).await;
+    assert_eq!(assign.status, 422);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_customer_reply_reopens_a_solved_ticket_and_a_closed_one_takes_no_replies() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let carol = app.person(&admin, "customer", "carol").await;
+    let ticket = app.ticket(&carol, "Broken").await;
+    let path = format!("/api/v1/tickets/{}", ticket["id"]);
+    let solved = app.patch(&path, Some(&admin.token), json!({"status": "solved"}), Some(1)).await;
+    assert_eq!(solved.status, 200, "{}", solved.body);
+
+    app.post(&format!("{path}/comments"), Some(&carol.token), json!({"body": "still broken"})).await;
+    let reopened = app.get(&path, Some(&admin.token)).await;
+    assert_eq!(reopened.body["status"], "open");
+    assert!(reopened.body["solved_at"].is_null());
+
+    let v = reopened.body["version"].as_i64().unwrap();
+    let s = app.patch(&path, Some(&admin.token), json!({"status": "solved"}), Some(v)).await;
+    let c = app.patch(&path, Some(&admin.token), json!({"status": "closed"}), s.body["version"].as_i64()).await;
+    assert_eq!(c.status, 200, "{}", c.body);
+    let late = app.post(&format!("{path}/comments"), Some(&carol.token), json!({"body": "hello?"})).await;
+    assert_eq!((late.status, late.code()), (409, "ticket_closed"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_filter_by_status_tag_assignee_and_full_text() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let t = Some(admin.token.as_str());
+    app.post("/api/v1/tickets", t, json!({"subject": "Printer jammed", "tags": ["hardware"]})).await;
+    app.post(
+        "/api/v1/tickets",
+        t,
+        json!({"subject": "Refund for order", "description": "I was charged twice", "assignee_id": admin.id}),
+    )
+    .await;
+    app.post("/api/v1/tickets", t, json!({"subject": "Password reset", "priority": "urgent", "category": "Account"}))
+        .await;
+
+    let subjects = |res: &crate::helpers::Response| -> Vec<String> {
+        res.body["items"].as_array().unwrap().iter().map(|t| t["subject"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(subjects(&app.get("/api/v1/tickets?tag=hardware", t).await), ["Printer jammed"]);
+    assert_eq!(subjects(&app.get("/api/v1/tickets?q=charged", t).await), ["Refund for order"]);
+    assert_eq!(subjects(&app.get("/api/v1/tickets?assignee_id=me", t).await), ["Refund for order"]);
+    assert_eq!(subjects(&app.get("/api/v1/tickets?priority=urgent&category=account", t).await), ["Password reset"]);
+    assert_eq!(subjects(&app.get("/api/v1/tickets?sort=created_at&limit=1", t).await), ["Printer jammed"]);
+    assert_eq!(app.get("/api/v1/tickets?status=new,open", t).await.body["items"].as_array().unwrap().len(), 3);
+    let bad = app.get("/api/v1/tickets?status=lost&limit=500&created_after=yesterday&sort=size", t).await;
+    assert_eq!(bad.status, 422);
+    for field in ["status", "limit", "created_after", "sort"] {
+        assert!(bad.body["error"]["fields"].get(field).is_some(), "no message for {field}: {}", bad.body);
+    }
+}
