@@ -133,23 +133,6 @@ pub fn to_classic(openmetrics: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_classic_format_names_counters_by_their_total_series() {
-        let m = Metrics::new(Service::JobWorker);
-        m.ticks.inc();
-        let classic = to_classic(&m.encode());
-        assert!(classic.contains("# TYPE atum_main_loop_ticks_total counter\n"), "{classic}");
-        assert!(classic.contains("# HELP atum_main_loop_ticks_total "), "{classic}");
-        assert!(classic.contains("atum_main_loop_ticks_total 1\n"), "{classic}");
-        assert!(!classic.contains("# EOF"));
-    }
-}
-
-
 /// Starts a one-thread HTTP listener serving `/metrics` and `/health` (200 while the
 /// main loop makes progress, 503 otherwise) for a worker.
 pub fn serve(
@@ -183,4 +166,20 @@ pub fn serve(
     let handle = server.handle();
     tokio::spawn(server);
     Ok((handle, bound))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_classic_format_names_counters_by_their_total_series() {
+        let m = Metrics::new(Service::JobWorker);
+        m.ticks.inc();
+        let classic = to_classic(&m.encode());
+        assert!(classic.contains("# TYPE atum_main_loop_ticks_total counter\n"), "{classic}");
+        assert!(classic.contains("# HELP atum_main_loop_ticks_total "), "{classic}");
+        assert!(classic.contains("atum_main_loop_ticks_total 1\n"), "{classic}");
+        assert!(!classic.contains("# EOF"));
+    }
 }
