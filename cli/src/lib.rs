@@ -3,6 +3,7 @@
 //! Every failure ends in one line on stderr (`atum: …`) and a non-zero exit; clap's
 //! own usage errors exit with 2.
 
+mod admin;
 mod db;
 mod migrate;
 mod up;
@@ -27,6 +28,16 @@ enum Command {
     Migrate {
         #[command(subcommand)]
         action: Option<migrate::Action>,
+    },
+    /// Manage organisations (tenants).
+    Org {
+        #[command(subcommand)]
+        action: admin::OrgAction,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        action: admin::UserAction,
     },
     /// Seed the demo organisation into ATUM_DATABASE_URL (once; later runs do nothing).
     Seed,
@@ -53,6 +64,8 @@ pub fn main() -> ExitCode {
             Command::Up(args) => up::run(args).await,
             Command::Migrate { action } => migrate::run(action.unwrap_or_default()).await,
             Command::Seed => migrate::seed().await,
+            Command::Org { action } => admin::org(action).await,
+            Command::User { action } => admin::user(action).await,
             Command::Db { action, root } => db::run(action, &root),
         }
     });

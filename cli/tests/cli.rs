@@ -91,3 +91,45 @@ async fn seeding_twice_creates_the_demo_organisation_once() {
     let second = atum(&["seed"], &db.url);
     assert!(stdout(&second).contains("already exists"), "{}", stdout(&second));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn org_and_user_create_bootstrap_a_tenant_whose_admin_can_sign_in() {
+    let db = TestDb::migrated().await;
+    let out = Command::new(env!("CARGO_BIN_EXE_atum"))
+        .args(["org", "create", "--slug", "acme", "--name", "Acme Inc", "--admin-email", "ann@acme.test"])
+        .args(["--admin-name", "Ann"])
+        .env_clear()
+        .env("ATUM_DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = stdout(&out);
+    let password = printed.lines().find_map(|l| l.strip_prefix("password: ")).expect("a generated password");
+    let hash: String = db
+        .client()
+        .await
+        .query_one("SELECT password_hash FROM users WHERE email = 'ann@acme.test' AND role = 'admin'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(atum_core::auth::password::verify(password, &hash));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_atum"))
+        .args(["user", "create", "--org", "acme", "--email", "bob@acme.test", "--name", "Bob", "--role", "agent"])
+        .env_clear()
+        .env("ATUM_DATABASE_URL", &db.url)
+        .env("ATUM_PASSWORD", "bobs-chosen-password")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!stdout(&out).contains("bobs-chosen-password"), "a supplied password was echoed");
+
+    let again = atum(
+        &["org", "create", "--slug", "acme", "--name", "X", "--admin-email", "x@acme.test", "--admin-name", "X"],
+        &db.url,
+    );
+    assert_one_line_error(&again, "organisation \"acme\" exists");
+    let nowhere =
+        atum(&["user", "create", "--org", "nope", "--email", "a@b.co", "--name", "A", "--role", "agent"], &db.url);
+    assert_one_line_error(&nowhere, "organisation not found");
+}
