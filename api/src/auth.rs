@@ -20,7 +20,6 @@ use atum_core::{
     users,
 };
 use serde::Deserialize;
-use serde_json::json;
 use tokio_postgres::GenericClient;
 
 use crate::{AppState, error::ApiError};
@@ -79,13 +78,30 @@ impl Credentials {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     email: String,
     password: String,
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct LoginResponse {
+    /// The bearer token (also set as the `atum_session` cookie). Shown once.
+    pub token: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub user: users::User,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct MeResponse {
+    pub user: users::User,
+    pub org_id: i64,
+}
+
+/// Sign in with email and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, description = "Signed in; also sets the session cookie", body = LoginResponse), (status = 400, description = "Malformed body or query", body = crate::error::ErrorBody), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 413, description = "Body too large", body = crate::error::ErrorBody), (status = 415, description = "Body is not JSON", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -116,11 +132,16 @@ pub async fn login(
         .same_site(SameSite::Strict)
         .max_age(CookieDuration::seconds(state.sessions.max_age.as_secs() as i64))
         .finish();
-    Ok(HttpResponse::Ok()
-        .cookie(cookie)
-        .json(json!({"token": issued.token, "expires_at": issued.expires_at, "user": user})))
+    Ok(HttpResponse::Ok().cookie(cookie).json(LoginResponse {
+        token: issued.token,
+        expires_at: issued.expires_at,
+        user,
+    }))
 }
 
+/// End the current session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "Signed out; the cookie is cleared"), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn logout(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
     let tx = atum_core::db::client(&mut conn).transaction().await?;
@@ -133,11 +154,14 @@ pub async fn logout(state: web::Data<AppState>, creds: Credentials) -> Result<Ht
     Ok(HttpResponse::NoContent().cookie(gone).finish())
 }
 
+/// Who you are.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, description = "The signed-in user", body = MeResponse), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn me(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
     let tx = atum_core::db::client(&mut conn).transaction().await?;
     let who = creds.principal(&tx, &state).await?;
     let user = users::get(&tx, &who, who.user_id).await?;
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(json!({"user": user, "org_id": who.org_id})))
+    Ok(HttpResponse::Ok().json(MeResponse { user, org_id: who.org_id }))
 }

@@ -10,8 +10,24 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
 use atum_core::error::Error;
-use serde_json::json;
 use tokio_postgres::error::SqlState;
+
+/// The body of every error response.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `not_found`, `validation_failed`, `version_mismatch`, …
+    pub code: &'static str,
+    /// For people; may change between versions.
+    pub message: String,
+    /// Per-field messages, only for `validation_failed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<BTreeMap<String, String>>,
+}
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -44,15 +60,14 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut error = json!({"code": self.code, "message": self.message});
-        if let Some(fields) = &self.fields {
-            error["fields"] = json!(fields);
-        }
+        let body = ErrorBody {
+            error: ErrorDetail { code: self.code, message: self.message.clone(), fields: self.fields.clone() },
+        };
         let mut res = HttpResponse::build(self.status);
         if self.status == StatusCode::UNAUTHORIZED {
             res.insert_header(("WWW-Authenticate", "Bearer"));
         }
-        res.json(json!({ "error": error }))
+        res.json(body)
     }
 }
 
@@ -119,6 +134,7 @@ fn from_db(e: &tokio_postgres::Error) -> ApiError {
 #[cfg(test)]
 mod tests {
     use actix_web::body::MessageBody;
+    use serde_json::json;
 
     use super::*;
 

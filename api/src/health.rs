@@ -1,16 +1,59 @@
 //! `GET /api/v1/health` in the shape operators script against: 200 with
-//! `healthy`/`degraded`, 503 when the database cannot be reached.
+//! `healthy`/`degraded`, 503 when the database cannot be reached. Also the documented
+//! `/api/v1/metrics`.
 
 use std::time::{Duration, Instant};
 
-use actix_web::{HttpResponse, web};
-use serde_json::json;
+use actix_web::{HttpRequest, HttpResponse, web};
+use atum_core::runtime::{Metrics, metrics::metrics_handler};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::AppState;
 
 /// Below this much free disk the instance reports itself degraded.
 const LOW_DISK_GB: f64 = 1.0;
 
+#[derive(Serialize, ToSchema)]
+pub struct HealthReport {
+    /// `healthy`, `degraded` (disk low or schema mismatch) or `unhealthy` (no database).
+    pub status: &'static str,
+    pub timestamp: String,
+    pub version: &'static str,
+    pub components: Components,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Components {
+    pub database: DatabaseHealth,
+    pub disk: DiskHealth,
+    pub migrations: MigrationHealth,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DatabaseHealth {
+    /// `connected` or `unreachable`.
+    pub status: &'static str,
+    pub latency_ms: Option<f64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DiskHealth {
+    /// `ok` or `low`.
+    pub status: &'static str,
+    pub free_gb: Option<f64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MigrationHealth {
+    pub current: Option<u32>,
+    pub expected: u32,
+}
+
+/// Liveness and readiness for load balancers and scripts.
+#[utoipa::path(get, path = "/api/v1/health", tag = "meta",
+    responses((status = 200, description = "Up (healthy or degraded)", body = HealthReport),
+              (status = 503, description = "The database is unreachable", body = HealthReport)))]
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let expected = atum_core::schema::expected_version();
     let started = Instant::now();
@@ -20,44 +63,47 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     })
     .await
     .unwrap_or_else(|_| Err("timed out after 3s".into()));
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let latency_ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
 
-    let free_gb =
-        nix::sys::statvfs::statvfs(".").ok().map(|s| s.blocks_available() as f64 * s.fragment_size() as f64 / 1e9);
+    let free_gb = nix::sys::statvfs::statvfs(".")
+        .ok()
+        .map(|s| (s.blocks_available() as f64 * s.fragment_size() as f64 / 1e8).round() / 10.0);
     let disk_ok = free_gb.is_some_and(|gb| gb >= LOW_DISK_GB);
-    let disk = json!({
-        "status": if disk_ok { "ok" } else { "low" },
-        "free_gb": free_gb.map(|gb| (gb * 10.0).round() / 10.0),
-    });
+    let disk = DiskHealth { status: if disk_ok { "ok" } else { "low" }, free_gb };
     let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let version = env!("CARGO_PKG_VERSION");
 
     match database {
-        Ok(current) => {
-            let healthy = disk_ok && current == expected;
-            HttpResponse::Ok().json(json!({
-                "status": if healthy { "healthy" } else { "degraded" },
-                "timestamp": timestamp,
-                "version": version,
-                "components": {
-                    "database": {"status": "connected", "latency_ms": (latency_ms * 10.0).round() / 10.0},
-                    "disk": disk,
-                    "migrations": {"current": current, "expected": expected},
-                },
-            }))
-        }
+        Ok(current) => HttpResponse::Ok().json(HealthReport {
+            status: if disk_ok && current == expected { "healthy" } else { "degraded" },
+            timestamp,
+            version,
+            components: Components {
+                database: DatabaseHealth { status: "connected", latency_ms: Some(latency_ms) },
+                disk,
+                migrations: MigrationHealth { current: Some(current), expected },
+            },
+        }),
         Err(e) => {
             tracing::warn!(error = %e, "health check cannot reach the database");
-            HttpResponse::ServiceUnavailable().json(json!({
-                "status": "unhealthy",
-                "timestamp": timestamp,
-                "version": version,
-                "components": {
-                    "database": {"status": "unreachable", "latency_ms": null},
-                    "disk": disk,
-                    "migrations": {"current": null, "expected": expected},
+            HttpResponse::ServiceUnavailable().json(HealthReport {
+                status: "unhealthy",
+                timestamp,
+                version,
+                components: Components {
+                    database: DatabaseHealth { status: "unreachable", latency_ms: None },
+                    disk,
+                    migrations: MigrationHealth { current: None, expected },
                 },
-            }))
+            })
         }
     }
+}
+
+/// Prometheus metrics: request counts and latency by route template and status, pool
+/// connections, build info. OpenMetrics if the scraper asks for it, else text 0.0.4.
+#[utoipa::path(get, path = "/api/v1/metrics", tag = "meta",
+    responses((status = 200, description = "Metrics in Prometheus text format", content_type = "text/plain", body = String)))]
+pub async fn metrics(req: HttpRequest, metrics: web::Data<Metrics>) -> HttpResponse {
+    metrics_handler(req, metrics).await
 }

@@ -10,6 +10,7 @@ mod auth;
 pub mod error;
 mod health;
 mod http_metrics;
+pub mod openapi;
 mod tickets;
 mod users;
 
@@ -26,7 +27,7 @@ use actix_web::{
 use atum_core::{
     auth::session::SessionPolicy,
     config::Env,
-    runtime::{BoxError, Context, Metrics, metrics::metrics_handler},
+    runtime::{BoxError, Context, Metrics},
 };
 use error::ApiError;
 
@@ -91,26 +92,42 @@ pub fn start(
     Ok((server.run(), addr))
 }
 
+/// Declares the routes under `/api/v1` once: they are registered with actix from this
+/// list, and [`ROUTES`] lets a test check that each one is in the OpenAPI document.
+macro_rules! api_v1 {
+    ($($method:ident $path:literal => $handler:path),+ $(,)?) => {
+        /// Every route under `/api/v1` as (method, path template).
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),+];
+
+        fn api_v1_scope() -> actix_web::Scope {
+            web::scope("/api/v1")$(.route($path, web::$method().to($handler)))+
+        }
+    };
+}
+
+api_v1! {
+    get "/health" => health::health,
+    get "/metrics" => health::metrics,
+    get "/openapi.json" => openapi::openapi_json,
+    post "/auth/login" => auth::login,
+    post "/auth/logout" => auth::logout,
+    get "/me" => auth::me,
+    get "/users" => users::list,
+    post "/users" => users::create,
+    get "/users/{id}" => users::get,
+    patch "/users/{id}" => users::update,
+    get "/tickets" => tickets::list,
+    post "/tickets" => tickets::create,
+    get "/tickets/{id}" => tickets::get,
+    patch "/tickets/{id}" => tickets::update,
+    get "/tickets/{id}/comments" => tickets::list_comments,
+    post "/tickets/{id}/comments" => tickets::add_comment,
+    get "/tickets/{id}/history" => tickets::history,
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/metrics", web::get().to(metrics_handler)).service(
-        web::scope("/api/v1")
-            .route("/health", web::get().to(health::health))
-            .route("/metrics", web::get().to(metrics_handler))
-            .route("/auth/login", web::post().to(auth::login))
-            .route("/auth/logout", web::post().to(auth::logout))
-            .route("/me", web::get().to(auth::me))
-            .route("/users", web::get().to(users::list))
-            .route("/users", web::post().to(users::create))
-            .route("/users/{id}", web::get().to(users::get))
-            .route("/users/{id}", web::patch().to(users::update))
-            .route("/tickets", web::get().to(tickets::list))
-            .route("/tickets", web::post().to(tickets::create))
-            .route("/tickets/{id}", web::get().to(tickets::get))
-            .route("/tickets/{id}", web::patch().to(tickets::update))
-            .route("/tickets/{id}/comments", web::get().to(tickets::list_comments))
-            .route("/tickets/{id}/comments", web::post().to(tickets::add_comment))
-            .route("/tickets/{id}/history", web::get().to(tickets::history)),
-    );
+    // The unversioned /metrics is where Prometheus looks by default.
+    cfg.route("/metrics", web::get().to(health::metrics)).service(api_v1_scope());
 }
 
 fn json_config() -> web::JsonConfig {

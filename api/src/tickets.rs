@@ -6,10 +6,23 @@ use atum_core::{
     error::Error,
     tickets::{self, comments, history, list, write},
 };
-use serde_json::json;
 
 use crate::{AppState, auth::Credentials, error::ApiError};
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CommentList {
+    pub items: Vec<comments::Comment>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct EventList {
+    pub items: Vec<history::Event>,
+}
+
+/// Open a ticket. Customers open tickets for themselves; staff may name a requester.
+#[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", security(("bearer" = [])),
+    request_body = atum_core::tickets::write::NewTicket,
+    responses((status = 201, description = "Created", body = atum_core::tickets::Ticket), (status = 400, description = "Malformed body or query", body = crate::error::ErrorBody), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 413, description = "Body too large", body = crate::error::ErrorBody), (status = 415, description = "Body is not JSON", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn create(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -26,6 +39,10 @@ pub async fn create(
         .json(ticket))
 }
 
+/// One ticket; `ETag` carries its version for a later `If-Match`.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket id")),
+    responses((status = 200, description = "The ticket", body = atum_core::tickets::Ticket), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
     let tx = atum_core::db::client(&mut conn).transaction().await?;
@@ -35,6 +52,10 @@ pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i
     Ok(HttpResponse::Ok().insert_header((header::ETAG, format!("\"{}\"", ticket.version))).json(ticket))
 }
 
+/// Tickets in your scope, newest first by default, one cursor page at a time.
+#[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", security(("bearer" = [])),
+    params(atum_core::tickets::list::ListQuery),
+    responses((status = 200, description = "A page", body = atum_core::tickets::list::Page), (status = 400, description = "Malformed body or query", body = crate::error::ErrorBody), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn list(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -64,6 +85,12 @@ fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
         })
 }
 
+/// Change status, priority, category, tags, subject or assignee (staff only).
+#[utoipa::path(patch, path = "/api/v1/tickets/{id}", tag = "tickets", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket id"),
+           ("If-Match" = String, Header, description = "The ticket's version from its ETag, e.g. \"3\"")),
+    request_body = atum_core::tickets::write::TicketChange,
+    responses((status = 200, description = "Updated", body = atum_core::tickets::Ticket), (status = 400, description = "Malformed body or query", body = crate::error::ErrorBody), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 412, description = "Stale If-Match version", body = crate::error::ErrorBody), (status = 413, description = "Body too large", body = crate::error::ErrorBody), (status = 415, description = "Body is not JSON", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody), (status = 428, description = "If-Match missing", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn update(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -82,6 +109,11 @@ pub async fn update(
     Ok(HttpResponse::Ok().insert_header((header::ETAG, format!("\"{}\"", ticket.version))).json(ticket))
 }
 
+/// Reply publicly or add an internal note (staff only).
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", tag = "tickets", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket id")),
+    request_body = atum_core::tickets::comments::NewComment,
+    responses((status = 201, description = "Added", body = atum_core::tickets::comments::Comment), (status = 400, description = "Malformed body or query", body = crate::error::ErrorBody), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 409, description = "Conflict", body = crate::error::ErrorBody), (status = 413, description = "Body too large", body = crate::error::ErrorBody), (status = 415, description = "Body is not JSON", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn add_comment(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -96,6 +128,10 @@ pub async fn add_comment(
     Ok(HttpResponse::Created().json(comment))
 }
 
+/// The ticket's comments, oldest first; customers see public ones only.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/comments", tag = "tickets", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket id")),
+    responses((status = 200, description = "Comments", body = CommentList), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn list_comments(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -106,9 +142,13 @@ pub async fn list_comments(
     let who = creds.principal(&tx, &state).await?;
     let items = comments::list(&tx, &who, *id).await?;
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(CommentList { items }))
 }
 
+/// The ticket's history (staff only).
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/history", tag = "tickets", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket id")),
+    responses((status = 200, description = "Events, oldest first", body = EventList), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn history(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -119,5 +159,5 @@ pub async fn history(
     let who = creds.principal(&tx, &state).await?;
     let items = history::list(&tx, &who, *id).await?;
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+    Ok(HttpResponse::Ok().json(EventList { items }))
 }

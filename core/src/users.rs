@@ -12,7 +12,7 @@ use crate::{
 
 pub const MIN_PASSWORD_LEN: usize = 12;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct User {
     pub id: i64,
     pub email: String,
@@ -40,7 +40,7 @@ fn from_row(r: &Row) -> User {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub email: String,
@@ -144,7 +144,7 @@ pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Us
         .ok_or(Error::NotFound("user"))
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserChange {
     #[serde(default)]

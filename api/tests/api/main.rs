@@ -5,6 +5,7 @@ mod auth;
 mod errors;
 mod helpers;
 mod observability;
+mod openapi;
 mod pagination;
 mod tenancy;
 mod tickets;

@@ -9,12 +9,14 @@ use tokio_postgres::GenericClient;
 use super::get;
 use crate::{auth::Principal, error::Result};
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Event {
     pub id: i64,
     pub actor_id: Option<i64>,
     pub event_type: String,
+    #[schema(value_type = Option<Object>)]
     pub before: Option<Value>,
+    #[schema(value_type = Option<Object>)]
     pub after: Option<Value>,
     pub created_at: DateTime<Utc>,
 }

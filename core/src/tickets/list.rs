@@ -19,7 +19,8 @@ pub const MAX_LIMIT: i64 = 100;
 pub const DEFAULT_LIMIT: i64 = 25;
 
 /// Query-string parameters, as text so every bad value gets a per-field message.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// One status or several, comma-separated.
@@ -42,7 +43,7 @@ pub struct ListQuery {
     pub limit: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Page {
     pub items: Vec<Ticket>,
     /// Pass as `cursor` to get the next page; absent on the last page.

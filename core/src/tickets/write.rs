@@ -13,7 +13,7 @@ use crate::{
 
 pub const MAX_TAGS: usize = 50;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTicket {
     pub subject: String,
@@ -35,7 +35,7 @@ pub struct NewTicket {
 }
 
 /// A partial update: absent fields stay as they are; `null` clears a clearable field.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketChange {
     #[serde(default)]

@@ -1,0 +1,57 @@
+//! The OpenAPI document, generated from the handlers' `#[utoipa::path]` attributes and
+//! the domain types, served at `/api/v1/openapi.json`.
+
+use std::sync::OnceLock;
+
+use actix_web::HttpResponse;
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+use crate::{auth, error, health, tickets, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "ATUM Desk API", description = "The help desk's JSON API. Every error has the shape of ErrorBody."),
+    paths(
+        health::health, health::metrics, openapi_json,
+        auth::login, auth::logout, auth::me,
+        users::list, users::create, users::get, users::update,
+        tickets::list, tickets::create, tickets::get, tickets::update,
+        tickets::list_comments, tickets::add_comment, tickets::history,
+    ),
+    components(schemas(error::ErrorBody, error::ErrorDetail)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A session token from POST /api/v1/auth/login (or the atum_session cookie)"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document as JSON, built once.
+pub fn document() -> &'static str {
+    static DOC: OnceLock<String> = OnceLock::new();
+    DOC.get_or_init(|| ApiDoc::openapi().to_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")))
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(document())
+}
