@@ -20,7 +20,7 @@ pub struct EventList {
 }
 
 /// Open a ticket. Customers open tickets for themselves; staff may name a requester.
-#[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/tickets", operation_id = "create_ticket", tag = "tickets", security(("bearer" = [])),
     request_body = atum_core::tickets::write::NewTicket,
     responses((status = 201, description = "Created", body = atum_core::tickets::Ticket), (status = 400, description = "Malformed body or query", body = crate::error::ErrorBody), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 413, description = "Body too large", body = crate::error::ErrorBody), (status = 415, description = "Body is not JSON", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn create(
@@ -40,7 +40,7 @@ pub async fn create(
 }
 
 /// One ticket; `ETag` carries its version for a later `If-Match`.
-#[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", operation_id = "get_ticket", tag = "tickets", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
     responses((status = 200, description = "The ticket", body = atum_core::tickets::Ticket), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
@@ -53,7 +53,7 @@ pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i
 }
 
 /// Tickets in your scope, newest first by default, one cursor page at a time.
-#[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/tickets", operation_id = "list_tickets", tag = "tickets", security(("bearer" = [])),
     params(atum_core::tickets::list::ListQuery),
     responses((status = 200, description = "A page", body = atum_core::tickets::list::Page), (status = 400, description = "Malformed body or query", body = crate::error::ErrorBody), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn list(
@@ -86,7 +86,7 @@ fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
 }
 
 /// Change status, priority, category, tags, subject or assignee (staff only).
-#[utoipa::path(patch, path = "/api/v1/tickets/{id}", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/tickets/{id}", operation_id = "update_ticket", tag = "tickets", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id"),
            ("If-Match" = String, Header, description = "The ticket's version from its ETag, e.g. \"3\"")),
     request_body = atum_core::tickets::write::TicketChange,
@@ -146,7 +146,7 @@ pub async fn list_comments(
 }
 
 /// The ticket's history (staff only).
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/history", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/history", operation_id = "ticket_history", tag = "tickets", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
     responses((status = 200, description = "Events, oldest first", body = EventList), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn history(
