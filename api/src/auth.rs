@@ -14,13 +14,13 @@ use actix_web::{
     http::{Method, StatusCode, header},
     web,
 };
+use atum_core::db::GenericClient;
 use atum_core::{
     auth::{Principal, login, session},
     error::Error,
     users,
 };
 use serde::Deserialize;
-use tokio_postgres::GenericClient;
 
 use crate::{AppState, error::ApiError};
 
@@ -108,7 +108,7 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let tx = atum_core::db::client(&mut conn).transaction().await?;
+    let tx = conn.transaction().await?;
     let account = login::find_account(&tx, &body.email).await?;
     let (candidate, password) = (account.clone(), body.into_inner().password);
     // argon2 takes tens of milliseconds: keep it off the async workers.
@@ -144,7 +144,7 @@ pub async fn login(
     responses((status = 204, description = "Signed out; the cookie is cleared"), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn logout(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let tx = atum_core::db::client(&mut conn).transaction().await?;
+    let tx = conn.transaction().await?;
     let who = creds.principal(&tx, &state).await?;
     session::revoke(&tx, who.session_id).await?;
     tx.commit().await?;
@@ -159,7 +159,7 @@ pub async fn logout(state: web::Data<AppState>, creds: Credentials) -> Result<Ht
     responses((status = 200, description = "The signed-in user", body = MeResponse), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn me(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let tx = atum_core::db::client(&mut conn).transaction().await?;
+    let tx = conn.transaction().await?;
     let who = creds.principal(&tx, &state).await?;
     let user = users::get(&tx, &who, who.user_id).await?;
     tx.commit().await?;

@@ -29,7 +29,7 @@ pub async fn create(
     body: web::Json<write::NewTicket>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let tx = atum_core::db::client(&mut conn).transaction().await?;
+    let tx = conn.transaction().await?;
     let who = creds.principal(&tx, &state).await?;
     let ticket = write::create(&tx, &who, &body).await?;
     tx.commit().await?;
@@ -45,7 +45,7 @@ pub async fn create(
     responses((status = 200, description = "The ticket", body = atum_core::tickets::Ticket), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let tx = atum_core::db::client(&mut conn).transaction().await?;
+    let tx = conn.transaction().await?;
     let who = creds.principal(&tx, &state).await?;
     let ticket = tickets::get(&tx, &who, *id).await?;
     tx.commit().await?;
@@ -62,7 +62,7 @@ pub async fn list(
     query: web::Query<list::ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let tx = atum_core::db::client(&mut conn).transaction().await?;
+    let tx = conn.transaction().await?;
     let who = creds.principal(&tx, &state).await?;
     let page = list::list(&tx, &who, &query).await?;
     tx.commit().await?;
@@ -99,7 +99,7 @@ pub async fn update(
     body: web::Json<write::TicketChange>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let tx = atum_core::db::client(&mut conn).transaction().await?;
+    let tx = conn.transaction().await?;
     let who = creds.principal(&tx, &state).await?;
     // Scope first: a ticket outside it is a 404 even without If-Match.
     tickets::get(&tx, &who, *id).await?;
@@ -121,7 +121,7 @@ pub async fn add_comment(
     body: web::Json<comments::NewComment>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let tx = atum_core::db::client(&mut conn).transaction().await?;
+    let tx = conn.transaction().await?;
     let who = creds.principal(&tx, &state).await?;
     let comment = comments::add(&tx, &who, *id, &body).await?;
     tx.commit().await?;
@@ -138,7 +138,7 @@ pub async fn list_comments(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let tx = atum_core::db::client(&mut conn).transaction().await?;
+    let tx = conn.transaction().await?;
     let who = creds.principal(&tx, &state).await?;
     let items = comments::list(&tx, &who, *id).await?;
     tx.commit().await?;
@@ -155,7 +155,7 @@ pub async fn history(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let tx = atum_core::db::client(&mut conn).transaction().await?;
+    let tx = conn.transaction().await?;
     let who = creds.principal(&tx, &state).await?;
     let items = history::list(&tx, &who, *id).await?;
     tx.commit().await?;

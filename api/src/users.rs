@@ -21,7 +21,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner();
     let mut conn = state.conn().await?;
-    let tx = atum_core::db::client(&mut conn).transaction().await?;
+    let tx = conn.transaction().await?;
     let who = creds.principal(&tx, &state).await?;
     who.require_admin()?;
     new.validate()?;
@@ -37,7 +37,7 @@ pub async fn create(
     responses((status = 200, description = "Users", body = UserList), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn list(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let tx = atum_core::db::client(&mut conn).transaction().await?;
+    let tx = conn.transaction().await?;
     let who = creds.principal(&tx, &state).await?;
     let items = users::list(&tx, &who).await?;
     tx.commit().await?;
@@ -50,7 +50,7 @@ pub async fn list(state: web::Data<AppState>, creds: Credentials) -> Result<Http
     responses((status = 200, description = "The user", body = atum_core::users::User), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let tx = atum_core::db::client(&mut conn).transaction().await?;
+    let tx = conn.transaction().await?;
     let who = creds.principal(&tx, &state).await?;
     let user = users::get(&tx, &who, *id).await?;
     tx.commit().await?;
@@ -69,7 +69,7 @@ pub async fn update(
     body: web::Json<UserChange>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
-    let tx = atum_core::db::client(&mut conn).transaction().await?;
+    let tx = conn.transaction().await?;
     let who = creds.principal(&tx, &state).await?;
     let user = users::update(&tx, &who, *id, &body).await?;
     tx.commit().await?;

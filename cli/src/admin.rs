@@ -69,9 +69,8 @@ pub async fn org(action: OrgAction) -> anyhow::Result<ExitCode> {
     let admin =
         NewUser { email: admin_email, display_name: admin_name, role: Role::Admin, password: Some(secret.clone()) };
     let hash = hash(&admin)?.context("an admin needs a password")?;
-    let mut client = crate::migrate::connect().await?;
-    atum_core::schema::ensure_current(&client).await?;
-    let tx = client.transaction().await?;
+    let mut conn = crate::migrate::pooled().await?;
+    let tx = conn.transaction().await?;
     let (org, user) = orgs::create_with_admin(&tx, &slug, &name, &admin, hash).await?;
     tx.commit().await?;
     println!("created organisation {} (id {}) with admin {} (id {})", org.slug, org.id, user.email, user.id);
@@ -87,9 +86,8 @@ pub async fn user(action: UserAction) -> anyhow::Result<ExitCode> {
     let (secret, generated) = password();
     let new = NewUser { email, display_name: name, role, password: (!invite).then(|| secret.clone()) };
     let hash = hash(&new)?;
-    let mut client = crate::migrate::connect().await?;
-    atum_core::schema::ensure_current(&client).await?;
-    let tx = client.transaction().await?;
+    let mut conn = crate::migrate::pooled().await?;
+    let tx = conn.transaction().await?;
     let org = orgs::find_by_slug(&tx, &org).await?;
     let user = users::insert(&tx, org.id, &new, hash).await?;
     tx.commit().await?;

@@ -37,6 +37,18 @@ pub async fn connect() -> anyhow::Result<tokio_postgres::Client> {
     Ok(atum_core::db::connect(&cfg.pg).await?)
 }
 
+/// A pooled connection (what the domain functions take), after checking that the
+/// database is reachable and at this build's schema version.
+pub async fn pooled() -> anyhow::Result<atum_core::db::Connection> {
+    let client = connect().await?;
+    schema::ensure_current(&client).await?;
+    drop(client);
+    let mut cfg = DatabaseConfig::from_env(&Env::process())?;
+    cfg.pool_size = 1;
+    let pool = atum_core::db::pool(&cfg)?;
+    Ok(atum_core::db::connection(&pool).await?)
+}
+
 pub async fn run(action: Action) -> anyhow::Result<ExitCode> {
     let mut client = connect().await?;
     match action {

@@ -5,7 +5,7 @@ use tokio_postgres::NoTls;
 
 use crate::config::DatabaseConfig;
 
-pub use deadpool_postgres::{Object as Connection, Pool as DbPool};
+pub use deadpool_postgres::{GenericClient, Object as Connection, Pool as DbPool};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -63,10 +63,4 @@ pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let inner = cur.to_string();
     let outer = e.to_string();
     if inner == outer { outer } else { format!("{outer}: {inner}") }
-}
-
-/// The tokio-postgres client inside a pooled connection, so domain functions can take
-/// one `GenericClient` type for pooled, plain and transaction clients alike.
-pub fn client(conn: &mut Connection) -> &mut tokio_postgres::Client {
-    conn
 }

@@ -1,7 +1,7 @@
 //! Organisations (tenants). Created with their first admin by `atum org create`.
 
+use deadpool_postgres::GenericClient;
 use serde::Serialize;
-use tokio_postgres::GenericClient;
 
 use crate::{
     auth::Role,

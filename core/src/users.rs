@@ -2,8 +2,9 @@
 //! listing, role changes and deactivation (which revokes every session).
 
 use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
-use tokio_postgres::{GenericClient, Row};
+use tokio_postgres::Row;
 
 use crate::{
     auth::{Principal, Role, password, session},

@@ -92,7 +92,7 @@ CREATE TABLE tickets (
 -- List queries: newest / recently updated first, keyset-paginated on (time, id).
 CREATE INDEX tickets_org_created_idx ON tickets (org_id, created_at DESC, id DESC);
 CREATE INDEX tickets_org_updated_idx ON tickets (org_id, updated_at DESC, id DESC);
-CREATE INDEX tickets_org_status_idx ON tickets (org_id, status, updated_at DESC, id DESC);
+CREATE INDEX tickets_org_status_idx ON tickets (org_id, status, created_at DESC, id DESC);
 CREATE INDEX tickets_org_assignee_idx ON tickets (org_id, assignee_id, status) WHERE assignee_id IS NOT NULL;
 CREATE INDEX tickets_org_requester_idx ON tickets (org_id, requester_id, created_at DESC);
 CREATE INDEX tickets_org_category_idx ON tickets (org_id, category) WHERE category IS NOT NULL;

@@ -61,8 +61,8 @@ impl TestApp {
 
     /// A new organisation with its admin signed in.
     pub async fn org(&self, slug: &str) -> Person {
-        let mut client = self.db.client().await;
-        let tx = client.transaction().await.unwrap();
+        let mut conn = self.db.pool.get().await.unwrap();
+        let tx = conn.transaction().await.unwrap();
         let password = format!("{slug}-admin-password");
         let admin = NewUser {
             email: format!("admin@{slug}.test"),

@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use tokio_postgres::GenericClient;
+use deadpool_postgres::GenericClient;
 
 use super::{password, principal::Role};
 use crate::error::{Error, Result};

@@ -6,9 +6,9 @@
 //! only, and only on their own tickets.
 
 use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tokio_postgres::GenericClient;
 
 use super::{Status, get, get_for_update, write::record};
 use crate::{

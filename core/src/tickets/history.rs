@@ -2,9 +2,9 @@
 //! internal activity).
 
 use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
 use serde::Serialize;
 use serde_json::Value;
-use tokio_postgres::GenericClient;
 
 use super::get;
 use crate::{auth::Principal, error::Result};

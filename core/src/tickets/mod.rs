@@ -11,8 +11,9 @@ pub mod list;
 pub mod write;
 
 use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
-use tokio_postgres::{GenericClient, Row};
+use tokio_postgres::Row;
 
 use crate::{
     auth::Principal,
@@ -114,14 +115,13 @@ pub(crate) fn from_row(r: &Row) -> Result<Ticket> {
 
 /// One ticket in the caller's scope.
 pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ticket> {
+    let stmt = db
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM tickets WHERE org_id = $1 AND id = $2 AND ($3 OR requester_id = $4)"
+        ))
+        .await?;
     let row = db
-        .query_opt(
-            &format!(
-                "SELECT {COLUMNS} FROM tickets
-                 WHERE org_id = $1 AND id = $2 AND ($3 OR requester_id = $4)"
-            ),
-            &[&who.org_id, &id, &who.role.is_staff(), &who.user_id],
-        )
+        .query_opt(&stmt, &[&who.org_id, &id, &who.role.is_staff(), &who.user_id])
         .await?
         .ok_or(Error::NotFound("ticket"))?;
     from_row(&row)
@@ -129,14 +129,13 @@ pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ti
 
 /// Like [`get`], locking the row for the rest of the transaction.
 pub(crate) async fn get_for_update(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ticket> {
+    let stmt = db
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM tickets WHERE org_id = $1 AND id = $2 AND ($3 OR requester_id = $4) FOR UPDATE"
+        ))
+        .await?;
     let row = db
-        .query_opt(
-            &format!(
-                "SELECT {COLUMNS} FROM tickets
-                 WHERE org_id = $1 AND id = $2 AND ($3 OR requester_id = $4) FOR UPDATE"
-            ),
-            &[&who.org_id, &id, &who.role.is_staff(), &who.user_id],
-        )
+        .query_opt(&stmt, &[&who.org_id, &id, &who.role.is_staff(), &who.user_id])
         .await?
         .ok_or(Error::NotFound("ticket"))?;
     from_row(&row)

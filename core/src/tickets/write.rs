@@ -1,9 +1,9 @@
 //! Creating and changing tickets. Each write records a `ticket_events` row and
 //! NOTIFYs `atum_tickets` (delivered once, at commit) so the SLA worker re-evaluates.
 
+use deadpool_postgres::GenericClient;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use tokio_postgres::GenericClient;
 
 use super::{COLUMNS, Channel, Priority, Status, Ticket, from_row, get_for_update};
 use crate::{
@@ -161,10 +161,9 @@ pub async fn create(db: &impl GenericClient, who: &Principal, new: &NewTicket) -
     let assignee = if staff { new.assignee_id } else { None };
 
     // The org row lock serialises numbering: numbers are gap-free per organisation.
-    let row = db
-        .query_one(
-            &format!(
-                "WITH n AS (
+    let stmt = db
+        .prepare_cached(&format!(
+            "WITH n AS (
                      UPDATE organizations SET last_ticket_number = last_ticket_number + 1
                      WHERE id = $1 RETURNING last_ticket_number
                  )
@@ -172,7 +171,11 @@ pub async fn create(db: &impl GenericClient, who: &Principal, new: &NewTicket) -
                                       requester_id, assignee_id, channel)
                  SELECT $1, n.last_ticket_number, $2, $3, $4, $5, $6, $7, $8, $9 FROM n
                  RETURNING {COLUMNS}"
-            ),
+        ))
+        .await?;
+    let row = db
+        .query_one(
+            &stmt,
             &[
                 &who.org_id,
                 &subject,
@@ -290,13 +293,18 @@ pub(crate) async fn record(
     before: Option<Value>,
     after: Option<Value>,
 ) -> Result<()> {
-    db.execute(
-        "INSERT INTO ticket_events (org_id, ticket_id, actor_id, event_type, before, after)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-        &[&who.org_id, &ticket_id, &who.user_id, &event_type, &before, &after],
-    )
-    .await?;
-    db.execute("SELECT pg_notify('atum_tickets', $1)", &[&format!("{}:{ticket_id}", who.org_id)]).await?;
+    // One statement, cached: every write runs it.
+    let stmt = db
+        .prepare_cached(
+            "WITH e AS (
+                 INSERT INTO ticket_events (org_id, ticket_id, actor_id, event_type, before, after)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING 1
+             )
+             SELECT pg_notify('atum_tickets', $7) FROM e",
+        )
+        .await?;
+    let payload = format!("{}:{ticket_id}", who.org_id);
+    db.execute(&stmt, &[&who.org_id, &ticket_id, &who.user_id, &event_type, &before, &after, &payload]).await?;
     Ok(())
 }
 

@@ -1,0 +1,230 @@
+//! atum-bench: the API under load against a million-ticket organisation, beside a raw
+//! PostgreSQL baseline (pgbench running the same insert) on the same cluster in the
+//! same run. Prints the figures and writes them to `target/bench/api.json`.
+//!
+//! Run: `cargo build --release -p atum-api -p atum-bench && target/release/atum-bench`
+//! (`ATUM_BENCH_TICKETS`, `ATUM_BENCH_SECONDS` to change the size and duration).
+
+mod load;
+mod seed;
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    time::Duration,
+};
+
+use anyhow::{Context as _, bail};
+use atum_core::{
+    config::{DatabaseConfig, Env, parse_database_url},
+    pg_cluster::{Cluster, Durability},
+};
+use load::{Call, Outcome, round};
+use serde_json::{Value, json};
+
+const CONCURRENCY: [usize; 3] = [1, 16, 64];
+
+fn main() -> anyhow::Result<()> {
+    let env = Env::process();
+    let tickets: i64 = env.parse_or("ATUM_BENCH_TICKETS", 1_000_000, "a number of tickets")?;
+    let seconds: u64 = env.parse_or("ATUM_BENCH_SECONDS", 5, "a number of seconds")?;
+    let duration = Duration::from_secs(seconds);
+    let exe_dir = std::env::current_exe()?.parent().map(Path::to_path_buf).context("exe dir")?;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+    std::fs::create_dir_all(&root)?;
+
+    println!("cluster: {}", root.join("pg").display());
+    let cluster = Cluster::open_or_init(&root.join("pg"), Durability::Durable)?;
+    let port = cluster.start()?;
+    let result = run(&cluster, port, &exe_dir, &root, tickets, duration);
+    cluster.stop()?;
+    result
+}
+
+fn run(
+    cluster: &Cluster,
+    port: u16,
+    exe_dir: &Path,
+    root: &Path,
+    tickets: i64,
+    duration: Duration,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let url = cluster.url(port, "atum_bench")?;
+    let org = runtime.block_on(async {
+        let admin = atum_core::db::connect(&parse_database_url("bench", &cluster.url(port, "postgres")?)?).await?;
+        if admin.query_opt("SELECT 1 FROM pg_database WHERE datname = 'atum_bench'", &[]).await?.is_none() {
+            admin.batch_execute("CREATE DATABASE atum_bench").await?;
+        }
+        let mut client = atum_core::db::connect(&parse_database_url("bench", &url)?).await?;
+        atum_core::schema::migrate_up(&mut client, None).await?;
+        let pool = atum_core::db::pool(&DatabaseConfig { pg: parse_database_url("bench", &url)?, pool_size: 1 })?;
+        let mut conn = atum_core::db::connection(&pool).await?;
+        println!("seeding {tickets} tickets (once; kept for later runs)");
+        seed::ensure(&mut conn, tickets).await
+    })?;
+
+    let listen = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let api_exe = exe_dir.join("atum-api");
+    if !api_exe.is_file() {
+        bail!("{} is missing: build it with `cargo build --release -p atum-api`", api_exe.display());
+    }
+    let mut api = Command::new(&api_exe)
+        .env("ATUM_DATABASE_URL", &url)
+        .env("ATUM_API_LISTEN", listen.to_string())
+        .env("ATUM_DATABASE_POOL_SIZE", "32")
+        .env("ATUM_LOG", "warn")
+        .stdin(Stdio::null())
+        .spawn()
+        .context("starting atum-api")?;
+    let outcome = (|| -> anyhow::Result<Value> {
+        let base = format!("http://{listen}");
+        wait_for(&base)?;
+        let token = login(&base)?;
+        let (deep_cursor, some_id) = runtime.block_on(deep_cursor(&url, org, tickets))?;
+
+        let scenarios = [
+            (
+                "create",
+                Call::Post(
+                    "/api/v1/tickets".into(),
+                    json!({"subject": "Benchmark ticket", "description": "Load test", "priority": "normal"}),
+                ),
+            ),
+            ("list_open_first_page", Call::Get("/api/v1/tickets?status=open&limit=50".into())),
+            ("list_open_deep_page", Call::Get(format!("/api/v1/tickets?status=open&limit=50&cursor={deep_cursor}"))),
+            ("get_ticket", Call::Get(format!("/api/v1/tickets/{some_id}"))),
+        ];
+        // Warm caches and connections before measuring.
+        for (name, call) in &scenarios {
+            load::run(name, &base, &token, call, 4, Duration::from_secs(1));
+        }
+        let mut outcomes: Vec<Outcome> = Vec::new();
+        for (name, call) in &scenarios {
+            for c in CONCURRENCY {
+                let o = load::run(name, &base, &token, call, c, duration);
+                println!(
+                    "{:<22} c={:<3} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
+                    o.name, o.concurrency, o.rps, o.p50_ms, o.p99_ms, o.errors
+                );
+                outcomes.push(o);
+            }
+        }
+        let mut baseline = serde_json::Map::new();
+        for c in CONCURRENCY {
+            let tps = pgbench(cluster, port, org, c, duration)?;
+            println!("{:<22} c={:<3} {:>8.0} tx/s (pgbench, same insert)", "raw_insert", c, tps);
+            baseline.insert(c.to_string(), json!(round(tps)));
+        }
+        let ratio: serde_json::Map<String, Value> = CONCURRENCY
+            .iter()
+            .map(|c| {
+                let api =
+                    outcomes.iter().find(|o| o.name == "create" && o.concurrency == *c).map(|o| o.rps).unwrap_or(0.0);
+                let raw = baseline[&c.to_string()].as_f64().unwrap_or(f64::NAN);
+                (c.to_string(), json!(round(api / raw)))
+            })
+            .collect();
+        let rss_mb = rss_mb(api.id())?;
+        println!("create / raw insert: {}", Value::Object(ratio.clone()));
+        println!("atum-api RSS at the end: {rss_mb:.1} MB");
+        Ok(json!({
+            "when": chrono::Utc::now().to_rfc3339(),
+            "tickets_in_org": tickets,
+            "seconds_per_scenario": duration.as_secs(),
+            "api_pool_size": 32,
+            "scenarios": outcomes.iter().map(Outcome::to_json).collect::<Vec<_>>(),
+            "raw_insert_tps": baseline,
+            "create_to_raw_insert_ratio": ratio,
+            "api_rss_mb": round(rss_mb),
+        }))
+    })();
+    let _ = Command::new("kill").arg(api.id().to_string()).status();
+    let _ = api.wait();
+    let report = outcome?;
+    let path = root.join("api.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+fn wait_for(base: &str) -> anyhow::Result<()> {
+    for _ in 0..100 {
+        if ureq::get(&format!("{base}/api/v1/health")).call().is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("atum-api did not come up")
+}
+
+fn login(base: &str) -> anyhow::Result<String> {
+    let body = json!({"email": "admin@bench.test", "password": seed::PASSWORD}).to_string();
+    let res: Value = serde_json::from_str(
+        &ureq::post(&format!("{base}/api/v1/auth/login"))
+            .set("Content-Type", "application/json")
+            .send_string(&body)?
+            .into_string()?,
+    )?;
+    res["token"].as_str().map(str::to_owned).context("no token in the login response")
+}
+
+/// A cursor 90% of the way down the open tickets, and a ticket id to fetch.
+async fn deep_cursor(url: &str, org: i64, tickets: i64) -> anyhow::Result<(String, i64)> {
+    let client = atum_core::db::connect(&parse_database_url("bench", url)?).await?;
+    let offset = (tickets / 6) * 9 / 10;
+    let row = client
+        .query_one(
+            "SELECT created_at, id FROM tickets WHERE org_id = $1 AND status = 'open'
+             ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1",
+            &[&org, &offset],
+        )
+        .await?;
+    let some: i64 = client
+        .query_one("SELECT id FROM tickets WHERE org_id = $1 ORDER BY id OFFSET $2 LIMIT 1", &[&org, &(tickets / 2)])
+        .await?
+        .get(0);
+    Ok((atum_core::tickets::list::cursor_after(row.get(0), row.get(1)), some))
+}
+
+/// Transactions per second of the API's ticket insert, done directly by pgbench.
+fn pgbench(cluster: &Cluster, port: u16, org: i64, clients: usize, duration: Duration) -> anyhow::Result<f64> {
+    let script = std::env::temp_dir().join("atum-bench-insert.sql");
+    std::fs::write(
+        &script,
+        format!(
+            "BEGIN;
+SELECT s.id FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id WHERE s.token_hash = '\\x00' AND s.revoked_at IS NULL;
+WITH n AS (UPDATE organizations SET last_ticket_number = last_ticket_number + 1 WHERE id = {org} RETURNING last_ticket_number)
+INSERT INTO tickets (org_id, number, subject, description, priority, category, tags, requester_id, assignee_id, channel)
+SELECT {org}, n.last_ticket_number, 'Benchmark ticket', 'Load test', 'normal', NULL, '{{}}',
+       (SELECT id FROM users WHERE org_id = {org} AND role = 'admin' LIMIT 1), NULL, 'web' FROM n;
+INSERT INTO ticket_events (org_id, ticket_id, actor_id, event_type, after)
+SELECT {org}, currval('tickets_id_seq'), NULL, 'created', '{{}}';
+SELECT pg_notify('atum_tickets', 'bench');
+COMMIT;
+"
+        ),
+    )?;
+    let url = cluster.url(port, "atum_bench")?;
+    let bin = atum_core::pg_cluster::locate_binaries()?;
+    let out = Command::new(bin.join("pgbench"))
+        .args(["-n", "-j", "2", "-c", &clients.to_string(), "-T", &duration.as_secs().to_string(), "-f"])
+        .arg(&script)
+        .arg(&url)
+        .output()
+        .context("running pgbench")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("tps = ")?.split_whitespace().next()?.parse().ok())
+        .with_context(|| format!("no tps in pgbench's output: {text}{}", String::from_utf8_lossy(&out.stderr)))
+}
+
+fn rss_mb(pid: u32) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:")?.split_whitespace().next()?.parse().ok())
+        .context("VmRSS")?;
+    Ok(kb / 1024.0)
+}
