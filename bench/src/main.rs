@@ -32,6 +32,7 @@ fn main() -> anyhow::Result<()> {
     let exe_dir = std::env::current_exe()?.parent().map(Path::to_path_buf).context("exe dir")?;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     std::fs::create_dir_all(&root)?;
+    let root = root.canonicalize()?;
 
     println!("cluster: {}", root.join("pg").display());
     let cluster = Cluster::open_or_init(&root.join("pg"), Durability::Durable)?;

@@ -63,7 +63,8 @@ pub async fn ensure(client: &mut atum_core::db::Connection, tickets: i64) -> any
             )
             .await?
             .get(0);
-        // Spread over the last ~a year, oldest first; a sixth of the tickets in each status.
+        // One every 30 s, oldest first, up to a minute ago (a million span about a year);
+        // a sixth of the tickets in each status.
         client
             .execute(
                 "INSERT INTO tickets (org_id, number, subject, description, status, priority, category, tags,
@@ -83,8 +84,8 @@ pub async fn ensure(client: &mut atum_core::db::Connection, tickets: i64) -> any
                         CASE WHEN s.status = 'closed' THEN t.at END
                  FROM generate_series($3::bigint, $4::bigint) g
                  CROSS JOIN LATERAL (SELECT (ARRAY['new','open','pending','on_hold','solved','closed'])[1 + g % 6] AS status) s
-                 CROSS JOIN LATERAL (SELECT now() - make_interval(secs => ($4 - g) * 30 + 60) AS at) t",
-                &[&org, &customer, &from, &to, &base],
+                 CROSS JOIN LATERAL (SELECT now() - make_interval(secs => ($6 - g) * 30 + 60) AS at) t",
+                &[&org, &customer, &from, &to, &base, &tickets],
             )
             .await?;
         println!("  seeded tickets {from}..{to} ({:.0}s)", started.elapsed().as_secs_f64());
