@@ -4,6 +4,7 @@
 mod auth;
 mod errors;
 mod helpers;
+mod hostile;
 mod observability;
 mod openapi;
 mod pagination;
