@@ -1,10 +1,40 @@
-//! atum-job-worker runs queued background jobs (AI triage, smart replies, SLA prediction, email). The queue engine arrives with its own issue; until then the worker
-//! is a full service: it listens on its channel, proves every tick that it reaches
-//! the database (the systemd watchdog depends on it), serves `/metrics` and
-//! `/health`, and shuts down gracefully.
+//! atum-job-worker: runs queued jobs (`atum_core::jobs`) on the service runtime.
+//!
+//! Its main loop is the queue's claim loop: the watchdog is fed by successful claims,
+//! so a worker that can no longer reach its database stops pinging systemd. On
+//! SIGTERM it stops claiming, lets running jobs finish until shortly before the
+//! shutdown deadline and releases the rest back to the queue.
+//!
+//! Registered kinds today are the built-in diagnostics (`NOOP`, `SLEEP`); the AI,
+//! SLA and email jobs register here as they arrive.
 
-use atum_core::runtime::{BoxError, Context, idle};
+pub mod builtin;
+
+use std::time::Duration;
+
+use atum_core::{
+    config::Env,
+    jobs::{
+        self, Registry,
+        worker::{Runner, WorkerConfig},
+    },
+    runtime::{BoxError, Context, listener},
+};
+
+pub fn registry() -> Registry {
+    Registry::default().register::<builtin::Noop>().register::<builtin::Sleep>()
+}
 
 pub async fn run(ctx: Context) -> Result<(), BoxError> {
-    idle::run(ctx).await
+    let mut config = WorkerConfig::from_env(&Env::process())?;
+    // Claims double as the watchdog's proof of progress, so poll at least that often.
+    config.poll_interval = config.poll_interval.min(ctx.tick_interval());
+    tracing::info!(worker = %config.worker_id, queues = ?config.queues, kinds = ?registry().kinds(), "running jobs");
+    let wakeups =
+        listener::spawn(ctx.config.database.pg.clone(), vec![jobs::CHANNEL], ctx.metrics.clone(), ctx.shutdown.clone());
+    let runner = Runner::new(ctx.pool.clone(), registry(), config, &ctx.metrics);
+    // Leave a second of the shutdown budget for releasing what did not finish.
+    let deadline = ctx.config.shutdown_timeout.saturating_sub(Duration::from_secs(1));
+    runner.run(wakeups, ctx.shutdown.clone(), ctx.progress.clone(), deadline).await;
+    Ok(())
 }

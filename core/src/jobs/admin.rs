@@ -1,0 +1,196 @@
+//! What operators do with jobs: look, retry, cancel. Instance-wide (jobs are the
+//! operator's concern), so callers check that the principal may operate the instance.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use serde::Serialize;
+use serde_json::Value;
+use tokio_postgres::Row;
+
+use crate::error::{Error, FieldErrors, Result};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct JobRecord {
+    pub id: i64,
+    pub kind: String,
+    pub queue: String,
+    pub org_id: Option<i64>,
+    pub state: String,
+    pub priority: i16,
+    pub attempt: i32,
+    pub max_attempts: i32,
+    pub run_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub locked_by: Option<String>,
+    pub cancel_requested: bool,
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// Every failed attempt's error, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub errors: Value,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct JobEvent {
+    pub event: String,
+    pub worker_id: Option<String>,
+    pub attempt: Option<i32>,
+    pub duration_ms: Option<i32>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, kind, queue, org_id, state, priority, attempt, max_attempts, run_at, created_at, \
+     started_at, finished_at, locked_by, cancel_requested_at IS NOT NULL, payload, errors";
+
+fn record(r: &Row) -> JobRecord {
+    JobRecord {
+        id: r.get(0),
+        kind: r.get(1),
+        queue: r.get(2),
+        org_id: r.get(3),
+        state: r.get(4),
+        priority: r.get(5),
+        attempt: r.get(6),
+        max_attempts: r.get(7),
+        run_at: r.get(8),
+        created_at: r.get(9),
+        started_at: r.get(10),
+        finished_at: r.get(11),
+        locked_by: r.get(12),
+        cancel_requested: r.get(13),
+        payload: r.get(14),
+        errors: r.get(15),
+    }
+}
+
+pub const STATES: [&str; 5] = ["available", "running", "succeeded", "discarded", "cancelled"];
+
+/// Newest first; `before` is the last id of the previous page.
+pub async fn list(
+    db: &impl GenericClient,
+    state: Option<&str>,
+    kind: Option<&str>,
+    queue: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<JobRecord>> {
+    let mut f = FieldErrors::default();
+    if state.is_some_and(|s| !STATES.contains(&s)) {
+        f.add("state", format!("must be one of: {}", STATES.join(", ")));
+    }
+    if !(1..=500).contains(&limit) {
+        f.add("limit", "must be a whole number from 1 to 500");
+    }
+    f.finish()?;
+    let rows = db
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM job_queue
+                 WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR kind = $2)
+                   AND ($3::text IS NULL OR queue = $3) AND ($4::bigint IS NULL OR id < $4)
+                 ORDER BY id DESC LIMIT $5"
+            ),
+            &[&state, &kind, &queue, &before, &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(record).collect())
+}
+
+pub async fn get(db: &impl GenericClient, id: i64) -> Result<(JobRecord, Vec<JobEvent>)> {
+    let job = db
+        .query_opt(&format!("SELECT {COLUMNS} FROM job_queue WHERE id = $1"), &[&id])
+        .await?
+        .map(|r| record(&r))
+        .ok_or(Error::NotFound("job"))?;
+    let events = db
+        .query(
+            "SELECT event, worker_id, attempt, duration_ms, error, created_at FROM job_events WHERE job_id = $1 ORDER BY id",
+            &[&id],
+        )
+        .await?
+        .iter()
+        .map(|r| JobEvent {
+            event: r.get(0),
+            worker_id: r.get(1),
+            attempt: r.get(2),
+            duration_ms: r.get(3),
+            error: r.get(4),
+            created_at: r.get(5),
+        })
+        .collect();
+    Ok((job, events))
+}
+
+/// Runs a discarded or cancelled job again now, granting it one more attempt if it
+/// had used them all. Its error history stays.
+pub async fn retry(db: &impl GenericClient, id: i64) -> Result<JobRecord> {
+    let row = db
+        .query_opt(
+            &format!(
+                "WITH r AS (
+                     UPDATE job_queue SET state = 'available', run_at = now(), finished_at = NULL,
+                            cancel_requested_at = NULL, max_attempts = greatest(max_attempts, attempt + 1)
+                     WHERE id = $1 AND state IN ('discarded', 'cancelled')
+                     RETURNING *
+                 ), e AS (
+                     INSERT INTO job_events (job_id, kind, event, attempt) SELECT id, kind, 'retried', attempt FROM r
+                 )
+                 SELECT {COLUMNS} FROM r"
+            ),
+            &[&id],
+        )
+        .await;
+    match row {
+        Ok(Some(r)) => {
+            let job = record(&r);
+            db.execute("SELECT pg_notify('atum_jobs', $1)", &[&job.queue]).await?;
+            Ok(job)
+        }
+        Ok(None) => Err(conflict_or_missing(db, id, "only discarded or cancelled jobs can be retried").await),
+        // Another job with the same unique key is pending: retrying would duplicate it.
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => Err(Error::Conflict {
+            code: "duplicate_pending",
+            message: "a job with the same unique key is already pending or running".into(),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Cancels a job: an available one at once; a running one is asked to stop (its
+/// worker sees the request at its next heartbeat and the handler at its next check).
+pub async fn cancel(db: &impl GenericClient, id: i64) -> Result<JobRecord> {
+    let row = db
+        .query_opt(
+            &format!(
+                "WITH c AS (
+                     UPDATE job_queue SET
+                         state = CASE WHEN state = 'available' THEN 'cancelled' ELSE state END,
+                         finished_at = CASE WHEN state = 'available' THEN now() ELSE finished_at END,
+                         cancel_requested_at = coalesce(cancel_requested_at, now())
+                     WHERE id = $1 AND state IN ('available', 'running')
+                     RETURNING *
+                 ), e AS (
+                     INSERT INTO job_events (job_id, kind, event, attempt)
+                     SELECT id, kind, 'cancelled', attempt FROM c WHERE state = 'cancelled'
+                 )
+                 SELECT {COLUMNS} FROM c"
+            ),
+            &[&id],
+        )
+        .await?;
+    match row {
+        Some(r) => Ok(record(&r)),
+        None => Err(conflict_or_missing(db, id, "the job has already finished").await),
+    }
+}
+
+async fn conflict_or_missing(db: &impl GenericClient, id: i64, why: &str) -> Error {
+    match db.query_opt("SELECT 1 FROM job_queue WHERE id = $1", &[&id]).await {
+        Ok(Some(_)) => Error::Conflict { code: "invalid_job_state", message: why.to_owned() },
+        Ok(None) => Error::NotFound("job"),
+        Err(e) => e.into(),
+    }
+}

@@ -1,0 +1,256 @@
+//! The queue's SQL: claim, heartbeat, complete, release, rescue and prune.
+//!
+//! Every statement that ends an attempt matches `locked_by` and `attempt`, so a worker
+//! whose lease expired (and whose job was rescued and claimed again) changes nothing.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use serde_json::Value;
+
+use crate::error::Result;
+
+/// A claimed job, ready to run.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub kind: String,
+    pub payload: Value,
+    pub attempt: i32,
+    pub max_attempts: i32,
+    /// When it became runnable (enqueue time, or its scheduled time).
+    pub ready_at: DateTime<Utc>,
+    pub started_at: DateTime<Utc>,
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// Claims up to `limit` runnable jobs of `queue` for `worker` under a lease.
+/// Index: job_queue_fetch_idx.
+pub async fn claim(
+    db: &impl GenericClient,
+    queue: &str,
+    kinds: &[&str],
+    worker: &str,
+    limit: i64,
+    lease: Duration,
+) -> Result<Vec<Claimed>> {
+    let stmt = db
+        .prepare_cached(
+            "WITH next AS (
+                 SELECT id FROM job_queue
+                 WHERE state = 'available' AND queue = $1 AND run_at <= now() AND kind = ANY($2)
+                 ORDER BY priority, run_at, id
+                 LIMIT $4
+                 FOR UPDATE SKIP LOCKED
+             ), claimed AS (
+                 UPDATE job_queue j
+                 SET state = 'running', attempt = j.attempt + 1, locked_by = $3, started_at = now(),
+                     lease_expires_at = now() + make_interval(secs => $5)
+                 FROM next WHERE j.id = next.id
+                 RETURNING j.id, j.kind, j.payload, j.attempt, j.max_attempts, j.run_at, j.started_at
+             ), events AS (
+                 INSERT INTO job_events (job_id, kind, event, worker_id, attempt)
+                 SELECT id, kind, 'started', $3, attempt FROM claimed
+             )
+             SELECT * FROM claimed ORDER BY id",
+        )
+        .await?;
+    let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+    let rows = db.query(&stmt, &[&queue, &kinds, &worker, &limit, &secs(lease)]).await?;
+    Ok(rows
+        .iter()
+        .map(|r| Claimed {
+            id: r.get(0),
+            kind: r.get(1),
+            payload: r.get(2),
+            attempt: r.get(3),
+            max_attempts: r.get(4),
+            ready_at: r.get(5),
+            started_at: r.get(6),
+        })
+        .collect())
+}
+
+/// What a heartbeat learned about the jobs it extended.
+#[derive(Debug, Default)]
+pub struct Beat {
+    /// Still ours, lease extended.
+    pub held: Vec<i64>,
+    /// Still ours, but someone asked to cancel it.
+    pub cancel: Vec<i64>,
+}
+
+/// Extends the leases of `jobs` (id, attempt) that this worker still holds.
+pub async fn heartbeat(db: &impl GenericClient, worker: &str, jobs: &[(i64, i32)], lease: Duration) -> Result<Beat> {
+    if jobs.is_empty() {
+        return Ok(Beat::default());
+    }
+    let (ids, attempts): (Vec<i64>, Vec<i32>) = jobs.iter().copied().unzip();
+    let stmt = db
+        .prepare_cached(
+            "UPDATE job_queue j SET lease_expires_at = now() + make_interval(secs => $4)
+             FROM unnest($2::bigint[], $3::int[]) AS t(id, attempt)
+             WHERE j.id = t.id AND j.attempt = t.attempt AND j.locked_by = $1 AND j.state = 'running'
+             RETURNING j.id, j.cancel_requested_at IS NOT NULL",
+        )
+        .await?;
+    let rows = db.query(&stmt, &[&worker, &ids, &attempts, &secs(lease)]).await?;
+    let mut beat = Beat::default();
+    for r in rows {
+        beat.held.push(r.get(0));
+        if r.get::<_, bool>(1) {
+            beat.cancel.push(r.get(0));
+        }
+    }
+    Ok(beat)
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Succeeded,
+    /// Retry later unless out of attempts (then discard).
+    Failed(String),
+    /// Discard now (e.g. an unreadable payload).
+    Discarded(String),
+    Cancelled,
+}
+
+/// Records the end of an attempt, fenced by worker and attempt. Returns false when the
+/// job was no longer ours (lease lost): nothing was changed.
+pub async fn complete(
+    db: &impl GenericClient,
+    worker: &str,
+    job: &Claimed,
+    outcome: &Outcome,
+    duration: Duration,
+) -> Result<bool> {
+    let ms = duration.as_millis().min(i32::MAX as u128) as i32;
+    let (state, error, retry_in): (&str, Option<&str>, Option<f64>) = match outcome {
+        Outcome::Succeeded => ("succeeded", None, None),
+        Outcome::Cancelled => ("cancelled", Some("cancelled"), None),
+        Outcome::Discarded(e) => ("discarded", Some(e), None),
+        Outcome::Failed(e) if job.attempt >= job.max_attempts => ("discarded", Some(e), None),
+        Outcome::Failed(e) => ("available", Some(e), Some(super::backoff(job.attempt).as_secs_f64())),
+    };
+    let stmt = db
+        .prepare_cached(
+            "WITH done AS (
+                 UPDATE job_queue SET
+                     state = $4,
+                     locked_by = NULL, lease_expires_at = NULL,
+                     finished_at = CASE WHEN $4 = 'available' THEN NULL ELSE now() END,
+                     run_at = CASE WHEN $4 = 'available' THEN now() + make_interval(secs => $6) ELSE run_at END,
+                     errors = CASE WHEN $5::text IS NULL THEN errors
+                              ELSE errors || jsonb_build_object('attempt', attempt, 'at', now(), 'error', $5::text) END
+                 WHERE id = $1 AND attempt = $2 AND locked_by = $3 AND state = 'running'
+                 RETURNING id, kind, attempt
+             )
+             INSERT INTO job_events (job_id, kind, event, worker_id, attempt, duration_ms, error)
+             SELECT id, kind, e.event, $3, attempt, $7, $5 FROM done,
+                    unnest(CASE $4 WHEN 'succeeded' THEN ARRAY['succeeded']
+                                   WHEN 'cancelled' THEN ARRAY['cancelled']
+                                   WHEN 'discarded' THEN ARRAY['failed', 'discarded']
+                                   ELSE ARRAY['failed', 'retry_scheduled'] END) AS e(event)
+             RETURNING job_id",
+        )
+        .await?;
+    let rows = db.query(&stmt, &[&job.id, &job.attempt, &worker, &state, &error, &retry_in, &ms]).await?;
+    Ok(!rows.is_empty())
+}
+
+/// Puts jobs this worker still holds back in the queue without using up an attempt
+/// (graceful shutdown that ran out of time).
+pub async fn release(db: &impl GenericClient, worker: &str, jobs: &[(i64, i32)]) -> Result<u64> {
+    if jobs.is_empty() {
+        return Ok(0);
+    }
+    let (ids, attempts): (Vec<i64>, Vec<i32>) = jobs.iter().copied().unzip();
+    let rows = db
+        .query(
+            "WITH released AS (
+                 UPDATE job_queue j SET state = 'available', attempt = j.attempt - 1, locked_by = NULL,
+                        lease_expires_at = NULL, run_at = now()
+                 FROM unnest($2::bigint[], $3::int[]) AS t(id, attempt)
+                 WHERE j.id = t.id AND j.attempt = t.attempt AND j.locked_by = $1 AND j.state = 'running'
+                 RETURNING j.id, j.kind, j.attempt
+             )
+             INSERT INTO job_events (job_id, kind, event, worker_id, attempt)
+             SELECT id, kind, 'released', $1, attempt FROM released RETURNING job_id",
+            &[&worker, &ids, &attempts],
+        )
+        .await?;
+    if !rows.is_empty() {
+        db.execute("SELECT pg_notify('atum_jobs', 'released')", &[]).await?;
+    }
+    Ok(rows.len() as u64)
+}
+
+/// Returns running jobs whose lease expired (their worker died or hung) to the queue,
+/// or discards them when that was their last attempt. Returns (id, queue) of each.
+/// Index: job_queue_lease_idx.
+pub async fn rescue(db: &impl GenericClient) -> Result<Vec<(i64, String)>> {
+    let rows = db
+        .query(
+            "WITH expired AS (
+                 SELECT id FROM job_queue WHERE state = 'running' AND lease_expires_at < now()
+                 FOR UPDATE SKIP LOCKED
+             ), rescued AS (
+                 UPDATE job_queue j SET
+                     state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'available' END,
+                     finished_at = CASE WHEN j.attempt >= j.max_attempts THEN now() END,
+                     locked_by = NULL, lease_expires_at = NULL, run_at = now(),
+                     errors = j.errors || jsonb_build_object('attempt', j.attempt, 'at', now(),
+                              'error', 'lease expired: worker ' || j.locked_by || ' stopped heartbeating')
+                 FROM expired WHERE j.id = expired.id
+                 RETURNING j.id, j.kind, j.queue, j.attempt, j.state
+             ), events AS (
+                 INSERT INTO job_events (job_id, kind, event, attempt, error)
+                 SELECT id, kind, CASE state WHEN 'discarded' THEN 'discarded' ELSE 'rescued' END, attempt, 'lease expired'
+                 FROM rescued
+             )
+             SELECT id, queue FROM rescued",
+            &[],
+        )
+        .await?;
+    let rescued: Vec<(i64, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let mut queues: Vec<&str> = rescued.iter().map(|(_, q)| q.as_str()).collect();
+    queues.sort_unstable();
+    queues.dedup();
+    for q in queues {
+        db.execute("SELECT pg_notify('atum_jobs', $1)", &[&q]).await?;
+    }
+    Ok(rescued)
+}
+
+/// Deletes finished jobs and events older than `retention`; returns (jobs, events).
+/// Index: job_queue_finished_idx, job_events_created_idx.
+pub async fn prune(db: &impl GenericClient, retention: Duration, batch: i64) -> Result<(u64, u64)> {
+    let jobs = db
+        .execute(
+            "DELETE FROM job_queue WHERE id IN (
+                 SELECT id FROM job_queue
+                 WHERE state IN ('succeeded', 'discarded', 'cancelled') AND finished_at < now() - make_interval(secs => $1)
+                 LIMIT $2)",
+            &[&secs(retention), &batch],
+        )
+        .await?;
+    let events = db
+        .execute(
+            "DELETE FROM job_events WHERE id IN (
+                 SELECT id FROM job_events WHERE created_at < now() - make_interval(secs => $1) LIMIT $2)",
+            &[&secs(retention), &batch],
+        )
+        .await?;
+    Ok((jobs, events))
+}
+
+/// Jobs per state, for metrics.
+pub async fn depth(db: &impl GenericClient) -> Result<Vec<(String, String, i64)>> {
+    let rows = db.query("SELECT queue, state, count(*) FROM job_queue GROUP BY 1, 2", &[]).await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+}

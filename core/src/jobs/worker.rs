@@ -1,0 +1,431 @@
+//! Running jobs: one claim loop per queue, a shared wake-up, a heartbeat that keeps
+//! leases alive (and notices cancellations and lost leases), and the maintenance that
+//! rescues jobs of dead workers and prunes finished ones.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use prometheus_client::{
+    encoding::EncodeLabelSet,
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
+};
+use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use super::{
+    JobContext, JobError, Registry,
+    store::{self, Claimed, Outcome},
+};
+use crate::{
+    config::{ConfigError, Env},
+    runtime::{Metrics, Progress, listener::Wakeup},
+};
+
+/// How a worker process runs its queues.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub worker_id: String,
+    /// (queue, concurrency)
+    pub queues: Vec<(String, usize)>,
+    pub lease: Duration,
+    /// Claim even without a wake-up this often (the fallback when a NOTIFY is lost).
+    pub poll_interval: Duration,
+    pub retention: Duration,
+}
+
+impl WorkerConfig {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let invalid = |var: &str, reason: String| ConfigError::Invalid { var: var.into(), reason };
+        let raw = env.get("ATUM_JOB_QUEUES").unwrap_or_else(|| "default:8".into());
+        let mut queues = Vec::new();
+        for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, n) = part.split_once(':').unwrap_or((part, "8"));
+            let n: usize =
+                n.parse().map_err(|_| invalid("ATUM_JOB_QUEUES", format!("{part:?}: concurrency is not a number")))?;
+            let valid_name =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !valid_name || !(1..=256).contains(&n) {
+                return Err(invalid("ATUM_JOB_QUEUES", format!("{part:?}: expected name:concurrency, e.g. default:8")));
+            }
+            queues.push((name.to_owned(), n));
+        }
+        if queues.is_empty() {
+            return Err(invalid("ATUM_JOB_QUEUES", "names no queue".into()));
+        }
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        Ok(WorkerConfig {
+            worker_id: format!("{}:{}", host.trim(), std::process::id()),
+            queues,
+            lease: env.seconds_or("ATUM_JOB_LEASE_SECS", 30)?,
+            poll_interval: env.seconds_or("ATUM_JOB_POLL_SECS", 2)?,
+            retention: env.seconds_or("ATUM_JOB_RETENTION_SECS", 7 * 24 * 3600)?,
+        })
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindOutcome {
+    kind: String,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QueueState {
+    queue: String,
+    state: String,
+}
+
+#[derive(Clone)]
+struct JobMetrics {
+    jobs: Family<KindOutcome, Counter>,
+    run_seconds: Family<KindLabel, Histogram>,
+    wait_seconds: Family<KindLabel, Histogram>,
+    depth: Family<QueueState, Gauge>,
+    rescued: Counter,
+    lost_leases: Counter,
+}
+
+impl JobMetrics {
+    fn register(m: &Metrics) -> Self {
+        let buckets = || Histogram::new([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0, 600.0]);
+        let jm = JobMetrics {
+            jobs: Family::default(),
+            run_seconds: Family::new_with_constructor(buckets),
+            wait_seconds: Family::new_with_constructor(buckets),
+            depth: Family::default(),
+            rescued: Counter::default(),
+            lost_leases: Counter::default(),
+        };
+        m.register("jobs", "Finished job attempts by kind and outcome", jm.jobs.clone());
+        m.register("job_run_duration_seconds", "How long handlers ran", jm.run_seconds.clone());
+        m.register("job_wait_seconds", "From runnable (enqueued or scheduled) to started", jm.wait_seconds.clone());
+        m.register("job_queue_depth", "Jobs by queue and state", jm.depth.clone());
+        m.register("job_rescues", "Jobs returned to the queue after their lease expired", jm.rescued.clone());
+        m.register(
+            "job_lost_leases",
+            "Attempts whose result was dropped because the lease was lost",
+            jm.lost_leases.clone(),
+        );
+        jm
+    }
+}
+
+/// A job being run by this process.
+struct Running {
+    attempt: i32,
+    /// Asks the handler to stop at its next check (an operator cancelled the job).
+    cancel: CancellationToken,
+    /// Stops the handler now: the lease is lost, or shutdown ran out of time.
+    abort: CancellationToken,
+}
+
+type InFlight = Arc<Mutex<HashMap<i64, Running>>>;
+
+fn held(in_flight: &InFlight) -> Vec<(i64, i32)> {
+    in_flight.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(id, r)| (*id, r.attempt)).collect()
+}
+
+pub struct Runner {
+    pool: deadpool_postgres::Pool,
+    registry: Registry,
+    config: WorkerConfig,
+    metrics: JobMetrics,
+    in_flight: InFlight,
+    wake: HashMap<String, Arc<Notify>>,
+}
+
+impl Runner {
+    pub fn new(pool: deadpool_postgres::Pool, registry: Registry, config: WorkerConfig, metrics: &Metrics) -> Self {
+        let wake = config.queues.iter().map(|(q, _)| (q.clone(), Arc::new(Notify::new()))).collect();
+        Runner { pool, registry, config, metrics: JobMetrics::register(metrics), in_flight: Arc::default(), wake }
+    }
+
+    /// Runs until `shutdown`; then waits up to `deadline` for in-flight jobs and
+    /// releases whatever is still running back to the queue.
+    pub async fn run(
+        self,
+        mut wakeups: mpsc::Receiver<Wakeup>,
+        shutdown: CancellationToken,
+        progress: Progress,
+        deadline: Duration,
+    ) {
+        let me = Arc::new(self);
+        let tracker = TaskTracker::new();
+        let stop_background = CancellationToken::new();
+
+        // One wake-up per queue, shared by everything in this process.
+        let wake = me.wake.clone();
+        let dispatcher = tokio::spawn(async move {
+            while let Some(w) = wakeups.recv().await {
+                match w {
+                    Wakeup::Notification { payload, .. } => match wake.get(&payload) {
+                        Some(n) => n.notify_one(),
+                        None => wake.values().for_each(|n| n.notify_one()),
+                    },
+                    Wakeup::Connected => wake.values().for_each(|n| n.notify_one()),
+                }
+            }
+        });
+        let heart = tokio::spawn(me.clone().heartbeat(stop_background.clone()));
+        let maintenance = tokio::spawn(me.clone().maintain(stop_background.clone()));
+
+        let loops: Vec<_> = me
+            .config
+            .queues
+            .iter()
+            .map(|(queue, n)| {
+                tokio::spawn(me.clone().claim_loop(
+                    queue.clone(),
+                    *n,
+                    tracker.clone(),
+                    shutdown.clone(),
+                    progress.clone(),
+                ))
+            })
+            .collect();
+        for l in loops {
+            let _ = l.await;
+        }
+
+        // Shutdown: no more claims; give running jobs until the deadline.
+        tracker.close();
+        if tokio::time::timeout(deadline, tracker.wait()).await.is_err() {
+            let left = held(&me.in_flight);
+            for r in me.in_flight.lock().unwrap_or_else(|e| e.into_inner()).values() {
+                r.abort.cancel();
+            }
+            match me.pool.get().await {
+                Ok(conn) => match store::release(&conn, &me.config.worker_id, &left).await {
+                    Ok(n) => {
+                        tracing::warn!(released = n, "in-flight jobs did not finish before the deadline; released them")
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot release in-flight jobs; the rescuer will return them")
+                    }
+                },
+                Err(e) => tracing::error!(error = %e, "cannot release in-flight jobs; the rescuer will return them"),
+            }
+        }
+        stop_background.cancel();
+        let _ = heart.await;
+        let _ = maintenance.await;
+        dispatcher.abort();
+    }
+
+    async fn claim_loop(
+        self: Arc<Self>,
+        queue: String,
+        concurrency: usize,
+        tracker: TaskTracker,
+        shutdown: CancellationToken,
+        progress: Progress,
+    ) {
+        let slots = Arc::new(Semaphore::new(concurrency));
+        let wake = self.wake[&queue].clone();
+        let kinds = self.registry.kinds();
+        let mut failures = 0u32;
+        while !shutdown.is_cancelled() {
+            let free = slots.available_permits();
+            let claimed = if free == 0 {
+                Ok(Vec::new())
+            } else {
+                match self.pool.get().await {
+                    Ok(conn) => {
+                        store::claim(&conn, &queue, &kinds, &self.config.worker_id, free as i64, self.config.lease)
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            };
+            let full_batch = match claimed {
+                Ok(jobs) => {
+                    failures = 0;
+                    progress.tick();
+                    let n = jobs.len();
+                    for job in jobs {
+                        let Ok(permit) = slots.clone().try_acquire_owned() else { break };
+                        let me = self.clone();
+                        let wake = wake.clone();
+                        tracker.spawn(async move {
+                            me.execute(job).await;
+                            drop(permit);
+                            wake.notify_one();
+                        });
+                    }
+                    free > 0 && n == free
+                }
+                Err(e) => {
+                    failures += 1;
+                    tracing::warn!(queue = %queue, error = %e, "claiming jobs failed");
+                    false
+                }
+            };
+            if full_batch {
+                continue; // more may be waiting: claim again while there is room
+            }
+            let pause = if failures > 0 {
+                self.config.poll_interval.min(Duration::from_secs(failures as u64))
+            } else {
+                self.config.poll_interval
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    async fn execute(&self, job: Claimed) {
+        let (cancel, abort) = (CancellationToken::new(), CancellationToken::new());
+        let entry = Running { attempt: job.attempt, cancel: cancel.clone(), abort: abort.clone() };
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(job.id, entry);
+        let waited = (job.started_at - job.ready_at).to_std().unwrap_or_default();
+        self.metrics.wait_seconds.get_or_create(&KindLabel { kind: job.kind.clone() }).observe(waited.as_secs_f64());
+
+        let started = Instant::now();
+        let outcome = match self.registry.get(&job.kind) {
+            None => Outcome::Discarded(format!("no handler for kind {}", job.kind)),
+            Some(handler) => {
+                let ctx = JobContext { pool: self.pool.clone(), job_id: job.id, attempt: job.attempt, cancel };
+                // Its own task, so a panicking handler fails its job, not the worker.
+                let run = tokio::spawn(handler(job.payload.clone(), ctx));
+                let run_abort = run.abort_handle();
+                let result = tokio::select! {
+                    r = run => r,
+                    // Lease lost (or shutdown past the deadline): stop the handler.
+                    _ = abort.cancelled() => { run_abort.abort(); Ok(Err(JobError::Cancelled)) }
+                };
+                match result {
+                    Ok(Ok(())) => Outcome::Succeeded,
+                    Ok(Err(JobError::Cancelled)) => Outcome::Cancelled,
+                    Ok(Err(JobError::Permanent(e))) => Outcome::Discarded(e),
+                    Ok(Err(JobError::Retry(e))) => Outcome::Failed(e),
+                    Err(e) if e.is_panic() => Outcome::Failed("the handler panicked".into()),
+                    Err(_) => Outcome::Cancelled,
+                }
+            }
+        };
+        let took = started.elapsed();
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&job.id);
+        let label = match &outcome {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed(_) if job.attempt >= job.max_attempts => "discarded",
+            Outcome::Failed(_) => "failed",
+            Outcome::Discarded(_) => "discarded",
+            Outcome::Cancelled => "cancelled",
+        };
+        self.metrics.jobs.get_or_create(&KindOutcome { kind: job.kind.clone(), outcome: label }).inc();
+        self.metrics.run_seconds.get_or_create(&KindLabel { kind: job.kind.clone() }).observe(took.as_secs_f64());
+        if let Outcome::Failed(e) | Outcome::Discarded(e) = &outcome {
+            tracing::warn!(job.id = job.id, job.kind = %job.kind, job.attempt = job.attempt, error = %e, "job failed");
+        }
+        // Completion must land even if the database blips: retry a few times.
+        for attempt in 0..5 {
+            let done = async {
+                let conn = self.pool.get().await.map_err(|e| e.to_string())?;
+                store::complete(&conn, &self.config.worker_id, &job, &outcome, took).await.map_err(|e| e.to_string())
+            };
+            match done.await {
+                Ok(true) => return,
+                Ok(false) => {
+                    self.metrics.lost_leases.inc();
+                    tracing::warn!(
+                        job.id = job.id,
+                        job.attempt = job.attempt,
+                        "lease was lost; this attempt's result is dropped"
+                    );
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(job.id = job.id, error = %e, "recording the job's outcome failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                }
+            }
+        }
+    }
+
+    /// Extends leases every third of the lease; cancels handlers whose job was
+    /// cancelled by an operator or whose lease is gone.
+    async fn heartbeat(self: Arc<Self>, stop: CancellationToken) {
+        let mut tick = tokio::time::interval(self.config.lease / 3);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let jobs = held(&self.in_flight);
+            if jobs.is_empty() {
+                continue;
+            }
+            let beat = match self.pool.get().await {
+                Ok(conn) => store::heartbeat(&conn, &self.config.worker_id, &jobs, self.config.lease).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "heartbeat failed");
+                    continue;
+                }
+            };
+            match beat {
+                Ok(beat) => {
+                    let map = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+                    // Only jobs of the snapshot: one claimed since was not part of the beat.
+                    for (id, attempt) in &jobs {
+                        let Some(r) = map.get(id).filter(|r| r.attempt == *attempt) else { continue };
+                        if beat.cancel.contains(id) {
+                            r.cancel.cancel();
+                        }
+                        if !beat.held.contains(id) {
+                            r.abort.cancel();
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
+            }
+        }
+    }
+
+    /// Rescues expired leases (every half lease), prunes old rows and refreshes the
+    /// queue-depth gauge.
+    async fn maintain(self: Arc<Self>, stop: CancellationToken) {
+        let mut tick = tokio::time::interval(self.config.lease / 2);
+        let mut last_prune = Instant::now() - Duration::from_secs(3600);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let Ok(conn) = self.pool.get().await else { continue };
+            match store::rescue(&conn).await {
+                Ok(rescued) if !rescued.is_empty() => {
+                    self.metrics.rescued.inc_by(rescued.len() as u64);
+                    tracing::warn!(count = rescued.len(), "rescued jobs whose worker stopped heartbeating");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "rescue failed"),
+            }
+            if last_prune.elapsed() >= Duration::from_secs(60) {
+                last_prune = Instant::now();
+                match store::prune(&conn, self.config.retention, 10_000).await {
+                    Ok((jobs, events)) if jobs + events > 0 => tracing::info!(jobs, events, "pruned finished jobs"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "pruning failed"),
+                }
+            }
+            if let Ok(depth) = store::depth(&conn).await {
+                self.metrics.depth.clear();
+                for (queue, state, n) in depth {
+                    self.metrics.depth.get_or_create(&QueueState { queue, state }).set(n);
+                }
+            }
+        }
+    }
+}

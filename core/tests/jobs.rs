@@ -1,0 +1,357 @@
+//! The job queue against a real PostgreSQL, with in-process workers.
+
+use std::time::Duration;
+
+use atum_core::{
+    config::Service,
+    jobs::{
+        self, Job, JobContext, JobError, Registry, admin,
+        enqueue::Options,
+        store::{self, Outcome},
+        worker::{Runner, WorkerConfig},
+    },
+    runtime::{Metrics, Progress, listener},
+};
+use atum_testing::TestDb;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+/// Records each run's start and end, so overlaps are visible in SQL.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Record {
+    n: i64,
+}
+
+impl Job for Record {
+    const KIND: &'static str = "RECORD";
+
+    async fn run(self, ctx: JobContext) -> Result<(), JobError> {
+        let conn = ctx.pool.get().await.map_err(|e| JobError::Retry(e.to_string()))?;
+        conn.execute(
+            "INSERT INTO runs (job_id, n, started) VALUES ($1, $2, clock_timestamp())",
+            &[&ctx.job_id, &self.n],
+        )
+        .await?;
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        conn.execute(
+            "UPDATE runs SET finished = clock_timestamp() WHERE job_id = $1 AND finished IS NULL",
+            &[&ctx.job_id],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Flaky;
+
+impl Job for Flaky {
+    const KIND: &'static str = "FLAKY";
+    const MAX_ATTEMPTS: i32 = 3;
+
+    async fn run(self, _ctx: JobContext) -> Result<(), JobError> {
+        Err(JobError::Retry("the upstream said no".into()))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Keyed {
+    ticket: i64,
+}
+
+impl Job for Keyed {
+    const KIND: &'static str = "KEYED";
+
+    fn unique_key(&self) -> Option<String> {
+        Some(format!("ticket:{}", self.ticket))
+    }
+
+    async fn run(self, _ctx: JobContext) -> Result<(), JobError> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Wait {
+    ms: u64,
+}
+
+impl Job for Wait {
+    const KIND: &'static str = "WAIT";
+
+    async fn run(self, ctx: JobContext) -> Result<(), JobError> {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(self.ms)) => Ok(()),
+            _ = ctx.cancelled() => Err(JobError::Cancelled),
+        }
+    }
+}
+
+fn registry() -> Registry {
+    Registry::default().register::<Record>().register::<Flaky>().register::<Keyed>().register::<Wait>()
+}
+
+fn config(id: &str) -> WorkerConfig {
+    WorkerConfig {
+        worker_id: id.into(),
+        queues: vec![("default".into(), 4)],
+        lease: Duration::from_secs(3),
+        poll_interval: Duration::from_millis(200),
+        retention: Duration::from_secs(3600),
+    }
+}
+
+/// A worker running in this process until the returned token is cancelled.
+fn start_worker(db: &TestDb, id: &str) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+    let shutdown = CancellationToken::new();
+    let metrics = Metrics::new(Service::JobWorker);
+    let wakeups = listener::spawn(db.config.pg.clone(), vec![jobs::CHANNEL], metrics.clone(), shutdown.clone());
+    let runner = Runner::new(db.pool.clone(), registry(), config(id), &metrics);
+    let handle = tokio::spawn(runner.run(wakeups, shutdown.clone(), Progress::default(), Duration::from_secs(5)));
+    (shutdown, handle)
+}
+
+async fn count(db: &TestDb, sql: &str) -> i64 {
+    db.client().await.query_one(sql, &[]).await.unwrap().get(0)
+}
+
+async fn wait_until(db: &TestDb, sql: &str, expected: i64, timeout: Duration) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let n = count(db, sql).await;
+        if n == expected {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{sql} = {n}, expected {expected}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rolled_back_transaction_leaves_no_job_and_a_committed_one_does() {
+    let db = TestDb::migrated().await;
+    let mut client = db.pool.get().await.unwrap();
+    let tx = client.transaction().await.unwrap();
+    jobs::enqueue(&tx, &Record { n: 1 }, Options::default()).await.unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(count(&db, "SELECT count(*) FROM job_queue").await, 0);
+
+    let tx = client.transaction().await.unwrap();
+    let id = jobs::enqueue(&tx, &Record { n: 2 }, Options::default()).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(id.is_some());
+    assert_eq!(count(&db, "SELECT count(*) FROM job_events WHERE event = 'enqueued'").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_enqueues_with_one_unique_key_make_one_job() {
+    let db = TestDb::migrated().await;
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let pool = db.pool.clone();
+            tokio::spawn(async move {
+                let mut conn = pool.get().await.unwrap();
+                let tx = conn.transaction().await.unwrap();
+                let id = jobs::enqueue(&tx, &Keyed { ticket: 7 }, Options::default()).await;
+                tx.commit().await.unwrap();
+                id.unwrap()
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        created += t.await.unwrap().is_some() as i32;
+    }
+    assert_eq!(created, 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM job_queue WHERE kind = 'KEYED'").await, 1);
+    // Another key, and a batch with a duplicate inside it.
+    let conn = db.pool.get().await.unwrap();
+    let ids =
+        jobs::enqueue_many(&conn, &[Keyed { ticket: 8 }, Keyed { ticket: 8 }, Keyed { ticket: 7 }], Options::default())
+            .await
+            .unwrap();
+    assert!(ids[0].is_some() && ids[1].is_none() && ids[2].is_none(), "{ids:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failures_back_off_exponentially_and_end_discarded_with_every_error_kept() {
+    let db = TestDb::migrated().await;
+    let conn = db.pool.get().await.unwrap();
+    let id = jobs::enqueue(&conn, &Flaky, Options::default()).await.unwrap().unwrap();
+    for attempt in 1..=3 {
+        let claimed = store::claim(&conn, "default", &["FLAKY"], "w1", 10, Duration::from_secs(30)).await.unwrap();
+        assert_eq!(claimed.len(), 1, "attempt {attempt}");
+        assert_eq!(claimed[0].attempt, attempt);
+        let recorded =
+            store::complete(&conn, "w1", &claimed[0], &Outcome::Failed(format!("boom {attempt}")), Duration::ZERO)
+                .await
+                .unwrap();
+        assert!(recorded);
+        let row = conn
+            .query_one("SELECT state, extract(epoch FROM run_at - now())::float8 FROM job_queue WHERE id = $1", &[&id])
+            .await
+            .unwrap();
+        let (state, delay): (String, f64) = (row.get(0), row.get(1));
+        if attempt < 3 {
+            let base = 2f64.powi(attempt);
+            assert_eq!(state, "available");
+            assert!(delay > base * 0.7 && delay <= base * 1.25 + 0.1, "attempt {attempt}: retry in {delay}s");
+            // Not claimable before its time.
+            assert!(
+                store::claim(&conn, "default", &["FLAKY"], "w1", 10, Duration::from_secs(30)).await.unwrap().is_empty()
+            );
+            conn.execute("UPDATE job_queue SET run_at = now() WHERE id = $1", &[&id]).await.unwrap();
+        } else {
+            assert_eq!(state, "discarded");
+        }
+    }
+    let (job, events) = admin::get(&conn, id).await.unwrap();
+    let errors: Vec<&str> = job.errors.as_array().unwrap().iter().map(|e| e["error"].as_str().unwrap()).collect();
+    assert_eq!(errors, ["boom 1", "boom 2", "boom 3"]);
+    let kinds: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "retry_scheduled").count(), 2);
+    assert_eq!(kinds.last(), Some(&"discarded"));
+
+    // An operator retries it: one more attempt, history kept.
+    let retried = admin::retry(&conn, id).await.unwrap();
+    assert_eq!((retried.state.as_str(), retried.max_attempts), ("available", 4));
+    assert_eq!(retried.errors.as_array().unwrap().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_workers_run_every_job_exactly_once_and_never_concurrently() {
+    let db = TestDb::migrated().await;
+    db.client()
+        .await
+        .batch_execute("CREATE TABLE runs (job_id bigint, n bigint, started timestamptz, finished timestamptz)")
+        .await
+        .unwrap();
+    let workers: Vec<_> = ["w1", "w2", "w3"].iter().map(|id| start_worker(&db, id)).collect();
+    let conn = db.pool.get().await.unwrap();
+    let batch: Vec<Record> = (0..300).map(|n| Record { n }).collect();
+    jobs::enqueue_many(&conn, &batch, Options::default()).await.unwrap();
+
+    wait_until(&db, "SELECT count(*) FROM job_queue WHERE state = 'succeeded'", 300, Duration::from_secs(60)).await;
+    assert_eq!(count(&db, "SELECT count(*) FROM runs").await, 300, "a job ran twice or not at all");
+    assert_eq!(count(&db, "SELECT count(DISTINCT job_id) FROM runs").await, 300);
+    let workers_used = count(&db, "SELECT count(DISTINCT worker_id) FROM job_events WHERE event = 'started'").await;
+    assert!(workers_used >= 2, "only {workers_used} worker did the work");
+    for (shutdown, handle) in workers {
+        shutdown.cancel();
+        handle.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_payload_that_does_not_fit_its_kind_is_discarded_and_the_worker_goes_on() {
+    let db = TestDb::migrated().await;
+    db.client()
+        .await
+        .batch_execute("CREATE TABLE runs (job_id bigint, n bigint, started timestamptz, finished timestamptz)")
+        .await
+        .unwrap();
+    db.client()
+        .await
+        .batch_execute("INSERT INTO job_queue (kind, payload) VALUES ('RECORD', '{\"n\": \"not a number\"}')")
+        .await
+        .unwrap();
+    let conn = db.pool.get().await.unwrap();
+    jobs::enqueue(&conn, &Record { n: 1 }, Options::default()).await.unwrap();
+    let (shutdown, handle) = start_worker(&db, "w1");
+    wait_until(
+        &db,
+        "SELECT count(*) FROM job_queue WHERE state IN ('succeeded', 'discarded')",
+        2,
+        Duration::from_secs(20),
+    )
+    .await;
+    let error: String = db
+        .client()
+        .await
+        .query_one("SELECT errors->0->>'error' FROM job_queue WHERE state = 'discarded'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(error.starts_with("invalid payload for RECORD"), "{error}");
+    assert_eq!(count(&db, "SELECT count(*) FROM job_queue WHERE state = 'succeeded'").await, 1);
+    shutdown.cancel();
+    handle.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pending_and_running_jobs_can_be_cancelled() {
+    let db = TestDb::migrated().await;
+    let conn = db.pool.get().await.unwrap();
+    let later = Options { run_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)), ..Options::default() };
+    let pending = jobs::enqueue(&conn, &Wait { ms: 10 }, later).await.unwrap().unwrap();
+    assert_eq!(admin::cancel(&conn, pending).await.unwrap().state, "cancelled");
+    assert!(matches!(admin::cancel(&conn, pending).await, Err(atum_core::error::Error::Conflict { .. })));
+
+    let running = jobs::enqueue(&conn, &Wait { ms: 60_000 }, Options::default()).await.unwrap().unwrap();
+    let (shutdown, handle) = start_worker(&db, "w1");
+    wait_until(
+        &db,
+        &format!("SELECT count(*) FROM job_queue WHERE id = {running} AND state = 'running'"),
+        1,
+        Duration::from_secs(10),
+    )
+    .await;
+    admin::cancel(&conn, running).await.unwrap();
+    // The next heartbeat (a third of the 3 s lease) tells the handler, which stops.
+    wait_until(
+        &db,
+        &format!("SELECT count(*) FROM job_queue WHERE id = {running} AND state = 'cancelled'"),
+        1,
+        Duration::from_secs(5),
+    )
+    .await;
+    shutdown.cancel();
+    handle.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_lease_is_rescued_and_the_old_worker_cannot_overwrite_the_new_attempt() {
+    let db = TestDb::migrated().await;
+    let conn = db.pool.get().await.unwrap();
+    let id = jobs::enqueue(&conn, &Wait { ms: 1 }, Options::default()).await.unwrap().unwrap();
+    let dead = store::claim(&conn, "default", &["WAIT"], "dead-worker", 1, Duration::from_millis(300)).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert!(store::rescue(&conn).await.unwrap().is_empty(), "rescued before the lease expired");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(store::rescue(&conn).await.unwrap(), vec![(id, "default".to_owned())]);
+
+    let alive = store::claim(&conn, "default", &["WAIT"], "live-worker", 1, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(alive[0].attempt, 2);
+    // The first worker comes back from the dead and reports success: refused.
+    assert!(!store::complete(&conn, "dead-worker", &dead[0], &Outcome::Succeeded, Duration::ZERO).await.unwrap());
+    let state: String = conn.query_one("SELECT state FROM job_queue WHERE id = $1", &[&id]).await.unwrap().get(0);
+    assert_eq!(state, "running");
+    assert!(store::complete(&conn, "live-worker", &alive[0], &Outcome::Succeeded, Duration::ZERO).await.unwrap());
+    let (_, events) = admin::get(&conn, id).await.unwrap();
+    assert!(events.iter().any(|e| e.event == "rescued"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shutdown_releases_jobs_that_outlive_the_deadline_without_using_an_attempt() {
+    let db = TestDb::migrated().await;
+    let conn = db.pool.get().await.unwrap();
+    let quick = jobs::enqueue(&conn, &Wait { ms: 200 }, Options::default()).await.unwrap().unwrap();
+    let slow = jobs::enqueue(&conn, &Wait { ms: 600_000 }, Options::default()).await.unwrap().unwrap();
+    let shutdown = CancellationToken::new();
+    let metrics = Metrics::new(Service::JobWorker);
+    let wakeups = listener::spawn(db.config.pg.clone(), vec![jobs::CHANNEL], metrics.clone(), shutdown.clone());
+    let runner = Runner::new(db.pool.clone(), registry(), config("w1"), &metrics);
+    let handle = tokio::spawn(runner.run(wakeups, shutdown.clone(), Progress::default(), Duration::from_millis(800)));
+    wait_until(&db, "SELECT count(*) FROM job_queue WHERE state = 'running'", 2, Duration::from_secs(10)).await;
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), handle).await.expect("the runner stops within the deadline").unwrap();
+    let state = |id: i64| {
+        let conn = &conn;
+        async move {
+            let r = conn.query_one("SELECT state, attempt FROM job_queue WHERE id = $1", &[&id]).await.unwrap();
+            (r.get::<_, String>(0), r.get::<_, i32>(1))
+        }
+    };
+    assert_eq!(state(quick).await, ("succeeded".into(), 1), "the quick job was allowed to finish");
+    assert_eq!(state(slow).await, ("available".into(), 0), "the slow job went back without using an attempt");
+}
