@@ -1,0 +1,124 @@
+//! Real worker processes: woken by NOTIFY, and a `kill -9` mid-job loses nothing.
+
+use std::{
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use atum_core::jobs::{self, enqueue::Options};
+use atum_job_worker::builtin::{Noop, Sleep};
+use atum_testing::{TestDb, process::free_addr};
+
+const EXE: &str = env!("CARGO_BIN_EXE_atum-job-worker");
+
+struct Worker(Child);
+
+impl Worker {
+    fn start(db: &TestDb, lease_secs: u64, poll_secs: u64) -> Worker {
+        let child = Command::new(EXE)
+            .env_clear()
+            .env("ATUM_DATABASE_URL", &db.url)
+            .env("ATUM_JOB_WORKER_LISTEN", free_addr().to_string())
+            .env("ATUM_JOB_LEASE_SECS", lease_secs.to_string())
+            .env("ATUM_JOB_POLL_SECS", poll_secs.to_string())
+            .env("ATUM_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start atum-job-worker");
+        Worker(child)
+    }
+
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_for(db: &TestDb, sql: &str, timeout: Duration) -> i64 {
+    let client = db.client().await;
+    let deadline = Instant::now() + timeout;
+    loop {
+        let n: i64 = client.query_one(sql, &[]).await.unwrap().get(0);
+        if n > 0 {
+            return n;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {sql}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_worker_is_woken_by_notify_long_before_its_next_poll() {
+    let db = TestDb::migrated().await;
+    let _worker = Worker::start(&db, 30, 60);
+    // Let it connect, LISTEN and go idle.
+    wait_for(
+        &db,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        Duration::from_secs(10),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let conn = db.pool.get().await.unwrap();
+    let started = Instant::now();
+    jobs::enqueue(&conn, &Noop {}, Options::default()).await.unwrap();
+    wait_for(&db, "SELECT count(*) FROM job_queue WHERE state = 'succeeded'", Duration::from_secs(4)).await;
+    // Polling alone would take up to min(60 s, the 5 s tick): this was the wake-up.
+    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_whose_worker_is_killed_is_rescued_and_completed_by_another() {
+    let db = TestDb::migrated().await;
+    let conn = db.pool.get().await.unwrap();
+    let id = jobs::enqueue(&conn, &Sleep { ms: 1500 }, Options::default()).await.unwrap().unwrap();
+    let first = Worker::start(&db, 1, 1);
+    let pid = first.pid();
+    wait_for(
+        &db,
+        &format!("SELECT count(*) FROM job_queue WHERE id = {id} AND locked_by LIKE '%:{pid}'"),
+        Duration::from_secs(10),
+    )
+    .await;
+
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
+    drop(first);
+    let killed_at: chrono::DateTime<chrono::Utc> = conn.query_one("SELECT now()", &[]).await.unwrap().get(0);
+    let _second = Worker::start(&db, 1, 1);
+
+    wait_for(
+        &db,
+        &format!("SELECT count(*) FROM job_queue WHERE id = {id} AND state = 'succeeded'"),
+        Duration::from_secs(20),
+    )
+    .await;
+    let row = conn
+        .query_one(
+            "SELECT j.attempt, (SELECT min(created_at) FROM job_events WHERE job_id = j.id AND event = 'rescued')
+             FROM job_queue j WHERE j.id = $1",
+            &[&id],
+        )
+        .await
+        .unwrap();
+    let (attempt, rescued_at): (i32, Option<chrono::DateTime<chrono::Utc>>) = (row.get(0), row.get(1));
+    assert_eq!(attempt, 2, "the job ran again after the kill");
+    let rescued_at = rescued_at.expect("a rescued event");
+    let waited = (rescued_at - killed_at).num_milliseconds();
+    // The lease is 1 s: rescue within two lease intervals (plus start-up of the second worker).
+    assert!(waited <= 3000, "rescue took {waited} ms");
+    let succeeded: i64 = conn
+        .query_one("SELECT count(*) FROM job_events WHERE job_id = $1 AND event = 'succeeded'", &[&id])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(succeeded, 1, "exactly one attempt succeeded");
+}
