@@ -10,6 +10,7 @@ mod auth;
 pub mod error;
 mod health;
 mod http_metrics;
+mod jobs;
 pub mod openapi;
 mod tickets;
 mod users;
@@ -123,6 +124,10 @@ api_v1! {
     get "/tickets/{id}/comments" => tickets::list_comments,
     post "/tickets/{id}/comments" => tickets::add_comment,
     get "/tickets/{id}/history" => tickets::history,
+    get "/admin/jobs" => jobs::list,
+    get "/admin/jobs/{id}" => jobs::get,
+    post "/admin/jobs/{id}/retry" => jobs::retry,
+    post "/admin/jobs/{id}/cancel" => jobs::cancel,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -9,7 +9,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::{auth, error, health, tickets, users};
+use crate::{auth, error, health, jobs, tickets, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,6 +20,7 @@ use crate::{auth, error, health, tickets, users};
         users::list, users::create, users::get, users::update,
         tickets::list, tickets::create, tickets::get, tickets::update,
         tickets::list_comments, tickets::add_comment, tickets::history,
+        jobs::list, jobs::get, jobs::retry, jobs::cancel,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
     modifiers(&BearerAuth)

@@ -5,6 +5,7 @@
 
 mod admin;
 mod db;
+mod jobs;
 mod migrate;
 mod up;
 
@@ -39,6 +40,11 @@ enum Command {
         #[command(subcommand)]
         action: admin::UserAction,
     },
+    /// Look at and steer background jobs (instance-wide).
+    Jobs {
+        #[command(subcommand)]
+        action: jobs::Action,
+    },
     /// Seed the demo organisation into ATUM_DATABASE_URL (once; later runs do nothing).
     Seed,
     /// Manage the private PostgreSQL cluster that `atum up` and the tests start.
@@ -64,6 +70,7 @@ pub fn main() -> ExitCode {
             Command::Up(args) => up::run(args).await,
             Command::Migrate { action } => migrate::run(action.unwrap_or_default()).await,
             Command::Seed => migrate::seed().await,
+            Command::Jobs { action } => jobs::run(action).await,
             Command::Org { action } => admin::org(action).await,
             Command::User { action } => admin::user(action).await,
             Command::Db { action, root } => db::run(action, &root),

@@ -133,3 +133,25 @@ async fn org_and_user_create_bootstrap_a_tenant_whose_admin_can_sign_in() {
         atum(&["user", "create", "--org", "nope", "--email", "a@b.co", "--name", "A", "--role", "agent"], &db.url);
     assert_one_line_error(&nowhere, "organisation not found");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jobs_can_be_listed_shown_cancelled_and_retried_from_the_command_line() {
+    let db = TestDb::migrated().await;
+    let id: i64 = db
+        .client()
+        .await
+        .query_one("INSERT INTO job_queue (kind, payload) VALUES ('NOOP', '{}') RETURNING id", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let list = atum(&["jobs", "list", "--state", "available"], &db.url);
+    assert!(stdout(&list).contains("NOOP"), "{}", stdout(&list));
+    let cancel = atum(&["jobs", "cancel", &id.to_string()], &db.url);
+    assert!(stdout(&cancel).contains("cancelled"), "{}", String::from_utf8_lossy(&cancel.stderr));
+    let retry = atum(&["jobs", "retry", &id.to_string()], &db.url);
+    assert!(stdout(&retry).contains("available"), "{}", String::from_utf8_lossy(&retry.stderr));
+    let show = atum(&["jobs", "show", &id.to_string()], &db.url);
+    assert!(stdout(&show).contains("retried"), "{}", stdout(&show));
+    assert_one_line_error(&atum(&["jobs", "show", "999999"], &db.url), "job not found");
+    assert_one_line_error(&atum(&["jobs", "list", "--state", "lost"], &db.url), "state: must be one of");
+}

@@ -205,7 +205,7 @@ async fn failures_back_off_exponentially_and_end_discarded_with_every_error_kept
             assert_eq!(state, "discarded");
         }
     }
-    let (job, events) = admin::get(&conn, id).await.unwrap();
+    let (job, events) = admin::get(&conn, None, id).await.unwrap();
     let errors: Vec<&str> = job.errors.as_array().unwrap().iter().map(|e| e["error"].as_str().unwrap()).collect();
     assert_eq!(errors, ["boom 1", "boom 2", "boom 3"]);
     let kinds: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
@@ -213,7 +213,7 @@ async fn failures_back_off_exponentially_and_end_discarded_with_every_error_kept
     assert_eq!(kinds.last(), Some(&"discarded"));
 
     // An operator retries it: one more attempt, history kept.
-    let retried = admin::retry(&conn, id).await.unwrap();
+    let retried = admin::retry(&conn, None, id).await.unwrap();
     assert_eq!((retried.state.as_str(), retried.max_attempts), ("available", 4));
     assert_eq!(retried.errors.as_array().unwrap().len(), 3);
 }
@@ -284,8 +284,8 @@ async fn pending_and_running_jobs_can_be_cancelled() {
     let conn = db.pool.get().await.unwrap();
     let later = Options { run_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)), ..Options::default() };
     let pending = jobs::enqueue(&conn, &Wait { ms: 10 }, later).await.unwrap().unwrap();
-    assert_eq!(admin::cancel(&conn, pending).await.unwrap().state, "cancelled");
-    assert!(matches!(admin::cancel(&conn, pending).await, Err(atum_core::error::Error::Conflict { .. })));
+    assert_eq!(admin::cancel(&conn, None, pending).await.unwrap().state, "cancelled");
+    assert!(matches!(admin::cancel(&conn, None, pending).await, Err(atum_core::error::Error::Conflict { .. })));
 
     let running = jobs::enqueue(&conn, &Wait { ms: 60_000 }, Options::default()).await.unwrap().unwrap();
     let (shutdown, handle) = start_worker(&db, "w1");
@@ -296,7 +296,7 @@ async fn pending_and_running_jobs_can_be_cancelled() {
         Duration::from_secs(10),
     )
     .await;
-    admin::cancel(&conn, running).await.unwrap();
+    admin::cancel(&conn, None, running).await.unwrap();
     // The next heartbeat (a third of the 3 s lease) tells the handler, which stops.
     wait_until(
         &db,
@@ -327,7 +327,7 @@ async fn an_expired_lease_is_rescued_and_the_old_worker_cannot_overwrite_the_new
     let state: String = conn.query_one("SELECT state FROM job_queue WHERE id = $1", &[&id]).await.unwrap().get(0);
     assert_eq!(state, "running");
     assert!(store::complete(&conn, "live-worker", &alive[0], &Outcome::Succeeded, Duration::ZERO).await.unwrap());
-    let (_, events) = admin::get(&conn, id).await.unwrap();
+    let (_, events) = admin::get(&conn, None, id).await.unwrap();
     assert!(events.iter().any(|e| e.event == "rescued"));
 }
 

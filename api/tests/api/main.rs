@@ -5,6 +5,7 @@ mod auth;
 mod errors;
 mod helpers;
 mod hostile;
+mod jobs;
 mod observability;
 mod openapi;
 mod pagination;

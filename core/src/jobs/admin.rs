@@ -1,5 +1,8 @@
-//! What operators do with jobs: look, retry, cancel. Instance-wide (jobs are the
-//! operator's concern), so callers check that the principal may operate the instance.
+//! What operators do with jobs: look, retry, cancel.
+//!
+//! Every function takes a `scope`: `Some(org_id)` limits it to one organisation's jobs
+//! (the admin API: another organisation's job is "not found"); `None` is the
+//! instance-wide view of the `atum jobs` command on the server itself.
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -71,6 +74,7 @@ pub const STATES: [&str; 5] = ["available", "running", "succeeded", "discarded",
 /// Newest first; `before` is the last id of the previous page.
 pub async fn list(
     db: &impl GenericClient,
+    scope: Option<i64>,
     state: Option<&str>,
     kind: Option<&str>,
     queue: Option<&str>,
@@ -91,17 +95,21 @@ pub async fn list(
                 "SELECT {COLUMNS} FROM job_queue
                  WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR kind = $2)
                    AND ($3::text IS NULL OR queue = $3) AND ($4::bigint IS NULL OR id < $4)
+                   AND ($6::bigint IS NULL OR org_id = $6)
                  ORDER BY id DESC LIMIT $5"
             ),
-            &[&state, &kind, &queue, &before, &limit],
+            &[&state, &kind, &queue, &before, &limit, &scope],
         )
         .await?;
     Ok(rows.iter().map(record).collect())
 }
 
-pub async fn get(db: &impl GenericClient, id: i64) -> Result<(JobRecord, Vec<JobEvent>)> {
+pub async fn get(db: &impl GenericClient, scope: Option<i64>, id: i64) -> Result<(JobRecord, Vec<JobEvent>)> {
     let job = db
-        .query_opt(&format!("SELECT {COLUMNS} FROM job_queue WHERE id = $1"), &[&id])
+        .query_opt(
+            &format!("SELECT {COLUMNS} FROM job_queue WHERE id = $1 AND ($2::bigint IS NULL OR org_id = $2)"),
+            &[&id, &scope],
+        )
         .await?
         .map(|r| record(&r))
         .ok_or(Error::NotFound("job"))?;
@@ -126,21 +134,21 @@ pub async fn get(db: &impl GenericClient, id: i64) -> Result<(JobRecord, Vec<Job
 
 /// Runs a discarded or cancelled job again now, granting it one more attempt if it
 /// had used them all. Its error history stays.
-pub async fn retry(db: &impl GenericClient, id: i64) -> Result<JobRecord> {
+pub async fn retry(db: &impl GenericClient, scope: Option<i64>, id: i64) -> Result<JobRecord> {
     let row = db
         .query_opt(
             &format!(
                 "WITH r AS (
                      UPDATE job_queue SET state = 'available', run_at = now(), finished_at = NULL,
                             cancel_requested_at = NULL, max_attempts = greatest(max_attempts, attempt + 1)
-                     WHERE id = $1 AND state IN ('discarded', 'cancelled')
+                     WHERE id = $1 AND state IN ('discarded', 'cancelled') AND ($2::bigint IS NULL OR org_id = $2)
                      RETURNING *
                  ), e AS (
                      INSERT INTO job_events (job_id, kind, event, attempt) SELECT id, kind, 'retried', attempt FROM r
                  )
                  SELECT {COLUMNS} FROM r"
             ),
-            &[&id],
+            &[&id, &scope],
         )
         .await;
     match row {
@@ -149,7 +157,7 @@ pub async fn retry(db: &impl GenericClient, id: i64) -> Result<JobRecord> {
             db.execute("SELECT pg_notify('atum_jobs', $1)", &[&job.queue]).await?;
             Ok(job)
         }
-        Ok(None) => Err(conflict_or_missing(db, id, "only discarded or cancelled jobs can be retried").await),
+        Ok(None) => Err(conflict_or_missing(db, scope, id, "only discarded or cancelled jobs can be retried").await),
         // Another job with the same unique key is pending: retrying would duplicate it.
         Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => Err(Error::Conflict {
             code: "duplicate_pending",
@@ -161,7 +169,7 @@ pub async fn retry(db: &impl GenericClient, id: i64) -> Result<JobRecord> {
 
 /// Cancels a job: an available one at once; a running one is asked to stop (its
 /// worker sees the request at its next heartbeat and the handler at its next check).
-pub async fn cancel(db: &impl GenericClient, id: i64) -> Result<JobRecord> {
+pub async fn cancel(db: &impl GenericClient, scope: Option<i64>, id: i64) -> Result<JobRecord> {
     let row = db
         .query_opt(
             &format!(
@@ -170,7 +178,7 @@ pub async fn cancel(db: &impl GenericClient, id: i64) -> Result<JobRecord> {
                          state = CASE WHEN state = 'available' THEN 'cancelled' ELSE state END,
                          finished_at = CASE WHEN state = 'available' THEN now() ELSE finished_at END,
                          cancel_requested_at = coalesce(cancel_requested_at, now())
-                     WHERE id = $1 AND state IN ('available', 'running')
+                     WHERE id = $1 AND state IN ('available', 'running') AND ($2::bigint IS NULL OR org_id = $2)
                      RETURNING *
                  ), e AS (
                      INSERT INTO job_events (job_id, kind, event, attempt)
@@ -178,17 +186,20 @@ pub async fn cancel(db: &impl GenericClient, id: i64) -> Result<JobRecord> {
                  )
                  SELECT {COLUMNS} FROM c"
             ),
-            &[&id],
+            &[&id, &scope],
         )
         .await?;
     match row {
         Some(r) => Ok(record(&r)),
-        None => Err(conflict_or_missing(db, id, "the job has already finished").await),
+        None => Err(conflict_or_missing(db, scope, id, "the job has already finished").await),
     }
 }
 
-async fn conflict_or_missing(db: &impl GenericClient, id: i64, why: &str) -> Error {
-    match db.query_opt("SELECT 1 FROM job_queue WHERE id = $1", &[&id]).await {
+async fn conflict_or_missing(db: &impl GenericClient, scope: Option<i64>, id: i64, why: &str) -> Error {
+    match db
+        .query_opt("SELECT 1 FROM job_queue WHERE id = $1 AND ($2::bigint IS NULL OR org_id = $2)", &[&id, &scope])
+        .await
+    {
         Ok(Some(_)) => Error::Conflict { code: "invalid_job_state", message: why.to_owned() },
         Ok(None) => Error::NotFound("job"),
         Err(e) => e.into(),

@@ -1,0 +1,128 @@
+//! `/api/v1/admin/jobs`: an organisation's admins see and steer their background jobs.
+
+use actix_web::{HttpResponse, web};
+use atum_core::jobs::admin::{self, JobEvent, JobRecord};
+use serde::{Deserialize, Serialize};
+
+use crate::{AppState, auth::Credentials, error::ApiError};
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct JobsQuery {
+    /// available, running, succeeded, discarded or cancelled
+    state: Option<String>,
+    kind: Option<String>,
+    queue: Option<String>,
+    /// The last id of the previous page (newest first).
+    before: Option<i64>,
+    /// 1–500, default 50.
+    limit: Option<i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct JobList {
+    pub items: Vec<JobRecord>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct JobDetail {
+    pub job: JobRecord,
+    pub events: Vec<JobEvent>,
+}
+
+/// Your organisation's jobs, newest first.
+#[utoipa::path(get, path = "/api/v1/admin/jobs", operation_id = "list_jobs", tag = "jobs", security(("bearer" = [])),
+    params(JobsQuery),
+    responses((status = 200, description = "Jobs", body = JobList),
+              (status = 400, description = "Malformed query", body = crate::error::ErrorBody),
+              (status = 401, description = "No valid session", body = crate::error::ErrorBody),
+              (status = 403, description = "Admins only", body = crate::error::ErrorBody),
+              (status = 422, description = "Invalid filter", body = crate::error::ErrorBody),
+              (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    q: web::Query<JobsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    let tx = conn.transaction().await?;
+    let who = creds.principal(&tx, &state).await?;
+    who.require_admin()?;
+    let items = admin::list(
+        &tx,
+        Some(who.org_id),
+        q.state.as_deref(),
+        q.kind.as_deref(),
+        q.queue.as_deref(),
+        q.before,
+        q.limit.unwrap_or(50),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(JobList { items }))
+}
+
+/// One job with its full event history.
+#[utoipa::path(get, path = "/api/v1/admin/jobs/{id}", operation_id = "get_job", tag = "jobs", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Job id")),
+    responses((status = 200, description = "The job", body = JobDetail),
+              (status = 401, description = "No valid session", body = crate::error::ErrorBody),
+              (status = 403, description = "Admins only", body = crate::error::ErrorBody),
+              (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody),
+              (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    let tx = conn.transaction().await?;
+    let who = creds.principal(&tx, &state).await?;
+    who.require_admin()?;
+    let (job, events) = admin::get(&tx, Some(who.org_id), *id).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(JobDetail { job, events }))
+}
+
+/// Run a discarded or cancelled job again.
+#[utoipa::path(post, path = "/api/v1/admin/jobs/{id}/retry", operation_id = "retry_job", tag = "jobs", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Job id")),
+    responses((status = 200, description = "Queued again", body = JobRecord),
+              (status = 401, description = "No valid session", body = crate::error::ErrorBody),
+              (status = 403, description = "Admins only (or CSRF check failed)", body = crate::error::ErrorBody),
+              (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody),
+              (status = 409, description = "The job is not discarded or cancelled, or a duplicate is pending", body = crate::error::ErrorBody),
+              (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+pub async fn retry(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    let tx = conn.transaction().await?;
+    let who = creds.principal(&tx, &state).await?;
+    who.require_admin()?;
+    let job = admin::retry(&tx, Some(who.org_id), *id).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(job))
+}
+
+/// Cancel a pending job, or ask a running one to stop.
+#[utoipa::path(post, path = "/api/v1/admin/jobs/{id}/cancel", operation_id = "cancel_job", tag = "jobs", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Job id")),
+    responses((status = 200, description = "Cancelled (or cancellation requested)", body = JobRecord),
+              (status = 401, description = "No valid session", body = crate::error::ErrorBody),
+              (status = 403, description = "Admins only (or CSRF check failed)", body = crate::error::ErrorBody),
+              (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody),
+              (status = 409, description = "The job has already finished", body = crate::error::ErrorBody),
+              (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    let tx = conn.transaction().await?;
+    let who = creds.principal(&tx, &state).await?;
+    who.require_admin()?;
+    let job = admin::cancel(&tx, Some(who.org_id), *id).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(job))
+}
