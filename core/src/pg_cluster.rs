@@ -163,7 +163,11 @@ impl Cluster {
         if let Some(port) = self.running_port() {
             return Ok(port);
         }
-        let port = free_port()?;
+        self.start_on(free_port()?)
+    }
+
+    /// Starts the cluster on `port` (a restart where clients expect the old address).
+    pub fn start_on(&self, port: u16) -> Result<u16, ClusterError> {
         let mut pg_ctl = self.command("pg_ctl");
         pg_ctl
             .arg("start")

@@ -355,3 +355,27 @@ async fn shutdown_releases_jobs_that_outlive_the_deadline_without_using_an_attem
     assert_eq!(state(quick).await, ("succeeded".into(), 1), "the quick job was allowed to finish");
     assert_eq!(state(slow).await, ("available".into(), 0), "the slow job went back without using an attempt");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pruning_removes_only_finished_jobs_and_events_past_the_retention() {
+    let db = TestDb::migrated().await;
+    let client = db.client().await;
+    client
+        .batch_execute(
+            "INSERT INTO job_queue (kind, state, finished_at) VALUES
+                 ('OLD', 'succeeded', now() - interval '2 days'),
+                 ('OLD', 'discarded', now() - interval '2 days'),
+                 ('NEW', 'succeeded', now() - interval '1 minute');
+             INSERT INTO job_queue (kind, state, run_at) VALUES ('WAITING', 'available', now() - interval '3 days');
+             INSERT INTO job_events (job_id, kind, event, created_at) VALUES
+                 (1, 'OLD', 'enqueued', now() - interval '2 days'), (3, 'NEW', 'enqueued', now());",
+        )
+        .await
+        .unwrap();
+    let conn = db.pool.get().await.unwrap();
+    let (jobs, events) = store::prune(&conn, Duration::from_secs(24 * 3600), 1000).await.unwrap();
+    assert_eq!((jobs, events), (2, 1));
+    let left: Vec<String> =
+        client.query("SELECT kind FROM job_queue ORDER BY id", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(left, ["NEW", "WAITING"]);
+}

@@ -122,3 +122,71 @@ async fn a_job_whose_worker_is_killed_is_rescued_and_completed_by_another() {
         .get(0);
     assert_eq!(succeeded, 1, "exactly one attempt succeeded");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_worker_listens_again_after_the_database_restarts() {
+    use atum_core::pg_cluster::{Cluster, Durability};
+    // A cluster of its own: restarting the shared test cluster would disturb other tests.
+    let root = std::env::temp_dir().join(format!("atum-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let cluster = Cluster::open_or_init(&root, Durability::Ephemeral).unwrap();
+    let port = cluster.start().unwrap();
+    let admin_url = cluster.url(port, "postgres").unwrap();
+    let (admin, conn) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    admin.batch_execute("CREATE DATABASE atum").await.unwrap();
+    let url = cluster.url(port, "atum").unwrap();
+    {
+        let (mut c, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(conn);
+        atum_core::schema::migrate_up(&mut c, None).await.unwrap();
+    }
+    let metrics_addr = free_addr();
+    let mut worker = Command::new(EXE)
+        .env_clear()
+        .env("ATUM_DATABASE_URL", &url)
+        .env("ATUM_JOB_WORKER_LISTEN", metrics_addr.to_string())
+        .env("ATUM_JOB_POLL_SECS", "60")
+        .env("ATUM_TICK_SECS", "30")
+        .env("ATUM_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    atum_testing::process::wait_for_http(metrics_addr, "/metrics", Duration::from_secs(10));
+
+    cluster.stop().unwrap();
+    cluster.start_on(port).unwrap();
+    // The listener reconnects with backoff (100 ms doubling): give it a moment.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, body) = atum_testing::process::http_get(metrics_addr, "/metrics");
+        if body.lines().any(|l| l.starts_with("atum_listener_reconnects_total") && !l.ends_with(" 0")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the listener did not reconnect:\n{body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let started = Instant::now();
+    client.batch_execute("INSERT INTO job_queue (kind) VALUES ('NOOP'); NOTIFY atum_jobs, 'default'").await.unwrap();
+    loop {
+        let done: i64 =
+            client.query_one("SELECT count(*) FROM job_queue WHERE state = 'succeeded'", &[]).await.unwrap().get(0);
+        if done == 1 {
+            break;
+        }
+        // Polling is every 30 s here: only a working LISTEN explains a quick start.
+        assert!(started.elapsed() < Duration::from_secs(5), "the job was not picked up after the restart");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = worker.kill();
+    let _ = worker.wait();
+    drop(client);
+    cluster.stop().unwrap();
+    let _ = std::fs::remove_dir_all(&root);
+}
