@@ -4,8 +4,13 @@
 //!
 //! Run: `cargo build --release -p atum-api -p atum-bench && target/release/atum-bench`
 //! (`ATUM_BENCH_TICKETS`, `ATUM_BENCH_SECONDS` to change the size and duration).
+//!
+//! `atum-bench queue` runs the job-queue benchmark against graphile-worker instead
+//! (needs `npm ci --prefix bench/graphile` and a release `atum-job-worker`); figures go
+//! to `target/bench/queue.json`.
 
 mod load;
+mod queue;
 mod seed;
 
 use std::{
@@ -34,12 +39,32 @@ fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&root)?;
     let root = root.canonicalize()?;
 
+    let mode = std::env::args().nth(1).unwrap_or_else(|| "api".into());
+    if mode != "api" && mode != "queue" {
+        bail!("usage: atum-bench [api|queue]");
+    }
     println!("cluster: {}", root.join("pg").display());
     let cluster = Cluster::open_or_init(&root.join("pg"), Durability::Durable)?;
     let port = cluster.start()?;
-    let result = run(&cluster, port, &exe_dir, &root, tickets, duration);
+    let result = if mode == "api" { run(&cluster, port, &exe_dir, &root, tickets, duration) } else { run_queue(&cluster, port, &exe_dir, &root) };
     cluster.stop()?;
     result
+}
+
+fn run_queue(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow::Result<()> {
+    let graphile_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("graphile").canonicalize()?;
+    if !graphile_dir.join("node_modules/graphile-worker").is_dir() {
+        bail!("graphile-worker is not installed: run `npm ci --prefix {}`", graphile_dir.display());
+    }
+    let backlog: i64 = Env::process().parse_or("ATUM_BENCH_JOBS", 200_000, "a number of jobs")?;
+    let setup = queue::Setup { cluster, port, exe_dir, graphile_dir: &graphile_dir, backlog };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let mut report = runtime.block_on(queue::run(&setup))?;
+    report["when"] = json!(chrono::Utc::now().to_rfc3339());
+    let path = root.join("queue.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+    println!("wrote {}", path.display());
+    Ok(())
 }
 
 fn run(

@@ -98,6 +98,7 @@ fn config(id: &str) -> WorkerConfig {
         lease: Duration::from_secs(3),
         poll_interval: Duration::from_millis(200),
         retention: Duration::from_secs(3600),
+        claim_batch: 50,
     }
 }
 

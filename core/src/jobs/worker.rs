@@ -34,6 +34,8 @@ pub struct WorkerConfig {
     /// Claim even without a wake-up this often (the fallback when a NOTIFY is lost).
     pub poll_interval: Duration,
     pub retention: Duration,
+    /// Most jobs claimed per query (1 turns batching off).
+    pub claim_batch: usize,
 }
 
 impl WorkerConfig {
@@ -62,6 +64,10 @@ impl WorkerConfig {
             lease: env.seconds_or("ATUM_JOB_LEASE_SECS", 30)?,
             poll_interval: env.seconds_or("ATUM_JOB_POLL_SECS", 2)?,
             retention: env.seconds_or("ATUM_JOB_RETENTION_SECS", 7 * 24 * 3600)?,
+            claim_batch: match env.parse_or("ATUM_JOB_CLAIM_BATCH", 50usize, "a number of jobs")? {
+                n @ 1..=1000 => n,
+                _ => return Err(invalid("ATUM_JOB_CLAIM_BATCH", "must be from 1 to 1000".into())),
+            },
         })
     }
 }
@@ -233,7 +239,7 @@ impl Runner {
         let kinds = self.registry.kinds();
         let mut failures = 0u32;
         while !shutdown.is_cancelled() {
-            let free = slots.available_permits();
+            let free = slots.available_permits().min(self.config.claim_batch);
             let claimed = if free == 0 {
                 Ok(Vec::new())
             } else {

@@ -1,0 +1,283 @@
+//! The queue benchmark: atum-job-worker beside graphile-worker 0.17.3 (npm, driven by
+//! `bench/graphile/worker.js` through its public API) on the same cluster, same
+//! workload (trivial jobs), same number of processes and concurrency.
+
+use std::{
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context as _, bail};
+use atum_core::{config::parse_database_url, pg_cluster::Cluster};
+use serde_json::{Value, json};
+use tokio_postgres::Client;
+
+use crate::load::round;
+
+const PROCESSES: usize = 2;
+const CONCURRENCY: usize = 8;
+
+pub struct Setup<'a> {
+    pub cluster: &'a Cluster,
+    pub port: u16,
+    pub exe_dir: &'a Path,
+    pub graphile_dir: &'a Path,
+    pub backlog: i64,
+}
+
+async fn connect(url: &str) -> anyhow::Result<Client> {
+    Ok(atum_core::db::connect(&parse_database_url("bench", url)?).await?)
+}
+
+async fn fresh_db(setup: &Setup<'_>, name: &str) -> anyhow::Result<String> {
+    let admin = connect(&setup.cluster.url(setup.port, "postgres")?).await?;
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).await?;
+    Ok(setup.cluster.url(setup.port, name)?)
+}
+
+struct Procs(Vec<Child>);
+
+impl Drop for Procs {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = Command::new("kill").arg(c.id().to_string()).status();
+        }
+        for c in &mut self.0 {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while c.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn atum_workers(setup: &Setup<'_>, url: &str, n: usize, batch: usize) -> anyhow::Result<Procs> {
+    let exe = setup.exe_dir.join("atum-job-worker");
+    if !exe.is_file() {
+        bail!("{} is missing: cargo build --release -p atum-job-worker", exe.display());
+    }
+    let mut procs = Vec::new();
+    for _ in 0..n {
+        let listen = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        procs.push(
+            Command::new(&exe)
+                .env("ATUM_DATABASE_URL", url)
+                .env("ATUM_JOB_WORKER_LISTEN", listen.to_string())
+                .env("ATUM_JOB_QUEUES", format!("default:{CONCURRENCY}"))
+                .env("ATUM_JOB_CLAIM_BATCH", batch.to_string())
+                .env("ATUM_DATABASE_POOL_SIZE", (CONCURRENCY + 4).to_string())
+                .env("ATUM_LOG", "warn")
+                .stdin(Stdio::null())
+                .spawn()?,
+        );
+    }
+    Ok(Procs(procs))
+}
+
+fn graphile_workers(setup: &Setup<'_>, url: &str, n: usize, mode: &str) -> anyhow::Result<Procs> {
+    let mut procs = Vec::new();
+    for _ in 0..n {
+        procs.push(
+            Command::new("node")
+                .arg(setup.graphile_dir.join("worker.js"))
+                .arg(mode)
+                .env("DATABASE_URL", url)
+                .env("CONCURRENCY", CONCURRENCY.to_string())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .spawn()
+                .context("starting node (graphile-worker)")?,
+        );
+    }
+    Ok(Procs(procs))
+}
+
+async fn wait_until_zero(client: &Client, sql: &str, timeout: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let n: i64 = client.query_one(sql, &[]).await?.get(0);
+        if n == 0 {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("{n} left after {timeout:?}: {sql}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until every worker process has connected (its LISTEN is visible).
+async fn wait_listening(client: &Client, n: i64) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let listening: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+                &[],
+            )
+            .await?
+            .get(0);
+        if listening >= n {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("only {listening} of {n} workers are listening");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Jobs per second to burn down `count` jobs inserted in one transaction into idle workers.
+async fn atum_burn(setup: &Setup<'_>, count: i64, batch: usize, hold_snapshot: bool) -> anyhow::Result<f64> {
+    let url = fresh_db(setup, "atum_queue").await?;
+    let mut client = connect(&url).await?;
+    atum_core::schema::migrate_up(&mut client, None).await?;
+    let _procs = atum_workers(setup, &url, PROCESSES, batch)?;
+    wait_listening(&client, PROCESSES as i64).await?;
+    // A long REPEATABLE READ transaction pins the xmin horizon: dead rows cannot be
+    // vacuumed while it is open (the bloat scenario).
+    let snapshot = if hold_snapshot {
+        let c = connect(&url).await?;
+        c.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM job_queue;").await?;
+        Some(c)
+    } else {
+        None
+    };
+    let started = Instant::now();
+    client
+        .batch_execute(&format!(
+            "INSERT INTO job_queue (kind) SELECT 'NOOP' FROM generate_series(1, {count}); NOTIFY atum_jobs, 'default';"
+        ))
+        .await?;
+    wait_until_zero(&client, "SELECT count(*) FROM job_queue WHERE state <> 'succeeded'", Duration::from_secs(900)).await?;
+    let rate = count as f64 / started.elapsed().as_secs_f64();
+    drop(snapshot);
+    Ok(rate)
+}
+
+async fn graphile_burn(setup: &Setup<'_>, count: i64, mode: &str) -> anyhow::Result<f64> {
+    let url = fresh_db(setup, "graphile_queue").await?;
+    let status = Command::new("node").arg(setup.graphile_dir.join("worker.js")).arg("migrate").env("DATABASE_URL", &url).status()?;
+    if !status.success() {
+        bail!("graphile-worker migrations failed");
+    }
+    let client = connect(&url).await?;
+    let _procs = graphile_workers(setup, &url, PROCESSES, mode)?;
+    wait_listening(&client, PROCESSES as i64).await?;
+    let started = Instant::now();
+    client
+        .batch_execute(&format!(
+            "SELECT count(*) FROM graphile_worker.add_jobs(ARRAY(
+                 SELECT json_populate_record(NULL::graphile_worker.job_spec, '{{\"identifier\": \"noop\"}}')
+                 FROM generate_series(1, {count})))"
+        ))
+        .await?;
+    wait_until_zero(&client, "SELECT count(*) FROM graphile_worker._private_jobs", Duration::from_secs(900)).await?;
+    Ok(count as f64 / started.elapsed().as_secs_f64())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+/// Enqueue-to-start latency of `n` sequential jobs into one idle worker process.
+async fn atum_latency(setup: &Setup<'_>, n: usize) -> anyhow::Result<(f64, f64)> {
+    let url = fresh_db(setup, "atum_queue").await?;
+    let mut client = connect(&url).await?;
+    atum_core::schema::migrate_up(&mut client, None).await?;
+    let _procs = atum_workers(setup, &url, 1, 50)?;
+    wait_listening(&client, 1).await?;
+    let enqueue = client
+        .prepare("WITH j AS (INSERT INTO job_queue (kind) VALUES ('NOOP') RETURNING id) SELECT pg_notify('atum_jobs', 'default'), (SELECT id FROM j)")
+        .await?;
+    let done = client.prepare("SELECT state = 'succeeded' FROM job_queue WHERE id = $1").await?;
+    for _ in 0..n {
+        let id: i64 = client.query_one(&enqueue, &[]).await?.get(1);
+        while !client.query_one(&done, &[&id]).await?.get::<_, bool>(0) {
+            tokio::time::sleep(Duration::from_micros(500)).await;
+        }
+    }
+    let mut ms: Vec<f64> = client
+        .query("SELECT extract(epoch FROM started_at - created_at)::float8 * 1000 FROM job_queue", &[])
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    Ok((percentile(&ms, 0.5), percentile(&ms, 0.99)))
+}
+
+async fn graphile_latency(setup: &Setup<'_>, n: usize) -> anyhow::Result<(f64, f64)> {
+    let url = fresh_db(setup, "graphile_queue").await?;
+    Command::new("node").arg(setup.graphile_dir.join("worker.js")).arg("migrate").env("DATABASE_URL", &url).status()?;
+    let client = connect(&url).await?;
+    client.batch_execute("CREATE TABLE bench_latency (ms float8)").await?;
+    let _procs = graphile_workers(setup, &url, 1, "single")?;
+    wait_listening(&client, 1).await?;
+    let enqueue = client.prepare("SELECT graphile_worker.add_job('lat', json_build_object('t', clock_timestamp()))").await?;
+    let count = client.prepare("SELECT count(*) FROM bench_latency").await?;
+    for i in 0..n as i64 {
+        client.query_one(&enqueue, &[]).await?;
+        while client.query_one(&count, &[]).await?.get::<_, i64>(0) <= i {
+            tokio::time::sleep(Duration::from_micros(500)).await;
+        }
+    }
+    let mut ms: Vec<f64> = client.query("SELECT ms FROM bench_latency", &[]).await?.iter().map(|r| r.get(0)).collect();
+    ms.sort_by(f64::total_cmp);
+    Ok((percentile(&ms, 0.5), percentile(&ms, 0.99)))
+}
+
+pub async fn run(setup: &Setup<'_>) -> anyhow::Result<Value> {
+    let n = setup.backlog;
+    let single_n = (n / 4).max(1000);
+    println!("backlog burn-down: {n} jobs, {PROCESSES} processes x {CONCURRENCY}");
+    let atum_backlog = atum_burn(setup, n, 50, false).await?;
+    println!("  atum            {atum_backlog:>9.0} jobs/s");
+    let graphile_backlog = graphile_burn(setup, n, "batched").await?;
+    println!("  graphile-worker {graphile_backlog:>9.0} jobs/s");
+
+    println!("one claim and one completion per transaction: {single_n} jobs");
+    let atum_single = atum_burn(setup, single_n, 1, false).await?;
+    println!("  atum            {atum_single:>9.0} jobs/s");
+    let graphile_single = graphile_burn(setup, single_n, "single").await?;
+    println!("  graphile-worker {graphile_single:>9.0} jobs/s");
+
+    println!("enqueue-to-start latency: 1000 sequential jobs into an idle worker");
+    let (atum_p50, atum_p99) = atum_latency(setup, 1000).await?;
+    println!("  atum            p50 {atum_p50:.2} ms  p99 {atum_p99:.2} ms");
+    let (g_p50, g_p99) = graphile_latency(setup, 1000).await?;
+    println!("  graphile-worker p50 {g_p50:.2} ms  p99 {g_p99:.2} ms");
+
+    println!("bloat: burn-down of {single_n} jobs while a REPEATABLE READ transaction stays open");
+    let normal = atum_burn(setup, single_n, 50, false).await?;
+    let pinned = atum_burn(setup, single_n, 50, true).await?;
+    println!("  atum            {normal:>9.0} jobs/s normally, {pinned:>9.0} jobs/s pinned ({:.2})", pinned / normal);
+
+    Ok(json!({
+        "processes": PROCESSES,
+        "concurrency_per_process": CONCURRENCY,
+        "backlog_jobs": n,
+        "single_tx_jobs": single_n,
+        "atum": {
+            "backlog_jobs_per_s": round(atum_backlog), "single_tx_jobs_per_s": round(atum_single),
+            "latency_p50_ms": round(atum_p50), "latency_p99_ms": round(atum_p99),
+        },
+        "graphile_worker": {
+            "version": "0.17.3",
+            "backlog_jobs_per_s": round(graphile_backlog), "single_tx_jobs_per_s": round(graphile_single),
+            "latency_p50_ms": round(g_p50), "latency_p99_ms": round(g_p99),
+        },
+        "ratios": {
+            "backlog": round(atum_backlog / graphile_backlog),
+            "single_tx": round(atum_single / graphile_single),
+        },
+        "bloat_ratio": round(pinned / normal),
+        "chaos": null,
+    }))
+}
