@@ -46,7 +46,11 @@ fn main() -> anyhow::Result<()> {
     println!("cluster: {}", root.join("pg").display());
     let cluster = Cluster::open_or_init(&root.join("pg"), Durability::Durable)?;
     let port = cluster.start()?;
-    let result = if mode == "api" { run(&cluster, port, &exe_dir, &root, tickets, duration) } else { run_queue(&cluster, port, &exe_dir, &root) };
+    let result = if mode == "api" {
+        run(&cluster, port, &exe_dir, &root, tickets, duration)
+    } else {
+        run_queue(&cluster, port, &exe_dir, &root)
+    };
     cluster.stop()?;
     result
 }

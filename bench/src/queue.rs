@@ -55,6 +55,8 @@ impl Drop for Procs {
     }
 }
 
+/// `batch` > 1 turns on ATUM's batching (claims of up to `batch`, as many prefetched,
+/// batched completions), the counterpart of graphile-worker's local queue of 250.
 fn atum_workers(setup: &Setup<'_>, url: &str, n: usize, batch: usize) -> anyhow::Result<Procs> {
     let exe = setup.exe_dir.join("atum-job-worker");
     if !exe.is_file() {
@@ -69,6 +71,8 @@ fn atum_workers(setup: &Setup<'_>, url: &str, n: usize, batch: usize) -> anyhow:
                 .env("ATUM_JOB_WORKER_LISTEN", listen.to_string())
                 .env("ATUM_JOB_QUEUES", format!("default:{CONCURRENCY}"))
                 .env("ATUM_JOB_CLAIM_BATCH", batch.to_string())
+                .env("ATUM_JOB_PREFETCH", if batch > 1 { batch.to_string() } else { "0".into() })
+                .env("ATUM_JOB_BATCH_COMPLETIONS", (batch > 1).to_string())
                 .env("ATUM_DATABASE_POOL_SIZE", (CONCURRENCY + 4).to_string())
                 .env("ATUM_LOG", "warn")
                 .stdin(Stdio::null())
@@ -154,7 +158,8 @@ async fn atum_burn(setup: &Setup<'_>, count: i64, batch: usize, hold_snapshot: b
             "INSERT INTO job_queue (kind) SELECT 'NOOP' FROM generate_series(1, {count}); NOTIFY atum_jobs, 'default';"
         ))
         .await?;
-    wait_until_zero(&client, "SELECT count(*) FROM job_queue WHERE state <> 'succeeded'", Duration::from_secs(900)).await?;
+    wait_until_zero(&client, "SELECT count(*) FROM job_queue WHERE state <> 'succeeded'", Duration::from_secs(900))
+        .await?;
     let rate = count as f64 / started.elapsed().as_secs_f64();
     drop(snapshot);
     Ok(rate)
@@ -162,7 +167,11 @@ async fn atum_burn(setup: &Setup<'_>, count: i64, batch: usize, hold_snapshot: b
 
 async fn graphile_burn(setup: &Setup<'_>, count: i64, mode: &str) -> anyhow::Result<f64> {
     let url = fresh_db(setup, "graphile_queue").await?;
-    let status = Command::new("node").arg(setup.graphile_dir.join("worker.js")).arg("migrate").env("DATABASE_URL", &url).status()?;
+    let status = Command::new("node")
+        .arg(setup.graphile_dir.join("worker.js"))
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .status()?;
     if !status.success() {
         bail!("graphile-worker migrations failed");
     }
@@ -220,7 +229,8 @@ async fn graphile_latency(setup: &Setup<'_>, n: usize) -> anyhow::Result<(f64, f
     client.batch_execute("CREATE TABLE bench_latency (ms float8)").await?;
     let _procs = graphile_workers(setup, &url, 1, "single")?;
     wait_listening(&client, 1).await?;
-    let enqueue = client.prepare("SELECT graphile_worker.add_job('lat', json_build_object('t', clock_timestamp()))").await?;
+    let enqueue =
+        client.prepare("SELECT graphile_worker.add_job('lat', json_build_object('t', clock_timestamp()))").await?;
     let count = client.prepare("SELECT count(*) FROM bench_latency").await?;
     for i in 0..n as i64 {
         client.query_one(&enqueue, &[]).await?;
@@ -237,7 +247,7 @@ pub async fn run(setup: &Setup<'_>) -> anyhow::Result<Value> {
     let n = setup.backlog;
     let single_n = (n / 4).max(1000);
     println!("backlog burn-down: {n} jobs, {PROCESSES} processes x {CONCURRENCY}");
-    let atum_backlog = atum_burn(setup, n, 50, false).await?;
+    let atum_backlog = atum_burn(setup, n, 250, false).await?;
     println!("  atum            {atum_backlog:>9.0} jobs/s");
     let graphile_backlog = graphile_burn(setup, n, "batched").await?;
     println!("  graphile-worker {graphile_backlog:>9.0} jobs/s");
@@ -255,8 +265,8 @@ pub async fn run(setup: &Setup<'_>) -> anyhow::Result<Value> {
     println!("  graphile-worker p50 {g_p50:.2} ms  p99 {g_p99:.2} ms");
 
     println!("bloat: burn-down of {single_n} jobs while a REPEATABLE READ transaction stays open");
-    let normal = atum_burn(setup, single_n, 50, false).await?;
-    let pinned = atum_burn(setup, single_n, 50, true).await?;
+    let normal = atum_burn(setup, single_n, 250, false).await?;
+    let pinned = atum_burn(setup, single_n, 250, true).await?;
     println!("  atum            {normal:>9.0} jobs/s normally, {pinned:>9.0} jobs/s pinned ({:.2})", pinned / normal);
 
     Ok(json!({

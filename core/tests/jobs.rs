@@ -99,6 +99,8 @@ fn config(id: &str) -> WorkerConfig {
         poll_interval: Duration::from_millis(200),
         retention: Duration::from_secs(3600),
         claim_batch: 50,
+        prefetch: 0,
+        batch_completions: true,
     }
 }
 
@@ -379,4 +381,24 @@ async fn pruning_removes_only_finished_jobs_and_events_past_the_retention() {
     let left: Vec<String> =
         client.query("SELECT kind FROM job_queue ORDER BY id", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
     assert_eq!(left, ["NEW", "WAITING"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prefetched_jobs_that_never_got_a_slot_are_released_at_shutdown() {
+    let db = TestDb::migrated().await;
+    let conn = db.pool.get().await.unwrap();
+    let batch: Vec<Wait> = (0..5).map(|_| Wait { ms: 400 }).collect();
+    jobs::enqueue_many(&conn, &batch, Options::default()).await.unwrap();
+    let shutdown = CancellationToken::new();
+    let metrics = Metrics::new(Service::JobWorker);
+    let wakeups = listener::spawn(db.config.pg.clone(), vec![jobs::CHANNEL], metrics.clone(), shutdown.clone());
+    let config = WorkerConfig { queues: vec![("default".into(), 1)], prefetch: 10, ..config("w1") };
+    let runner = Runner::new(db.pool.clone(), registry(), config, &metrics);
+    let handle = tokio::spawn(runner.run(wakeups, shutdown.clone(), Progress::default(), Duration::from_secs(5)));
+    // All five are claimed at once (one runs, four wait locally under lease).
+    wait_until(&db, "SELECT count(*) FROM job_queue WHERE state = 'running'", 5, Duration::from_secs(10)).await;
+    shutdown.cancel();
+    handle.await.unwrap();
+    assert_eq!(count(&db, "SELECT count(*) FROM job_queue WHERE state = 'succeeded'").await, 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM job_queue WHERE state = 'available' AND attempt = 0").await, 4);
 }

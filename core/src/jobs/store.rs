@@ -163,6 +163,32 @@ pub async fn complete(
     Ok(!rows.is_empty())
 }
 
+/// Records many successes in one statement (the completer batches them), fenced like
+/// [`complete`]. `jobs` is (id, attempt, duration_ms); returns the ids recorded.
+pub async fn complete_succeeded(db: &impl GenericClient, worker: &str, jobs: &[(i64, i32, i32)]) -> Result<Vec<i64>> {
+    let ids: Vec<i64> = jobs.iter().map(|j| j.0).collect();
+    let attempts: Vec<i32> = jobs.iter().map(|j| j.1).collect();
+    let ms: Vec<i32> = jobs.iter().map(|j| j.2).collect();
+    let stmt = db
+        .prepare_cached(
+            "WITH input AS (
+                 SELECT * FROM unnest($2::bigint[], $3::int[], $4::int[]) AS t(id, attempt, ms)
+             ), done AS (
+                 UPDATE job_queue j SET state = 'succeeded', locked_by = NULL, lease_expires_at = NULL, finished_at = now()
+                 FROM input
+                 WHERE j.id = input.id AND j.attempt = input.attempt AND j.locked_by = $1 AND j.state = 'running'
+                 RETURNING j.id, j.kind, j.attempt, input.ms
+             ), events AS (
+                 INSERT INTO job_events (job_id, kind, event, worker_id, attempt, duration_ms)
+                 SELECT id, kind, 'succeeded', $1, attempt, ms FROM done
+             )
+             SELECT id FROM done",
+        )
+        .await?;
+    let rows = db.query(&stmt, &[&worker, &ids, &attempts, &ms]).await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
 /// Puts jobs this worker still holds back in the queue without using up an attempt
 /// (graceful shutdown that ran out of time).
 pub async fn release(db: &impl GenericClient, worker: &str, jobs: &[(i64, i32)]) -> Result<u64> {

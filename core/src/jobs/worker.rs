@@ -36,6 +36,10 @@ pub struct WorkerConfig {
     pub retention: Duration,
     /// Most jobs claimed per query (1 turns batching off).
     pub claim_batch: usize,
+    /// Jobs claimed ahead of a free slot and held locally (0: claim only what can run).
+    pub prefetch: usize,
+    /// Record successes in batches (fewer commits under load).
+    pub batch_completions: bool,
 }
 
 impl WorkerConfig {
@@ -68,6 +72,11 @@ impl WorkerConfig {
                 n @ 1..=1000 => n,
                 _ => return Err(invalid("ATUM_JOB_CLAIM_BATCH", "must be from 1 to 1000".into())),
             },
+            prefetch: match env.parse_or("ATUM_JOB_PREFETCH", 0usize, "a number of jobs")? {
+                n @ 0..=1000 => n,
+                _ => return Err(invalid("ATUM_JOB_PREFETCH", "must be from 0 to 1000".into())),
+            },
+            batch_completions: env.parse_or("ATUM_JOB_BATCH_COMPLETIONS", true, "true or false")?,
         })
     }
 }
@@ -146,12 +155,22 @@ pub struct Runner {
     metrics: JobMetrics,
     in_flight: InFlight,
     wake: HashMap<String, Arc<Notify>>,
+    /// Successes go here; one task records them in batches (fewer commits).
+    done: Mutex<Option<mpsc::UnboundedSender<(Claimed, Duration)>>>,
 }
 
 impl Runner {
     pub fn new(pool: deadpool_postgres::Pool, registry: Registry, config: WorkerConfig, metrics: &Metrics) -> Self {
         let wake = config.queues.iter().map(|(q, _)| (q.clone(), Arc::new(Notify::new()))).collect();
-        Runner { pool, registry, config, metrics: JobMetrics::register(metrics), in_flight: Arc::default(), wake }
+        Runner {
+            pool,
+            registry,
+            config,
+            metrics: JobMetrics::register(metrics),
+            in_flight: Arc::default(),
+            wake,
+            done: Mutex::new(None),
+        }
     }
 
     /// Runs until `shutdown`; then waits up to `deadline` for in-flight jobs and
@@ -180,6 +199,9 @@ impl Runner {
                 }
             }
         });
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        *me.done.lock().unwrap_or_else(|e| e.into_inner()) = Some(done_tx);
+        let completer = tokio::spawn(me.clone().complete_batches(done_rx));
         let heart = tokio::spawn(me.clone().heartbeat(stop_background.clone()));
         let maintenance = tokio::spawn(me.clone().maintain(stop_background.clone()));
 
@@ -203,11 +225,16 @@ impl Runner {
 
         // Shutdown: no more claims; give running jobs until the deadline.
         tracker.close();
-        if tokio::time::timeout(deadline, tracker.wait()).await.is_err() {
-            let left = held(&me.in_flight);
+        let finished = tokio::time::timeout(deadline, tracker.wait()).await.is_ok();
+        // Prefetched jobs that never got a slot, and (past the deadline) running ones:
+        // taken before aborting, since aborted handlers unregister themselves.
+        let left = held(&me.in_flight);
+        if !finished {
             for r in me.in_flight.lock().unwrap_or_else(|e| e.into_inner()).values() {
                 r.abort.cancel();
             }
+        }
+        if !left.is_empty() {
             match me.pool.get().await {
                 Ok(conn) => match store::release(&conn, &me.config.worker_id, &left).await {
                     Ok(n) => {
@@ -220,6 +247,9 @@ impl Runner {
                 Err(e) => tracing::error!(error = %e, "cannot release in-flight jobs; the rescuer will return them"),
             }
         }
+        // Flush the successes still waiting to be recorded.
+        me.done.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let _ = completer.await;
         stop_background.cancel();
         let _ = heart.await;
         let _ = maintenance.await;
@@ -235,11 +265,14 @@ impl Runner {
         progress: Progress,
     ) {
         let slots = Arc::new(Semaphore::new(concurrency));
+        // Claimed but unfinished jobs: running ones plus up to `prefetch` waiting locally
+        // for a slot (their leases are extended like the running ones').
+        let outstanding = Arc::new(Semaphore::new(concurrency + self.config.prefetch));
         let wake = self.wake[&queue].clone();
         let kinds = self.registry.kinds();
         let mut failures = 0u32;
         while !shutdown.is_cancelled() {
-            let free = slots.available_permits().min(self.config.claim_batch);
+            let free = outstanding.available_permits().min(self.config.claim_batch);
             let claimed = if free == 0 {
                 Ok(Vec::new())
             } else {
@@ -258,12 +291,20 @@ impl Runner {
                     progress.tick();
                     let n = jobs.len();
                     for job in jobs {
-                        let Ok(permit) = slots.clone().try_acquire_owned() else { break };
-                        let me = self.clone();
-                        let wake = wake.clone();
+                        let Ok(held) = outstanding.clone().try_acquire_owned() else { break };
+                        let tokens = self.hold(&job);
+                        let (me, wake, slots, shutdown) = (self.clone(), wake.clone(), slots.clone(), shutdown.clone());
                         tracker.spawn(async move {
-                            me.execute(job).await;
-                            drop(permit);
+                            // A job waiting for a slot when shutdown starts is released, not run.
+                            let slot = tokio::select! {
+                                s = slots.acquire_owned() => s.ok(),
+                                _ = shutdown.cancelled() => None,
+                            };
+                            if let Some(slot) = slot {
+                                me.execute(job, tokens).await;
+                                drop(slot);
+                            }
+                            drop(held);
                             wake.notify_one();
                         });
                     }
@@ -291,10 +332,15 @@ impl Runner {
         }
     }
 
-    async fn execute(&self, job: Claimed) {
+    /// Registers a claimed job for heartbeats; returns its (cancel, abort) tokens.
+    fn hold(&self, job: &Claimed) -> (CancellationToken, CancellationToken) {
         let (cancel, abort) = (CancellationToken::new(), CancellationToken::new());
         let entry = Running { attempt: job.attempt, cancel: cancel.clone(), abort: abort.clone() };
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(job.id, entry);
+        (cancel, abort)
+    }
+
+    async fn execute(&self, job: Claimed, (cancel, abort): (CancellationToken, CancellationToken)) {
         let waited = (job.started_at - job.ready_at).to_std().unwrap_or_default();
         self.metrics.wait_seconds.get_or_create(&KindLabel { kind: job.kind.clone() }).observe(waited.as_secs_f64());
 
@@ -307,9 +353,20 @@ impl Runner {
                 let run = tokio::spawn(handler(job.payload.clone(), ctx));
                 let run_abort = run.abort_handle();
                 let result = tokio::select! {
-                    r = run => r,
+                    r = run => Ok(r),
                     // Lease lost (or shutdown past the deadline): stop the handler.
-                    _ = abort.cancelled() => { run_abort.abort(); Ok(Err(JobError::Cancelled)) }
+                    _ = abort.cancelled() => { run_abort.abort(); Err(()) }
+                };
+                // Aborted: the lease is gone (the new holder decides) or shutdown releases
+                // the job; either way this attempt records nothing.
+                let Ok(result) = result else {
+                    self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&job.id);
+                    tracing::warn!(
+                        job.id = job.id,
+                        job.attempt = job.attempt,
+                        "job stopped: lease lost or shutdown deadline passed"
+                    );
+                    return;
                 };
                 match result {
                     Ok(Ok(())) => Outcome::Succeeded,
@@ -335,7 +392,21 @@ impl Runner {
         if let Outcome::Failed(e) | Outcome::Discarded(e) = &outcome {
             tracing::warn!(job.id = job.id, job.kind = %job.kind, job.attempt = job.attempt, error = %e, "job failed");
         }
-        // Completion must land even if the database blips: retry a few times.
+        if matches!(outcome, Outcome::Succeeded) && self.config.batch_completions {
+            let sender = self.done.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            if let Some(tx) = sender {
+                match tx.send((job, took)) {
+                    Ok(()) => return,
+                    Err(mpsc::error::SendError((back, _))) => return self.record(back, outcome, took).await,
+                }
+            }
+        }
+        self.record(job, outcome, took).await;
+    }
+
+    /// Records one attempt's end; completion must land even if the database blips, so
+    /// it is retried a few times.
+    async fn record(&self, job: Claimed, outcome: Outcome, took: Duration) {
         for attempt in 0..5 {
             let done = async {
                 let conn = self.pool.get().await.map_err(|e| e.to_string())?;
@@ -356,6 +427,50 @@ impl Runner {
                     tracing::warn!(job.id = job.id, error = %e, "recording the job's outcome failed; retrying");
                     tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
                 }
+            }
+        }
+    }
+
+    /// Records successes in batches: whatever has arrived while the previous batch was
+    /// being written goes into the next statement.
+    async fn complete_batches(self: Arc<Self>, mut done: mpsc::UnboundedReceiver<(Claimed, Duration)>) {
+        while let Some(first) = done.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < 1000 {
+                match done.try_recv() {
+                    Ok(more) => batch.push(more),
+                    Err(_) => break,
+                }
+            }
+            let rows: Vec<(i64, i32, i32)> = batch
+                .iter()
+                .map(|(j, took)| (j.id, j.attempt, took.as_millis().min(i32::MAX as u128) as i32))
+                .collect();
+            let mut recorded = None;
+            for attempt in 0..5 {
+                let write = async {
+                    let conn = self.pool.get().await.map_err(|e| e.to_string())?;
+                    store::complete_succeeded(&conn, &self.config.worker_id, &rows).await.map_err(|e| e.to_string())
+                };
+                match write.await {
+                    Ok(ids) => {
+                        recorded = Some(ids);
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, jobs = rows.len(), "recording finished jobs failed; retrying");
+                        tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                    }
+                }
+            }
+            let Some(ids) = recorded else { continue };
+            for (job, _) in batch.iter().filter(|(j, _)| !ids.contains(&j.id)) {
+                self.metrics.lost_leases.inc();
+                tracing::warn!(
+                    job.id = job.id,
+                    job.attempt = job.attempt,
+                    "lease was lost; this attempt's result is dropped"
+                );
             }
         }
     }
