@@ -51,13 +51,14 @@ pub async fn enqueue_many<J: Job>(db: &impl GenericClient, jobs: &[J], opts: Opt
              ), events AS (
                  INSERT INTO job_events (job_id, kind, event) SELECT id, $4, 'enqueued' FROM inserted
              )
-             SELECT id, unique_key FROM inserted",
+             SELECT id, unique_key FROM inserted ORDER BY id",
         )
         .await?;
     let rows: Vec<Row> = db
         .query(&stmt, &[&payloads, &keys, &orgs, &J::KIND, &J::QUEUE, &priority, &J::MAX_ATTEMPTS, &opts.run_at])
         .await?;
-    // Match returned rows back to inputs: by unique key when there is one, else in order.
+    // Match returned rows back to inputs: by unique key when there is one, else in order
+    // (ids are handed out in insertion order, and the rows come back sorted by id).
     let mut ids: Vec<Option<i64>> = vec![None; jobs.len()];
     let mut unkeyed = rows.iter().filter(|r| r.get::<_, Option<String>>(1).is_none());
     for (i, key) in keys.iter().enumerate() {

@@ -291,7 +291,8 @@ impl Runner {
                     progress.tick();
                     let n = jobs.len();
                     for job in jobs {
-                        let Ok(held) = outstanding.clone().try_acquire_owned() else { break };
+                        // Never waits: no more were claimed than there were free permits.
+                        let Ok(held) = outstanding.clone().acquire_owned().await else { break };
                         let tokens = self.hold(&job);
                         let (me, wake, slots, shutdown) = (self.clone(), wake.clone(), slots.clone(), shutdown.clone());
                         tracker.spawn(async move {
