@@ -205,11 +205,13 @@ mod tests {
 
     #[test]
     fn every_embedded_migration_has_a_down_script_of_the_same_name() {
-        let ups: Vec<(u32, String)> = embedded::migrations::runner()
+        // refinery lists embedded migrations in directory order: sort before comparing.
+        let mut ups: Vec<(u32, String)> = embedded::migrations::runner()
             .get_migrations()
             .iter()
             .map(|m| (m.version(), m.name().to_owned()))
             .collect();
+        ups.sort();
         let downs: Vec<(u32, String)> = DOWN_SCRIPTS.iter().map(|(v, n, _)| (*v, (*n).to_owned())).collect();
         assert!(!ups.is_empty());
         assert_eq!(ups, downs);
