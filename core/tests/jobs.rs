@@ -182,7 +182,8 @@ async fn failures_back_off_exponentially_and_end_discarded_with_every_error_kept
     let conn = db.pool.get().await.unwrap();
     let id = jobs::enqueue(&conn, &Flaky, Options::default()).await.unwrap().unwrap();
     for attempt in 1..=3 {
-        let claimed = store::claim(&conn, "default", &["FLAKY"], "w1", 10, Duration::from_secs(30)).await.unwrap();
+        let claimed =
+            store::claim(&conn, "default", &["FLAKY"], "w1", 10, Duration::from_secs(30), None).await.unwrap();
         assert_eq!(claimed.len(), 1, "attempt {attempt}");
         assert_eq!(claimed[0].attempt, attempt);
         let recorded =
@@ -201,7 +202,10 @@ async fn failures_back_off_exponentially_and_end_discarded_with_every_error_kept
             assert!(delay > base * 0.7 && delay <= base * 1.25 + 0.1, "attempt {attempt}: retry in {delay}s");
             // Not claimable before its time.
             assert!(
-                store::claim(&conn, "default", &["FLAKY"], "w1", 10, Duration::from_secs(30)).await.unwrap().is_empty()
+                store::claim(&conn, "default", &["FLAKY"], "w1", 10, Duration::from_secs(30), None)
+                    .await
+                    .unwrap()
+                    .is_empty()
             );
             conn.execute("UPDATE job_queue SET run_at = now() WHERE id = $1", &[&id]).await.unwrap();
         } else {
@@ -317,13 +321,15 @@ async fn an_expired_lease_is_rescued_and_the_old_worker_cannot_overwrite_the_new
     let db = TestDb::migrated().await;
     let conn = db.pool.get().await.unwrap();
     let id = jobs::enqueue(&conn, &Wait { ms: 1 }, Options::default()).await.unwrap().unwrap();
-    let dead = store::claim(&conn, "default", &["WAIT"], "dead-worker", 1, Duration::from_millis(300)).await.unwrap();
+    let dead =
+        store::claim(&conn, "default", &["WAIT"], "dead-worker", 1, Duration::from_millis(300), None).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert!(store::rescue(&conn).await.unwrap().is_empty(), "rescued before the lease expired");
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(store::rescue(&conn).await.unwrap(), vec![(id, "default".to_owned())]);
 
-    let alive = store::claim(&conn, "default", &["WAIT"], "live-worker", 1, Duration::from_secs(30)).await.unwrap();
+    let alive =
+        store::claim(&conn, "default", &["WAIT"], "live-worker", 1, Duration::from_secs(30), None).await.unwrap();
     assert_eq!(alive[0].attempt, 2);
     // The first worker comes back from the dead and reports success: refused.
     assert!(!store::complete(&conn, "dead-worker", &dead[0], &Outcome::Succeeded, Duration::ZERO).await.unwrap());
@@ -401,4 +407,23 @@ async fn prefetched_jobs_that_never_got_a_slot_are_released_at_shutdown() {
     handle.await.unwrap();
     assert_eq!(count(&db, "SELECT count(*) FROM job_queue WHERE state = 'succeeded'").await, 1);
     assert_eq!(count(&db, "SELECT count(*) FROM job_queue WHERE state = 'available' AND attempt = 0").await, 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_claim_can_continue_after_the_previous_one_and_a_fresh_pass_finds_urgent_jobs() {
+    let db = TestDb::migrated().await;
+    let conn = db.pool.get().await.unwrap();
+    let ids =
+        jobs::enqueue_many(&conn, &[Wait { ms: 1 }, Wait { ms: 1 }, Wait { ms: 1 }], Options::default()).await.unwrap();
+    let lease = Duration::from_secs(30);
+    let first = store::claim(&conn, "default", &["WAIT"], "w", 1, lease, None).await.unwrap();
+    assert_eq!(first[0].id, ids[0].unwrap());
+    let urgent =
+        jobs::enqueue(&conn, &Wait { ms: 1 }, Options { priority: Some(0), ..Options::default() }).await.unwrap();
+    // Continuing after the first claim walks on in order and does not see the urgent job...
+    let next = store::claim(&conn, "default", &["WAIT"], "w", 1, lease, Some(first[0].position())).await.unwrap();
+    assert_eq!(next[0].id, ids[1].unwrap());
+    // ...which the next pass from the head (after a wake-up) takes first.
+    let fresh = store::claim(&conn, "default", &["WAIT"], "w", 1, lease, None).await.unwrap();
+    assert_eq!(fresh[0].id, urgent.unwrap());
 }

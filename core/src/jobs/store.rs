@@ -22,14 +22,31 @@ pub struct Claimed {
     /// When it became runnable (enqueue time, or its scheduled time).
     pub ready_at: DateTime<Utc>,
     pub started_at: DateTime<Utc>,
+    pub priority: i16,
+}
+
+impl Claimed {
+    /// This job's place in fetch order.
+    pub fn position(&self) -> FetchPosition {
+        (self.priority, self.ready_at, self.id)
+    }
 }
 
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
-/// Claims up to `limit` runnable jobs of `queue` for `worker` under a lease.
-/// Index: job_queue_fetch_idx.
+/// Where the previous claim of a loop stopped in fetch order: (priority, run_at, id).
+pub type FetchPosition = (i16, DateTime<Utc>, i64);
+
+/// Claims up to `limit` runnable jobs of `queue` for `worker` under a lease, in fetch
+/// order after `after` when given. Index: job_queue_fetch_idx.
+///
+/// Starting after the previous claim skips the index entries of jobs already taken
+/// and not yet vacuumed, which otherwise every claim walks again from the head (the
+/// cost grows with the backlog). Callers restart from the head (`None`) whenever a
+/// claim comes back short or a wake-up arrives, so jobs that sort earlier (a more
+/// urgent new job, one skipped while locked) are found on the next pass.
 pub async fn claim(
     db: &impl GenericClient,
     queue: &str,
@@ -37,12 +54,14 @@ pub async fn claim(
     worker: &str,
     limit: i64,
     lease: Duration,
+    after: Option<FetchPosition>,
 ) -> Result<Vec<Claimed>> {
     let stmt = db
         .prepare_cached(
             "WITH next AS (
                  SELECT id FROM job_queue
                  WHERE state = 'available' AND queue = $1 AND run_at <= now() AND kind = ANY($2)
+                   AND ($6::smallint IS NULL OR (priority, run_at, id) > ($6, $7, $8))
                  ORDER BY priority, run_at, id
                  LIMIT $4
                  FOR UPDATE SKIP LOCKED
@@ -51,16 +70,17 @@ pub async fn claim(
                  SET state = 'running', attempt = j.attempt + 1, locked_by = $3, started_at = now(),
                      lease_expires_at = now() + make_interval(secs => $5)
                  FROM next WHERE j.id = next.id
-                 RETURNING j.id, j.kind, j.payload, j.attempt, j.max_attempts, j.run_at, j.started_at
+                 RETURNING j.id, j.kind, j.payload, j.attempt, j.max_attempts, j.run_at, j.started_at, j.priority
              ), events AS (
                  INSERT INTO job_events (job_id, kind, event, worker_id, attempt)
                  SELECT id, kind, 'started', $3, attempt FROM claimed
              )
-             SELECT * FROM claimed ORDER BY id",
+             SELECT * FROM claimed ORDER BY priority, run_at, id",
         )
         .await?;
     let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
-    let rows = db.query(&stmt, &[&queue, &kinds, &worker, &limit, &secs(lease)]).await?;
+    let (p, r, i) = (after.map(|a| a.0), after.map(|a| a.1), after.map(|a| a.2));
+    let rows = db.query(&stmt, &[&queue, &kinds, &worker, &limit, &secs(lease), &p, &r, &i]).await?;
     Ok(rows
         .iter()
         .map(|r| Claimed {
@@ -71,6 +91,7 @@ pub async fn claim(
             max_attempts: r.get(4),
             ready_at: r.get(5),
             started_at: r.get(6),
+            priority: r.get(7),
         })
         .collect())
 }

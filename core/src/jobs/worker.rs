@@ -269,19 +269,29 @@ impl Runner {
         // for a slot (their leases are extended like the running ones').
         let outstanding = Arc::new(Semaphore::new(concurrency + self.config.prefetch));
         let wake = self.wake[&queue].clone();
+        // Signalled when a job of this loop finishes and frees room.
+        let freed = Arc::new(Notify::new());
         let kinds = self.registry.kinds();
         let mut failures = 0u32;
+        let mut position: Option<store::FetchPosition> = None;
         while !shutdown.is_cancelled() {
             let free = outstanding.available_permits().min(self.config.claim_batch);
+            let after = position.take();
             let claimed = if free == 0 {
                 Ok(Vec::new())
             } else {
                 match self.pool.get().await {
-                    Ok(conn) => {
-                        store::claim(&conn, &queue, &kinds, &self.config.worker_id, free as i64, self.config.lease)
-                            .await
-                            .map_err(|e| e.to_string())
-                    }
+                    Ok(conn) => store::claim(
+                        &conn,
+                        &queue,
+                        &kinds,
+                        &self.config.worker_id,
+                        free as i64,
+                        self.config.lease,
+                        after,
+                    )
+                    .await
+                    .map_err(|e| e.to_string()),
                     Err(e) => Err(e.to_string()),
                 }
             };
@@ -290,11 +300,19 @@ impl Runner {
                     failures = 0;
                     progress.tick();
                     let n = jobs.len();
+                    // Continue after this batch only while batches come back full; a
+                    // short one means the next pass starts from the head again.
+                    if free == 0 {
+                        position = after; // no room: nothing was asked for, keep the place
+                    } else if n == free {
+                        position = jobs.last().map(Claimed::position);
+                    }
                     for job in jobs {
                         // Never waits: no more were claimed than there were free permits.
                         let Ok(held) = outstanding.clone().acquire_owned().await else { break };
                         let tokens = self.hold(&job);
-                        let (me, wake, slots, shutdown) = (self.clone(), wake.clone(), slots.clone(), shutdown.clone());
+                        let (me, freed, slots, shutdown) =
+                            (self.clone(), freed.clone(), slots.clone(), shutdown.clone());
                         tracker.spawn(async move {
                             // A job waiting for a slot when shutdown starts is released, not run.
                             let slot = tokio::select! {
@@ -306,7 +324,7 @@ impl Runner {
                                 drop(slot);
                             }
                             drop(held);
-                            wake.notify_one();
+                            freed.notify_one();
                         });
                     }
                     free > 0 && n == free
@@ -325,10 +343,16 @@ impl Runner {
             } else {
                 self.config.poll_interval
             };
+            // New jobs (a NOTIFY) or a poll restart from the head of the queue; a freed
+            // slot carries on from where the last full batch ended.
+            if free > 0 {
+                position = None;
+            }
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(pause) => {}
+                _ = wake.notified() => position = None,
+                _ = freed.notified() => {}
+                _ = tokio::time::sleep(pause) => position = None,
             }
         }
     }
