@@ -56,12 +56,14 @@ pub async fn claim(
     lease: Duration,
     after: Option<FetchPosition>,
 ) -> Result<Vec<Claimed>> {
+    // Two statements rather than `$6 IS NULL OR …`: only a plain row comparison lets the
+    // planner start the index scan at the position instead of filtering from the head.
+    let resume = if after.is_some() { "AND (priority, run_at, id) > ($6, $7, $8)" } else { "" };
     let stmt = db
-        .prepare_cached(
+        .prepare_cached(&format!(
             "WITH next AS (
                  SELECT id FROM job_queue
-                 WHERE state = 'available' AND queue = $1 AND run_at <= now() AND kind = ANY($2)
-                   AND ($6::smallint IS NULL OR (priority, run_at, id) > ($6, $7, $8))
+                 WHERE state = 'available' AND queue = $1 AND run_at <= now() AND kind = ANY($2) {resume}
                  ORDER BY priority, run_at, id
                  LIMIT $4
                  FOR UPDATE SKIP LOCKED
@@ -75,12 +77,15 @@ pub async fn claim(
                  INSERT INTO job_events (job_id, kind, event, worker_id, attempt)
                  SELECT id, kind, 'started', $3, attempt FROM claimed
              )
-             SELECT * FROM claimed ORDER BY priority, run_at, id",
-        )
+             SELECT * FROM claimed ORDER BY priority, run_at, id"
+        ))
         .await?;
     let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
-    let (p, r, i) = (after.map(|a| a.0), after.map(|a| a.1), after.map(|a| a.2));
-    let rows = db.query(&stmt, &[&queue, &kinds, &worker, &limit, &secs(lease), &p, &r, &i]).await?;
+    let lease = secs(lease);
+    let rows = match &after {
+        Some((p, r, i)) => db.query(&stmt, &[&queue, &kinds, &worker, &limit, &lease, p, r, i]).await?,
+        None => db.query(&stmt, &[&queue, &kinds, &worker, &limit, &lease]).await?,
+    };
     Ok(rows
         .iter()
         .map(|r| Claimed {

@@ -133,6 +133,17 @@ impl JobMetrics {
     }
 }
 
+/// What the claimers of one queue share.
+#[derive(Clone)]
+struct QueueSlots {
+    /// Jobs running.
+    slots: Arc<Semaphore>,
+    /// Jobs claimed and not finished (running or prefetched).
+    outstanding: Arc<Semaphore>,
+    /// Signalled when a job finishes and frees room.
+    freed: Arc<Notify>,
+}
+
 /// A job being run by this process.
 struct Running {
     attempt: i32,
@@ -205,20 +216,27 @@ impl Runner {
         let heart = tokio::spawn(me.clone().heartbeat(stop_background.clone()));
         let maintenance = tokio::spawn(me.clone().maintain(stop_background.clone()));
 
-        let loops: Vec<_> = me
-            .config
-            .queues
-            .iter()
-            .map(|(queue, n)| {
-                tokio::spawn(me.clone().claim_loop(
+        // Small claim batches need several claimers per queue, so that claims (each a
+        // commit) overlap as the slots do; big batches need one.
+        let mut loops = Vec::new();
+        for (queue, n) in &me.config.queues {
+            let shared = QueueSlots {
+                slots: Arc::new(Semaphore::new(*n)),
+                // Claimed but unfinished jobs: running ones plus up to `prefetch` waiting
+                // locally for a slot (their leases are extended like the running ones').
+                outstanding: Arc::new(Semaphore::new(n + me.config.prefetch)),
+                freed: Arc::new(Notify::new()),
+            };
+            for _ in 0..n.div_ceil(me.config.claim_batch).clamp(1, *n) {
+                loops.push(tokio::spawn(me.clone().claim_loop(
                     queue.clone(),
-                    *n,
+                    shared.clone(),
                     tracker.clone(),
                     shutdown.clone(),
                     progress.clone(),
-                ))
-            })
-            .collect();
+                )));
+            }
+        }
         for l in loops {
             let _ = l.await;
         }
@@ -259,23 +277,22 @@ impl Runner {
     async fn claim_loop(
         self: Arc<Self>,
         queue: String,
-        concurrency: usize,
+        QueueSlots { slots, outstanding, freed }: QueueSlots,
         tracker: TaskTracker,
         shutdown: CancellationToken,
         progress: Progress,
     ) {
-        let slots = Arc::new(Semaphore::new(concurrency));
-        // Claimed but unfinished jobs: running ones plus up to `prefetch` waiting locally
-        // for a slot (their leases are extended like the running ones').
-        let outstanding = Arc::new(Semaphore::new(concurrency + self.config.prefetch));
         let wake = self.wake[&queue].clone();
-        // Signalled when a job of this loop finishes and frees room.
-        let freed = Arc::new(Notify::new());
         let kinds = self.registry.kinds();
         let mut failures = 0u32;
         let mut position: Option<store::FetchPosition> = None;
         while !shutdown.is_cancelled() {
-            let free = outstanding.available_permits().min(self.config.claim_batch);
+            // Reserve room before claiming: claimers of one queue run side by side, and a
+            // job claimed without room would wait unregistered while its lease runs out.
+            let want = outstanding.available_permits().min(self.config.claim_batch);
+            let mut reserved =
+                (want > 0).then(|| outstanding.clone().try_acquire_many_owned(want as u32).ok()).flatten();
+            let free = reserved.as_ref().map_or(0, |r| r.num_permits());
             let after = position.take();
             let claimed = if free == 0 {
                 Ok(Vec::new())
@@ -308,8 +325,8 @@ impl Runner {
                         position = jobs.last().map(Claimed::position);
                     }
                     for job in jobs {
-                        // Never waits: no more were claimed than there were free permits.
-                        let Ok(held) = outstanding.clone().acquire_owned().await else { break };
+                        // One reserved permit per claimed job (never fewer: we asked for `free`).
+                        let Some(held) = reserved.as_mut().and_then(|r| r.split(1)) else { break };
                         let tokens = self.hold(&job);
                         let (me, freed, slots, shutdown) =
                             (self.clone(), freed.clone(), slots.clone(), shutdown.clone());
