@@ -115,23 +115,18 @@ pub(crate) fn from_row(r: &Row) -> Result<Ticket> {
 
 /// One ticket in the caller's scope.
 pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ticket> {
-    let stmt = db
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM tickets WHERE org_id = $1 AND id = $2 AND ($3 OR requester_id = $4)"
-        ))
-        .await?;
-    let row = db
-        .query_opt(&stmt, &[&who.org_id, &id, &who.role.is_staff(), &who.user_id])
-        .await?
-        .ok_or(Error::NotFound("ticket"))?;
-    from_row(&row)
+    fetch(db, who, id, "").await
 }
 
 /// Like [`get`], locking the row for the rest of the transaction.
 pub(crate) async fn get_for_update(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ticket> {
+    fetch(db, who, id, "FOR UPDATE").await
+}
+
+async fn fetch(db: &impl GenericClient, who: &Principal, id: i64, lock: &str) -> Result<Ticket> {
     let stmt = db
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM tickets WHERE org_id = $1 AND id = $2 AND ($3 OR requester_id = $4) FOR UPDATE"
+            "SELECT {COLUMNS} FROM tickets WHERE org_id = $1 AND id = $2 AND ($3 OR requester_id = $4) {lock}"
         ))
         .await?;
     let row = db
