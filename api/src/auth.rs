@@ -143,11 +143,7 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "Signed out; the cookie is cleared"), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn logout(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let tx = conn.transaction().await?;
-    let who = creds.principal(&tx, &state).await?;
-    session::revoke(&tx, who.session_id).await?;
-    tx.commit().await?;
+    state.in_tx(&creds, async |tx, who| Ok(session::revoke(tx, who.session_id).await?)).await?;
     let mut gone =
         Cookie::build(COOKIE, "").path("/").http_only(true).secure(true).same_site(SameSite::Strict).finish();
     gone.make_removal();
@@ -158,10 +154,10 @@ pub async fn logout(state: web::Data<AppState>, creds: Credentials) -> Result<Ht
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, description = "The signed-in user", body = MeResponse), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn me(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let tx = conn.transaction().await?;
-    let who = creds.principal(&tx, &state).await?;
-    let user = users::get(&tx, &who, who.user_id).await?;
-    tx.commit().await?;
-    Ok(HttpResponse::Ok().json(MeResponse { user, org_id: who.org_id }))
+    let me = state
+        .in_tx(&creds, async |tx, who| {
+            Ok(MeResponse { user: users::get(tx, &who, who.user_id).await?, org_id: who.org_id })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(me))
 }

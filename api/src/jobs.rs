@@ -45,21 +45,13 @@ pub async fn list(
     creds: Credentials,
     q: web::Query<JobsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let tx = conn.transaction().await?;
-    let who = creds.principal(&tx, &state).await?;
-    who.require_admin()?;
-    let items = admin::list(
-        &tx,
-        Some(who.org_id),
-        q.state.as_deref(),
-        q.kind.as_deref(),
-        q.queue.as_deref(),
-        q.before,
-        q.limit.unwrap_or(50),
-    )
-    .await?;
-    tx.commit().await?;
+    let items = state
+        .in_tx(&creds, async |tx, who| {
+            who.require_admin()?;
+            let (state, kind, queue) = (q.state.as_deref(), q.kind.as_deref(), q.queue.as_deref());
+            Ok(admin::list(tx, Some(who.org_id), state, kind, queue, q.before, q.limit.unwrap_or(50)).await?)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(JobList { items }))
 }
 
@@ -72,12 +64,12 @@ pub async fn list(
               (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody),
               (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let tx = conn.transaction().await?;
-    let who = creds.principal(&tx, &state).await?;
-    who.require_admin()?;
-    let (job, events) = admin::get(&tx, Some(who.org_id), *id).await?;
-    tx.commit().await?;
+    let (job, events) = state
+        .in_tx(&creds, async |tx, who| {
+            who.require_admin()?;
+            Ok(admin::get(tx, Some(who.org_id), *id).await?)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(JobDetail { job, events }))
 }
 
@@ -95,12 +87,12 @@ pub async fn retry(
     creds: Credentials,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let tx = conn.transaction().await?;
-    let who = creds.principal(&tx, &state).await?;
-    who.require_admin()?;
-    let job = admin::retry(&tx, Some(who.org_id), *id).await?;
-    tx.commit().await?;
+    let job = state
+        .in_tx(&creds, async |tx, who| {
+            who.require_admin()?;
+            Ok(admin::retry(tx, Some(who.org_id), *id).await?)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(job))
 }
 
@@ -118,11 +110,11 @@ pub async fn cancel(
     creds: Credentials,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let tx = conn.transaction().await?;
-    let who = creds.principal(&tx, &state).await?;
-    who.require_admin()?;
-    let job = admin::cancel(&tx, Some(who.org_id), *id).await?;
-    tx.commit().await?;
+    let job = state
+        .in_tx(&creds, async |tx, who| {
+            who.require_admin()?;
+            Ok(admin::cancel(tx, Some(who.org_id), *id).await?)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(job))
 }

@@ -46,6 +46,21 @@ impl AppState {
     pub async fn conn(&self) -> Result<atum_core::db::Connection, ApiError> {
         Ok(atum_core::db::connection(&self.pool).await?)
     }
+
+    /// The shape of every authenticated request: one transaction, the principal
+    /// checked inside it, `work` run in it, commit only if `work` succeeded.
+    pub async fn in_tx<T>(
+        &self,
+        creds: &auth::Credentials,
+        work: impl AsyncFnOnce(&atum_core::db::Transaction<'_>, atum_core::auth::Principal) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut conn = self.conn().await?;
+        let tx = conn.transaction().await?;
+        let who = creds.principal(&tx, self).await?;
+        let out = work(&tx, who).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
 }
 
 pub async fn run(ctx: Context) -> Result<(), BoxError> {

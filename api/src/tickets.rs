@@ -28,11 +28,7 @@ pub async fn create(
     creds: Credentials,
     body: web::Json<write::NewTicket>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let tx = conn.transaction().await?;
-    let who = creds.principal(&tx, &state).await?;
-    let ticket = write::create(&tx, &who, &body).await?;
-    tx.commit().await?;
+    let ticket = state.in_tx(&creds, async |tx, who| Ok(write::create(tx, &who, &body).await?)).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/tickets/{}", ticket.id)))
         .insert_header((header::ETAG, format!("\"{}\"", ticket.version)))
@@ -44,11 +40,7 @@ pub async fn create(
     params(("id" = i64, Path, description = "Ticket id")),
     responses((status = 200, description = "The ticket", body = atum_core::tickets::Ticket), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let tx = conn.transaction().await?;
-    let who = creds.principal(&tx, &state).await?;
-    let ticket = tickets::get(&tx, &who, *id).await?;
-    tx.commit().await?;
+    let ticket = state.in_tx(&creds, async |tx, who| Ok(tickets::get(tx, &who, *id).await?)).await?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, format!("\"{}\"", ticket.version))).json(ticket))
 }
 
@@ -61,11 +53,7 @@ pub async fn list(
     creds: Credentials,
     query: web::Query<list::ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let tx = conn.transaction().await?;
-    let who = creds.principal(&tx, &state).await?;
-    let page = list::list(&tx, &who, &query).await?;
-    tx.commit().await?;
+    let page = state.in_tx(&creds, async |tx, who| Ok(list::list(tx, &who, &query).await?)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -98,14 +86,14 @@ pub async fn update(
     id: web::Path<i64>,
     body: web::Json<write::TicketChange>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let tx = conn.transaction().await?;
-    let who = creds.principal(&tx, &state).await?;
-    // Scope first: a ticket outside it is a 404 even without If-Match.
-    tickets::get(&tx, &who, *id).await?;
-    let version = if_match(&req)?;
-    let ticket = write::update(&tx, &who, *id, version, &body).await?;
-    tx.commit().await?;
+    let ticket = state
+        .in_tx(&creds, async |tx, who| {
+            // Scope first: a ticket outside it is a 404 even without If-Match.
+            tickets::get(tx, &who, *id).await?;
+            let version = if_match(&req)?;
+            Ok(write::update(tx, &who, *id, version, &body).await?)
+        })
+        .await?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, format!("\"{}\"", ticket.version))).json(ticket))
 }
 
@@ -120,11 +108,7 @@ pub async fn add_comment(
     id: web::Path<i64>,
     body: web::Json<comments::NewComment>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let tx = conn.transaction().await?;
-    let who = creds.principal(&tx, &state).await?;
-    let comment = comments::add(&tx, &who, *id, &body).await?;
-    tx.commit().await?;
+    let comment = state.in_tx(&creds, async |tx, who| Ok(comments::add(tx, &who, *id, &body).await?)).await?;
     Ok(HttpResponse::Created().json(comment))
 }
 
@@ -137,11 +121,7 @@ pub async fn list_comments(
     creds: Credentials,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let tx = conn.transaction().await?;
-    let who = creds.principal(&tx, &state).await?;
-    let items = comments::list(&tx, &who, *id).await?;
-    tx.commit().await?;
+    let items = state.in_tx(&creds, async |tx, who| Ok(comments::list(tx, &who, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(CommentList { items }))
 }
 
@@ -154,10 +134,6 @@ pub async fn history(
     creds: Credentials,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let tx = conn.transaction().await?;
-    let who = creds.principal(&tx, &state).await?;
-    let items = history::list(&tx, &who, *id).await?;
-    tx.commit().await?;
+    let items = state.in_tx(&creds, async |tx, who| Ok(history::list(tx, &who, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(EventList { items }))
 }

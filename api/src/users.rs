@@ -20,15 +20,15 @@ pub async fn create(
     body: web::Json<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner();
-    let mut conn = state.conn().await?;
-    let tx = conn.transaction().await?;
-    let who = creds.principal(&tx, &state).await?;
-    who.require_admin()?;
-    new.validate()?;
-    let hashing = new.clone();
-    let hash = web::block(move || users::hash_for(&hashing)).await.map_err(ApiError::internal)??;
-    let user = users::insert(&tx, who.org_id, &new, hash).await?;
-    tx.commit().await?;
+    let user = state
+        .in_tx(&creds, async |tx, who| {
+            who.require_admin()?;
+            new.validate()?;
+            let hashing = new.clone();
+            let hash = web::block(move || users::hash_for(&hashing)).await.map_err(ApiError::internal)??;
+            Ok(users::insert(tx, who.org_id, &new, hash).await?)
+        })
+        .await?;
     Ok(HttpResponse::Created().json(user))
 }
 
@@ -36,11 +36,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/users", operation_id = "list_users", tag = "users", security(("bearer" = [])),
     responses((status = 200, description = "Users", body = UserList), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn list(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let tx = conn.transaction().await?;
-    let who = creds.principal(&tx, &state).await?;
-    let items = users::list(&tx, &who).await?;
-    tx.commit().await?;
+    let items = state.in_tx(&creds, async |tx, who| Ok(users::list(tx, &who).await?)).await?;
     Ok(HttpResponse::Ok().json(UserList { items }))
 }
 
@@ -49,11 +45,7 @@ pub async fn list(state: web::Data<AppState>, creds: Credentials) -> Result<Http
     params(("id" = i64, Path, description = "User id")),
     responses((status = 200, description = "The user", body = atum_core::users::User), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let tx = conn.transaction().await?;
-    let who = creds.principal(&tx, &state).await?;
-    let user = users::get(&tx, &who, *id).await?;
-    tx.commit().await?;
+    let user = state.in_tx(&creds, async |tx, who| Ok(users::get(tx, &who, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
@@ -68,10 +60,6 @@ pub async fn update(
     id: web::Path<i64>,
     body: web::Json<UserChange>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.conn().await?;
-    let tx = conn.transaction().await?;
-    let who = creds.principal(&tx, &state).await?;
-    let user = users::update(&tx, &who, *id, &body).await?;
-    tx.commit().await?;
+    let user = state.in_tx(&creds, async |tx, who| Ok(users::update(tx, &who, *id, &body).await?)).await?;
     Ok(HttpResponse::Ok().json(user))
 }

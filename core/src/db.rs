@@ -5,7 +5,7 @@ use tokio_postgres::NoTls;
 
 use crate::config::DatabaseConfig;
 
-pub use deadpool_postgres::{GenericClient, Object as Connection, Pool as DbPool};
+pub use deadpool_postgres::{GenericClient, Object as Connection, Pool as DbPool, Transaction};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
