@@ -61,7 +61,9 @@ fn run_queue(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyho
         bail!("graphile-worker is not installed: run `npm ci --prefix {}`", graphile_dir.display());
     }
     let backlog: i64 = Env::process().parse_or("ATUM_BENCH_JOBS", 200_000, "a number of jobs")?;
-    let setup = queue::Setup { cluster, port, exe_dir, graphile_dir: &graphile_dir, backlog };
+    let only = std::env::var("ATUM_BENCH_ONLY").unwrap_or_default();
+    let only = only.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+    let setup = queue::Setup { cluster, port, exe_dir, graphile_dir: &graphile_dir, backlog, only };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let mut report = runtime.block_on(queue::run(&setup))?;
     report["when"] = json!(chrono::Utc::now().to_rfc3339());

@@ -15,6 +15,9 @@ use tokio_postgres::Client;
 
 use crate::load::round;
 
+mod chaos;
+mod steady;
+
 const PROCESSES: usize = 2;
 const CONCURRENCY: usize = 8;
 
@@ -24,6 +27,14 @@ pub struct Setup<'a> {
     pub exe_dir: &'a Path,
     pub graphile_dir: &'a Path,
     pub backlog: i64,
+    /// Scenarios to run (`ATUM_BENCH_ONLY`, comma-separated); empty runs them all.
+    pub only: Vec<String>,
+}
+
+impl Setup<'_> {
+    fn wants(&self, scenario: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s == scenario)
+    }
 }
 
 async fn connect(url: &str) -> anyhow::Result<Client> {
@@ -55,31 +66,35 @@ impl Drop for Procs {
     }
 }
 
-/// `batch` > 1 turns on ATUM's batching (claims of up to `batch`, as many prefetched,
-/// batched completions), the counterpart of graphile-worker's local queue of 250.
-fn atum_workers(setup: &Setup<'_>, url: &str, n: usize, batch: usize) -> anyhow::Result<Procs> {
+/// Starts one `atum-job-worker` on `url` with `default:{CONCURRENCY}` and `env` on top.
+fn spawn_atum(setup: &Setup<'_>, url: &str, env: &[(&str, String)]) -> anyhow::Result<Child> {
     let exe = setup.exe_dir.join("atum-job-worker");
     if !exe.is_file() {
         bail!("{} is missing: cargo build --release -p atum-job-worker", exe.display());
     }
-    let mut procs = Vec::new();
-    for _ in 0..n {
-        let listen = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-        procs.push(
-            Command::new(&exe)
-                .env("ATUM_DATABASE_URL", url)
-                .env("ATUM_JOB_WORKER_LISTEN", listen.to_string())
-                .env("ATUM_JOB_QUEUES", format!("default:{CONCURRENCY}"))
-                .env("ATUM_JOB_CLAIM_BATCH", batch.to_string())
-                .env("ATUM_JOB_PREFETCH", if batch > 1 { batch.to_string() } else { "0".into() })
-                .env("ATUM_JOB_BATCH_COMPLETIONS", (batch > 1).to_string())
-                .env("ATUM_DATABASE_POOL_SIZE", (CONCURRENCY + 4).to_string())
-                .env("ATUM_LOG", "warn")
-                .stdin(Stdio::null())
-                .spawn()?,
-        );
+    let listen = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let mut cmd = Command::new(&exe);
+    cmd.env("ATUM_DATABASE_URL", url)
+        .env("ATUM_JOB_WORKER_LISTEN", listen.to_string())
+        .env("ATUM_JOB_QUEUES", format!("default:{CONCURRENCY}"))
+        .env("ATUM_DATABASE_POOL_SIZE", (CONCURRENCY + 4).to_string())
+        .env("ATUM_LOG", "warn")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
     }
-    Ok(Procs(procs))
+    Ok(cmd.spawn()?)
+}
+
+/// `batch` > 1 turns on ATUM's batching (claims of up to `batch`, as many prefetched,
+/// batched completions), the counterpart of graphile-worker's local queue of 250.
+fn atum_workers(setup: &Setup<'_>, url: &str, n: usize, batch: usize) -> anyhow::Result<Procs> {
+    let env = [
+        ("ATUM_JOB_CLAIM_BATCH", batch.to_string()),
+        ("ATUM_JOB_PREFETCH", if batch > 1 { batch.to_string() } else { "0".into() }),
+        ("ATUM_JOB_BATCH_COMPLETIONS", (batch > 1).to_string()),
+    ];
+    Ok(Procs((0..n).map(|_| spawn_atum(setup, url, &env)).collect::<anyhow::Result<_>>()?))
 }
 
 fn graphile_workers(setup: &Setup<'_>, url: &str, n: usize, mode: &str) -> anyhow::Result<Procs> {
@@ -137,10 +152,22 @@ async fn wait_listening(client: &Client, n: i64) -> anyhow::Result<()> {
 }
 
 /// Jobs per second to burn down `count` jobs inserted in one transaction into idle workers.
-async fn atum_burn(setup: &Setup<'_>, count: i64, batch: usize, hold_snapshot: bool) -> anyhow::Result<f64> {
+/// `sync_commit: false` sets `synchronous_commit = off` for every session of the run's
+/// database (the workers' claims and completions), to show how much of a figure is
+/// the WAL flush per commit rather than the queue.
+async fn atum_burn(
+    setup: &Setup<'_>,
+    count: i64,
+    batch: usize,
+    hold_snapshot: bool,
+    sync_commit: bool,
+) -> anyhow::Result<f64> {
     let url = fresh_db(setup, "atum_queue").await?;
     let mut client = connect(&url).await?;
     atum_core::schema::migrate_up(&mut client, None).await?;
+    if !sync_commit {
+        client.batch_execute("ALTER DATABASE atum_queue SET synchronous_commit = off").await?;
+    }
     let _procs = atum_workers(setup, &url, PROCESSES, batch)?;
     wait_listening(&client, PROCESSES as i64).await?;
     // A long REPEATABLE READ transaction pins the xmin horizon: dead rows cannot be
@@ -165,7 +192,7 @@ async fn atum_burn(setup: &Setup<'_>, count: i64, batch: usize, hold_snapshot: b
     Ok(rate)
 }
 
-async fn graphile_burn(setup: &Setup<'_>, count: i64, mode: &str) -> anyhow::Result<f64> {
+async fn graphile_burn(setup: &Setup<'_>, count: i64, mode: &str, sync_commit: bool) -> anyhow::Result<f64> {
     let url = fresh_db(setup, "graphile_queue").await?;
     let status = Command::new("node")
         .arg(setup.graphile_dir.join("worker.js"))
@@ -176,6 +203,9 @@ async fn graphile_burn(setup: &Setup<'_>, count: i64, mode: &str) -> anyhow::Res
         bail!("graphile-worker migrations failed");
     }
     let client = connect(&url).await?;
+    if !sync_commit {
+        client.batch_execute("ALTER DATABASE graphile_queue SET synchronous_commit = off").await?;
+    }
     let _procs = graphile_workers(setup, &url, PROCESSES, mode)?;
     wait_listening(&client, PROCESSES as i64).await?;
     let started = Instant::now();
@@ -246,48 +276,80 @@ async fn graphile_latency(setup: &Setup<'_>, n: usize) -> anyhow::Result<(f64, f
 pub async fn run(setup: &Setup<'_>) -> anyhow::Result<Value> {
     let n = setup.backlog;
     let single_n = (n / 4).max(1000);
-    println!("backlog burn-down: {n} jobs, {PROCESSES} processes x {CONCURRENCY}");
-    let atum_backlog = atum_burn(setup, n, 250, false).await?;
-    println!("  atum            {atum_backlog:>9.0} jobs/s");
-    let graphile_backlog = graphile_burn(setup, n, "batched").await?;
-    println!("  graphile-worker {graphile_backlog:>9.0} jobs/s");
-
-    println!("one claim and one completion per transaction: {single_n} jobs");
-    let atum_single = atum_burn(setup, single_n, 1, false).await?;
-    println!("  atum            {atum_single:>9.0} jobs/s");
-    let graphile_single = graphile_burn(setup, single_n, "single").await?;
-    println!("  graphile-worker {graphile_single:>9.0} jobs/s");
-
-    println!("enqueue-to-start latency: 1000 sequential jobs into an idle worker");
-    let (atum_p50, atum_p99) = atum_latency(setup, 1000).await?;
-    println!("  atum            p50 {atum_p50:.2} ms  p99 {atum_p99:.2} ms");
-    let (g_p50, g_p99) = graphile_latency(setup, 1000).await?;
-    println!("  graphile-worker p50 {g_p50:.2} ms  p99 {g_p99:.2} ms");
-
-    println!("bloat: burn-down of {single_n} jobs while a REPEATABLE READ transaction stays open");
-    let normal = atum_burn(setup, single_n, 250, false).await?;
-    let pinned = atum_burn(setup, single_n, 250, true).await?;
-    println!("  atum            {normal:>9.0} jobs/s normally, {pinned:>9.0} jobs/s pinned ({:.2})", pinned / normal);
-
-    Ok(json!({
+    let mut atum = json!({});
+    let mut graphile = json!({"version": "0.17.3"});
+    let mut report = json!({
         "processes": PROCESSES,
         "concurrency_per_process": CONCURRENCY,
         "backlog_jobs": n,
         "single_tx_jobs": single_n,
-        "atum": {
-            "backlog_jobs_per_s": round(atum_backlog), "single_tx_jobs_per_s": round(atum_single),
-            "latency_p50_ms": round(atum_p50), "latency_p99_ms": round(atum_p99),
-        },
-        "graphile_worker": {
-            "version": "0.17.3",
-            "backlog_jobs_per_s": round(graphile_backlog), "single_tx_jobs_per_s": round(graphile_single),
-            "latency_p50_ms": round(g_p50), "latency_p99_ms": round(g_p99),
-        },
-        "ratios": {
-            "backlog": round(atum_backlog / graphile_backlog),
-            "single_tx": round(atum_single / graphile_single),
-        },
-        "bloat_ratio": round(pinned / normal),
+        "ratios": {},
+        "bloat_ratio": null,
         "chaos": null,
-    }))
+        "steady": null,
+    });
+    if setup.wants("backlog") {
+        println!("backlog burn-down: {n} jobs, {PROCESSES} processes x {CONCURRENCY}");
+        let a = atum_burn(setup, n, 250, false, true).await?;
+        println!("  atum            {a:>9.0} jobs/s");
+        let g = graphile_burn(setup, n, "batched", true).await?;
+        println!("  graphile-worker {g:>9.0} jobs/s  (ratio {:.2})", a / g);
+        atum["backlog_jobs_per_s"] = json!(round(a));
+        graphile["backlog_jobs_per_s"] = json!(round(g));
+        report["ratios"]["backlog"] = json!(round(a / g));
+    }
+    if setup.wants("single") {
+        println!("one claim and one completion per transaction: {single_n} jobs");
+        let a = atum_burn(setup, single_n, 1, false, true).await?;
+        println!("  atum            {a:>9.0} jobs/s");
+        let g = graphile_burn(setup, single_n, "single", true).await?;
+        println!("  graphile-worker {g:>9.0} jobs/s  (ratio {:.2})", a / g);
+        atum["single_tx_jobs_per_s"] = json!(round(a));
+        graphile["single_tx_jobs_per_s"] = json!(round(g));
+        report["ratios"]["single_tx"] = json!(round(a / g));
+    }
+    if setup.wants("single_async") {
+        println!("the same with synchronous_commit = off on both sides: {single_n} jobs");
+        let a = atum_burn(setup, single_n, 1, false, false).await?;
+        println!("  atum            {a:>9.0} jobs/s");
+        let g = graphile_burn(setup, single_n, "single", false).await?;
+        println!("  graphile-worker {g:>9.0} jobs/s  (ratio {:.2})", a / g);
+        atum["single_tx_async_commit_jobs_per_s"] = json!(round(a));
+        graphile["single_tx_async_commit_jobs_per_s"] = json!(round(g));
+        report["ratios"]["single_tx_async_commit"] = json!(round(a / g));
+    }
+    if setup.wants("latency") {
+        println!("enqueue-to-start latency: 1000 sequential jobs into an idle worker");
+        let (a50, a99) = atum_latency(setup, 1000).await?;
+        println!("  atum            p50 {a50:.2} ms  p99 {a99:.2} ms");
+        let (g50, g99) = graphile_latency(setup, 1000).await?;
+        println!("  graphile-worker p50 {g50:.2} ms  p99 {g99:.2} ms");
+        atum["latency_p50_ms"] = json!(round(a50));
+        atum["latency_p99_ms"] = json!(round(a99));
+        graphile["latency_p50_ms"] = json!(round(g50));
+        graphile["latency_p99_ms"] = json!(round(g99));
+    }
+    if setup.wants("chaos") {
+        let chaos = chaos::run(setup, 20_000).await?;
+        println!("  {chaos}");
+        report["chaos"] = chaos;
+    }
+    if setup.wants("bloat") {
+        println!("bloat: burn-down of {single_n} jobs while a REPEATABLE READ transaction stays open");
+        let normal = atum_burn(setup, single_n, 250, false, true).await?;
+        let pinned = atum_burn(setup, single_n, 250, true, true).await?;
+        println!(
+            "  atum            {normal:>9.0} jobs/s normally, {pinned:>9.0} jobs/s pinned ({:.2})",
+            pinned / normal
+        );
+        report["bloat_ratio"] = json!(round(pinned / normal));
+    }
+    if setup.wants("steady") {
+        let steady = steady::run(setup).await?;
+        println!("  {steady}");
+        report["steady"] = steady;
+    }
+    report["atum"] = atum;
+    report["graphile_worker"] = graphile;
+    Ok(report)
 }

@@ -2,6 +2,13 @@
 //!
 //! Every statement that ends an attempt matches `locked_by` and `attempt`, so a worker
 //! whose lease expired (and whose job was rescued and claimed again) changes nothing.
+//!
+//! An attempt's events are written when it ends, by the same statement: its `started`
+//! event (dated at the claim, with the worker that held it) and how it ended. A claim
+//! therefore writes nothing but the job row — the hot path is one row per job, as in
+//! queues that keep no history — while every attempt, including one whose worker was
+//! killed (the rescuer writes it), still appears in `job_events`. The attempt in
+//! progress is on the job row itself (`state = 'running'`, `started_at`, `locked_by`).
 
 use std::time::Duration;
 
@@ -73,9 +80,6 @@ pub async fn claim(
                      lease_expires_at = now() + make_interval(secs => $5)
                  FROM next WHERE j.id = next.id
                  RETURNING j.id, j.kind, j.payload, j.attempt, j.max_attempts, j.run_at, j.started_at, j.priority
-             ), events AS (
-                 INSERT INTO job_events (job_id, kind, event, worker_id, attempt)
-                 SELECT id, kind, 'started', $3, attempt FROM claimed
              )
              SELECT * FROM claimed ORDER BY priority, run_at, id"
         ))
@@ -174,14 +178,19 @@ pub async fn complete(
                      errors = CASE WHEN $5::text IS NULL THEN errors
                               ELSE errors || jsonb_build_object('attempt', attempt, 'at', now(), 'error', $5::text) END
                  WHERE id = $1 AND attempt = $2 AND locked_by = $3 AND state = 'running'
-                 RETURNING id, kind, attempt
+                 RETURNING id, kind, attempt, started_at
              )
-             INSERT INTO job_events (job_id, kind, event, worker_id, attempt, duration_ms, error)
-             SELECT id, kind, e.event, $3, attempt, $7, $5 FROM done,
-                    unnest(CASE $4 WHEN 'succeeded' THEN ARRAY['succeeded']
-                                   WHEN 'cancelled' THEN ARRAY['cancelled']
-                                   WHEN 'discarded' THEN ARRAY['failed', 'discarded']
-                                   ELSE ARRAY['failed', 'retry_scheduled'] END) AS e(event)
+             INSERT INTO job_events (job_id, kind, event, worker_id, attempt, duration_ms, error, created_at)
+             SELECT id, kind, e.event, $3, attempt,
+                    CASE WHEN e.event = 'started' THEN NULL ELSE $7::int END,
+                    CASE WHEN e.event = 'started' THEN NULL ELSE $5::text END,
+                    CASE WHEN e.event = 'started' THEN started_at ELSE now() END
+             FROM done,
+                  unnest(CASE $4 WHEN 'succeeded' THEN ARRAY['started', 'succeeded']
+                                 WHEN 'cancelled' THEN ARRAY['started', 'cancelled']
+                                 WHEN 'discarded' THEN ARRAY['started', 'failed', 'discarded']
+                                 ELSE ARRAY['started', 'failed', 'retry_scheduled'] END) WITH ORDINALITY AS e(event, n)
+             ORDER BY e.n
              RETURNING job_id",
         )
         .await?;
@@ -203,10 +212,13 @@ pub async fn complete_succeeded(db: &impl GenericClient, worker: &str, jobs: &[(
                  UPDATE job_queue j SET state = 'succeeded', locked_by = NULL, lease_expires_at = NULL, finished_at = now()
                  FROM input
                  WHERE j.id = input.id AND j.attempt = input.attempt AND j.locked_by = $1 AND j.state = 'running'
-                 RETURNING j.id, j.kind, j.attempt, input.ms
+                 RETURNING j.id, j.kind, j.attempt, j.started_at, input.ms
              ), events AS (
-                 INSERT INTO job_events (job_id, kind, event, worker_id, attempt, duration_ms)
-                 SELECT id, kind, 'succeeded', $1, attempt, ms FROM done
+                 INSERT INTO job_events (job_id, kind, event, worker_id, attempt, duration_ms, created_at)
+                 SELECT id, kind, e.event, $1, attempt,
+                        CASE WHEN e.started THEN NULL ELSE ms END, CASE WHEN e.started THEN started_at ELSE now() END
+                 FROM done, (VALUES ('started', true), ('succeeded', false)) AS e(event, started)
+                 ORDER BY id, e.started DESC
              )
              SELECT id FROM done",
         )
@@ -229,10 +241,13 @@ pub async fn release(db: &impl GenericClient, worker: &str, jobs: &[(i64, i32)])
                         lease_expires_at = NULL, run_at = now()
                  FROM unnest($2::bigint[], $3::int[]) AS t(id, attempt)
                  WHERE j.id = t.id AND j.attempt = t.attempt AND j.locked_by = $1 AND j.state = 'running'
-                 RETURNING j.id, j.kind, j.attempt
+                 RETURNING j.id, j.kind, j.attempt + 1 AS attempt, j.started_at
              )
-             INSERT INTO job_events (job_id, kind, event, worker_id, attempt)
-             SELECT id, kind, 'released', $1, attempt FROM released RETURNING job_id",
+             INSERT INTO job_events (job_id, kind, event, worker_id, attempt, created_at)
+             SELECT id, kind, e.event, $1, attempt, CASE WHEN e.started THEN started_at ELSE now() END
+             FROM released, (VALUES ('started', true), ('released', false)) AS e(event, started)
+             ORDER BY id, e.started DESC
+             RETURNING job_id",
             &[&worker, &ids, &attempts],
         )
         .await?;
@@ -249,7 +264,7 @@ pub async fn rescue(db: &impl GenericClient) -> Result<Vec<(i64, String)>> {
     let rows = db
         .query(
             "WITH expired AS (
-                 SELECT id FROM job_queue WHERE state = 'running' AND lease_expires_at < now()
+                 SELECT id, locked_by, started_at FROM job_queue WHERE state = 'running' AND lease_expires_at < now()
                  FOR UPDATE SKIP LOCKED
              ), rescued AS (
                  UPDATE job_queue j SET
@@ -259,11 +274,15 @@ pub async fn rescue(db: &impl GenericClient) -> Result<Vec<(i64, String)>> {
                      errors = j.errors || jsonb_build_object('attempt', j.attempt, 'at', now(),
                               'error', 'lease expired: worker ' || j.locked_by || ' stopped heartbeating')
                  FROM expired WHERE j.id = expired.id
-                 RETURNING j.id, j.kind, j.queue, j.attempt, j.state
+                 RETURNING j.id, j.kind, j.queue, j.attempt, j.state, expired.locked_by, expired.started_at
              ), events AS (
-                 INSERT INTO job_events (job_id, kind, event, attempt, error)
-                 SELECT id, kind, CASE state WHEN 'discarded' THEN 'discarded' ELSE 'rescued' END, attempt, 'lease expired'
-                 FROM rescued
+                 INSERT INTO job_events (job_id, kind, event, worker_id, attempt, error, created_at)
+                 SELECT id, kind, e.event, locked_by, attempt, e.error,
+                        CASE WHEN e.started THEN started_at ELSE now() END
+                 FROM rescued, LATERAL (VALUES ('started', true, NULL),
+                     (CASE state WHEN 'discarded' THEN 'discarded' ELSE 'rescued' END, false, 'lease expired'))
+                     AS e(event, started, error)
+                 ORDER BY id, e.started DESC
              )
              SELECT id, queue FROM rescued",
             &[],
@@ -279,7 +298,9 @@ pub async fn rescue(db: &impl GenericClient) -> Result<Vec<(i64, String)>> {
     Ok(rescued)
 }
 
-/// Deletes finished jobs and events older than `retention`; returns (jobs, events).
+/// Deletes up to `batch` finished jobs and up to `batch` events older than `retention`;
+/// returns (jobs, events). Callers repeat while a batch comes back full. Rows another
+/// worker is pruning at the same moment are skipped, not waited for.
 /// Index: job_queue_finished_idx, job_events_created_idx.
 pub async fn prune(db: &impl GenericClient, retention: Duration, batch: i64) -> Result<(u64, u64)> {
     let jobs = db
@@ -287,22 +308,32 @@ pub async fn prune(db: &impl GenericClient, retention: Duration, batch: i64) -> 
             "DELETE FROM job_queue WHERE id IN (
                  SELECT id FROM job_queue
                  WHERE state IN ('succeeded', 'discarded', 'cancelled') AND finished_at < now() - make_interval(secs => $1)
-                 LIMIT $2)",
+                 LIMIT $2 FOR UPDATE SKIP LOCKED)",
             &[&secs(retention), &batch],
         )
         .await?;
     let events = db
         .execute(
             "DELETE FROM job_events WHERE id IN (
-                 SELECT id FROM job_events WHERE created_at < now() - make_interval(secs => $1) LIMIT $2)",
+                 SELECT id FROM job_events WHERE created_at < now() - make_interval(secs => $1)
+                 LIMIT $2 FOR UPDATE SKIP LOCKED)",
             &[&secs(retention), &batch],
         )
         .await?;
     Ok((jobs, events))
 }
 
-/// Jobs per state, for metrics.
+/// Jobs waiting (`available`, scheduled ones included) and `running`, per queue, for
+/// metrics. Finished jobs are history, not depth; counting them would scan the whole
+/// retention on every refresh. Each half reads only its partial index.
 pub async fn depth(db: &impl GenericClient) -> Result<Vec<(String, String, i64)>> {
-    let rows = db.query("SELECT queue, state, count(*) FROM job_queue GROUP BY 1, 2", &[]).await?;
+    let rows = db
+        .query(
+            "SELECT queue, 'available', count(*) FROM job_queue WHERE state = 'available' GROUP BY queue
+             UNION ALL
+             SELECT queue, 'running', count(*) FROM job_queue WHERE state = 'running' GROUP BY queue",
+            &[],
+        )
+        .await?;
     Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
 }

@@ -24,6 +24,9 @@ use crate::{
     runtime::{Metrics, Progress, listener::Wakeup},
 };
 
+/// How often each worker prunes finished jobs and old events.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
 /// How a worker process runs its queues.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -308,7 +311,7 @@ impl Runner {
                         after,
                     )
                     .await
-                    .map_err(|e| e.to_string()),
+                    .map_err(|e| crate::db::root_cause(&e)),
                     Err(e) => Err(e.to_string()),
                 }
             };
@@ -452,7 +455,9 @@ impl Runner {
         for attempt in 0..5 {
             let done = async {
                 let conn = self.pool.get().await.map_err(|e| e.to_string())?;
-                store::complete(&conn, &self.config.worker_id, &job, &outcome, took).await.map_err(|e| e.to_string())
+                store::complete(&conn, &self.config.worker_id, &job, &outcome, took)
+                    .await
+                    .map_err(|e| crate::db::root_cause(&e))
             };
             match done.await {
                 Ok(true) => return,
@@ -492,7 +497,9 @@ impl Runner {
             for attempt in 0..5 {
                 let write = async {
                     let conn = self.pool.get().await.map_err(|e| e.to_string())?;
-                    store::complete_succeeded(&conn, &self.config.worker_id, &rows).await.map_err(|e| e.to_string())
+                    store::complete_succeeded(&conn, &self.config.worker_id, &rows)
+                        .await
+                        .map_err(|e| crate::db::root_cause(&e))
                 };
                 match write.await {
                     Ok(ids) => {
@@ -556,6 +563,33 @@ impl Runner {
         }
     }
 
+    /// Deletes what passed the retention in batches (short transactions, so vacuum can
+    /// keep up) until a batch comes back short, or for at most half a lease so the
+    /// rescuer, which runs in the same loop, is never late by more than a tick.
+    async fn prune(&self, conn: &deadpool_postgres::Object) {
+        const BATCH: i64 = 5_000;
+        let started = Instant::now();
+        let (mut jobs, mut events) = (0, 0);
+        while started.elapsed() < self.config.lease / 2 {
+            match store::prune(conn, self.config.retention, BATCH).await {
+                Ok((j, e)) => {
+                    jobs += j;
+                    events += e;
+                    if j < BATCH as u64 && e < BATCH as u64 {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "pruning failed");
+                    break;
+                }
+            }
+        }
+        if jobs + events > 0 {
+            tracing::info!(jobs, events, "pruned finished jobs and old events");
+        }
+    }
+
     /// Rescues expired leases (every half lease), prunes old rows and refreshes the
     /// queue-depth gauge.
     async fn maintain(self: Arc<Self>, stop: CancellationToken) {
@@ -575,13 +609,9 @@ impl Runner {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "rescue failed"),
             }
-            if last_prune.elapsed() >= Duration::from_secs(60) {
+            if last_prune.elapsed() >= PRUNE_EVERY {
                 last_prune = Instant::now();
-                match store::prune(&conn, self.config.retention, 10_000).await {
-                    Ok((jobs, events)) if jobs + events > 0 => tracing::info!(jobs, events, "pruned finished jobs"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "pruning failed"),
-                }
+                self.prune(&conn).await;
             }
             if let Ok(depth) = store::depth(&conn).await {
                 self.metrics.depth.clear();
