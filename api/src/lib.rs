@@ -12,6 +12,7 @@ mod health;
 mod http_metrics;
 mod jobs;
 pub mod openapi;
+mod sla;
 mod tickets;
 mod users;
 
@@ -143,6 +144,14 @@ api_v1! {
     get "/admin/jobs/{id}" => jobs::get,
     post "/admin/jobs/{id}/retry" => jobs::retry,
     post "/admin/jobs/{id}/cancel" => jobs::cancel,
+    get "/admin/sla/calendars" => sla::list_calendars,
+    post "/admin/sla/calendars" => sla::create_calendar,
+    put "/admin/sla/calendars/{id}" => sla::update_calendar,
+    get "/admin/sla/policies" => sla::list_policies,
+    post "/admin/sla/policies" => sla::create_policy,
+    put "/admin/sla/policies/{id}" => sla::update_policy,
+    delete "/admin/sla/policies/{id}" => sla::delete_policy,
+    get "/tickets/{id}/sla" => sla::ticket_sla,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

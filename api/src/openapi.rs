@@ -9,7 +9,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::{auth, error, health, jobs, tickets, users};
+use crate::{auth, error, health, jobs, sla, tickets, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,6 +21,8 @@ use crate::{auth, error, health, jobs, tickets, users};
         tickets::list, tickets::create, tickets::get, tickets::update,
         tickets::list_comments, tickets::add_comment, tickets::history,
         jobs::list, jobs::get, jobs::retry, jobs::cancel,
+        sla::list_calendars, sla::create_calendar, sla::update_calendar,
+        sla::list_policies, sla::create_policy, sla::update_policy, sla::delete_policy, sla::ticket_sla,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
     modifiers(&BearerAuth)

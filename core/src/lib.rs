@@ -11,6 +11,7 @@ pub mod orgs;
 pub mod pg_cluster;
 pub mod runtime;
 pub mod schema;
+pub mod sla;
 pub mod telemetry;
 pub mod tickets;
 pub mod users;

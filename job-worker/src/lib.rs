@@ -5,8 +5,9 @@
 //! SIGTERM it stops claiming, lets running jobs finish until shortly before the
 //! shutdown deadline and releases the rest back to the queue.
 //!
-//! Registered kinds today are the built-in diagnostics (`NOOP`, `SLEEP`); the AI,
-//! SLA and email jobs register here as they arrive.
+//! Registered kinds: the built-in diagnostics (`NOOP`, `SLEEP`), and the SLA's
+//! `SLA_RECOMPUTE` (after a policy or calendar change) and `SLA_NOTIFY` (escalation
+//! notifications). The AI and email jobs register here as they arrive.
 
 pub mod builtin;
 
@@ -22,7 +23,11 @@ use atum_core::{
 };
 
 pub fn registry() -> Registry {
-    Registry::default().register::<builtin::Noop>().register::<builtin::Sleep>()
+    Registry::default()
+        .register::<builtin::Noop>()
+        .register::<builtin::Sleep>()
+        .register::<atum_core::sla::Recompute>()
+        .register::<atum_core::sla::refresh::NotifyEscalation>()
 }
 
 pub async fn run(ctx: Context) -> Result<(), BoxError> {

@@ -9,6 +9,7 @@ mod jobs;
 mod observability;
 mod openapi;
 mod pagination;
+mod sla;
 mod tenancy;
 mod tickets;
 mod users;

@@ -38,7 +38,11 @@ pub struct ListQuery {
     pub updated_before: Option<String>,
     /// Full-text search over subject and description (web-search syntax).
     pub q: Option<String>,
-    /// `-created_at` (default), `created_at`, `-updated_at` or `updated_at`.
+    /// `breached` (an SLA breach was recorded) or `at_risk` (the next deadline is
+    /// within the policy's warning time and not yet passed).
+    pub sla: Option<String>,
+    /// `-created_at` (default), `created_at`, `-updated_at`, `updated_at`, or
+    /// `sla_due`: tickets with a running SLA deadline, the most urgent first.
     pub sort: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<String>,
@@ -55,6 +59,25 @@ pub struct Page {
 enum SortKey {
     Created,
     Updated,
+    SlaDue,
+}
+
+impl SortKey {
+    fn tag(self) -> &'static str {
+        match self {
+            SortKey::Created => "c",
+            SortKey::Updated => "u",
+            SortKey::SlaDue => "s",
+        }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            SortKey::Created => "created_at",
+            SortKey::Updated => "updated_at",
+            SortKey::SlaDue => "sla_next_due_at",
+        }
+    }
 }
 
 /// SQL built up with numbered parameters.
@@ -88,8 +111,7 @@ pub fn cursor_after(created_at: DateTime<Utc>, id: i64) -> String {
 }
 
 fn encode_cursor(key: SortKey, at: DateTime<Utc>, id: i64) -> String {
-    let k = if key == SortKey::Created { "c" } else { "u" };
-    crate::auth::session::hex(format!("{k}|{}|{id}", at.timestamp_micros()).as_bytes())
+    crate::auth::session::hex(format!("{}|{}|{id}", key.tag(), at.timestamp_micros()).as_bytes())
 }
 
 fn decode_cursor(raw: &str, key: SortKey) -> Option<(DateTime<Utc>, i64)> {
@@ -103,8 +125,7 @@ fn decode_cursor(raw: &str, key: SortKey) -> Option<(DateTime<Utc>, i64)> {
     let k = parts.next()?;
     let at = DateTime::from_timestamp_micros(parts.next()?.parse().ok()?)?;
     let id = parts.next()?.parse().ok()?;
-    let expected = if key == SortKey::Created { "c" } else { "u" };
-    (k == expected && parts.next().is_none()).then_some((at, id))
+    (k == key.tag() && parts.next().is_none()).then_some((at, id))
 }
 
 pub async fn list(db: &impl GenericClient, who: &Principal, q: &ListQuery) -> Result<Page> {
@@ -201,17 +222,28 @@ pub async fn list(db: &impl GenericClient, who: &Principal, q: &ListQuery) -> Re
         }
     }
 
+    match q.sla.as_deref().map(str::trim) {
+        None => {}
+        Some("breached") => sql.clauses.push("sla_breached_at IS NOT NULL".into()),
+        Some("at_risk") => sql.clauses.push("sla_warn_at <= now() AND sla_next_due_at > now()".into()),
+        Some(_) => f.add("sla", "must be breached or at_risk"),
+    }
     let (key, descending) = match q.sort.as_deref().map(str::trim) {
         None | Some("-created_at") => (SortKey::Created, true),
         Some("created_at") => (SortKey::Created, false),
         Some("-updated_at") => (SortKey::Updated, true),
         Some("updated_at") => (SortKey::Updated, false),
+        Some("sla_due") => (SortKey::SlaDue, false),
         Some(_) => {
-            f.add("sort", "must be one of: -created_at, created_at, -updated_at, updated_at");
+            f.add("sort", "must be one of: -created_at, created_at, -updated_at, updated_at, sla_due");
             (SortKey::Created, true)
         }
     };
-    let column = if key == SortKey::Created { "created_at" } else { "updated_at" };
+    let column = key.column();
+    if key == SortKey::SlaDue {
+        // Index tickets_org_sla_due_idx holds only tickets with a running deadline.
+        sql.clauses.push("sla_next_due_at IS NOT NULL".into());
+    }
     if let Some(raw) = &q.cursor {
         match decode_cursor(raw.trim(), key) {
             Some((at, id)) => {
@@ -246,9 +278,14 @@ pub async fn list(db: &impl GenericClient, who: &Principal, q: &ListQuery) -> Re
     let mut items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
     let next_cursor = if items.len() as i64 > limit {
         items.truncate(limit as usize);
-        items
-            .last()
-            .map(|t| encode_cursor(key, if key == SortKey::Created { t.created_at } else { t.updated_at }, t.id))
+        items.last().and_then(|t| {
+            let at = match key {
+                SortKey::Created => Some(t.created_at),
+                SortKey::Updated => Some(t.updated_at),
+                SortKey::SlaDue => t.sla_next_due_at,
+            };
+            at.map(|at| encode_cursor(key, at, t.id))
+        })
     } else {
         None
     };

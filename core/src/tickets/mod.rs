@@ -85,10 +85,19 @@ pub struct Ticket {
     pub solved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub version: i32,
+    /// The earliest deadline of a running SLA clock (see `GET /tickets/{id}/sla`).
+    pub sla_next_due_at: Option<DateTime<Utc>>,
+    /// When the first SLA breach of this ticket was recorded.
+    pub sla_breached_at: Option<DateTime<Utc>>,
+    /// Business minutes to the next deadline, from the breach prediction.
+    pub time_to_breach_minutes: Option<i32>,
+    /// Estimated probability (0-100) of breaching, from the breach prediction.
+    pub sla_risk_score: Option<i16>,
 }
 
 pub(crate) const COLUMNS: &str = "id, number, subject, description, status, priority, category, tags, requester_id, \
-     assignee_id, channel, created_at, updated_at, first_responded_at, solved_at, closed_at, version";
+     assignee_id, channel, created_at, updated_at, first_responded_at, solved_at, closed_at, version, \
+     sla_next_due_at, sla_breached_at, time_to_breach_minutes, sla_risk_score";
 
 pub(crate) fn from_row(r: &Row) -> Result<Ticket> {
     let bad = |what: &str| Error::Internal(format!("unexpected {what} in tickets"));
@@ -110,6 +119,10 @@ pub(crate) fn from_row(r: &Row) -> Result<Ticket> {
         solved_at: r.get(14),
         closed_at: r.get(15),
         version: r.get(16),
+        sla_next_due_at: r.get(17),
+        sla_breached_at: r.get(18),
+        time_to_breach_minutes: r.get(19),
+        sla_risk_score: r.get(20),
     })
 }
 

@@ -1,5 +1,5 @@
 //! Creating and changing tickets. Each write records a `ticket_events` row and
-//! NOTIFYs `atum_tickets` (delivered once, at commit) so the SLA worker re-evaluates.
+//! NOTIFYs `atum_tickets` (delivered once, at commit), and recomputes its SLA clocks.
 
 use deadpool_postgres::GenericClient;
 use serde::Deserialize;
@@ -196,7 +196,13 @@ pub async fn create(db: &impl GenericClient, who: &Principal, new: &NewTicket) -
         "requester_id": ticket.requester_id, "channel": ticket.channel,
     });
     record(db, who, ticket.id, "created", None, Some(after)).await?;
-    Ok(ticket)
+    reread(db, ticket.id).await
+}
+
+/// The ticket as it is after `record` (its SLA deadlines were just computed).
+async fn reread(db: &impl GenericClient, id: i64) -> Result<Ticket> {
+    let stmt = db.prepare_cached(&format!("SELECT {COLUMNS} FROM tickets WHERE id = $1")).await?;
+    from_row(&db.query_one(&stmt, &[&id]).await?)
 }
 
 /// Applies `change` if the ticket is still at `expected_version`; staff only.
@@ -268,7 +274,8 @@ pub async fn update(
         )
         .await?;
     record(db, who, id, "updated", Some(Value::Object(before)), Some(Value::Object(after))).await?;
-    from_row(&row)
+    drop(row);
+    reread(db, id).await
 }
 
 /// The fields that differ, as (before, after) JSON objects.
@@ -305,6 +312,13 @@ pub(crate) async fn record(
         .await?;
     let payload = format!("{}:{ticket_id}", who.org_id);
     db.execute(&stmt, &[&who.org_id, &ticket_id, &who.user_id, &event_type, &before, &after, &payload]).await?;
+    // The clocks follow every change in the same transaction: a reply meets a clock, a
+    // status pauses it, a new priority may match another policy.
+    let policies = crate::sla::policies::load(db, who.org_id).await?;
+    if !policies.is_empty() {
+        let now = crate::sla::db_now(db).await?;
+        crate::sla::refresh::refresh_with(db, who.org_id, &[ticket_id], &policies, now).await?;
+    }
     Ok(())
 }
 

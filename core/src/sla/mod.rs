@@ -1,0 +1,137 @@
+//! Service levels: business-hours calendars, policies, per-ticket clocks, breaches
+//! recorded once, escalations, and the sweep that finds due tickets.
+//!
+//! `calendar` and `clocks` are pure: time arithmetic and clock rules, tested without a
+//! database. `policies` stores what admins define; `refresh` computes tickets' clocks
+//! from their history and writes what follows; this module holds the sweep and the
+//! jobs that run SLA work in the background.
+
+pub mod calendar;
+pub mod clocks;
+pub mod policies;
+pub mod refresh;
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    error::Result,
+    jobs::{Job, JobContext, JobError},
+};
+
+/// NOTIFY channel of ticket changes (payload `org_id:ticket_id`).
+pub const TICKETS_CHANNEL: &str = "atum_tickets";
+
+/// Queues a recompute of the organisation's tickets (after a policy or calendar change).
+pub async fn schedule_recompute(db: &impl GenericClient, org_id: i64) -> Result<()> {
+    crate::jobs::enqueue(db, &Recompute { org_id }, Default::default()).await?;
+    Ok(())
+}
+
+/// The transaction's clock: the time status periods and comments were stamped with.
+pub async fn db_now(db: &impl GenericClient) -> Result<DateTime<Utc>> {
+    Ok(db.query_one("SELECT now()", &[]).await?.get(0))
+}
+
+/// What one sweep did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub tickets: usize,
+    pub batches: usize,
+}
+
+/// Refreshes every ticket whose next warning or deadline has come, `batch` at a time,
+/// each batch its own transaction. Tickets another sweeper holds are skipped (it is
+/// refreshing them), so two sla-workers never record the same breach twice — and the
+/// unique key on `sla_breaches` would refuse it if they tried.
+/// Index: tickets_sla_escalation_idx.
+pub async fn sweep(conn: &mut deadpool_postgres::Object, batch: i64) -> Result<Swept> {
+    let mut swept = Swept::default();
+    loop {
+        let tx = conn.transaction().await?;
+        let rows = tx
+            .query(
+                "SELECT org_id, id FROM tickets WHERE sla_next_escalation_at <= now()
+                 ORDER BY sla_next_escalation_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+                &[&batch],
+            )
+            .await?;
+        let now = db_now(&tx).await?;
+        let mut by_org: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+        for r in &rows {
+            by_org.entry(r.get(0)).or_default().push(r.get(1));
+        }
+        for (org, ids) in &by_org {
+            refresh::refresh(&tx, *org, ids, now).await?;
+        }
+        tx.commit().await?;
+        swept.tickets += rows.len();
+        swept.batches += 1;
+        if (rows.len() as i64) < batch {
+            return Ok(swept);
+        }
+    }
+}
+
+/// Recomputes every unsolved ticket of an organisation after its policies or
+/// calendars changed, in batches with a transaction each, so the API is never
+/// blocked for longer than one batch of tickets. Every change enqueues one (no unique
+/// key: a change made while a recompute runs must not be skipped); a recompute is
+/// idempotent, so extra runs only cost time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recompute {
+    pub org_id: i64,
+}
+
+pub const RECOMPUTE_BATCH: i64 = 500;
+
+impl Job for Recompute {
+    const KIND: &'static str = "SLA_RECOMPUTE";
+    const PRIORITY: i16 = 3;
+
+    fn org_id(&self) -> Option<i64> {
+        Some(self.org_id)
+    }
+
+    async fn run(self, ctx: JobContext) -> Result<(), JobError> {
+        let mut conn = ctx.pool.get().await.map_err(|e| JobError::Retry(crate::db::root_cause(&e)))?;
+        recompute_org(&mut conn, self.org_id, RECOMPUTE_BATCH, || ctx.is_cancelled())
+            .await
+            .map_err(|e| JobError::Retry(crate::db::root_cause(&e)))?;
+        Ok(())
+    }
+}
+
+/// The work of [`Recompute`]; returns how many tickets were recomputed.
+pub async fn recompute_org(
+    conn: &mut deadpool_postgres::Object,
+    org_id: i64,
+    batch: i64,
+    cancelled: impl Fn() -> bool,
+) -> Result<usize> {
+    let policies = policies::load(&*conn, org_id).await?;
+    let mut after = 0i64;
+    let mut total = 0;
+    while !cancelled() {
+        let tx = conn.transaction().await?;
+        let ids: Vec<i64> = tx
+            .query(
+                "SELECT id FROM tickets WHERE org_id = $1 AND id > $2 AND status NOT IN ('solved', 'closed')
+                 ORDER BY id LIMIT $3",
+                &[&org_id, &after, &batch],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let Some(&last) = ids.last() else { break };
+        let now = db_now(&tx).await?;
+        refresh::refresh_with(&tx, org_id, &ids, &policies, now).await?;
+        tx.commit().await?;
+        total += ids.len();
+        after = last;
+    }
+    Ok(total)
+}

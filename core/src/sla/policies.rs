@@ -1,0 +1,486 @@
+//! Calendars and policies: what admins define, validated before it is stored, and
+//! loaded back as the `Calendar` and `Rules` the clocks are computed with.
+
+use std::{collections::HashMap, sync::Arc};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use deadpool_postgres::GenericClient;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio_postgres::Row;
+
+use super::{
+    calendar::{Calendar, WEEKDAYS, format_clock, parse_clock},
+    clocks::Rules,
+};
+use crate::{
+    auth::Principal,
+    error::{Error, FieldErrors, Result},
+    tickets::Priority,
+};
+
+/// A calendar as admins write it: `hours` maps "mon".."sun" to `[["09:00", "17:00"], …]`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarInput {
+    pub name: String,
+    /// IANA timezone, e.g. "Europe/Berlin".
+    pub timezone: String,
+    #[schema(value_type = Object, example = json!({"mon": [["09:00", "17:00"]], "sat": []}))]
+    pub hours: HashMap<String, Vec<[String; 2]>>,
+    #[serde(default)]
+    pub holidays: Vec<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CalendarRecord {
+    pub id: i64,
+    pub name: String,
+    pub timezone: String,
+    #[schema(value_type = Object)]
+    pub hours: Value,
+    pub holidays: Vec<NaiveDate>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl CalendarInput {
+    /// Checks everything and returns the calendar and its canonical `hours` JSON.
+    fn validate(&self) -> Result<(Calendar, Value)> {
+        let mut f = FieldErrors::default();
+        if self.name.trim().is_empty() || self.name.chars().count() > 100 {
+            f.add("name", "must be 1 to 100 characters");
+        }
+        for day in self.hours.keys() {
+            if !WEEKDAYS.contains(&day.as_str()) {
+                f.add(&format!("hours.{day}"), "is not a weekday: use mon, tue, wed, thu, fri, sat, sun");
+            }
+        }
+        let mut week: [Vec<(u32, u32)>; 7] = Default::default();
+        for (i, day) in WEEKDAYS.iter().enumerate() {
+            for [a, b] in self.hours.get(*day).map(Vec::as_slice).unwrap_or_default() {
+                match (parse_clock(a), parse_clock(b)) {
+                    (Some(a), Some(b)) => week[i].push((a, b)),
+                    _ => f.add(&format!("hours.{day}"), format!("{a}-{b}: times are HH:MM from 00:00 to 24:00")),
+                }
+            }
+        }
+        if self.holidays.len() > 1000 {
+            f.add("holidays", "at most 1000 dates");
+        }
+        f.clone().finish()?;
+        let calendar = Calendar::new(&self.timezone, week.clone(), self.holidays.clone())
+            .map_err(|e| FieldErrors::single(&e.field, e.message))?;
+        let hours: serde_json::Map<String, Value> = WEEKDAYS
+            .iter()
+            .zip(&week)
+            .map(|(day, ranges)| {
+                let mut ranges = ranges.clone();
+                ranges.sort_unstable();
+                let list = ranges.iter().map(|(a, b)| serde_json::json!([format_clock(*a), format_clock(*b)]));
+                ((*day).to_owned(), Value::Array(list.collect()))
+            })
+            .collect();
+        Ok((calendar, Value::Object(hours)))
+    }
+}
+
+/// Rebuilds a stored calendar (it was validated when saved).
+fn calendar_from(timezone: &str, hours: &Value, holidays: Vec<NaiveDate>) -> Result<Calendar> {
+    let week = std::array::from_fn(|i| {
+        hours[WEEKDAYS[i]]
+            .as_array()
+            .map(|ranges| {
+                ranges
+                    .iter()
+                    .filter_map(|r| Some((parse_clock(r[0].as_str()?)?, parse_clock(r[1].as_str()?)?)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
+    Calendar::new(timezone, week, holidays).map_err(|e| Error::Internal(format!("stored calendar is invalid: {e:?}")))
+}
+
+const CALENDAR_COLUMNS: &str = "id, name, timezone, hours, holidays, updated_at";
+
+fn calendar_record(r: &Row) -> CalendarRecord {
+    CalendarRecord {
+        id: r.get(0),
+        name: r.get(1),
+        timezone: r.get(2),
+        hours: r.get(3),
+        holidays: r.get(4),
+        updated_at: r.get(5),
+    }
+}
+
+fn name_taken(e: &tokio_postgres::Error, what: &'static str) -> Option<Error> {
+    (e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION))
+        .then(|| Error::Conflict { code: "name_taken", message: format!("another {what} has this name") })
+}
+
+pub async fn create_calendar(
+    db: &impl GenericClient,
+    who: &Principal,
+    input: &CalendarInput,
+) -> Result<CalendarRecord> {
+    who.require_admin()?;
+    let (_, hours) = input.validate()?;
+    let row = db
+        .query_one(
+            &format!(
+                "INSERT INTO sla_calendars (org_id, name, timezone, hours, holidays) VALUES ($1, $2, $3, $4, $5)
+                 RETURNING {CALENDAR_COLUMNS}"
+            ),
+            &[&who.org_id, &input.name.trim(), &input.timezone, &hours, &input.holidays],
+        )
+        .await
+        .map_err(|e| name_taken(&e, "calendar").unwrap_or(Error::Db(e)))?;
+    Ok(calendar_record(&row))
+}
+
+/// Replaces a calendar; the organisation's open tickets are recomputed afterwards.
+pub async fn update_calendar(
+    db: &impl GenericClient,
+    who: &Principal,
+    id: i64,
+    input: &CalendarInput,
+) -> Result<CalendarRecord> {
+    who.require_admin()?;
+    let (_, hours) = input.validate()?;
+    let row = db
+        .query_opt(
+            &format!(
+                "UPDATE sla_calendars SET name = $3, timezone = $4, hours = $5, holidays = $6, updated_at = now()
+                 WHERE org_id = $1 AND id = $2 RETURNING {CALENDAR_COLUMNS}"
+            ),
+            &[&who.org_id, &id, &input.name.trim(), &input.timezone, &hours, &input.holidays],
+        )
+        .await
+        .map_err(|e| name_taken(&e, "calendar").unwrap_or(Error::Db(e)))?
+        .ok_or(Error::NotFound("calendar"))?;
+    super::schedule_recompute(db, who.org_id).await?;
+    Ok(calendar_record(&row))
+}
+
+pub async fn list_calendars(db: &impl GenericClient, who: &Principal) -> Result<Vec<CalendarRecord>> {
+    who.require_staff()?;
+    let rows = db
+        .query(&format!("SELECT {CALENDAR_COLUMNS} FROM sla_calendars WHERE org_id = $1 ORDER BY name"), &[&who.org_id])
+        .await?;
+    Ok(rows.iter().map(calendar_record).collect())
+}
+
+/// A policy as admins write it. Targets are minutes; `calendar_id` null means the
+/// targets are calendar minutes (around the clock).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyInput {
+    pub name: String,
+    #[serde(default)]
+    pub position: i32,
+    /// Empty: any priority.
+    #[serde(default)]
+    pub priorities: Vec<String>,
+    /// Empty: any category.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    #[serde(default)]
+    pub calendar_id: Option<i64>,
+    #[serde(default)]
+    pub first_response_minutes: Option<i32>,
+    #[serde(default)]
+    pub next_response_minutes: Option<i32>,
+    #[serde(default)]
+    pub resolution_minutes: Option<i32>,
+    /// Statuses in which the clocks pause (default pending and on_hold).
+    #[serde(default = "default_pauses")]
+    pub pause_statuses: Vec<String>,
+    #[serde(default = "default_warn")]
+    pub warn_before_minutes: i32,
+    #[serde(default)]
+    pub escalate_priority: Option<String>,
+    #[serde(default)]
+    pub escalate_assignee_id: Option<i64>,
+    #[serde(default)]
+    pub escalate_notify: bool,
+}
+
+fn default_pauses() -> Vec<String> {
+    vec!["pending".into(), "on_hold".into()]
+}
+
+fn default_warn() -> i32 {
+    30
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PolicyRecord {
+    pub id: i64,
+    #[serde(flatten)]
+    pub input: PolicyInput,
+    pub updated_at: DateTime<Utc>,
+}
+
+const PAUSABLE: [&str; 4] = ["new", "open", "pending", "on_hold"];
+/// A year: beyond it a target is a typo, not a promise.
+const MAX_TARGET_MINUTES: i32 = 525_600;
+
+impl PolicyInput {
+    fn validate(&self) -> Result<()> {
+        let mut f = FieldErrors::default();
+        if self.name.trim().is_empty() || self.name.chars().count() > 100 {
+            f.add("name", "must be 1 to 100 characters");
+        }
+        for p in &self.priorities {
+            if Priority::parse(p).is_none() {
+                f.add("priorities", format!("{p:?} is not a priority: use low, normal, high, urgent"));
+            }
+        }
+        if self.categories.iter().any(|c| c.trim().is_empty() || c.chars().count() > 100) {
+            f.add("categories", "each must be 1 to 100 characters");
+        }
+        for (field, v) in [
+            ("first_response_minutes", self.first_response_minutes),
+            ("next_response_minutes", self.next_response_minutes),
+            ("resolution_minutes", self.resolution_minutes),
+        ] {
+            if let Some(v) = v
+                && !(1..=MAX_TARGET_MINUTES).contains(&v)
+            {
+                f.add(field, format!("must be a whole number of minutes from 1 to {MAX_TARGET_MINUTES}"));
+            }
+        }
+        if self.first_response_minutes.is_none()
+            && self.next_response_minutes.is_none()
+            && self.resolution_minutes.is_none()
+        {
+            f.add("first_response_minutes", "a policy needs at least one target");
+        }
+        for s in &self.pause_statuses {
+            if !PAUSABLE.contains(&s.as_str()) {
+                f.add("pause_statuses", format!("{s:?} cannot pause a clock: use new, open, pending, on_hold"));
+            }
+        }
+        if !(0..=10_080).contains(&self.warn_before_minutes) {
+            f.add("warn_before_minutes", "must be from 0 to 10080 (a week)");
+        }
+        if let Some(p) = &self.escalate_priority
+            && Priority::parse(p).is_none()
+        {
+            f.add("escalate_priority", "use low, normal, high, urgent");
+        }
+        f.finish()
+    }
+}
+
+const POLICY_COLUMNS: &str = "id, name, position, priorities, categories, calendar_id, first_response_minutes, \
+     next_response_minutes, resolution_minutes, pause_statuses, warn_before_minutes, escalate_priority, \
+     escalate_assignee_id, escalate_notify, updated_at";
+
+fn policy_record(r: &Row) -> PolicyRecord {
+    PolicyRecord {
+        id: r.get(0),
+        input: PolicyInput {
+            name: r.get(1),
+            position: r.get(2),
+            priorities: r.get(3),
+            categories: r.get(4),
+            calendar_id: r.get(5),
+            first_response_minutes: r.get(6),
+            next_response_minutes: r.get(7),
+            resolution_minutes: r.get(8),
+            pause_statuses: r.get(9),
+            warn_before_minutes: r.get(10),
+            escalate_priority: r.get(11),
+            escalate_assignee_id: r.get(12),
+            escalate_notify: r.get(13),
+        },
+        updated_at: r.get(14),
+    }
+}
+
+/// Foreign keys into the org: another org's calendar or user reads as missing.
+fn reference_error(e: tokio_postgres::Error) -> Error {
+    match e.as_db_error().and_then(|d| d.constraint()) {
+        Some(c) if c.contains("calendar") => FieldErrors::single("calendar_id", "no such calendar"),
+        Some(c) if c.contains("escalate_assignee") => FieldErrors::single("escalate_assignee_id", "no such user"),
+        _ => Error::Db(e),
+    }
+}
+
+async fn check_assignee(db: &impl GenericClient, who: &Principal, input: &PolicyInput) -> Result<()> {
+    if let Some(user) = input.escalate_assignee_id {
+        let staff = db
+            .query_opt(
+                "SELECT 1 FROM users WHERE org_id = $1 AND id = $2 AND role <> 'customer'",
+                &[&who.org_id, &user],
+            )
+            .await?;
+        if staff.is_none() {
+            return Err(FieldErrors::single("escalate_assignee_id", "must be an agent or admin of this organisation"));
+        }
+    }
+    Ok(())
+}
+
+pub async fn create_policy(db: &impl GenericClient, who: &Principal, input: &PolicyInput) -> Result<PolicyRecord> {
+    who.require_admin()?;
+    input.validate()?;
+    check_assignee(db, who, input).await?;
+    let i = input;
+    let row = db
+        .query_one(
+            &format!(
+                "INSERT INTO sla_policies (org_id, name, position, priorities, categories, calendar_id,
+                     first_response_minutes, next_response_minutes, resolution_minutes, pause_statuses,
+                     warn_before_minutes, escalate_priority, escalate_assignee_id, escalate_notify)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING {POLICY_COLUMNS}"
+            ),
+            &[
+                &who.org_id,
+                &i.name.trim(),
+                &i.position,
+                &i.priorities,
+                &i.categories,
+                &i.calendar_id,
+                &i.first_response_minutes,
+                &i.next_response_minutes,
+                &i.resolution_minutes,
+                &i.pause_statuses,
+                &i.warn_before_minutes,
+                &i.escalate_priority,
+                &i.escalate_assignee_id,
+                &i.escalate_notify,
+            ],
+        )
+        .await
+        .map_err(reference_error)?;
+    super::schedule_recompute(db, who.org_id).await?;
+    Ok(policy_record(&row))
+}
+
+pub async fn update_policy(
+    db: &impl GenericClient,
+    who: &Principal,
+    id: i64,
+    input: &PolicyInput,
+) -> Result<PolicyRecord> {
+    who.require_admin()?;
+    input.validate()?;
+    check_assignee(db, who, input).await?;
+    let i = input;
+    let row = db
+        .query_opt(
+            &format!(
+                "UPDATE sla_policies SET name = $3, position = $4, priorities = $5, categories = $6, calendar_id = $7,
+                     first_response_minutes = $8, next_response_minutes = $9, resolution_minutes = $10,
+                     pause_statuses = $11, warn_before_minutes = $12, escalate_priority = $13,
+                     escalate_assignee_id = $14, escalate_notify = $15, updated_at = now()
+                 WHERE org_id = $1 AND id = $2 RETURNING {POLICY_COLUMNS}"
+            ),
+            &[
+                &who.org_id,
+                &id,
+                &i.name.trim(),
+                &i.position,
+                &i.priorities,
+                &i.categories,
+                &i.calendar_id,
+                &i.first_response_minutes,
+                &i.next_response_minutes,
+                &i.resolution_minutes,
+                &i.pause_statuses,
+                &i.warn_before_minutes,
+                &i.escalate_priority,
+                &i.escalate_assignee_id,
+                &i.escalate_notify,
+            ],
+        )
+        .await
+        .map_err(reference_error)?
+        .ok_or(Error::NotFound("policy"))?;
+    super::schedule_recompute(db, who.org_id).await?;
+    Ok(policy_record(&row))
+}
+
+pub async fn delete_policy(db: &impl GenericClient, who: &Principal, id: i64) -> Result<()> {
+    who.require_admin()?;
+    let n = db.execute("DELETE FROM sla_policies WHERE org_id = $1 AND id = $2", &[&who.org_id, &id]).await?;
+    if n == 0 {
+        return Err(Error::NotFound("policy"));
+    }
+    super::schedule_recompute(db, who.org_id).await
+}
+
+pub async fn list_policies(db: &impl GenericClient, who: &Principal) -> Result<Vec<PolicyRecord>> {
+    who.require_staff()?;
+    let rows = db
+        .query(
+            &format!("SELECT {POLICY_COLUMNS} FROM sla_policies WHERE org_id = $1 ORDER BY position, id"),
+            &[&who.org_id],
+        )
+        .await?;
+    Ok(rows.iter().map(policy_record).collect())
+}
+
+/// A policy ready to be matched and applied.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub id: i64,
+    pub name: String,
+    pub priorities: Vec<String>,
+    pub categories: Vec<String>,
+    pub rules: Rules,
+    pub warn_before_minutes: i32,
+    pub escalate_priority: Option<String>,
+    pub escalate_assignee_id: Option<i64>,
+    pub escalate_notify: bool,
+}
+
+impl Policy {
+    pub fn matches(&self, priority: &str, category: Option<&str>) -> bool {
+        (self.priorities.is_empty() || self.priorities.iter().any(|p| p == priority))
+            && (self.categories.is_empty()
+                || category.is_some_and(|c| self.categories.iter().any(|p| p.eq_ignore_ascii_case(c))))
+    }
+}
+
+/// An organisation's policies in match order, calendars resolved.
+pub async fn load(db: &impl GenericClient, org_id: i64) -> Result<Vec<Arc<Policy>>> {
+    let rows = db
+        .query(
+            "SELECT p.id, p.name, p.priorities, p.categories, p.first_response_minutes, p.next_response_minutes,
+                    p.resolution_minutes, p.pause_statuses, p.warn_before_minutes, p.escalate_priority,
+                    p.escalate_assignee_id, p.escalate_notify, c.timezone, c.hours, c.holidays
+             FROM sla_policies p LEFT JOIN sla_calendars c ON c.org_id = p.org_id AND c.id = p.calendar_id
+             WHERE p.org_id = $1 ORDER BY p.position, p.id",
+            &[&org_id],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let calendar = match r.get::<_, Option<String>>(12) {
+                Some(tz) => calendar_from(&tz, &r.get::<_, Value>(13), r.get(14))?,
+                None => Calendar::always(),
+            };
+            let minutes = |i: usize| r.get::<_, Option<i32>>(i).map(i64::from);
+            Ok(Arc::new(Policy {
+                id: r.get(0),
+                name: r.get(1),
+                priorities: r.get(2),
+                categories: r.get(3),
+                rules: Rules {
+                    first_response: minutes(4),
+                    next_response: minutes(5),
+                    resolution: minutes(6),
+                    pause_statuses: r.get(7),
+                    calendar,
+                },
+                warn_before_minutes: r.get(8),
+                escalate_priority: r.get(9),
+                escalate_assignee_id: r.get(10),
+                escalate_notify: r.get(11),
+            }))
+        })
+        .collect()
+}

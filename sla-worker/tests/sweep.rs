@@ -1,0 +1,115 @@
+//! Two real sla-worker processes sweeping one database: every breach is recorded
+//! once, with one ticket event and one escalation each.
+
+use std::{
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use atum_testing::{TestDb, process::free_addr};
+
+const EXE: &str = env!("CARGO_BIN_EXE_atum-sla-worker");
+const TICKETS: i64 = 200;
+
+struct Worker(Child);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(db: &TestDb) -> Worker {
+    Worker(
+        Command::new(EXE)
+            .env_clear()
+            .env("ATUM_DATABASE_URL", &db.url)
+            .env("ATUM_SLA_WORKER_LISTEN", free_addr().to_string())
+            .env("ATUM_SLA_SWEEP_SECS", "1")
+            .env("ATUM_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start atum-sla-worker"),
+    )
+}
+
+async fn count(db: &TestDb, sql: &str) -> i64 {
+    db.client().await.query_one(sql, &[]).await.unwrap().get(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_sla_workers_record_each_breach_once_and_escalate_it_once() {
+    let db = TestDb::migrated().await;
+    let client = db.client().await;
+    let org: i64 = client
+        .query_one("INSERT INTO organizations (slug, name) VALUES ('acme', 'Acme') RETURNING id", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let customer: i64 = client
+        .query_one(
+            "INSERT INTO users (org_id, email, display_name, role) VALUES ($1, 'c@acme.test', 'C', 'customer')
+             RETURNING id",
+            &[&org],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    client
+        .execute(
+            "INSERT INTO sla_policies (org_id, name, first_response_minutes, warn_before_minutes,
+                                       escalate_priority, escalate_notify)
+             VALUES ($1, 'Fast', 1, 0, 'urgent', true)",
+            &[&org],
+        )
+        .await
+        .unwrap();
+    // Tickets created 50 s ago with a one-minute first-response target: due in 10 s.
+    let ids: Vec<i64> = client
+        .query(
+            "INSERT INTO tickets (org_id, number, subject, requester_id, created_at)
+             SELECT $1, n, 'Ticket ' || n, $2, now() - interval '50 seconds' FROM generate_series(1, $3::int) n
+             RETURNING id",
+            &[&org, &customer, &(TICKETS as i32)],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let mut conn = db.pool.get().await.unwrap();
+    let tx = conn.transaction().await.unwrap();
+    let now = atum_core::sla::db_now(&tx).await.unwrap();
+    atum_core::sla::refresh::refresh(&tx, org, &ids, now).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(count(&db, "SELECT count(*) FROM sla_breaches").await, 0, "nothing is due yet");
+    assert_eq!(count(&db, "SELECT count(*) FROM tickets WHERE sla_next_escalation_at IS NOT NULL").await, TICKETS);
+
+    let (_a, _b) = (start(&db), start(&db));
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while count(&db, "SELECT count(*) FROM sla_breaches").await < TICKETS {
+        assert!(Instant::now() < deadline, "breaches were not all recorded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Both workers keep sweeping for a while: nothing may be recorded twice.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let once = |sql: &'static str| {
+        let db = &db;
+        async move { assert_eq!(count(db, sql).await, TICKETS, "{sql}") }
+    };
+    once("SELECT count(*) FROM sla_breaches WHERE kind = 'breach' AND clock = 'first_response'").await;
+    once("SELECT count(DISTINCT ticket_id) FROM sla_breaches").await;
+    once("SELECT count(*) FROM ticket_events WHERE event_type = 'sla_breached'").await;
+    once("SELECT count(*) FROM ticket_events WHERE event_type = 'sla_escalated'").await;
+    once("SELECT count(*) FROM tickets WHERE priority = 'urgent' AND sla_breached_at IS NOT NULL").await;
+    once("SELECT count(*) FROM job_queue WHERE kind = 'SLA_NOTIFY'").await;
+    let late: f64 = client
+        .query_one("SELECT extract(epoch FROM max(recorded_at - due_at))::float8 FROM sla_breaches", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(late < 5.0, "a breach was recorded {late:.1} s after its deadline");
+    assert_eq!(count(&db, "SELECT count(*) FROM tickets WHERE sla_next_escalation_at IS NOT NULL").await, 0);
+}

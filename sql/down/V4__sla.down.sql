@@ -1,0 +1,20 @@
+-- Reverts V4__sla.
+DROP TABLE notifications;
+DROP TABLE sla_breaches;
+ALTER TABLE tickets
+    DROP COLUMN sla_policy_id,
+    DROP COLUMN sla_first_response_due_at,
+    DROP COLUMN sla_next_response_due_at,
+    DROP COLUMN sla_next_response_started_at,
+    DROP COLUMN sla_resolution_due_at,
+    DROP COLUMN sla_next_due_at,
+    DROP COLUMN sla_warn_at,
+    DROP COLUMN sla_next_escalation_at,
+    DROP COLUMN sla_breached_at,
+    DROP COLUMN time_to_breach_minutes,
+    DROP COLUMN sla_risk_score;
+DROP TRIGGER tickets_track_status ON tickets;
+DROP FUNCTION tickets_track_status();
+DROP TABLE ticket_status_periods;
+DROP TABLE sla_policies;
+DROP TABLE sla_calendars;
