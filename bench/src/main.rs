@@ -8,10 +8,16 @@
 //! `atum-bench queue` runs the job-queue benchmark against graphile-worker instead
 //! (needs `npm ci --prefix bench/graphile` and a release `atum-job-worker`); figures go
 //! to `target/bench/queue.json`.
+//!
+//! `atum-bench sla` runs the SLA benchmark (business-time arithmetic, a sweep over
+//! `ATUM_BENCH_TICKETS` open tickets of which 1% are due, recomputing
+//! `ATUM_BENCH_RECOMPUTE` tickets after a calendar change); figures go to
+//! `target/bench/sla.json`.
 
 mod load;
 mod queue;
 mod seed;
+mod sla;
 
 use std::{
     path::{Path, PathBuf},
@@ -40,16 +46,16 @@ fn main() -> anyhow::Result<()> {
     let root = root.canonicalize()?;
 
     let mode = std::env::args().nth(1).unwrap_or_else(|| "api".into());
-    if mode != "api" && mode != "queue" {
-        bail!("usage: atum-bench [api|queue]");
+    if !["api", "queue", "sla"].contains(&mode.as_str()) {
+        bail!("usage: atum-bench [api|queue|sla]");
     }
     println!("cluster: {}", root.join("pg").display());
     let cluster = Cluster::open_or_init(&root.join("pg"), Durability::Durable)?;
     let port = cluster.start()?;
-    let result = if mode == "api" {
-        run(&cluster, port, &exe_dir, &root, tickets, duration)
-    } else {
-        run_queue(&cluster, port, &exe_dir, &root)
+    let result = match mode.as_str() {
+        "api" => run(&cluster, port, &exe_dir, &root, tickets, duration),
+        "queue" => run_queue(&cluster, port, &exe_dir, &root),
+        _ => run_sla(&cluster, port, &root, tickets),
     };
     cluster.stop()?;
     result
@@ -68,6 +74,18 @@ fn run_queue(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyho
     let mut report = runtime.block_on(queue::run(&setup))?;
     report["when"] = json!(chrono::Utc::now().to_rfc3339());
     let path = root.join("queue.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+fn run_sla(cluster: &Cluster, port: u16, root: &Path, tickets: i64) -> anyhow::Result<()> {
+    let recompute: i64 = Env::process().parse_or("ATUM_BENCH_RECOMPUTE", 100_000, "a number of tickets")?;
+    let setup = sla::Setup { cluster, port, tickets, recompute };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let mut report = runtime.block_on(sla::run(&setup))?;
+    report["when"] = json!(chrono::Utc::now().to_rfc3339());
+    let path = root.join("sla.json");
     std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
     println!("wrote {}", path.display());
     Ok(())
