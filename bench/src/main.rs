@@ -12,12 +12,14 @@
 //! `atum-bench sla` runs the SLA benchmark (business-time arithmetic, a sweep over
 //! `ATUM_BENCH_TICKETS` open tickets of which 1% are due, recomputing
 //! `ATUM_BENCH_RECOMPUTE` tickets after a calendar change); figures go to
-//! `target/bench/sla.json`.
+//! `target/bench/sla.json`. `atum-bench sla-eval` evaluates the breach prediction on
+//! synthetic history (no database) and writes `target/bench/sla-prediction.json`.
 
 mod load;
 mod queue;
 mod seed;
 mod sla;
+mod sla_eval;
 
 use std::{
     path::{Path, PathBuf},
@@ -46,8 +48,17 @@ fn main() -> anyhow::Result<()> {
     let root = root.canonicalize()?;
 
     let mode = std::env::args().nth(1).unwrap_or_else(|| "api".into());
-    if !["api", "queue", "sla"].contains(&mode.as_str()) {
-        bail!("usage: atum-bench [api|queue|sla]");
+    if !["api", "queue", "sla", "sla-eval"].contains(&mode.as_str()) {
+        bail!("usage: atum-bench [api|queue|sla|sla-eval]");
+    }
+    if mode == "sla-eval" {
+        // Pure computation on synthetic history: no cluster needed.
+        let mut report = sla_eval::run();
+        report["when"] = json!(chrono::Utc::now().to_rfc3339());
+        let path = root.join("sla-prediction.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+        println!("wrote {}", path.display());
+        return Ok(());
     }
     println!("cluster: {}", root.join("pg").display());
     let cluster = Cluster::open_or_init(&root.join("pg"), Durability::Durable)?;

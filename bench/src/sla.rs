@@ -118,8 +118,10 @@ async fn seed(client: &tokio_postgres::Client, slug: &str, n: i64) -> anyhow::Re
         let to = (from + 99_999).min(n);
         client
             .execute(
-                "INSERT INTO tickets (org_id, number, subject, requester_id, status, created_at, sla_policy_id)
-                 SELECT $1, g, 'Ticket ' || g, $2, 'open', now() - make_interval(mins => (g % 5000)::int), $5
+                "INSERT INTO tickets (org_id, number, subject, requester_id, status, created_at, sla_policy_id,
+                                      sla_next_escalation_at)
+                 SELECT $1, g, 'Ticket ' || g, $2, 'open', now() - make_interval(mins => (g % 5000)::int), $5,
+                        now() + interval '1 day'
                  FROM generate_series($3::bigint, $4::bigint) g",
                 &[&org, &customer, &from, &to, &policy],
             )
@@ -134,22 +136,29 @@ async fn seed(client: &tokio_postgres::Client, slug: &str, n: i64) -> anyhow::Re
 /// Seconds for one sweep that finds `due` of the tickets due (each refreshed, most
 /// recording a breach), over `runs` runs.
 async fn sweeps(url: &str, org: i64, due: i64, runs: usize) -> anyhow::Result<Vec<f64>> {
-    let pool = atum_core::db::pool(&DatabaseConfig { pg: parse_database_url("bench", url)?, pool_size: 2 })?;
-    let mut conn = atum_core::db::connection(&pool).await?;
+    let pool = atum_core::db::pool(&DatabaseConfig { pg: parse_database_url("bench", url)?, pool_size: 3 })?;
+    let conn = atum_core::db::connection(&pool).await?;
     let mut times = Vec::new();
     for _ in 0..runs {
+        // Make `due` random tickets due (the rest are due tomorrow, from the seed).
         conn.batch_execute(&format!(
             "DELETE FROM sla_breaches WHERE org_id = {org};
-             UPDATE tickets SET sla_next_escalation_at = now() + interval '1 day' WHERE org_id = {org};
-             UPDATE tickets SET sla_next_escalation_at = now() - interval '1 minute'
-             WHERE org_id = {org} AND id IN (SELECT id FROM tickets WHERE org_id = {org} ORDER BY random() LIMIT {due});"
+             CREATE TEMP TABLE IF NOT EXISTS bench_due (id bigint);
+             TRUNCATE bench_due;
+             INSERT INTO bench_due SELECT id FROM tickets WHERE org_id = {org} ORDER BY random() LIMIT {due};
+             UPDATE tickets SET sla_next_escalation_at = now() - interval '1 minute' WHERE id IN (SELECT id FROM bench_due);"
         ))
         .await?;
         conn.batch_execute("VACUUM ANALYZE tickets").await?;
         let started = Instant::now();
-        let swept = sla::sweep(&mut conn, 500).await?;
+        // As the sla-worker does by default: two lanes (ATUM_SLA_SWEEP_LANES).
+        let swept = sla::sweep_parallel(&pool, 500, 2).await?;
         times.push(started.elapsed().as_secs_f64());
         anyhow::ensure!(swept.tickets as i64 == due, "swept {} of {due}", swept.tickets);
+        conn.batch_execute(
+            "UPDATE tickets SET sla_next_escalation_at = now() + interval '1 day' WHERE id IN (SELECT id FROM bench_due)",
+        )
+        .await?;
     }
     Ok(times)
 }

@@ -6,8 +6,8 @@
 //! shutdown deadline and releases the rest back to the queue.
 //!
 //! Registered kinds: the built-in diagnostics (`NOOP`, `SLEEP`), and the SLA's
-//! `SLA_RECOMPUTE` (after a policy or calendar change) and `SLA_NOTIFY` (escalation
-//! notifications). The AI and email jobs register here as they arrive.
+//! `SLA_RECOMPUTE` (after a policy or calendar change), `SLA_NOTIFY` (escalation
+//! notifications) and `SLA_PREDICT` (breach prediction). The AI and email jobs register here as they arrive.
 
 pub mod builtin;
 
@@ -28,6 +28,7 @@ pub fn registry() -> Registry {
         .register::<builtin::Sleep>()
         .register::<atum_core::sla::Recompute>()
         .register::<atum_core::sla::refresh::NotifyEscalation>()
+        .register::<atum_core::sla::prediction_job::Predict>()
 }
 
 pub async fn run(ctx: Context) -> Result<(), BoxError> {

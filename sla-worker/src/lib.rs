@@ -8,15 +8,24 @@
 //! this worker only acts on time passing. Several sla-workers may run: each sweep
 //! skips tickets another one holds, and a breach is recorded once either way.
 //!
+//! It also keeps the breach prediction fresh: the tickets named by change
+//! notifications get an `SLA_PREDICT` job (one per organisation per wake-up), and every
+//! `ATUM_SLA_PREDICT_SECS` each organisation with policies gets one for all its open
+//! tickets (deduplicated while pending). The job worker runs them.
+//!
 //! Each completed sweep feeds the watchdog, so a worker that cannot reach its
 //! database stops pinging systemd.
 
-use std::time::Duration;
+use std::{
+    collections::BTreeMap,
+    time::{Duration, Instant},
+};
 
 use atum_core::{
     config::Env,
+    jobs,
     runtime::{BoxError, Context, listener, listener::Wakeup},
-    sla,
+    sla::{self, prediction_job::Predict},
 };
 use prometheus_client::metrics::{counter::Counter, histogram::Histogram};
 
@@ -24,7 +33,15 @@ use prometheus_client::metrics::{counter::Counter, histogram::Histogram};
 const BATCH: i64 = 500;
 
 pub async fn run(ctx: Context) -> Result<(), BoxError> {
-    let interval = Env::process().seconds_or("ATUM_SLA_SWEEP_SECS", 5)?.min(ctx.tick_interval());
+    let env = Env::process();
+    let interval = env.seconds_or("ATUM_SLA_SWEEP_SECS", 5)?.min(ctx.tick_interval());
+    let predict_every = env.seconds_or("ATUM_SLA_PREDICT_SECS", 900)?;
+    let lanes: usize = match env.parse_or("ATUM_SLA_SWEEP_LANES", 2usize, "a number of connections")? {
+        n @ 1..=16 => n,
+        _ => return Err("ATUM_SLA_SWEEP_LANES must be from 1 to 16".into()),
+    };
+    let mut last_predict_all: Option<Instant> = None;
+    let mut changed: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
     let swept = Counter::<u64>::default();
     let sweep_seconds = Histogram::new([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0]);
     ctx.metrics.register(
@@ -43,8 +60,14 @@ pub async fn run(ctx: Context) -> Result<(), BoxError> {
     tracing::info!(interval_s = interval.as_secs(), "sweeping SLA deadlines");
     let mut failures = 0u32;
     loop {
-        let started = std::time::Instant::now();
-        let next = match sweep_once(&ctx).await {
+        let due_all = last_predict_all.is_none_or(|t| t.elapsed() >= predict_every);
+        match enqueue_predictions(&ctx, std::mem::take(&mut changed), due_all).await {
+            Ok(()) if due_all => last_predict_all = Some(Instant::now()),
+            Ok(()) => {}
+            Err(e) => tracing::warn!(error = %e, "queueing breach predictions failed"),
+        }
+        let started = Instant::now();
+        let next = match sweep_once(&ctx, lanes).await {
             Ok((n, next)) => {
                 failures = 0;
                 ctx.progress.tick();
@@ -68,9 +91,15 @@ pub async fn run(ctx: Context) -> Result<(), BoxError> {
         };
         tokio::select! {
             _ = ctx.shutdown.cancelled() => break,
-            w = wakeups.recv() => if let Some(Wakeup::Notification { .. } | Wakeup::Connected) = w {
-                // Let a burst of changes settle into one sweep.
+            w = wakeups.recv() => {
+                if let Some(Wakeup::Notification { payload, .. }) = w {
+                    note_change(&mut changed, &payload);
+                }
+                // Let a burst of changes settle into one sweep, collecting them.
                 tokio::time::sleep(Duration::from_millis(20)).await;
+                while let Ok(Wakeup::Notification { payload, .. }) = wakeups.try_recv() {
+                    note_change(&mut changed, &payload);
+                }
             },
             _ = tokio::time::sleep(pause) => {}
         }
@@ -79,9 +108,9 @@ pub async fn run(ctx: Context) -> Result<(), BoxError> {
 }
 
 /// One sweep; returns the tickets refreshed and how long until the next one is due.
-async fn sweep_once(ctx: &Context) -> Result<(usize, Option<Duration>), BoxError> {
-    let mut conn = atum_core::db::connection(&ctx.pool).await?;
-    let swept = sla::sweep(&mut conn, BATCH).await?;
+async fn sweep_once(ctx: &Context, lanes: usize) -> Result<(usize, Option<Duration>), BoxError> {
+    let swept = sla::sweep_parallel(&ctx.pool, BATCH, lanes).await?;
+    let conn = atum_core::db::connection(&ctx.pool).await?;
     let row = conn
         .query_one(
             "SELECT extract(epoch FROM min(sla_next_escalation_at) - now())::float8 FROM tickets
@@ -91,4 +120,36 @@ async fn sweep_once(ctx: &Context) -> Result<(usize, Option<Duration>), BoxError
         .await?;
     let next = row.get::<_, Option<f64>>(0).map(|s| Duration::from_secs_f64(s.max(0.0) + 0.001));
     Ok((swept.tickets, next))
+}
+
+/// Records a ticket change notification (`org_id:ticket_id`).
+fn note_change(changed: &mut BTreeMap<i64, Vec<i64>>, payload: &str) {
+    if let Some((org, ticket)) = payload.split_once(':')
+        && let (Ok(org), Ok(ticket)) = (org.parse(), ticket.parse())
+    {
+        let ids = changed.entry(org).or_default();
+        if !ids.contains(&ticket) && ids.len() < 10_000 {
+            ids.push(ticket);
+        }
+    }
+}
+
+/// Queues predictions for the changed tickets, and for every organisation with SLA
+/// policies when `all` is set; one transaction.
+async fn enqueue_predictions(ctx: &Context, changed: BTreeMap<i64, Vec<i64>>, all: bool) -> Result<(), BoxError> {
+    if changed.is_empty() && !all {
+        return Ok(());
+    }
+    let mut conn = atum_core::db::connection(&ctx.pool).await?;
+    let tx = conn.transaction().await?;
+    let mut batch: Vec<Predict> =
+        changed.into_iter().map(|(org_id, ticket_ids)| Predict { org_id, ticket_ids }).collect();
+    if all {
+        for r in tx.query("SELECT DISTINCT org_id FROM sla_policies", &[]).await? {
+            batch.push(Predict { org_id: r.get(0), ticket_ids: Vec::new() });
+        }
+    }
+    jobs::enqueue_many(&tx, &batch, Default::default()).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -9,6 +9,8 @@
 pub mod calendar;
 pub mod clocks;
 pub mod policies;
+pub mod predict;
+pub mod prediction_job;
 pub mod refresh;
 
 use chrono::{DateTime, Utc};
@@ -72,6 +74,23 @@ pub async fn sweep(conn: &mut deadpool_postgres::Object, batch: i64) -> Result<S
             return Ok(swept);
         }
     }
+}
+
+/// [`sweep`] on `lanes` connections at once: each lane skips the tickets the others
+/// hold, so they split the due tickets between them (a database server has more than
+/// one core to refresh with).
+pub async fn sweep_parallel(pool: &deadpool_postgres::Pool, batch: i64, lanes: usize) -> Result<Swept> {
+    let runs = (0..lanes.max(1)).map(|_| async {
+        let mut conn = crate::db::connection(pool).await?;
+        sweep(&mut conn, batch).await
+    });
+    let mut total = Swept::default();
+    for r in futures_util::future::join_all(runs).await {
+        let r = r?;
+        total.tickets += r.tickets;
+        total.batches += r.batches;
+    }
+    Ok(total)
 }
 
 /// Recomputes every unsolved ticket of an organisation after its policies or
