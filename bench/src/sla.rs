@@ -118,10 +118,8 @@ async fn seed(client: &tokio_postgres::Client, slug: &str, n: i64) -> anyhow::Re
         let to = (from + 99_999).min(n);
         client
             .execute(
-                "INSERT INTO tickets (org_id, number, subject, requester_id, status, created_at, sla_policy_id,
-                                      sla_next_escalation_at)
-                 SELECT $1, g, 'Ticket ' || g, $2, 'open', now() - make_interval(mins => (g % 5000)::int), $5,
-                        now() + interval '1 day'
+                "INSERT INTO tickets (org_id, number, subject, requester_id, status, created_at, sla_policy_id)
+                 SELECT $1, g, 'Ticket ' || g, $2, 'open', now() - make_interval(mins => (g % 5000)::int), $5
                  FROM generate_series($3::bigint, $4::bigint) g",
                 &[&org, &customer, &from, &to, &policy],
             )
@@ -129,6 +127,14 @@ async fn seed(client: &tokio_postgres::Client, slug: &str, n: i64) -> anyhow::Re
         from = to + 1;
     }
     client.execute("UPDATE organizations SET last_ticket_number = $2 WHERE id = $1", &[&org, &(n as i32)]).await?;
+    // Every ticket has something due tomorrow; a sweep run makes some of them due now.
+    client
+        .execute(
+            "INSERT INTO ticket_sla_schedule (ticket_id, org_id, next_escalation_at)
+             SELECT id, org_id, now() + interval '1 day' FROM tickets WHERE org_id = $1",
+            &[&org],
+        )
+        .await?;
     client.batch_execute("ANALYZE tickets; ANALYZE ticket_status_periods").await?;
     Ok((org, calendar))
 }
@@ -146,17 +152,35 @@ async fn sweeps(url: &str, org: i64, due: i64, runs: usize) -> anyhow::Result<Ve
              CREATE TEMP TABLE IF NOT EXISTS bench_due (id bigint);
              TRUNCATE bench_due;
              INSERT INTO bench_due SELECT id FROM tickets WHERE org_id = {org} ORDER BY random() LIMIT {due};
-             UPDATE tickets SET sla_next_escalation_at = now() - interval '1 minute' WHERE id IN (SELECT id FROM bench_due);"
+             UPDATE ticket_sla_schedule SET next_escalation_at = now() - interval '1 minute'
+             WHERE ticket_id IN (SELECT id FROM bench_due);"
         ))
         .await?;
-        conn.batch_execute("VACUUM ANALYZE tickets").await?;
+        // As in production, the API computed these tickets' deadlines when they last
+        // changed (here: as of ten days ago, before anything was due), so the sweep finds
+        // their deadline copies current and only has to act on time having passed.
+        let ids: Vec<i64> = conn.query("SELECT id FROM bench_due", &[]).await?.iter().map(|r| r.get(0)).collect();
+        let earlier = chrono::Utc::now() - chrono::Duration::days(10);
+        for chunk in ids.chunks(500) {
+            sla::refresh::refresh(&conn, org, chunk, earlier).await?;
+        }
+        conn.execute(
+            "UPDATE ticket_sla_schedule SET next_escalation_at = now() - interval '1 minute'
+             WHERE ticket_id IN (SELECT id FROM bench_due)",
+            &[],
+        )
+        .await?;
+        conn.batch_execute("VACUUM ANALYZE ticket_sla_schedule").await?;
         let started = Instant::now();
         // As the sla-worker does by default: two lanes (ATUM_SLA_SWEEP_LANES).
         let swept = sla::sweep_parallel(&pool, 500, 2).await?;
         times.push(started.elapsed().as_secs_f64());
         anyhow::ensure!(swept.tickets as i64 == due, "swept {} of {due}", swept.tickets);
-        conn.batch_execute(
-            "UPDATE tickets SET sla_next_escalation_at = now() + interval '1 day' WHERE id IN (SELECT id FROM bench_due)",
+        conn.execute(
+            "INSERT INTO ticket_sla_schedule (ticket_id, org_id, next_escalation_at)
+             SELECT id, $1, now() + interval '1 day' FROM bench_due
+             ON CONFLICT (ticket_id) DO UPDATE SET next_escalation_at = EXCLUDED.next_escalation_at",
+            &[&org],
         )
         .await?;
     }

@@ -1,7 +1,7 @@
 //! atum-sla-worker records SLA warnings and breaches as their times come, and fires
 //! the policies' escalations (`atum_core::sla`).
 //!
-//! It sleeps until the earliest `sla_next_escalation_at` of any ticket (or at most the
+//! It sleeps until the earliest `next_escalation_at` in `ticket_sla_schedule` (or at most the
 //! sweep interval), then sweeps every ticket whose time has come. A ticket change
 //! (NOTIFY `atum_tickets`) may bring that time forward, so each one makes it look
 //! again. Clocks themselves are recomputed by the API in the writing transaction;
@@ -112,11 +112,7 @@ async fn sweep_once(ctx: &Context, lanes: usize) -> Result<(usize, Option<Durati
     let swept = sla::sweep_parallel(&ctx.pool, BATCH, lanes).await?;
     let conn = atum_core::db::connection(&ctx.pool).await?;
     let row = conn
-        .query_one(
-            "SELECT extract(epoch FROM min(sla_next_escalation_at) - now())::float8 FROM tickets
-             WHERE sla_next_escalation_at IS NOT NULL",
-            &[],
-        )
+        .query_one("SELECT extract(epoch FROM min(next_escalation_at) - now())::float8 FROM ticket_sla_schedule", &[])
         .await?;
     let next = row.get::<_, Option<f64>>(0).map(|s| Duration::from_secs_f64(s.max(0.0) + 0.001));
     Ok((swept.tickets, next))

@@ -1,6 +1,7 @@
 -- Reverts V4__sla.
 DROP TABLE notifications;
 DROP TABLE sla_breaches;
+DROP TABLE ticket_sla_schedule;
 ALTER TABLE tickets
     DROP COLUMN sla_policy_id,
     DROP COLUMN sla_first_response_due_at,
@@ -9,8 +10,6 @@ ALTER TABLE tickets
     DROP COLUMN sla_resolution_due_at,
     DROP COLUMN sla_next_due_at,
     DROP COLUMN sla_warn_at,
-    DROP COLUMN sla_next_escalation_at,
-    DROP COLUMN sla_breached_at,
     DROP COLUMN time_to_breach_minutes,
     DROP COLUMN sla_risk_score;
 DROP TRIGGER tickets_track_status ON tickets;

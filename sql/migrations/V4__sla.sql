@@ -100,18 +100,22 @@ ALTER TABLE tickets
     -- The earliest of them (lists: sort by deadline, at risk).
     ADD COLUMN sla_next_due_at              timestamptz,
     ADD COLUMN sla_warn_at                  timestamptz,
-    -- When the sweeper must look at the ticket next (a warning or a deadline).
-    ADD COLUMN sla_next_escalation_at       timestamptz,
-    -- The first breach recorded on this ticket.
-    ADD COLUMN sla_breached_at              timestamptz,
     -- Written by the SLA_PREDICT job.
     ADD COLUMN time_to_breach_minutes       integer,
     ADD COLUMN sla_risk_score               smallint CHECK (sla_risk_score BETWEEN 0 AND 100),
     ADD FOREIGN KEY (org_id, sla_policy_id) REFERENCES sla_policies (org_id, id) ON DELETE SET NULL (sla_policy_id);
-CREATE INDEX tickets_sla_escalation_idx ON tickets (sla_next_escalation_at) WHERE sla_next_escalation_at IS NOT NULL;
 CREATE INDEX tickets_org_sla_due_idx ON tickets (org_id, sla_next_due_at, id) WHERE sla_next_due_at IS NOT NULL;
-CREATE INDEX tickets_org_sla_breached_idx ON tickets (org_id, sla_breached_at DESC, id DESC)
-    WHERE sla_breached_at IS NOT NULL;
+
+-- When the sweeper must look at a ticket next (a warning or a deadline), for tickets
+-- that have one. Kept off the wide, many-indexed tickets row: the sweeper moves these
+-- times forward constantly, and a row this narrow costs one small index to update.
+CREATE TABLE ticket_sla_schedule (
+    ticket_id           bigint PRIMARY KEY,
+    org_id              bigint NOT NULL,
+    next_escalation_at  timestamptz NOT NULL,
+    FOREIGN KEY (org_id, ticket_id) REFERENCES tickets (org_id, id) ON DELETE CASCADE
+);
+CREATE INDEX ticket_sla_schedule_due_idx ON ticket_sla_schedule (next_escalation_at);
 
 -- A clock's deadline passing (breach) or coming near (warning), recorded once per
 -- clock cycle: the unique key makes a second sweeper's insert a no-op.
@@ -129,7 +133,7 @@ CREATE TABLE sla_breaches (
     UNIQUE (ticket_id, clock, cycle_started_at, kind),
     FOREIGN KEY (org_id, ticket_id) REFERENCES tickets (org_id, id) ON DELETE CASCADE
 );
-CREATE INDEX sla_breaches_org_idx ON sla_breaches (org_id, recorded_at DESC);
+CREATE INDEX sla_breaches_org_idx ON sla_breaches (org_id, kind, ticket_id);
 
 -- In-app notifications (SLA escalations today).
 CREATE TABLE notifications (

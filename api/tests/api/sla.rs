@@ -9,16 +9,19 @@ use crate::helpers::{Person, TestApp};
 
 /// Moves everything the clocks of `ticket` depend on `minutes` into the past.
 async fn shift(app: &TestApp, ticket: i64, minutes: i64) {
+    shift_micros(app, ticket, minutes * 60_000_000).await
+}
+
+async fn shift_micros(app: &TestApp, ticket: i64, micros: i64) {
     let conn = app.db.pool.get().await.unwrap();
-    let by = minutes as f64 * 60.0;
     conn.batch_execute("ALTER TABLE ticket_status_periods DISABLE TRIGGER ALL").await.unwrap();
     for sql in [
-        "UPDATE tickets SET created_at = created_at - make_interval(secs => $2) WHERE id = $1",
-        "UPDATE ticket_status_periods SET started_at = started_at - make_interval(secs => $2),
-             ended_at = ended_at - make_interval(secs => $2) WHERE ticket_id = $1",
-        "UPDATE ticket_comments SET created_at = created_at - make_interval(secs => $2) WHERE ticket_id = $1",
+        "UPDATE tickets SET created_at = created_at - interval '1 microsecond' * $2::bigint WHERE id = $1",
+        "UPDATE ticket_status_periods SET started_at = started_at - interval '1 microsecond' * $2::bigint,
+             ended_at = ended_at - interval '1 microsecond' * $2::bigint WHERE ticket_id = $1",
+        "UPDATE ticket_comments SET created_at = created_at - interval '1 microsecond' * $2::bigint WHERE ticket_id = $1",
     ] {
-        conn.execute(sql, &[&ticket, &by]).await.unwrap();
+        conn.execute(sql, &[&ticket, &micros]).await.unwrap();
     }
     conn.batch_execute("ALTER TABLE ticket_status_periods ENABLE TRIGGER ALL").await.unwrap();
 }
@@ -225,9 +228,12 @@ async fn time_in_a_pausing_status_does_not_count_and_breached_tickets_can_be_lis
 
     // The sweeper records breaches; run one sweep here and list.
     let mut conn = app.db.pool.get().await.unwrap();
-    conn.execute("UPDATE tickets SET sla_next_escalation_at = now() WHERE id = ANY($1)", &[&vec![pid, lid]])
-        .await
-        .unwrap();
+    conn.execute(
+        "UPDATE ticket_sla_schedule SET next_escalation_at = now() WHERE ticket_id = ANY($1)",
+        &[&vec![pid, lid]],
+    )
+    .await
+    .unwrap();
     atum_core::sla::sweep(&mut conn, 100).await.unwrap();
     let breached = app.get("/api/v1/tickets?sla=breached", Some(&acme.token)).await;
     let ids: Vec<i64> = breached.body["items"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect();
@@ -260,4 +266,125 @@ async fn solving_stops_the_clocks_and_a_reopen_resumes_resolution_without_the_so
     assert_eq!((res["state"].as_str(), res["met_at"].as_str()), (Some("running"), None), "{}", sla.body);
     assert_eq!(res["elapsed_minutes"], 60);
     assert_eq!(res["breached"], false);
+}
+
+/// Moves a ticket's history so that it was created at `at`.
+async fn place(app: &TestApp, ticket: i64, at: &str) {
+    let conn = app.db.pool.get().await.unwrap();
+    let at = DateTime::parse_from_rfc3339(at).unwrap().with_timezone(&Utc);
+    let created: DateTime<Utc> =
+        conn.query_one("SELECT created_at FROM tickets WHERE id = $1", &[&ticket]).await.unwrap().get(0);
+    shift_micros(app, ticket, (created - at).num_microseconds().unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn business_hours_skip_nights_weekends_holidays_and_count_real_time_across_dst() {
+    let app = TestApp::spawn().await;
+    let acme = app.org("acme").await;
+    let t = Some(acme.token.as_str());
+    let day = json!([["09:00", "17:00"]]);
+    let cal = app
+        .post(
+            "/api/v1/admin/sla/calendars",
+            t,
+            json!({"name": "Berlin office", "timezone": "Europe/Berlin",
+                   "hours": {"mon": day, "tue": day, "wed": day, "thu": day, "fri": day,
+                             "sun": [["00:00", "06:00"]]},
+                   "holidays": ["2026-12-24", "2026-12-25"]}),
+        )
+        .await;
+    assert_eq!(cal.status, 201, "{}", cal.body);
+    policy(
+        &app,
+        &acme,
+        json!({"name": "Office hours", "calendar_id": cal.body["id"], "first_response_minutes": 120,
+               "resolution_minutes": 480}),
+    )
+    .await;
+
+    // Wednesday 23 December 16:00 Berlin: one hour that day; the 24th and 25th are
+    // holidays, Saturday is closed, and the second hour is Sunday 00:00-01:00 Berlin.
+    let xmas = app.ticket(&acme, "Before the holidays").await;
+    let id = xmas["id"].as_i64().unwrap();
+    place(&app, id, "2026-12-23T15:00:00Z").await;
+    let sla = app.get(&format!("/api/v1/tickets/{id}/sla"), t).await;
+    let fr = clock(&sla.body, "first_response");
+    assert_eq!(time(&fr["due_at"]), time(&json!("2026-12-27T00:00:00Z")), "{}", sla.body);
+    assert_eq!(fr["business_hours"], true);
+
+    // Sunday 29 March 2026 00:00 CET, the night clocks go forward at 02:00: Sunday's
+    // 00:00-06:00 lasts five real hours, so 480 minutes end three hours into Monday
+    // (09:00 CEST = 07:00 UTC → 10:00 UTC). First response: two hours from midnight CET
+    // is the moment of the change, 01:00 UTC.
+    let dst = app.ticket(&acme, "Over the DST night").await;
+    let id = dst["id"].as_i64().unwrap();
+    place(&app, id, "2026-03-28T23:00:00Z").await;
+    let sla = app.get(&format!("/api/v1/tickets/{id}/sla"), t).await;
+    assert_eq!(
+        time(&clock(&sla.body, "first_response")["due_at"]),
+        time(&json!("2026-03-29T01:00:00Z")),
+        "{}",
+        sla.body
+    );
+    assert_eq!(time(&clock(&sla.body, "resolution")["due_at"]), time(&json!("2026-03-30T10:00:00Z")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn next_response_runs_from_the_oldest_unanswered_customer_message_and_warnings_come_first() {
+    let app = TestApp::spawn().await;
+    let acme = app.org("acme").await;
+    let customer = app.person(&acme, "customer", "carla").await;
+    policy(
+        &app,
+        &acme,
+        json!({"name": "All", "first_response_minutes": 60, "next_response_minutes": 30, "warn_before_minutes": 10}),
+    )
+    .await;
+    let res = app
+        .post("/api/v1/tickets", Some(&customer.token), json!({"subject": "Where is my order?", "description": "?"}))
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let id = res.body["id"].as_i64().unwrap();
+    let say = |who: &Person, text: &str| {
+        let (app, token, body) = (&app, who.token.clone(), json!({"body": text, "visibility": "public"}));
+        async move {
+            let r = app.post(&format!("/api/v1/tickets/{id}/comments"), Some(&token), body).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+    };
+    say(&acme, "Looking into it").await;
+    let sla = app.get(&format!("/api/v1/tickets/{id}/sla"), Some(&acme.token)).await;
+    assert_eq!(clock(&sla.body, "next_response"), &Value::Null, "nothing unanswered yet: {}", sla.body);
+    shift(&app, id, 5).await;
+    say(&customer, "Any news?").await;
+    shift(&app, id, 5).await;
+    say(&customer, "Hello?").await;
+    shift(&app, id, 16).await;
+    // 21 minutes since the first unanswered message: inside the 10-minute warning.
+    let sla = app.get(&format!("/api/v1/tickets/{id}/sla"), Some(&acme.token)).await;
+    let next = clock(&sla.body, "next_response");
+    assert_eq!((next["state"].as_str(), next["elapsed_minutes"].as_i64()), (Some("running"), Some(21)), "{}", sla.body);
+    let mut conn = app.db.pool.get().await.unwrap();
+    conn.execute("UPDATE ticket_sla_schedule SET next_escalation_at = now() WHERE ticket_id = $1", &[&id])
+        .await
+        .unwrap();
+    atum_core::sla::sweep(&mut conn, 100).await.unwrap();
+    let marks: Vec<(String, String)> = conn
+        .query("SELECT kind, clock FROM sla_breaches WHERE ticket_id = $1", &[&id])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(marks, [("warning".to_string(), "next_response".to_string())]);
+    let history = app.get(&format!("/api/v1/tickets/{id}/history"), Some(&acme.token)).await;
+    assert!(history.body.to_string().contains("sla_warning"), "{}", history.body);
+
+    say(&acme, "Shipped today").await;
+    let sla = app.get(&format!("/api/v1/tickets/{id}/sla"), Some(&acme.token)).await;
+    let next = clock(&sla.body, "next_response");
+    assert_eq!(
+        (next["state"].as_str(), next["breached"].as_bool(), next["cycles"].as_u64()),
+        (Some("met"), Some(false), Some(1))
+    );
 }

@@ -142,8 +142,9 @@ impl Calendar {
         let mut total = 0;
         let mut date = self.local_date(from);
         let last = self.local_date(to);
+        let mut carry = None;
         while date <= last {
-            self.for_each_open(date, |a, b| {
+            self.for_each_open(date, &mut carry, |a, b| {
                 let (a, b) = (a.max(from), b.min(to));
                 if a < b {
                     total += (b - a).num_seconds();
@@ -173,8 +174,9 @@ impl Calendar {
         let mut left = secs;
         let mut date = self.local_date(from);
         let mut result = None;
+        let mut carry = None;
         for _ in 0..MAX_DAYS {
-            self.for_each_open(date, |a, b| {
+            self.for_each_open(date, &mut carry, |a, b| {
                 let a = a.max(from);
                 if a >= b {
                     return true;
@@ -206,7 +208,14 @@ impl Calendar {
 
     /// Calls `f(start, end)` with the UTC span of each open range of local `date`, in
     /// order, until `f` returns false. Holidays have none.
-    fn for_each_open(&self, date: NaiveDate, mut f: impl FnMut(DateTime<Utc>, DateTime<Utc>) -> bool) {
+    /// `carry` holds the offset at the following midnight, computed here for the next
+    /// call: walking day by day, each midnight is looked up once, not twice.
+    fn for_each_open(
+        &self,
+        date: NaiveDate,
+        carry: &mut Option<(NaiveDate, Option<Duration>)>,
+        mut f: impl FnMut(DateTime<Utc>, DateTime<Utc>) -> bool,
+    ) {
         let ranges = &self.week[date.weekday().num_days_from_monday() as usize];
         if ranges.is_empty() || self.holidays.contains(&date) {
             return;
@@ -214,9 +223,14 @@ impl Calendar {
         let midnight = date.and_time(NaiveTime::MIN);
         // Most days have one UTC offset from midnight to midnight: then every bound is
         // plain arithmetic. Days with a transition resolve each bound on its own.
-        let start_offset = self.offset_at(midnight);
+        let start_offset = match *carry {
+            Some((d, offset)) if d == date => offset,
+            _ => self.offset_at(midnight),
+        };
         let next = midnight + Duration::days(1);
-        let uniform = start_offset.is_some() && start_offset == self.offset_at(next);
+        let next_offset = self.offset_at(next);
+        *carry = date.succ_opt().map(|d| (d, next_offset));
+        let uniform = start_offset.is_some() && start_offset == next_offset;
         for r in ranges {
             let (a, b) = match (uniform, start_offset) {
                 (true, Some(off)) => (

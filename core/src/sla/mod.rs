@@ -47,15 +47,15 @@ pub struct Swept {
 /// each batch its own transaction. Tickets another sweeper holds are skipped (it is
 /// refreshing them), so two sla-workers never record the same breach twice — and the
 /// unique key on `sla_breaches` would refuse it if they tried.
-/// Index: tickets_sla_escalation_idx.
+/// Index: ticket_sla_schedule_due_idx.
 pub async fn sweep(conn: &mut deadpool_postgres::Object, batch: i64) -> Result<Swept> {
     let mut swept = Swept::default();
     loop {
         let tx = conn.transaction().await?;
         let rows = tx
             .query(
-                "SELECT org_id, id FROM tickets WHERE sla_next_escalation_at <= now()
-                 ORDER BY sla_next_escalation_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+                "SELECT org_id, ticket_id FROM ticket_sla_schedule WHERE next_escalation_at <= now()
+                 ORDER BY next_escalation_at LIMIT $1 FOR UPDATE SKIP LOCKED",
                 &[&batch],
             )
             .await?;

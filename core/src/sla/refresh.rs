@@ -153,7 +153,7 @@ pub async fn refresh_with(
 ) -> Result<Vec<Refreshed>> {
     let refreshed = evaluate(db, org_id, ids, policies, now).await?;
     let marks: Vec<Mark> = refreshed.iter().flat_map(|r| marks(r, now)).collect();
-    store(db, org_id, &refreshed, &marks).await?;
+    store(db, org_id, &refreshed).await?;
     if marks.is_empty() {
         return Ok(refreshed);
     }
@@ -164,14 +164,14 @@ pub async fn refresh_with(
     // A raised priority may match another policy: compute those tickets once more. Their
     // breaches are recorded now, so this does not escalate again.
     let again = evaluate(db, org_id, &escalated, policies, now).await?;
-    store(db, org_id, &again, &[]).await?;
+    store(db, org_id, &again).await?;
     Ok(refreshed.into_iter().map(|r| again.iter().find(|a| a.ticket_id == r.ticket_id).cloned().unwrap_or(r)).collect())
 }
 
-/// Writes the deadline copies of `refreshed` in one statement, and marks tickets with
-/// a breach among `marks` as breached. Rows whose values did not change are not
-/// rewritten: a ticket row carries many indexes, and most refreshes change nothing.
-async fn store(db: &impl GenericClient, org_id: i64, refreshed: &[Refreshed], marks: &[Mark]) -> Result<()> {
+/// Writes the deadline copies of `refreshed` on the tickets and their next escalation
+/// time in `ticket_sla_schedule`. Ticket rows whose values did not change are not
+/// rewritten: a ticket row carries many indexes, and a sweep changes no deadline.
+async fn store(db: &impl GenericClient, org_id: i64, refreshed: &[Refreshed]) -> Result<()> {
     if refreshed.is_empty() {
         return Ok(());
     }
@@ -185,24 +185,32 @@ async fn store(db: &impl GenericClient, org_id: i64, refreshed: &[Refreshed], ma
             r.summary.next_due_at.map(|d| d - Duration::minutes(warn.into()))
         })
         .collect();
-    let breached: Vec<bool> =
-        refreshed.iter().map(|r| marks.iter().any(|m| m.ticket_id == r.ticket_id && m.kind == "breach")).collect();
     let stmt = db
         .prepare_cached(
             "UPDATE tickets t SET sla_policy_id = u.policy, sla_first_response_due_at = u.fr,
                  sla_next_response_due_at = u.nr, sla_next_response_started_at = u.nr_start,
-                 sla_resolution_due_at = u.res, sla_next_due_at = u.next_due, sla_warn_at = u.warn_at,
-                 sla_next_escalation_at = u.next_escalation,
-                 sla_breached_at = CASE WHEN u.breached THEN coalesce(t.sla_breached_at, now()) ELSE t.sla_breached_at END
+                 sla_resolution_due_at = u.res, sla_next_due_at = u.next_due, sla_warn_at = u.warn_at
              FROM unnest($2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[],
-                         $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::bool[])
-                  AS u(id, policy, fr, nr, nr_start, res, next_due, warn_at, next_escalation, breached)
+                         $7::timestamptz[], $8::timestamptz[], $9::timestamptz[])
+                  AS u(id, policy, fr, nr, nr_start, res, next_due, warn_at)
              WHERE t.org_id = $1 AND t.id = u.id
-               AND ((t.sla_policy_id, t.sla_first_response_due_at, t.sla_next_response_due_at,
-                     t.sla_next_response_started_at, t.sla_resolution_due_at, t.sla_next_due_at, t.sla_warn_at,
-                     t.sla_next_escalation_at)
-                    IS DISTINCT FROM (u.policy, u.fr, u.nr, u.nr_start, u.res, u.next_due, u.warn_at, u.next_escalation)
-                    OR (u.breached AND t.sla_breached_at IS NULL))",
+               AND (t.sla_policy_id, t.sla_first_response_due_at, t.sla_next_response_due_at,
+                    t.sla_next_response_started_at, t.sla_resolution_due_at, t.sla_next_due_at, t.sla_warn_at)
+                   IS DISTINCT FROM (u.policy, u.fr, u.nr, u.nr_start, u.res, u.next_due, u.warn_at)",
+        )
+        .await?;
+    let schedule = db
+        .prepare_cached(
+            "WITH u AS (
+                 SELECT * FROM unnest($2::bigint[], $3::timestamptz[]) AS u(id, next_escalation)
+             ), gone AS (
+                 DELETE FROM ticket_sla_schedule s USING u
+                 WHERE s.ticket_id = u.id AND u.next_escalation IS NULL
+             )
+             INSERT INTO ticket_sla_schedule (ticket_id, org_id, next_escalation_at)
+             SELECT id, $1, next_escalation FROM u WHERE next_escalation IS NOT NULL
+             ON CONFLICT (ticket_id) DO UPDATE SET next_escalation_at = EXCLUDED.next_escalation_at
+             WHERE ticket_sla_schedule.next_escalation_at IS DISTINCT FROM EXCLUDED.next_escalation_at",
         )
         .await?;
     db.execute(
@@ -217,17 +225,16 @@ async fn store(db: &impl GenericClient, org_id: i64, refreshed: &[Refreshed], ma
             &col(|r| r.summary.resolution_due_at),
             &col(|r| r.summary.next_due_at),
             &warn_at,
-            &col(|r| r.summary.next_escalation_at),
-            &breached,
         ],
     )
     .await?;
+    db.execute(&schedule, &[&org_id, &ids, &col(|r| r.summary.next_escalation_at)]).await?;
     Ok(())
 }
 
 /// Inserts breaches and warnings (a second insert of the same one is a no-op: the
 /// unique key is the clock cycle), writes a ticket event for each that is new, and
-/// escalates new breaches of open clocks (`store` already marked the tickets). Returns the tickets whose priority changed.
+/// escalates new breaches of open clocks. Returns the tickets whose priority changed.
 async fn record(db: &impl GenericClient, org_id: i64, marks: &[Mark], policies: &[Arc<Policy>]) -> Result<Vec<i64>> {
     let ids: Vec<i64> = marks.iter().map(|m| m.ticket_id).collect();
     let kinds: Vec<&str> = marks.iter().map(|m| m.kind).collect();

@@ -224,7 +224,9 @@ pub async fn list(db: &impl GenericClient, who: &Principal, q: &ListQuery) -> Re
 
     match q.sla.as_deref().map(str::trim) {
         None => {}
-        Some("breached") => sql.clauses.push("sla_breached_at IS NOT NULL".into()),
+        Some("breached") => sql
+            .clauses
+            .push(format!("id IN (SELECT ticket_id FROM sla_breaches WHERE org_id = {org} AND kind = 'breach')")),
         Some("at_risk") => sql.clauses.push("sla_warn_at <= now() AND sla_next_due_at > now()".into()),
         Some(_) => f.add("sla", "must be breached or at_risk"),
     }

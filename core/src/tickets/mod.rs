@@ -97,7 +97,9 @@ pub struct Ticket {
 
 pub(crate) const COLUMNS: &str = "id, number, subject, description, status, priority, category, tags, requester_id, \
      assignee_id, channel, created_at, updated_at, first_responded_at, solved_at, closed_at, version, \
-     sla_next_due_at, sla_breached_at, time_to_breach_minutes, sla_risk_score";
+     sla_next_due_at, \
+     (SELECT min(b.recorded_at) FROM sla_breaches b WHERE b.ticket_id = tickets.id AND b.kind = 'breach'), \
+     time_to_breach_minutes, sla_risk_score";
 
 pub(crate) fn from_row(r: &Row) -> Result<Ticket> {
     let bad = |what: &str| Error::Internal(format!("unexpected {what} in tickets"));
