@@ -8,6 +8,7 @@
 
 mod auth;
 pub mod error;
+mod groups;
 mod health;
 mod http_metrics;
 mod jobs;
@@ -144,6 +145,9 @@ api_v1! {
     get "/admin/jobs/{id}" => jobs::get,
     post "/admin/jobs/{id}/retry" => jobs::retry,
     post "/admin/jobs/{id}/cancel" => jobs::cancel,
+    get "/admin/groups" => groups::list,
+    post "/admin/groups" => groups::create,
+    put "/admin/groups/{id}" => groups::update,
     get "/admin/sla/calendars" => sla::list_calendars,
     post "/admin/sla/calendars" => sla::create_calendar,
     put "/admin/sla/calendars/{id}" => sla::update_calendar,

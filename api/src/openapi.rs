@@ -9,7 +9,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::{auth, error, health, jobs, sla, tickets, users};
+use crate::{auth, error, groups, health, jobs, sla, tickets, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,6 +21,7 @@ use crate::{auth, error, health, jobs, sla, tickets, users};
         tickets::list, tickets::create, tickets::get, tickets::update,
         tickets::list_comments, tickets::add_comment, tickets::history,
         jobs::list, jobs::get, jobs::retry, jobs::cancel,
+        groups::list, groups::create, groups::update,
         sla::list_calendars, sla::create_calendar, sla::update_calendar,
         sla::list_policies, sla::create_policy, sla::update_policy, sla::delete_policy, sla::ticket_sla,
     ),

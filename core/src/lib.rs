@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod groups;
 pub mod jobs;
 pub mod orgs;
 pub mod pg_cluster;

@@ -57,22 +57,42 @@ async fn two_sla_workers_record_each_breach_once_and_escalate_it_once() {
         .await
         .unwrap()
         .get(0);
+    let agent: i64 = client
+        .query_one(
+            "INSERT INTO users (org_id, email, display_name, role) VALUES ($1, 'a@acme.test', 'A', 'agent') RETURNING id",
+            &[&org],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let group: i64 = client
+        .query_one("INSERT INTO agent_groups (org_id, name) VALUES ($1, 'Escalations') RETURNING id", &[&org])
+        .await
+        .unwrap()
+        .get(0);
+    client
+        .execute(
+            "INSERT INTO agent_group_members (org_id, group_id, user_id) VALUES ($1, $2, $3)",
+            &[&org, &group, &agent],
+        )
+        .await
+        .unwrap();
     client
         .execute(
             "INSERT INTO sla_policies (org_id, name, first_response_minutes, warn_before_minutes,
-                                       escalate_priority, escalate_notify)
-             VALUES ($1, 'Fast', 1, 0, 'urgent', true)",
-            &[&org],
+                                       escalate_priority, escalate_group_id, escalate_notify)
+             VALUES ($1, 'Fast', 1, 0, 'urgent', $2, true)",
+            &[&org, &group],
         )
         .await
         .unwrap();
     // Tickets created 50 s ago with a one-minute first-response target: due in 10 s.
     let ids: Vec<i64> = client
         .query(
-            "INSERT INTO tickets (org_id, number, subject, requester_id, created_at)
-             SELECT $1, n, 'Ticket ' || n, $2, now() - interval '50 seconds' FROM generate_series(1, $3::int) n
+            "INSERT INTO tickets (org_id, number, subject, requester_id, assignee_id, created_at)
+             SELECT $1, n, 'Ticket ' || n, $2, $4, now() - interval '50 seconds' FROM generate_series(1, $3::int) n
              RETURNING id",
-            &[&org, &customer, &(TICKETS as i32)],
+            &[&org, &customer, &(TICKETS as i32), &agent],
         )
         .await
         .unwrap()
@@ -103,8 +123,15 @@ async fn two_sla_workers_record_each_breach_once_and_escalate_it_once() {
     once("SELECT count(DISTINCT ticket_id) FROM sla_breaches").await;
     once("SELECT count(*) FROM ticket_events WHERE event_type = 'sla_breached'").await;
     once("SELECT count(*) FROM ticket_events WHERE event_type = 'sla_escalated'").await;
-    once("SELECT count(*) FROM tickets WHERE priority = 'urgent'").await;
-    once("SELECT count(*) FROM job_queue WHERE kind = 'SLA_NOTIFY'").await;
+    // Escalated: urgent, routed to the escalation group's queue (unassigned there).
+    let routed = format!(
+        "SELECT count(*) FROM tickets WHERE priority = 'urgent' AND group_id = {group} AND assignee_id IS NULL"
+    );
+    assert_eq!(count(&db, &routed).await, TICKETS);
+    let notified = format!(
+        "SELECT count(*) FROM job_queue WHERE kind = 'SLA_NOTIFY' AND (payload->>'group_id')::bigint = {group}"
+    );
+    assert_eq!(count(&db, &notified).await, TICKETS);
     let late: f64 = client
         .query_one("SELECT extract(epoch FROM max(recorded_at - due_at))::float8 FROM sla_breaches", &[])
         .await

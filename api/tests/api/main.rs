@@ -3,6 +3,7 @@
 
 mod auth;
 mod errors;
+mod groups;
 mod helpers;
 mod hostile;
 mod jobs;

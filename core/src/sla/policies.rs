@@ -201,6 +201,10 @@ pub struct PolicyInput {
     pub escalate_priority: Option<String>,
     #[serde(default)]
     pub escalate_assignee_id: Option<i64>,
+    /// Route a breached ticket to this agent group (unassigned there, unless
+    /// `escalate_assignee_id` names someone).
+    #[serde(default)]
+    pub escalate_group_id: Option<i64>,
     #[serde(default)]
     pub escalate_notify: bool,
 }
@@ -275,7 +279,7 @@ impl PolicyInput {
 
 const POLICY_COLUMNS: &str = "id, name, position, priorities, categories, calendar_id, first_response_minutes, \
      next_response_minutes, resolution_minutes, pause_statuses, warn_before_minutes, escalate_priority, \
-     escalate_assignee_id, escalate_notify, updated_at";
+     escalate_assignee_id, escalate_notify, updated_at, escalate_group_id";
 
 fn policy_record(r: &Row) -> PolicyRecord {
     PolicyRecord {
@@ -294,6 +298,7 @@ fn policy_record(r: &Row) -> PolicyRecord {
             escalate_priority: r.get(11),
             escalate_assignee_id: r.get(12),
             escalate_notify: r.get(13),
+            escalate_group_id: r.get(15),
         },
         updated_at: r.get(14),
     }
@@ -304,6 +309,7 @@ fn reference_error(e: tokio_postgres::Error) -> Error {
     match e.as_db_error().and_then(|d| d.constraint()) {
         Some(c) if c.contains("calendar") => FieldErrors::single("calendar_id", "no such calendar"),
         Some(c) if c.contains("escalate_assignee") => FieldErrors::single("escalate_assignee_id", "no such user"),
+        Some(c) if c.contains("escalate_group") => FieldErrors::single("escalate_group_id", "no such group"),
         _ => Error::Db(e),
     }
 }
@@ -333,8 +339,9 @@ pub async fn create_policy(db: &impl GenericClient, who: &Principal, input: &Pol
             &format!(
                 "INSERT INTO sla_policies (org_id, name, position, priorities, categories, calendar_id,
                      first_response_minutes, next_response_minutes, resolution_minutes, pause_statuses,
-                     warn_before_minutes, escalate_priority, escalate_assignee_id, escalate_notify)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING {POLICY_COLUMNS}"
+                     warn_before_minutes, escalate_priority, escalate_assignee_id, escalate_notify,
+                     escalate_group_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING {POLICY_COLUMNS}"
             ),
             &[
                 &who.org_id,
@@ -351,6 +358,7 @@ pub async fn create_policy(db: &impl GenericClient, who: &Principal, input: &Pol
                 &i.escalate_priority,
                 &i.escalate_assignee_id,
                 &i.escalate_notify,
+                &i.escalate_group_id,
             ],
         )
         .await
@@ -375,7 +383,7 @@ pub async fn update_policy(
                 "UPDATE sla_policies SET name = $3, position = $4, priorities = $5, categories = $6, calendar_id = $7,
                      first_response_minutes = $8, next_response_minutes = $9, resolution_minutes = $10,
                      pause_statuses = $11, warn_before_minutes = $12, escalate_priority = $13,
-                     escalate_assignee_id = $14, escalate_notify = $15, updated_at = now()
+                     escalate_assignee_id = $14, escalate_notify = $15, escalate_group_id = $16, updated_at = now()
                  WHERE org_id = $1 AND id = $2 RETURNING {POLICY_COLUMNS}"
             ),
             &[
@@ -394,6 +402,7 @@ pub async fn update_policy(
                 &i.escalate_priority,
                 &i.escalate_assignee_id,
                 &i.escalate_notify,
+                &i.escalate_group_id,
             ],
         )
         .await
@@ -434,6 +443,7 @@ pub struct Policy {
     pub warn_before_minutes: i32,
     pub escalate_priority: Option<String>,
     pub escalate_assignee_id: Option<i64>,
+    pub escalate_group_id: Option<i64>,
     pub escalate_notify: bool,
 }
 
@@ -451,7 +461,7 @@ pub async fn load(db: &impl GenericClient, org_id: i64) -> Result<Vec<Arc<Policy
         .query(
             "SELECT p.id, p.name, p.priorities, p.categories, p.first_response_minutes, p.next_response_minutes,
                     p.resolution_minutes, p.pause_statuses, p.warn_before_minutes, p.escalate_priority,
-                    p.escalate_assignee_id, p.escalate_notify, c.timezone, c.hours, c.holidays
+                    p.escalate_assignee_id, p.escalate_notify, c.timezone, c.hours, c.holidays, p.escalate_group_id
              FROM sla_policies p LEFT JOIN sla_calendars c ON c.org_id = p.org_id AND c.id = p.calendar_id
              WHERE p.org_id = $1 ORDER BY p.position, p.id",
             &[&org_id],
@@ -480,6 +490,7 @@ pub async fn load(db: &impl GenericClient, org_id: i64) -> Result<Vec<Arc<Policy
                 escalate_priority: r.get(9),
                 escalate_assignee_id: r.get(10),
                 escalate_notify: r.get(11),
+                escalate_group_id: r.get(15),
             }))
         })
         .collect()

@@ -279,46 +279,57 @@ async fn record(db: &impl GenericClient, org_id: i64, marks: &[Mark], policies: 
 
 const PRIORITY_RANK: &str = "array_position(ARRAY['low', 'normal', 'high', 'urgent'], ";
 
-/// The policy's escalation for a new breach: raise the priority (never lower it),
-/// reassign, and notify through a job. Returns whether the priority changed.
+/// The policy's escalation for a new breach: raise the priority (never lower it), route
+/// to the escalation group and/or assignee, and notify through a job. Returns whether
+/// the priority changed.
 async fn escalate(db: &impl GenericClient, org_id: i64, ticket_id: i64, clock: &str, policy: &Policy) -> Result<bool> {
-    if policy.escalate_priority.is_none() && policy.escalate_assignee_id.is_none() && !policy.escalate_notify {
+    if policy.escalate_priority.is_none()
+        && policy.escalate_assignee_id.is_none()
+        && policy.escalate_group_id.is_none()
+        && !policy.escalate_notify
+    {
         return Ok(false);
     }
     let row = db
         .query_one(
             &format!(
-                "WITH old AS (SELECT priority, assignee_id FROM tickets WHERE org_id = $1 AND id = $2 FOR UPDATE),
+                "WITH old AS (SELECT priority, assignee_id, group_id FROM tickets WHERE org_id = $1 AND id = $2 FOR UPDATE),
                  new AS (
                      UPDATE tickets t SET
                          priority = CASE WHEN $3::text IS NOT NULL AND {PRIORITY_RANK}$3::text) > {PRIORITY_RANK}t.priority)
                                          THEN $3 ELSE t.priority END,
-                         assignee_id = coalesce($4, t.assignee_id),
+                         -- Escalated to a group without a named assignee: into the group's queue.
+                         assignee_id = CASE WHEN $4::bigint IS NOT NULL THEN $4
+                                            WHEN $6::bigint IS NOT NULL THEN NULL ELSE t.assignee_id END,
+                         group_id = coalesce($6, t.group_id),
                          version = t.version + 1, updated_at = now()
                      WHERE t.org_id = $1 AND t.id = $2
-                     RETURNING t.priority, t.assignee_id
+                     RETURNING t.priority, t.assignee_id, t.group_id
                  ), event AS (
                      INSERT INTO ticket_events (org_id, ticket_id, event_type, before, after)
                      SELECT $1, $2, 'sla_escalated',
-                            jsonb_build_object('priority', old.priority, 'assignee_id', old.assignee_id),
-                            jsonb_build_object('priority', new.priority, 'assignee_id', new.assignee_id, 'clock', $5::text)
+                            jsonb_build_object('priority', old.priority, 'assignee_id', old.assignee_id,
+                                               'group_id', old.group_id),
+                            jsonb_build_object('priority', new.priority, 'assignee_id', new.assignee_id,
+                                               'group_id', new.group_id, 'clock', $5::text)
                      FROM old, new
                  )
-                 SELECT old.priority <> new.priority, new.assignee_id FROM old, new"
+                 SELECT old.priority <> new.priority, new.assignee_id, new.group_id FROM old, new"
             ),
-            &[&org_id, &ticket_id, &policy.escalate_priority, &policy.escalate_assignee_id, &clock],
+            &[&org_id, &ticket_id, &policy.escalate_priority, &policy.escalate_assignee_id, &clock, &policy.escalate_group_id],
         )
         .await?;
-    let (priority_changed, assignee): (bool, Option<i64>) = (row.get(0), row.get(1));
+    let (priority_changed, assignee, group): (bool, Option<i64>, Option<i64>) = (row.get(0), row.get(1), row.get(2));
     if policy.escalate_notify {
-        let job = NotifyEscalation { org_id, ticket_id, clock: clock.to_owned(), assignee_id: assignee };
+        let job =
+            NotifyEscalation { org_id, ticket_id, clock: clock.to_owned(), assignee_id: assignee, group_id: group };
         jobs::enqueue(db, &job, Default::default()).await?;
     }
     Ok(priority_changed)
 }
 
-/// Tells people about an SLA escalation: an in-app notification for the assignee,
-/// or for every admin when nobody is assigned.
+/// Tells people about an SLA escalation: an in-app notification for the assignee; when
+/// nobody is assigned, for the members of the ticket's group, or else every admin.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyEscalation {
@@ -326,6 +337,8 @@ pub struct NotifyEscalation {
     pub ticket_id: i64,
     pub clock: String,
     pub assignee_id: Option<i64>,
+    #[serde(default)]
+    pub group_id: Option<i64>,
 }
 
 impl Job for NotifyEscalation {
@@ -342,8 +355,11 @@ impl Job for NotifyEscalation {
             "INSERT INTO notifications (org_id, user_id, kind, ticket_id, body)
              SELECT $1, u.id, 'sla_escalation', $2, jsonb_build_object('clock', $3::text)
              FROM users u
-             WHERE u.org_id = $1 AND u.is_active AND (u.id = $4 OR ($4::bigint IS NULL AND u.role = 'admin'))",
-            &[&self.org_id, &self.ticket_id, &self.clock, &self.assignee_id],
+             WHERE u.org_id = $1 AND u.is_active AND CASE
+                 WHEN $4::bigint IS NOT NULL THEN u.id = $4
+                 WHEN $5::bigint IS NOT NULL THEN u.id IN (SELECT user_id FROM agent_group_members WHERE group_id = $5)
+                 ELSE u.role = 'admin' END",
+            &[&self.org_id, &self.ticket_id, &self.clock, &self.assignee_id, &self.group_id],
         )
         .await
         .map_err(|e| JobError::Retry(crate::db::root_cause(&e)))?;

@@ -31,6 +31,8 @@ pub struct ListQuery {
     pub assignee_id: Option<String>,
     pub requester_id: Option<String>,
     pub category: Option<String>,
+    /// An agent group id.
+    pub group_id: Option<String>,
     pub tag: Option<String>,
     pub created_after: Option<String>,
     pub created_before: Option<String>,
@@ -186,6 +188,15 @@ pub async fn list(db: &impl GenericClient, who: &Principal, q: &ListQuery) -> Re
                 sql.clauses.push(format!("requester_id = {p}"));
             }
             Err(_) => f.add("requester_id", "must be a user id"),
+        }
+    }
+    if let Some(raw) = &q.group_id {
+        match raw.trim().parse::<i64>() {
+            Ok(id) => {
+                let p = sql.param(id);
+                sql.clauses.push(format!("group_id = {p}"));
+            }
+            Err(_) => f.add("group_id", "must be a group id"),
         }
     }
     if let Some(c) = &q.category {

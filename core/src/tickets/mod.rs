@@ -78,6 +78,8 @@ pub struct Ticket {
     pub tags: Vec<String>,
     pub requester_id: i64,
     pub assignee_id: Option<i64>,
+    /// The agent group the ticket is routed to (an SLA escalation sets it).
+    pub group_id: Option<i64>,
     pub channel: Channel,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -99,7 +101,7 @@ pub(crate) const COLUMNS: &str = "id, number, subject, description, status, prio
      assignee_id, channel, created_at, updated_at, first_responded_at, solved_at, closed_at, version, \
      sla_next_due_at, \
      (SELECT min(b.recorded_at) FROM sla_breaches b WHERE b.ticket_id = tickets.id AND b.kind = 'breach'), \
-     time_to_breach_minutes, sla_risk_score";
+     time_to_breach_minutes, sla_risk_score, group_id";
 
 pub(crate) fn from_row(r: &Row) -> Result<Ticket> {
     let bad = |what: &str| Error::Internal(format!("unexpected {what} in tickets"));
@@ -125,6 +127,7 @@ pub(crate) fn from_row(r: &Row) -> Result<Ticket> {
         sla_breached_at: r.get(18),
         time_to_breach_minutes: r.get(19),
         sla_risk_score: r.get(20),
+        group_id: r.get(21),
     })
 }
 
