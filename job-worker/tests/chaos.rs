@@ -1,20 +1,23 @@
 //! Real worker processes: woken by NOTIFY, and a `kill -9` mid-job loses nothing.
 
 use std::{
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
 use atum_core::jobs::{self, enqueue::Options};
 use atum_job_worker::builtin::{Noop, Sleep};
-use atum_testing::{TestDb, process::free_addr};
+use atum_testing::{
+    TestDb,
+    process::{Reaped, free_addr},
+};
 
 const EXE: &str = env!("CARGO_BIN_EXE_atum-job-worker");
 
-struct Worker(Child);
+struct Worker;
 
 impl Worker {
-    fn start(db: &TestDb, lease_secs: u64, poll_secs: u64) -> Worker {
+    fn start(db: &TestDb, lease_secs: u64, poll_secs: u64) -> Reaped {
         let child = Command::new(EXE)
             .env_clear()
             .env("ATUM_DATABASE_URL", &db.url)
@@ -27,18 +30,7 @@ impl Worker {
             .stderr(Stdio::null())
             .spawn()
             .expect("start atum-job-worker");
-        Worker(child)
-    }
-
-    fn pid(&self) -> u32 {
-        self.0.id()
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        Reaped(child)
     }
 }
 

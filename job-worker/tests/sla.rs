@@ -2,7 +2,7 @@
 //! policy change.
 
 use std::{
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
@@ -10,21 +10,15 @@ use atum_core::{
     jobs::{self, enqueue::Options},
     sla::{Recompute, prediction_job::Predict},
 };
-use atum_testing::{TestDb, process::free_addr};
+use atum_testing::{
+    TestDb,
+    process::{Reaped, free_addr},
+};
 
 const EXE: &str = env!("CARGO_BIN_EXE_atum-job-worker");
 
-struct Worker(Child);
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(db: &TestDb) -> Worker {
-    Worker(
+fn start(db: &TestDb) -> Reaped {
+    Reaped(
         Command::new(EXE)
             .env_clear()
             .env("ATUM_DATABASE_URL", &db.url)

@@ -2,26 +2,20 @@
 //! once, with one ticket event and one escalation each.
 
 use std::{
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
-use atum_testing::{TestDb, process::free_addr};
+use atum_testing::{
+    TestDb,
+    process::{Reaped, free_addr},
+};
 
 const EXE: &str = env!("CARGO_BIN_EXE_atum-sla-worker");
 const TICKETS: i64 = 200;
 
-struct Worker(Child);
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(db: &TestDb) -> Worker {
-    Worker(
+fn start(db: &TestDb) -> Reaped {
+    Reaped(
         Command::new(EXE)
             .env_clear()
             .env("ATUM_DATABASE_URL", &db.url)

@@ -159,3 +159,20 @@ pub fn descendants(pid: i32) -> Vec<i32> {
     found.remove(0);
     found
 }
+
+/// A child process killed (SIGKILL) and reaped when dropped, so a failing test
+/// leaves nothing running.
+pub struct Reaped(pub std::process::Child);
+
+impl Reaped {
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -151,7 +151,8 @@ impl Calendar {
                 }
                 true
             });
-            date = date.succ_opt().expect("date in range");
+            let Some(next) = date.succ_opt() else { break };
+            date = next;
         }
         total
     }
@@ -271,7 +272,8 @@ impl Calendar {
                 // jumps forward across a gap, so the search is monotone.
                 let base = local.and_utc().timestamp();
                 let (mut lo, mut hi) = (base - 15 * 3600, base + 13 * 3600);
-                let at = |s: i64| DateTime::from_timestamp(s, 0).expect("timestamp in range");
+                // Out of chrono's range only at its very ends; clamp rather than panic.
+                let at = |s: i64| DateTime::from_timestamp(s, 0).unwrap_or(DateTime::<Utc>::MAX_UTC);
                 while hi - lo > 1 {
                     let mid = lo + (hi - lo) / 2;
                     if at(mid).with_timezone(&self.tz).naive_local() >= local {

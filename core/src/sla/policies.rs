@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio_postgres::Row;
+use tokio_postgres::{Row, types::ToSql};
 
 use super::{
     calendar::{Calendar, WEEKDAYS, format_clock, parse_clock},
@@ -329,11 +329,32 @@ async fn check_assignee(db: &impl GenericClient, who: &Principal, input: &Policy
     Ok(())
 }
 
+/// The organisation and the fields of a policy, as `$1..$15` of the insert and update.
+fn policy_params<'a>(org_id: &'a i64, name: &'a &'a str, i: &'a PolicyInput) -> [&'a (dyn ToSql + Sync); 15] {
+    [
+        org_id,
+        name,
+        &i.position,
+        &i.priorities,
+        &i.categories,
+        &i.calendar_id,
+        &i.first_response_minutes,
+        &i.next_response_minutes,
+        &i.resolution_minutes,
+        &i.pause_statuses,
+        &i.warn_before_minutes,
+        &i.escalate_priority,
+        &i.escalate_assignee_id,
+        &i.escalate_notify,
+        &i.escalate_group_id,
+    ]
+}
+
 pub async fn create_policy(db: &impl GenericClient, who: &Principal, input: &PolicyInput) -> Result<PolicyRecord> {
     who.require_admin()?;
     input.validate()?;
     check_assignee(db, who, input).await?;
-    let i = input;
+    let name = input.name.trim();
     let row = db
         .query_one(
             &format!(
@@ -343,23 +364,7 @@ pub async fn create_policy(db: &impl GenericClient, who: &Principal, input: &Pol
                      escalate_group_id)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING {POLICY_COLUMNS}"
             ),
-            &[
-                &who.org_id,
-                &i.name.trim(),
-                &i.position,
-                &i.priorities,
-                &i.categories,
-                &i.calendar_id,
-                &i.first_response_minutes,
-                &i.next_response_minutes,
-                &i.resolution_minutes,
-                &i.pause_statuses,
-                &i.warn_before_minutes,
-                &i.escalate_priority,
-                &i.escalate_assignee_id,
-                &i.escalate_notify,
-                &i.escalate_group_id,
-            ],
+            &policy_params(&who.org_id, &name, input),
         )
         .await
         .map_err(reference_error)?;
@@ -376,34 +381,19 @@ pub async fn update_policy(
     who.require_admin()?;
     input.validate()?;
     check_assignee(db, who, input).await?;
-    let i = input;
+    let name = input.name.trim();
+    let mut params = policy_params(&who.org_id, &name, input).to_vec();
+    params.push(&id);
     let row = db
         .query_opt(
             &format!(
-                "UPDATE sla_policies SET name = $3, position = $4, priorities = $5, categories = $6, calendar_id = $7,
-                     first_response_minutes = $8, next_response_minutes = $9, resolution_minutes = $10,
-                     pause_statuses = $11, warn_before_minutes = $12, escalate_priority = $13,
-                     escalate_assignee_id = $14, escalate_notify = $15, escalate_group_id = $16, updated_at = now()
-                 WHERE org_id = $1 AND id = $2 RETURNING {POLICY_COLUMNS}"
+                "UPDATE sla_policies SET name = $2, position = $3, priorities = $4, categories = $5, calendar_id = $6,
+                     first_response_minutes = $7, next_response_minutes = $8, resolution_minutes = $9,
+                     pause_statuses = $10, warn_before_minutes = $11, escalate_priority = $12,
+                     escalate_assignee_id = $13, escalate_notify = $14, escalate_group_id = $15, updated_at = now()
+                 WHERE org_id = $1 AND id = $16 RETURNING {POLICY_COLUMNS}"
             ),
-            &[
-                &who.org_id,
-                &id,
-                &i.name.trim(),
-                &i.position,
-                &i.priorities,
-                &i.categories,
-                &i.calendar_id,
-                &i.first_response_minutes,
-                &i.next_response_minutes,
-                &i.resolution_minutes,
-                &i.pause_statuses,
-                &i.warn_before_minutes,
-                &i.escalate_priority,
-                &i.escalate_assignee_id,
-                &i.escalate_notify,
-                &i.escalate_group_id,
-            ],
+            &params,
         )
         .await
         .map_err(reference_error)?
