@@ -134,3 +134,43 @@ async fn two_sla_workers_record_each_breach_once_and_escalate_it_once() {
     assert!(late < 5.0, "a breach was recorded {late:.1} s after its deadline");
     assert_eq!(count(&db, "SELECT count(*) FROM ticket_sla_schedule").await, 0, "nothing left to escalate");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ticket_changes_and_the_periodic_pass_queue_breach_predictions() {
+    let db = TestDb::migrated().await;
+    let client = db.client().await;
+    let org: i64 = client
+        .query_one("INSERT INTO organizations (slug, name) VALUES ('acme', 'Acme') RETURNING id", &[])
+        .await
+        .unwrap()
+        .get(0);
+    client
+        .execute("INSERT INTO sla_policies (org_id, name, first_response_minutes) VALUES ($1, 'P', 60)", &[&org])
+        .await
+        .unwrap();
+    let _worker = start(&db);
+    // At start the periodic pass queues one prediction for all of the org's tickets.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let all = format!(
+        "SELECT count(*) FROM job_queue WHERE kind = 'SLA_PREDICT' AND org_id = {org} AND unique_key = '{org}:all'"
+    );
+    while count(&db, &all).await == 0 {
+        assert!(Instant::now() < deadline, "no periodic prediction was queued");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A ticket change (the API's NOTIFY) queues a prediction for that ticket.
+    let listening = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'";
+    while count(&db, listening).await == 0 {
+        assert!(Instant::now() < deadline, "the worker is not listening");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    client.execute("SELECT pg_notify('atum_tickets', $1)", &[&format!("{org}:42")]).await.unwrap();
+    let one = format!(
+        "SELECT count(*) FROM job_queue WHERE kind = 'SLA_PREDICT' AND payload @> '{{\"org_id\": {org}, \"ticket_ids\": [42]}}'"
+    );
+    while count(&db, &one).await == 0 {
+        assert!(Instant::now() < deadline, "the change did not queue a prediction");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(count(&db, &all).await, 1, "the periodic pass is not repeated before its interval");
+}
