@@ -11,7 +11,7 @@ use atum_core::{
     sla::{Recompute, prediction_job::Predict},
 };
 use atum_testing::{
-    TestDb,
+    TestDb, fixtures,
     process::{Reaped, free_addr},
 };
 
@@ -59,26 +59,9 @@ async fn resolution_due(client: &tokio_postgres::Client, id: i64) -> Option<f64>
 
 /// An org with an agent, a customer and one policy (`resolution` calendar minutes).
 async fn org(client: &tokio_postgres::Client, resolution: i32) -> (i64, i64, i64) {
-    let org: i64 = client
-        .query_one("INSERT INTO organizations (slug, name) VALUES ('acme', 'Acme') RETURNING id", &[])
-        .await
-        .unwrap()
-        .get(0);
-    let customer: i64 = client
-        .query_one(
-            "INSERT INTO users (org_id, email, display_name, role) VALUES ($1, 'c@acme.test', 'C', 'customer') RETURNING id",
-            &[&org],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    client
-        .execute(
-            "INSERT INTO users (org_id, email, display_name, role) VALUES ($1, 'a@acme.test', 'A', 'agent')",
-            &[&org],
-        )
-        .await
-        .unwrap();
+    let org = fixtures::org(client, "acme").await;
+    let customer = fixtures::user(client, org, "customer", "carla").await;
+    fixtures::user(client, org, "agent", "ada").await;
     let policy: i64 = client
         .query_one(
             "INSERT INTO sla_policies (org_id, name, resolution_minutes) VALUES ($1, 'All', $2) RETURNING id",

@@ -7,7 +7,7 @@ use std::{
 };
 
 use atum_testing::{
-    TestDb,
+    TestDb, fixtures,
     process::{Reaped, free_addr},
 };
 
@@ -37,28 +37,9 @@ async fn count(db: &TestDb, sql: &str) -> i64 {
 async fn two_sla_workers_record_each_breach_once_and_escalate_it_once() {
     let db = TestDb::migrated().await;
     let client = db.client().await;
-    let org: i64 = client
-        .query_one("INSERT INTO organizations (slug, name) VALUES ('acme', 'Acme') RETURNING id", &[])
-        .await
-        .unwrap()
-        .get(0);
-    let customer: i64 = client
-        .query_one(
-            "INSERT INTO users (org_id, email, display_name, role) VALUES ($1, 'c@acme.test', 'C', 'customer')
-             RETURNING id",
-            &[&org],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    let agent: i64 = client
-        .query_one(
-            "INSERT INTO users (org_id, email, display_name, role) VALUES ($1, 'a@acme.test', 'A', 'agent') RETURNING id",
-            &[&org],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let org = fixtures::org(&client, "acme").await;
+    let customer = fixtures::user(&client, org, "customer", "carla").await;
+    let agent = fixtures::user(&client, org, "agent", "ada").await;
     let group: i64 = client
         .query_one("INSERT INTO agent_groups (org_id, name) VALUES ($1, 'Escalations') RETURNING id", &[&org])
         .await
@@ -139,11 +120,7 @@ async fn two_sla_workers_record_each_breach_once_and_escalate_it_once() {
 async fn ticket_changes_and_the_periodic_pass_queue_breach_predictions() {
     let db = TestDb::migrated().await;
     let client = db.client().await;
-    let org: i64 = client
-        .query_one("INSERT INTO organizations (slug, name) VALUES ('acme', 'Acme') RETURNING id", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let org = fixtures::org(&client, "acme").await;
     client
         .execute("INSERT INTO sla_policies (org_id, name, first_response_minutes) VALUES ($1, 'P', 60)", &[&org])
         .await

@@ -140,17 +140,12 @@ impl Models {
 pub async fn predict(db: &impl GenericClient, org_id: i64, ids: &[i64], models: &Models) -> Result<usize> {
     let now = super::db_now(db).await?;
     let refreshed = refresh::evaluate(db, org_id, ids, &models.policies, now).await?;
-    let meta = db
-        .query("SELECT id, priority, category FROM tickets WHERE org_id = $1 AND id = ANY($2)", &[&org_id, &ids])
-        .await?;
     let (mut out_ids, mut minutes, mut scores) = (Vec::new(), Vec::<Option<i32>>::new(), Vec::<Option<i16>>::new());
     for r in &refreshed {
         out_ids.push(r.ticket_id);
         let next =
             r.clocks.iter().filter(|c| c.state == ClockState::Running && c.due_at.is_some()).min_by_key(|c| c.due_at);
-        let (Some(clock), Some(policy), Some(row)) =
-            (next, &r.policy, meta.iter().find(|m| m.get::<_, i64>(0) == r.ticket_id))
-        else {
+        let (Some(clock), Some(policy)) = (next, &r.policy) else {
             minutes.push(None);
             scores.push(None);
             continue;
@@ -163,10 +158,9 @@ pub async fn predict(db: &impl GenericClient, org_id: i64, ids: &[i64], models: 
             -(cal.business_seconds(due, now) as f64 / 60.0)
         };
         let model = if clock.kind == ClockKind::Resolution { &models.resolution } else { &models.first_response };
-        let (priority, category): (String, Option<String>) = (row.get(1), row.get(2));
         let (p, _) = model.breach_probability(
-            &priority,
-            category.as_deref(),
+            &r.priority,
+            r.category.as_deref(),
             clock.elapsed_seconds as f64 / 60.0,
             left,
             clock.target_minutes as f64,

@@ -26,6 +26,8 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct Refreshed {
     pub ticket_id: i64,
+    pub priority: String,
+    pub category: Option<String>,
     pub policy: Option<Arc<Policy>>,
     pub clocks: Vec<Clock>,
     pub summary: Summary,
@@ -95,7 +97,7 @@ pub async fn evaluate(
                 }
                 _ => (Vec::new(), Summary::default()),
             };
-            Refreshed { ticket_id: t.id, policy, clocks, summary }
+            Refreshed { ticket_id: t.id, priority: t.priority, category: t.category, policy, clocks, summary }
         })
         .collect())
 }
