@@ -5,7 +5,10 @@
 //! that changes state and authenticates by cookie must also carry an `Origin` (or
 //! `Referer`) naming this host — a second CSRF defence behind SameSite.
 
-use std::future::{Ready, ready};
+use std::{
+    future::{Ready, ready},
+    net::IpAddr,
+};
 
 use actix_web::{
     FromRequest, HttpRequest, HttpResponse,
@@ -16,19 +19,42 @@ use actix_web::{
 };
 use atum_core::db::GenericClient;
 use atum_core::{
-    auth::{Principal, login, session},
+    auth::{
+        Principal,
+        login::{self, Outcome, Rules},
+        session,
+    },
     error::Error,
     users,
 };
 use serde::Deserialize;
 
-use crate::{AppState, error::ApiError};
+use crate::{AppState, client_ip, error::ApiError};
 
 pub const COOKIE: &str = "atum_session";
 
-/// The token a request presented, not yet checked against the database.
+/// The client's address (see [`client_ip`]), for routes without a session.
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl FromRequest for ClientIp {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(ClientIp(client_address(req))))
+    }
+}
+
+fn client_address(req: &HttpRequest) -> Option<IpAddr> {
+    let state = req.app_data::<web::Data<AppState>>()?;
+    client_ip::of(req, &state.security.proxies)
+}
+
+/// The token a request presented, not yet checked against the database, and the
+/// address it came from.
 pub struct Credentials {
     token: String,
+    pub ip: Option<IpAddr>,
 }
 
 impl FromRequest for Credentials {
@@ -36,11 +62,11 @@ impl FromRequest for Credentials {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(credentials(req))
+        ready(credentials(req).map(|token| Credentials { token, ip: client_address(req) }))
     }
 }
 
-fn credentials(req: &HttpRequest) -> Result<Credentials, ApiError> {
+fn credentials(req: &HttpRequest) -> Result<String, ApiError> {
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let token = value
             .to_str()
@@ -48,7 +74,7 @@ fn credentials(req: &HttpRequest) -> Result<Credentials, ApiError> {
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(|| ApiError::from(Error::Unauthenticated))?;
-        return Ok(Credentials { token: token.to_owned() });
+        return Ok(token.to_owned());
     }
     let cookie = req.cookie(COOKIE).ok_or_else(|| ApiError::from(Error::Unauthenticated))?;
     if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !same_origin(req) {
@@ -58,7 +84,7 @@ fn credentials(req: &HttpRequest) -> Result<Credentials, ApiError> {
             "a cookie-authenticated change must come from this site (Origin or Referer header)",
         ));
     }
-    Ok(Credentials { token: cookie.value().to_owned() })
+    Ok(cookie.value().to_owned())
 }
 
 /// Whether Origin (or, failing that, Referer) names the host this request was sent to.
@@ -74,7 +100,7 @@ fn same_origin(req: &HttpRequest) -> bool {
 impl Credentials {
     /// The principal, checked inside the request's transaction.
     pub async fn principal(&self, db: &impl GenericClient, state: &AppState) -> Result<Principal, ApiError> {
-        Ok(session::authenticate(db, state.sessions, &self.token).await?)
+        Ok(session::authenticate(db, state.sessions, &self.token, self.ip).await?)
     }
 }
 
@@ -85,43 +111,117 @@ pub struct LoginRequest {
     password: String,
 }
 
+/// Either a session (`token`, `expires_at`, `user`) or, for an account with two-factor
+/// authentication, `mfa_required` with a `challenge` to send to /auth/mfa/verify.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct LoginResponse {
     /// The bearer token (also set as the `atum_session` cookie). Shown once.
-    pub token: String,
-    pub expires_at: chrono::DateTime<chrono::Utc>,
-    pub user: users::User,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<users::User>,
+    /// The org requires a second factor this user has not enrolled: the session can
+    /// only enrol (POST /api/v1/auth/mfa/totp), read /me and sign out.
+    pub mfa_enrollment_required: bool,
+    pub mfa_required: bool,
+    /// For /auth/mfa/verify; valid for 5 minutes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<String>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct MeResponse {
     pub user: users::User,
     pub org_id: i64,
+    pub mfa_enrollment_required: bool,
 }
 
 /// Sign in with email and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, description = "Signed in; also sets the session cookie", body = LoginResponse), (status = 400, description = "Malformed body or query", body = crate::error::ErrorBody), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 413, description = "Body too large", body = crate::error::ErrorBody), (status = 415, description = "Body is not JSON", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "Signed in (sets the session cookie), or a second factor is required", body = LoginResponse), (status = 400, description = "Malformed body", body = crate::error::ErrorBody), (status = 401, description = "Wrong email or password (also for locked and unknown accounts)", body = crate::error::ErrorBody), (status = 403, description = "Outside the org's IP allowlist, or email not verified", body = crate::error::ErrorBody), (status = 429, description = "Too many attempts (Retry-After)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
+    ip: ClientIp,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let LoginRequest { email, password } = body.into_inner();
+    state.security.per_account.check(&format!("login:{}", email.trim().to_lowercase())).map_err(ApiError::rate_limited)?;
+    let rules = Rules { policy: &state.security.login, key: state.security.key.as_ref() };
     let mut conn = state.conn().await?;
     let tx = conn.transaction().await?;
-    let account = login::find_account(&tx, &body.email).await?;
-    let (candidate, password) = (account.clone(), body.into_inner().password);
-    // argon2 takes tens of milliseconds: keep it off the async workers.
-    let ok =
-        web::block(move || login::check_password(candidate.as_ref(), &password)).await.map_err(ApiError::internal)?;
-    let account = match account {
-        Some(a) if ok => a,
-        _ => return Err(Error::InvalidCredentials.into()),
+    let outcome = login::sign_in(&tx, rules, &email, password, ip.0).await?;
+    finish_sign_in(&state, &req, tx, outcome, ip.0).await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaVerifyRequest {
+    /// From the login response.
+    challenge: String,
+    /// A 6-digit TOTP code, or one of the recovery codes.
+    code: String,
+}
+
+/// The second step of signing in: a TOTP or recovery code.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/verify", tag = "auth", request_body = MfaVerifyRequest,
+    responses((status = 200, description = "Signed in; sets the session cookie", body = LoginResponse), (status = 400, description = "Malformed body", body = crate::error::ErrorBody), (status = 401, description = "Wrong, reused or expired code or challenge", body = crate::error::ErrorBody), (status = 403, description = "Outside the org's IP allowlist", body = crate::error::ErrorBody), (status = 429, description = "Too many attempts (Retry-After)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+pub async fn verify_mfa(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ip: ClientIp,
+    body: web::Json<MfaVerifyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let key: String = body.challenge.chars().take(16).collect();
+    state.security.per_account.check(&format!("mfa:{key}")).map_err(ApiError::rate_limited)?;
+    let rules = Rules { policy: &state.security.login, key: state.security.key.as_ref() };
+    let mut conn = state.conn().await?;
+    let tx = conn.transaction().await?;
+    let outcome = login::complete_mfa(&tx, rules, &body.challenge, &body.code, ip.0).await?;
+    finish_sign_in(&state, &req, tx, outcome, ip.0).await
+}
+
+/// Commits the attempt whatever its outcome (the record of a refusal must stay) and
+/// answers: a session, a second-factor challenge, or the refusal's error.
+async fn finish_sign_in(
+    state: &AppState,
+    req: &HttpRequest,
+    tx: atum_core::db::Transaction<'_>,
+    outcome: Outcome,
+    ip: Option<IpAddr>,
+) -> Result<HttpResponse, ApiError> {
+    let account = match outcome {
+        Outcome::Refused(refusal) => {
+            tx.commit().await?;
+            return Err(refusal.error().into());
+        }
+        Outcome::MfaRequired { challenge, .. } => {
+            tx.commit().await?;
+            return Ok(HttpResponse::Ok().json(LoginResponse {
+                token: None,
+                expires_at: None,
+                user: None,
+                mfa_enrollment_required: false,
+                mfa_required: true,
+                challenge: Some(challenge),
+            }));
+        }
+        Outcome::SignedIn(account) => account,
     };
-    let ip = req.peer_addr().map(|a| a.ip());
     let agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok());
-    let issued = session::issue(&tx, state.sessions, account.user_id, account.org_id, account.role, ip, agent).await?;
-    login::record_login(&tx, account.user_id).await?;
+    let issued = session::issue(
+        &tx,
+        state.sessions,
+        account.user_id,
+        account.org_id,
+        account.role,
+        ip,
+        agent,
+        account.must_enrol_mfa,
+    )
+    .await?;
     let user = users::get(&tx, &issued.principal, account.user_id).await?;
     tx.commit().await?;
 
@@ -133,9 +233,12 @@ pub async fn login(
         .max_age(CookieDuration::seconds(state.sessions.max_age.as_secs() as i64))
         .finish();
     Ok(HttpResponse::Ok().cookie(cookie).json(LoginResponse {
-        token: issued.token,
-        expires_at: issued.expires_at,
-        user,
+        token: Some(issued.token),
+        expires_at: Some(issued.expires_at),
+        user: Some(user),
+        mfa_enrollment_required: account.must_enrol_mfa,
+        mfa_required: false,
+        challenge: None,
     }))
 }
 
@@ -143,7 +246,7 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "Signed out; the cookie is cleared"), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn logout(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
-    state.in_tx(&creds, async |tx, who| Ok(session::revoke(tx, who.session_id).await?)).await?;
+    state.in_tx_enrolling(&creds, async |tx, who| Ok(session::revoke(tx, who.session_id).await?)).await?;
     let mut gone =
         Cookie::build(COOKIE, "").path("/").http_only(true).secure(true).same_site(SameSite::Strict).finish();
     gone.make_removal();
@@ -155,8 +258,12 @@ pub async fn logout(state: web::Data<AppState>, creds: Credentials) -> Result<Ht
     responses((status = 200, description = "The signed-in user", body = MeResponse), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn me(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let me = state
-        .in_tx(&creds, async |tx, who| {
-            Ok(MeResponse { user: users::get(tx, &who, who.user_id).await?, org_id: who.org_id })
+        .in_tx_enrolling(&creds, async |tx, who| {
+            Ok(MeResponse {
+                user: users::get(tx, &who, who.user_id).await?,
+                org_id: who.org_id,
+                mfa_enrollment_required: who.must_enrol_mfa,
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(me))

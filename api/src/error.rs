@@ -35,11 +35,17 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub fields: Option<BTreeMap<String, String>>,
+    /// Seconds for `Retry-After` (429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), fields: None }
+        ApiError { status, code, message: message.into(), fields: None, retry_after: None }
+    }
+
+    pub fn rate_limited(wait: std::time::Duration) -> Self {
+        Error::RateLimited { retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64 }.into()
     }
 
     pub fn internal(detail: impl std::fmt::Display) -> Self {
@@ -67,6 +73,9 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             res.insert_header(("WWW-Authenticate", "Bearer"));
         }
+        if let Some(secs) = self.retry_after {
+            res.insert_header(("Retry-After", secs.to_string()));
+        }
         res.json(body)
     }
 }
@@ -81,6 +90,7 @@ impl From<Error> for ApiError {
                 code: "validation_failed",
                 message: format!("some fields are invalid: {fields}"),
                 fields: Some(fields.0),
+                retry_after: None,
             },
             Error::Conflict { code, message } => ApiError::new(S::CONFLICT, code, message),
             Error::Forbidden(why) => ApiError::new(S::FORBIDDEN, "forbidden", why),
@@ -92,6 +102,15 @@ impl From<Error> for ApiError {
                 ApiError::new(S::UNAUTHORIZED, "unauthenticated", "sign in first: your session is missing or has ended")
             }
             e @ Error::InvalidCredentials => ApiError::new(S::UNAUTHORIZED, "invalid_credentials", e.to_string()),
+            e @ Error::RateLimited { retry_after_secs } => ApiError {
+                retry_after: Some(retry_after_secs),
+                ..ApiError::new(S::TOO_MANY_REQUESTS, "rate_limited", e.to_string())
+            },
+            e @ Error::IpNotAllowed => ApiError::new(S::FORBIDDEN, "ip_not_allowed", e.to_string()),
+            e @ Error::EmailNotVerified => ApiError::new(S::FORBIDDEN, "email_not_verified", e.to_string()),
+            e @ Error::MfaEnrolmentRequired => ApiError::new(S::FORBIDDEN, "mfa_enrollment_required", e.to_string()),
+            e @ Error::InvalidCode => ApiError::new(S::UNAUTHORIZED, "invalid_code", e.to_string()),
+            e @ Error::InvalidToken => ApiError::new(S::BAD_REQUEST, "invalid_token", e.to_string()),
             Error::Internal(detail) => ApiError::internal(detail),
             Error::Db(e) => from_db(&e),
         }

@@ -6,18 +6,22 @@
 //! are thin: each opens one transaction, authenticates inside it, calls `atum-core`
 //! and commits.
 
+mod account;
 mod auth;
+pub mod client_ip;
 pub mod error;
 mod groups;
 mod health;
 mod http_metrics;
 mod jobs;
 pub mod openapi;
+pub mod rate_limit;
+mod security;
 mod sla;
 mod tickets;
 mod users;
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use actix_web::{
     App, HttpRequest, HttpResponse, HttpServer,
@@ -28,8 +32,9 @@ use actix_web::{
     web,
 };
 use atum_core::{
-    auth::session::SessionPolicy,
-    config::Env,
+    auth::{lockout::LoginPolicy, secret_key::SecretKey, session::SessionPolicy},
+    config::{ConfigError, Env},
+    error::Error,
     runtime::{BoxError, Context, Metrics},
 };
 use error::ApiError;
@@ -42,6 +47,65 @@ pub const MAX_JSON_BYTES: usize = 512 * 1024;
 pub struct AppState {
     pub pool: atum_core::db::DbPool,
     pub sessions: SessionPolicy,
+    pub security: Arc<Security>,
+}
+
+/// Account-security settings and the API's rate limiters.
+#[derive(Debug)]
+pub struct Security {
+    pub login: LoginPolicy,
+    /// Seals TOTP secrets; without it two-factor enrolment answers `mfa_not_configured`.
+    pub key: Option<SecretKey>,
+    pub proxies: client_ip::TrustedProxies,
+    /// Every request to /api/v1/auth/* and /api/v1/portal/*, per client address.
+    pub per_ip: rate_limit::RateLimiter,
+    /// Sign-in, reset and second-factor attempts, per account (email or challenge).
+    pub per_account: rate_limit::RateLimiter,
+    /// Where users reach the desk; the base of links in emails.
+    pub public_url: String,
+}
+
+impl Default for Security {
+    fn default() -> Self {
+        Security {
+            login: LoginPolicy::default(),
+            key: None,
+            proxies: Default::default(),
+            per_ip: rate_limit::RateLimiter::new(60, 20),
+            per_account: rate_limit::RateLimiter::new(10, 5),
+            public_url: "http://localhost:8080".into(),
+        }
+    }
+}
+
+impl Security {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let rate = |var: &str, default: u32| -> Result<u32, ConfigError> {
+            let v: u32 = env.parse_or(var, default, "a number of requests")?;
+            if v == 0 { Err(ConfigError::Invalid { var: var.into(), reason: "must be at least 1".into() }) } else { Ok(v) }
+        };
+        let public_url = env.get("ATUM_PUBLIC_URL").unwrap_or_else(|| "http://localhost:8080".into());
+        if !(public_url.starts_with("https://") || public_url.starts_with("http://")) {
+            return Err(ConfigError::Invalid {
+                var: "ATUM_PUBLIC_URL".into(),
+                reason: "expected the desk's address, such as https://desk.example.com".into(),
+            });
+        }
+        Ok(Security {
+            login: LoginPolicy::from_env(env)?,
+            key: SecretKey::from_env(env)?,
+            proxies: client_ip::TrustedProxies::from_env(env)?,
+            per_ip: rate_limit::RateLimiter::new(
+                rate("ATUM_AUTH_RATE_PER_MINUTE", 60)?,
+                rate("ATUM_AUTH_RATE_BURST", 20)?,
+            ),
+            per_account: rate_limit::RateLimiter::new(
+                rate("ATUM_AUTH_ACCOUNT_RATE_PER_MINUTE", 10)?,
+                rate("ATUM_AUTH_ACCOUNT_RATE_BURST", 5)?,
+            ),
+            public_url,
+        })
+    }
 }
 
 impl AppState {
@@ -50,8 +114,25 @@ impl AppState {
     }
 
     /// The shape of every authenticated request: one transaction, the principal
-    /// checked inside it, `work` run in it, commit only if `work` succeeded.
+    /// checked inside it, `work` run in it, commit only if `work` succeeded. A user who
+    /// still has to enrol a second factor their org requires gets 403 here.
     pub async fn in_tx<T>(
+        &self,
+        creds: &auth::Credentials,
+        work: impl AsyncFnOnce(&atum_core::db::Transaction<'_>, atum_core::auth::Principal) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        self.in_tx_enrolling(creds, async |tx, who| {
+            if who.must_enrol_mfa {
+                return Err(Error::MfaEnrolmentRequired.into());
+            }
+            work(tx, who).await
+        })
+        .await
+    }
+
+    /// [`in_tx`](Self::in_tx) for the few routes a user must reach before enrolling a
+    /// required second factor: enrolment itself, `/me`, sign-out.
+    pub async fn in_tx_enrolling<T>(
         &self,
         creds: &auth::Credentials,
         work: impl AsyncFnOnce(&atum_core::db::Transaction<'_>, atum_core::auth::Principal) -> Result<T, ApiError>,
@@ -66,7 +147,12 @@ impl AppState {
 }
 
 pub async fn run(ctx: Context) -> Result<(), BoxError> {
-    let state = AppState { pool: ctx.pool.clone(), sessions: SessionPolicy::from_env(&Env::process())? };
+    let env = Env::process();
+    let security = Arc::new(Security::from_env(&env)?);
+    if security.key.is_none() {
+        tracing::warn!("ATUM_SECRET_KEY_FILE is not set: two-factor enrolment is unavailable");
+    }
+    let state = AppState { pool: ctx.pool.clone(), sessions: SessionPolicy::from_env(&env)?, security };
     let (server, addr) = start(state, ctx.metrics.clone(), ctx.config.listen, ctx.config.shutdown_timeout)?;
     tracing::info!(listen = %addr, "serving the API");
     let handle = server.handle();
@@ -99,6 +185,7 @@ pub fn start(
             .app_data(json_config())
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error))
+            .wrap(from_fn(security::limit_auth_routes))
             .wrap(from_fn(http_metrics::record))
             .configure(routes)
             .default_service(web::to(not_found))
@@ -128,12 +215,32 @@ api_v1! {
     get "/metrics" => health::metrics,
     get "/openapi.json" => openapi::openapi_json,
     post "/auth/login" => auth::login,
+    post "/auth/mfa/verify" => auth::verify_mfa,
     post "/auth/logout" => auth::logout,
     get "/me" => auth::me,
+    get "/auth/sessions" => account::list_sessions,
+    delete "/auth/sessions/{id}" => account::revoke_session,
+    post "/auth/sessions/revoke-others" => account::revoke_other_sessions,
+    post "/auth/password" => account::change_password,
+    post "/auth/password-reset" => account::request_password_reset,
+    post "/auth/password-reset/confirm" => account::confirm_password_reset,
+    post "/auth/verify-email" => account::verify_email,
+    post "/auth/verify-email/resend" => account::resend_verification,
+    get "/auth/mfa" => account::mfa_status,
+    post "/auth/mfa/totp" => account::begin_totp,
+    post "/auth/mfa/totp/confirm" => account::confirm_totp,
+    post "/auth/mfa/totp/disable" => account::disable_totp,
+    post "/portal/{org}/signup" => account::signup,
     get "/users" => users::list,
     post "/users" => users::create,
     get "/users/{id}" => users::get,
     patch "/users/{id}" => users::update,
+    post "/users/{id}/unlock" => security::unlock_user,
+    get "/admin/security/settings" => security::get_settings,
+    put "/admin/security/settings" => security::put_settings,
+    get "/admin/security/ip-allowlist" => security::get_allowlist,
+    put "/admin/security/ip-allowlist" => security::put_allowlist,
+    get "/admin/security/audit" => security::audit_log,
     get "/tickets" => tickets::list,
     post "/tickets" => tickets::create,
     get "/tickets/{id}" => tickets::get,

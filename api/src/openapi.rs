@@ -9,15 +9,21 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::{auth, error, groups, health, jobs, sla, tickets, users};
+use crate::{account, auth, error, groups, health, jobs, security, sla, tickets, users};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "ATUM Desk API", description = "The help desk's JSON API. Every error has the shape of ErrorBody."),
     paths(
         health::health, health::metrics, openapi_json,
-        auth::login, auth::logout, auth::me,
-        users::list, users::create, users::get, users::update,
+        auth::login, auth::verify_mfa, auth::logout, auth::me,
+        account::list_sessions, account::revoke_session, account::revoke_other_sessions,
+        account::change_password, account::request_password_reset, account::confirm_password_reset,
+        account::verify_email, account::resend_verification, account::signup,
+        account::mfa_status, account::begin_totp, account::confirm_totp, account::disable_totp,
+        users::list, users::create, users::get, users::update, security::unlock_user,
+        security::get_settings, security::put_settings, security::get_allowlist, security::put_allowlist,
+        security::audit_log,
         tickets::list, tickets::create, tickets::get, tickets::update,
         tickets::list_comments, tickets::add_comment, tickets::history,
         jobs::list, jobs::get, jobs::retry, jobs::cancel,

@@ -60,6 +60,6 @@ pub async fn update(
     id: web::Path<i64>,
     body: web::Json<UserChange>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = state.in_tx(&creds, async |tx, who| Ok(users::update(tx, &who, *id, &body).await?)).await?;
+    let user = state.in_tx(&creds, async |tx, who| Ok(users::update(tx, &who, *id, &body, creds.ip).await?)).await?;
     Ok(HttpResponse::Ok().json(user))
 }

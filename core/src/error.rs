@@ -27,6 +27,23 @@ pub enum Error {
     /// Wrong password, unknown email and inactive account all look the same.
     #[error("wrong email or password")]
     InvalidCredentials,
+    /// Too many requests or failed attempts from this client; try again after the wait.
+    #[error("too many attempts; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// The organisation's IP allowlist does not include the client's address.
+    #[error("your organisation does not allow access from this address")]
+    IpNotAllowed,
+    #[error("confirm your email address first: follow the link we sent you")]
+    EmailNotVerified,
+    /// The org requires two-factor authentication and this user has not enrolled.
+    #[error("your organisation requires two-factor authentication: enrol at /api/v1/auth/mfa/totp first")]
+    MfaEnrolmentRequired,
+    /// A second-factor code or challenge that does not pass (wrong, reused, expired).
+    #[error("the code is wrong, was already used, or the sign-in attempt expired")]
+    InvalidCode,
+    /// A one-time link's token that is unknown, used or expired.
+    #[error("this link is invalid, has expired or was already used")]
+    InvalidToken,
     #[error("internal error: {0}")]
     Internal(String),
     #[error(transparent)]

@@ -7,7 +7,11 @@ use serde::{Deserialize, Serialize};
 use tokio_postgres::Row;
 
 use crate::{
-    auth::{Principal, Role, password, session},
+    auth::{
+        Principal, Role,
+        audit::{self, Record, event},
+        password, session,
+    },
     error::{Error, FieldErrors, Result},
 };
 
@@ -24,9 +28,12 @@ pub struct User {
     pub invited: bool,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// Set while repeated failed sign-ins keep the account locked.
+    pub locked_until: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "id, email, display_name, role, is_active, password_hash IS NULL, created_at, last_login_at";
+const COLUMNS: &str = "id, email, display_name, role, is_active, password_hash IS NULL, created_at, last_login_at,
+    CASE WHEN locked_until > now() THEN locked_until END";
 
 fn from_row(r: &Row) -> User {
     User {
@@ -38,6 +45,7 @@ fn from_row(r: &Row) -> User {
         invited: r.get(5),
         created_at: r.get(6),
         last_login_at: r.get(7),
+        locked_until: r.get(8),
     }
 }
 
@@ -158,7 +166,13 @@ pub struct UserChange {
 
 /// Admin-only: changes role, name or activity. Deactivation revokes all sessions.
 /// An admin cannot demote or deactivate themselves (an org must keep an admin).
-pub async fn update(db: &impl GenericClient, who: &Principal, id: i64, change: &UserChange) -> Result<User> {
+pub async fn update(
+    db: &impl GenericClient,
+    who: &Principal,
+    id: i64,
+    change: &UserChange,
+    ip: Option<std::net::IpAddr>,
+) -> Result<User> {
     who.require_admin()?;
     let mut f = FieldErrors::default();
     if let Some(name) = &change.display_name {
@@ -188,10 +202,21 @@ pub async fn update(db: &impl GenericClient, who: &Principal, id: i64, change: &
             ],
         )
         .await?;
+    let updated = from_row(&row);
     if current.is_active && change.is_active == Some(false) {
-        session::revoke_all(db, who.org_id, id).await?;
+        let revoked = session::revoke_all(db, who.org_id, id).await?;
+        let record = Record::by(who, event::USER_DEACTIVATED, ip)
+            .target(id)
+            .detail(serde_json::json!({ "sessions_revoked": revoked }));
+        audit::record(db, record).await?;
     }
-    Ok(from_row(&row))
+    if current.role != updated.role {
+        let record = Record::by(who, event::ROLE_CHANGED, ip)
+            .target(id)
+            .detail(serde_json::json!({ "from": current.role, "to": updated.role }));
+        audit::record(db, record).await?;
+    }
+    Ok(updated)
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 //!
 //! Registered kinds: the built-in diagnostics (`NOOP`, `SLEEP`), and the SLA's
 //! `SLA_RECOMPUTE` (after a policy or calendar change), `SLA_NOTIFY` (escalation
-//! notifications) and `SLA_PREDICT` (breach prediction). The AI and email jobs register here as they arrive.
+//! notifications) and `SLA_PREDICT` (breach prediction), and `SEND_EMAIL` (account
+//! mail, `atum_core::mail`). The AI jobs register here as they arrive.
 
 pub mod builtin;
 
@@ -29,10 +30,15 @@ pub fn registry() -> Registry {
         .register::<atum_core::sla::Recompute>()
         .register::<atum_core::sla::refresh::NotifyEscalation>()
         .register::<atum_core::sla::prediction_job::Predict>()
+        .register::<atum_core::mail::SendEmail>()
 }
 
 pub async fn run(ctx: Context) -> Result<(), BoxError> {
-    let mut config = WorkerConfig::from_env(&Env::process())?;
+    let env = Env::process();
+    let mut config = WorkerConfig::from_env(&env)?;
+    let mail = atum_core::mail::MailConfig::from_env(&env)?;
+    tracing::info!(mail = ?mail, "mail delivery");
+    atum_core::mail::install(mail);
     // Claims double as the watchdog's proof of progress, so poll at least that often.
     config.poll_interval = config.poll_interval.min(ctx.tick_interval());
     tracing::info!(worker = %config.worker_id, queues = ?config.queues, kinds = ?registry().kinds(), "running jobs");

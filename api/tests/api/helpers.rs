@@ -1,12 +1,12 @@
 //! A running API on its own database, organisations and people to act as, and a
 //! small HTTP client that never panics on 4xx/5xx.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use actix_web::dev::ServerHandle;
-use atum_api::AppState;
+use atum_api::{AppState, Security, rate_limit::RateLimiter};
 use atum_core::{
-    auth::{Role, session::SessionPolicy},
+    auth::{Role, secret_key::SecretKey, session::SessionPolicy},
     config::Service,
     orgs,
     runtime::Metrics,
@@ -48,9 +48,22 @@ impl Response {
 }
 
 impl TestApp {
+    /// An API with generous rate limits (tests sign in often) and a test secret key.
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// An API whose security settings `tune` adjusts (limits, lockout, proxies).
+    pub async fn spawn_with(tune: impl FnOnce(&mut Security)) -> TestApp {
         let db = TestDb::migrated().await;
-        let state = AppState { pool: db.pool.clone(), sessions: SessionPolicy::default() };
+        let mut security = Security {
+            key: Some(SecretKey::from_bytes([42; 32])),
+            per_ip: RateLimiter::new(100_000, 10_000),
+            per_account: RateLimiter::new(100_000, 10_000),
+            ..Security::default()
+        };
+        tune(&mut security);
+        let state = AppState { pool: db.pool.clone(), sessions: SessionPolicy::default(), security: Arc::new(security) };
         let (server, addr) =
             atum_api::start(state, Metrics::new(Service::Api), "127.0.0.1:0".parse().unwrap(), Duration::from_secs(1))
                 .expect("bind the API");

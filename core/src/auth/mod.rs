@@ -1,8 +1,17 @@
-//! Authentication: passwords, logins, sessions and the request principal.
+//! Authentication and account security: passwords, sign-in with lockout and
+//! throttling, TOTP two-factor, one-time email links, sessions, IP allowlists and the
+//! security audit log.
 
+pub mod account;
+pub mod allowlist;
+pub mod audit;
+pub mod email_tokens;
+pub mod lockout;
 pub mod login;
 pub mod password;
 pub mod principal;
+pub mod secret_key;
 pub mod session;
+pub mod totp;
 
 pub use principal::{Principal, Role};

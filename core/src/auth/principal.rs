@@ -40,6 +40,9 @@ pub struct Principal {
     pub user_id: i64,
     pub org_id: i64,
     pub role: Role,
+    /// The org requires two-factor authentication and this user has none yet: the
+    /// session may only enrol (and read who it is, and sign out).
+    pub must_enrol_mfa: bool,
 }
 
 impl Principal {

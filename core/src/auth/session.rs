@@ -55,7 +55,7 @@ pub struct Issued {
 }
 
 /// A new token: 32 random bytes from the thread's CSPRNG, hex-encoded.
-fn new_token() -> String {
+pub fn new_token() -> String {
     let bytes: [u8; 32] = rand::rng().random();
     hex(&bytes)
 }
@@ -76,6 +76,7 @@ pub async fn issue(
     role: Role,
     ip: Option<std::net::IpAddr>,
     user_agent: Option<&str>,
+    must_enrol_mfa: bool,
 ) -> Result<Issued> {
     let token = new_token();
     let max_age_secs = policy.max_age.as_secs_f64();
@@ -88,12 +89,20 @@ pub async fn issue(
             &[&org_id, &user_id, &hash_token(&token), &max_age_secs, &ip, &user_agent],
         )
         .await?;
-    Ok(Issued { token, expires_at: row.get(1), principal: Principal { session_id: row.get(0), user_id, org_id, role } })
+    Ok(Issued { token, expires_at: row.get(1), principal: Principal { session_id: row.get(0), user_id, org_id, role, must_enrol_mfa } })
 }
 
 /// The principal behind a token, or `Unauthenticated` for an unknown, expired, idle,
-/// revoked or deactivated one (the client cannot tell which).
-pub async fn authenticate(db: &impl GenericClient, policy: SessionPolicy, token: &str) -> Result<Principal> {
+/// revoked or deactivated one (the client cannot tell which). `IpNotAllowed` when the
+/// org's allowlist does not cover `ip`; the principal says whether the org requires a
+/// second factor this user has not enrolled yet (checked live, so turning the setting
+/// on applies to sessions already open).
+pub async fn authenticate(
+    db: &impl GenericClient,
+    policy: SessionPolicy,
+    token: &str,
+    ip: Option<std::net::IpAddr>,
+) -> Result<Principal> {
     // Tokens we issue are 64 hex digits; anything else cannot match, so skip the query.
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(Error::Unauthenticated);
@@ -102,18 +111,27 @@ pub async fn authenticate(db: &impl GenericClient, policy: SessionPolicy, token:
     // Every authenticated request runs this: a cached statement saves a round trip.
     let stmt = db
         .prepare_cached(
-            "SELECT s.id, s.org_id, s.user_id, u.role, s.last_seen_at < now() - interval '1 minute'
+            "SELECT s.id, s.org_id, s.user_id, u.role, s.last_seen_at < now() - interval '1 minute',
+                    o.require_mfa AND u.role IN ('admin', 'agent') AND NOT EXISTS (
+                        SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL),
+                    NOT EXISTS (SELECT 1 FROM org_ip_allowlist a WHERE a.org_id = s.org_id)
+                    OR EXISTS (SELECT 1 FROM org_ip_allowlist a WHERE a.org_id = s.org_id AND $3::inet <<= a.cidr)
              FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id
+                  JOIN organizations o ON o.id = s.org_id
              WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
                AND s.last_seen_at > now() - make_interval(secs => $2) AND u.is_active",
         )
         .await?;
-    let row = db.query_opt(&stmt, &[&hash_token(token), &idle_secs]).await?.ok_or(Error::Unauthenticated)?;
+    let row = db.query_opt(&stmt, &[&hash_token(token), &idle_secs, &ip]).await?.ok_or(Error::Unauthenticated)?;
+    if !row.get::<_, bool>(6) {
+        return Err(Error::IpNotAllowed);
+    }
     let principal = Principal {
         session_id: row.get(0),
         org_id: row.get(1),
         user_id: row.get(2),
         role: Role::parse(row.get(3)).ok_or_else(|| Error::Internal("unknown role in users".into()))?,
+        must_enrol_mfa: row.get(5),
     };
     // Refresh the idle clock at most once a minute: a write per request is waste.
     if row.get::<_, bool>(4) {
@@ -125,6 +143,67 @@ pub async fn authenticate(db: &impl GenericClient, policy: SessionPolicy, token:
 pub async fn revoke(db: &impl GenericClient, session_id: i64) -> Result<()> {
     db.execute("UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", &[&session_id]).await?;
     Ok(())
+}
+
+/// A live session as its owner sees it (never the token).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SessionInfo {
+    pub id: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    #[schema(value_type = Option<String>)]
+    pub ip: Option<std::net::IpAddr>,
+    pub user_agent: Option<String>,
+    /// The session making this request.
+    pub current: bool,
+}
+
+/// The user's live sessions, most recently used first.
+pub async fn list_live(db: &impl GenericClient, who: &Principal, policy: SessionPolicy) -> Result<Vec<SessionInfo>> {
+    let rows = db
+        .query(
+            "SELECT id, created_at, last_seen_at, expires_at, ip, user_agent FROM sessions
+             WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now()
+               AND last_seen_at > now() - make_interval(secs => $3)
+             ORDER BY last_seen_at DESC, id DESC",
+            &[&who.org_id, &who.user_id, &policy.idle.as_secs_f64()],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| SessionInfo {
+            id: r.get(0),
+            created_at: r.get(1),
+            last_seen_at: r.get(2),
+            expires_at: r.get(3),
+            ip: r.get(4),
+            user_agent: r.get(5),
+            current: r.get::<_, i64>(0) == who.session_id,
+        })
+        .collect())
+}
+
+/// Revokes one of the user's own sessions; false when it is not theirs or not live.
+pub async fn revoke_own(db: &impl GenericClient, who: &Principal, session_id: i64) -> Result<bool> {
+    Ok(db
+        .execute(
+            "UPDATE sessions SET revoked_at = now() WHERE org_id = $1 AND user_id = $2 AND id = $3 AND revoked_at IS NULL",
+            &[&who.org_id, &who.user_id, &session_id],
+        )
+        .await?
+        > 0)
+}
+
+/// Revokes every live session of the user except `keep`; returns how many.
+pub async fn revoke_others(db: &impl GenericClient, org_id: i64, user_id: i64, keep: i64) -> Result<u64> {
+    Ok(db
+        .execute(
+            "UPDATE sessions SET revoked_at = now()
+             WHERE org_id = $1 AND user_id = $2 AND id <> $3 AND revoked_at IS NULL",
+            &[&org_id, &user_id, &keep],
+        )
+        .await?)
 }
 
 /// Revokes every live session of a user; returns how many.

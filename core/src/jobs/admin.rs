@@ -64,9 +64,20 @@ fn record(r: &Row) -> JobRecord {
         finished_at: r.get(11),
         locked_by: r.get(12),
         cancel_requested: r.get(13),
-        payload: r.get(14),
+        payload: shown_payload(r.get(14)),
         errors: r.get(15),
     }
+}
+
+/// A mail that carries a one-time link shows its body to nobody, not even admins:
+/// it could sign them in as someone else until it is sent (and scrubbed).
+fn shown_payload(mut payload: Value) -> Value {
+    if payload.get("sensitive").and_then(Value::as_bool) == Some(true)
+        && let Some(text) = payload.get_mut("text")
+    {
+        *text = Value::String(crate::mail::REDACTED.into());
+    }
+    payload
 }
 
 pub const STATES: [&str; 5] = ["available", "running", "succeeded", "discarded", "cancelled"];

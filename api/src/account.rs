@@ -1,0 +1,307 @@
+//! `/api/v1/auth/*` beyond sign-in: a user's sessions, password, email verification,
+//! two-factor enrolment, and portal sign-up. Handlers are thin: one transaction each,
+//! the work in `atum_core::auth::account`.
+
+use actix_web::{HttpResponse, web};
+use atum_core::auth::{
+    account::{self, MfaStatus, Signup},
+    session::{self, SessionInfo},
+    totp::{self, Enrolment},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    AppState,
+    auth::{ClientIp, Credentials},
+    error::{ApiError, ErrorBody},
+};
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionList {
+    pub items: Vec<SessionInfo>,
+}
+
+/// Your live sessions (devices signed in).
+#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "account", security(("bearer" = [])),
+    responses((status = 200, description = "Live sessions", body = SessionList), (status = 401, description = "No valid session", body = ErrorBody)))]
+pub async fn list_sessions(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
+    let items = state.in_tx(&creds, async |tx, who| Ok(session::list_live(tx, &who, state.sessions).await?)).await?;
+    Ok(HttpResponse::Ok().json(SessionList { items }))
+}
+
+/// Sign out one of your sessions (another device, or this one).
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = "account", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")),
+    responses((status = 204, description = "Revoked"), (status = 401, description = "No valid session", body = ErrorBody), (status = 404, description = "Not one of your live sessions", body = ErrorBody)))]
+pub async fn revoke_session(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .in_tx(&creds, async |tx, who| {
+            if !session::revoke_own(tx, &who, *id).await? {
+                return Err(atum_core::error::Error::NotFound("session").into());
+            }
+            let record = atum_core::auth::audit::Record::by(&who, atum_core::auth::audit::event::SESSION_REVOKED, creds.ip)
+                .detail(serde_json::json!({ "session_id": *id }));
+            Ok(atum_core::auth::audit::record(tx, record).await?)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Revoked {
+    pub revoked: u64,
+}
+
+/// Sign out every other session of yours.
+#[utoipa::path(post, path = "/api/v1/auth/sessions/revoke-others", tag = "account", security(("bearer" = [])),
+    responses((status = 200, description = "How many were revoked", body = Revoked), (status = 401, description = "No valid session", body = ErrorBody)))]
+pub async fn revoke_other_sessions(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
+    let revoked = state
+        .in_tx(&creds, async |tx, who| {
+            let n = session::revoke_others(tx, who.org_id, who.user_id, who.session_id).await?;
+            let record = atum_core::auth::audit::Record::by(&who, atum_core::auth::audit::event::SESSION_REVOKED, creds.ip)
+                .detail(serde_json::json!({ "others": n }));
+            atum_core::auth::audit::record(tx, record).await?;
+            Ok(n)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Revoked { revoked }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// Change your password; your other sessions end.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "account", security(("bearer" = [])), request_body = PasswordChange,
+    responses((status = 200, description = "Changed; how many other sessions ended", body = Revoked), (status = 401, description = "No valid session", body = ErrorBody), (status = 422, description = "Wrong current password or weak new one", body = ErrorBody)))]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    body: web::Json<PasswordChange>,
+) -> Result<HttpResponse, ApiError> {
+    let PasswordChange { current_password, new_password } = body.into_inner();
+    // A wrong current password must still be counted: commit the failure, then answer.
+    let mut conn = state.conn().await?;
+    let tx = conn.transaction().await?;
+    let who = creds.principal(&tx, &state).await?;
+    if who.must_enrol_mfa {
+        return Err(atum_core::error::Error::MfaEnrolmentRequired.into());
+    }
+    let result =
+        account::change_password(&tx, &state.security.login, &who, current_password, new_password, creds.ip).await;
+    if let Err(atum_core::error::Error::Invalid(f)) = &result
+        && f.0.contains_key("current_password")
+    {
+        tx.commit().await?;
+    } else if result.is_ok() {
+        tx.commit().await?;
+    }
+    Ok(HttpResponse::Ok().json(Revoked { revoked: result? }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailOnly {
+    email: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Accepted {
+    /// Always the same, whether or not the address has an account.
+    pub status: &'static str,
+}
+
+const ACCEPTED: Accepted = Accepted { status: "if the address has an account, a message is on its way" };
+
+/// Ask for a password-reset link by email. The answer never says whether the address
+/// has an account.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "account", request_body = EmailOnly,
+    responses((status = 202, description = "Accepted", body = Accepted), (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
+pub async fn request_password_reset(
+    state: web::Data<AppState>,
+    ip: ClientIp,
+    body: web::Json<EmailOnly>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .security
+        .per_account
+        .check(&format!("reset:{}", body.email.trim().to_lowercase()))
+        .map_err(ApiError::rate_limited)?;
+    let mut conn = state.conn().await?;
+    let tx = conn.transaction().await?;
+    account::request_reset(&tx, &state.security.public_url, &body.email, ip.0).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Accepted().json(ACCEPTED))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetConfirm {
+    token: String,
+    password: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Done {
+    pub ok: bool,
+}
+
+/// Set a new password with the token from a reset email. Every session ends.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "account", request_body = ResetConfirm,
+    responses((status = 200, description = "Password set", body = Done), (status = 400, description = "Invalid, expired or used token", body = ErrorBody), (status = 422, description = "Weak password", body = ErrorBody)))]
+pub async fn confirm_password_reset(
+    state: web::Data<AppState>,
+    ip: ClientIp,
+    body: web::Json<ResetConfirm>,
+) -> Result<HttpResponse, ApiError> {
+    let ResetConfirm { token, password } = body.into_inner();
+    let mut conn = state.conn().await?;
+    let tx = conn.transaction().await?;
+    account::confirm_reset(&tx, &token, password, ip.0).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(Done { ok: true }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenOnly {
+    token: String,
+}
+
+/// Confirm an email address with the token from the verification email.
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "account", request_body = TokenOnly,
+    responses((status = 200, description = "Verified", body = Done), (status = 400, description = "Invalid, expired or used token", body = ErrorBody)))]
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    ip: ClientIp,
+    body: web::Json<TokenOnly>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    let tx = conn.transaction().await?;
+    account::verify_email(&tx, &body.token, ip.0).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(Done { ok: true }))
+}
+
+/// Send a new verification link (for an account still waiting for one).
+#[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", tag = "account", request_body = EmailOnly,
+    responses((status = 202, description = "Accepted", body = Accepted), (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
+pub async fn resend_verification(
+    state: web::Data<AppState>,
+    body: web::Json<EmailOnly>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .security
+        .per_account
+        .check(&format!("verify:{}", body.email.trim().to_lowercase()))
+        .map_err(ApiError::rate_limited)?;
+    let mut conn = state.conn().await?;
+    let tx = conn.transaction().await?;
+    account::resend_verification(&tx, &state.security.public_url, &body.email).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Accepted().json(ACCEPTED))
+}
+
+/// Create a customer account on an organisation's portal (when the org allows it).
+/// The account can sign in once its address is verified.
+#[utoipa::path(post, path = "/api/v1/portal/{org}/signup", tag = "account", request_body = Signup,
+    params(("org" = String, Path, description = "The organisation's slug")),
+    responses((status = 202, description = "Accepted: check your email", body = Accepted), (status = 404, description = "No such portal, or sign-up is off", body = ErrorBody), (status = 422, description = "Invalid fields", body = ErrorBody), (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
+pub async fn signup(
+    state: web::Data<AppState>,
+    ip: ClientIp,
+    org: web::Path<String>,
+    body: web::Json<Signup>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    let tx = conn.transaction().await?;
+    account::signup(&tx, &state.security.public_url, &org, &body, ip.0).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Accepted().json(ACCEPTED))
+}
+
+/// Whether two-factor authentication is on for you, and required.
+#[utoipa::path(get, path = "/api/v1/auth/mfa", tag = "account", security(("bearer" = [])),
+    responses((status = 200, description = "Status", body = MfaStatus), (status = 401, description = "No valid session", body = ErrorBody)))]
+pub async fn mfa_status(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
+    let status = state.in_tx_enrolling(&creds, async |tx, who| Ok(account::mfa_status(tx, &who).await?)).await?;
+    Ok(HttpResponse::Ok().json(status))
+}
+
+/// Start enrolling an authenticator app: returns the secret, its otpauth:// URI and a
+/// QR code. Nothing changes until confirmed with a first code.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/totp", tag = "account", security(("bearer" = [])),
+    responses((status = 200, description = "The secret, shown once", body = Enrolment), (status = 401, description = "No valid session", body = ErrorBody), (status = 409, description = "Already on, or the server has no secret key", body = ErrorBody)))]
+pub async fn begin_totp(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
+    let enrolment = state
+        .in_tx_enrolling(&creds, async |tx, who| Ok(totp::begin(tx, state.security.key.as_ref(), &who).await?))
+        .await?;
+    Ok(HttpResponse::Ok().json(enrolment))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeOnly {
+    code: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RecoveryCodes {
+    /// Ten single-use codes for when the device is lost. Shown once.
+    pub recovery_codes: Vec<String>,
+}
+
+/// Confirm enrolment with the first code from the app. Returns the recovery codes;
+/// your other sessions end.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/totp/confirm", tag = "account", security(("bearer" = [])), request_body = CodeOnly,
+    responses((status = 200, description = "On; the recovery codes, shown once", body = RecoveryCodes), (status = 401, description = "No valid session", body = ErrorBody), (status = 422, description = "Wrong code", body = ErrorBody)))]
+pub async fn confirm_totp(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    body: web::Json<CodeOnly>,
+) -> Result<HttpResponse, ApiError> {
+    let recovery_codes = state
+        .in_tx_enrolling(&creds, async |tx, who| {
+            Ok(account::confirm_totp(tx, state.security.key.as_ref(), &who, &body.code, creds.ip).await?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(RecoveryCodes { recovery_codes }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisableTotp {
+    password: String,
+    /// A current TOTP code or an unused recovery code.
+    code: String,
+}
+
+/// Turn two-factor authentication off (password and a code); your other sessions end.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/totp/disable", tag = "account", security(("bearer" = [])), request_body = DisableTotp,
+    responses((status = 204, description = "Off"), (status = 401, description = "No valid session", body = ErrorBody), (status = 409, description = "Not on, or required by the org", body = ErrorBody), (status = 422, description = "Wrong password or code", body = ErrorBody)))]
+pub async fn disable_totp(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    body: web::Json<DisableTotp>,
+) -> Result<HttpResponse, ApiError> {
+    let DisableTotp { password, code } = body.into_inner();
+    let mut conn = state.conn().await?;
+    let tx = conn.transaction().await?;
+    let who = creds.principal(&tx, &state).await?;
+    let key = state.security.key.as_ref();
+    let result = account::disable_totp(&tx, key, &state.security.login, &who, password, &code, creds.ip).await;
+    // A failed check is counted towards lockout: keep that record.
+    if result.is_ok() || matches!(result, Err(atum_core::error::Error::Invalid(_))) {
+        tx.commit().await?;
+    }
+    result?;
+    Ok(HttpResponse::NoContent().finish())
+}

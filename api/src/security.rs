@@ -1,0 +1,121 @@
+//! Admin security routes (`/api/v1/admin/security/*`, unlocking users) and the rate
+//! limit in front of the authentication routes.
+
+use actix_web::{
+    HttpResponse,
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
+    middleware::Next,
+    web,
+};
+use atum_core::auth::{
+    account::{self, SecuritySettings},
+    allowlist::{self, EntryInput},
+    audit::{self, Entry, Filter},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    AppState, client_ip,
+    error::{ApiError, ErrorBody},
+};
+
+/// Per-address limit on every request under `/api/v1/auth/` and `/api/v1/portal/`:
+/// 429 with `Retry-After` past the burst.
+pub async fn limit_auth_routes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    let path = req.path();
+    if path.starts_with("/api/v1/auth/") || path.starts_with("/api/v1/portal/") {
+        if let Some(state) = req.app_data::<web::Data<AppState>>() {
+            let ip = client_ip::of(req.request(), &state.security.proxies);
+            let key = ip.map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
+            state.security.per_ip.check(&key).map_err(ApiError::rate_limited)?;
+        }
+    }
+    next.call(req).await
+}
+
+/// Lift a user's lockout (admins).
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", operation_id = "unlock_user", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 204, description = "Unlocked"), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody)))]
+pub async fn unlock_user(
+    state: web::Data<AppState>,
+    creds: crate::auth::Credentials,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    state.in_tx(&creds, async |tx, who| Ok(account::unlock(tx, &who, *id, creds.ip).await?)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The org's security settings (admins).
+#[utoipa::path(get, path = "/api/v1/admin/security/settings", tag = "security", security(("bearer" = [])),
+    responses((status = 200, description = "Settings", body = SecuritySettings), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody)))]
+pub async fn get_settings(state: web::Data<AppState>, creds: crate::auth::Credentials) -> Result<HttpResponse, ApiError> {
+    let s = state.in_tx(&creds, async |tx, who| Ok(account::settings(tx, &who).await?)).await?;
+    Ok(HttpResponse::Ok().json(s))
+}
+
+/// Change the org's security settings (admins).
+#[utoipa::path(put, path = "/api/v1/admin/security/settings", tag = "security", security(("bearer" = [])), request_body = SecuritySettings,
+    responses((status = 200, description = "Saved", body = SecuritySettings), (status = 400, description = "Malformed body", body = ErrorBody), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody)))]
+pub async fn put_settings(
+    state: web::Data<AppState>,
+    creds: crate::auth::Credentials,
+    body: web::Json<SecuritySettings>,
+) -> Result<HttpResponse, ApiError> {
+    let s = state.in_tx(&creds, async |tx, who| Ok(account::set_settings(tx, &who, &body, creds.ip).await?)).await?;
+    Ok(HttpResponse::Ok().json(s))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Allowlist {
+    /// Empty: every address is allowed.
+    pub entries: Vec<allowlist::Entry>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllowlistInput {
+    pub entries: Vec<EntryInput>,
+}
+
+/// The org's IP allowlist (admins).
+#[utoipa::path(get, path = "/api/v1/admin/security/ip-allowlist", tag = "security", security(("bearer" = [])),
+    responses((status = 200, description = "The list", body = Allowlist), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody)))]
+pub async fn get_allowlist(state: web::Data<AppState>, creds: crate::auth::Credentials) -> Result<HttpResponse, ApiError> {
+    let entries = state.in_tx(&creds, async |tx, who| Ok(allowlist::list(tx, &who).await?)).await?;
+    Ok(HttpResponse::Ok().json(Allowlist { entries }))
+}
+
+/// Replace the org's IP allowlist (admins). Refused if it would exclude your address.
+#[utoipa::path(put, path = "/api/v1/admin/security/ip-allowlist", tag = "security", security(("bearer" = [])), request_body = AllowlistInput,
+    responses((status = 200, description = "Saved", body = Allowlist), (status = 400, description = "Malformed body", body = ErrorBody), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody), (status = 409, description = "The list would exclude your own address", body = ErrorBody), (status = 422, description = "Invalid entries", body = ErrorBody)))]
+pub async fn put_allowlist(
+    state: web::Data<AppState>,
+    creds: crate::auth::Credentials,
+    body: web::Json<AllowlistInput>,
+) -> Result<HttpResponse, ApiError> {
+    let entries =
+        state.in_tx(&creds, async |tx, who| Ok(allowlist::replace(tx, &who, &body.entries, creds.ip).await?)).await?;
+    Ok(HttpResponse::Ok().json(Allowlist { entries }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<Entry>,
+}
+
+/// The org's security audit log, newest first (admins).
+#[utoipa::path(get, path = "/api/v1/admin/security/audit", tag = "security", security(("bearer" = [])), params(Filter),
+    responses((status = 200, description = "Entries", body = AuditPage), (status = 400, description = "Malformed query", body = ErrorBody), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody), (status = 422, description = "Invalid filter", body = ErrorBody)))]
+pub async fn audit_log(
+    state: web::Data<AppState>,
+    creds: crate::auth::Credentials,
+    filter: web::Query<Filter>,
+) -> Result<HttpResponse, ApiError> {
+    let items = state.in_tx(&creds, async |tx, who| Ok(audit::list(tx, &who, &filter).await?)).await?;
+    Ok(HttpResponse::Ok().json(AuditPage { items }))
+}

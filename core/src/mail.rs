@@ -1,0 +1,213 @@
+//! Outgoing mail: the `SEND_EMAIL` job and the messages the desk sends.
+//!
+//! Mail is queued in the transaction that decides to send it (a rolled-back sign-up
+//! sends nothing) and delivered by the job worker: over SMTP to the relay named by
+//! `ATUM_SMTP_URL`, or — with none configured, in development — written as `.eml`
+//! files under `ATUM_MAIL_DIR` (default `./var/mail`).
+//!
+//! Messages carrying a one-time link are marked sensitive: once delivered, the job
+//! row's copy of the body is replaced by a note, so the link does not linger in
+//! `job_queue` (the admin jobs API never shows a sensitive body either).
+
+use std::{path::PathBuf, sync::OnceLock};
+
+use lettre::{
+    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    message::{Mailbox, header::ContentType},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    config::{ConfigError, Env},
+    jobs::{Job, JobContext, JobError},
+};
+
+/// Where mail goes.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// `smtp://host:port` (plain, a local relay), `smtp://…?tls=required` (STARTTLS),
+    /// `smtps://user:pass@host` (TLS); see lettre's `from_url`.
+    Smtp(String),
+    Directory(PathBuf),
+}
+
+#[derive(Clone)]
+pub struct MailConfig {
+    pub transport: Transport,
+    pub from: Mailbox,
+}
+
+impl std::fmt::Debug for MailConfig {
+    // The SMTP URL may hold a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let t = match &self.transport {
+            Transport::Smtp(_) => "smtp(<url redacted>)".to_string(),
+            Transport::Directory(d) => format!("directory({})", d.display()),
+        };
+        f.debug_struct("MailConfig").field("transport", &t).field("from", &self.from.to_string()).finish()
+    }
+}
+
+impl MailConfig {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let from_raw = env.get("ATUM_MAIL_FROM").unwrap_or_else(|| "ATUM Desk <desk@localhost>".into());
+        let from: Mailbox = from_raw.parse().map_err(|e| ConfigError::Invalid {
+            var: "ATUM_MAIL_FROM".into(),
+            reason: format!("expected a mailbox such as \"Help Desk <help@example.com>\": {e}"),
+        })?;
+        let transport = match env.get("ATUM_SMTP_URL") {
+            Some(url) => {
+                // Check it now, so a typo stops the worker at start rather than every mail.
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(&url).map_err(|_| ConfigError::Invalid {
+                    var: "ATUM_SMTP_URL".into(),
+                    reason: "expected smtp://host:port, smtp://host:587?tls=required or smtps://user:pass@host".into(),
+                })?;
+                Transport::Smtp(url)
+            }
+            None => Transport::Directory(env.get("ATUM_MAIL_DIR").unwrap_or_else(|| "var/mail".into()).into()),
+        };
+        Ok(MailConfig { transport, from })
+    }
+}
+
+static CONFIG: OnceLock<MailConfig> = OnceLock::new();
+
+/// Sets the process's mail configuration (the job worker does, at start).
+pub fn install(config: MailConfig) {
+    let _ = CONFIG.set(config);
+}
+
+fn config() -> Result<&'static MailConfig, JobError> {
+    if let Some(c) = CONFIG.get() {
+        return Ok(c);
+    }
+    let c = MailConfig::from_env(&Env::process()).map_err(|e| JobError::Permanent(e.to_string()))?;
+    Ok(CONFIG.get_or_init(|| c))
+}
+
+/// Text the admin jobs API shows instead of a sensitive body.
+pub const REDACTED: &str = "(removed: this message carried a one-time link)";
+
+/// One plain-text message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendEmail {
+    pub org_id: Option<i64>,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    /// The body holds a secret (a one-time link): scrubbed from the job once sent.
+    #[serde(default)]
+    pub sensitive: bool,
+}
+
+impl Job for SendEmail {
+    const KIND: &'static str = "SEND_EMAIL";
+    const PRIORITY: i16 = 2;
+    const MAX_ATTEMPTS: i32 = 8;
+
+    fn org_id(&self) -> Option<i64> {
+        self.org_id
+    }
+
+    async fn run(self, ctx: JobContext) -> Result<(), JobError> {
+        let config = config()?;
+        let to: Mailbox =
+            self.to.parse().map_err(|e| JobError::Permanent(format!("bad recipient address {:?}: {e}", self.to)))?;
+        let message = Message::builder()
+            .from(config.from.clone())
+            .to(to)
+            .subject(self.subject.clone())
+            .header(ContentType::TEXT_PLAIN)
+            .body(self.text.clone())
+            .map_err(|e| JobError::Permanent(format!("cannot build the message: {e}")))?;
+        match &config.transport {
+            Transport::Smtp(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| JobError::Permanent(format!("ATUM_SMTP_URL: {e}")))?
+                    .build();
+                transport.send(message).await.map_err(|e| {
+                    // Permanent SMTP replies (5xx: no such mailbox) will not improve with retries.
+                    if e.is_permanent() {
+                        JobError::Permanent(format!("the relay refused the message: {e}"))
+                    } else {
+                        JobError::Retry(format!("sending failed: {e}"))
+                    }
+                })?;
+            }
+            Transport::Directory(dir) => {
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| JobError::Retry(format!("cannot create {}: {e}", dir.display())))?;
+                let path = dir.join(format!("{}-{}.eml", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"), ctx.job_id));
+                tokio::fs::write(&path, message.formatted())
+                    .await
+                    .map_err(|e| JobError::Retry(format!("cannot write {}: {e}", path.display())))?;
+            }
+        }
+        if self.sensitive {
+            // Delivered: the queue's copy of the link has no further use.
+            if let Ok(conn) = ctx.pool.get().await {
+                let _ = conn
+                    .execute(
+                        "UPDATE job_queue SET payload = jsonb_set(payload, '{text}', to_jsonb($2::text)) WHERE id = $1",
+                        &[&ctx.job_id, &REDACTED],
+                    )
+                    .await;
+            }
+        }
+        tracing::info!(job.id = ctx.job_id, subject = %self.subject, "mail sent");
+        Ok(())
+    }
+}
+
+/// The messages the desk sends about accounts. `public_url` is where users reach the
+/// desk (`ATUM_PUBLIC_URL`).
+pub mod messages {
+    use super::SendEmail;
+
+    pub fn verify_email(public_url: &str, org_id: i64, to: &str, name: &str, token: &str) -> SendEmail {
+        SendEmail {
+            org_id: Some(org_id),
+            to: to.to_owned(),
+            subject: "Confirm your email address".into(),
+            text: format!(
+                "Hello {name},\n\nplease confirm your email address to finish creating your account:\n\n\
+                 {}/verify-email?token={token}\n\nThe link works once and expires in 48 hours. \
+                 If you did not sign up, ignore this message.\n",
+                public_url.trim_end_matches('/')
+            ),
+            sensitive: true,
+        }
+    }
+
+    pub fn reset_password(public_url: &str, org_id: i64, to: &str, name: &str, token: &str) -> SendEmail {
+        SendEmail {
+            org_id: Some(org_id),
+            to: to.to_owned(),
+            subject: "Reset your password".into(),
+            text: format!(
+                "Hello {name},\n\nsomeone (hopefully you) asked to reset the password of this account. \
+                 To choose a new one, open:\n\n{}/reset-password?token={token}\n\n\
+                 The link works once and expires in 1 hour. Resetting signs out every session. \
+                 If you did not ask for this, ignore this message; your password stays as it is.\n",
+                public_url.trim_end_matches('/')
+            ),
+            sensitive: true,
+        }
+    }
+
+    pub fn already_registered(public_url: &str, org_id: i64, to: &str) -> SendEmail {
+        SendEmail {
+            org_id: Some(org_id),
+            to: to.to_owned(),
+            subject: "You already have an account".into(),
+            text: format!(
+                "Hello,\n\nsomeone tried to sign up with this address, which already has an account. \
+                 If it was you, sign in at {0}/login or reset your password at {0}/reset-password.\n",
+                public_url.trim_end_matches('/')
+            ),
+            sensitive: false,
+        }
+    }
+}
