@@ -111,40 +111,7 @@ impl Job for SendEmail {
     }
 
     async fn run(self, ctx: JobContext) -> Result<(), JobError> {
-        let config = config()?;
-        let to: Mailbox =
-            self.to.parse().map_err(|e| JobError::Permanent(format!("bad recipient address {:?}: {e}", self.to)))?;
-        let message = Message::builder()
-            .from(config.from.clone())
-            .to(to)
-            .subject(self.subject.clone())
-            .header(ContentType::TEXT_PLAIN)
-            .body(self.text.clone())
-            .map_err(|e| JobError::Permanent(format!("cannot build the message: {e}")))?;
-        match &config.transport {
-            Transport::Smtp(url) => {
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|e| JobError::Permanent(format!("ATUM_SMTP_URL: {e}")))?
-                    .build();
-                transport.send(message).await.map_err(|e| {
-                    // Permanent SMTP replies (5xx: no such mailbox) will not improve with retries.
-                    if e.is_permanent() {
-                        JobError::Permanent(format!("the relay refused the message: {e}"))
-                    } else {
-                        JobError::Retry(format!("sending failed: {e}"))
-                    }
-                })?;
-            }
-            Transport::Directory(dir) => {
-                tokio::fs::create_dir_all(dir)
-                    .await
-                    .map_err(|e| JobError::Retry(format!("cannot create {}: {e}", dir.display())))?;
-                let path = dir.join(format!("{}-{}.eml", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"), ctx.job_id));
-                tokio::fs::write(&path, message.formatted())
-                    .await
-                    .map_err(|e| JobError::Retry(format!("cannot write {}: {e}", path.display())))?;
-            }
-        }
+        deliver(config()?, &self, ctx.job_id).await?;
         if self.sensitive {
             // Delivered: the queue's copy of the link has no further use.
             if let Ok(conn) = ctx.pool.get().await {
@@ -159,6 +126,44 @@ impl Job for SendEmail {
         tracing::info!(job.id = ctx.job_id, subject = %self.subject, "mail sent");
         Ok(())
     }
+}
+
+/// Sends one message as `config` says (SMTP, or an `.eml` file named after `job_id`).
+pub async fn deliver(config: &MailConfig, mail: &SendEmail, job_id: i64) -> Result<(), JobError> {
+    let to: Mailbox =
+        mail.to.parse().map_err(|e| JobError::Permanent(format!("bad recipient address {:?}: {e}", mail.to)))?;
+    let message = Message::builder()
+        .from(config.from.clone())
+        .to(to)
+        .subject(mail.subject.clone())
+        .header(ContentType::TEXT_PLAIN)
+        .body(mail.text.clone())
+        .map_err(|e| JobError::Permanent(format!("cannot build the message: {e}")))?;
+    match &config.transport {
+        Transport::Smtp(url) => {
+            let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                .map_err(|e| JobError::Permanent(format!("ATUM_SMTP_URL: {e}")))?
+                .build();
+            transport.send(message).await.map_err(|e| {
+                // Permanent SMTP replies (5xx: no such mailbox) will not improve with retries.
+                if e.is_permanent() {
+                    JobError::Permanent(format!("the relay refused the message: {e}"))
+                } else {
+                    JobError::Retry(format!("sending failed: {e}"))
+                }
+            })?;
+        }
+        Transport::Directory(dir) => {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| JobError::Retry(format!("cannot create {}: {e}", dir.display())))?;
+            let path = dir.join(format!("{}-{job_id}.eml", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")));
+            tokio::fs::write(&path, message.formatted())
+                .await
+                .map_err(|e| JobError::Retry(format!("cannot write {}: {e}", path.display())))?;
+        }
+    }
+    Ok(())
 }
 
 /// The messages the desk sends about accounts. `public_url` is where users reach the

@@ -30,6 +30,7 @@ use tokio_postgres::NoTls;
 pub mod fixtures;
 pub mod process;
 pub mod service;
+pub mod smtp;
 
 /// Where the server is, for creating and dropping databases.
 #[derive(Debug)]

@@ -136,6 +136,26 @@ impl TestApp {
         self.send("POST", path, token, Some(body.to_string()), &[]).await
     }
 
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.send("PUT", path, token, Some(body.to_string()), &[]).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        self.send("DELETE", path, token, None, &[]).await
+    }
+
+    /// A sign-in attempt, answered whatever it is (headers e.g. X-Forwarded-For).
+    pub async fn try_login(&self, email: &str, password: &str, headers: &[(&str, &str)]) -> Response {
+        let body = json!({"email": email, "password": password}).to_string();
+        self.send("POST", "/api/v1/auth/login", None, Some(body), headers).await
+    }
+
+    /// Runs SQL on the test's database (to set up what the API would refuse, or look
+    /// at what it stored).
+    pub async fn sql(&self, query: &str) -> Vec<tokio_postgres::Row> {
+        self.db.pool.get().await.unwrap().query(query, &[]).await.unwrap()
+    }
+
     pub async fn patch(&self, path: &str, token: Option<&str>, body: Value, if_match: Option<i64>) -> Response {
         let version = if_match.map(|v| format!("\"{v}\""));
         let headers: Vec<(&str, &str)> = version.iter().map(|v| ("If-Match", v.as_str())).collect();

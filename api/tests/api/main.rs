@@ -7,6 +7,7 @@ mod groups;
 mod helpers;
 mod hostile;
 mod jobs;
+mod lockout;
 mod observability;
 mod openapi;
 mod pagination;
