@@ -8,6 +8,7 @@ mod helpers;
 mod hostile;
 mod jobs;
 mod lockout;
+mod mfa;
 mod observability;
 mod openapi;
 mod pagination;

@@ -245,10 +245,11 @@ pub async fn disable_totp(
         .await?
         .get(0);
     let mut f = FieldErrors::default();
+    // The code is checked only after the password, so a typo in the password does not
+    // spend a recovery code.
     if !check_password_blocking(hash, password).await? {
         f.add("password", "is not your password");
-    }
-    if totp::verify_any(db, key, who.user_id, code).await?.is_none() {
+    } else if totp::verify_any(db, key, who.user_id, code).await?.is_none() {
         f.add("code", "is not a current code or an unused recovery code");
     }
     if !f.is_empty() {
@@ -283,6 +284,13 @@ pub async fn set_settings(
     ip: Option<IpAddr>,
 ) -> Result<SecuritySettings> {
     let before = settings(db, who).await?;
+    // Requiring a second factor you do not have would lock you into enrolment mid-change.
+    if new.require_mfa && !before.require_mfa && !totp::is_enabled(db, who.user_id).await? {
+        return Err(Error::Conflict {
+            code: "enrol_mfa_first",
+            message: "turn on two-factor authentication for your own account before requiring it".into(),
+        });
+    }
     db.execute(
         "UPDATE organizations SET require_mfa = $2, portal_signup = $3, updated_at = now() WHERE id = $1",
         &[&who.org_id, &new.require_mfa, &new.portal_signup],
