@@ -1,6 +1,7 @@
 //! The API over real HTTP (bound to port 0) against a real database: one test
 //! binary, a shared `helpers` module, tests named as sentences.
 
+mod allowlist;
 mod auth;
 mod errors;
 mod groups;
@@ -12,6 +13,7 @@ mod mfa;
 mod observability;
 mod openapi;
 mod pagination;
+mod sessions;
 mod sla;
 mod tenancy;
 mod tickets;

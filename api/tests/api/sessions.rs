@@ -1,0 +1,125 @@
+//! A user's sessions: listing, revoking one or all others, and the revocations that
+//! password changes cause.
+
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn users_list_their_sessions_and_revoke_one_or_all_others() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let agent = app.person(&admin, "agent", "ann").await;
+    let laptop = app.login(&agent.email, &agent.password).await;
+    let phone = app.login(&agent.email, &agent.password).await;
+
+    let list = app.get("/api/v1/auth/sessions", Some(&agent.token)).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let items = list.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items.iter().filter(|s| s["current"] == true).count(), 1);
+    assert!(items.iter().all(|s| s["ip"] == "127.0.0.1" && s.get("token").is_none() && s.get("token_hash").is_none()));
+
+    // Revoke the phone's session by id (find it from the phone itself).
+    let phone_id = app.get("/api/v1/auth/sessions", Some(&phone)).await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let res = app.delete(&format!("/api/v1/auth/sessions/{phone_id}"), Some(&agent.token)).await;
+    assert_eq!(res.status, 204, "{}", res.body);
+    assert_eq!(app.get("/api/v1/me", Some(&phone)).await.status, 401);
+    assert_eq!(app.delete(&format!("/api/v1/auth/sessions/{phone_id}"), Some(&agent.token)).await.status, 404);
+    // Someone else's session (even an admin's own org) is not yours to revoke.
+    assert_eq!(app.delete(&format!("/api/v1/auth/sessions/{phone_id}"), Some(&admin.token)).await.status, 404);
+    let other_org = app.org("globex").await;
+    let admin_sessions = app.get("/api/v1/auth/sessions", Some(&admin.token)).await;
+    let admin_session = admin_sessions.body["items"][0]["id"].as_i64().unwrap();
+    assert_eq!(app.delete(&format!("/api/v1/auth/sessions/{admin_session}"), Some(&other_org.token)).await.status, 404);
+    assert_eq!(app.get("/api/v1/me", Some(&admin.token)).await.status, 200);
+
+    let res = app.post("/api/v1/auth/sessions/revoke-others", Some(&agent.token), json!({})).await;
+    assert_eq!(res.body["revoked"], 1, "{}", res.body);
+    assert_eq!(app.get("/api/v1/me", Some(&laptop)).await.status, 401);
+    assert_eq!(app.get("/api/v1/me", Some(&agent.token)).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_change_needs_the_current_password_and_ends_the_other_sessions() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let agent = app.person(&admin, "agent", "ann").await;
+    let other = app.login(&agent.email, &agent.password).await;
+
+    let wrong = app
+        .post("/api/v1/auth/password", Some(&agent.token), json!({"current_password": "guess-guess", "new_password": "a-new-long-password"}))
+        .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    assert!(wrong.body["error"]["fields"]["current_password"].is_string());
+    let failures: i32 = app.sql(&format!("SELECT failed_logins FROM users WHERE id = {}", agent.id)).await[0].get(0);
+    assert_eq!(failures, 1, "a wrong current password counts towards lockout");
+    let weak = app
+        .post("/api/v1/auth/password", Some(&agent.token), json!({"current_password": agent.password, "new_password": "short"}))
+        .await;
+    assert_eq!(weak.status, 422);
+    assert!(weak.body["error"]["fields"]["new_password"].is_string());
+
+    let ok = app
+        .post(
+            "/api/v1/auth/password",
+            Some(&agent.token),
+            json!({"current_password": agent.password, "new_password": "a-new-long-password"}),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.body["revoked"], 1);
+    assert_eq!(app.get("/api/v1/me", Some(&other)).await.status, 401);
+    assert_eq!(app.get("/api/v1/me", Some(&agent.token)).await.status, 200);
+    assert_eq!(app.try_login(&agent.email, &agent.password, &[]).await.status, 401);
+    assert_eq!(app.try_login(&agent.email, "a-new-long-password", &[]).await.status, 200);
+    let audit = app.get("/api/v1/admin/security/audit?event=password.changed", Some(&admin.token)).await;
+    assert_eq!(audit.body["items"][0]["actor_id"], agent.id);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_audit_log_records_role_changes_and_sign_ins_for_admins_of_that_org_only() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let agent = app.person(&admin, "agent", "ann").await;
+    let res = app.patch(&format!("/api/v1/users/{}", agent.id), Some(&admin.token), json!({"role": "admin"}), None).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    app.try_login(&agent.email, "wrong-password-x", &[]).await;
+
+    let all = app.get("/api/v1/admin/security/audit", Some(&admin.token)).await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    let events: Vec<&str> = all.body["items"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(events[..2], ["login.failure", "user.role_changed"], "{events:?}");
+    assert!(events.contains(&"login.success"));
+    let role = &all.body["items"][1];
+    assert_eq!(role["detail"], json!({"from": "agent", "to": "admin"}));
+    assert_eq!(role["actor_id"], admin.id);
+    assert_eq!(role["target_user_id"], agent.id);
+    assert_eq!(role["ip"], "127.0.0.1");
+
+    let mine = app.get(&format!("/api/v1/admin/security/audit?user_id={}&limit=1", agent.id), Some(&admin.token)).await;
+    assert_eq!(mine.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(mine.body["items"][0]["event"], "login.failure");
+    let bad = app.get("/api/v1/admin/security/audit?limit=0", Some(&admin.token)).await;
+    assert_eq!(bad.status, 422);
+    let since = app.get("/api/v1/admin/security/audit?since=not-a-date", Some(&admin.token)).await;
+    assert_eq!(since.status, 400);
+
+    let other = app.org("globex").await;
+    let theirs = app.get("/api/v1/admin/security/audit", Some(&other.token)).await;
+    let ids: Vec<i64> = theirs.body["items"].as_array().unwrap().iter().map(|e| e["target_user_id"].as_i64().unwrap_or(0)).collect();
+    assert!(!ids.contains(&agent.id) && !ids.contains(&admin.id), "another org's log leaks: {ids:?}");
+    let customer = app.person(&admin, "customer", "cus").await;
+    assert_eq!(app.get("/api/v1/admin/security/audit", Some(&customer.token)).await.status, 403);
+    // Append-only, even for the database owner's application role.
+    let pool = app.db.pool.get().await.unwrap();
+    let err = pool.execute("UPDATE security_audit_log SET event = 'x.y'", &[]).await.unwrap_err();
+    assert!(err.to_string().contains("append-only") || format!("{err:?}").contains("append-only"), "{err:?}");
+}
