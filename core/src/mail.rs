@@ -137,6 +137,8 @@ pub async fn deliver(config: &MailConfig, mail: &SendEmail, job_id: i64) -> Resu
         .to(to)
         .subject(mail.subject.clone())
         .header(ContentType::TEXT_PLAIN)
+        // lettre picks the transfer encoding: quoted-printable once a line (a link) is
+        // longer than 76 characters, which every mail reader decodes.
         .body(mail.text.clone())
         .map_err(|e| JobError::Permanent(format!("cannot build the message: {e}")))?;
     match &config.transport {
@@ -214,5 +216,40 @@ pub mod messages {
             ),
             sensitive: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn without_a_relay_mail_is_written_as_an_eml_file() {
+        let dir = std::env::temp_dir().join(format!("atum-mail-test-{}", std::process::id()));
+        let config = MailConfig {
+            transport: Transport::Directory(dir.clone()),
+            from: "Desk <desk@example.test>".parse().unwrap(),
+        };
+        let mail = messages::reset_password("https://desk.example.test/", 1, "ann@example.test", "Ann", &"a".repeat(64));
+        deliver(&config, &mail, 77).await.unwrap();
+        let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        assert_eq!(files.len(), 1);
+        assert!(files[0].to_string_lossy().ends_with("-77.eml"), "{files:?}");
+        // Undo quoted-printable's soft line breaks and escaped '='.
+        let text = std::fs::read_to_string(&files[0]).unwrap().replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+        assert!(text.contains("To: ann@example.test"), "{text}");
+        assert!(text.contains(&format!("https://desk.example.test/reset-password?token={}", "a".repeat(64))), "{text}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_bad_relay_url_or_sender_is_refused_at_start_by_name() {
+        let env = Env::from_fn(|v| (v == "ATUM_SMTP_URL").then(|| "ftp://nope".to_string()));
+        assert!(MailConfig::from_env(&env).unwrap_err().to_string().contains("ATUM_SMTP_URL"));
+        let env = Env::from_fn(|v| (v == "ATUM_MAIL_FROM").then(|| "not a mailbox".to_string()));
+        assert!(MailConfig::from_env(&env).unwrap_err().to_string().contains("ATUM_MAIL_FROM"));
+        let env = Env::from_fn(|v| (v == "ATUM_SMTP_URL").then(|| "smtps://user:hunter2@relay.example.test".to_string()));
+        let config = MailConfig::from_env(&env).unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"), "the relay password must not be printed");
     }
 }

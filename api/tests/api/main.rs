@@ -3,6 +3,7 @@
 
 mod allowlist;
 mod auth;
+mod email;
 mod errors;
 mod groups;
 mod helpers;
