@@ -11,6 +11,7 @@ mod hostile;
 mod jobs;
 mod lockout;
 mod mfa;
+mod nginx;
 mod observability;
 mod openapi;
 mod pagination;
