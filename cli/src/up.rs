@@ -95,6 +95,15 @@ async fn run_with_database(args: &UpArgs, env: &Env<'_>, cluster: Option<&Cluste
     let logins = if args.no_seed { Vec::new() } else { seed(&mut client, &args.var_dir).await? };
     drop(client);
 
+    // Development defaults the children inherit unless the environment sets them: a
+    // secret key for two-factor enrolment, and mail written under var/mail.
+    let mut extra_env = Vec::new();
+    if env.get(atum_core::auth::secret_key::VAR).is_none() {
+        extra_env.push((atum_core::auth::secret_key::VAR, dev_secret_key(&args.var_dir)?.display().to_string()));
+    }
+    if env.get("ATUM_SMTP_URL").is_none() && env.get("ATUM_MAIL_DIR").is_none() {
+        extra_env.push(("ATUM_MAIL_DIR", args.var_dir.join("mail").display().to_string()));
+    }
     let bin_dir = std::env::current_exe()?.parent().map(Path::to_path_buf).context("locating atum's directory")?;
     let (exits_tx, mut exits) = mpsc::unbounded_channel();
     let mut children: HashMap<Service, i32> = HashMap::new();
@@ -102,7 +111,7 @@ async fn run_with_database(args: &UpArgs, env: &Env<'_>, cluster: Option<&Cluste
     let mut int = signal(SignalKind::interrupt())?;
 
     for service in Service::ALL {
-        match spawn(&bin_dir, service, &url, exits_tx.clone()) {
+        match spawn(&bin_dir, service, &url, &extra_env, exits_tx.clone()) {
             Ok(pid) => {
                 children.insert(service, pid);
             }
@@ -153,6 +162,21 @@ async fn ensure_database(cluster: &Cluster, port: u16, name: &str) -> anyhow::Re
     Ok(())
 }
 
+/// `var/secret.key`: 32 random bytes as hex, made once (mode 0600). Production keeps
+/// its key elsewhere (docs/security.md).
+fn dev_secret_key(var_dir: &Path) -> anyhow::Result<PathBuf> {
+    let path = var_dir.join("secret.key");
+    if !path.exists() {
+        std::fs::create_dir_all(var_dir)?;
+        let key: [u8; 32] = rand::random();
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path)?;
+        std::io::Write::write_all(&mut f, hex.as_bytes())?;
+        say(&format!("created a development secret key in {}", path.display()));
+    }
+    Ok(path)
+}
+
 /// Seeds the demo organisation on the first run and keeps its logins in
 /// `var/demo-logins.txt` (mode 0600) so later runs can show them again.
 async fn seed(client: &mut tokio_postgres::Client, var_dir: &Path) -> anyhow::Result<Vec<Login>> {
@@ -179,6 +203,7 @@ fn spawn(
     bin_dir: &Path,
     service: Service,
     url: &str,
+    extra_env: &[(&str, String)],
     exits: mpsc::UnboundedSender<(Service, ExitStatus)>,
 ) -> anyhow::Result<i32> {
     let path = bin_dir.join(service.binary());
@@ -186,8 +211,8 @@ fn spawn(
         bail!("{} not found next to atum; build the whole workspace (`cargo build --workspace`)", path.display());
     }
     let mut cmd = Command::new(&path);
-    cmd.env(DATABASE_URL, url)
-        .stdin(Stdio::null())
+    cmd.env(DATABASE_URL, url).envs(extra_env.iter().map(|(k, v)| (*k, v.as_str())));
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // Its own process group: a Ctrl-C in the terminal reaches only us, and we

@@ -69,3 +69,42 @@ async fn every_route_hides_another_organisations_resources() {
     assert_eq!(app.get(&format!("/api/v1/tickets/{id}/comments"), Some(&acme.token)).await.body["items"], json!([]));
     assert_eq!(app.get(&format!("/api/v1/users/{}", acme_agent.id), Some(&acme.token)).await.body["role"], "agent");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn security_routes_never_reach_another_organisation() {
+    let app = TestApp::spawn().await;
+    let acme = app.org("acme").await;
+    let globex = app.org("globex").await;
+    let acme_agent = app.person(&acme, "agent", "ada").await;
+
+    // Unlocking someone else's user: not found, and their lock stays.
+    app.sql(&format!("UPDATE users SET locked_until = now() + interval '1 hour' WHERE id = {}", acme_agent.id)).await;
+    let res = app.post(&format!("/api/v1/users/{}/unlock", acme_agent.id), Some(&globex.token), json!({})).await;
+    assert_eq!(res.status, 404, "{}", res.body);
+    let locked: bool =
+        app.sql(&format!("SELECT locked_until > now() FROM users WHERE id = {}", acme_agent.id)).await[0].get(0);
+    assert!(locked);
+
+    // Settings and allowlists are per org.
+    let set = json!({"require_mfa": false, "portal_signup": true});
+    assert_eq!(app.put("/api/v1/admin/security/settings", Some(&globex.token), set).await.status, 200);
+    let acme_settings = app.get("/api/v1/admin/security/settings", Some(&acme.token)).await;
+    assert_eq!(acme_settings.body["portal_signup"], false, "{}", acme_settings.body);
+    let list = json!({"entries": [{"cidr": "127.0.0.1"}]});
+    assert_eq!(app.put("/api/v1/admin/security/ip-allowlist", Some(&globex.token), list).await.status, 200);
+    let acme_list = app.get("/api/v1/admin/security/ip-allowlist", Some(&acme.token)).await;
+    assert!(acme_list.body["entries"].as_array().unwrap().is_empty(), "{}", acme_list.body);
+    // Sign-up goes to the org named in the path, never another one.
+    let signup = json!({"email": "c@x.test", "display_name": "C", "password": "a-long-enough-password"});
+    assert_eq!(app.post("/api/v1/portal/acme/signup", None, signup.clone()).await.status, 404);
+    assert_eq!(app.post("/api/v1/portal/globex/signup", None, signup).await.status, 202);
+    let org: i64 = app.sql("SELECT org_id FROM users WHERE email = 'c@x.test'").await[0].get(0);
+    assert_eq!(org, globex.org_id);
+    // Audit entries of one org are invisible to the other.
+    let theirs = app.get("/api/v1/admin/security/audit", Some(&acme.token)).await;
+    assert!(
+        theirs.body["items"].as_array().unwrap().iter().all(|e| e["event"] != "security.settings_changed"),
+        "{}",
+        theirs.body
+    );
+}
