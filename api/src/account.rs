@@ -43,8 +43,9 @@ pub async fn revoke_session(
             if !session::revoke_own(tx, &who, *id).await? {
                 return Err(atum_core::error::Error::NotFound("session").into());
             }
-            let record = atum_core::auth::audit::Record::by(&who, atum_core::auth::audit::event::SESSION_REVOKED, creds.ip)
-                .detail(serde_json::json!({ "session_id": *id }));
+            let record =
+                atum_core::auth::audit::Record::by(&who, atum_core::auth::audit::event::SESSION_REVOKED, creds.ip)
+                    .detail(serde_json::json!({ "session_id": *id }));
             Ok(atum_core::auth::audit::record(tx, record).await?)
         })
         .await?;
@@ -63,8 +64,9 @@ pub async fn revoke_other_sessions(state: web::Data<AppState>, creds: Credential
     let revoked = state
         .in_tx(&creds, async |tx, who| {
             let n = session::revoke_others(tx, who.org_id, who.user_id, who.session_id).await?;
-            let record = atum_core::auth::audit::Record::by(&who, atum_core::auth::audit::event::SESSION_REVOKED, creds.ip)
-                .detail(serde_json::json!({ "others": n }));
+            let record =
+                atum_core::auth::audit::Record::by(&who, atum_core::auth::audit::event::SESSION_REVOKED, creds.ip)
+                    .detail(serde_json::json!({ "others": n }));
             atum_core::auth::audit::record(tx, record).await?;
             Ok(n)
         })

@@ -148,7 +148,11 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password } = body.into_inner();
-    state.security.per_account.check(&format!("login:{}", email.trim().to_lowercase())).map_err(ApiError::rate_limited)?;
+    state
+        .security
+        .per_account
+        .check(&format!("login:{}", email.trim().to_lowercase()))
+        .map_err(ApiError::rate_limited)?;
     let rules = Rules { policy: &state.security.login, key: state.security.key.as_ref() };
     let mut conn = state.conn().await?;
     let tx = conn.transaction().await?;
@@ -211,17 +215,13 @@ async fn finish_sign_in(
         Outcome::SignedIn(account) => account,
     };
     let agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok());
-    let issued = session::issue(
-        &tx,
-        state.sessions,
-        account.user_id,
-        account.org_id,
-        account.role,
-        ip,
-        agent,
-        account.must_enrol_mfa,
-    )
-    .await?;
+    let holder = session::Holder {
+        user_id: account.user_id,
+        org_id: account.org_id,
+        role: account.role,
+        must_enrol_mfa: account.must_enrol_mfa,
+    };
+    let issued = session::issue(&tx, state.sessions, holder, ip, agent).await?;
     let user = users::get(&tx, &issued.principal, account.user_id).await?;
     tx.commit().await?;
 

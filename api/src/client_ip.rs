@@ -57,7 +57,12 @@ fn contains(net: IpAddr, len: u32, ip: IpAddr) -> bool {
 }
 
 /// The client's address under `trusted` (see the module docs).
-pub fn resolve(peer: Option<IpAddr>, forwarded_for: Option<&str>, real_ip: Option<&str>, trusted: &TrustedProxies) -> Option<IpAddr> {
+pub fn resolve(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    real_ip: Option<&str>,
+    trusted: &TrustedProxies,
+) -> Option<IpAddr> {
     let peer = peer?.to_canonical();
     if !trusted.trusts(peer) {
         return Some(peer);
@@ -96,7 +101,10 @@ mod tests {
     #[test]
     fn headers_from_an_untrusted_peer_are_ignored() {
         let none = TrustedProxies::default();
-        assert_eq!(resolve(Some(ip("198.51.100.9")), Some("10.0.0.1"), Some("10.0.0.2"), &none), Some(ip("198.51.100.9")));
+        assert_eq!(
+            resolve(Some(ip("198.51.100.9")), Some("10.0.0.1"), Some("10.0.0.2"), &none),
+            Some(ip("198.51.100.9"))
+        );
         let lo = TrustedProxies::parse("127.0.0.1").unwrap();
         assert_eq!(resolve(Some(ip("198.51.100.9")), Some("10.0.0.1"), None, &lo), Some(ip("198.51.100.9")));
     }

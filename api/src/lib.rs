@@ -82,7 +82,11 @@ impl Security {
     pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
         let rate = |var: &str, default: u32| -> Result<u32, ConfigError> {
             let v: u32 = env.parse_or(var, default, "a number of requests")?;
-            if v == 0 { Err(ConfigError::Invalid { var: var.into(), reason: "must be at least 1".into() }) } else { Ok(v) }
+            if v == 0 {
+                Err(ConfigError::Invalid { var: var.into(), reason: "must be at least 1".into() })
+            } else {
+                Ok(v)
+            }
         };
         let public_url = env.get("ATUM_PUBLIC_URL").unwrap_or_else(|| "http://localhost:8080".into());
         if !(public_url.starts_with("https://") || public_url.starts_with("http://")) {

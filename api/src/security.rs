@@ -27,12 +27,12 @@ pub async fn limit_auth_routes(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     let path = req.path();
-    if path.starts_with("/api/v1/auth/") || path.starts_with("/api/v1/portal/") {
-        if let Some(state) = req.app_data::<web::Data<AppState>>() {
-            let ip = client_ip::of(req.request(), &state.security.proxies);
-            let key = ip.map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
-            state.security.per_ip.check(&key).map_err(ApiError::rate_limited)?;
-        }
+    if (path.starts_with("/api/v1/auth/") || path.starts_with("/api/v1/portal/"))
+        && let Some(state) = req.app_data::<web::Data<AppState>>()
+    {
+        let ip = client_ip::of(req.request(), &state.security.proxies);
+        let key = ip.map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
+        state.security.per_ip.check(&key).map_err(ApiError::rate_limited)?;
     }
     next.call(req).await
 }
@@ -53,7 +53,10 @@ pub async fn unlock_user(
 /// The org's security settings (admins).
 #[utoipa::path(get, path = "/api/v1/admin/security/settings", tag = "security", security(("bearer" = [])),
     responses((status = 200, description = "Settings", body = SecuritySettings), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody)))]
-pub async fn get_settings(state: web::Data<AppState>, creds: crate::auth::Credentials) -> Result<HttpResponse, ApiError> {
+pub async fn get_settings(
+    state: web::Data<AppState>,
+    creds: crate::auth::Credentials,
+) -> Result<HttpResponse, ApiError> {
     let s = state.in_tx(&creds, async |tx, who| Ok(account::settings(tx, &who).await?)).await?;
     Ok(HttpResponse::Ok().json(s))
 }
@@ -85,7 +88,10 @@ pub struct AllowlistInput {
 /// The org's IP allowlist (admins).
 #[utoipa::path(get, path = "/api/v1/admin/security/ip-allowlist", tag = "security", security(("bearer" = [])),
     responses((status = 200, description = "The list", body = Allowlist), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody)))]
-pub async fn get_allowlist(state: web::Data<AppState>, creds: crate::auth::Credentials) -> Result<HttpResponse, ApiError> {
+pub async fn get_allowlist(
+    state: web::Data<AppState>,
+    creds: crate::auth::Credentials,
+) -> Result<HttpResponse, ApiError> {
     let entries = state.in_tx(&creds, async |tx, who| Ok(allowlist::list(tx, &who).await?)).await?;
     Ok(HttpResponse::Ok().json(Allowlist { entries }))
 }

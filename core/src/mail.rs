@@ -230,13 +230,15 @@ mod tests {
             transport: Transport::Directory(dir.clone()),
             from: "Desk <desk@example.test>".parse().unwrap(),
         };
-        let mail = messages::reset_password("https://desk.example.test/", 1, "ann@example.test", "Ann", &"a".repeat(64));
+        let mail =
+            messages::reset_password("https://desk.example.test/", 1, "ann@example.test", "Ann", &"a".repeat(64));
         deliver(&config, &mail, 77).await.unwrap();
         let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
         assert_eq!(files.len(), 1);
         assert!(files[0].to_string_lossy().ends_with("-77.eml"), "{files:?}");
         // Undo quoted-printable's soft line breaks and escaped '='.
-        let text = std::fs::read_to_string(&files[0]).unwrap().replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+        let text =
+            std::fs::read_to_string(&files[0]).unwrap().replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
         assert!(text.contains("To: ann@example.test"), "{text}");
         assert!(text.contains(&format!("https://desk.example.test/reset-password?token={}", "a".repeat(64))), "{text}");
         std::fs::remove_dir_all(&dir).unwrap();
@@ -248,7 +250,8 @@ mod tests {
         assert!(MailConfig::from_env(&env).unwrap_err().to_string().contains("ATUM_SMTP_URL"));
         let env = Env::from_fn(|v| (v == "ATUM_MAIL_FROM").then(|| "not a mailbox".to_string()));
         assert!(MailConfig::from_env(&env).unwrap_err().to_string().contains("ATUM_MAIL_FROM"));
-        let env = Env::from_fn(|v| (v == "ATUM_SMTP_URL").then(|| "smtps://user:hunter2@relay.example.test".to_string()));
+        let env =
+            Env::from_fn(|v| (v == "ATUM_SMTP_URL").then(|| "smtps://user:hunter2@relay.example.test".to_string()));
         let config = MailConfig::from_env(&env).unwrap();
         assert!(!format!("{config:?}").contains("hunter2"), "the relay password must not be printed");
     }

@@ -67,8 +67,10 @@ impl SmtpServer {
     pub fn wait_for(&self, to: &str, needle: &str, timeout: Duration) -> String {
         let deadline = Instant::now() + timeout;
         loop {
-            if let Some(m) =
-                self.messages().into_iter().find(|m| m.contains(needle) && m.to_lowercase().contains(&to.to_lowercase()))
+            if let Some(m) = self
+                .messages()
+                .into_iter()
+                .find(|m| m.contains(needle) && m.to_lowercase().contains(&to.to_lowercase()))
             {
                 return m;
             }

@@ -88,10 +88,14 @@ async fn requests_from_outside_the_list_are_refused_at_sign_in_and_on_every_requ
     assert_eq!(app.try_login(&agent.email, &agent.password, &office).await.status, 200);
     // Another org's list is its own business.
     assert_eq!(app.send("GET", "/api/v1/tickets", Some(&other.token), None, &cafe).await.status, 200);
-    let audit = app.send("GET", "/api/v1/admin/security/audit?event=ip_allowlist.changed", Some(&admin.token), None, &office).await;
+    let audit = app
+        .send("GET", "/api/v1/admin/security/audit?event=ip_allowlist.changed", Some(&admin.token), None, &office)
+        .await;
     assert_eq!(audit.body["items"][0]["detail"]["after"][0], "203.0.113.0/24", "{}", audit.body);
     assert_eq!(audit.body["items"][0]["ip"], "203.0.113.20");
-    let blocked = app.send("GET", "/api/v1/admin/security/audit?event=ip_allowlist.blocked", Some(&admin.token), None, &office).await;
+    let blocked = app
+        .send("GET", "/api/v1/admin/security/audit?event=ip_allowlist.blocked", Some(&admin.token), None, &office)
+        .await;
     assert_eq!(blocked.body["items"][0]["ip"], "198.51.100.7", "{}", blocked.body);
 }
 

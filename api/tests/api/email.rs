@@ -40,9 +40,14 @@ async fn a_portal_customer_verifies_their_address_before_signing_in() {
 
     let closed = app.post("/api/v1/portal/acme/signup", None, signup.clone()).await;
     assert_eq!(closed.status, 404, "sign-up is off by default: {}", closed.body);
-    app.put("/api/v1/admin/security/settings", Some(&admin.token), json!({"require_mfa": false, "portal_signup": true}))
-        .await;
-    let bad = app.post("/api/v1/portal/acme/signup", None, json!({"email": "x", "display_name": "", "password": "s"})).await;
+    app.put(
+        "/api/v1/admin/security/settings",
+        Some(&admin.token),
+        json!({"require_mfa": false, "portal_signup": true}),
+    )
+    .await;
+    let bad =
+        app.post("/api/v1/portal/acme/signup", None, json!({"email": "x", "display_name": "", "password": "s"})).await;
     assert_eq!(bad.status, 422);
     assert_eq!(bad.body["error"]["fields"].as_object().unwrap().len(), 3, "{}", bad.body);
     let res = app.post("/api/v1/portal/acme/signup", None, signup.clone()).await;
@@ -107,7 +112,8 @@ async fn a_reset_link_sets_a_new_password_once_and_ends_every_session() {
 
     let message = smtp.wait_for(&agent.email, "reset-password?token=", Duration::from_secs(30));
     let token = token_in(&message);
-    let weak = app.post("/api/v1/auth/password-reset/confirm", None, json!({"token": token, "password": "short"})).await;
+    let weak =
+        app.post("/api/v1/auth/password-reset/confirm", None, json!({"token": token, "password": "short"})).await;
     assert_eq!(weak.status, 422, "{}", weak.body);
     let ok = app
         .post("/api/v1/auth/password-reset/confirm", None, json!({"token": token, "password": "a-brand-new-password"}))
@@ -129,12 +135,8 @@ async fn a_reset_link_sets_a_new_password_once_and_ends_every_session() {
     app.post("/api/v1/auth/password-reset", None, json!({"email": agent.email})).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let tokens = loop {
-        let all: Vec<String> = smtp
-            .messages()
-            .iter()
-            .filter(|m| m.contains("reset-password?token="))
-            .map(|m| token_in(m))
-            .collect();
+        let all: Vec<String> =
+            smtp.messages().iter().filter(|m| m.contains("reset-password?token=")).map(|m| token_in(m)).collect();
         if all.len() >= 3 {
             break all;
         }
@@ -146,7 +148,13 @@ async fn a_reset_link_sets_a_new_password_once_and_ends_every_session() {
     // Delivery order is not queue order: one of the two is the older, whichever it is, one is void.
     let first = app.post("/api/v1/auth/password-reset/confirm", None, body(older)).await;
     let second = app.post("/api/v1/auth/password-reset/confirm", None, body(newer)).await;
-    assert_eq!([first.status, second.status].iter().filter(|s| **s == 200).count(), 1, "{} {}", first.body, second.body);
+    assert_eq!(
+        [first.status, second.status].iter().filter(|s| **s == 200).count(),
+        1,
+        "{} {}",
+        first.body,
+        second.body
+    );
     app.sql("UPDATE password_reset_tokens SET used_at = NULL, expires_at = now() - interval '1 second'").await;
     for t in [older, newer] {
         assert_eq!(app.post("/api/v1/auth/password-reset/confirm", None, body(t)).await.status, 400, "expired");

@@ -63,7 +63,8 @@ impl TestApp {
             ..Security::default()
         };
         tune(&mut security);
-        let state = AppState { pool: db.pool.clone(), sessions: SessionPolicy::default(), security: Arc::new(security) };
+        let state =
+            AppState { pool: db.pool.clone(), sessions: SessionPolicy::default(), security: Arc::new(security) };
         let (server, addr) =
             atum_api::start(state, Metrics::new(Service::Api), "127.0.0.1:0".parse().unwrap(), Duration::from_secs(1))
                 .expect("bind the API");

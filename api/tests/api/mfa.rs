@@ -30,7 +30,8 @@ async fn enrol(app: &TestApp, who: &Person) -> (String, Vec<String>) {
     assert!(uri.starts_with("otpauth://totp/") && uri.contains(&format!("secret={secret}")), "{uri}");
     assert!(uri.contains("digits=6") && uri.contains("period=30") && uri.contains("algorithm=SHA1"), "{uri}");
     assert!(begin.body["qr_svg"].as_str().unwrap().contains("<svg"));
-    let confirm = app.post("/api/v1/auth/mfa/totp/confirm", Some(&who.token), json!({"code": oathtool(&secret, 0)})).await;
+    let confirm =
+        app.post("/api/v1/auth/mfa/totp/confirm", Some(&who.token), json!({"code": oathtool(&secret, 0)})).await;
     assert_eq!(confirm.status, 200, "{}", confirm.body);
     let codes: Vec<String> =
         confirm.body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
@@ -60,7 +61,8 @@ async fn enrolment_then_sign_in_takes_a_code_from_an_independent_authenticator_o
     let bad = app.post("/api/v1/auth/mfa/totp/confirm", Some(&agent.token), json!({"code": "000000"})).await;
     assert_eq!(bad.status, 422, "{}", bad.body);
     assert_eq!(app.get("/api/v1/auth/mfa", Some(&agent.token)).await.body["enabled"], false);
-    let confirm = app.post("/api/v1/auth/mfa/totp/confirm", Some(&agent.token), json!({"code": oathtool(&secret, 0)})).await;
+    let confirm =
+        app.post("/api/v1/auth/mfa/totp/confirm", Some(&agent.token), json!({"code": oathtool(&secret, 0)})).await;
     assert_eq!(confirm.status, 200, "{}", confirm.body);
     let status = app.get("/api/v1/auth/mfa", Some(&agent.token)).await;
     assert_eq!(status.body["enabled"], true);
@@ -190,7 +192,11 @@ async fn an_org_that_requires_two_factor_confines_staff_without_it_to_enrolment(
     assert_eq!(first.code(), "enrol_mfa_first");
     enrol(&app, &admin).await;
     let set = app
-        .put("/api/v1/admin/security/settings", Some(&admin.token), json!({"require_mfa": true, "portal_signup": false}))
+        .put(
+            "/api/v1/admin/security/settings",
+            Some(&admin.token),
+            json!({"require_mfa": true, "portal_signup": false}),
+        )
         .await;
     assert_eq!(set.status, 200, "{}", set.body);
 
@@ -209,7 +215,11 @@ async fn an_org_that_requires_two_factor_confines_staff_without_it_to_enrolment(
     let (secret, _) = enrol(&app, &agent).await;
     assert_eq!(app.get("/api/v1/tickets", Some(&agent.token)).await.status, 200, "enrolled: free again");
     let off = app
-        .post("/api/v1/auth/mfa/totp/disable", Some(&agent.token), json!({"password": agent.password, "code": oathtool(&secret, 1)}))
+        .post(
+            "/api/v1/auth/mfa/totp/disable",
+            Some(&agent.token),
+            json!({"password": agent.password, "code": oathtool(&secret, 1)}),
+        )
         .await;
     assert_eq!(off.status, 409, "{}", off.body);
     assert_eq!(off.code(), "mfa_required_by_org");

@@ -50,13 +50,13 @@ impl Nginx {
         let dir = std::env::temp_dir().join(format!("atum-nginx-{}-{}", std::process::id(), upstream.port()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        run(Command::new("openssl").args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj"]).arg(
-            format!("/CN={SERVER_NAME}"),
-        )
-        .arg("-keyout")
-        .arg(dir.join("privkey.pem"))
-        .arg("-out")
-        .arg(dir.join("fullchain.pem")));
+        run(Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj"])
+            .arg(format!("/CN={SERVER_NAME}"))
+            .arg("-keyout")
+            .arg(dir.join("privkey.pem"))
+            .arg("-out")
+            .arg(dir.join("fullchain.pem")));
         let (https, http) = (free_addr().port(), free_addr().port());
         let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../nginx/atum-desk.conf")).unwrap();
         let mut conf = swap(&shipped, "listen 443 ssl http2;", &format!("listen 127.0.0.1:{https} ssl http2;"), 1);
@@ -79,7 +79,12 @@ impl Nginx {
 
     fn command(&self) -> Command {
         let mut cmd = Command::new(nginx_binary());
-        cmd.arg("-p").arg(&self.dir).arg("-c").arg(self.dir.join("nginx.conf")).arg("-e").arg(self.dir.join("error.log"));
+        cmd.arg("-p")
+            .arg(&self.dir)
+            .arg("-c")
+            .arg(self.dir.join("nginx.conf"))
+            .arg("-e")
+            .arg(self.dir.join("error.log"));
         cmd
     }
 
@@ -126,7 +131,8 @@ impl Drop for Nginx {
     fn drop(&mut self) {
         // A graceful stop takes the workers with it (SIGKILL of the master would not).
         if let Some(p) = &self.process {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p.pid() as i32), nix::sys::signal::Signal::SIGTERM);
+            let _ =
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(p.pid() as i32), nix::sys::signal::Signal::SIGTERM);
             let deadline = Instant::now() + Duration::from_secs(5);
             while std::net::TcpStream::connect(("127.0.0.1", self.https)).is_ok() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(50));
@@ -181,7 +187,15 @@ async fn the_shipped_nginx_config_passes_nginx_t_and_rate_limits_auth_bursts_whi
         assert_eq!(n.curl("POST", "/api/v1/tickets", Some(&format!("@{}", big.display())), &[]).0, 413);
         // Plain HTTP redirects to HTTPS.
         let out = run(Command::new("curl")
-            .args(["-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "-H", &format!("Host: {SERVER_NAME}")])
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code} %{redirect_url}",
+                "-H",
+                &format!("Host: {SERVER_NAME}"),
+            ])
             .arg(format!("http://127.0.0.1:{}/api/v1/health", n.http)));
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(text.starts_with("301 https://desk.example.com"), "{text}");
@@ -192,7 +206,9 @@ async fn the_shipped_nginx_config_passes_nginx_t_and_rate_limits_auth_bursts_whi
     // nginx replaced the client's forged X-Forwarded-For with the real address, and the
     // API (trusting nginx) recorded that.
     let ips: Vec<String> = app
-        .sql("SELECT DISTINCT host(ip) FROM auth_login_attempts WHERE email = 'admin@acme.test' AND result <> 'success'")
+        .sql(
+            "SELECT DISTINCT host(ip) FROM auth_login_attempts WHERE email = 'admin@acme.test' AND result <> 'success'",
+        )
         .await
         .iter()
         .map(|r| r.get(0))

@@ -55,14 +55,22 @@ async fn a_password_change_needs_the_current_password_and_ends_the_other_session
     let other = app.login(&agent.email, &agent.password).await;
 
     let wrong = app
-        .post("/api/v1/auth/password", Some(&agent.token), json!({"current_password": "guess-guess", "new_password": "a-new-long-password"}))
+        .post(
+            "/api/v1/auth/password",
+            Some(&agent.token),
+            json!({"current_password": "guess-guess", "new_password": "a-new-long-password"}),
+        )
         .await;
     assert_eq!(wrong.status, 422, "{}", wrong.body);
     assert!(wrong.body["error"]["fields"]["current_password"].is_string());
     let failures: i32 = app.sql(&format!("SELECT failed_logins FROM users WHERE id = {}", agent.id)).await[0].get(0);
     assert_eq!(failures, 1, "a wrong current password counts towards lockout");
     let weak = app
-        .post("/api/v1/auth/password", Some(&agent.token), json!({"current_password": agent.password, "new_password": "short"}))
+        .post(
+            "/api/v1/auth/password",
+            Some(&agent.token),
+            json!({"current_password": agent.password, "new_password": "short"}),
+        )
         .await;
     assert_eq!(weak.status, 422);
     assert!(weak.body["error"]["fields"]["new_password"].is_string());
@@ -89,13 +97,15 @@ async fn the_audit_log_records_role_changes_and_sign_ins_for_admins_of_that_org_
     let app = TestApp::spawn().await;
     let admin = app.org("acme").await;
     let agent = app.person(&admin, "agent", "ann").await;
-    let res = app.patch(&format!("/api/v1/users/{}", agent.id), Some(&admin.token), json!({"role": "admin"}), None).await;
+    let res =
+        app.patch(&format!("/api/v1/users/{}", agent.id), Some(&admin.token), json!({"role": "admin"}), None).await;
     assert_eq!(res.status, 200, "{}", res.body);
     app.try_login(&agent.email, "wrong-password-x", &[]).await;
 
     let all = app.get("/api/v1/admin/security/audit", Some(&admin.token)).await;
     assert_eq!(all.status, 200, "{}", all.body);
-    let events: Vec<&str> = all.body["items"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    let events: Vec<&str> =
+        all.body["items"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
     assert_eq!(events[..2], ["login.failure", "user.role_changed"], "{events:?}");
     assert!(events.contains(&"login.success"));
     let role = &all.body["items"][1];
@@ -114,7 +124,8 @@ async fn the_audit_log_records_role_changes_and_sign_ins_for_admins_of_that_org_
 
     let other = app.org("globex").await;
     let theirs = app.get("/api/v1/admin/security/audit", Some(&other.token)).await;
-    let ids: Vec<i64> = theirs.body["items"].as_array().unwrap().iter().map(|e| e["target_user_id"].as_i64().unwrap_or(0)).collect();
+    let ids: Vec<i64> =
+        theirs.body["items"].as_array().unwrap().iter().map(|e| e["target_user_id"].as_i64().unwrap_or(0)).collect();
     assert!(!ids.contains(&agent.id) && !ids.contains(&admin.id), "another org's log leaks: {ids:?}");
     let customer = app.person(&admin, "customer", "cus").await;
     assert_eq!(app.get("/api/v1/admin/security/audit", Some(&customer.token)).await.status, 403);

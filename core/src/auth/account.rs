@@ -52,10 +52,8 @@ pub async fn change_password(
     ip: Option<IpAddr>,
 ) -> Result<u64> {
     check_new_password("new_password", &new)?;
-    let hash: Option<String> = db
-        .query_one("SELECT password_hash FROM users WHERE id = $1 FOR UPDATE", &[&who.user_id])
-        .await?
-        .get(0);
+    let hash: Option<String> =
+        db.query_one("SELECT password_hash FROM users WHERE id = $1 FOR UPDATE", &[&who.user_id]).await?.get(0);
     if !check_password_blocking(hash, current).await? {
         lockout::note_failure(db, policy, who.user_id).await?;
         return Err(FieldErrors::single("current_password", "is not your current password"));
@@ -67,8 +65,11 @@ pub async fn change_password(
     )
     .await?;
     let revoked = session::revoke_others(db, who.org_id, who.user_id, who.session_id).await?;
-    audit::record(db, Record::by(who, event::PASSWORD_CHANGED, ip).detail(serde_json::json!({ "sessions_revoked": revoked })))
-        .await?;
+    audit::record(
+        db,
+        Record::by(who, event::PASSWORD_CHANGED, ip).detail(serde_json::json!({ "sessions_revoked": revoked })),
+    )
+    .await?;
     Ok(revoked)
 }
 
@@ -159,8 +160,7 @@ pub async fn signup(
         Err(Error::NotFound(_)) => return Err(Error::NotFound("portal")),
         Err(e) => return Err(e),
     };
-    let open: bool =
-        db.query_one("SELECT portal_signup FROM organizations WHERE id = $1", &[&org.id]).await?.get(0);
+    let open: bool = db.query_one("SELECT portal_signup FROM organizations WHERE id = $1", &[&org.id]).await?.get(0);
     if !open {
         return Err(Error::NotFound("portal"));
     }
@@ -181,8 +181,12 @@ pub async fn signup(
     let user = users::insert(db, org.id, &new, Some(hash)).await?;
     db.execute("UPDATE users SET must_verify_email = true WHERE id = $1", &[&user.id]).await?;
     let token = email_tokens::issue(db, Purpose::VerifyEmail, org.id, user.id, &user.email).await?;
-    jobs::enqueue(db, &messages::verify_email(public_url, org.id, &user.email, &user.display_name, &token), Options::default())
-        .await?;
+    jobs::enqueue(
+        db,
+        &messages::verify_email(public_url, org.id, &user.email, &user.display_name, &token),
+        Options::default(),
+    )
+    .await?;
     audit::record(db, Record::about(org.id, user.id, event::SIGNUP, ip)).await
 }
 
@@ -214,8 +218,11 @@ pub async fn confirm_totp(
 ) -> Result<Vec<String>> {
     let codes = totp::confirm(db, key, who, code).await?;
     let revoked = session::revoke_others(db, who.org_id, who.user_id, who.session_id).await?;
-    audit::record(db, Record::by(who, event::MFA_ENROLLED, ip).detail(serde_json::json!({ "sessions_revoked": revoked })))
-        .await?;
+    audit::record(
+        db,
+        Record::by(who, event::MFA_ENROLLED, ip).detail(serde_json::json!({ "sessions_revoked": revoked })),
+    )
+    .await?;
     Ok(codes)
 }
 
@@ -240,10 +247,8 @@ pub async fn disable_totp(
             message: "your organisation requires two-factor authentication; it cannot be turned off".into(),
         });
     }
-    let hash: Option<String> = db
-        .query_one("SELECT password_hash FROM users WHERE id = $1 FOR UPDATE", &[&who.user_id])
-        .await?
-        .get(0);
+    let hash: Option<String> =
+        db.query_one("SELECT password_hash FROM users WHERE id = $1 FOR UPDATE", &[&who.user_id]).await?.get(0);
     let mut f = FieldErrors::default();
     // The code is checked only after the password, so a typo in the password does not
     // spend a recovery code.
@@ -258,8 +263,11 @@ pub async fn disable_totp(
     }
     totp::disable(db, who.user_id).await?;
     let revoked = session::revoke_others(db, who.org_id, who.user_id, who.session_id).await?;
-    audit::record(db, Record::by(who, event::MFA_DISABLED, ip).detail(serde_json::json!({ "sessions_revoked": revoked })))
-        .await
+    audit::record(
+        db,
+        Record::by(who, event::MFA_DISABLED, ip).detail(serde_json::json!({ "sessions_revoked": revoked })),
+    )
+    .await
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]

@@ -115,12 +115,11 @@ pub async fn replace(
     f.finish()?;
     if !cidrs.is_empty() {
         let covered = match ip {
-            Some(ip) => {
-                db.query_one("SELECT bool_or($1::inet <<= c) FROM unnest($2::text[]::cidr[]) AS c", &[&ip, &cidrs])
-                    .await?
-                    .get::<_, Option<bool>>(0)
-                    .unwrap_or(false)
-            }
+            Some(ip) => db
+                .query_one("SELECT bool_or($1::inet <<= c) FROM unnest($2::text[]::cidr[]) AS c", &[&ip, &cidrs])
+                .await?
+                .get::<_, Option<bool>>(0)
+                .unwrap_or(false),
             None => false,
         };
         if !covered {

@@ -64,7 +64,14 @@ impl Record {
 
     /// Something that happened to `user_id` without a signed-in actor (a sign-in).
     pub fn about(org_id: i64, user_id: i64, event: &'static str, ip: Option<IpAddr>) -> Self {
-        Record { org_id, event, actor_id: None, target_user_id: Some(user_id), ip, detail: Value::Object(Default::default()) }
+        Record {
+            org_id,
+            event,
+            actor_id: None,
+            target_user_id: Some(user_id),
+            ip,
+            detail: Value::Object(Default::default()),
+        }
     }
 
     pub fn target(mut self, user_id: i64) -> Self {

@@ -34,7 +34,13 @@ impl Purpose {
 }
 
 /// A new token for `user_id`; the plaintext goes into the email and nowhere else.
-pub async fn issue(db: &impl GenericClient, purpose: Purpose, org_id: i64, user_id: i64, email: &str) -> Result<String> {
+pub async fn issue(
+    db: &impl GenericClient,
+    purpose: Purpose,
+    org_id: i64,
+    user_id: i64,
+    email: &str,
+) -> Result<String> {
     let table = purpose.table();
     if purpose == Purpose::ResetPassword {
         db.execute(&format!("UPDATE {table} SET used_at = now() WHERE user_id = $1 AND used_at IS NULL"), &[&user_id])

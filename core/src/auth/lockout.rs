@@ -137,7 +137,11 @@ pub async fn record_attempt(
 }
 
 /// When `ip` has failed too often within the window: how long until it may try again.
-pub async fn ip_throttled(db: &impl GenericClient, policy: &LoginPolicy, ip: Option<IpAddr>) -> Result<Option<Duration>> {
+pub async fn ip_throttled(
+    db: &impl GenericClient,
+    policy: &LoginPolicy,
+    ip: Option<IpAddr>,
+) -> Result<Option<Duration>> {
     let Some(ip) = ip else { return Ok(None) };
     let row = db
         .query_one(

@@ -117,7 +117,9 @@ pub enum Refusal {
     /// Wrong password, unknown email, locked or inactive: one answer for all.
     InvalidCredentials,
     InvalidCode,
-    Throttled { retry_after_secs: u64 },
+    Throttled {
+        retry_after_secs: u64,
+    },
     IpNotAllowed,
     EmailNotVerified,
 }
@@ -220,7 +222,12 @@ async fn after_password(
     Ok(None)
 }
 
-async fn count_failure(db: &impl GenericClient, policy: &LoginPolicy, account: &Account, ip: Option<IpAddr>) -> Result<()> {
+async fn count_failure(
+    db: &impl GenericClient,
+    policy: &LoginPolicy,
+    account: &Account,
+    ip: Option<IpAddr>,
+) -> Result<()> {
     if let Some(lock) = lockout::note_failure(db, policy, account.user_id).await? {
         let detail = serde_json::json!({ "locked_for_secs": lock.as_secs() });
         audit::record(db, Record::about(account.org_id, account.user_id, event::LOCKOUT, ip).detail(detail)).await?;

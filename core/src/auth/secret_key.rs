@@ -92,7 +92,7 @@ mod tests {
         assert_eq!(key.open(&sealed, b"user:1").as_deref(), Some(&b"totp secret"[..]));
         assert_eq!(key.open(&sealed, b"user:2"), None, "moved to another user");
         assert_eq!(SecretKey::from_bytes([8; 32]).open(&sealed, b"user:1"), None, "another key");
-        let mut tampered = sealed.clone();
+        let mut tampered = sealed;
         tampered.ciphertext[0] ^= 1;
         assert_eq!(key.open(&tampered, b"user:1"), None);
     }
@@ -103,7 +103,8 @@ mod tests {
         let from_hex = SecretKey::parse(hex.as_bytes()).unwrap();
         let mut raw = [0u8; 32];
         for (i, b) in raw.iter_mut().enumerate() {
-            *b = [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff][i % 16];
+            *b = [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]
+                [i % 16];
         }
         let sealed = SecretKey::from_bytes(raw).seal(b"x", b"");
         assert_eq!(from_hex.open(&sealed, b"").as_deref(), Some(&b"x"[..]));

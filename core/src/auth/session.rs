@@ -68,16 +68,24 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whom a new session is for.
+#[derive(Debug, Clone, Copy)]
+pub struct Holder {
+    pub user_id: i64,
+    pub org_id: i64,
+    pub role: Role,
+    /// The org requires a second factor this user has not enrolled yet.
+    pub must_enrol_mfa: bool,
+}
+
 pub async fn issue(
     db: &impl GenericClient,
     policy: SessionPolicy,
-    user_id: i64,
-    org_id: i64,
-    role: Role,
+    holder: Holder,
     ip: Option<std::net::IpAddr>,
     user_agent: Option<&str>,
-    must_enrol_mfa: bool,
 ) -> Result<Issued> {
+    let Holder { user_id, org_id, role, must_enrol_mfa } = holder;
     let token = new_token();
     let max_age_secs = policy.max_age.as_secs_f64();
     let user_agent = user_agent.map(|ua| ua.chars().take(512).collect::<String>());
@@ -89,7 +97,11 @@ pub async fn issue(
             &[&org_id, &user_id, &hash_token(&token), &max_age_secs, &ip, &user_agent],
         )
         .await?;
-    Ok(Issued { token, expires_at: row.get(1), principal: Principal { session_id: row.get(0), user_id, org_id, role, must_enrol_mfa } })
+    Ok(Issued {
+        token,
+        expires_at: row.get(1),
+        principal: Principal { session_id: row.get(0), user_id, org_id, role, must_enrol_mfa },
+    })
 }
 
 /// The principal behind a token, or `Unauthenticated` for an unknown, expired, idle,

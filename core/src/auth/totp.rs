@@ -173,7 +173,9 @@ async fn check(db: &impl GenericClient, key: &SecretKey, user_id: i64, code: &st
     let nonce: Vec<u8> = row.get(1);
     let sealed = Sealed { ciphertext: row.get(0), nonce: nonce.try_into().unwrap_or([0; 12]) };
     let secret = key.open(&sealed, &context(user_id)).ok_or_else(|| {
-        Error::Internal("a TOTP secret does not open with the configured key (was ATUM_SECRET_KEY_FILE changed?)".into())
+        Error::Internal(
+            "a TOTP secret does not open with the configured key (was ATUM_SECRET_KEY_FILE changed?)".into(),
+        )
     })?;
     let last: i64 = row.get(2);
     match matching_step(&secret, code, unix_now(), last.max(0) as u64) {
@@ -188,10 +190,18 @@ async fn check(db: &impl GenericClient, key: &SecretKey, user_id: i64, code: &st
 
 /// Confirms a pending enrolment with its first code; returns the recovery codes (shown
 /// once). The caller revokes the user's other sessions and writes the audit record.
-pub async fn confirm(db: &impl GenericClient, key: Option<&SecretKey>, who: &Principal, code: &str) -> Result<Vec<String>> {
+pub async fn confirm(
+    db: &impl GenericClient,
+    key: Option<&SecretKey>,
+    who: &Principal,
+    code: &str,
+) -> Result<Vec<String>> {
     let key = key_or_unavailable(key)?;
     if !check(db, key, who.user_id, code, Stage::Pending).await? {
-        return Err(FieldErrors::single("code", "the code does not match; check the device's clock and try the next code"));
+        return Err(FieldErrors::single(
+            "code",
+            "the code does not match; check the device's clock and try the next code",
+        ));
     }
     db.execute("UPDATE user_totp SET confirmed_at = now() WHERE user_id = $1", &[&who.user_id]).await?;
     replace_recovery_codes(db, who.org_id, who.user_id).await
@@ -290,7 +300,8 @@ mod tests {
     #[test]
     fn codes_match_the_rfc_6238_test_vectors() {
         let secret = b"12345678901234567890";
-        for (t, code8) in [(59u64, "94287082"), (1111111109, "07081804"), (1234567890, "89005924"), (2000000000, "69279037")]
+        for (t, code8) in
+            [(59u64, "94287082"), (1111111109, "07081804"), (1234567890, "89005924"), (2000000000, "69279037")]
         {
             assert_eq!(code_at(secret, t), code8[2..], "t = {t}");
         }
