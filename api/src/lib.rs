@@ -161,6 +161,7 @@ pub async fn run(ctx: Context) -> Result<(), BoxError> {
     tracing::info!(listen = %addr, "serving the API");
     let handle = server.handle();
     ctx.tasks.spawn(probe(ctx.clone()));
+    ctx.tasks.spawn(housekeeping(ctx.clone(), atum_core::auth::housekeeping::Retention::from_env(&env)?));
     tokio::spawn({
         let shutdown = ctx.shutdown.clone();
         async move {
@@ -305,6 +306,28 @@ fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
 
 async fn not_found() -> HttpResponse {
     actix_web::ResponseError::error_response(&ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route"))
+}
+
+/// Prunes spent sign-in rows (attempts past retention, dead challenges, tokens and
+/// sessions) once an hour. Several API processes may do it at once: the deletes are
+/// idempotent.
+async fn housekeeping(ctx: Context, retention: atum_core::auth::housekeeping::Retention) {
+    let mut ticker =
+        tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(60), Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = ctx.shutdown.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        let run = async {
+            let conn = atum_core::db::connection(&ctx.pool).await.map_err(|e| e.to_string())?;
+            atum_core::auth::housekeeping::prune(&conn, retention).await.map_err(|e| e.to_string())
+        };
+        match run.await {
+            Ok(pruned) => tracing::info!(?pruned, "pruned spent sign-in records"),
+            Err(e) => tracing::warn!(error = %e, "pruning sign-in records failed"),
+        }
+    }
 }
 
 /// Ticks progress while the database answers, so a wedged or cut-off API stops

@@ -6,6 +6,7 @@ pub mod account;
 pub mod allowlist;
 pub mod audit;
 pub mod email_tokens;
+pub mod housekeeping;
 pub mod lockout;
 pub mod login;
 pub mod password;
