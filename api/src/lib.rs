@@ -9,6 +9,7 @@
 mod account;
 mod auth;
 pub mod client_ip;
+mod dashboard;
 pub mod error;
 mod groups;
 mod health;
@@ -268,6 +269,7 @@ api_v1! {
     put "/admin/sla/policies/{id}" => sla::update_policy,
     delete "/admin/sla/policies/{id}" => sla::delete_policy,
     get "/tickets/{id}/sla" => sla::ticket_sla,
+    get "/dashboard" => dashboard::dashboard,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

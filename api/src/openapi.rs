@@ -9,7 +9,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::{account, auth, error, groups, health, jobs, security, sla, tickets, users};
+use crate::{account, auth, dashboard, error, groups, health, jobs, security, sla, tickets, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,6 +30,7 @@ use crate::{account, auth, error, groups, health, jobs, security, sla, tickets, 
         groups::list, groups::create, groups::update,
         sla::list_calendars, sla::create_calendar, sla::update_calendar,
         sla::list_policies, sla::create_policy, sla::update_policy, sla::delete_policy, sla::ticket_sla,
+        dashboard::dashboard,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
     modifiers(&BearerAuth)

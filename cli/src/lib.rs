@@ -5,6 +5,7 @@
 
 mod admin;
 mod db;
+mod health;
 mod jobs;
 mod migrate;
 mod up;
@@ -45,6 +46,9 @@ enum Command {
         #[command(subcommand)]
         action: jobs::Action,
     },
+    /// Check that every binary answers on its listener; optionally restart the ones
+    /// that do not (the self-healing timer runs `atum health --restart-failed`).
+    Health(health::HealthArgs),
     /// Seed the demo organisation into ATUM_DATABASE_URL (once; later runs do nothing).
     Seed,
     /// Manage the private PostgreSQL cluster that `atum up` and the tests start.
@@ -74,6 +78,7 @@ pub fn main() -> ExitCode {
             Command::Org { action } => admin::org(action).await,
             Command::User { action } => admin::user(action).await,
             Command::Db { action, root } => db::run(action, &root),
+            Command::Health(args) => health::run(args),
         }
     });
     match result {

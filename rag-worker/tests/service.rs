@@ -11,3 +11,8 @@ const EXE: &str = env!("CARGO_BIN_EXE_atum-rag-worker");
 async fn it_notifies_ready_pings_the_watchdog_serves_metrics_and_stops_on_sigterm() {
     service::assert_systemd_lifecycle(Path::new(EXE), Service::RagWorker).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn it_stops_feeding_the_watchdog_when_the_database_is_gone() {
+    service::assert_watchdog_withheld_without_database(Path::new(EXE), Service::RagWorker).await;
+}

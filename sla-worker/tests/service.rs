@@ -25,3 +25,8 @@ async fn it_refuses_to_start_on_an_unmigrated_database() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("schema is at version 0") && stderr.contains("run `atum migrate`"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn it_stops_feeding_the_watchdog_when_the_database_is_gone() {
+    service::assert_watchdog_withheld_without_database(Path::new(EXE), Service::SlaWorker).await;
+}

@@ -30,10 +30,16 @@ pub struct Running {
 
 impl Running {
     pub fn start(exe: &Path, service: Service, db: &TestDb, watchdog: Duration) -> Running {
+        Self::start_with(exe, service, db, watchdog, &[])
+    }
+
+    /// [`start`](Self::start) with more environment variables.
+    pub fn start_with(exe: &Path, service: Service, db: &TestDb, watchdog: Duration, env: &[(&str, &str)]) -> Running {
         let notify = NotifySocket::new();
         let listen = free_addr();
         let mut child = Command::new(exe)
             .env_clear()
+            .envs(env.iter().copied())
             .env("ATUM_DATABASE_URL", &db.url)
             .env(service.listen_var(), listen.to_string())
             .env("NOTIFY_SOCKET", notify.path())
@@ -98,6 +104,7 @@ pub async fn assert_systemd_lifecycle(exe: &Path, service: Service) {
     let metrics = wait_for_http(run.listen, "/metrics", Duration::from_secs(10));
     let build = format!("atum_build_info{{service=\"{}\",version=", service.binary());
     assert!(metrics.contains(&build), "{} metrics lack {build}:\n{metrics}", service.binary());
+    assert_promtool_accepts(&metrics, service.binary());
 
     // Pings come every third of the interval while the loop makes progress.
     let seen = run.notify.collect(Duration::from_millis(2200));
@@ -108,6 +115,27 @@ pub async fn assert_systemd_lifecycle(exe: &Path, service: Service) {
     let status = run.wait_exit(Duration::from_secs(15));
     assert!(status.success(), "{} exited with {status} after SIGTERM", service.binary());
     assert_eq!(http_get(run.listen, "/metrics").0, 0, "{} still answers after exiting", service.binary());
+}
+
+/// `promtool check metrics` (Debian package `prometheus`; `.ci/run` installs it) on an
+/// exposition: the format Prometheus will scrape, with its naming lints.
+pub fn assert_promtool_accepts(metrics: &str, what: &str) {
+    use std::io::Write;
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool is installed (Debian package `prometheus`; .ci/run installs it)");
+    child.stdin.take().expect("stdin").write_all(metrics.as_bytes()).expect("write metrics to promtool");
+    let out = child.wait_with_output().expect("promtool finishes");
+    assert!(
+        out.status.success(),
+        "promtool rejects {what}'s /metrics: {}{}\n{metrics}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Once the database is gone for longer than the watchdog interval, pings stop (so

@@ -50,6 +50,11 @@ impl Metrics {
         let build: Family<BuildLabels, Gauge> = Family::default();
         build.get_or_create(&BuildLabels { service: service.binary(), version: env!("CARGO_PKG_VERSION") }).set(1);
         registry.register("build_info", "Build information of this binary", build);
+        // A restart shows as a new value: alerts count changes to spot restart loops.
+        let started: Gauge<f64, std::sync::atomic::AtomicU64> = Gauge::default();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        started.set(now.as_secs_f64());
+        registry.register("process_start_time_seconds", "When this process started (Unix time)", started);
         let metrics = Metrics {
             ticks: Counter::default(),
             notifications: Family::default(),

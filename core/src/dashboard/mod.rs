@@ -1,0 +1,169 @@
+//! The managers' dashboard: figures about one organisation's desk, computed from the
+//! tickets (live) or read back from `metrics_snapshots` (the time series that
+//! atum-metrics-worker writes).
+//!
+//! Two kinds of figure. *State* figures describe the desk at an instant: open tickets
+//! by status and priority, SLA breaches and at-risk tickets, backlog age, per-agent
+//! load, job queue depth. *Flow* figures describe an interval: tickets created and
+//! solved in it, and the median and 90th-percentile first-response and resolution
+//! times of the tickets answered or solved in it.
+
+pub mod snapshots;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+
+/// Statuses that count as open (the backlog).
+pub const OPEN: &str = "('new', 'open', 'pending', 'on_hold')";
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Quantiles {
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AgentLoad {
+    pub user_id: i64,
+    pub display_name: String,
+    /// Open tickets assigned to this agent.
+    pub open: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Figures {
+    pub open_total: i64,
+    pub open_by_status: BTreeMap<String, i64>,
+    pub open_by_priority: BTreeMap<String, i64>,
+    /// Tickets created in the interval.
+    pub created: i64,
+    /// Tickets that reached solved in the interval.
+    pub solved: i64,
+    /// Minutes from creation to the first public reply, for tickets first answered in
+    /// the interval.
+    pub first_response_minutes: Quantiles,
+    /// Minutes from creation to solved, for tickets solved in the interval.
+    pub resolution_minutes: Quantiles,
+    /// Open tickets with a recorded SLA breach.
+    pub sla_breached_open: i64,
+    /// Open tickets past their SLA warning but not yet due.
+    pub sla_at_risk: i64,
+    /// Age of the oldest open ticket, and the median age, in minutes.
+    pub backlog_oldest_minutes: Option<f64>,
+    pub backlog_median_age_minutes: Option<f64>,
+    /// The organisation's background jobs by state.
+    pub jobs_by_state: BTreeMap<String, i64>,
+    /// Open tickets per active agent (and admin), busiest first.
+    pub agent_load: Vec<AgentLoad>,
+}
+
+/// The state figures now and the flow figures of `[start, end)`. Run it in a
+/// REPEATABLE READ transaction so every figure sees the same moment.
+pub async fn compute(
+    db: &impl GenericClient,
+    org_id: i64,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Figures> {
+    let mut f = state(db, org_id).await?;
+    flow(db, org_id, start, end, &mut f).await?;
+    Ok(f)
+}
+
+/// The state figures (as of now).
+pub async fn state(db: &impl GenericClient, org_id: i64) -> Result<Figures> {
+    let mut f = Figures::default();
+    for r in db
+        .query(
+            &format!(
+                "SELECT status, priority, count(*) FROM tickets
+                 WHERE org_id = $1 AND status IN {OPEN} GROUP BY status, priority"
+            ),
+            &[&org_id],
+        )
+        .await?
+    {
+        let n: i64 = r.get(2);
+        *f.open_by_status.entry(r.get(0)).or_default() += n;
+        *f.open_by_priority.entry(r.get(1)).or_default() += n;
+        f.open_total += n;
+    }
+    let backlog = db
+        .query_one(
+            &format!(
+                "SELECT extract(epoch FROM now() - min(created_at))::float8 / 60,
+                        (percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM now() - created_at)))::float8 / 60,
+                        count(*) FILTER (WHERE sla_warn_at <= now() AND sla_next_due_at > now()),
+                        count(*) FILTER (WHERE EXISTS (
+                            SELECT 1 FROM sla_breaches b WHERE b.ticket_id = t.id AND b.kind = 'breach'))
+                 FROM tickets t WHERE org_id = $1 AND status IN {OPEN}"
+            ),
+            &[&org_id],
+        )
+        .await?;
+    f.backlog_oldest_minutes = backlog.get(0);
+    f.backlog_median_age_minutes = backlog.get(1);
+    f.sla_at_risk = backlog.get(2);
+    f.sla_breached_open = backlog.get(3);
+    f.jobs_by_state = db
+        .query("SELECT state, count(*) FROM job_queue WHERE org_id = $1 GROUP BY state", &[&org_id])
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    f.agent_load = db
+        .query(
+            &format!(
+                "SELECT u.id, u.display_name, count(t.id)
+                 FROM users u LEFT JOIN tickets t
+                      ON t.org_id = u.org_id AND t.assignee_id = u.id AND t.status IN {OPEN}
+                 WHERE u.org_id = $1 AND u.role IN ('admin', 'agent') AND u.is_active
+                 GROUP BY u.id, u.display_name
+                 ORDER BY count(t.id) DESC, u.display_name, u.id"
+            ),
+            &[&org_id],
+        )
+        .await?
+        .iter()
+        .map(|r| AgentLoad { user_id: r.get(0), display_name: r.get(1), open: r.get(2) })
+        .collect();
+    Ok(f)
+}
+
+/// Fills in the flow figures of `[start, end)`.
+pub async fn flow(
+    db: &impl GenericClient,
+    org_id: i64,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    f: &mut Figures,
+) -> Result<()> {
+    let flow = db
+        .query_one(
+            "SELECT
+                 (SELECT count(*) FROM tickets WHERE org_id = $1 AND created_at >= $2 AND created_at < $3),
+                 (SELECT count(*) FROM tickets WHERE org_id = $1 AND solved_at >= $2 AND solved_at < $3),
+                 (SELECT ARRAY[percentile_cont(0.5) WITHIN GROUP (ORDER BY m), percentile_cont(0.9) WITHIN GROUP (ORDER BY m)]
+                  FROM (SELECT extract(epoch FROM first_responded_at - created_at)::float8 / 60 AS m FROM tickets
+                        WHERE org_id = $1 AND first_responded_at >= $2 AND first_responded_at < $3) fr),
+                 (SELECT ARRAY[percentile_cont(0.5) WITHIN GROUP (ORDER BY m), percentile_cont(0.9) WITHIN GROUP (ORDER BY m)]
+                  FROM (SELECT extract(epoch FROM solved_at - created_at)::float8 / 60 AS m FROM tickets
+                        WHERE org_id = $1 AND solved_at >= $2 AND solved_at < $3) res)",
+            &[&org_id, &start, &end],
+        )
+        .await?;
+    f.created = flow.get(0);
+    f.solved = flow.get(1);
+    let quantiles = |v: Option<Vec<Option<f64>>>| {
+        let v = v.unwrap_or_default();
+        Quantiles { p50: v.first().copied().flatten(), p90: v.get(1).copied().flatten() }
+    };
+    f.first_response_minutes = quantiles(flow.get(2));
+    f.resolution_minutes = quantiles(flow.get(3));
+    Ok(())
+}
