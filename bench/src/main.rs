@@ -14,7 +14,12 @@
 //! `ATUM_BENCH_RECOMPUTE` tickets after a calendar change); figures go to
 //! `target/bench/sla.json`. `atum-bench sla-eval` evaluates the breach prediction on
 //! synthetic history (no database) and writes `target/bench/sla-prediction.json`.
+//!
+//! `atum-bench dashboard` times a dashboard snapshot of the million-ticket
+//! organisation and ticket writes with and without snapshots running; figures go to
+//! `target/bench/dashboard.json`.
 
+mod dashboard;
 mod load;
 mod queue;
 mod seed;
@@ -48,8 +53,8 @@ fn main() -> anyhow::Result<()> {
     let root = root.canonicalize()?;
 
     let mode = std::env::args().nth(1).unwrap_or_else(|| "api".into());
-    if !["api", "queue", "sla", "sla-eval"].contains(&mode.as_str()) {
-        bail!("usage: atum-bench [api|queue|sla|sla-eval]");
+    if !["api", "queue", "sla", "sla-eval", "dashboard"].contains(&mode.as_str()) {
+        bail!("usage: atum-bench [api|queue|sla|sla-eval|dashboard]");
     }
     if mode == "sla-eval" {
         // Pure computation on synthetic history: no cluster needed.
@@ -66,6 +71,7 @@ fn main() -> anyhow::Result<()> {
     let result = match mode.as_str() {
         "api" => run(&cluster, port, &exe_dir, &root, tickets, duration),
         "queue" => run_queue(&cluster, port, &exe_dir, &root),
+        "dashboard" => run_dashboard(&cluster, port, &root, tickets, seconds.max(10)),
         _ => run_sla(&cluster, port, &root, tickets),
     };
     cluster.stop()?;
@@ -85,6 +91,17 @@ fn run_queue(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyho
     let mut report = runtime.block_on(queue::run(&setup))?;
     report["when"] = json!(chrono::Utc::now().to_rfc3339());
     let path = root.join("queue.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+fn run_dashboard(cluster: &Cluster, port: u16, root: &Path, tickets: i64, seconds: u64) -> anyhow::Result<()> {
+    let setup = dashboard::Setup { cluster, port, tickets, seconds };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let mut report = runtime.block_on(dashboard::run(&setup))?;
+    report["when"] = json!(chrono::Utc::now().to_rfc3339());
+    let path = root.join("dashboard.json");
     std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
     println!("wrote {}", path.display());
     Ok(())

@@ -53,7 +53,8 @@ pub struct Figures {
     pub sla_breached_open: i64,
     /// Open tickets past their SLA warning but not yet due.
     pub sla_at_risk: i64,
-    /// Age of the oldest open ticket, and the median age, in minutes.
+    /// Age of the oldest open ticket, and of the middle one (of an even count, the older
+    /// of the two), in minutes.
     pub backlog_oldest_minutes: Option<f64>,
     pub backlog_median_age_minutes: Option<f64>,
     /// The organisation's background jobs by state.
@@ -93,15 +94,17 @@ pub async fn state(db: &impl GenericClient, org_id: i64) -> Result<Figures> {
         *f.open_by_priority.entry(r.get(1)).or_default() += n;
         f.open_total += n;
     }
+    // The median sorts every open ticket; in memory that takes a fraction of the time
+    // it takes spilled to disk (PostgreSQL's default 4 MB), so allow more for this
+    // transaction only.
+    db.batch_execute("SET LOCAL work_mem = '64MB'").await?;
     let backlog = db
         .query_one(
             &format!(
                 "SELECT extract(epoch FROM now() - min(created_at))::float8 / 60,
-                        (percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM now() - created_at)))::float8 / 60,
-                        count(*) FILTER (WHERE sla_warn_at <= now() AND sla_next_due_at > now()),
-                        count(*) FILTER (WHERE EXISTS (
-                            SELECT 1 FROM sla_breaches b WHERE b.ticket_id = t.id AND b.kind = 'breach'))
-                 FROM tickets t WHERE org_id = $1 AND status IN {OPEN}"
+                        extract(epoch FROM now() - percentile_disc(0.5) WITHIN GROUP (ORDER BY created_at))::float8 / 60,
+                        count(*) FILTER (WHERE sla_warn_at <= now() AND sla_next_due_at > now())
+                 FROM tickets WHERE org_id = $1 AND status IN {OPEN}"
             ),
             &[&org_id],
         )
@@ -109,7 +112,18 @@ pub async fn state(db: &impl GenericClient, org_id: i64) -> Result<Figures> {
     f.backlog_oldest_minutes = backlog.get(0);
     f.backlog_median_age_minutes = backlog.get(1);
     f.sla_at_risk = backlog.get(2);
-    f.sla_breached_open = backlog.get(3);
+    // Driven from the breaches, not from every open ticket: far fewer rows to visit.
+    f.sla_breached_open = db
+        .query_one(
+            &format!(
+                "SELECT count(DISTINCT b.ticket_id) FROM sla_breaches b
+                 JOIN tickets t ON t.org_id = b.org_id AND t.id = b.ticket_id
+                 WHERE b.org_id = $1 AND b.kind = 'breach' AND t.status IN {OPEN}"
+            ),
+            &[&org_id],
+        )
+        .await?
+        .get(0);
     f.jobs_by_state = db
         .query("SELECT state, count(*) FROM job_queue WHERE org_id = $1 GROUP BY state", &[&org_id])
         .await?
