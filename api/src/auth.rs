@@ -246,7 +246,12 @@ async fn finish_sign_in(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "Signed out; the cookie is cleared"), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn logout(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
-    state.in_tx_enrolling(&creds, async |tx, who| Ok(session::revoke(tx, who.session_id).await?)).await?;
+    state
+        .in_tx_enrolling(&creds, async |tx, who| {
+            atum_core::tickets::locks::release_session(tx, who.session_id).await?;
+            Ok(session::revoke(tx, who.session_id).await?)
+        })
+        .await?;
     let mut gone =
         Cookie::build(COOKIE, "").path("/").http_only(true).secure(true).same_site(SameSite::Strict).finish();
     gone.make_removal();

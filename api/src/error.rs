@@ -27,6 +27,9 @@ pub struct ErrorDetail {
     /// Per-field messages, only for `validation_failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<BTreeMap<String, String>>,
+    /// More about the error, for some codes (e.g. the lock holder for `ticket_locked`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
 }
 
 #[derive(Debug)]
@@ -37,11 +40,12 @@ pub struct ApiError {
     pub fields: Option<BTreeMap<String, String>>,
     /// Seconds for `Retry-After` (429).
     pub retry_after: Option<u64>,
+    pub detail: Option<serde_json::Value>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), fields: None, retry_after: None }
+        ApiError { status, code, message: message.into(), fields: None, retry_after: None, detail: None }
     }
 
     pub fn rate_limited(wait: std::time::Duration) -> Self {
@@ -67,7 +71,12 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let body = ErrorBody {
-            error: ErrorDetail { code: self.code, message: self.message.clone(), fields: self.fields.clone() },
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message.clone(),
+                fields: self.fields.clone(),
+                detail: self.detail.clone(),
+            },
         };
         let mut res = HttpResponse::build(self.status);
         if self.status == StatusCode::UNAUTHORIZED {
@@ -91,6 +100,7 @@ impl From<Error> for ApiError {
                 message: format!("some fields are invalid: {fields}"),
                 fields: Some(fields.0),
                 retry_after: None,
+                detail: None,
             },
             Error::Conflict { code, message } => ApiError::new(S::CONFLICT, code, message),
             Error::Forbidden(why) => ApiError::new(S::FORBIDDEN, "forbidden", why),
@@ -111,10 +121,25 @@ impl From<Error> for ApiError {
             e @ Error::MfaEnrolmentRequired => ApiError::new(S::FORBIDDEN, "mfa_enrollment_required", e.to_string()),
             e @ Error::InvalidCode => ApiError::new(S::UNAUTHORIZED, "invalid_code", e.to_string()),
             e @ Error::InvalidToken => ApiError::new(S::BAD_REQUEST, "invalid_token", e.to_string()),
+            e @ Error::Locked { .. } => locked(e),
             Error::Internal(detail) => ApiError::internal(detail),
             Error::Db(e) => from_db(&e),
         }
     }
+}
+
+/// 423 with the holder, so the client can say who is working on the ticket.
+fn locked(e: Error) -> ApiError {
+    let message = e.to_string();
+    let Error::Locked { holder_id, holder_name, since, expires_at } = e else {
+        return ApiError::internal(message);
+    };
+    let detail = serde_json::json!({
+        "holder": {"id": holder_id, "name": holder_name},
+        "since": since,
+        "expires_at": expires_at,
+    });
+    ApiError { detail: Some(detail), ..ApiError::new(StatusCode::LOCKED, "ticket_locked", message) }
 }
 
 impl From<atum_core::db::DbError> for ApiError {

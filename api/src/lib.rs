@@ -8,6 +8,7 @@
 
 mod account;
 mod auth;
+mod catalog;
 pub mod client_ip;
 mod dashboard;
 pub mod error;
@@ -21,6 +22,7 @@ mod security;
 mod sla;
 mod tickets;
 mod users;
+mod workflow;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -270,6 +272,19 @@ api_v1! {
     delete "/admin/sla/policies/{id}" => sla::delete_policy,
     get "/tickets/{id}/sla" => sla::ticket_sla,
     get "/dashboard" => dashboard::dashboard,
+    get "/tickets/{id}/lock" => workflow::get_lock,
+    post "/tickets/{id}/lock" => workflow::take_lock,
+    delete "/tickets/{id}/lock" => workflow::release_lock,
+    get "/tickets/{id}/links" => workflow::list_links,
+    post "/tickets/{id}/links" => workflow::add_link,
+    delete "/tickets/{id}/links/{link_id}" => workflow::remove_link,
+    post "/tickets/{id}/merge" => workflow::merge,
+    get "/tickets/{id}/request" => catalog::ticket_request,
+    get "/catalog" => catalog::list,
+    get "/catalog/{id}" => catalog::get,
+    post "/catalog/{id}/requests" => catalog::submit,
+    post "/admin/catalog" => catalog::create,
+    put "/admin/catalog/{id}" => catalog::update,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

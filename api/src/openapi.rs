@@ -9,7 +9,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::{account, auth, dashboard, error, groups, health, jobs, security, sla, tickets, users};
+use crate::{account, auth, catalog, dashboard, error, groups, health, jobs, security, sla, tickets, users, workflow};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,6 +31,9 @@ use crate::{account, auth, dashboard, error, groups, health, jobs, security, sla
         sla::list_calendars, sla::create_calendar, sla::update_calendar,
         sla::list_policies, sla::create_policy, sla::update_policy, sla::delete_policy, sla::ticket_sla,
         dashboard::dashboard,
+        workflow::get_lock, workflow::take_lock, workflow::release_lock,
+        workflow::list_links, workflow::add_link, workflow::remove_link, workflow::merge,
+        catalog::list, catalog::get, catalog::submit, catalog::ticket_request, catalog::create, catalog::update,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
     modifiers(&BearerAuth)

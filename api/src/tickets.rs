@@ -35,13 +35,30 @@ pub async fn create(
         .json(ticket))
 }
 
+/// A ticket as read on its own: with the agent lock on it, if any (staff only).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct TicketView {
+    #[serde(flatten)]
+    pub ticket: atum_core::tickets::Ticket,
+    /// Who is working on it right now (omitted for customers and when nobody is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock: Option<atum_core::tickets::locks::Lock>,
+}
+
 /// One ticket; `ETag` carries its version for a later `If-Match`.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", operation_id = "get_ticket", tag = "tickets", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
-    responses((status = 200, description = "The ticket", body = atum_core::tickets::Ticket), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "The ticket", body = TicketView), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let ticket = state.in_tx(&creds, async |tx, who| Ok(tickets::get(tx, &who, *id).await?)).await?;
-    Ok(HttpResponse::Ok().insert_header((header::ETAG, format!("\"{}\"", ticket.version))).json(ticket))
+    let view = state
+        .in_tx(&creds, async |tx, who| {
+            let ticket = tickets::get(tx, &who, *id).await?;
+            let lock =
+                if who.role.is_staff() { atum_core::tickets::locks::current(tx, &who, *id).await? } else { None };
+            Ok(TicketView { ticket, lock })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, format!("\"{}\"", view.ticket.version))).json(view))
 }
 
 /// Tickets in your scope, newest first by default, one cursor page at a time.

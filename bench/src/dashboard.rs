@@ -16,7 +16,10 @@ use atum_core::{
     tickets::write::{NewTicket, create},
 };
 use serde_json::{Value, json};
-use std::sync::{Arc, atomic::{AtomicBool, Ordering}};
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
 
 use crate::{load::round, seed};
 
@@ -83,7 +86,8 @@ fn summary(latencies: &[f64], duration: Duration) -> Value {
 
 pub async fn run(setup: &Setup<'_>) -> anyhow::Result<Value> {
     let url = setup.cluster.url(setup.port, "atum_bench")?;
-    let admin = atum_core::db::connect(&parse_database_url("bench", &setup.cluster.url(setup.port, "postgres")?)?).await?;
+    let admin =
+        atum_core::db::connect(&parse_database_url("bench", &setup.cluster.url(setup.port, "postgres")?)?).await?;
     if admin.query_opt("SELECT 1 FROM pg_database WHERE datname = 'atum_bench'", &[]).await?.is_none() {
         admin.batch_execute("CREATE DATABASE atum_bench").await?;
     }

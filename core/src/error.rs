@@ -44,6 +44,14 @@ pub enum Error {
     /// A one-time link's token that is unknown, used or expired.
     #[error("this link is invalid, has expired or was already used")]
     InvalidToken,
+    /// Another agent holds the ticket's lock (423).
+    #[error("{holder_name} is working on this ticket (since {since}); take the lock over to change it anyway")]
+    Locked {
+        holder_id: i64,
+        holder_name: String,
+        since: chrono::DateTime<chrono::Utc>,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    },
     #[error("internal error: {0}")]
     Internal(String),
     #[error(transparent)]

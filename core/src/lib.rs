@@ -2,6 +2,7 @@
 //! runtime, the database pool and schema, and (as they arrive) the domain modules.
 
 pub mod auth;
+pub mod catalog;
 pub mod config;
 pub mod dashboard;
 pub mod db;

@@ -53,6 +53,7 @@ pub struct NewComment {
 
 pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: &NewComment) -> Result<Comment> {
     let ticket = get_for_update(db, who, ticket_id).await?;
+    super::locks::ensure_free_for(db, who, ticket_id).await?;
     let mut f = FieldErrors::default();
     let body = new.body.trim();
     if body.is_empty() || new.body.chars().count() > 100_000 {
@@ -93,6 +94,9 @@ pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: 
         created_at: row.get(1),
     };
 
+    if who.role.is_staff() {
+        super::locks::release_after_reply(db, who, ticket_id).await?;
+    }
     let public = visibility == Visibility::Public;
     let next_status = match (who.role.is_staff(), public, ticket.status) {
         (true, true, Status::New) => Status::Open,

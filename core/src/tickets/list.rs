@@ -136,8 +136,11 @@ pub async fn list(db: &impl GenericClient, who: &Principal, q: &ListQuery) -> Re
     let org = sql.param(who.org_id);
     sql.clauses.push(format!("org_id = {org}"));
     if !who.role.is_staff() {
+        // Their own requests, and tickets theirs were merged into.
         let me = sql.param(who.user_id);
-        sql.clauses.push(format!("requester_id = {me}"));
+        sql.clauses.push(format!(
+            "(requester_id = {me} OR id IN (SELECT ticket_id FROM ticket_requesters WHERE org_id = {org} AND user_id = {me}))"
+        ));
     }
 
     if let Some(raw) = &q.status {

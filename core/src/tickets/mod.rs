@@ -8,6 +8,8 @@
 pub mod comments;
 pub mod history;
 pub mod list;
+pub mod locks;
+pub mod relationships;
 pub mod write;
 
 use chrono::{DateTime, Utc};
@@ -144,7 +146,9 @@ pub(crate) async fn get_for_update(db: &impl GenericClient, who: &Principal, id:
 async fn fetch(db: &impl GenericClient, who: &Principal, id: i64, lock: &str) -> Result<Ticket> {
     let stmt = db
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM tickets WHERE org_id = $1 AND id = $2 AND ($3 OR requester_id = $4) {lock}"
+            "SELECT {COLUMNS} FROM tickets WHERE org_id = $1 AND id = $2
+               AND ($3 OR requester_id = $4 OR EXISTS (
+                   SELECT 1 FROM ticket_requesters r WHERE r.ticket_id = tickets.id AND r.user_id = $4)) {lock}"
         ))
         .await?;
     let row = db

@@ -215,6 +215,7 @@ pub async fn update(
 ) -> Result<Ticket> {
     let current = get_for_update(db, who, id).await?;
     who.require_staff()?;
+    super::locks::ensure_free_for(db, who, id).await?;
     if current.version != expected_version {
         return Err(Error::Stale { current: current.version });
     }

@@ -1,0 +1,87 @@
+//! The service catalog: admins define request types with forms; customers browse and
+//! submit them, which files a ticket.
+
+use actix_web::{HttpResponse, web};
+use atum_core::catalog::{self, Item, ItemInput, Request, Submission};
+use serde::Serialize;
+
+use crate::{
+    AppState,
+    auth::Credentials,
+    error::{ApiError, ErrorBody},
+};
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ItemList {
+    pub items: Vec<Item>,
+}
+
+/// Published request types with their current forms (admins also see unpublished ones).
+#[utoipa::path(get, path = "/api/v1/catalog", tag = "catalog", security(("bearer" = [])),
+    responses((status = 200, description = "Items", body = ItemList), (status = 401, description = "No valid session", body = ErrorBody)))]
+pub async fn list(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
+    let items = state.in_tx(&creds, async |tx, who| Ok(catalog::list(tx, &who).await?)).await?;
+    Ok(HttpResponse::Ok().json(ItemList { items }))
+}
+
+/// One request type and its current form.
+#[utoipa::path(get, path = "/api/v1/catalog/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id")),
+    responses((status = 200, description = "The item", body = Item), (status = 401, description = "No valid session", body = ErrorBody), (status = 404, description = "Not found or not published", body = ErrorBody)))]
+pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let item = state.in_tx(&creds, async |tx, who| Ok(catalog::get(tx, &who, *id).await?)).await?;
+    Ok(HttpResponse::Ok().json(item))
+}
+
+/// Submit a request: the answers are checked field by field and become a ticket.
+#[utoipa::path(post, path = "/api/v1/catalog/{id}/requests", tag = "catalog", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id")), request_body = Submission,
+    responses((status = 201, description = "The ticket filed", body = atum_core::tickets::Ticket), (status = 400, description = "Malformed body", body = ErrorBody), (status = 401, description = "No valid session", body = ErrorBody), (status = 404, description = "Not found or not published", body = ErrorBody), (status = 422, description = "Invalid answers (fields: answers.<key>)", body = ErrorBody)))]
+pub async fn submit(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    id: web::Path<i64>,
+    body: web::Json<Submission>,
+) -> Result<HttpResponse, ApiError> {
+    let ticket = state.in_tx(&creds, async |tx, who| Ok(catalog::submit(tx, &who, *id, &body).await?)).await?;
+    Ok(HttpResponse::Created().json(ticket))
+}
+
+/// The request form and answers a ticket was filed with (its version of the form).
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/request", tag = "catalog", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket id")),
+    responses((status = 200, description = "The request", body = Request), (status = 401, description = "No valid session", body = ErrorBody), (status = 404, description = "No such ticket, or not filed from the catalog", body = ErrorBody)))]
+pub async fn ticket_request(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let request = state.in_tx(&creds, async |tx, who| Ok(catalog::request_of(tx, &who, *id).await?)).await?;
+    Ok(HttpResponse::Ok().json(request))
+}
+
+/// Publish a new request type with its form (admins).
+#[utoipa::path(post, path = "/api/v1/admin/catalog", tag = "catalog", security(("bearer" = [])), request_body = ItemInput,
+    responses((status = 201, description = "Created", body = Item), (status = 400, description = "Malformed body", body = ErrorBody), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody), (status = 409, description = "Name taken", body = ErrorBody), (status = 422, description = "Invalid definition (fields: fields[i].<property>)", body = ErrorBody)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    body: web::Json<ItemInput>,
+) -> Result<HttpResponse, ApiError> {
+    let item = state.in_tx(&creds, async |tx, who| Ok(catalog::create_item(tx, &who, &body).await?)).await?;
+    Ok(HttpResponse::Created().json(item))
+}
+
+/// Change a request type; a changed form becomes a new version (admins).
+#[utoipa::path(put, path = "/api/v1/admin/catalog/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Item id")), request_body = ItemInput,
+    responses((status = 200, description = "Saved", body = Item), (status = 400, description = "Malformed body", body = ErrorBody), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Name taken", body = ErrorBody), (status = 422, description = "Invalid definition", body = ErrorBody)))]
+pub async fn update(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    id: web::Path<i64>,
+    body: web::Json<ItemInput>,
+) -> Result<HttpResponse, ApiError> {
+    let item = state.in_tx(&creds, async |tx, who| Ok(catalog::update_item(tx, &who, *id, &body).await?)).await?;
+    Ok(HttpResponse::Ok().json(item))
+}

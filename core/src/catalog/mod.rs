@@ -1,0 +1,295 @@
+//! The service catalog: request types an organisation publishes ("New laptop",
+//! "Access to a system"), each with a typed form. A customer's submission is checked
+//! field by field and becomes a ticket with the item's category, priority and group,
+//! the answers stored as structured data against the form version used. Editing a form
+//! makes a new version; past tickets keep showing the one they were filed with.
+
+pub mod form;
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tokio_postgres::Row;
+
+pub use form::Field;
+
+use crate::{
+    auth::Principal,
+    error::{Error, FieldErrors, Result},
+    tickets::{
+        self, Ticket,
+        write::{NewTicket, create},
+    },
+};
+
+const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Item {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub category: Option<String>,
+    pub priority: String,
+    pub group_id: Option<i64>,
+    pub published: bool,
+    pub version: i32,
+    pub fields: Vec<Field>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemInput {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Priority of the tickets it creates (default normal).
+    #[serde(default)]
+    pub priority: Option<String>,
+    /// Agent group the tickets go to.
+    #[serde(default)]
+    pub group_id: Option<i64>,
+    #[serde(default)]
+    pub published: bool,
+    pub fields: Vec<Field>,
+}
+
+const COLUMNS: &str = "i.id, i.name, i.description, i.category, i.priority, i.group_id, i.published, \
+    i.current_version, f.fields, i.updated_at";
+
+fn from_row(r: &Row) -> Result<Item> {
+    Ok(Item {
+        id: r.get(0),
+        name: r.get(1),
+        description: r.get(2),
+        category: r.get(3),
+        priority: r.get(4),
+        group_id: r.get(5),
+        published: r.get(6),
+        version: r.get(7),
+        fields: serde_json::from_value(r.get(8)).map_err(|e| Error::Internal(format!("stored form: {e}")))?,
+        updated_at: r.get(9),
+    })
+}
+
+async fn validate(db: &impl GenericClient, who: &Principal, input: &ItemInput) -> Result<()> {
+    let mut f = FieldErrors::default();
+    let name = input.name.trim().chars().count();
+    if name == 0 || name > 200 {
+        f.add("name", "must be 1 to 200 characters");
+    }
+    if input.description.chars().count() > 5000 {
+        f.add("description", "must be at most 5000 characters");
+    }
+    if input.category.as_deref().is_some_and(|c| c.trim().is_empty() || c.trim().chars().count() > 100) {
+        f.add("category", "must be 1 to 100 characters");
+    }
+    if input.priority.as_deref().is_some_and(|p| !PRIORITIES.contains(&p)) {
+        f.add("priority", "must be one of: low, normal, high, urgent");
+    }
+    if let Some(g) = input.group_id {
+        let exists = db
+            .query_opt("SELECT 1 FROM agent_groups WHERE org_id = $1 AND id = $2", &[&who.org_id, &g])
+            .await?
+            .is_some();
+        if !exists {
+            f.add("group_id", "no such agent group");
+        }
+    }
+    form::validate_definition(&input.fields, &mut f);
+    f.finish()
+}
+
+async fn fetch(db: &impl GenericClient, org_id: i64, id: i64, published_only: bool) -> Result<Item> {
+    let row = db
+        .query_opt(
+            &format!(
+                "SELECT {COLUMNS} FROM service_catalog_items i
+                 JOIN service_catalog_forms f ON f.item_id = i.id AND f.version = i.current_version
+                 WHERE i.org_id = $1 AND i.id = $2 AND (i.published OR NOT $3)"
+            ),
+            &[&org_id, &id, &published_only],
+        )
+        .await?
+        .ok_or(Error::NotFound("catalog item"))?;
+    from_row(&row)
+}
+
+/// Admins see every item; everyone else the published ones.
+pub async fn list(db: &impl GenericClient, who: &Principal) -> Result<Vec<Item>> {
+    let all = who.role == crate::auth::Role::Admin;
+    let rows = db
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM service_catalog_items i
+                 JOIN service_catalog_forms f ON f.item_id = i.id AND f.version = i.current_version
+                 WHERE i.org_id = $1 AND (i.published OR $2) ORDER BY i.name, i.id"
+            ),
+            &[&who.org_id, &all],
+        )
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Item> {
+    fetch(db, who.org_id, id, who.role != crate::auth::Role::Admin).await
+}
+
+fn fields_json(fields: &[Field]) -> Result<Value> {
+    let trimmed: Vec<Field> = fields
+        .iter()
+        .map(|f| Field {
+            label: f.label.trim().into(),
+            help: f.help.trim().into(),
+            options: f.options.iter().map(|o| o.trim().to_owned()).collect(),
+            ..f.clone()
+        })
+        .collect();
+    serde_json::to_value(trimmed).map_err(|e| Error::Internal(e.to_string()))
+}
+
+pub async fn create_item(db: &impl GenericClient, who: &Principal, input: &ItemInput) -> Result<Item> {
+    who.require_admin()?;
+    validate(db, who, input).await?;
+    let row = db
+        .query_opt(
+            "INSERT INTO service_catalog_items (org_id, name, description, category, priority, group_id, published)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (org_id, name) DO NOTHING RETURNING id",
+            &[
+                &who.org_id,
+                &input.name.trim(),
+                &input.description,
+                &input.category.as_deref().map(str::trim),
+                &input.priority.as_deref().unwrap_or("normal"),
+                &input.group_id,
+                &input.published,
+            ],
+        )
+        .await?
+        .ok_or_else(|| Error::Conflict { code: "name_taken", message: "another catalog item has this name".into() })?;
+    let id: i64 = row.get(0);
+    db.execute(
+        "INSERT INTO service_catalog_forms (org_id, item_id, version, fields, created_by) VALUES ($1, $2, 1, $3, $4)",
+        &[&who.org_id, &id, &fields_json(&input.fields)?, &who.user_id],
+    )
+    .await?;
+    fetch(db, who.org_id, id, false).await
+}
+
+/// Changes an item. A changed form becomes a new version; tickets already filed keep
+/// theirs.
+pub async fn update_item(db: &impl GenericClient, who: &Principal, id: i64, input: &ItemInput) -> Result<Item> {
+    who.require_admin()?;
+    let current = fetch(db, who.org_id, id, false).await?;
+    validate(db, who, input).await?;
+    let fields = fields_json(&input.fields)?;
+    let changed = serde_json::to_value(&current.fields).map_err(|e| Error::Internal(e.to_string()))? != fields;
+    let version = if changed { current.version + 1 } else { current.version };
+    if changed {
+        db.execute(
+            "INSERT INTO service_catalog_forms (org_id, item_id, version, fields, created_by) VALUES ($1, $2, $3, $4, $5)",
+            &[&who.org_id, &id, &version, &fields, &who.user_id],
+        )
+        .await?;
+    }
+    let updated = db
+        .execute(
+            "UPDATE service_catalog_items SET name = $3, description = $4, category = $5, priority = $6, group_id = $7,
+                    published = $8, current_version = $9, updated_at = now()
+             WHERE org_id = $1 AND id = $2",
+            &[
+                &who.org_id,
+                &id,
+                &input.name.trim(),
+                &input.description,
+                &input.category.as_deref().map(str::trim),
+                &input.priority.as_deref().unwrap_or("normal"),
+                &input.group_id,
+                &input.published,
+                &version,
+            ],
+        )
+        .await;
+    match updated {
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {
+            return Err(Error::Conflict { code: "name_taken", message: "another catalog item has this name".into() });
+        }
+        other => {
+            other?;
+        }
+    }
+    fetch(db, who.org_id, id, false).await
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Submission {
+    /// Answers by field key.
+    #[schema(value_type = Object)]
+    pub answers: Map<String, Value>,
+}
+
+/// A customer (or an agent for themselves) files a request: the answers are checked
+/// against the item's current form and become a ticket.
+pub async fn submit(db: &impl GenericClient, who: &Principal, item_id: i64, s: &Submission) -> Result<Ticket> {
+    let item = fetch(db, who.org_id, item_id, true).await?;
+    let mut f = FieldErrors::default();
+    let answers = form::validate_answers(&item.fields, &s.answers, &mut f);
+    f.finish()?;
+    let new = NewTicket {
+        subject: item.name.clone(),
+        description: form::render(&item.fields, &answers),
+        channel: Some("portal".into()),
+        ..Default::default()
+    };
+    let ticket = create(db, who, &new).await?;
+    // The item decides how the ticket is classified and routed, whoever files it.
+    db.execute(
+        "UPDATE tickets SET priority = $3, category = $4, group_id = $5 WHERE org_id = $1 AND id = $2",
+        &[&who.org_id, &ticket.id, &item.priority, &item.category, &item.group_id],
+    )
+    .await?;
+    db.execute(
+        "INSERT INTO ticket_catalog_requests (org_id, ticket_id, item_id, form_version, answers) VALUES ($1, $2, $3, $4, $5)",
+        &[&who.org_id, &ticket.id, &item.id, &item.version, &Value::Object(answers)],
+    )
+    .await?;
+    tickets::get(db, who, ticket.id).await
+}
+
+/// The request behind a ticket: the form as it was when filed, and the answers.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Request {
+    pub item_id: i64,
+    pub item_name: String,
+    pub form_version: i32,
+    pub fields: Vec<Field>,
+    #[schema(value_type = Object)]
+    pub answers: Value,
+}
+
+pub async fn request_of(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Request> {
+    tickets::get(db, who, ticket_id).await?;
+    let row = db
+        .query_opt(
+            "SELECT r.item_id, i.name, r.form_version, f.fields, r.answers
+             FROM ticket_catalog_requests r
+             JOIN service_catalog_items i ON i.id = r.item_id
+             JOIN service_catalog_forms f ON f.item_id = r.item_id AND f.version = r.form_version
+             WHERE r.org_id = $1 AND r.ticket_id = $2",
+            &[&who.org_id, &ticket_id],
+        )
+        .await?
+        .ok_or(Error::NotFound("catalog request"))?;
+    Ok(Request {
+        item_id: row.get(0),
+        item_name: row.get(1),
+        form_version: row.get(2),
+        fields: serde_json::from_value(row.get(3)).map_err(|e| Error::Internal(e.to_string()))?,
+        answers: row.get(4),
+    })
+}
