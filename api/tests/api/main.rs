@@ -21,3 +21,4 @@ mod sla;
 mod tenancy;
 mod tickets;
 mod users;
+mod workflow;
