@@ -37,10 +37,10 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
-    pub fields: Option<BTreeMap<String, String>>,
+    pub fields: Option<Box<BTreeMap<String, String>>>,
     /// Seconds for `Retry-After` (429).
     pub retry_after: Option<u64>,
-    pub detail: Option<serde_json::Value>,
+    pub detail: Option<Box<serde_json::Value>>,
 }
 
 impl ApiError {
@@ -74,8 +74,8 @@ impl ResponseError for ApiError {
             error: ErrorDetail {
                 code: self.code,
                 message: self.message.clone(),
-                fields: self.fields.clone(),
-                detail: self.detail.clone(),
+                fields: self.fields.as_deref().cloned(),
+                detail: self.detail.as_deref().cloned(),
             },
         };
         let mut res = HttpResponse::build(self.status);
@@ -98,7 +98,7 @@ impl From<Error> for ApiError {
                 status: S::UNPROCESSABLE_ENTITY,
                 code: "validation_failed",
                 message: format!("some fields are invalid: {fields}"),
-                fields: Some(fields.0),
+                fields: Some(Box::new(fields.0)),
                 retry_after: None,
                 detail: None,
             },
@@ -139,7 +139,7 @@ fn locked(e: Error) -> ApiError {
         "since": since,
         "expires_at": expires_at,
     });
-    ApiError { detail: Some(detail), ..ApiError::new(StatusCode::LOCKED, "ticket_locked", message) }
+    ApiError { detail: Some(Box::new(detail)), ..ApiError::new(StatusCode::LOCKED, "ticket_locked", message) }
 }
 
 impl From<atum_core::db::DbError> for ApiError {

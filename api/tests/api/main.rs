@@ -3,6 +3,7 @@
 
 mod allowlist;
 mod auth;
+mod catalog;
 mod dashboard;
 mod email;
 mod errors;

@@ -77,7 +77,9 @@ async fn a_locked_ticket_refuses_other_agents_with_423_until_taken_over_released
     assert_eq!(reply.body["error"]["detail"]["holder"]["name"], "ann");
     assert!(reply.body["error"]["message"].as_str().unwrap().contains("ann"));
     let version = read.body["version"].as_i64().unwrap();
-    let update = app.patch(&format!("/api/v1/tickets/{tid}"), Some(&bob.token), json!({"priority": "high"}), Some(version)).await;
+    let update = app
+        .patch(&format!("/api/v1/tickets/{tid}"), Some(&bob.token), json!({"priority": "high"}), Some(version))
+        .await;
     assert_eq!(update.status, 423);
     assert_eq!(lock(&app, &bob, tid, false).await.status, 423);
     // The customer is never blocked; Ann renews hers freely.
@@ -164,7 +166,8 @@ async fn every_relationship_rule_holds_and_links_show_on_both_tickets() {
     let circle = link(&app, &admin, t[5], "blocks", t[3]).await;
     assert_eq!((circle.status, circle.code()), (409, "cycle"));
     let blocked = app.get(&format!("/api/v1/tickets/{}/links", t[4]), Some(&admin.token)).await;
-    let kinds: Vec<&str> = blocked.body["items"].as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> =
+        blocked.body["items"].as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["blocked_by", "blocks"]);
     // Duplicates point at the original.
     assert_eq!(link(&app, &admin, t[4], "duplicate_of", t[3]).await.status, 201);
@@ -179,9 +182,16 @@ async fn every_relationship_rule_holds_and_links_show_on_both_tickets() {
     // Removing a link, from either side.
     let link_id = child_side.body["items"][0]["id"].as_i64().unwrap();
     assert_eq!(app.delete(&format!("/api/v1/tickets/{}/links/{link_id}", t[1]), Some(&admin.token)).await.status, 204);
-    assert_eq!(app.get(&format!("/api/v1/tickets/{}/links", t[0]), Some(&admin.token)).await.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get(&format!("/api/v1/tickets/{}/links", t[0]), Some(&admin.token)).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     let history = app.get(&format!("/api/v1/tickets/{}/history", t[0]), Some(&admin.token)).await;
-    let types: Vec<&str> = history.body["items"].as_array().unwrap().iter().map(|e| e["event_type"].as_str().unwrap()).collect();
+    let types: Vec<&str> =
+        history.body["items"].as_array().unwrap().iter().map(|e| e["event_type"].as_str().unwrap()).collect();
     assert!(types.contains(&"link_added") && types.contains(&"link_removed"), "{types:?}");
 }
 
@@ -200,20 +210,27 @@ async fn merging_moves_every_comment_gives_the_requester_access_and_closes_the_d
         (&bruno, dup, "Mine too, E5"),
         (&agent, dup, "Looking"),
     ] {
-        let res = app.post(&format!("/api/v1/tickets/{ticket}/comments"), Some(&who.token), json!({"body": body})).await;
+        let res =
+            app.post(&format!("/api/v1/tickets/{ticket}/comments"), Some(&who.token), json!({"body": body})).await;
         assert_eq!(res.status, 201, "{}", res.body);
     }
     let internal = app
-        .post(&format!("/api/v1/tickets/{dup}/comments"), Some(&agent.token), json!({"body": "same root cause", "visibility": "internal"}))
+        .post(
+            &format!("/api/v1/tickets/{dup}/comments"),
+            Some(&agent.token),
+            json!({"body": "same root cause", "visibility": "internal"}),
+        )
         .await;
     assert_eq!(internal.status, 201);
-    let before_dup = app.get(&format!("/api/v1/tickets/{dup}/comments"), Some(&agent.token)).await.body["items"].clone();
+    let before_dup =
+        app.get(&format!("/api/v1/tickets/{dup}/comments"), Some(&agent.token)).await.body["items"].clone();
     let count = |v: &Value| v["items"].as_array().map_or(0, Vec::len);
     let before_total = count(&app.get(&format!("/api/v1/tickets/{original}/comments"), Some(&agent.token)).await.body)
         + before_dup.as_array().unwrap().len();
     assert_eq!(app.get(&format!("/api/v1/tickets/{original}"), Some(&bruno.token)).await.status, 404, "not yet");
 
-    let merged = app.post(&format!("/api/v1/tickets/{dup}/merge"), Some(&agent.token), json!({"into_id": original})).await;
+    let merged =
+        app.post(&format!("/api/v1/tickets/{dup}/merge"), Some(&agent.token), json!({"into_id": original})).await;
     assert_eq!(merged.status, 200, "{}", merged.body);
     assert_eq!(merged.body["comments_moved"], 3);
     let after = app.get(&format!("/api/v1/tickets/{original}/comments"), Some(&agent.token)).await.body;
@@ -243,11 +260,14 @@ async fn merging_moves_every_comment_gives_the_requester_access_and_closes_the_d
         assert_eq!(e.map(|e| e["after"]["comments_moved"].clone()), Some(json!(3)), "{event} on {t}: {h}");
     }
     // Not twice, not into itself, not by a customer.
-    let again = app.post(&format!("/api/v1/tickets/{dup}/merge"), Some(&agent.token), json!({"into_id": original})).await;
+    let again =
+        app.post(&format!("/api/v1/tickets/{dup}/merge"), Some(&agent.token), json!({"into_id": original})).await;
     assert_eq!((again.status, again.code()), (409, "already_merged"));
-    let itself = app.post(&format!("/api/v1/tickets/{original}/merge"), Some(&agent.token), json!({"into_id": original})).await;
+    let itself =
+        app.post(&format!("/api/v1/tickets/{original}/merge"), Some(&agent.token), json!({"into_id": original})).await;
     assert_eq!(itself.status, 422);
-    let by_customer = app.post(&format!("/api/v1/tickets/{original}/merge"), Some(&alice.token), json!({"into_id": dup})).await;
+    let by_customer =
+        app.post(&format!("/api/v1/tickets/{original}/merge"), Some(&alice.token), json!({"into_id": dup})).await;
     assert_eq!(by_customer.status, 403);
 }
 
@@ -269,7 +289,8 @@ async fn locks_links_and_merges_never_reach_another_organisation() {
     ] {
         assert_eq!(res.status, 404, "{}", res.body);
     }
-    let lock_id = app.sql(&format!("SELECT count(*) FROM ticket_locks WHERE ticket_id = {a}")).await[0].get::<_, i64>(0);
+    let lock_id =
+        app.sql(&format!("SELECT count(*) FROM ticket_locks WHERE ticket_id = {a}")).await[0].get::<_, i64>(0);
     assert_eq!(lock_id, 0);
     let acme_link = link(&app, &acme, a, "related_to", id(&app.ticket(&acme, "other").await)).await;
     let link_id = acme_link.body["id"].as_i64().unwrap();
