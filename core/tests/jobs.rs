@@ -106,10 +106,14 @@ fn config(id: &str) -> WorkerConfig {
 
 /// A worker running in this process until the returned token is cancelled.
 fn start_worker(db: &TestDb, id: &str) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+    start_worker_with(db, config(id))
+}
+
+fn start_worker_with(db: &TestDb, config: WorkerConfig) -> (CancellationToken, tokio::task::JoinHandle<()>) {
     let shutdown = CancellationToken::new();
     let metrics = Metrics::new(Service::JobWorker);
     let wakeups = listener::spawn(db.config.pg.clone(), vec![jobs::CHANNEL], metrics.clone(), shutdown.clone());
-    let runner = Runner::new(db.pool.clone(), registry(), config(id), &metrics);
+    let runner = Runner::new(db.pool.clone(), registry(), config, &metrics);
     let handle = tokio::spawn(runner.run(wakeups, shutdown.clone(), Progress::default(), Duration::from_secs(5)));
     (shutdown, handle)
 }
@@ -227,13 +231,24 @@ async fn failures_back_off_exponentially_and_end_discarded_with_every_error_kept
 
 #[tokio::test(flavor = "multi_thread")]
 async fn three_workers_run_every_job_exactly_once_and_never_concurrently() {
+    exactly_once_across_three_workers(config).await;
+}
+
+/// Unbatched: one claim and one completion per transaction, each slot claiming its next
+/// job in the transaction that records the last.
+#[tokio::test(flavor = "multi_thread")]
+async fn chained_claims_also_run_every_job_exactly_once_and_never_concurrently() {
+    exactly_once_across_three_workers(|id| WorkerConfig { claim_batch: 1, batch_completions: false, ..config(id) }).await;
+}
+
+async fn exactly_once_across_three_workers(config: fn(&str) -> WorkerConfig) {
     let db = TestDb::migrated().await;
     db.client()
         .await
         .batch_execute("CREATE TABLE runs (job_id bigint, n bigint, started timestamptz, finished timestamptz)")
         .await
         .unwrap();
-    let workers: Vec<_> = ["w1", "w2", "w3"].iter().map(|id| start_worker(&db, id)).collect();
+    let workers: Vec<_> = ["w1", "w2", "w3"].iter().map(|id| start_worker_with(&db, config(id))).collect();
     let conn = db.pool.get().await.unwrap();
     let batch: Vec<Record> = (0..300).map(|n| Record { n }).collect();
     jobs::enqueue_many(&conn, &batch, Options::default()).await.unwrap();

@@ -198,6 +198,28 @@ pub async fn complete(
     Ok(!rows.is_empty())
 }
 
+/// Records the end of an attempt and claims the next runnable job of `queue` in the
+/// same transaction: one commit where [`complete`] then [`claim`] would take two. The
+/// completion is fenced exactly as in [`complete`]; returns whether it was recorded and
+/// the job claimed, if any.
+#[allow(clippy::too_many_arguments)]
+pub async fn complete_and_claim(
+    conn: &mut deadpool_postgres::Object,
+    worker: &str,
+    job: &Claimed,
+    outcome: &Outcome,
+    duration: Duration,
+    queue: &str,
+    kinds: &[&str],
+    lease: Duration,
+) -> Result<(bool, Option<Claimed>)> {
+    let tx = conn.transaction().await?;
+    let recorded = complete(&tx, worker, job, outcome, duration).await?;
+    let next = claim(&tx, queue, kinds, worker, 1, lease, None).await?.pop();
+    tx.commit().await?;
+    Ok((recorded, next))
+}
+
 /// Records many successes in one statement (the completer batches them), fenced like
 /// [`complete`]. `jobs` is (id, attempt, duration_ms); returns the ids recorded.
 pub async fn complete_succeeded(db: &impl GenericClient, worker: &str, jobs: &[(i64, i32, i32)]) -> Result<Vec<i64>> {

@@ -1,6 +1,12 @@
 //! Running jobs: one claim loop per queue, a shared wake-up, a heartbeat that keeps
 //! leases alive (and notices cancellations and lost leases), and the maintenance that
 //! rescues jobs of dead workers and prunes finished ones.
+//!
+//! Two ways to spend fewer commits per job. With batched completions (the default),
+//! successes are recorded many to a statement by one task. Without them, each slot
+//! records its job's end and claims the queue's next job in one transaction (still one
+//! claim and one completion per transaction) and runs that job itself, so a busy slot
+//! costs one commit per job instead of two; the claim loop fills slots that go idle.
 
 use std::{
     collections::HashMap,
@@ -160,6 +166,13 @@ type InFlight = Arc<Mutex<HashMap<i64, Running>>>;
 
 fn held(in_flight: &InFlight) -> Vec<(i64, i32)> {
     in_flight.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(id, r)| (*id, r.attempt)).collect()
+}
+
+/// What a slot needs to claim its queue's next job while recording the last one.
+struct Chain {
+    queue: String,
+    kinds: Vec<&'static str>,
+    shutdown: CancellationToken,
 }
 
 pub struct Runner {
@@ -333,6 +346,8 @@ impl Runner {
                         let tokens = self.hold(&job);
                         let (me, freed, slots, shutdown) =
                             (self.clone(), freed.clone(), slots.clone(), shutdown.clone());
+                        let chain = (!self.config.batch_completions)
+                            .then(|| Chain { queue: queue.clone(), kinds: kinds.clone(), shutdown: shutdown.clone() });
                         tracker.spawn(async move {
                             // A job waiting for a slot when shutdown starts is released, not run.
                             let slot = tokio::select! {
@@ -340,7 +355,13 @@ impl Runner {
                                 _ = shutdown.cancelled() => None,
                             };
                             if let Some(slot) = slot {
-                                me.execute(job, tokens).await;
+                                // With chaining, the transaction that records a job claims the
+                                // next, which runs in the same slot.
+                                let (mut job, mut tokens) = (job, tokens);
+                                while let Some(next) = me.execute(job, tokens, chain.as_ref()).await {
+                                    tokens = me.hold(&next);
+                                    job = next;
+                                }
                                 drop(slot);
                             }
                             drop(held);
@@ -385,7 +406,14 @@ impl Runner {
         (cancel, abort)
     }
 
-    async fn execute(&self, job: Claimed, (cancel, abort): (CancellationToken, CancellationToken)) {
+    /// Runs one job and records how it ended. With `chain`, the recording transaction
+    /// also claims the queue's next job, which is returned to run next.
+    async fn execute(
+        &self,
+        job: Claimed,
+        (cancel, abort): (CancellationToken, CancellationToken),
+        chain: Option<&Chain>,
+    ) -> Option<Claimed> {
         let waited = (job.started_at - job.ready_at).to_std().unwrap_or_default();
         self.metrics.wait_seconds.get_or_create(&KindLabel { kind: job.kind.clone() }).observe(waited.as_secs_f64());
 
@@ -411,7 +439,7 @@ impl Runner {
                         job.attempt = job.attempt,
                         "job stopped: lease lost or shutdown deadline passed"
                     );
-                    return;
+                    return None;
                 };
                 match result {
                     Ok(Ok(())) => Outcome::Succeeded,
@@ -441,12 +469,61 @@ impl Runner {
             let sender = self.done.lock().unwrap_or_else(|e| e.into_inner()).clone();
             if let Some(tx) = sender {
                 match tx.send((job, took)) {
-                    Ok(()) => return,
-                    Err(mpsc::error::SendError((back, _))) => return self.record(back, outcome, took).await,
+                    Ok(()) => return None,
+                    Err(mpsc::error::SendError((back, _))) => {
+                        self.record(back, outcome, took).await;
+                        return None;
+                    }
                 }
             }
         }
+        if let Some(chain) = chain.filter(|c| !c.shutdown.is_cancelled())
+            && let Some(next) = self.record_and_claim(&job, &outcome, took, chain).await
+        {
+            return next;
+        }
         self.record(job, outcome, took).await;
+        None
+    }
+
+    /// [`store::complete_and_claim`]: `Some(next job)` when the transaction committed,
+    /// `None` when it failed (the caller then records the outcome on its own, retrying).
+    async fn record_and_claim(
+        &self,
+        job: &Claimed,
+        outcome: &Outcome,
+        took: Duration,
+        chain: &Chain,
+    ) -> Option<Option<Claimed>> {
+        let mut conn = self.pool.get().await.ok()?;
+        match store::complete_and_claim(
+            &mut conn,
+            &self.config.worker_id,
+            job,
+            outcome,
+            took,
+            &chain.queue,
+            &chain.kinds,
+            self.config.lease,
+        )
+        .await
+        {
+            Ok((recorded, next)) => {
+                if !recorded {
+                    self.metrics.lost_leases.inc();
+                    tracing::warn!(
+                        job.id = job.id,
+                        job.attempt = job.attempt,
+                        "lease was lost; this attempt's result is dropped"
+                    );
+                }
+                Some(next)
+            }
+            Err(e) => {
+                tracing::warn!(job.id = job.id, error = %crate::db::root_cause(&e), "recording the job's outcome failed; retrying");
+                None
+            }
+        }
     }
 
     /// Records one attempt's end; completion must land even if the database blips, so
