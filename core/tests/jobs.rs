@@ -238,7 +238,8 @@ async fn three_workers_run_every_job_exactly_once_and_never_concurrently() {
 /// job in the transaction that records the last.
 #[tokio::test(flavor = "multi_thread")]
 async fn chained_claims_also_run_every_job_exactly_once_and_never_concurrently() {
-    exactly_once_across_three_workers(|id| WorkerConfig { claim_batch: 1, batch_completions: false, ..config(id) }).await;
+    exactly_once_across_three_workers(|id| WorkerConfig { claim_batch: 1, batch_completions: false, ..config(id) })
+        .await;
 }
 
 async fn exactly_once_across_three_workers(config: fn(&str) -> WorkerConfig) {

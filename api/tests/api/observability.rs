@@ -1,5 +1,3 @@
-use std::process::{Command, Stdio};
-
 use crate::helpers::TestApp;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -42,19 +40,5 @@ async fn metrics_pass_promtool_and_count_requests_by_route_template() {
     assert!(text.contains("atum_build_info{service=\"atum-api\""));
     assert!(text.contains("atum_http_request_duration_seconds_bucket"));
 
-    let mut promtool = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool is installed (Debian package `prometheus`; .ci/run installs it)");
-    std::io::Write::write_all(promtool.stdin.as_mut().unwrap(), text.as_bytes()).unwrap();
-    let out = promtool.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    atum_testing::service::assert_promtool_accepts(&text, "atum-api");
 }

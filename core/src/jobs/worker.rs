@@ -346,8 +346,11 @@ impl Runner {
                         let tokens = self.hold(&job);
                         let (me, freed, slots, shutdown) =
                             (self.clone(), freed.clone(), slots.clone(), shutdown.clone());
-                        let chain = (!self.config.batch_completions)
-                            .then(|| Chain { queue: queue.clone(), kinds: kinds.clone(), shutdown: shutdown.clone() });
+                        let chain = (!self.config.batch_completions).then(|| Chain {
+                            queue: queue.clone(),
+                            kinds: kinds.clone(),
+                            shutdown: shutdown.clone(),
+                        });
                         tracker.spawn(async move {
                             // A job waiting for a slot when shutdown starts is released, not run.
                             let slot = tokio::select! {
