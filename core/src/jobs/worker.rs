@@ -70,7 +70,8 @@ impl WorkerConfig {
         if queues.is_empty() {
             return Err(invalid("ATUM_JOB_QUEUES", "names no queue".into()));
         }
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        // uname(2), not /proc/sys: the systemd units hide /proc's non-process files.
+        let host = nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_default();
         Ok(WorkerConfig {
             worker_id: format!("{}:{}", host.trim(), std::process::id()),
             queues,
