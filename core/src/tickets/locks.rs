@@ -43,8 +43,11 @@ pub async fn current(db: &impl GenericClient, who: &Principal, ticket_id: i64) -
     live(db, who, ticket_id).await
 }
 
-async fn live(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Option<Lock>> {
-    let row = db.query_opt(LIVE, &[&who.org_id, &ticket_id]).await?;
+/// The live lock on a ticket the caller has already read (no visibility check). Every
+/// staff read, reply and update asks, so the statement is cached.
+pub async fn live(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Option<Lock>> {
+    let stmt = db.prepare_cached(LIVE).await?;
+    let row = db.query_opt(&stmt, &[&who.org_id, &ticket_id]).await?;
     Ok(row.map(|r| Lock {
         holder_id: r.get(0),
         holder_name: r.get(1),
