@@ -152,32 +152,24 @@ fn fields_json(fields: &[Field]) -> Result<Value> {
     serde_json::to_value(trimmed).map_err(|e| Error::Internal(e.to_string()))
 }
 
+fn name_taken() -> Error {
+    Error::Conflict { code: "name_taken", message: "another catalog item has this name".into() }
+}
+
 pub async fn create_item(db: &impl GenericClient, who: &Principal, input: &ItemInput) -> Result<Item> {
     who.require_admin()?;
     validate(db, who, input).await?;
-    let row = db
+    let id: i64 = db
         .query_opt(
-            "INSERT INTO service_catalog_items (org_id, name, description, category, priority, group_id, published)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (org_id, name) DO NOTHING RETURNING id",
-            &[
-                &who.org_id,
-                &input.name.trim(),
-                &input.description,
-                &input.category.as_deref().map(str::trim),
-                &input.priority.as_deref().unwrap_or("normal"),
-                &input.group_id,
-                &input.published,
-            ],
+            "INSERT INTO service_catalog_items (org_id, name) VALUES ($1, $2)
+             ON CONFLICT (org_id, name) DO NOTHING RETURNING id",
+            &[&who.org_id, &input.name.trim()],
         )
         .await?
-        .ok_or_else(|| Error::Conflict { code: "name_taken", message: "another catalog item has this name".into() })?;
-    let id: i64 = row.get(0);
-    db.execute(
-        "INSERT INTO service_catalog_forms (org_id, item_id, version, fields, created_by) VALUES ($1, $2, 1, $3, $4)",
-        &[&who.org_id, &id, &fields_json(&input.fields)?, &who.user_id],
-    )
-    .await?;
-    fetch(db, who.org_id, id, false).await
+        .ok_or_else(name_taken)?
+        .get(0);
+    add_version(db, who, id, 1, &fields_json(&input.fields)?).await?;
+    write_item(db, who, id, input, 1).await
 }
 
 /// Changes an item. A changed form becomes a new version; tickets already filed keep
@@ -190,12 +182,28 @@ pub async fn update_item(db: &impl GenericClient, who: &Principal, id: i64, inpu
     let changed = serde_json::to_value(&current.fields).map_err(|e| Error::Internal(e.to_string()))? != fields;
     let version = if changed { current.version + 1 } else { current.version };
     if changed {
-        db.execute(
-            "INSERT INTO service_catalog_forms (org_id, item_id, version, fields, created_by) VALUES ($1, $2, $3, $4, $5)",
-            &[&who.org_id, &id, &version, &fields, &who.user_id],
-        )
-        .await?;
+        add_version(db, who, id, version, &fields).await?;
     }
+    write_item(db, who, id, input, version).await
+}
+
+async fn add_version(db: &impl GenericClient, who: &Principal, id: i64, version: i32, fields: &Value) -> Result<()> {
+    db.execute(
+        "INSERT INTO service_catalog_forms (org_id, item_id, version, fields, created_by) VALUES ($1, $2, $3, $4, $5)",
+        &[&who.org_id, &id, &version, fields, &who.user_id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Writes an item's settings (validated) and points it at form `version`.
+async fn write_item(
+    db: &impl GenericClient,
+    who: &Principal,
+    id: i64,
+    input: &ItemInput,
+    version: i32,
+) -> Result<Item> {
     let updated = db
         .execute(
             "UPDATE service_catalog_items SET name = $3, description = $4, category = $5, priority = $6, group_id = $7,
@@ -215,9 +223,7 @@ pub async fn update_item(db: &impl GenericClient, who: &Principal, id: i64, inpu
         )
         .await;
     match updated {
-        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {
-            return Err(Error::Conflict { code: "name_taken", message: "another catalog item has this name".into() });
-        }
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => return Err(name_taken()),
         other => {
             other?;
         }
