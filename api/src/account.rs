@@ -38,17 +38,7 @@ pub async fn revoke_session(
     creds: Credentials,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .in_tx(&creds, async |tx, who| {
-            if !session::revoke_own(tx, &who, *id).await? {
-                return Err(atum_core::error::Error::NotFound("session").into());
-            }
-            let record =
-                atum_core::auth::audit::Record::by(&who, atum_core::auth::audit::event::SESSION_REVOKED, creds.ip)
-                    .detail(serde_json::json!({ "session_id": *id }));
-            Ok(atum_core::auth::audit::record(tx, record).await?)
-        })
-        .await?;
+    state.in_tx(&creds, async |tx, who| Ok(account::revoke_session(tx, &who, *id, creds.ip).await?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -61,16 +51,8 @@ pub struct Revoked {
 #[utoipa::path(post, path = "/api/v1/auth/sessions/revoke-others", tag = "account", security(("bearer" = [])),
     responses((status = 200, description = "How many were revoked", body = Revoked), (status = 401, description = "No valid session", body = ErrorBody)))]
 pub async fn revoke_other_sessions(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
-    let revoked = state
-        .in_tx(&creds, async |tx, who| {
-            let n = session::revoke_others(tx, who.org_id, who.user_id, who.session_id).await?;
-            let record =
-                atum_core::auth::audit::Record::by(&who, atum_core::auth::audit::event::SESSION_REVOKED, creds.ip)
-                    .detail(serde_json::json!({ "others": n }));
-            atum_core::auth::audit::record(tx, record).await?;
-            Ok(n)
-        })
-        .await?;
+    let revoked =
+        state.in_tx(&creds, async |tx, who| Ok(account::revoke_other_sessions(tx, &who, creds.ip).await?)).await?;
     Ok(HttpResponse::Ok().json(Revoked { revoked }))
 }
 

@@ -73,6 +73,27 @@ pub async fn change_password(
     Ok(revoked)
 }
 
+/// Ends one of the caller's own sessions (another device, or this one).
+pub async fn revoke_session(
+    db: &impl GenericClient,
+    who: &Principal,
+    session_id: i64,
+    ip: Option<IpAddr>,
+) -> Result<()> {
+    if !session::revoke_own(db, who, session_id).await? {
+        return Err(Error::NotFound("session"));
+    }
+    let record = Record::by(who, event::SESSION_REVOKED, ip).detail(serde_json::json!({ "session_id": session_id }));
+    audit::record(db, record).await
+}
+
+/// Ends every other session of the caller; returns how many.
+pub async fn revoke_other_sessions(db: &impl GenericClient, who: &Principal, ip: Option<IpAddr>) -> Result<u64> {
+    let n = session::revoke_others(db, who.org_id, who.user_id, who.session_id).await?;
+    audit::record(db, Record::by(who, event::SESSION_REVOKED, ip).detail(serde_json::json!({ "others": n }))).await?;
+    Ok(n)
+}
+
 /// Mails a reset link when `email` belongs to an active account; says nothing either
 /// way (the caller answers 202 regardless).
 pub async fn request_reset(db: &impl GenericClient, public_url: &str, email: &str, ip: Option<IpAddr>) -> Result<()> {
