@@ -443,3 +443,105 @@ async fn a_claim_can_continue_after_the_previous_one_and_a_fresh_pass_finds_urge
     let fresh = store::claim(&conn, "default", &["WAIT"], "w", 1, lease, None).await.unwrap();
     assert_eq!(fresh[0].id, urgent.unwrap());
 }
+
+/// A chained slot resumes after the job it just ran, so it must go back to the head of
+/// the queue when a job is announced that may sort before its place. The poll interval
+/// is a minute here: only the wake-up can bring the urgent job forward.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chained_slot_takes_an_urgent_job_as_soon_as_it_is_announced() {
+    let db = TestDb::migrated().await;
+    let conn = db.pool.get().await.unwrap();
+    let backlog: Vec<Wait> = (0..200).map(|_| Wait { ms: 10 }).collect();
+    jobs::enqueue_many(&conn, &backlog, Options::default()).await.unwrap();
+    let config = WorkerConfig {
+        queues: vec![("default".into(), 2)],
+        poll_interval: Duration::from_secs(60),
+        claim_batch: 1,
+        batch_completions: false,
+        ..config("chain")
+    };
+    let (shutdown, handle) = start_worker_with(&db, config);
+    wait_until(&db, "SELECT least(count(*), 20) FROM job_queue WHERE state = 'succeeded'", 20, Duration::from_secs(30))
+        .await;
+
+    let urgent = jobs::enqueue(&conn, &Wait { ms: 1 }, Options { priority: Some(0), ..Options::default() })
+        .await
+        .unwrap()
+        .unwrap();
+    wait_until(
+        &db,
+        &format!("SELECT count(*) FROM job_queue WHERE id = {urgent} AND state = 'succeeded'"),
+        1,
+        Duration::from_secs(30),
+    )
+    .await;
+    // Backlog jobs claimed between the enqueue and the urgent job's start: at most the
+    // claims already on their way when the wake-up arrived, one or two per slot.
+    let overtaken = count(
+        &db,
+        &format!(
+            "SELECT count(*) FROM job_queue j, job_queue u
+             WHERE u.id = {urgent} AND j.id <> u.id AND j.started_at > u.created_at AND j.started_at < u.started_at"
+        ),
+    )
+    .await;
+    let left = count(&db, "SELECT count(*) FROM job_queue WHERE state = 'available'").await;
+    assert!(overtaken <= 4, "{overtaken} backlog jobs started before the announced urgent job");
+    assert!(left > 50, "the backlog ran out first ({left} left): the test proves nothing");
+    shutdown.cancel();
+    handle.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_statement_records_an_attempt_and_claims_the_next_job_and_a_stale_worker_records_nothing() {
+    let db = TestDb::migrated().await;
+    let conn = db.pool.get().await.unwrap();
+    let ids =
+        jobs::enqueue_many(&conn, &[Wait { ms: 1 }, Wait { ms: 1 }, Wait { ms: 1 }], Options::default()).await.unwrap();
+    let lease = Duration::from_secs(30);
+    let first = store::claim(&conn, "default", &["WAIT"], "w", 1, lease, None).await.unwrap().remove(0);
+
+    let (recorded, next) = store::complete_and_claim(
+        &conn,
+        "w",
+        &first,
+        &Outcome::Succeeded,
+        Duration::from_millis(7),
+        "default",
+        &["WAIT"],
+        lease,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(recorded);
+    let next = next.expect("a job was waiting");
+    assert_eq!(next.id, ids[1].unwrap());
+    let states: Vec<String> =
+        conn.query("SELECT state FROM job_queue ORDER BY id", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(states, ["succeeded", "running", "available"]);
+    let (_, events) = admin::get(&conn, None, first.id).await.unwrap();
+    let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(names, ["enqueued", "started", "succeeded"]);
+    assert_eq!(events[2].duration_ms, Some(7));
+
+    // Another worker presenting the same attempt is fenced out, and its claim resumes
+    // after the position it gives (the third job), finding nothing beyond it.
+    let (recorded, beyond) = store::complete_and_claim(
+        &conn,
+        "impostor",
+        &next,
+        &Outcome::Failed("not mine".into()),
+        Duration::ZERO,
+        "default",
+        &["WAIT"],
+        lease,
+        Some(store::claim(&conn, "default", &["WAIT"], "w", 1, lease, None).await.unwrap()[0].position()),
+    )
+    .await
+    .unwrap();
+    assert!(!recorded);
+    assert!(beyond.is_none());
+    let (job, _) = admin::get(&conn, None, next.id).await.unwrap();
+    assert_eq!(job.state, "running");
+}

@@ -46,6 +46,66 @@ fn secs(d: Duration) -> f64 {
 /// Where the previous claim of a loop stopped in fetch order: (priority, run_at, id).
 pub type FetchPosition = (i16, DateTime<Utc>, i64);
 
+/// The claim as two CTEs, `next` (the jobs, locked) and `claimed` (them, now running
+/// under a lease), with the placeholders of its parameters given by the caller, so
+/// that it can stand alone or share a statement with a completion.
+/// Index: job_queue_fetch_idx.
+struct ClaimSql<'a> {
+    queue: &'a str,
+    kinds: &'a str,
+    worker: &'a str,
+    limit: &'a str,
+    lease: &'a str,
+    /// `(priority, run_at, id)` placeholders to resume after, if any.
+    after: Option<&'a str>,
+    /// A CTE of the same statement that must run before any job is locked.
+    after_cte: Option<&'a str>,
+}
+
+impl ClaimSql<'_> {
+    fn ctes(&self) -> String {
+        let ClaimSql { queue, kinds, worker, limit, lease, after, after_cte } = self;
+        // A plain row comparison rather than `$n IS NULL OR …`: only that lets the planner
+        // start the index scan at the position instead of filtering from the head.
+        let resume = after.map(|a| format!("AND (priority, run_at, id) > ({a})")).unwrap_or_default();
+        // An uncorrelated subquery in the filter is evaluated before the scan returns its
+        // first row, so the other CTE has run in full before `FOR UPDATE` locks anything.
+        let first = after_cte.map(|c| format!("AND (SELECT count(*) FROM {c}) >= 0")).unwrap_or_default();
+        format!(
+            "next AS (
+                 SELECT id FROM job_queue
+                 WHERE state = 'available' AND queue = {queue} AND run_at <= now() AND kind = ANY({kinds})
+                       {resume} {first}
+                 ORDER BY priority, run_at, id
+                 LIMIT {limit}
+                 FOR UPDATE SKIP LOCKED
+             ), claimed AS (
+                 UPDATE job_queue j
+                 SET state = 'running', attempt = j.attempt + 1, locked_by = {worker}, started_at = now(),
+                     lease_expires_at = now() + make_interval(secs => {lease})
+                 FROM next WHERE j.id = next.id
+                 RETURNING j.id, j.kind, j.payload, j.attempt, j.max_attempts, j.run_at, j.started_at, j.priority
+             )"
+        )
+    }
+}
+
+/// The columns of `claimed` that make a [`Claimed`], from `offset` on.
+const CLAIMED_COLUMNS: &str = "id, kind, payload, attempt, max_attempts, run_at, started_at, priority";
+
+fn claimed_from(r: &tokio_postgres::Row, offset: usize) -> Claimed {
+    Claimed {
+        id: r.get(offset),
+        kind: r.get(offset + 1),
+        payload: r.get(offset + 2),
+        attempt: r.get(offset + 3),
+        max_attempts: r.get(offset + 4),
+        ready_at: r.get(offset + 5),
+        started_at: r.get(offset + 6),
+        priority: r.get(offset + 7),
+    }
+}
+
 /// Claims up to `limit` runnable jobs of `queue` for `worker` under a lease, in fetch
 /// order after `after` when given. Index: job_queue_fetch_idx.
 ///
@@ -63,25 +123,19 @@ pub async fn claim(
     lease: Duration,
     after: Option<FetchPosition>,
 ) -> Result<Vec<Claimed>> {
-    // Two statements rather than `$6 IS NULL OR …`: only a plain row comparison lets the
-    // planner start the index scan at the position instead of filtering from the head.
-    let resume = if after.is_some() { "AND (priority, run_at, id) > ($6, $7, $8)" } else { "" };
+    let sql = ClaimSql {
+        queue: "$1",
+        kinds: "$2",
+        worker: "$3",
+        limit: "$4",
+        lease: "$5",
+        after: after.is_some().then_some("$6, $7, $8"),
+        after_cte: None,
+    };
     let stmt = db
         .prepare_cached(&format!(
-            "WITH next AS (
-                 SELECT id FROM job_queue
-                 WHERE state = 'available' AND queue = $1 AND run_at <= now() AND kind = ANY($2) {resume}
-                 ORDER BY priority, run_at, id
-                 LIMIT $4
-                 FOR UPDATE SKIP LOCKED
-             ), claimed AS (
-                 UPDATE job_queue j
-                 SET state = 'running', attempt = j.attempt + 1, locked_by = $3, started_at = now(),
-                     lease_expires_at = now() + make_interval(secs => $5)
-                 FROM next WHERE j.id = next.id
-                 RETURNING j.id, j.kind, j.payload, j.attempt, j.max_attempts, j.run_at, j.started_at, j.priority
-             )
-             SELECT * FROM claimed ORDER BY priority, run_at, id"
+            "WITH {} SELECT {CLAIMED_COLUMNS} FROM claimed ORDER BY priority, run_at, id",
+            sql.ctes()
         ))
         .await?;
     let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
@@ -90,19 +144,7 @@ pub async fn claim(
         Some((p, r, i)) => db.query(&stmt, &[&queue, &kinds, &worker, &limit, &lease, p, r, i]).await?,
         None => db.query(&stmt, &[&queue, &kinds, &worker, &limit, &lease]).await?,
     };
-    Ok(rows
-        .iter()
-        .map(|r| Claimed {
-            id: r.get(0),
-            kind: r.get(1),
-            payload: r.get(2),
-            attempt: r.get(3),
-            max_attempts: r.get(4),
-            ready_at: r.get(5),
-            started_at: r.get(6),
-            priority: r.get(7),
-        })
-        .collect())
+    Ok(rows.iter().map(|r| claimed_from(r, 0)).collect())
 }
 
 /// What a heartbeat learned about the jobs it extended.
@@ -139,6 +181,56 @@ pub async fn heartbeat(db: &impl GenericClient, worker: &str, jobs: &[(i64, i32)
     Ok(beat)
 }
 
+/// The end of an attempt as two CTEs: `done` (the job row, fenced by worker and attempt)
+/// and `events` (its `started` event, dated at the claim, and how it ended).
+/// Parameters: $1 id, $2 attempt, $3 worker, $4 new state, $5 error, $6 retry delay in
+/// seconds, $7 duration in ms.
+const COMPLETION_CTES: &str = "done AS (
+         UPDATE job_queue SET
+             state = $4,
+             locked_by = NULL, lease_expires_at = NULL,
+             finished_at = CASE WHEN $4 = 'available' THEN NULL ELSE now() END,
+             run_at = CASE WHEN $4 = 'available' THEN now() + make_interval(secs => $6) ELSE run_at END,
+             errors = CASE WHEN $5::text IS NULL THEN errors
+                      ELSE errors || jsonb_build_object('attempt', attempt, 'at', now(), 'error', $5::text) END
+         WHERE id = $1 AND attempt = $2 AND locked_by = $3 AND state = 'running'
+         RETURNING id, kind, attempt, started_at
+     ), events AS (
+         INSERT INTO job_events (job_id, kind, event, worker_id, attempt, duration_ms, error, created_at)
+         SELECT id, kind, e.event, $3, attempt,
+                CASE WHEN e.event = 'started' THEN NULL ELSE $7::int END,
+                CASE WHEN e.event = 'started' THEN NULL ELSE $5::text END,
+                CASE WHEN e.event = 'started' THEN started_at ELSE now() END
+         FROM done,
+              unnest(CASE $4 WHEN 'succeeded' THEN ARRAY['started', 'succeeded']
+                             WHEN 'cancelled' THEN ARRAY['started', 'cancelled']
+                             WHEN 'discarded' THEN ARRAY['started', 'failed', 'discarded']
+                             ELSE ARRAY['started', 'failed', 'retry_scheduled'] END) WITH ORDINALITY AS e(event, n)
+         ORDER BY e.n
+     )";
+
+/// The parameters $1–$7 of [`COMPLETION_CTES`] for `job` ending with `outcome`.
+struct Completion<'a> {
+    state: &'static str,
+    error: Option<&'a str>,
+    retry_in: Option<f64>,
+    ms: i32,
+}
+
+impl<'a> Completion<'a> {
+    fn new(job: &Claimed, outcome: &'a Outcome, duration: Duration) -> Self {
+        let ms = duration.as_millis().min(i32::MAX as u128) as i32;
+        let (state, error, retry_in) = match outcome {
+            Outcome::Succeeded => ("succeeded", None, None),
+            Outcome::Cancelled => ("cancelled", Some("cancelled"), None),
+            Outcome::Discarded(e) => ("discarded", Some(e.as_str()), None),
+            Outcome::Failed(e) if job.attempt >= job.max_attempts => ("discarded", Some(e.as_str()), None),
+            Outcome::Failed(e) => ("available", Some(e.as_str()), Some(super::backoff(job.attempt).as_secs_f64())),
+        };
+        Completion { state, error, retry_in, ms }
+    }
+}
+
 /// How an attempt ended.
 #[derive(Debug, Clone)]
 pub enum Outcome {
@@ -159,52 +251,23 @@ pub async fn complete(
     outcome: &Outcome,
     duration: Duration,
 ) -> Result<bool> {
-    let ms = duration.as_millis().min(i32::MAX as u128) as i32;
-    let (state, error, retry_in): (&str, Option<&str>, Option<f64>) = match outcome {
-        Outcome::Succeeded => ("succeeded", None, None),
-        Outcome::Cancelled => ("cancelled", Some("cancelled"), None),
-        Outcome::Discarded(e) => ("discarded", Some(e), None),
-        Outcome::Failed(e) if job.attempt >= job.max_attempts => ("discarded", Some(e), None),
-        Outcome::Failed(e) => ("available", Some(e), Some(super::backoff(job.attempt).as_secs_f64())),
-    };
-    let stmt = db
-        .prepare_cached(
-            "WITH done AS (
-                 UPDATE job_queue SET
-                     state = $4,
-                     locked_by = NULL, lease_expires_at = NULL,
-                     finished_at = CASE WHEN $4 = 'available' THEN NULL ELSE now() END,
-                     run_at = CASE WHEN $4 = 'available' THEN now() + make_interval(secs => $6) ELSE run_at END,
-                     errors = CASE WHEN $5::text IS NULL THEN errors
-                              ELSE errors || jsonb_build_object('attempt', attempt, 'at', now(), 'error', $5::text) END
-                 WHERE id = $1 AND attempt = $2 AND locked_by = $3 AND state = 'running'
-                 RETURNING id, kind, attempt, started_at
-             )
-             INSERT INTO job_events (job_id, kind, event, worker_id, attempt, duration_ms, error, created_at)
-             SELECT id, kind, e.event, $3, attempt,
-                    CASE WHEN e.event = 'started' THEN NULL ELSE $7::int END,
-                    CASE WHEN e.event = 'started' THEN NULL ELSE $5::text END,
-                    CASE WHEN e.event = 'started' THEN started_at ELSE now() END
-             FROM done,
-                  unnest(CASE $4 WHEN 'succeeded' THEN ARRAY['started', 'succeeded']
-                                 WHEN 'cancelled' THEN ARRAY['started', 'cancelled']
-                                 WHEN 'discarded' THEN ARRAY['started', 'failed', 'discarded']
-                                 ELSE ARRAY['started', 'failed', 'retry_scheduled'] END) WITH ORDINALITY AS e(event, n)
-             ORDER BY e.n
-             RETURNING job_id",
-        )
-        .await?;
-    let rows = db.query(&stmt, &[&job.id, &job.attempt, &worker, &state, &error, &retry_in, &ms]).await?;
+    let c = Completion::new(job, outcome, duration);
+    let stmt = db.prepare_cached(&format!("WITH {COMPLETION_CTES} SELECT id FROM done")).await?;
+    let rows = db.query(&stmt, &[&job.id, &job.attempt, &worker, &c.state, &c.error, &c.retry_in, &c.ms]).await?;
     Ok(!rows.is_empty())
 }
 
-/// Records the end of an attempt and claims the next runnable job of `queue` in the
-/// same transaction: one commit where [`complete`] then [`claim`] would take two. The
-/// completion is fenced exactly as in [`complete`]; returns whether it was recorded and
-/// the job claimed, if any.
+/// Records the end of an attempt and claims the next runnable job of `queue` (in fetch
+/// order after `after`, as in [`claim`]), in one statement: one round trip and one
+/// commit where [`complete`] then [`claim`] would take two of each (four round trips
+/// in an explicit transaction). The completion is fenced exactly as in [`complete`];
+/// returns whether it was recorded, and the job claimed, if any.
+///
+/// Both halves read one snapshot, which is safe: the claim only takes `available` jobs,
+/// and the job being completed is `running`.
 #[allow(clippy::too_many_arguments)]
 pub async fn complete_and_claim(
-    conn: &mut deadpool_postgres::Object,
+    db: &impl GenericClient,
     worker: &str,
     job: &Claimed,
     outcome: &Outcome,
@@ -212,12 +275,40 @@ pub async fn complete_and_claim(
     queue: &str,
     kinds: &[&str],
     lease: Duration,
+    after: Option<FetchPosition>,
 ) -> Result<(bool, Option<Claimed>)> {
-    let tx = conn.transaction().await?;
-    let recorded = complete(&tx, worker, job, outcome, duration).await?;
-    let next = claim(&tx, queue, kinds, worker, 1, lease, None).await?.pop();
-    tx.commit().await?;
-    Ok((recorded, next))
+    let c = Completion::new(job, outcome, duration);
+    // The completion runs before the claim locks anything. The other order deadlocks:
+    // a claim may lock a row it then finds taken (`FOR UPDATE` keeps the lock of a row
+    // that fails its recheck) — another worker's running job, which that worker is
+    // completing in the same statement as its own claim, which may hold ours.
+    let claim = ClaimSql {
+        queue: "$8",
+        kinds: "$9",
+        worker: "$3",
+        limit: "1",
+        lease: "$10",
+        after: after.is_some().then_some("$11, $12, $13"),
+        after_cte: Some("done"),
+    }
+    .ctes();
+    let stmt = db
+        .prepare_cached(&format!(
+            "WITH {COMPLETION_CTES}, {claim}
+             SELECT EXISTS (SELECT FROM done), {CLAIMED_COLUMNS}
+             FROM (VALUES (1)) AS one LEFT JOIN claimed ON true"
+        ))
+        .await?;
+    let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+    let lease = secs(lease);
+    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+        vec![&job.id, &job.attempt, &worker, &c.state, &c.error, &c.retry_in, &c.ms, &queue, &kinds, &lease];
+    if let Some((p, r, i)) = &after {
+        params.extend([p as &(dyn tokio_postgres::types::ToSql + Sync), r, i]);
+    }
+    let row = db.query_one(&stmt, &params).await?;
+    let next = row.get::<_, Option<i64>>(1).is_some().then(|| claimed_from(&row, 1));
+    Ok((row.get(0), next))
 }
 
 /// Records many successes in one statement (the completer batches them), fenced like

@@ -10,7 +10,10 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -169,11 +172,54 @@ fn held(in_flight: &InFlight) -> Vec<(i64, i32)> {
     in_flight.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(id, r)| (*id, r.attempt)).collect()
 }
 
+/// A queue's wake-up: the notify that claim loops wait on, and a count of the wake-ups
+/// so far, which tells a chaining slot that jobs may have arrived ahead of its place.
+#[derive(Default)]
+struct Wake {
+    notify: Notify,
+    rung: AtomicU64,
+}
+
+impl Wake {
+    fn ring(&self) {
+        self.rung.fetch_add(1, Ordering::Relaxed);
+        self.notify.notify_one();
+    }
+
+    fn rung(&self) -> u64 {
+        self.rung.load(Ordering::Relaxed)
+    }
+}
+
 /// What a slot needs to claim its queue's next job while recording the last one.
+///
+/// A chained claim resumes in fetch order after the job the slot just ran, so it does
+/// not walk the index entries of every job claimed since the last vacuum (under a
+/// backlog, each claim from the head walked them all again). It restarts from the
+/// head when jobs may have arrived ahead of that place — a wake-up since the last
+/// claim from the head, or a poll interval without one (scheduled jobs coming due, a
+/// lost NOTIFY) — exactly when the claim loop would.
 struct Chain {
     queue: String,
     kinds: Vec<&'static str>,
     shutdown: CancellationToken,
+    wake: Arc<Wake>,
+    /// The wake-up count at the last claim from the head, and when it was.
+    rung: u64,
+    from_head_at: Instant,
+}
+
+impl Chain {
+    /// Where the claim that follows `done` starts: after it, or from the head.
+    fn resume_after(&mut self, done: &Claimed, poll: Duration) -> Option<store::FetchPosition> {
+        let rung = self.wake.rung();
+        if rung != self.rung || self.from_head_at.elapsed() >= poll {
+            self.rung = rung;
+            self.from_head_at = Instant::now();
+            return None;
+        }
+        Some(done.position())
+    }
 }
 
 pub struct Runner {
@@ -182,14 +228,14 @@ pub struct Runner {
     config: WorkerConfig,
     metrics: JobMetrics,
     in_flight: InFlight,
-    wake: HashMap<String, Arc<Notify>>,
+    wake: HashMap<String, Arc<Wake>>,
     /// Successes go here; one task records them in batches (fewer commits).
     done: Mutex<Option<mpsc::UnboundedSender<(Claimed, Duration)>>>,
 }
 
 impl Runner {
     pub fn new(pool: deadpool_postgres::Pool, registry: Registry, config: WorkerConfig, metrics: &Metrics) -> Self {
-        let wake = config.queues.iter().map(|(q, _)| (q.clone(), Arc::new(Notify::new()))).collect();
+        let wake = config.queues.iter().map(|(q, _)| (q.clone(), Arc::default())).collect();
         Runner {
             pool,
             registry,
@@ -220,10 +266,10 @@ impl Runner {
             while let Some(w) = wakeups.recv().await {
                 match w {
                     Wakeup::Notification { payload, .. } => match wake.get(&payload) {
-                        Some(n) => n.notify_one(),
-                        None => wake.values().for_each(|n| n.notify_one()),
+                        Some(w) => w.ring(),
+                        None => wake.values().for_each(|w| w.ring()),
                     },
-                    Wakeup::Connected => wake.values().for_each(|n| n.notify_one()),
+                    Wakeup::Connected => wake.values().for_each(|w| w.ring()),
                 }
             }
         });
@@ -303,6 +349,8 @@ impl Runner {
         let kinds = self.registry.kinds();
         let mut failures = 0u32;
         let mut position: Option<store::FetchPosition> = None;
+        // The wake-up count and time of the last claim from the head, handed to chains.
+        let mut from_head = (wake.rung(), Instant::now());
         while !shutdown.is_cancelled() {
             // Reserve room before claiming: claimers of one queue run side by side, and a
             // job claimed without room would wait unregistered while its lease runs out.
@@ -311,6 +359,9 @@ impl Runner {
                 (want > 0).then(|| outstanding.clone().try_acquire_many_owned(want as u32).ok()).flatten();
             let free = reserved.as_ref().map_or(0, |r| r.num_permits());
             let after = position.take();
+            if after.is_none() && free > 0 {
+                from_head = (wake.rung(), Instant::now());
+            }
             let claimed = if free == 0 {
                 Ok(Vec::new())
             } else {
@@ -347,10 +398,13 @@ impl Runner {
                         let tokens = self.hold(&job);
                         let (me, freed, slots, shutdown) =
                             (self.clone(), freed.clone(), slots.clone(), shutdown.clone());
-                        let chain = (!self.config.batch_completions).then(|| Chain {
+                        let mut chain = (!self.config.batch_completions).then(|| Chain {
                             queue: queue.clone(),
                             kinds: kinds.clone(),
                             shutdown: shutdown.clone(),
+                            wake: wake.clone(),
+                            rung: from_head.0,
+                            from_head_at: from_head.1,
                         });
                         tracker.spawn(async move {
                             // A job waiting for a slot when shutdown starts is released, not run.
@@ -362,7 +416,7 @@ impl Runner {
                                 // With chaining, the transaction that records a job claims the
                                 // next, which runs in the same slot.
                                 let (mut job, mut tokens) = (job, tokens);
-                                while let Some(next) = me.execute(job, tokens, chain.as_ref()).await {
+                                while let Some(next) = me.execute(job, tokens, chain.as_mut()).await {
                                     tokens = me.hold(&next);
                                     job = next;
                                 }
@@ -395,7 +449,7 @@ impl Runner {
             }
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                _ = wake.notified() => position = None,
+                _ = wake.notify.notified() => position = None,
                 _ = freed.notified() => {}
                 _ = tokio::time::sleep(pause) => position = None,
             }
@@ -416,7 +470,7 @@ impl Runner {
         &self,
         job: Claimed,
         (cancel, abort): (CancellationToken, CancellationToken),
-        chain: Option<&Chain>,
+        chain: Option<&mut Chain>,
     ) -> Option<Claimed> {
         let waited = (job.started_at - job.ready_at).to_std().unwrap_or_default();
         self.metrics.wait_seconds.get_or_create(&KindLabel { kind: job.kind.clone() }).observe(waited.as_secs_f64());
@@ -490,18 +544,19 @@ impl Runner {
         None
     }
 
-    /// [`store::complete_and_claim`]: `Some(next job)` when the transaction committed,
+    /// [`store::complete_and_claim`]: `Some(next job)` when the statement committed,
     /// `None` when it failed (the caller then records the outcome on its own, retrying).
     async fn record_and_claim(
         &self,
         job: &Claimed,
         outcome: &Outcome,
         took: Duration,
-        chain: &Chain,
+        chain: &mut Chain,
     ) -> Option<Option<Claimed>> {
-        let mut conn = self.pool.get().await.ok()?;
+        let after = chain.resume_after(job, self.config.poll_interval);
+        let conn = self.pool.get().await.ok()?;
         match store::complete_and_claim(
-            &mut conn,
+            &conn,
             &self.config.worker_id,
             job,
             outcome,
@@ -509,6 +564,7 @@ impl Runner {
             &chain.queue,
             &chain.kinds,
             self.config.lease,
+            after,
         )
         .await
         {
