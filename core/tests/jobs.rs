@@ -545,3 +545,26 @@ async fn one_statement_records_an_attempt_and_claims_the_next_job_and_a_stale_wo
     let (job, _) = admin::get(&conn, None, next.id).await.unwrap();
     assert_eq!(job.state, "running");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_row_with_a_malformed_kind_queue_priority_or_limit_is_refused_on_insert_and_update() {
+    let db = TestDb::migrated().await;
+    let conn = db.pool.get().await.unwrap();
+    for bad in [
+        "INSERT INTO job_queue (kind) VALUES ('not_screaming')",
+        "INSERT INTO job_queue (kind, queue) VALUES ('NOOP', 'Bad Queue')",
+        "INSERT INTO job_queue (kind, priority) VALUES ('NOOP', 10)",
+        "INSERT INTO job_queue (kind, max_attempts) VALUES ('NOOP', 0)",
+        "INSERT INTO job_queue (kind, unique_key) VALUES ('NOOP', repeat('k', 201))",
+    ] {
+        let e = conn.batch_execute(bad).await.expect_err(bad);
+        assert_eq!(e.code(), Some(&tokio_postgres::error::SqlState::CHECK_VIOLATION), "{bad}: {e}");
+    }
+    let id = jobs::enqueue(&conn, &Wait { ms: 1 }, Options::default()).await.unwrap().unwrap();
+    for bad in ["kind = 'lower'", "queue = ''", "priority = -1", "max_attempts = 1001"] {
+        let sql = format!("UPDATE job_queue SET {bad} WHERE id = {id}");
+        let e = conn.batch_execute(&sql).await.expect_err(&sql);
+        assert_eq!(e.code(), Some(&tokio_postgres::error::SqlState::CHECK_VIOLATION), "{sql}: {e}");
+    }
+    assert_eq!(count(&db, "SELECT count(*) FROM job_queue").await, 1);
+}

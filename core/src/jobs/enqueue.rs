@@ -44,7 +44,10 @@ pub async fn enqueue_many<J: Job>(db: &impl GenericClient, jobs: &[J], opts: Opt
                  SELECT * FROM unnest($1::jsonb[], $2::text[], $3::bigint[]) WITH ORDINALITY AS t(payload, unique_key, org_id, n)
              ), inserted AS (
                  INSERT INTO job_queue (kind, queue, priority, max_attempts, run_at, payload, unique_key, org_id)
-                 SELECT $4, $5, $6, $7, coalesce($8, now()), payload, unique_key, org_id FROM input ORDER BY n
+                 -- Typed as the domains' base types: a parameter inferred as a domain
+                 -- is one the client library cannot encode.
+                 SELECT $4::text, $5::text, $6::smallint, $7::integer, coalesce($8, now()), payload, unique_key, org_id
+                 FROM input ORDER BY n
                  ON CONFLICT (kind, unique_key) WHERE unique_key IS NOT NULL AND state IN ('available', 'running')
                  DO NOTHING
                  RETURNING id, unique_key, payload
