@@ -4,9 +4,10 @@
 //!
 //! Two ways to spend fewer commits per job. With batched completions (the default),
 //! successes are recorded many to a statement by one task. Without them, each slot
-//! records its job's end and claims the queue's next job in one transaction (still one
+//! records its job's end and claims the queue's next job in one statement (still one
 //! claim and one completion per transaction) and runs that job itself, so a busy slot
-//! costs one commit per job instead of two; the claim loop fills slots that go idle.
+//! costs one round trip and one commit per job instead of two of each; the claim loop
+//! fills slots that go idle.
 
 use std::{
     collections::HashMap,
@@ -413,7 +414,7 @@ impl Runner {
                                 _ = shutdown.cancelled() => None,
                             };
                             if let Some(slot) = slot {
-                                // With chaining, the transaction that records a job claims the
+                                // With chaining, the statement that records a job claims the
                                 // next, which runs in the same slot.
                                 let (mut job, mut tokens) = (job, tokens);
                                 while let Some(next) = me.execute(job, tokens, chain.as_mut()).await {
@@ -464,7 +465,7 @@ impl Runner {
         (cancel, abort)
     }
 
-    /// Runs one job and records how it ended. With `chain`, the recording transaction
+    /// Runs one job and records how it ended. With `chain`, the recording statement
     /// also claims the queue's next job, which is returned to run next.
     async fn execute(
         &self,
