@@ -568,3 +568,33 @@ async fn a_job_row_with_a_malformed_kind_queue_priority_or_limit_is_refused_on_i
     }
     assert_eq!(count(&db, "SELECT count(*) FROM job_queue").await, 1);
 }
+
+/// A worker's heartbeat, batched completions and release each update many of its jobs
+/// at once on their own connections; whatever order they are given the jobs in, they
+/// lock them in one order and never deadlock.
+#[tokio::test(flavor = "multi_thread")]
+async fn statements_on_many_jobs_of_one_worker_do_not_deadlock_whatever_their_order() {
+    let db = TestDb::migrated().await;
+    let conn = db.pool.get().await.unwrap();
+    let backlog: Vec<Wait> = (0..300).map(|_| Wait { ms: 1 }).collect();
+    jobs::enqueue_many(&conn, &backlog, Options::default()).await.unwrap();
+    let lease = Duration::from_secs(30);
+    let claimed = store::claim(&conn, "default", &["WAIT"], "w", 300, lease, None).await.unwrap();
+    let forward: Vec<(i64, i32)> = claimed.iter().map(|j| (j.id, j.attempt)).collect();
+    let backward: Vec<(i64, i32)> = forward.iter().rev().copied().collect();
+    for _ in 0..20 {
+        let (a, b) = (db.pool.get().await.unwrap(), db.pool.get().await.unwrap());
+        // Sent at the same moment: locking in the order given, one would take the jobs
+        // from the front and the other from the back until each waits for the other.
+        let (one, two) =
+            tokio::join!(store::heartbeat(&a, "w", &forward, lease), store::heartbeat(&b, "w", &backward, lease));
+        assert_eq!(one.expect("a heartbeat failed").held.len(), 300);
+        assert_eq!(two.expect("a heartbeat failed").held.len(), 300);
+    }
+    let rows: Vec<(i64, i32, i32)> = backward.iter().map(|(id, attempt)| (*id, *attempt, 1)).collect();
+    let (beat, done) = tokio::join!(store::heartbeat(&conn, "w", &forward, lease), async {
+        store::complete_succeeded(&db.pool.get().await.unwrap(), "w", &rows).await
+    });
+    beat.unwrap();
+    assert_eq!(done.unwrap().len(), 300);
+}

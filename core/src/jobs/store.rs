@@ -156,6 +156,19 @@ pub struct Beat {
     pub cancel: Vec<i64>,
 }
 
+/// The rows of $2 (ids) and $3 (attempts) that worker $1 still holds, locked in id
+/// order. Heartbeats, batched completions and releases of one worker update several of
+/// its jobs at once, on different connections; taking the locks in one order keeps
+/// them from deadlocking on each other (an `UPDATE … FROM unnest(…)` locks in whatever
+/// order its join produces).
+const HELD_CTE: &str = "held AS (
+         SELECT j.id, j.attempt FROM job_queue j
+         JOIN unnest($2::bigint[], $3::int[]) AS t(id, attempt) ON j.id = t.id AND j.attempt = t.attempt
+         WHERE j.locked_by = $1 AND j.state = 'running'
+         ORDER BY j.id
+         FOR UPDATE OF j
+     )";
+
 /// Extends the leases of `jobs` (id, attempt) that this worker still holds.
 pub async fn heartbeat(db: &impl GenericClient, worker: &str, jobs: &[(i64, i32)], lease: Duration) -> Result<Beat> {
     if jobs.is_empty() {
@@ -163,12 +176,13 @@ pub async fn heartbeat(db: &impl GenericClient, worker: &str, jobs: &[(i64, i32)
     }
     let (ids, attempts): (Vec<i64>, Vec<i32>) = jobs.iter().copied().unzip();
     let stmt = db
-        .prepare_cached(
-            "UPDATE job_queue j SET lease_expires_at = now() + make_interval(secs => $4)
-             FROM unnest($2::bigint[], $3::int[]) AS t(id, attempt)
-             WHERE j.id = t.id AND j.attempt = t.attempt AND j.locked_by = $1 AND j.state = 'running'
-             RETURNING j.id, j.cancel_requested_at IS NOT NULL",
-        )
+        .prepare_cached(&format!(
+            "WITH {HELD_CTE}
+             UPDATE job_queue j SET lease_expires_at = now() + make_interval(secs => $4)
+             FROM held
+             WHERE j.id = held.id AND j.attempt = held.attempt AND j.locked_by = $1 AND j.state = 'running'
+             RETURNING j.id, j.cancel_requested_at IS NOT NULL"
+        ))
         .await?;
     let rows = db.query(&stmt, &[&worker, &ids, &attempts, &secs(lease)]).await?;
     let mut beat = Beat::default();
@@ -318,13 +332,13 @@ pub async fn complete_succeeded(db: &impl GenericClient, worker: &str, jobs: &[(
     let attempts: Vec<i32> = jobs.iter().map(|j| j.1).collect();
     let ms: Vec<i32> = jobs.iter().map(|j| j.2).collect();
     let stmt = db
-        .prepare_cached(
-            "WITH input AS (
-                 SELECT * FROM unnest($2::bigint[], $3::int[], $4::int[]) AS t(id, attempt, ms)
+        .prepare_cached(&format!(
+            "WITH {HELD_CTE}, input AS (
+                 SELECT * FROM unnest($2::bigint[], $4::int[]) AS t(id, ms)
              ), done AS (
                  UPDATE job_queue j SET state = 'succeeded', locked_by = NULL, lease_expires_at = NULL, finished_at = now()
-                 FROM input
-                 WHERE j.id = input.id AND j.attempt = input.attempt AND j.locked_by = $1 AND j.state = 'running'
+                 FROM held JOIN input USING (id)
+                 WHERE j.id = held.id AND j.attempt = held.attempt AND j.locked_by = $1 AND j.state = 'running'
                  RETURNING j.id, j.kind, j.attempt, j.started_at, input.ms
              ), events AS (
                  INSERT INTO job_events (job_id, kind, event, worker_id, attempt, duration_ms, created_at)
@@ -333,8 +347,8 @@ pub async fn complete_succeeded(db: &impl GenericClient, worker: &str, jobs: &[(
                  FROM done, (VALUES ('started', true), ('succeeded', false)) AS e(event, started)
                  ORDER BY id, e.started DESC
              )
-             SELECT id FROM done",
-        )
+             SELECT id FROM done"
+        ))
         .await?;
     let rows = db.query(&stmt, &[&worker, &ids, &attempts, &ms]).await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
@@ -349,18 +363,20 @@ pub async fn release(db: &impl GenericClient, worker: &str, jobs: &[(i64, i32)])
     let (ids, attempts): (Vec<i64>, Vec<i32>) = jobs.iter().copied().unzip();
     let rows = db
         .query(
-            "WITH released AS (
+            &format!(
+                "WITH {HELD_CTE}, released AS (
                  UPDATE job_queue j SET state = 'available', attempt = j.attempt - 1, locked_by = NULL,
                         lease_expires_at = NULL, run_at = now()
-                 FROM unnest($2::bigint[], $3::int[]) AS t(id, attempt)
-                 WHERE j.id = t.id AND j.attempt = t.attempt AND j.locked_by = $1 AND j.state = 'running'
+                 FROM held
+                 WHERE j.id = held.id AND j.attempt = held.attempt AND j.locked_by = $1 AND j.state = 'running'
                  RETURNING j.id, j.kind, j.attempt + 1 AS attempt, j.started_at
              )
              INSERT INTO job_events (job_id, kind, event, worker_id, attempt, created_at)
              SELECT id, kind, e.event, $1, attempt, CASE WHEN e.started THEN started_at ELSE now() END
              FROM released, (VALUES ('started', true), ('released', false)) AS e(event, started)
              ORDER BY id, e.started DESC
-             RETURNING job_id",
+             RETURNING job_id"
+            ),
             &[&worker, &ids, &attempts],
         )
         .await?;
