@@ -569,9 +569,9 @@ async fn a_job_row_with_a_malformed_kind_queue_priority_or_limit_is_refused_on_i
     assert_eq!(count(&db, "SELECT count(*) FROM job_queue").await, 1);
 }
 
-/// A worker's heartbeat, batched completions and release each update many of its jobs
-/// at once on their own connections; whatever order they are given the jobs in, they
-/// lock them in one order and never deadlock.
+/// A worker's heartbeat and batched completions each update many of its jobs at once,
+/// on their own connections; the heartbeat never waits for a row, so whatever order
+/// they take the jobs in, they cannot deadlock.
 #[tokio::test(flavor = "multi_thread")]
 async fn statements_on_many_jobs_of_one_worker_do_not_deadlock_whatever_their_order() {
     let db = TestDb::migrated().await;

@@ -150,39 +150,42 @@ pub async fn claim(
 /// What a heartbeat learned about the jobs it extended.
 #[derive(Debug, Default)]
 pub struct Beat {
-    /// Still ours, lease extended.
+    /// Still ours: lease extended, unless the row was locked at that moment (the next
+    /// beat extends it; a lease lasts three beats).
     pub held: Vec<i64>,
     /// Still ours, but someone asked to cancel it.
     pub cancel: Vec<i64>,
 }
 
-/// The rows of $2 (ids) and $3 (attempts) that worker $1 still holds, locked in id
-/// order. Heartbeats, batched completions and releases of one worker update several of
-/// its jobs at once, on different connections; taking the locks in one order keeps
-/// them from deadlocking on each other (an `UPDATE … FROM unnest(…)` locks in whatever
-/// order its join produces).
-const HELD_CTE: &str = "held AS (
-         SELECT j.id, j.attempt FROM job_queue j
-         JOIN unnest($2::bigint[], $3::int[]) AS t(id, attempt) ON j.id = t.id AND j.attempt = t.attempt
-         WHERE j.locked_by = $1 AND j.state = 'running'
-         ORDER BY j.id
-         FOR UPDATE OF j
-     )";
-
 /// Extends the leases of `jobs` (id, attempt) that this worker still holds.
+///
+/// The heartbeat never waits for a row lock: rows another statement holds at that
+/// moment (this worker's batched completion of the same jobs, a claim that briefly
+/// locked a row it then passed over, an operator's cancel) are skipped this beat. A
+/// waiting heartbeat could deadlock with a batched completion, each holding some of
+/// the rows the other wants. Whether a job is still ours is read without a lock, so a
+/// skipped job is not mistaken for a lost lease.
 pub async fn heartbeat(db: &impl GenericClient, worker: &str, jobs: &[(i64, i32)], lease: Duration) -> Result<Beat> {
     if jobs.is_empty() {
         return Ok(Beat::default());
     }
     let (ids, attempts): (Vec<i64>, Vec<i32>) = jobs.iter().copied().unzip();
     let stmt = db
-        .prepare_cached(&format!(
-            "WITH {HELD_CTE}
-             UPDATE job_queue j SET lease_expires_at = now() + make_interval(secs => $4)
-             FROM held
-             WHERE j.id = held.id AND j.attempt = held.attempt AND j.locked_by = $1 AND j.state = 'running'
-             RETURNING j.id, j.cancel_requested_at IS NOT NULL"
-        ))
+        .prepare_cached(
+            "WITH ours AS (
+                 SELECT j.id, j.cancel_requested_at IS NOT NULL AS cancel
+                 FROM job_queue j, unnest($2::bigint[], $3::int[]) AS t(id, attempt)
+                 WHERE j.id = t.id AND j.attempt = t.attempt AND j.locked_by = $1 AND j.state = 'running'
+             ), free AS (
+                 SELECT j.id FROM job_queue j, ours
+                 WHERE j.id = ours.id AND j.locked_by = $1 AND j.state = 'running'
+                 FOR UPDATE OF j SKIP LOCKED
+             ), extended AS (
+                 UPDATE job_queue j SET lease_expires_at = now() + make_interval(secs => $4)
+                 FROM free WHERE j.id = free.id
+             )
+             SELECT id, cancel FROM ours",
+        )
         .await?;
     let rows = db.query(&stmt, &[&worker, &ids, &attempts, &secs(lease)]).await?;
     let mut beat = Beat::default();
@@ -332,13 +335,13 @@ pub async fn complete_succeeded(db: &impl GenericClient, worker: &str, jobs: &[(
     let attempts: Vec<i32> = jobs.iter().map(|j| j.1).collect();
     let ms: Vec<i32> = jobs.iter().map(|j| j.2).collect();
     let stmt = db
-        .prepare_cached(&format!(
-            "WITH {HELD_CTE}, input AS (
-                 SELECT * FROM unnest($2::bigint[], $4::int[]) AS t(id, ms)
+        .prepare_cached(
+            "WITH input AS (
+                 SELECT * FROM unnest($2::bigint[], $3::int[], $4::int[]) AS t(id, attempt, ms)
              ), done AS (
                  UPDATE job_queue j SET state = 'succeeded', locked_by = NULL, lease_expires_at = NULL, finished_at = now()
-                 FROM held JOIN input USING (id)
-                 WHERE j.id = held.id AND j.attempt = held.attempt AND j.locked_by = $1 AND j.state = 'running'
+                 FROM input
+                 WHERE j.id = input.id AND j.attempt = input.attempt AND j.locked_by = $1 AND j.state = 'running'
                  RETURNING j.id, j.kind, j.attempt, j.started_at, input.ms
              ), events AS (
                  INSERT INTO job_events (job_id, kind, event, worker_id, attempt, duration_ms, created_at)
@@ -347,8 +350,8 @@ pub async fn complete_succeeded(db: &impl GenericClient, worker: &str, jobs: &[(
                  FROM done, (VALUES ('started', true), ('succeeded', false)) AS e(event, started)
                  ORDER BY id, e.started DESC
              )
-             SELECT id FROM done"
-        ))
+             SELECT id FROM done",
+        )
         .await?;
     let rows = db.query(&stmt, &[&worker, &ids, &attempts, &ms]).await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
@@ -363,20 +366,18 @@ pub async fn release(db: &impl GenericClient, worker: &str, jobs: &[(i64, i32)])
     let (ids, attempts): (Vec<i64>, Vec<i32>) = jobs.iter().copied().unzip();
     let rows = db
         .query(
-            &format!(
-                "WITH {HELD_CTE}, released AS (
+            "WITH released AS (
                  UPDATE job_queue j SET state = 'available', attempt = j.attempt - 1, locked_by = NULL,
                         lease_expires_at = NULL, run_at = now()
-                 FROM held
-                 WHERE j.id = held.id AND j.attempt = held.attempt AND j.locked_by = $1 AND j.state = 'running'
+                 FROM unnest($2::bigint[], $3::int[]) AS t(id, attempt)
+                 WHERE j.id = t.id AND j.attempt = t.attempt AND j.locked_by = $1 AND j.state = 'running'
                  RETURNING j.id, j.kind, j.attempt + 1 AS attempt, j.started_at
              )
              INSERT INTO job_events (job_id, kind, event, worker_id, attempt, created_at)
              SELECT id, kind, e.event, $1, attempt, CASE WHEN e.started THEN started_at ELSE now() END
              FROM released, (VALUES ('started', true), ('released', false)) AS e(event, started)
              ORDER BY id, e.started DESC
-             RETURNING job_id"
-            ),
+             RETURNING job_id",
             &[&worker, &ids, &attempts],
         )
         .await?;
