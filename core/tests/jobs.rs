@@ -451,7 +451,7 @@ async fn a_claim_can_continue_after_the_previous_one_and_a_fresh_pass_finds_urge
 async fn a_chained_slot_takes_an_urgent_job_as_soon_as_it_is_announced() {
     let db = TestDb::migrated().await;
     let conn = db.pool.get().await.unwrap();
-    let backlog: Vec<Wait> = (0..200).map(|_| Wait { ms: 10 }).collect();
+    let backlog: Vec<Wait> = (0..200).map(|_| Wait { ms: 25 }).collect();
     jobs::enqueue_many(&conn, &backlog, Options::default()).await.unwrap();
     let config = WorkerConfig {
         queues: vec![("default".into(), 2)],
@@ -461,7 +461,7 @@ async fn a_chained_slot_takes_an_urgent_job_as_soon_as_it_is_announced() {
         ..config("chain")
     };
     let (shutdown, handle) = start_worker_with(&db, config);
-    wait_until(&db, "SELECT least(count(*), 20) FROM job_queue WHERE state = 'succeeded'", 20, Duration::from_secs(30))
+    wait_until(&db, "SELECT least(count(*), 10) FROM job_queue WHERE state = 'succeeded'", 10, Duration::from_secs(30))
         .await;
 
     let urgent = jobs::enqueue(&conn, &Wait { ms: 1 }, Options { priority: Some(0), ..Options::default() })
@@ -475,8 +475,9 @@ async fn a_chained_slot_takes_an_urgent_job_as_soon_as_it_is_announced() {
         Duration::from_secs(30),
     )
     .await;
-    // Backlog jobs claimed between the enqueue and the urgent job's start: at most the
-    // claims already on their way when the wake-up arrived, one or two per slot.
+    // Backlog jobs claimed between the enqueue and the urgent job's start: the claims
+    // already on their way when the wake-up arrived, a few per slot on a busy machine
+    // (without the wake-up, the whole backlog: 177 of 200 in one run).
     let overtaken = count(
         &db,
         &format!(
@@ -486,7 +487,7 @@ async fn a_chained_slot_takes_an_urgent_job_as_soon_as_it_is_announced() {
     )
     .await;
     let left = count(&db, "SELECT count(*) FROM job_queue WHERE state = 'available'").await;
-    assert!(overtaken <= 4, "{overtaken} backlog jobs started before the announced urgent job");
+    assert!(overtaken <= 6, "{overtaken} backlog jobs started before the announced urgent job");
     assert!(left > 50, "the backlog ran out first ({left} left): the test proves nothing");
     shutdown.cancel();
     handle.await.unwrap();

@@ -58,19 +58,19 @@ struct ClaimSql<'a> {
     lease: &'a str,
     /// `(priority, run_at, id)` placeholders to resume after, if any.
     after: Option<&'a str>,
-    /// A CTE of the same statement that must run before any job is locked.
-    after_cte: Option<&'a str>,
+    /// A CTE of the same statement that must have run in full before any job is locked.
+    wait_for: Option<&'a str>,
 }
 
 impl ClaimSql<'_> {
     fn ctes(&self) -> String {
-        let ClaimSql { queue, kinds, worker, limit, lease, after, after_cte } = self;
+        let ClaimSql { queue, kinds, worker, limit, lease, after, wait_for } = self;
         // A plain row comparison rather than `$n IS NULL OR …`: only that lets the planner
         // start the index scan at the position instead of filtering from the head.
         let resume = after.map(|a| format!("AND (priority, run_at, id) > ({a})")).unwrap_or_default();
         // An uncorrelated subquery in the filter is evaluated before the scan returns its
         // first row, so the other CTE has run in full before `FOR UPDATE` locks anything.
-        let first = after_cte.map(|c| format!("AND (SELECT count(*) FROM {c}) >= 0")).unwrap_or_default();
+        let first = wait_for.map(|c| format!("AND (SELECT count(*) FROM {c}) >= 0")).unwrap_or_default();
         format!(
             "next AS (
                  SELECT id FROM job_queue
@@ -130,7 +130,7 @@ pub async fn claim(
         limit: "$4",
         lease: "$5",
         after: after.is_some().then_some("$6, $7, $8"),
-        after_cte: None,
+        wait_for: None,
     };
     let stmt = db
         .prepare_cached(&format!(
@@ -306,7 +306,7 @@ pub async fn complete_and_claim(
         limit: "1",
         lease: "$10",
         after: after.is_some().then_some("$11, $12, $13"),
-        after_cte: Some("done"),
+        wait_for: Some("done"),
     }
     .ctes();
     let stmt = db
