@@ -10,7 +10,7 @@
 //! killed (the rescuer writes it), still appears in `job_events`. The attempt in
 //! progress is on the job row itself (`state = 'running'`, `started_at`, `locked_by`).
 
-use std::time::Duration;
+use std::{sync::LazyLock, time::Duration};
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -123,21 +123,15 @@ pub async fn claim(
     lease: Duration,
     after: Option<FetchPosition>,
 ) -> Result<Vec<Claimed>> {
-    let sql = ClaimSql {
-        queue: "$1",
-        kinds: "$2",
-        worker: "$3",
-        limit: "$4",
-        lease: "$5",
-        after: after.is_some().then_some("$6, $7, $8"),
-        wait_for: None,
-    };
-    let stmt = db
-        .prepare_cached(&format!(
-            "WITH {} SELECT {CLAIMED_COLUMNS} FROM claimed ORDER BY priority, run_at, id",
-            sql.ctes()
-        ))
-        .await?;
+    // Statement texts built once (from the head, resuming), not on every claim.
+    static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
+        [None, Some("$6, $7, $8")].map(|after| {
+            let sql =
+                ClaimSql { queue: "$1", kinds: "$2", worker: "$3", limit: "$4", lease: "$5", after, wait_for: None };
+            format!("WITH {} SELECT {CLAIMED_COLUMNS} FROM claimed ORDER BY priority, run_at, id", sql.ctes())
+        })
+    });
+    let stmt = db.prepare_cached(&SQL[usize::from(after.is_some())]).await?;
     let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
     let lease = secs(lease);
     let rows = match &after {
@@ -269,7 +263,8 @@ pub async fn complete(
     duration: Duration,
 ) -> Result<bool> {
     let c = Completion::new(job, outcome, duration);
-    let stmt = db.prepare_cached(&format!("WITH {COMPLETION_CTES} SELECT id FROM done")).await?;
+    static SQL: LazyLock<String> = LazyLock::new(|| format!("WITH {COMPLETION_CTES} SELECT id FROM done"));
+    let stmt = db.prepare_cached(&SQL).await?;
     let rows = db.query(&stmt, &[&job.id, &job.attempt, &worker, &c.state, &c.error, &c.retry_in, &c.ms]).await?;
     Ok(!rows.is_empty())
 }
@@ -294,28 +289,32 @@ pub async fn complete_and_claim(
     lease: Duration,
     after: Option<FetchPosition>,
 ) -> Result<(bool, Option<Claimed>)> {
-    let c = Completion::new(job, outcome, duration);
+    // Statement texts built once (from the head, resuming): this runs for every job.
     // The completion runs before the claim locks anything. The other order deadlocks:
     // a claim may lock a row it then finds taken (`FOR UPDATE` keeps the lock of a row
     // that fails its recheck) — another worker's running job, which that worker is
     // completing in the same statement as its own claim, which may hold ours.
-    let claim = ClaimSql {
-        queue: "$8",
-        kinds: "$9",
-        worker: "$3",
-        limit: "1",
-        lease: "$10",
-        after: after.is_some().then_some("$11, $12, $13"),
-        wait_for: Some("done"),
-    }
-    .ctes();
-    let stmt = db
-        .prepare_cached(&format!(
-            "WITH {COMPLETION_CTES}, {claim}
-             SELECT EXISTS (SELECT FROM done), {CLAIMED_COLUMNS}
-             FROM (VALUES (1)) AS one LEFT JOIN claimed ON true"
-        ))
-        .await?;
+    static SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
+        [None, Some("$11, $12, $13")].map(|after| {
+            let claim = ClaimSql {
+                queue: "$8",
+                kinds: "$9",
+                worker: "$3",
+                limit: "1",
+                lease: "$10",
+                after,
+                wait_for: Some("done"),
+            }
+            .ctes();
+            format!(
+                "WITH {COMPLETION_CTES}, {claim}
+                 SELECT EXISTS (SELECT FROM done), {CLAIMED_COLUMNS}
+                 FROM (VALUES (1)) AS one LEFT JOIN claimed ON true"
+            )
+        })
+    });
+    let c = Completion::new(job, outcome, duration);
+    let stmt = db.prepare_cached(&SQL[usize::from(after.is_some())]).await?;
     let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
     let lease = secs(lease);
     let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
