@@ -94,7 +94,20 @@ pub async fn change_password(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailOnly {
+    /// The organisation's short name (slug); may be left out on an instance with
+    /// exactly one organisation.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 63, pattern = "^[a-z0-9-]+$")]
+    org: Option<String>,
+    #[schema(max_length = 320)]
     email: String,
+}
+
+impl EmailOnly {
+    /// The per-account rate limiter's key for this request.
+    fn limit_key(&self, route: &str) -> String {
+        format!("{route}:{}:{}", self.org.as_deref().unwrap_or(""), self.email.trim().to_lowercase())
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -117,11 +130,11 @@ pub async fn request_password_reset(
     state
         .security
         .per_account
-        .check(&format!("reset:{}", body.email.trim().to_lowercase()))
+        .check(&body.limit_key("reset"))
         .map_err(ApiError::rate_limited)?;
     let mut conn = state.conn().await?;
     let tx = conn.transaction().await?;
-    account::request_reset(&tx, &state.security.public_url, &body.email, ip.0).await?;
+    account::request_reset(&tx, &state.security.public_url, body.org.as_deref(), &body.email, ip.0).await?;
     tx.commit().await?;
     Ok(HttpResponse::Accepted().json(ACCEPTED))
 }
@@ -185,11 +198,11 @@ pub async fn resend_verification(
     state
         .security
         .per_account
-        .check(&format!("verify:{}", body.email.trim().to_lowercase()))
+        .check(&body.limit_key("verify"))
         .map_err(ApiError::rate_limited)?;
     let mut conn = state.conn().await?;
     let tx = conn.transaction().await?;
-    account::resend_verification(&tx, &state.security.public_url, &body.email).await?;
+    account::resend_verification(&tx, &state.security.public_url, body.org.as_deref(), &body.email).await?;
     tx.commit().await?;
     Ok(HttpResponse::Accepted().json(ACCEPTED))
 }

@@ -107,7 +107,14 @@ impl Credentials {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    /// The organisation's short name (slug), as in the sign-in page's address. May be
+    /// left out on an instance with exactly one organisation.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 63, pattern = "^[a-z0-9-]+$")]
+    org: Option<String>,
+    #[schema(max_length = 320)]
     email: String,
+    #[schema(max_length = 1024)]
     password: String,
 }
 
@@ -147,16 +154,16 @@ pub async fn login(
     ip: ClientIp,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let LoginRequest { email, password } = body.into_inner();
+    let LoginRequest { org, email, password } = body.into_inner();
     state
         .security
         .per_account
-        .check(&format!("login:{}", email.trim().to_lowercase()))
+        .check(&format!("login:{}:{}", org.as_deref().unwrap_or(""), email.trim().to_lowercase()))
         .map_err(ApiError::rate_limited)?;
     let rules = Rules { policy: &state.security.login, key: state.security.key.as_ref() };
     let mut conn = state.conn().await?;
     let tx = conn.transaction().await?;
-    let outcome = login::sign_in(&tx, rules, &email, password, ip.0).await?;
+    let outcome = login::sign_in(&tx, rules, org.as_deref(), &email, password, ip.0).await?;
     finish_sign_in(&state, &req, tx, outcome, ip.0).await
 }
 

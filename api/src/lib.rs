@@ -19,6 +19,7 @@ mod jobs;
 pub mod openapi;
 pub mod rate_limit;
 mod security;
+mod settings;
 mod sla;
 mod tickets;
 mod users;
@@ -249,6 +250,8 @@ api_v1! {
     get "/admin/security/ip-allowlist" => security::get_allowlist,
     put "/admin/security/ip-allowlist" => security::put_allowlist,
     get "/admin/security/audit" => security::audit_log,
+    get "/admin/settings" => settings::get,
+    patch "/admin/settings" => settings::change,
     get "/tickets" => tickets::list,
     post "/tickets" => tickets::create,
     get "/tickets/{id}" => tickets::get,

@@ -9,7 +9,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::{account, auth, catalog, dashboard, error, groups, health, jobs, security, sla, tickets, users, workflow};
+use crate::{account, auth, catalog, dashboard, error, groups, health, jobs, security, settings, sla, tickets, users, workflow};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,7 +23,7 @@ use crate::{account, auth, catalog, dashboard, error, groups, health, jobs, secu
         account::mfa_status, account::begin_totp, account::confirm_totp, account::disable_totp,
         users::list, users::create, users::get, users::update, security::unlock_user,
         security::get_settings, security::put_settings, security::get_allowlist, security::put_allowlist,
-        security::audit_log,
+        security::audit_log, settings::get, settings::change,
         tickets::list, tickets::create, tickets::get, tickets::update,
         tickets::list_comments, tickets::add_comment, tickets::history,
         jobs::list, jobs::get, jobs::retry, jobs::cancel,

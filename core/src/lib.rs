@@ -15,6 +15,7 @@ pub mod orgs;
 pub mod pg_cluster;
 pub mod runtime;
 pub mod schema;
+pub mod settings;
 pub mod sla;
 pub mod telemetry;
 pub mod tickets;

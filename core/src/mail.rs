@@ -204,15 +204,17 @@ pub mod messages {
         }
     }
 
-    pub fn already_registered(public_url: &str, org_id: i64, to: &str) -> SendEmail {
+    pub fn already_registered(public_url: &str, org_id: i64, org_slug: &str, to: &str) -> SendEmail {
         SendEmail {
             org_id: Some(org_id),
             to: to.to_owned(),
             subject: "You already have an account".into(),
             text: format!(
                 "Hello,\n\nsomeone tried to sign up with this address, which already has an account. \
-                 If it was you, sign in at {0}/login or reset your password at {0}/reset-password.\n",
-                public_url.trim_end_matches('/')
+                 If it was you, sign in at {0}/login?org={1} or reset your password at \
+                 {0}/reset-password?org={1}.\n",
+                public_url.trim_end_matches('/'),
+                org_slug
             ),
             sensitive: false,
         }

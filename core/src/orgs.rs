@@ -59,3 +59,21 @@ pub async fn find_by_slug(db: &impl GenericClient, slug: &str) -> Result<Org> {
         .map(|r| Org { id: r.get(0), slug: r.get(1), name: r.get(2) })
         .ok_or(Error::NotFound("organisation"))
 }
+
+/// The organisation a sign-in, reset or verification request names: by slug, or —
+/// when the request names none — the only organisation of an instance that has
+/// exactly one. `Ok(None)` for a slug that names nothing; the caller answers as it
+/// would for an unknown address, so a guessed slug learns nothing more than a
+/// guessed e-mail address does.
+pub async fn for_sign_in(db: &impl GenericClient, slug: Option<&str>) -> Result<Option<i64>> {
+    if let Some(slug) = slug.map(str::trim) {
+        let row = db.query_opt("SELECT id FROM organizations WHERE slug = $1", &[&slug]).await?;
+        return Ok(row.map(|r| r.get(0)));
+    }
+    let rows = db.query("SELECT id FROM organizations ORDER BY id LIMIT 2", &[]).await?;
+    match rows.as_slice() {
+        [only] => Ok(Some(only.get(0))),
+        [] => Ok(None),
+        _ => Err(FieldErrors::single("org", "name the organisation to sign in to (its short name, as in the sign-in address)")),
+    }
+}

@@ -38,7 +38,7 @@ pub enum SchemaError {
     NothingToRollBack { current: u32 },
     #[error("migration V{version} is applied but this build has no down script for it")]
     NoDownScript { version: u32 },
-    #[error("migration failed: {0}")]
+    #[error("migration failed: {}", crate::db::root_cause(.0))]
     Refinery(#[from] refinery::Error),
     #[error("rolling back V{version}__{name} failed: {reason}")]
     DownFailed { version: u32, name: String, reason: String },

@@ -80,12 +80,12 @@ async fn requests_from_outside_the_list_are_refused_at_sign_in_and_on_every_requ
     let from_office = app.send("GET", "/api/v1/tickets", Some(&agent.token), None, &office).await;
     assert_eq!(from_office.status, 200, "{}", from_office.body);
     // Sign-in: the right password from outside is refused; a wrong one looks like any wrong one.
-    let outside = app.try_login(&agent.email, &agent.password, &cafe).await;
+    let outside = app.try_login_to(&agent.org, &agent.email, &agent.password, &cafe).await;
     assert_eq!(outside.status, 403);
     assert_eq!(outside.code(), "ip_not_allowed");
-    let wrong = app.try_login(&agent.email, "not-the-password", &cafe).await;
+    let wrong = app.try_login_to(&agent.org, &agent.email, "not-the-password", &cafe).await;
     assert_eq!(wrong.code(), "invalid_credentials");
-    assert_eq!(app.try_login(&agent.email, &agent.password, &office).await.status, 200);
+    assert_eq!(app.try_login_to(&agent.org, &agent.email, &agent.password, &office).await.status, 200);
     // Another org's list is its own business.
     assert_eq!(app.send("GET", "/api/v1/tickets", Some(&other.token), None, &cafe).await.status, 200);
     let audit = app

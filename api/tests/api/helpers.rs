@@ -26,6 +26,8 @@ pub struct TestApp {
 pub struct Person {
     pub id: i64,
     pub org_id: i64,
+    /// The organisation's slug, which signing in names.
+    pub org: String,
     pub email: String,
     pub password: String,
     pub token: String,
@@ -87,8 +89,15 @@ impl TestApp {
         let hash = users::hash_for(&admin).unwrap().unwrap();
         let (org, user) = orgs::create_with_admin(&tx, slug, slug, &admin, hash).await.unwrap();
         tx.commit().await.unwrap();
-        let mut p = Person { id: user.id, org_id: org.id, email: admin.email, password, token: String::new() };
-        p.token = self.login(&p.email, &p.password).await;
+        let mut p = Person {
+            id: user.id,
+            org_id: org.id,
+            org: slug.to_owned(),
+            email: admin.email,
+            password,
+            token: String::new(),
+        };
+        p.token = self.sign_in(&p).await;
         p
     }
 
@@ -108,14 +117,24 @@ impl TestApp {
         let mut p = Person {
             id: res.body["id"].as_i64().unwrap(),
             org_id: admin.org_id,
+            org: admin.org.clone(),
             email,
             password,
             token: String::new(),
         };
-        p.token = self.login(&p.email, &p.password).await;
+        p.token = self.sign_in(&p).await;
         p
     }
 
+    /// A new session for `who`, naming their organisation.
+    pub async fn sign_in(&self, who: &Person) -> String {
+        let body = json!({"org": who.org, "email": who.email, "password": who.password});
+        let res = self.post("/api/v1/auth/login", None, body).await;
+        assert_eq!(res.status, 200, "login failed: {}", res.body);
+        res.body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Signs in without naming the organisation, as an instance with only one allows.
     pub async fn login(&self, email: &str, password: &str) -> String {
         let res = self.post("/api/v1/auth/login", None, json!({"email": email, "password": password})).await;
         assert_eq!(res.status, 200, "login failed: {}", res.body);
@@ -145,9 +164,16 @@ impl TestApp {
         self.send("DELETE", path, token, None, &[]).await
     }
 
-    /// A sign-in attempt, answered whatever it is (headers e.g. X-Forwarded-For).
+    /// A sign-in attempt without naming the organisation (an instance with one),
+    /// answered whatever it is (headers e.g. X-Forwarded-For).
     pub async fn try_login(&self, email: &str, password: &str, headers: &[(&str, &str)]) -> Response {
         let body = json!({"email": email, "password": password}).to_string();
+        self.send("POST", "/api/v1/auth/login", None, Some(body), headers).await
+    }
+
+    /// A sign-in attempt to the organisation `org` (its slug).
+    pub async fn try_login_to(&self, org: &str, email: &str, password: &str, headers: &[(&str, &str)]) -> Response {
+        let body = json!({"org": org, "email": email, "password": password}).to_string();
         self.send("POST", "/api/v1/auth/login", None, Some(body), headers).await
     }
 

@@ -17,6 +17,7 @@ mod nginx;
 mod observability;
 mod openapi;
 mod pagination;
+mod people;
 mod sessions;
 mod sla;
 mod tenancy;

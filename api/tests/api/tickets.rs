@@ -169,3 +169,33 @@ async fn lists_filter_by_status_tag_assignee_and_full_text() {
         assert!(bad.body["error"]["fields"].get(field).is_some(), "no message for {field}: {}", bad.body);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn customers_choose_priority_and_channel_only_where_their_organisation_allows_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let agent = app.person(&admin, "agent", "ada").await;
+    let customer = app.person(&admin, "customer", "cid").await;
+    let urgent = json!({"subject": "Everything is on fire", "priority": "urgent", "channel": "phone"});
+
+    let refused = app.post("/api/v1/tickets", Some(&customer.token), urgent.clone()).await;
+    assert_eq!((refused.status, refused.code()), (422, "validation_failed"));
+    let fields = refused.body["error"]["fields"].as_object().unwrap();
+    assert!(fields.contains_key("priority") && fields.contains_key("channel"), "{}", refused.body);
+    let plain = app.post("/api/v1/tickets", Some(&customer.token), json!({"subject": "Help"})).await;
+    assert_eq!((plain.body["priority"].as_str(), plain.body["channel"].as_str()), (Some("normal"), Some("portal")));
+
+    // Only admins read and change the setting; agents are unaffected by it.
+    assert_eq!(app.get("/api/v1/admin/settings", Some(&agent.token)).await.status, 403);
+    let settings = app.get("/api/v1/admin/settings", Some(&admin.token)).await;
+    assert_eq!(settings.body, json!({"customers_set_priority": false}));
+    let changed = app
+        .send("PATCH", "/api/v1/admin/settings", Some(&admin.token), Some(r#"{"customers_set_priority": true}"#.into()), &[])
+        .await;
+    assert_eq!((changed.status, &changed.body), (200, &json!({"customers_set_priority": true})));
+    let allowed = app.post("/api/v1/tickets", Some(&customer.token), urgent).await;
+    assert_eq!(allowed.status, 201, "{}", allowed.body);
+    assert_eq!((allowed.body["priority"].as_str(), allowed.body["channel"].as_str()), (Some("urgent"), Some("phone")));
+    let audit = app.get("/api/v1/admin/security/audit?event=org.settings_changed", Some(&admin.token)).await;
+    assert_eq!(audit.body["items"].as_array().map(Vec::len), Some(1), "{}", audit.body);
+}

@@ -94,13 +94,22 @@ pub async fn revoke_other_sessions(db: &impl GenericClient, who: &Principal, ip:
     Ok(n)
 }
 
-/// Mails a reset link when `email` belongs to an active account; says nothing either
-/// way (the caller answers 202 regardless).
-pub async fn request_reset(db: &impl GenericClient, public_url: &str, email: &str, ip: Option<IpAddr>) -> Result<()> {
+/// Mails a reset link when `email` belongs to an active account of the organisation
+/// `org` names (see [`orgs::for_sign_in`]); says nothing either way (the caller
+/// answers 202 regardless).
+pub async fn request_reset(
+    db: &impl GenericClient,
+    public_url: &str,
+    org: Option<&str>,
+    email: &str,
+    ip: Option<IpAddr>,
+) -> Result<()> {
+    let Some(org_id) = orgs::for_sign_in(db, org).await? else { return Ok(()) };
     let Some(row) = db
         .query_opt(
-            "SELECT id, org_id, email, display_name FROM users WHERE lower(email) = lower($1) AND is_active",
-            &[&email.trim()],
+            "SELECT id, org_id, email, display_name FROM users
+             WHERE org_id = $1 AND lower(email) = lower($2) AND is_active",
+            &[&org_id, &email.trim()],
         )
         .await?
     else {
@@ -140,13 +149,21 @@ pub async fn verify_email(db: &impl GenericClient, token: &str, ip: Option<IpAdd
     audit::record(db, Record::about(org_id, user_id, event::EMAIL_VERIFIED, ip)).await
 }
 
-/// A new verification link for an account that still needs one; silent otherwise.
-pub async fn resend_verification(db: &impl GenericClient, public_url: &str, email: &str) -> Result<()> {
+/// A new verification link for an account of `org` that still needs one; silent
+/// otherwise.
+pub async fn resend_verification(
+    db: &impl GenericClient,
+    public_url: &str,
+    org: Option<&str>,
+    email: &str,
+) -> Result<()> {
+    let Some(org_id) = orgs::for_sign_in(db, org).await? else { return Ok(()) };
     let Some(row) = db
         .query_opt(
             "SELECT id, org_id, email, display_name FROM users
-             WHERE lower(email) = lower($1) AND is_active AND must_verify_email AND email_verified_at IS NULL",
-            &[&email.trim()],
+             WHERE org_id = $1 AND lower(email) = lower($2)
+               AND is_active AND must_verify_email AND email_verified_at IS NULL",
+            &[&org_id, &email.trim()],
         )
         .await?
     else {
@@ -167,8 +184,10 @@ pub struct Signup {
 }
 
 /// A customer creates a portal account on an org that allows it. The account cannot
-/// sign in until the address is verified. An address that already has an account
-/// gets a note instead, and the caller's answer is the same (no enumeration).
+/// sign in until the address is verified; an unverified sign-up whose link expired is
+/// deleted by the hourly housekeeping. An address that already has an account in
+/// this organisation gets a note instead, and the caller's answer is the same (no
+/// enumeration). Accounts in other organisations play no part.
 pub async fn signup(
     db: &impl GenericClient,
     public_url: &str,
@@ -192,10 +211,12 @@ pub async fn signup(
         password: Some(s.password.clone()),
     };
     new.validate()?;
-    let existing = db.query_opt("SELECT org_id FROM users WHERE lower(email) = lower($1)", &[&s.email.trim()]).await?;
-    if let Some(row) = existing {
-        let owner: i64 = row.get(0);
-        jobs::enqueue(db, &messages::already_registered(public_url, owner, s.email.trim()), Options::default()).await?;
+    let existing = db
+        .query_opt("SELECT 1 FROM users WHERE org_id = $1 AND lower(email) = lower($2)", &[&org.id, &s.email.trim()])
+        .await?;
+    if existing.is_some() {
+        jobs::enqueue(db, &messages::already_registered(public_url, org.id, &org.slug, s.email.trim()), Options::default())
+            .await?;
         return Ok(());
     }
     let hash = hash_blocking(s.password.clone()).await?;

@@ -35,7 +35,10 @@ pub mod event {
     pub const EMAIL_VERIFIED: &str = "email.verified";
     pub const SESSION_REVOKED: &str = "session.revoked";
     pub const SETTINGS_CHANGED: &str = "security.settings_changed";
+    pub const ORG_SETTINGS_CHANGED: &str = "org.settings_changed";
     pub const SIGNUP: &str = "user.signed_up";
+    /// An unverified sign-up deleted by housekeeping once its link expired.
+    pub const SIGNUP_EXPIRED: &str = "user.signup_expired";
 }
 
 /// One thing that happened, about to be written.

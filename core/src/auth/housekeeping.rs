@@ -1,6 +1,8 @@
 //! Keeps the account-security tables small: sign-in attempts past their retention,
-//! and challenges, one-time tokens and sessions that can no longer be used. The
-//! security audit log is never pruned here (it is the record).
+//! and challenges, one-time tokens and sessions that can no longer be used. Portal
+//! sign-ups whose verification link expired unused are deleted, so an address cannot
+//! be held by someone who never proved they own it. The security audit log is never
+//! pruned here (it is the record).
 
 use std::time::Duration;
 
@@ -40,6 +42,7 @@ pub struct Pruned {
     pub challenges: u64,
     pub tokens: u64,
     pub sessions: u64,
+    pub unverified_signups: u64,
 }
 
 pub async fn prune(db: &impl GenericClient, retention: Retention) -> Result<Pruned> {
@@ -67,5 +70,34 @@ pub async fn prune(db: &impl GenericClient, retention: Retention) -> Result<Prun
             &[],
         )
         .await?;
-    Ok(Pruned { attempts, challenges, tokens, sessions })
+    let unverified_signups = prune_unverified_signups(db).await?;
+    Ok(Pruned { attempts, challenges, tokens, sessions, unverified_signups })
+}
+
+/// Deletes sign-ups that never verified their address and have no live link left (a
+/// resend issues a new one, which keeps the account). Only accounts nothing points
+/// at: a customer who never signed in has no tickets, but an agent may have filed one
+/// for that address, and then the person stays. Each deletion is recorded in the
+/// organisation's audit log.
+async fn prune_unverified_signups(db: &impl GenericClient) -> Result<u64> {
+    let rows = db
+        .query(
+            "WITH gone AS (
+                 DELETE FROM users u
+                 WHERE u.must_verify_email AND u.email_verified_at IS NULL AND u.role = 'customer'
+                   AND NOT EXISTS (SELECT 1 FROM email_verification_tokens t
+                                   WHERE t.org_id = u.org_id AND t.user_id = u.id
+                                     AND t.used_at IS NULL AND t.expires_at > now())
+                   AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.org_id = u.org_id AND t.requester_id = u.id)
+                   AND NOT EXISTS (SELECT 1 FROM ticket_comments c WHERE c.org_id = u.org_id AND c.author_id = u.id)
+                   AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.org_id = u.org_id AND e.actor_id = u.id)
+                 RETURNING u.org_id, u.id, u.email
+             )
+             INSERT INTO security_audit_log (org_id, event, detail)
+             SELECT org_id, $1, jsonb_build_object('user_id', id, 'email', email) FROM gone
+             RETURNING 1",
+            &[&super::audit::event::SIGNUP_EXPIRED],
+        )
+        .await?;
+    Ok(rows.len() as u64)
 }

@@ -123,6 +123,7 @@ const IP_FAILURES: &str = "('bad_password', 'unknown_email', 'locked', 'inactive
 
 pub async fn record_attempt(
     db: &impl GenericClient,
+    org_id: Option<i64>,
     email: &str,
     ip: Option<IpAddr>,
     user_id: Option<i64>,
@@ -130,9 +131,11 @@ pub async fn record_attempt(
 ) -> Result<()> {
     let email: String = email.trim().to_lowercase().chars().take(320).collect();
     let stmt = db
-        .prepare_cached("INSERT INTO auth_login_attempts (email, ip, user_id, result) VALUES ($1, $2, $3, $4)")
+        .prepare_cached(
+            "INSERT INTO auth_login_attempts (org_id, email, ip, user_id, result) VALUES ($1, $2, $3, $4, $5)",
+        )
         .await?;
-    db.execute(&stmt, &[&email, &ip, &user_id, &result.as_str()]).await?;
+    db.execute(&stmt, &[&org_id, &email, &ip, &user_id, &result.as_str()]).await?;
     Ok(())
 }
 

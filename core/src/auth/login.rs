@@ -25,7 +25,10 @@ use super::{
     session::{hash_token, new_token},
     totp::{self, SecondFactor},
 };
-use crate::error::{Error, Result};
+use crate::{
+    error::{Error, Result},
+    orgs,
+};
 
 /// How long the password step's MFA challenge lasts, and how many codes it accepts.
 pub const CHALLENGE_SECS: f64 = 300.0;
@@ -46,21 +49,33 @@ pub struct Account {
     pub has_totp: bool,
 }
 
+/// Which account an attempt is about: an address within an organisation (the
+/// password step), or the user a second-factor challenge was issued to.
+enum Lookup<'a> {
+    Email { org_id: i64, email: &'a str },
+    User(i64),
+}
+
 /// Finds the account and locks its row for the rest of the attempt, so concurrent
 /// guesses are counted one after another.
-async fn find_account(db: &impl GenericClient, email: &str) -> Result<Option<Account>> {
-    let row = db
-        .query_opt(
-            "SELECT u.id, u.org_id, u.role, u.password_hash, u.is_active, coalesce(u.locked_until > now(), false),
-                    u.must_verify_email AND u.email_verified_at IS NULL,
-                    o.require_mfa AND u.role IN ('admin', 'agent'),
-                    EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL)
-             FROM users u JOIN organizations o ON o.id = u.org_id
-             WHERE lower(u.email) = lower($1)
-             FOR UPDATE OF u",
-            &[&email.trim()],
-        )
-        .await?;
+async fn find_account(db: &impl GenericClient, lookup: Lookup<'_>) -> Result<Option<Account>> {
+    const SELECT: &str =
+        "SELECT u.id, u.org_id, u.role, u.password_hash, u.is_active, coalesce(u.locked_until > now(), false),
+                u.must_verify_email AND u.email_verified_at IS NULL,
+                o.require_mfa AND u.role IN ('admin', 'agent'),
+                EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL)
+         FROM users u JOIN organizations o ON o.id = u.org_id";
+    let row = match lookup {
+        // users_org_email_key
+        Lookup::Email { org_id, email } => {
+            db.query_opt(
+                &format!("{SELECT} WHERE u.org_id = $1 AND lower(u.email) = lower($2) FOR UPDATE OF u"),
+                &[&org_id, &email.trim()],
+            )
+            .await?
+        }
+        Lookup::User(id) => db.query_opt(&format!("{SELECT} WHERE u.id = $1 FOR UPDATE OF u"), &[&id]).await?,
+    };
     row.map(|r| {
         let has_totp: bool = r.get(8);
         Ok(Account {
@@ -143,22 +158,28 @@ pub struct Rules<'a> {
     pub key: Option<&'a SecretKey>,
 }
 
-/// The password step.
+/// The password step. `org` is the organisation's slug; it may be left out on an
+/// instance with exactly one organisation (see [`orgs::for_sign_in`]).
 pub async fn sign_in(
     db: &impl GenericClient,
     rules: Rules<'_>,
+    org: Option<&str>,
     email: &str,
     password: String,
     ip: Option<IpAddr>,
 ) -> Result<Outcome> {
+    let org_id = orgs::for_sign_in(db, org).await?;
     if let Some(wait) = lockout::ip_throttled(db, rules.policy, ip).await? {
-        lockout::record_attempt(db, email, ip, None, AttemptResult::Throttled).await?;
+        lockout::record_attempt(db, org_id, email, ip, None, AttemptResult::Throttled).await?;
         return Ok(Outcome::Refused(Refusal::Throttled { retry_after_secs: wait.as_secs() }));
     }
-    let account = find_account(db, email).await?;
+    let account = match org_id {
+        Some(org_id) => find_account(db, Lookup::Email { org_id, email }).await?,
+        None => None,
+    };
     let ok = check_password_blocking(account.as_ref().and_then(|a| a.password_hash.clone()), password).await?;
     let Some(account) = account else {
-        lockout::record_attempt(db, email, ip, None, AttemptResult::UnknownEmail).await?;
+        lockout::record_attempt(db, org_id, email, ip, None, AttemptResult::UnknownEmail).await?;
         return Ok(Outcome::Refused(Refusal::InvalidCredentials));
     };
     let failure = |result: AttemptResult, reason: &'static str| {
@@ -176,7 +197,7 @@ pub async fn sign_in(
         None
     };
     if let Some((result, record)) = refused {
-        lockout::record_attempt(db, email, ip, Some(account.user_id), result).await?;
+        lockout::record_attempt(db, Some(account.org_id), email, ip, Some(account.user_id), result).await?;
         audit::record(db, record).await?;
         if result == AttemptResult::BadPassword {
             count_failure(db, rules.policy, &account, ip).await?;
@@ -196,7 +217,7 @@ pub async fn sign_in(
             )
             .await?
             .get(0);
-        lockout::record_attempt(db, email, ip, Some(account.user_id), AttemptResult::MfaRequired).await?;
+        lockout::record_attempt(db, Some(account.org_id), email, ip, Some(account.user_id), AttemptResult::MfaRequired).await?;
         return Ok(Outcome::MfaRequired { challenge, expires_at });
     }
     succeed(db, &account, email, ip, None).await?;
@@ -211,12 +232,12 @@ async fn after_password(
     ip: Option<IpAddr>,
 ) -> Result<Option<Refusal>> {
     if !super::allowlist::allows(db, account.org_id, ip).await? {
-        lockout::record_attempt(db, email, ip, Some(account.user_id), AttemptResult::IpBlocked).await?;
+        lockout::record_attempt(db, Some(account.org_id), email, ip, Some(account.user_id), AttemptResult::IpBlocked).await?;
         audit::record(db, Record::about(account.org_id, account.user_id, event::IP_BLOCKED, ip)).await?;
         return Ok(Some(Refusal::IpNotAllowed));
     }
     if account.must_verify {
-        lockout::record_attempt(db, email, ip, Some(account.user_id), AttemptResult::NotVerified).await?;
+        lockout::record_attempt(db, Some(account.org_id), email, ip, Some(account.user_id), AttemptResult::NotVerified).await?;
         return Ok(Some(Refusal::EmailNotVerified));
     }
     Ok(None)
@@ -243,7 +264,7 @@ async fn succeed(
     factor: Option<SecondFactor>,
 ) -> Result<()> {
     lockout::note_success(db, account.user_id).await?;
-    lockout::record_attempt(db, email, ip, Some(account.user_id), AttemptResult::Success).await?;
+    lockout::record_attempt(db, Some(account.org_id), email, ip, Some(account.user_id), AttemptResult::Success).await?;
     let mfa = match factor {
         None => "none",
         Some(SecondFactor::Totp) => "totp",
@@ -271,7 +292,7 @@ pub async fn complete_mfa(
     }
     let Some(row) = db
         .query_opt(
-            "SELECT c.id, u.email FROM mfa_challenges c JOIN users u ON u.org_id = c.org_id AND u.id = c.user_id
+            "SELECT c.id, u.id, u.email FROM mfa_challenges c JOIN users u ON u.org_id = c.org_id AND u.id = c.user_id
              WHERE c.token_hash = $1 AND c.used_at IS NULL AND c.expires_at > now()
              FOR UPDATE OF c",
             &[&hash_token(challenge)],
@@ -280,14 +301,14 @@ pub async fn complete_mfa(
     else {
         return Ok(Outcome::Refused(Refusal::InvalidCode));
     };
-    let (challenge_id, email): (i64, String) = (row.get(0), row.get(1));
-    let account = find_account(db, &email).await?.ok_or(Error::Internal("challenge without user".into()))?;
+    let (challenge_id, user_id, email): (i64, i64, String) = (row.get(0), row.get(1), row.get(2));
+    let account = find_account(db, Lookup::User(user_id)).await?.ok_or(Error::Internal("challenge without user".into()))?;
     if account.locked || !account.is_active {
-        lockout::record_attempt(db, &email, ip, Some(account.user_id), AttemptResult::Locked).await?;
+        lockout::record_attempt(db, Some(account.org_id), &email, ip, Some(account.user_id), AttemptResult::Locked).await?;
         return Ok(Outcome::Refused(Refusal::InvalidCode));
     }
     let Some(factor) = totp::verify_any(db, rules.key, account.user_id, code).await? else {
-        lockout::record_attempt(db, &email, ip, Some(account.user_id), AttemptResult::MfaFailed).await?;
+        lockout::record_attempt(db, Some(account.org_id), &email, ip, Some(account.user_id), AttemptResult::MfaFailed).await?;
         audit::record(db, Record::about(account.org_id, account.user_id, event::MFA_FAILURE, ip)).await?;
         count_failure(db, rules.policy, &account, ip).await?;
         db.execute(

@@ -249,7 +249,9 @@ pub async fn submit(db: &impl GenericClient, who: &Principal, item_id: i64, s: &
     let new = NewTicket {
         subject: item.name.clone(),
         description: form::render(&item.fields, &answers),
-        channel: Some("portal".into()),
+        // A customer's ticket is a portal ticket anyway (and customers may not name
+        // the channel in every organisation); an agent filing one says where from.
+        channel: who.role.is_staff().then(|| "portal".into()),
         ..Default::default()
     };
     let ticket = create(db, who, &new).await?;

@@ -142,6 +142,17 @@ pub async fn create(db: &impl GenericClient, who: &Principal, new: &NewTicket) -
 
     let staff = who.role.is_staff();
     if !staff {
+        if (new.priority.is_some() || new.channel.is_some())
+            && !crate::settings::of_org(db, who.org_id).await?.customers_set_priority
+        {
+            let message = "is chosen by the help desk in this organisation";
+            if new.priority.is_some() {
+                f.add("priority", message);
+            }
+            if new.channel.is_some() {
+                f.add("channel", message);
+            }
+        }
         if new.requester_id.is_some_and(|r| r != who.user_id) {
             f.add("requester_id", "customers open tickets for themselves");
         }
