@@ -3,7 +3,8 @@
 //! A session token is accepted as `Authorization: Bearer …` (API clients) or as the
 //! `atum_session` cookie (the browser: HttpOnly, Secure, SameSite=Strict). A request
 //! that changes state and authenticates by cookie must also carry an `Origin` (or
-//! `Referer`) naming this host — a second CSRF defence behind SameSite.
+//! `Referer`) naming the desk's own origin ([`origin`]) — a second CSRF defence
+//! behind SameSite.
 
 use std::{
     future::{Ready, ready},
@@ -29,7 +30,7 @@ use atum_core::{
 };
 use serde::Deserialize;
 
-use crate::{AppState, client_ip, error::ApiError};
+use crate::{AppState, client_ip, error::ApiError, origin};
 
 pub const COOKIE: &str = "atum_session";
 
@@ -77,24 +78,15 @@ fn credentials(req: &HttpRequest) -> Result<String, ApiError> {
         return Ok(token.to_owned());
     }
     let cookie = req.cookie(COOKIE).ok_or_else(|| ApiError::from(Error::Unauthenticated))?;
-    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !same_origin(req) {
+    let same_site = req.app_data::<web::Data<AppState>>().is_some_and(|s| origin::is_same_site(req, &s.security));
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !same_site {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "csrf_failed",
-            "a cookie-authenticated change must come from this site (Origin or Referer header)",
+            "a cookie-authenticated change must come from this site (an Origin or Referer naming ATUM_PUBLIC_URL)",
         ));
     }
     Ok(cookie.value().to_owned())
-}
-
-/// Whether Origin (or, failing that, Referer) names the host this request was sent to.
-fn same_origin(req: &HttpRequest) -> bool {
-    let host = req.connection_info().host().to_owned();
-    let source = req.headers().get(header::ORIGIN).or_else(|| req.headers().get(header::REFERER));
-    let Some(source) = source.and_then(|v| v.to_str().ok()) else { return false };
-    let authority = source.split_once("://").map(|(_, rest)| rest).unwrap_or("");
-    let authority = authority.split('/').next().unwrap_or("");
-    !authority.is_empty() && authority.eq_ignore_ascii_case(&host)
 }
 
 impl Credentials {

@@ -17,6 +17,7 @@ mod health;
 mod http_metrics;
 mod jobs;
 pub mod openapi;
+mod origin;
 pub mod rate_limit;
 mod security;
 mod settings;

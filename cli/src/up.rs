@@ -101,6 +101,11 @@ async fn run_with_database(args: &UpArgs, env: &Env<'_>, cluster: Option<&Cluste
     if env.get(atum_core::auth::secret_key::VAR).is_none() {
         extra_env.push((atum_core::auth::secret_key::VAR, dev_secret_key(&args.var_dir)?.display().to_string()));
     }
+    // The browser's Origin must name the desk (the CSRF check): here, the API's address.
+    if env.get("ATUM_PUBLIC_URL").is_none() {
+        let api = env.parse_or(Service::Api.listen_var(), Service::Api.default_listen(), "an address")?;
+        extra_env.push(("ATUM_PUBLIC_URL", format!("http://{api}")));
+    }
     if env.get("ATUM_SMTP_URL").is_none() && env.get("ATUM_MAIL_DIR").is_none() {
         extra_env.push(("ATUM_MAIL_DIR", args.var_dir.join("mail").display().to_string()));
     }

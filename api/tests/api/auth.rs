@@ -96,11 +96,9 @@ async fn deactivating_a_user_revokes_their_sessions_and_blocks_login() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cookie_session_needs_a_same_origin_header_to_change_anything() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|s| s.public_url = "https://desk.example.test/".into()).await;
     let admin = app.org("acme").await;
     let cookie = format!("atum_session={}", admin.token);
-    let host = app.addr.to_string();
-    let origin = format!("http://{host}");
     let read = app.send("GET", "/api/v1/me", None, None, &[("Cookie", &cookie)]).await;
     assert_eq!(read.status, 200, "{}", read.body);
 
@@ -112,6 +110,48 @@ async fn a_cookie_session_needs_a_same_origin_header_to_change_anything() {
         .send("POST", "/api/v1/tickets", None, body.clone(), &[("Cookie", &cookie), ("Origin", "https://evil.example")])
         .await;
     assert_eq!(cross.status, 403);
-    let same = app.send("POST", "/api/v1/tickets", None, body, &[("Cookie", &cookie), ("Origin", &origin)]).await;
+    let same = app
+        .send("POST", "/api/v1/tickets", None, body.clone(), &[("Cookie", &cookie), ("Origin", "https://desk.example.test")])
+        .await;
     assert_eq!(same.status, 201, "{}", same.body);
+    let referer = [("Cookie", cookie.as_str()), ("Referer", "https://desk.example.test/tickets/1")];
+    assert_eq!(app.send("POST", "/api/v1/tickets", None, body, &referer).await.status, 201);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_headers_a_client_writes_cannot_make_another_site_look_like_the_desk() {
+    let app = TestApp::spawn_with(|s| s.public_url = "https://desk.example.test".into()).await;
+    let admin = app.org("acme").await;
+    let cookie = format!("atum_session={}", admin.token);
+    let body = Some(json!({"subject": "Forged"}).to_string());
+    // The attacker's page at evil.example, with each header that could name a host
+    // set to match it: none is believed from a client that is not a trusted proxy.
+    for forged in [("Host", "evil.example"), ("X-Forwarded-Host", "evil.example"), ("Forwarded", "host=evil.example")] {
+        let headers = [("Cookie", cookie.as_str()), ("Origin", "http://evil.example"), forged];
+        let res = app.send("POST", "/api/v1/tickets", None, body.clone(), &headers).await;
+        assert_eq!((res.status, res.code()), (403, "csrf_failed"), "{forged:?}: {}", res.body);
+    }
+    assert_eq!(app.sql("SELECT 1 FROM tickets").await.len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trusted_proxy_may_name_the_host_the_browser_used() {
+    // The proxy in front (here: the test, on loopback) reaches the desk under a second name.
+    let app = TestApp::spawn_with(|s| {
+        s.public_url = "https://desk.example.test".into();
+        s.proxies = atum_api::client_ip::TrustedProxies::parse("127.0.0.1").unwrap();
+    })
+    .await;
+    let admin = app.org("acme").await;
+    let cookie = format!("atum_session={}", admin.token);
+    let body = Some(json!({"subject": "Via the proxy"}).to_string());
+    let proxied = [
+        ("Cookie", cookie.as_str()),
+        ("Origin", "https://help.example.test"),
+        ("X-Forwarded-Host", "help.example.test"),
+        ("X-Forwarded-Proto", "https"),
+    ];
+    assert_eq!(app.send("POST", "/api/v1/tickets", None, body.clone(), &proxied).await.status, 201);
+    let wrong_scheme = [proxied[0], proxied[1], proxied[2], ("X-Forwarded-Proto", "http")];
+    assert_eq!(app.send("POST", "/api/v1/tickets", None, body, &wrong_scheme).await.status, 403);
 }

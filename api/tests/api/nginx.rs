@@ -146,7 +146,7 @@ impl Drop for Nginx {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_shipped_nginx_config_passes_nginx_t_and_rate_limits_auth_bursts_while_normal_traffic_passes() {
     let app = TestApp::spawn_with(|s| s.proxies = TrustedProxies::parse("127.0.0.1").unwrap()).await;
-    app.org("acme").await;
+    let admin = app.org("acme").await;
     let mut nginx = Nginx::prepare(app.addr);
     let verdict = nginx.test_config();
     assert!(verdict.contains("syntax is ok") && verdict.contains("test is successful"), "{verdict}");
@@ -185,6 +185,14 @@ async fn the_shipped_nginx_config_passes_nginx_t_and_rate_limits_auth_bursts_whi
         let big = n.dir.join("big.json");
         std::fs::write(&big, format!("{{\"subject\":\"{}\"}}", "x".repeat(2 * 1024 * 1024))).unwrap();
         assert_eq!(n.curl("POST", "/api/v1/tickets", Some(&format!("@{}", big.display())), &[]).0, 413);
+        // A browser's cookie request from the desk's own page passes the CSRF check on
+        // the host nginx names; a client's own X-Forwarded-Host is replaced, not believed.
+        let cookie = format!("Cookie: atum_session={}", admin.token);
+        let ticket = Some(r#"{"subject":"From the browser"}"#);
+        let own = ["Origin: https://desk.example.com", cookie.as_str()];
+        assert_eq!(n.curl("POST", "/api/v1/tickets", ticket, &own).0, 201);
+        let forged = ["Origin: https://evil.example", "X-Forwarded-Host: evil.example", cookie.as_str()];
+        assert_eq!(n.curl("POST", "/api/v1/tickets", ticket, &forged).0, 403);
         // Plain HTTP redirects to HTTPS.
         let out = run(Command::new("curl")
             .args([
