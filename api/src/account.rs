@@ -2,6 +2,7 @@
 //! two-factor enrolment, and portal sign-up. Handlers are thin: one transaction each,
 //! the work in `atum_core::auth::account`.
 
+use crate::json::Json;
 use actix_web::{HttpResponse, web};
 use atum_core::auth::{
     account::{self, MfaStatus, Signup},
@@ -69,7 +70,7 @@ pub struct PasswordChange {
 pub async fn change_password(
     state: web::Data<AppState>,
     creds: Credentials,
-    body: web::Json<PasswordChange>,
+    body: Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let PasswordChange { current_password, new_password } = body.into_inner();
     // A wrong current password must still be counted: commit the failure, then answer.
@@ -125,13 +126,9 @@ const ACCEPTED: Accepted = Accepted { status: "if the address has an account, a 
 pub async fn request_password_reset(
     state: web::Data<AppState>,
     ip: ClientIp,
-    body: web::Json<EmailOnly>,
+    body: Json<EmailOnly>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .security
-        .per_account
-        .check(&body.limit_key("reset"))
-        .map_err(ApiError::rate_limited)?;
+    state.security.per_account.check(&body.limit_key("reset")).map_err(ApiError::rate_limited)?;
     let mut conn = state.conn().await?;
     let tx = conn.transaction().await?;
     account::request_reset(&tx, &state.security.public_url, body.org.as_deref(), &body.email, ip.0).await?;
@@ -157,7 +154,7 @@ pub struct Done {
 pub async fn confirm_password_reset(
     state: web::Data<AppState>,
     ip: ClientIp,
-    body: web::Json<ResetConfirm>,
+    body: Json<ResetConfirm>,
 ) -> Result<HttpResponse, ApiError> {
     let ResetConfirm { token, password } = body.into_inner();
     let mut conn = state.conn().await?;
@@ -179,7 +176,7 @@ pub struct TokenOnly {
 pub async fn verify_email(
     state: web::Data<AppState>,
     ip: ClientIp,
-    body: web::Json<TokenOnly>,
+    body: Json<TokenOnly>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
     let tx = conn.transaction().await?;
@@ -191,15 +188,8 @@ pub async fn verify_email(
 /// Send a new verification link (for an account still waiting for one).
 #[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", tag = "account", request_body = EmailOnly,
     responses((status = 202, description = "Accepted", body = Accepted), (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
-pub async fn resend_verification(
-    state: web::Data<AppState>,
-    body: web::Json<EmailOnly>,
-) -> Result<HttpResponse, ApiError> {
-    state
-        .security
-        .per_account
-        .check(&body.limit_key("verify"))
-        .map_err(ApiError::rate_limited)?;
+pub async fn resend_verification(state: web::Data<AppState>, body: Json<EmailOnly>) -> Result<HttpResponse, ApiError> {
+    state.security.per_account.check(&body.limit_key("verify")).map_err(ApiError::rate_limited)?;
     let mut conn = state.conn().await?;
     let tx = conn.transaction().await?;
     account::resend_verification(&tx, &state.security.public_url, body.org.as_deref(), &body.email).await?;
@@ -216,7 +206,7 @@ pub async fn signup(
     state: web::Data<AppState>,
     ip: ClientIp,
     org: web::Path<String>,
-    body: web::Json<Signup>,
+    body: Json<Signup>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
     let tx = conn.transaction().await?;
@@ -263,7 +253,7 @@ pub struct RecoveryCodes {
 pub async fn confirm_totp(
     state: web::Data<AppState>,
     creds: Credentials,
-    body: web::Json<CodeOnly>,
+    body: Json<CodeOnly>,
 ) -> Result<HttpResponse, ApiError> {
     let recovery_codes = state
         .in_tx_enrolling(&creds, async |tx, who| {
@@ -287,7 +277,7 @@ pub struct DisableTotp {
 pub async fn disable_totp(
     state: web::Data<AppState>,
     creds: Credentials,
-    body: web::Json<DisableTotp>,
+    body: Json<DisableTotp>,
 ) -> Result<HttpResponse, ApiError> {
     let DisableTotp { password, code } = body.into_inner();
     let mut conn = state.conn().await?;

@@ -6,6 +6,7 @@
 //! `Referer`) naming the desk's own origin ([`origin`]) — a second CSRF defence
 //! behind SameSite.
 
+use crate::json::Json;
 use std::{
     future::{Ready, ready},
     net::IpAddr,
@@ -144,7 +145,7 @@ pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     ip: ClientIp,
-    body: web::Json<LoginRequest>,
+    body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { org, email, password } = body.into_inner();
     state
@@ -175,7 +176,7 @@ pub async fn verify_mfa(
     state: web::Data<AppState>,
     req: HttpRequest,
     ip: ClientIp,
-    body: web::Json<MfaVerifyRequest>,
+    body: Json<MfaVerifyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let key: String = body.challenge.chars().take(16).collect();
     state.security.per_account.check(&format!("mfa:{key}")).map_err(ApiError::rate_limited)?;

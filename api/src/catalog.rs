@@ -1,6 +1,7 @@
 //! The service catalog: admins define request types with forms; customers browse and
 //! submit them, which files a ticket.
 
+use crate::json::Json;
 use actix_web::{HttpResponse, web};
 use atum_core::catalog::{self, Item, ItemInput, Request, Submission};
 use serde::Serialize;
@@ -41,7 +42,7 @@ pub async fn submit(
     state: web::Data<AppState>,
     creds: Credentials,
     id: web::Path<i64>,
-    body: web::Json<Submission>,
+    body: Json<Submission>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket = state.in_tx(&creds, async |tx, who| Ok(catalog::submit(tx, &who, *id, &body).await?)).await?;
     Ok(HttpResponse::Created().json(ticket))
@@ -66,7 +67,7 @@ pub async fn ticket_request(
 pub async fn create(
     state: web::Data<AppState>,
     creds: Credentials,
-    body: web::Json<ItemInput>,
+    body: Json<ItemInput>,
 ) -> Result<HttpResponse, ApiError> {
     let item = state.in_tx(&creds, async |tx, who| Ok(catalog::create_item(tx, &who, &body).await?)).await?;
     Ok(HttpResponse::Created().json(item))
@@ -80,7 +81,7 @@ pub async fn update(
     state: web::Data<AppState>,
     creds: Credentials,
     id: web::Path<i64>,
-    body: web::Json<ItemInput>,
+    body: Json<ItemInput>,
 ) -> Result<HttpResponse, ApiError> {
     let item = state.in_tx(&creds, async |tx, who| Ok(catalog::update_item(tx, &who, *id, &body).await?)).await?;
     Ok(HttpResponse::Ok().json(item))

@@ -1,5 +1,6 @@
 //! `/api/v1/admin/groups`: admins define agent groups (teams tickets are routed to).
 
+use crate::json::Json;
 use actix_web::{HttpResponse, web};
 use atum_core::groups::{self, Group, GroupInput};
 use serde::Serialize;
@@ -26,7 +27,7 @@ pub async fn list(state: web::Data<AppState>, creds: Credentials) -> Result<Http
 pub async fn create(
     state: web::Data<AppState>,
     creds: Credentials,
-    body: web::Json<GroupInput>,
+    body: Json<GroupInput>,
 ) -> Result<HttpResponse, ApiError> {
     let group = state.in_tx(&creds, async |tx, who| Ok(groups::create(tx, &who, &body).await?)).await?;
     Ok(HttpResponse::Created().json(group))
@@ -41,7 +42,7 @@ pub async fn update(
     state: web::Data<AppState>,
     creds: Credentials,
     id: web::Path<i64>,
-    body: web::Json<GroupInput>,
+    body: Json<GroupInput>,
 ) -> Result<HttpResponse, ApiError> {
     let group = state.in_tx(&creds, async |tx, who| Ok(groups::update(tx, &who, *id, &body).await?)).await?;
     Ok(HttpResponse::Ok().json(group))

@@ -16,6 +16,7 @@ mod groups;
 mod health;
 mod http_metrics;
 mod jobs;
+pub mod json;
 pub mod openapi;
 mod origin;
 pub mod rate_limit;
@@ -31,7 +32,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use actix_web::{
     App, HttpRequest, HttpResponse, HttpServer,
     dev::Server,
-    error::{JsonPayloadError, PathError, QueryPayloadError},
+    error::{PathError, QueryPayloadError},
     http::StatusCode,
     middleware::from_fn,
     web,
@@ -192,7 +193,6 @@ pub fn start(
             .app_data(web::Data::new(state.clone()))
             .app_data(web::Data::new(metrics.clone()))
             .app_data(web::Data::new(http.clone()))
-            .app_data(json_config())
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error))
             .wrap(from_fn(security::limit_auth_routes))
@@ -294,26 +294,6 @@ api_v1! {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // The unversioned /metrics is where Prometheus looks by default.
     cfg.route("/metrics", web::get().to(health::metrics)).service(api_v1_scope());
-}
-
-fn json_config() -> web::JsonConfig {
-    web::JsonConfig::default().limit(MAX_JSON_BYTES).error_handler(|err, _req| {
-        let e = match &err {
-            JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the body is larger than {MAX_JSON_BYTES} bytes"),
-            ),
-            JsonPayloadError::ContentType => ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as Content-Type: application/json",
-            ),
-            JsonPayloadError::Deserialize(e) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", e.to_string()),
-            other => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", other.to_string()),
-        };
-        e.into()
-    })
 }
 
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {

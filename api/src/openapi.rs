@@ -9,7 +9,9 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::{account, auth, catalog, dashboard, error, groups, health, jobs, security, settings, sla, tickets, users, workflow};
+use crate::{
+    account, auth, catalog, dashboard, error, groups, health, jobs, security, settings, sla, tickets, users, workflow,
+};
 
 #[derive(OpenApi)]
 #[openapi(

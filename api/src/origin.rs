@@ -68,7 +68,8 @@ mod tests {
 
     #[test]
     fn what_is_not_an_http_origin_names_no_site() {
-        for bad in ["null", "", "desk.example.com", "ftp://desk.example.com", "https://", "https://u@desk.example.com"] {
+        for bad in ["null", "", "desk.example.com", "ftp://desk.example.com", "https://", "https://u@desk.example.com"]
+        {
             assert_eq!(of_url(bad), None, "{bad:?}");
         }
     }

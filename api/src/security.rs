@@ -1,6 +1,7 @@
 //! Admin security routes (`/api/v1/admin/security/*`, unlocking users) and the rate
 //! limit in front of the authentication routes.
 
+use crate::json::Json;
 use actix_web::{
     HttpResponse,
     body::MessageBody,
@@ -67,7 +68,7 @@ pub async fn get_settings(
 pub async fn put_settings(
     state: web::Data<AppState>,
     creds: crate::auth::Credentials,
-    body: web::Json<SecuritySettings>,
+    body: Json<SecuritySettings>,
 ) -> Result<HttpResponse, ApiError> {
     let s = state.in_tx(&creds, async |tx, who| Ok(account::set_settings(tx, &who, &body, creds.ip).await?)).await?;
     Ok(HttpResponse::Ok().json(s))
@@ -102,7 +103,7 @@ pub async fn get_allowlist(
 pub async fn put_allowlist(
     state: web::Data<AppState>,
     creds: crate::auth::Credentials,
-    body: web::Json<AllowlistInput>,
+    body: Json<AllowlistInput>,
 ) -> Result<HttpResponse, ApiError> {
     let entries =
         state.in_tx(&creds, async |tx, who| Ok(allowlist::replace(tx, &who, &body.entries, creds.ip).await?)).await?;

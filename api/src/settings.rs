@@ -1,5 +1,6 @@
 //! `/api/v1/admin/settings`: the organisation's settings beyond account security.
 
+use crate::json::Json;
 use actix_web::{HttpResponse, web};
 use atum_core::settings::{self, OrgSettings, SettingsChange};
 
@@ -24,7 +25,7 @@ pub async fn get(state: web::Data<AppState>, creds: Credentials) -> Result<HttpR
 pub async fn change(
     state: web::Data<AppState>,
     creds: Credentials,
-    body: web::Json<SettingsChange>,
+    body: Json<SettingsChange>,
 ) -> Result<HttpResponse, ApiError> {
     let s = state.in_tx(&creds, async |tx, who| Ok(settings::change(tx, &who, &body, creds.ip).await?)).await?;
     Ok(HttpResponse::Ok().json(s))

@@ -2,6 +2,7 @@
 //! read them; anyone who can see a ticket reads its clocks at `/tickets/{id}/sla`.
 //! Changing a calendar or policy queues a recompute of the organisation's tickets.
 
+use crate::json::Json;
 use actix_web::{HttpResponse, web};
 use atum_core::sla::{
     policies::{self, CalendarInput, CalendarRecord, PolicyInput, PolicyRecord},
@@ -36,7 +37,7 @@ pub async fn list_calendars(state: web::Data<AppState>, creds: Credentials) -> R
 pub async fn create_calendar(
     state: web::Data<AppState>,
     creds: Credentials,
-    body: web::Json<CalendarInput>,
+    body: Json<CalendarInput>,
 ) -> Result<HttpResponse, ApiError> {
     let cal = state.in_tx(&creds, async |tx, who| Ok(policies::create_calendar(tx, &who, &body).await?)).await?;
     Ok(HttpResponse::Created().json(cal))
@@ -51,7 +52,7 @@ pub async fn update_calendar(
     state: web::Data<AppState>,
     creds: Credentials,
     id: web::Path<i64>,
-    body: web::Json<CalendarInput>,
+    body: Json<CalendarInput>,
 ) -> Result<HttpResponse, ApiError> {
     let cal = state.in_tx(&creds, async |tx, who| Ok(policies::update_calendar(tx, &who, *id, &body).await?)).await?;
     Ok(HttpResponse::Ok().json(cal))
@@ -72,7 +73,7 @@ pub async fn list_policies(state: web::Data<AppState>, creds: Credentials) -> Re
 pub async fn create_policy(
     state: web::Data<AppState>,
     creds: Credentials,
-    body: web::Json<PolicyInput>,
+    body: Json<PolicyInput>,
 ) -> Result<HttpResponse, ApiError> {
     let p = state.in_tx(&creds, async |tx, who| Ok(policies::create_policy(tx, &who, &body).await?)).await?;
     Ok(HttpResponse::Created().json(p))
@@ -87,7 +88,7 @@ pub async fn update_policy(
     state: web::Data<AppState>,
     creds: Credentials,
     id: web::Path<i64>,
-    body: web::Json<PolicyInput>,
+    body: Json<PolicyInput>,
 ) -> Result<HttpResponse, ApiError> {
     let p = state.in_tx(&creds, async |tx, who| Ok(policies::update_policy(tx, &who, *id, &body).await?)).await?;
     Ok(HttpResponse::Ok().json(p))

@@ -1,6 +1,7 @@
 //! `/api/v1/tickets`: thin handlers — one transaction each, the rules live in
 //! `atum_core::tickets`.
 
+use crate::json::Json;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use atum_core::{
     error::Error,
@@ -26,7 +27,7 @@ pub struct EventList {
 pub async fn create(
     state: web::Data<AppState>,
     creds: Credentials,
-    body: web::Json<write::NewTicket>,
+    body: Json<write::NewTicket>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket = state.in_tx(&creds, async |tx, who| Ok(write::create(tx, &who, &body).await?)).await?;
     Ok(HttpResponse::Created()
@@ -73,26 +74,30 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// The version in `If-Match` (`"3"`, `W/"3"` or `3`).
-fn if_match(req: &HttpRequest) -> Result<i32, ApiError> {
+/// The version in `If-Match` (`"3"`, `W/"3"` or `3`), or `None` for `*`: RFC 9110
+/// lets a client say "whatever version the ticket is at", which skips the lost-update
+/// check on purpose.
+fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
     let raw = req.headers().get(header::IF_MATCH).ok_or(Error::VersionRequired)?;
-    raw.to_str()
-        .ok()
-        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| {
+    let raw = raw.to_str().map(str::trim).unwrap_or("");
+    if raw == "*" {
+        return Ok(None);
+    }
+    Some(raw).map(|v| v.trim_start_matches("W/").trim_matches('"')).and_then(|v| v.parse().ok()).map(Some).ok_or_else(
+        || {
             ApiError::new(
                 actix_web::http::StatusCode::BAD_REQUEST,
                 "invalid_if_match",
                 "If-Match must hold the ticket's version, e.g. \"3\"",
             )
-        })
+        },
+    )
 }
 
 /// Change status, priority, category, tags, subject or assignee (staff only).
 #[utoipa::path(patch, path = "/api/v1/tickets/{id}", operation_id = "update_ticket", tag = "tickets", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id"),
-           ("If-Match" = String, Header, description = "The ticket's version from its ETag, e.g. \"3\"")),
+           ("If-Match" = String, Header, pattern = r#"^(\*|(W/)?"?[0-9]{1,9}"?)$"#, description = "The ticket's version from its ETag, e.g. \"3\"; `*` updates whatever version it is at")),
     request_body = atum_core::tickets::write::TicketChange,
     responses((status = 200, description = "Updated", body = atum_core::tickets::Ticket), (status = 400, description = "Malformed body or query", body = crate::error::ErrorBody), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 412, description = "Stale If-Match version", body = crate::error::ErrorBody), (status = 413, description = "Body too large", body = crate::error::ErrorBody), (status = 415, description = "Body is not JSON", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody), (status = 428, description = "If-Match missing", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn update(
@@ -100,7 +105,7 @@ pub async fn update(
     creds: Credentials,
     req: HttpRequest,
     id: web::Path<i64>,
-    body: web::Json<write::TicketChange>,
+    body: Json<write::TicketChange>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket = state
         .in_tx(&creds, async |tx, who| {
@@ -122,7 +127,7 @@ pub async fn add_comment(
     state: web::Data<AppState>,
     creds: Credentials,
     id: web::Path<i64>,
-    body: web::Json<comments::NewComment>,
+    body: Json<comments::NewComment>,
 ) -> Result<HttpResponse, ApiError> {
     let comment = state.in_tx(&creds, async |tx, who| Ok(comments::add(tx, &who, *id, &body).await?)).await?;
     Ok(HttpResponse::Created().json(comment))

@@ -1,5 +1,6 @@
 //! `/api/v1/users`: admins manage the people of their organisation.
 
+use crate::json::Json;
 use actix_web::{HttpResponse, web};
 use atum_core::users::{self, NewUser, UserChange};
 
@@ -17,7 +18,7 @@ pub struct UserList {
 pub async fn create(
     state: web::Data<AppState>,
     creds: Credentials,
-    body: web::Json<NewUser>,
+    body: Json<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner();
     let user = state
@@ -58,7 +59,7 @@ pub async fn update(
     state: web::Data<AppState>,
     creds: Credentials,
     id: web::Path<i64>,
-    body: web::Json<UserChange>,
+    body: Json<UserChange>,
 ) -> Result<HttpResponse, ApiError> {
     let user = state.in_tx(&creds, async |tx, who| Ok(users::update(tx, &who, *id, &body, creds.ip).await?)).await?;
     Ok(HttpResponse::Ok().json(user))

@@ -1,5 +1,6 @@
 //! Agent workflow on tickets: the lock, links between tickets, and merging.
 
+use crate::json::{Json, OptionalJson};
 use actix_web::{HttpResponse, web};
 use atum_core::tickets::{
     locks::{self, Lock},
@@ -50,9 +51,9 @@ pub async fn take_lock(
     state: web::Data<AppState>,
     creds: Credentials,
     id: web::Path<i64>,
-    body: Option<web::Json<TakeLock>>,
+    body: OptionalJson<TakeLock>,
 ) -> Result<HttpResponse, ApiError> {
-    let takeover = body.map(|b| b.takeover).unwrap_or(false);
+    let takeover = body.0.is_some_and(|b| b.takeover);
     let lock = state.in_tx(&creds, async |tx, who| Ok(locks::acquire(tx, &who, *id, takeover).await?)).await?;
     Ok(HttpResponse::Ok().json(lock))
 }
@@ -104,7 +105,7 @@ pub async fn add_link(
     state: web::Data<AppState>,
     creds: Credentials,
     id: web::Path<i64>,
-    body: web::Json<NewLink>,
+    body: Json<NewLink>,
 ) -> Result<HttpResponse, ApiError> {
     let link = state.in_tx(&creds, async |tx, who| Ok(relationships::add(tx, &who, *id, &body).await?)).await?;
     Ok(HttpResponse::Created().json(link))
@@ -140,7 +141,7 @@ pub async fn merge(
     state: web::Data<AppState>,
     creds: Credentials,
     id: web::Path<i64>,
-    body: web::Json<MergeRequest>,
+    body: Json<MergeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let merged =
         state.in_tx(&creds, async |tx, who| Ok(relationships::merge(tx, &who, *id, body.into_id).await?)).await?;

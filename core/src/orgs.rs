@@ -74,6 +74,9 @@ pub async fn for_sign_in(db: &impl GenericClient, slug: Option<&str>) -> Result<
     match rows.as_slice() {
         [only] => Ok(Some(only.get(0))),
         [] => Ok(None),
-        _ => Err(FieldErrors::single("org", "name the organisation to sign in to (its short name, as in the sign-in address)")),
+        _ => Err(FieldErrors::single(
+            "org",
+            "name the organisation to sign in to (its short name, as in the sign-in address)",
+        )),
     }
 }

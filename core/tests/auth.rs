@@ -74,8 +74,13 @@ async fn housekeeping_deletes_unverified_signups_whose_link_expired_and_records_
     let pool = db.pool.get().await.unwrap();
     let pruned = prune(&pool, Retention { attempts: Duration::from_secs(86_400) }).await.unwrap();
     assert_eq!(pruned.unverified_signups, 1);
-    let left: Vec<i64> =
-        c.query("SELECT id FROM users WHERE role = 'customer' ORDER BY id", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    let left: Vec<i64> = c
+        .query("SELECT id FROM users WHERE role = 'customer' ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     assert_eq!(left, [waiting, filed_for, verified]);
     let audit = c
         .query("SELECT event, target_user_id, detail->>'email' FROM security_audit_log ORDER BY id", &[])

@@ -111,7 +111,13 @@ async fn a_cookie_session_needs_a_same_origin_header_to_change_anything() {
         .await;
     assert_eq!(cross.status, 403);
     let same = app
-        .send("POST", "/api/v1/tickets", None, body.clone(), &[("Cookie", &cookie), ("Origin", "https://desk.example.test")])
+        .send(
+            "POST",
+            "/api/v1/tickets",
+            None,
+            body.clone(),
+            &[("Cookie", &cookie), ("Origin", "https://desk.example.test")],
+        )
         .await;
     assert_eq!(same.status, 201, "{}", same.body);
     let referer = [("Cookie", cookie.as_str()), ("Referer", "https://desk.example.test/tickets/1")];

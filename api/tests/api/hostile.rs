@@ -96,3 +96,55 @@ async fn no_input_produces_a_server_error() {
     }
     assert!(checked > 500, "only {checked} probes ran");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_is_not_a_json_object_is_refused_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let customer = app.person(&admin, "customer", "carol").await;
+    let t = Some(admin.token.as_str());
+    let path = format!("/api/v1/users/{}", customer.id);
+
+    // serde would fill {"role": …} from a one-element array: the role must not change.
+    for body in [r#"["admin"]"#, r#"["admin", true, "Mallory"]"#, r#""admin""#, "7", "null"] {
+        let res = app.send("PATCH", &path, t, Some(body.into()), &[]).await;
+        assert_eq!((res.status, res.code()), (400, "invalid_json"), "{body}: {}", res.body);
+    }
+    assert_eq!(app.get(&path, t).await.body["role"], "customer");
+    let wrong_type = app.send("PATCH", &path, t, Some(r#"{"role":"agent"}"#.into()), &[("Content-Type", "text/plain")]);
+    assert_eq!(wrong_type.await.status, 415);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_malformed_body_is_refused_even_where_the_body_is_optional() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let id = app.ticket(&admin, "locked").await["id"].as_i64().unwrap();
+    let lock = format!("/api/v1/tickets/{id}/lock");
+    let t = Some(admin.token.as_str());
+
+    for body in ["takeover please", "[true]", r#"{"takeover": "yes"}"#, r#"{"takeover": true, "extra": 1}"#] {
+        let res = app.send("POST", &lock, t, Some(body.into()), &[]).await;
+        assert_eq!((res.status, res.code()), (400, "invalid_json"), "{body}: {}", res.body);
+    }
+    assert!(app.get(&lock, t).await.body["lock"].is_null(), "no refused request took the lock");
+    // No body at all, or an object, is a request to take the lock.
+    assert_eq!(app.send("POST", &lock, t, None, &[]).await.status, 200);
+    assert_eq!(app.send("POST", &lock, t, Some(r#"{"takeover": false}"#.into()), &[]).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn if_match_star_updates_whatever_version_the_ticket_is_at() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let id = app.ticket(&admin, "starred").await["id"].as_i64().unwrap();
+    let path = format!("/api/v1/tickets/{id}");
+    let t = Some(admin.token.as_str());
+    let steps = [("*", "high", 200), ("\"2\"", "low", 200), ("\"2\"", "urgent", 412), ("W/\"3\"", "urgent", 200)];
+    let garbled = [("two", "low", 400), ("", "low", 400)];
+    for (if_match, priority, status) in steps.into_iter().chain(garbled) {
+        let body = Some(json!({"priority": priority}).to_string());
+        let res = app.send("PATCH", &path, t, body, &[("If-Match", if_match)]).await;
+        assert_eq!(res.status, status, "If-Match {if_match:?}: {}", res.body);
+    }
+}

@@ -8,7 +8,11 @@ use crate::helpers::{Person, TestApp};
 
 async fn allow_signup(app: &TestApp, admin: &Person) {
     let res = app
-        .put("/api/v1/admin/security/settings", Some(&admin.token), json!({"require_mfa": false, "portal_signup": true}))
+        .put(
+            "/api/v1/admin/security/settings",
+            Some(&admin.token),
+            json!({"require_mfa": false, "portal_signup": true}),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.body);
 }
@@ -27,7 +31,8 @@ async fn an_admin_cannot_learn_whether_an_address_has_an_account_in_another_orga
 
     // Globex's admin gets exactly what an unused address gets: a new person of Globex.
     let probe = app.post("/api/v1/users", Some(&globex.token), new_user("BOB@shared.test", "bobs-globex-pass")).await;
-    let fresh = app.post("/api/v1/users", Some(&globex.token), new_user("nobody@shared.test", "nobodys-password")).await;
+    let fresh =
+        app.post("/api/v1/users", Some(&globex.token), new_user("nobody@shared.test", "nobodys-password")).await;
     assert_eq!((probe.status, fresh.status), (201, 201), "{} {}", probe.body, fresh.body);
     assert_eq!(probe.body["email"], "BOB@shared.test");
     // Within one organisation an address is still one person.
@@ -106,7 +111,8 @@ async fn lockout_and_password_reset_concern_only_the_organisation_named() {
     let other = app.try_login_to("globex", "bob@shared.test", "bobs-globex-password", &[]).await;
     assert_eq!(other.status, 200, "Globex's Bob is not: {}", other.body);
 
-    let reset = app.post("/api/v1/auth/password-reset", None, json!({"org": "globex", "email": "bob@shared.test"})).await;
+    let reset =
+        app.post("/api/v1/auth/password-reset", None, json!({"org": "globex", "email": "bob@shared.test"})).await;
     assert_eq!(reset.status, 202);
     let tokens = app
         .sql("SELECT o.slug FROM password_reset_tokens t JOIN organizations o ON o.id = t.org_id ORDER BY t.id")
@@ -114,8 +120,10 @@ async fn lockout_and_password_reset_concern_only_the_organisation_named() {
     let orgs: Vec<String> = tokens.iter().map(|r| r.get(0)).collect();
     assert_eq!(orgs, ["globex"]);
     let attempts = app
-        .sql("SELECT count(*) FILTER (WHERE org_id = (SELECT id FROM organizations WHERE slug = 'acme')), count(*)
-              FROM auth_login_attempts WHERE email = 'bob@shared.test'")
+        .sql(
+            "SELECT count(*) FILTER (WHERE org_id = (SELECT id FROM organizations WHERE slug = 'acme')), count(*)
+              FROM auth_login_attempts WHERE email = 'bob@shared.test'",
+        )
         .await;
     let (acme_attempts, all): (i64, i64) = (attempts[0].get(0), attempts[0].get(1));
     assert_eq!((acme_attempts, all), (6, 7), "each attempt is recorded against the organisation it named");

@@ -190,7 +190,13 @@ async fn customers_choose_priority_and_channel_only_where_their_organisation_all
     let settings = app.get("/api/v1/admin/settings", Some(&admin.token)).await;
     assert_eq!(settings.body, json!({"customers_set_priority": false}));
     let changed = app
-        .send("PATCH", "/api/v1/admin/settings", Some(&admin.token), Some(r#"{"customers_set_priority": true}"#.into()), &[])
+        .send(
+            "PATCH",
+            "/api/v1/admin/settings",
+            Some(&admin.token),
+            Some(r#"{"customers_set_priority": true}"#.into()),
+            &[],
+        )
         .await;
     assert_eq!((changed.status, &changed.body), (200, &json!({"customers_set_priority": true})));
     let allowed = app.post("/api/v1/tickets", Some(&customer.token), urgent).await;

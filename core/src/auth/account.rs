@@ -215,8 +215,12 @@ pub async fn signup(
         .query_opt("SELECT 1 FROM users WHERE org_id = $1 AND lower(email) = lower($2)", &[&org.id, &s.email.trim()])
         .await?;
     if existing.is_some() {
-        jobs::enqueue(db, &messages::already_registered(public_url, org.id, &org.slug, s.email.trim()), Options::default())
-            .await?;
+        jobs::enqueue(
+            db,
+            &messages::already_registered(public_url, org.id, &org.slug, s.email.trim()),
+            Options::default(),
+        )
+        .await?;
         return Ok(());
     }
     let hash = hash_blocking(s.password.clone()).await?;

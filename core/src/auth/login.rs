@@ -217,7 +217,8 @@ pub async fn sign_in(
             )
             .await?
             .get(0);
-        lockout::record_attempt(db, Some(account.org_id), email, ip, Some(account.user_id), AttemptResult::MfaRequired).await?;
+        lockout::record_attempt(db, Some(account.org_id), email, ip, Some(account.user_id), AttemptResult::MfaRequired)
+            .await?;
         return Ok(Outcome::MfaRequired { challenge, expires_at });
     }
     succeed(db, &account, email, ip, None).await?;
@@ -232,12 +233,14 @@ async fn after_password(
     ip: Option<IpAddr>,
 ) -> Result<Option<Refusal>> {
     if !super::allowlist::allows(db, account.org_id, ip).await? {
-        lockout::record_attempt(db, Some(account.org_id), email, ip, Some(account.user_id), AttemptResult::IpBlocked).await?;
+        lockout::record_attempt(db, Some(account.org_id), email, ip, Some(account.user_id), AttemptResult::IpBlocked)
+            .await?;
         audit::record(db, Record::about(account.org_id, account.user_id, event::IP_BLOCKED, ip)).await?;
         return Ok(Some(Refusal::IpNotAllowed));
     }
     if account.must_verify {
-        lockout::record_attempt(db, Some(account.org_id), email, ip, Some(account.user_id), AttemptResult::NotVerified).await?;
+        lockout::record_attempt(db, Some(account.org_id), email, ip, Some(account.user_id), AttemptResult::NotVerified)
+            .await?;
         return Ok(Some(Refusal::EmailNotVerified));
     }
     Ok(None)
@@ -302,13 +305,16 @@ pub async fn complete_mfa(
         return Ok(Outcome::Refused(Refusal::InvalidCode));
     };
     let (challenge_id, user_id, email): (i64, i64, String) = (row.get(0), row.get(1), row.get(2));
-    let account = find_account(db, Lookup::User(user_id)).await?.ok_or(Error::Internal("challenge without user".into()))?;
+    let account =
+        find_account(db, Lookup::User(user_id)).await?.ok_or(Error::Internal("challenge without user".into()))?;
     if account.locked || !account.is_active {
-        lockout::record_attempt(db, Some(account.org_id), &email, ip, Some(account.user_id), AttemptResult::Locked).await?;
+        lockout::record_attempt(db, Some(account.org_id), &email, ip, Some(account.user_id), AttemptResult::Locked)
+            .await?;
         return Ok(Outcome::Refused(Refusal::InvalidCode));
     }
     let Some(factor) = totp::verify_any(db, rules.key, account.user_id, code).await? else {
-        lockout::record_attempt(db, Some(account.org_id), &email, ip, Some(account.user_id), AttemptResult::MfaFailed).await?;
+        lockout::record_attempt(db, Some(account.org_id), &email, ip, Some(account.user_id), AttemptResult::MfaFailed)
+            .await?;
         audit::record(db, Record::about(account.org_id, account.user_id, event::MFA_FAILURE, ip)).await?;
         count_failure(db, rules.policy, &account, ip).await?;
         db.execute(

@@ -216,18 +216,19 @@ async fn reread(db: &impl GenericClient, id: i64) -> Result<Ticket> {
     from_row(&db.query_one(&stmt, &[&id]).await?)
 }
 
-/// Applies `change` if the ticket is still at `expected_version`; staff only.
+/// Applies `change` if the ticket is still at `expected_version` (`None`: whatever
+/// version it is at, as `If-Match: *` asks); staff only.
 pub async fn update(
     db: &impl GenericClient,
     who: &Principal,
     id: i64,
-    expected_version: i32,
+    expected_version: Option<i32>,
     change: &TicketChange,
 ) -> Result<Ticket> {
     let current = get_for_update(db, who, id).await?;
     who.require_staff()?;
     super::locks::ensure_free_for(db, who, id).await?;
-    if current.version != expected_version {
+    if expected_version.is_some_and(|v| v != current.version) {
         return Err(Error::Stale { current: current.version });
     }
 
