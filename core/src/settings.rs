@@ -16,19 +16,14 @@ use crate::{
     error::Result,
 };
 
-/// Every setting, with its value for one organisation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// Every setting, with its value for one organisation. `Default` is what an
+/// organisation that never changed anything has.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct OrgSettings {
     /// Customers may choose the priority and channel of the tickets they file. Off by
     /// default: a customer's ticket starts at normal priority on the portal channel,
     /// and triage or an agent changes it.
     pub customers_set_priority: bool,
-}
-
-impl Default for OrgSettings {
-    fn default() -> Self {
-        OrgSettings { customers_set_priority: false }
-    }
 }
 
 /// A change: only the settings named are changed.
