@@ -60,7 +60,9 @@ pub async fn revoke_other_sessions(state: web::Data<AppState>, creds: Credential
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
+    #[schema(max_length = 1024)]
     current_password: String,
+    #[schema(min_length = 12, max_length = 1024)]
     new_password: String,
 }
 
@@ -98,13 +100,24 @@ pub struct EmailOnly {
     /// The organisation's short name (slug); may be left out on an instance with
     /// exactly one organisation.
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 63, pattern = "^[a-z0-9-]+$")]
+    #[schema(min_length = 1, max_length = 63, pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")]
     org: Option<String>,
-    #[schema(max_length = 320)]
+    #[schema(
+        max_length = 254,
+        pattern = r"^\s*[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f.][^@\s\x00-\x1f\x7f-\x9f]*\.[^@\s\x00-\x1f\x7f-\x9f]*[^@\s\x00-\x1f\x7f-\x9f.]\s*$"
+    )]
     email: String,
 }
 
 impl EmailOnly {
+    /// The address must be one an account could have (422 otherwise); whether one has
+    /// it is never said.
+    fn validate(&self) -> Result<(), ApiError> {
+        let mut f = atum_core::error::FieldErrors::default();
+        atum_core::users::validate_email(&mut f, "email", &self.email);
+        Ok(f.finish()?)
+    }
+
     /// The per-account rate limiter's key for this request.
     fn limit_key(&self, route: &str) -> String {
         format!("{route}:{}:{}", self.org.as_deref().unwrap_or(""), self.email.trim().to_lowercase())
@@ -122,12 +135,13 @@ const ACCEPTED: Accepted = Accepted { status: "if the address has an account, a 
 /// Ask for a password-reset link by email. The answer never says whether the address
 /// has an account.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "account", request_body = EmailOnly,
-    responses((status = 202, description = "Accepted", body = Accepted), (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
+    responses((status = 202, description = "Accepted", body = Accepted), (status = 422, description = "Not an e-mail address, or no organisation named on an instance with several", body = ErrorBody), (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
 pub async fn request_password_reset(
     state: web::Data<AppState>,
     ip: ClientIp,
     body: Json<EmailOnly>,
 ) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
     state.security.per_account.check(&body.limit_key("reset")).map_err(ApiError::rate_limited)?;
     let mut conn = state.conn().await?;
     let tx = conn.transaction().await?;
@@ -139,7 +153,10 @@ pub async fn request_password_reset(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetConfirm {
+    /// From the link in the reset email.
+    #[schema(pattern = r"^\s*[0-9a-fA-F]{64}\s*$")]
     token: String,
+    #[schema(min_length = 12, max_length = 1024)]
     password: String,
 }
 
@@ -167,6 +184,8 @@ pub async fn confirm_password_reset(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenOnly {
+    /// From the link in the verification email.
+    #[schema(pattern = r"^\s*[0-9a-fA-F]{64}\s*$")]
     token: String,
 }
 
@@ -187,8 +206,9 @@ pub async fn verify_email(
 
 /// Send a new verification link (for an account still waiting for one).
 #[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", tag = "account", request_body = EmailOnly,
-    responses((status = 202, description = "Accepted", body = Accepted), (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
+    responses((status = 202, description = "Accepted", body = Accepted), (status = 422, description = "Not an e-mail address, or no organisation named on an instance with several", body = ErrorBody), (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
 pub async fn resend_verification(state: web::Data<AppState>, body: Json<EmailOnly>) -> Result<HttpResponse, ApiError> {
+    body.validate()?;
     state.security.per_account.check(&body.limit_key("verify")).map_err(ApiError::rate_limited)?;
     let mut conn = state.conn().await?;
     let tx = conn.transaction().await?;
@@ -237,6 +257,8 @@ pub async fn begin_totp(state: web::Data<AppState>, creds: Credentials) -> Resul
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeOnly {
+    /// The 6-digit code the authenticator shows.
+    #[schema(max_length = 64)]
     code: String,
 }
 
@@ -268,6 +290,7 @@ pub async fn confirm_totp(
 pub struct DisableTotp {
     password: String,
     /// A current TOTP code or an unused recovery code.
+    #[schema(max_length = 64)]
     code: String,
 }
 

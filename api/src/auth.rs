@@ -103,7 +103,7 @@ pub struct LoginRequest {
     /// The organisation's short name (slug), as in the sign-in page's address. May be
     /// left out on an instance with exactly one organisation.
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 63, pattern = "^[a-z0-9-]+$")]
+    #[schema(min_length = 1, max_length = 63, pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")]
     org: Option<String>,
     #[schema(max_length = 320)]
     email: String,
@@ -140,7 +140,7 @@ pub struct MeResponse {
 
 /// Sign in with email and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, description = "Signed in (sets the session cookie), or a second factor is required", body = LoginResponse), (status = 400, description = "Malformed body", body = crate::error::ErrorBody), (status = 401, description = "Wrong email or password (also for locked and unknown accounts)", body = crate::error::ErrorBody), (status = 403, description = "Outside the org's IP allowlist, or email not verified", body = crate::error::ErrorBody), (status = 429, description = "Too many attempts (Retry-After)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "Signed in (sets the session cookie), or a second factor is required", body = LoginResponse), (status = 400, description = "Malformed body", body = crate::error::ErrorBody), (status = 401, description = "Wrong email or password (also for locked and unknown accounts, and organisations that do not exist)", body = crate::error::ErrorBody), (status = 422, description = "No organisation named on an instance with several, or a malformed one (fields.org)", body = crate::error::ErrorBody), (status = 403, description = "Outside the org's IP allowlist, or email not verified", body = crate::error::ErrorBody), (status = 429, description = "Too many attempts (Retry-After)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -164,8 +164,10 @@ pub async fn login(
 #[serde(deny_unknown_fields)]
 pub struct MfaVerifyRequest {
     /// From the login response.
+    #[schema(max_length = 128)]
     challenge: String,
     /// A 6-digit TOTP code, or one of the recovery codes.
+    #[schema(max_length = 64)]
     code: String,
 }
 

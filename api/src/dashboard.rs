@@ -29,6 +29,7 @@ use crate::{AppState, auth::Credentials, error::ApiError};
 #[serde(deny_unknown_fields)]
 pub struct DashboardQuery {
     /// `1h`, `24h` (default), `7d` or `30d`.
+    #[param(pattern = "^(1h|24h|7d|30d)$")]
     range: Option<String>,
 }
 

@@ -10,14 +10,29 @@ use crate::{AppState, auth::Credentials, error::ApiError};
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct JobsQuery {
-    /// available, running, succeeded, discarded or cancelled
+    #[param(value_type = Option<JobState>)]
     state: Option<String>,
+    #[param(max_length = 64)]
     kind: Option<String>,
+    #[param(max_length = 64)]
     queue: Option<String>,
     /// The last id of the previous page (newest first).
     before: Option<i64>,
     /// 1–500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+}
+
+/// A job's state.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum JobState {
+    Available,
+    Running,
+    Succeeded,
+    Discarded,
+    Cancelled,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

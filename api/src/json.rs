@@ -26,7 +26,8 @@ use crate::{MAX_JSON_BYTES, error::ApiError};
 #[derive(Debug)]
 pub struct Json<T>(pub T);
 
-/// An optional JSON object body: `None` when the request has no body at all.
+/// An optional JSON object body: `None` when the request has no body at all (or the
+/// body is `null`).
 #[derive(Debug)]
 pub struct OptionalJson<T>(pub Option<T>);
 
@@ -84,7 +85,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
         let body = read(req, payload);
         Box::pin(async move {
             let bytes = body.await?;
-            if bytes.is_empty() {
+            // No body, or the JSON `null`, is the absent body the document allows.
+            if is_blank(&bytes) || bytes.trim_ascii() == b"null" {
                 return Ok(OptionalJson(None));
             }
             parse(&bytes).map(|v| OptionalJson(Some(v)))

@@ -305,8 +305,49 @@ fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource").into()
 }
 
-async fn not_found() -> HttpResponse {
-    actix_web::ResponseError::error_response(&ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route"))
+/// What actix answers when no route takes a request: 405 with `Allow` when the path
+/// is a route's and only the method is wrong (RFC 9110), 404 otherwise.
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    let allowed = allowed_methods(req.path());
+    if allowed.is_empty() {
+        return actix_web::ResponseError::error_response(&ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such route",
+        ));
+    }
+    let allow = allowed.join(", ");
+    let mut res = actix_web::ResponseError::error_response(&ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("this route answers {allow}"),
+    ));
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+        res.headers_mut().insert(actix_web::http::header::ALLOW, value);
+    }
+    res
+}
+
+/// The methods [`ROUTES`] serves at `path` (upper case), in the order declared.
+fn allowed_methods(path: &str) -> Vec<String> {
+    if path == "/metrics" {
+        return vec!["GET".into()];
+    }
+    let Some(rest) = path.strip_prefix("/api/v1") else { return Vec::new() };
+    let segments: Vec<&str> = rest.split('/').collect();
+    let matches = |template: &str| {
+        let parts: Vec<&str> = template.split('/').collect();
+        parts.len() == segments.len()
+            && parts.iter().zip(&segments).all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
+    };
+    let mut methods: Vec<String> = Vec::new();
+    for (method, template) in ROUTES {
+        let method = method.to_ascii_uppercase();
+        if matches(template) && !methods.contains(&method) {
+            methods.push(method);
+        }
+    }
+    methods
 }
 
 /// Prunes spent sign-in rows (attempts past retention, dead challenges, tokens and

@@ -21,14 +21,32 @@ use crate::{
     error::{ApiError, ErrorBody},
 };
 
+/// The routes under `/api/v1/auth/` that need no session (signing in and the links
+/// sent by e-mail); every other route there needs one.
+const SESSIONLESS_AUTH_ROUTES: &[&str] = &[
+    "/api/v1/auth/login",
+    "/api/v1/auth/mfa/verify",
+    "/api/v1/auth/password-reset",
+    "/api/v1/auth/password-reset/confirm",
+    "/api/v1/auth/verify-email",
+    "/api/v1/auth/verify-email/resend",
+];
+
 /// Per-address limit on every request under `/api/v1/auth/` and `/api/v1/portal/`:
-/// 429 with `Retry-After` past the burst.
+/// 429 with `Retry-After` past the burst. A request to a route that needs a session
+/// and carries no credentials at all passes to its handler, which answers 401: that
+/// costs less than the limiter and tells the client what is actually wrong.
 pub async fn limit_auth_routes(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     let path = req.path();
+    let needs_session = path.starts_with("/api/v1/auth/") && !SESSIONLESS_AUTH_ROUTES.contains(&path);
+    let has_credentials =
+        req.headers().contains_key(actix_web::http::header::AUTHORIZATION) || req.cookie(crate::auth::COOKIE).is_some();
+    let unauthenticated = needs_session && !has_credentials;
     if (path.starts_with("/api/v1/auth/") || path.starts_with("/api/v1/portal/"))
+        && !unauthenticated
         && let Some(state) = req.app_data::<web::Data<AppState>>()
     {
         let ip = client_ip::of(req.request(), &state.security.proxies);
@@ -64,7 +82,7 @@ pub async fn get_settings(
 
 /// Change the org's security settings (admins).
 #[utoipa::path(put, path = "/api/v1/admin/security/settings", tag = "security", security(("bearer" = [])), request_body = SecuritySettings,
-    responses((status = 200, description = "Saved", body = SecuritySettings), (status = 400, description = "Malformed body", body = ErrorBody), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody)))]
+    responses((status = 200, description = "Saved", body = SecuritySettings), (status = 400, description = "Malformed body", body = ErrorBody), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody), (status = 409, description = "Requiring two-factor authentication before enrolling it yourself (enrol_mfa_first)", body = ErrorBody)))]
 pub async fn put_settings(
     state: web::Data<AppState>,
     creds: crate::auth::Credentials,
@@ -83,6 +101,8 @@ pub struct Allowlist {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AllowlistInput {
+    /// The whole list (it replaces the current one); empty allows every address.
+    #[schema(max_items = 200)]
     pub entries: Vec<EntryInput>,
 }
 

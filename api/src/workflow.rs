@@ -45,7 +45,7 @@ pub struct TakeLock {
 /// Take or renew the ticket's lock for 5 minutes (staff). Held by someone else: 423
 /// with the holder, unless `takeover`.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/lock", tag = "workflow", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Ticket id")), request_body = TakeLock,
+    params(("id" = i64, Path, description = "Ticket id")), request_body = Option<TakeLock>,
     responses((status = 200, description = "Yours until expires_at", body = Lock), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody), (status = 423, description = "Held by another agent (error.detail.holder)", body = ErrorBody)))]
 pub async fn take_lock(
     state: web::Data<AppState>,

@@ -15,9 +15,11 @@ use crate::{
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupInput {
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
     /// Agents and admins of the organisation; replaces the current members.
     #[serde(default)]
+    #[schema(max_items = 1000)]
     pub member_ids: Vec<i64>,
 }
 

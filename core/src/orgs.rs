@@ -16,13 +16,22 @@ pub struct Org {
     pub name: String,
 }
 
-pub fn validate_slug(fields: &mut FieldErrors, slug: &str) {
-    let ok = (1..=63).contains(&slug.len())
+/// The OpenAPI document states the same rule as [`SLUG_PATTERN`].
+pub fn is_slug(slug: &str) -> bool {
+    (1..=63).contains(&slug.len())
         && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !slug.starts_with('-')
-        && !slug.ends_with('-');
-    if !ok {
-        fields.add("slug", "must be 1 to 63 lowercase letters, digits or dashes, not starting or ending with a dash");
+        && !slug.ends_with('-')
+}
+
+/// A slug as a JSON Schema pattern (with `maxLength: 63`).
+pub const SLUG_PATTERN: &str = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$";
+
+const SLUG_RULE: &str = "must be 1 to 63 lowercase letters, digits or dashes, not starting or ending with a dash";
+
+pub fn validate_slug(fields: &mut FieldErrors, slug: &str) {
+    if !is_slug(slug) {
+        fields.add("slug", SLUG_RULE);
     }
 }
 
@@ -66,7 +75,10 @@ pub async fn find_by_slug(db: &impl GenericClient, slug: &str) -> Result<Org> {
 /// would for an unknown address, so a guessed slug learns nothing more than a
 /// guessed e-mail address does.
 pub async fn for_sign_in(db: &impl GenericClient, slug: Option<&str>) -> Result<Option<i64>> {
-    if let Some(slug) = slug.map(str::trim) {
+    if let Some(slug) = slug {
+        if !is_slug(slug) {
+            return Err(FieldErrors::single("org", SLUG_RULE));
+        }
         let row = db.query_opt("SELECT id FROM organizations WHERE slug = $1", &[&slug]).await?;
         return Ok(row.map(|r| r.get(0)));
     }

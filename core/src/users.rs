@@ -52,21 +52,31 @@ fn from_row(r: &Row) -> User {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    #[schema(
+        max_length = 254,
+        pattern = r"^\s*[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f.][^@\s\x00-\x1f\x7f-\x9f]*\.[^@\s\x00-\x1f\x7f-\x9f]*[^@\s\x00-\x1f\x7f-\x9f.]\s*$"
+    )]
     pub email: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub display_name: String,
     pub role: Role,
     /// Omit to invite: the user sets a password later.
     #[serde(default)]
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: Option<String>,
 }
 
+/// The OpenAPI document states the same rule as a pattern (`NewUser.email`): one `@`,
+/// no spaces or control characters, a dot inside the domain, surrounding spaces
+/// ignored; at most 254 characters as sent.
 pub fn validate_email(fields: &mut FieldErrors, field: &str, email: &str) {
+    let sent_len = email.chars().count();
     let email = email.trim();
-    let ok = email.len() <= 254
+    let ok = sent_len <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
         })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || ('\u{1c}'..='\u{1f}').contains(&c))
         && email.matches('@').count() == 1;
     if !ok {
         fields.add(field, "must be an email address such as name@example.com");
@@ -82,9 +92,10 @@ pub fn validate_password(fields: &mut FieldErrors, field: &str, password: &str) 
     }
 }
 
+/// 1 to 200 characters as sent, not all of them spaces.
 pub fn validate_name(fields: &mut FieldErrors, field: &str, name: &str) {
-    let len = name.trim().chars().count();
-    if len == 0 || len > 200 {
+    let blank = name.chars().all(|c| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c));
+    if blank || name.chars().count() > 200 {
         fields.add(field, "must be 1 to 200 characters");
     }
 }
@@ -161,6 +172,7 @@ pub struct UserChange {
     #[serde(default)]
     pub is_active: Option<bool>,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub display_name: Option<String>,
 }
 

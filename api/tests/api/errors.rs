@@ -81,3 +81,22 @@ async fn each_invalid_ticket_field_gets_its_own_message() {
     let count: i64 = app.db.client().await.query_one("SELECT count(*) FROM tickets", &[]).await.unwrap().get(0);
     assert_eq!(count, 0, "a rejected request wrote a row");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_known_route_with_the_wrong_method_answers_405_with_allow() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let t = Some(admin.token.as_str());
+    for (method, path, allow) in [
+        ("TRACE", "/api/v1/tickets", "GET, POST"),
+        ("PUT", "/api/v1/tickets/1", "GET, PATCH"),
+        ("HEAD", "/api/v1/tickets/1/lock", "GET, POST, DELETE"),
+        ("DELETE", "/metrics", "GET"),
+    ] {
+        let res = app.send(method, path, t, None, &[]).await;
+        assert_eq!(res.status, 405, "{method} {path}");
+        assert_eq!(res.header("allow"), Some(allow), "{method} {path}");
+    }
+    let missing = app.send("TRACE", "/api/v1/nothing-here", t, None, &[]).await;
+    assert_eq!((missing.status, missing.code()), (404, "not_found"));
+}

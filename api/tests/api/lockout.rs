@@ -145,4 +145,9 @@ async fn a_burst_against_the_auth_routes_gets_429_with_retry_after_and_other_rou
     let wait: u64 = res.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=10).contains(&wait), "Retry-After {wait}");
     assert_eq!(app.get("/api/v1/health", None).await.status, 200, "non-auth routes are not limited");
+    // A route that needs a session, asked without any, says so before the limiter does;
+    // with something that looks like a session, the limiter still answers first.
+    let anonymous = app.get("/api/v1/auth/sessions", None).await;
+    assert_eq!((anonymous.status, anonymous.code()), (401, "unauthenticated"));
+    assert_eq!(app.get("/api/v1/auth/sessions", Some("not-a-real-token")).await.status, 429);
 }

@@ -18,6 +18,7 @@ mod observability;
 mod openapi;
 mod pagination;
 mod people;
+mod schemathesis;
 mod sessions;
 mod sla;
 mod tenancy;

@@ -22,9 +22,12 @@ pub const MAX_ENTRIES: usize = 200;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EntryInput {
-    /// An address (`203.0.113.7`, `2001:db8::1`) or a network (`203.0.113.0/24`, `2001:db8::/32`).
+    /// An address (`203.0.113.7`, `2001:db8::1`) or a network (`203.0.113.0/24`,
+    /// `2001:db8::/32`) whose host bits are zero.
+    #[schema(min_length = 2, max_length = 64, pattern = r"^\s*[0-9A-Fa-f:.]+(/[0-9]{1,3})?\s*$")]
     pub cidr: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub note: String,
 }
 

@@ -117,6 +117,7 @@ pub struct Entry {
 #[serde(deny_unknown_fields)]
 pub struct Filter {
     /// Exact event name, e.g. `login.failure`.
+    #[param(max_length = 100)]
     pub event: Option<String>,
     /// Events done by or to this user.
     pub user_id: Option<i64>,
@@ -125,6 +126,7 @@ pub struct Filter {
     /// Entries older than this id (the previous page's last id).
     pub before_id: Option<i64>,
     /// 1 to 500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -132,9 +134,14 @@ pub struct Filter {
 pub async fn list(db: &impl GenericClient, who: &Principal, f: &Filter) -> Result<Vec<Entry>> {
     who.require_admin()?;
     let limit = f.limit.unwrap_or(100);
+    let mut errors = FieldErrors::default();
     if !(1..=500).contains(&limit) {
-        return Err(FieldErrors::single("limit", "must be between 1 and 500"));
+        errors.add("limit", "must be between 1 and 500");
     }
+    if f.event.as_ref().is_some_and(|e| e.chars().count() > 100) {
+        errors.add("event", "must be at most 100 characters");
+    }
+    errors.finish()?;
     let rows = db
         .query(
             "SELECT id, event, actor_id, target_user_id, ip, detail, created_at FROM security_audit_log

@@ -17,17 +17,22 @@ const TYPES: &str = "text, long_text, number, date, single_choice, multi_choice,
 #[serde(deny_unknown_fields)]
 pub struct Field {
     /// The answer's key: lower case letters, digits and `_`, starting with a letter.
+    #[schema(pattern = "^[a-z][a-z0-9_]{0,39}$")]
     pub key: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub label: String,
     /// text, long_text, number, date, single_choice, multi_choice, email or checkbox.
     #[serde(rename = "type")]
+    #[schema(pattern = "^(text|long_text|number|date|single_choice|multi_choice|email|checkbox)$")]
     pub kind: String,
     #[serde(default)]
     pub required: bool,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub help: String,
     /// The choices of single_choice and multi_choice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 50)]
     pub options: Vec<String>,
     /// Bounds of a number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -36,6 +41,7 @@ pub struct Field {
     pub max: Option<f64>,
     /// Longest text or long_text answer (200 and 5000 by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 100000)]
     pub max_length: Option<u32>,
 }
 
@@ -63,8 +69,7 @@ pub fn validate_definition(fields: &[Field], f: &mut FieldErrors) {
         } else if !keys.insert(field.key.as_str()) {
             f.add(&at("key"), format!("{:?} is used by another field", field.key));
         }
-        let label = field.label.trim().chars().count();
-        if label == 0 || label > 200 {
+        if field.label.trim().is_empty() || field.label.chars().count() > 200 {
             f.add(&at("label"), "must be 1 to 200 characters");
         }
         if field.help.chars().count() > 500 {

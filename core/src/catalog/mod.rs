@@ -42,19 +42,24 @@ pub struct Item {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemInput {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub description: String,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub category: Option<String>,
     /// Priority of the tickets it creates (default normal).
     #[serde(default)]
+    #[schema(value_type = Option<crate::tickets::Priority>)]
     pub priority: Option<String>,
     /// Agent group the tickets go to.
     #[serde(default)]
     pub group_id: Option<i64>,
     #[serde(default)]
     pub published: bool,
+    #[schema(min_items = 1, max_items = 50)]
     pub fields: Vec<Field>,
 }
 
@@ -78,14 +83,13 @@ fn from_row(r: &Row) -> Result<Item> {
 
 async fn validate(db: &impl GenericClient, who: &Principal, input: &ItemInput) -> Result<()> {
     let mut f = FieldErrors::default();
-    let name = input.name.trim().chars().count();
-    if name == 0 || name > 200 {
+    if input.name.trim().is_empty() || input.name.chars().count() > 200 {
         f.add("name", "must be 1 to 200 characters");
     }
     if input.description.chars().count() > 5000 {
         f.add("description", "must be at most 5000 characters");
     }
-    if input.category.as_deref().is_some_and(|c| c.trim().is_empty() || c.trim().chars().count() > 100) {
+    if input.category.as_deref().is_some_and(|c| c.trim().is_empty() || c.chars().count() > 100) {
         f.add("category", "must be 1 to 100 characters");
     }
     if input.priority.as_deref().is_some_and(|p| !PRIORITIES.contains(&p)) {

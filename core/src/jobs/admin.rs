@@ -99,6 +99,11 @@ pub async fn list(
     if !(1..=500).contains(&limit) {
         f.add("limit", "must be a whole number from 1 to 500");
     }
+    for (field, value) in [("kind", kind), ("queue", queue)] {
+        if value.is_some_and(|v| v.chars().count() > 64) {
+            f.add(field, "must be at most 64 characters");
+        }
+    }
     f.finish()?;
     let rows = db
         .query(

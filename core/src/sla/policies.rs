@@ -23,14 +23,42 @@ use crate::{
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarInput {
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
     /// IANA timezone, e.g. "Europe/Berlin".
+    #[schema(min_length = 1, max_length = 64)]
     pub timezone: String,
-    #[schema(value_type = Object, example = json!({"mon": [["09:00", "17:00"]], "sat": []}))]
+    /// Open ranges per weekday (`mon` … `sun`), each `["HH:MM", "HH:MM"]` with the
+    /// start before the end and no two ranges of a day overlapping.
+    #[schema(value_type = WeekHours, example = json!({"mon": [["09:00", "17:00"]], "sat": []}))]
     pub hours: HashMap<String, Vec<[String; 2]>>,
     #[serde(default)]
+    #[schema(max_items = 1000)]
     pub holidays: Vec<NaiveDate>,
 }
+
+const MAX_RANGES_A_DAY: usize = 48;
+
+/// The shape of [`CalendarInput::hours`], for the OpenAPI document only: weekdays to
+/// lists of `["HH:MM", "HH:MM"]` (24:00 is the end of the day).
+struct WeekHours;
+
+impl utoipa::PartialSchema for WeekHours {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Type};
+        let clock =
+            ObjectBuilder::new().schema_type(Type::String).pattern(Some("^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"));
+        let range = ArrayBuilder::new().items(clock).min_items(Some(2)).max_items(Some(2));
+        let ranges = ArrayBuilder::new().items(range).max_items(Some(MAX_RANGES_A_DAY)).build();
+        let mut week = ObjectBuilder::new().additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        for day in WEEKDAYS {
+            week = week.property(day, ranges.clone());
+        }
+        week.into()
+    }
+}
+
+impl utoipa::ToSchema for WeekHours {}
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CalendarRecord {
@@ -57,7 +85,11 @@ impl CalendarInput {
         }
         let mut week: [Vec<(u32, u32)>; 7] = Default::default();
         for (i, day) in WEEKDAYS.iter().enumerate() {
-            for [a, b] in self.hours.get(*day).map(Vec::as_slice).unwrap_or_default() {
+            let ranges = self.hours.get(*day).map(Vec::as_slice).unwrap_or_default();
+            if ranges.len() > MAX_RANGES_A_DAY {
+                f.add(&format!("hours.{day}"), format!("at most {MAX_RANGES_A_DAY} ranges a day"));
+            }
+            for [a, b] in ranges {
                 match (parse_clock(a), parse_clock(b)) {
                     (Some(a), Some(b)) => week[i].push((a, b)),
                     _ => f.add(&format!("hours.{day}"), format!("{a}-{b}: times are HH:MM from 00:00 to 24:00")),
@@ -175,29 +207,39 @@ pub async fn list_calendars(db: &impl GenericClient, who: &Principal) -> Result<
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyInput {
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
     #[serde(default)]
     pub position: i32,
     /// Empty: any priority.
     #[serde(default)]
+    #[schema(value_type = Vec<crate::tickets::Priority>)]
     pub priorities: Vec<String>,
     /// Empty: any category.
     #[serde(default)]
     pub categories: Vec<String>,
     #[serde(default)]
     pub calendar_id: Option<i64>,
+    /// At least one of the three targets is needed; each 1 to 525600 minutes.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 525600)]
     pub first_response_minutes: Option<i32>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 525600)]
     pub next_response_minutes: Option<i32>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 525600)]
     pub resolution_minutes: Option<i32>,
-    /// Statuses in which the clocks pause (default pending and on_hold).
+    /// Statuses in which the clocks pause (default pending and on_hold); `new`,
+    /// `open`, `pending` or `on_hold`.
     #[serde(default = "default_pauses")]
+    #[schema(value_type = Vec<crate::tickets::Status>)]
     pub pause_statuses: Vec<String>,
     #[serde(default = "default_warn")]
+    #[schema(minimum = 0, maximum = 10080)]
     pub warn_before_minutes: i32,
     #[serde(default)]
+    #[schema(value_type = Option<crate::tickets::Priority>)]
     pub escalate_priority: Option<String>,
     #[serde(default)]
     pub escalate_assignee_id: Option<i64>,

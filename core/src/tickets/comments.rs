@@ -45,9 +45,11 @@ pub struct Comment {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewComment {
+    #[schema(min_length = 1, max_length = 100000, pattern = r"\S")]
     pub body: String,
     /// `public` (default) or `internal`.
     #[serde(default)]
+    #[schema(pattern = "^(public|internal)$")]
     pub visibility: Option<String>,
 }
 

@@ -25,28 +25,48 @@ pub const DEFAULT_LIMIT: i64 = 25;
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// One status or several, comma-separated.
+    #[param(
+        pattern = r"^\s*(new|open|pending|on_hold|solved|closed)\s*(,\s*(new|open|pending|on_hold|solved|closed)\s*)*$"
+    )]
     pub status: Option<String>,
+    #[param(pattern = r"^\s*(low|normal|high|urgent)\s*$")]
     pub priority: Option<String>,
     /// A user id, `me`, or `none` for unassigned tickets.
+    #[param(pattern = r"^\s*([+-]?[0-9]{1,19}|me|none)\s*$")]
     pub assignee_id: Option<String>,
+    #[param(pattern = r"^\s*[+-]?[0-9]{1,19}\s*$")]
     pub requester_id: Option<String>,
+    #[param(max_length = 200)]
     pub category: Option<String>,
     /// An agent group id.
+    #[param(pattern = r"^\s*[+-]?[0-9]{1,19}\s*$")]
     pub group_id: Option<String>,
+    #[param(max_length = 200)]
     pub tag: Option<String>,
+    #[param(format = DateTime)]
     pub created_after: Option<String>,
+    #[param(format = DateTime)]
     pub created_before: Option<String>,
+    #[param(format = DateTime)]
     pub updated_after: Option<String>,
+    #[param(format = DateTime)]
     pub updated_before: Option<String>,
     /// Full-text search over subject and description (web-search syntax).
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// `breached` (an SLA breach was recorded) or `at_risk` (the next deadline is
     /// within the policy's warning time and not yet passed).
+    #[param(pattern = r"^\s*(breached|at_risk)\s*$")]
     pub sla: Option<String>,
     /// `-created_at` (default), `created_at`, `-updated_at`, `updated_at`, or
     /// `sla_due`: tickets with a running SLA deadline, the most urgent first.
+    #[param(pattern = r"^\s*(-created_at|created_at|-updated_at|updated_at|sla_due)\s*$")]
     pub sort: Option<String>,
+    /// `next_cursor` of the previous page, with the same `sort`.
+    #[param(max_length = 200)]
     pub cursor: Option<String>,
+    /// 1 to 100, default 25.
+    #[param(pattern = r"^\s*[+]?0*([1-9][0-9]?|100)\s*$")]
     pub limit: Option<String>,
 }
 
@@ -202,6 +222,11 @@ pub async fn list(db: &impl GenericClient, who: &Principal, q: &ListQuery) -> Re
             Err(_) => f.add("group_id", "must be a group id"),
         }
     }
+    for (field, value) in [("category", &q.category), ("tag", &q.tag), ("cursor", &q.cursor)] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > 200) {
+            f.add(field, "must be at most 200 characters");
+        }
+    }
     if let Some(c) = &q.category {
         let p = sql.param(c.trim().to_lowercase());
         sql.clauses.push(format!("category = {p}"));
@@ -227,8 +252,9 @@ pub async fn list(db: &impl GenericClient, who: &Principal, q: &ListQuery) -> Re
             sql.clauses.push(format!("{column} {op} {p}"));
         }
     }
-    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        if text.chars().count() > 200 {
+    if let Some(raw) = q.q.as_deref().filter(|t| !t.trim().is_empty()) {
+        let text = raw.trim();
+        if raw.chars().count() > 200 {
             f.add("q", "must be at most 200 characters");
         } else {
             let p = sql.param(text.to_owned());

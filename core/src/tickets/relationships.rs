@@ -27,6 +27,7 @@ const KINDS: &str = "parent_of, child_of, duplicate_of, has_duplicate, related_t
 pub struct NewLink {
     /// From this ticket's side: `parent_of`, `child_of`, `duplicate_of`, `related_to`,
     /// `blocks` or `blocked_by`.
+    #[schema(pattern = "^(parent_of|child_of|duplicate_of|related_to|blocks|blocked_by)$")]
     pub kind: String,
     /// The other ticket's id.
     pub ticket_id: i64,

@@ -16,38 +16,56 @@ pub const MAX_TAGS: usize = 50;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTicket {
+    #[schema(min_length = 1, max_length = 300, pattern = r"\S")]
     pub subject: String,
     #[serde(default)]
+    #[schema(max_length = 100000)]
     pub description: String,
     #[serde(default)]
+    #[schema(value_type = Option<super::Priority>)]
     pub priority: Option<String>,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub category: Option<String>,
     #[serde(default)]
-    pub tags: Vec<String>,
+    #[schema(max_items = 50)]
+    pub tags: Vec<Tag>,
     /// Staff may open a ticket on a customer's behalf; customers always request for themselves.
     #[serde(default)]
     pub requester_id: Option<i64>,
     #[serde(default)]
     pub assignee_id: Option<i64>,
     #[serde(default)]
+    #[schema(value_type = Option<super::Channel>)]
     pub channel: Option<String>,
 }
+
+/// A tag: 1 to 50 characters that are not spaces, control characters or ASCII
+/// punctuation other than `- _ . :`; surrounding spaces are ignored; stored lowercased.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = String, pattern = r"^\s*[^\s\x00-\x1f\x7f-\x9f!-,/;-@\[-\^`{-~]{1,50}\s*$")]
+pub struct Tag(pub String);
 
 /// A partial update: absent fields stay as they are; `null` clears a clearable field.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketChange {
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 300, pattern = r"\S")]
     pub subject: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<super::Status>)]
     pub status: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<super::Priority>)]
     pub priority: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub category: Option<Option<String>>,
     #[serde(default)]
-    pub tags: Option<Vec<String>>,
+    #[schema(max_items = 50)]
+    pub tags: Option<Vec<Tag>>,
     #[serde(default, deserialize_with = "present")]
     pub assignee_id: Option<Option<i64>>,
 }
@@ -57,36 +75,45 @@ fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Resul
     Option::<T>::deserialize(d).map(Some)
 }
 
+// The limits below are stated in the OpenAPI document as the fields' `maxLength`,
+// `maxItems` and `pattern`; lengths count the characters as sent, so the two agree.
+
 fn subject(f: &mut FieldErrors, s: &str) -> String {
-    let s = s.trim();
-    if s.is_empty() || s.chars().count() > 300 {
-        f.add("subject", "must be 1 to 300 characters");
+    if s.trim().is_empty() || s.chars().count() > 300 {
+        f.add("subject", "must be 1 to 300 characters, not all spaces");
     }
-    s.to_owned()
+    s.trim().to_owned()
 }
 
 fn category(f: &mut FieldErrors, c: Option<&str>) -> Option<String> {
-    let c = c.map(str::trim)?;
-    if c.is_empty() || c.chars().count() > 100 {
-        f.add("category", "must be 1 to 100 characters, or null");
+    let c = c?;
+    if c.trim().is_empty() || c.chars().count() > 100 {
+        f.add("category", "must be 1 to 100 characters, not all spaces, or null");
     }
-    Some(c.to_lowercase())
+    Some(c.trim().to_lowercase())
+}
+
+/// A tag character: anything but spaces, control characters and ASCII punctuation
+/// other than `- _ . :` (so `billing`, `vpn:eu`, `größe` and `発送` are tags).
+fn is_tag_char(c: char) -> bool {
+    !c.is_whitespace() && !c.is_control() && (!c.is_ascii_punctuation() || matches!(c, '-' | '_' | '.' | ':'))
 }
 
 /// Tags are lowercased, trimmed and de-duplicated, keeping their first order.
-fn tags(f: &mut FieldErrors, raw: &[String]) -> Vec<String> {
+fn tags(f: &mut FieldErrors, raw: &[Tag]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for t in raw {
-        let t = t.trim().to_lowercase();
-        let ok = (1..=50).contains(&t.chars().count())
-            && t.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
-        if !ok {
+    for Tag(t) in raw {
+        let t = t.trim();
+        if !(1..=50).contains(&t.chars().count()) || !t.chars().all(is_tag_char) {
             f.add("tags", "each tag must be 1 to 50 letters, digits or - _ . :");
-        } else if !out.contains(&t) {
+            continue;
+        }
+        let t = t.to_lowercase();
+        if !out.contains(&t) {
             out.push(t);
         }
     }
-    if out.len() > MAX_TAGS {
+    if raw.len() > MAX_TAGS {
         f.add("tags", format!("at most {MAX_TAGS} tags"));
     }
     out
@@ -342,10 +369,10 @@ mod tests {
     #[test]
     fn tags_are_normalised_and_checked() {
         let mut f = FieldErrors::default();
-        let t = tags(&mut f, &["Billing".into(), " billing ".into(), "vip".into()]);
+        let t = tags(&mut f, &[Tag("Billing".into()), Tag(" billing ".into()), Tag("vip".into())]);
         assert!(f.is_empty());
         assert_eq!(t, vec!["billing".to_string(), "vip".to_string()]);
-        tags(&mut f, &["has space".into()]);
+        tags(&mut f, &[Tag("has space".into())]);
         assert!(f.0.contains_key("tags"));
     }
 }
