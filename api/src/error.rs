@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use atum_core::db::Loggable;
 use atum_core::error::Error;
 use tokio_postgres::error::SqlState;
 
@@ -155,23 +156,32 @@ impl From<tokio_postgres::Error> for ApiError {
     }
 }
 
+/// Maps a database error to its answer and logs it once, here, with what may be
+/// logged ([`Loggable`]: SQLSTATE, constraint, table, message — never values). The
+/// request's span adds its route and id.
 fn from_db(e: &tokio_postgres::Error) -> ApiError {
     use StatusCode as S;
-    let Some(code) = e.code() else {
+    let Some(db) = Loggable::of(e) else {
         return ApiError::internal(e);
     };
+    let (code, constraint, table) = (&db.sqlstate, db.constraint.as_deref(), db.table.as_deref());
+    let state = SqlState::from_code(code);
     // Input the validation should have caught; still the client's, never a 500.
-    if *code == SqlState::UNIQUE_VIOLATION {
+    if state == SqlState::UNIQUE_VIOLATION {
+        tracing::warn!(db.sqlstate = code, db.constraint = constraint, db.table = table, db.message = %db.message, "a write conflicted with an existing row");
         ApiError::new(S::CONFLICT, "conflict", "this conflicts with an existing record")
-    } else if [SqlState::CHECK_VIOLATION, SqlState::FOREIGN_KEY_VIOLATION, SqlState::NOT_NULL_VIOLATION].contains(code)
-        || code.code().starts_with("22")
+    } else if [SqlState::CHECK_VIOLATION, SqlState::FOREIGN_KEY_VIOLATION, SqlState::NOT_NULL_VIOLATION]
+        .contains(&state)
+        || code.starts_with("22")
     {
-        tracing::warn!(error = %e, "input rejected by the database");
+        tracing::warn!(db.sqlstate = code, db.constraint = constraint, db.table = table, db.message = %db.message, "input rejected by the database");
         ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid_input", "the input is not acceptable")
-    } else if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED {
+    } else if state == SqlState::T_R_SERIALIZATION_FAILURE || state == SqlState::T_R_DEADLOCK_DETECTED {
+        tracing::info!(db.sqlstate = code, db.message = %db.message, "a concurrent change got in the way");
         ApiError::new(S::CONFLICT, "retry", "a concurrent change got in the way; try again")
     } else {
-        ApiError::internal(e)
+        tracing::error!(db.sqlstate = code, db.constraint = constraint, db.table = table, db.message = %db.message, "database error");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side")
     }
 }
 

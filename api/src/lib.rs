@@ -20,6 +20,7 @@ pub mod json;
 pub mod openapi;
 mod origin;
 pub mod rate_limit;
+mod request_id;
 mod security;
 mod settings;
 mod sla;
@@ -197,6 +198,7 @@ pub fn start(
             .app_data(web::PathConfig::default().error_handler(path_error))
             .wrap(from_fn(security::limit_auth_routes))
             .wrap(from_fn(http_metrics::record))
+            .wrap(from_fn(request_id::span))
             .configure(routes)
             .default_service(web::to(not_found))
     })
@@ -333,21 +335,35 @@ fn allowed_methods(path: &str) -> Vec<String> {
     if path == "/metrics" {
         return vec!["GET".into()];
     }
-    let Some(rest) = path.strip_prefix("/api/v1") else { return Vec::new() };
-    let segments: Vec<&str> = rest.split('/').collect();
-    let matches = |template: &str| {
-        let parts: Vec<&str> = template.split('/').collect();
-        parts.len() == segments.len()
-            && parts.iter().zip(&segments).all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
-    };
     let mut methods: Vec<String> = Vec::new();
-    for (method, template) in ROUTES {
+    for (method, _) in ROUTES.iter().filter(|(_, t)| path_matches(t, path)) {
         let method = method.to_ascii_uppercase();
-        if matches(template) && !methods.contains(&method) {
+        if !methods.contains(&method) {
             methods.push(method);
         }
     }
     methods
+}
+
+/// The template of the route `path` belongs to (`/tickets/{id}`), without `/api/v1`.
+/// Static segments win over `{…}`: `/auth/sessions/revoke-others` is not `{id}`.
+pub(crate) fn route_template(path: &str) -> Option<&'static str> {
+    if path == "/metrics" {
+        return Some("/metrics");
+    }
+    ROUTES.iter().map(|(_, t)| *t).filter(|t| path_matches(t, path)).min_by_key(|t| t.matches('{').count())
+}
+
+fn path_matches(template: &str, path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/api/v1") else { return false };
+    let (mut parts, mut segments) = (template.split('/'), rest.split('/'));
+    loop {
+        match (parts.next(), segments.next()) {
+            (None, None) => return true,
+            (Some(t), Some(s)) if t == s || (t.starts_with('{') && !s.is_empty()) => {}
+            _ => return false,
+        }
+    }
 }
 
 /// Prunes spent sign-in rows (attempts past retention, dead challenges, tokens and

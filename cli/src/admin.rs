@@ -1,5 +1,6 @@
-//! `atum org create` and `atum user create`: bootstrapping a tenant and its people
-//! from the command line (the API needs an admin to exist before anyone can sign in).
+//! `atum org create`, `atum user create` and `atum user unlock`: bootstrapping a tenant
+//! and its people from the command line (the API needs an admin to exist before anyone
+//! can sign in), and letting in someone locked out when no admin can.
 //!
 //! The password comes from `ATUM_PASSWORD` when set (for scripts), otherwise a random
 //! one is generated and printed once; it is never logged.
@@ -49,6 +50,14 @@ pub enum UserAction {
         #[arg(long)]
         invite: bool,
     },
+    /// Lift a sign-in lockout (what an admin does with POST /users/{id}/unlock).
+    Unlock {
+        /// The organisation's slug.
+        #[arg(long)]
+        org: String,
+        /// The person's e-mail address in that organisation.
+        email: String,
+    },
 }
 
 fn password() -> (String, bool) {
@@ -81,7 +90,23 @@ pub async fn org(action: OrgAction) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn user(action: UserAction) -> anyhow::Result<ExitCode> {
-    let UserAction::Create { org, email, name, role, invite } = action;
+    match action {
+        UserAction::Create { org, email, name, role, invite } => create_user(org, email, name, role, invite).await,
+        UserAction::Unlock { org, email } => unlock_user(org, email).await,
+    }
+}
+
+async fn unlock_user(org: String, email: String) -> anyhow::Result<ExitCode> {
+    let mut conn = crate::migrate::pooled().await?;
+    let tx = conn.transaction().await?;
+    let org = orgs::find_by_slug(&tx, &org).await?;
+    let id = atum_core::auth::account::unlock_as_operator(&tx, org.id, &email).await?;
+    tx.commit().await?;
+    println!("unlocked {} (id {id}) in {}", email.trim(), org.slug);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn create_user(org: String, email: String, name: String, role: String, invite: bool) -> anyhow::Result<ExitCode> {
     let role = Role::parse(&role).context("unknown role")?;
     let (secret, generated) = password();
     let new = NewUser { email, display_name: name, role, password: (!invite).then(|| secret.clone()) };

@@ -132,6 +132,29 @@ async fn org_and_user_create_bootstrap_a_tenant_whose_admin_can_sign_in() {
     let nowhere =
         atum(&["user", "create", "--org", "nope", "--email", "a@b.co", "--name", "A", "--role", "agent"], &db.url);
     assert_one_line_error(&nowhere, "organisation not found");
+
+    // A locked-out person is let in again from the console, and the org's log says so.
+    let client = db.client().await;
+    client
+        .execute(
+            "UPDATE users SET locked_until = now() + interval '1 hour', lockouts = 3 WHERE email = 'bob@acme.test'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let unlock = atum(&["user", "unlock", "--org", "acme", "BOB@acme.test"], &db.url);
+    assert!(stdout(&unlock).contains("unlocked BOB@acme.test"), "{}", String::from_utf8_lossy(&unlock.stderr));
+    let row = client
+        .query_one("SELECT locked_until IS NULL AND lockouts = 0 FROM users WHERE email = 'bob@acme.test'", &[])
+        .await
+        .unwrap();
+    assert!(row.get::<_, bool>(0), "the lock is lifted");
+    let audit = client
+        .query_one("SELECT detail->>'by' FROM security_audit_log WHERE event = 'account.unlocked'", &[])
+        .await
+        .unwrap();
+    assert_eq!(audit.get::<_, Option<String>>(0).as_deref(), Some("operator"));
+    assert_one_line_error(&atum(&["user", "unlock", "--org", "acme", "nobody@acme.test"], &db.url), "user not found");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -54,6 +54,37 @@ pub async fn connect(pg: &tokio_postgres::Config) -> Result<tokio_postgres::Clie
     Ok(client)
 }
 
+/// What may be logged about a database error: its SQLSTATE, constraint, table and
+/// message — never its DETAIL (which quotes the row's values) and never the query's
+/// parameters. Messages of class 22 (data exceptions) can quote the offending input,
+/// so theirs is withheld.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loggable {
+    pub sqlstate: String,
+    pub constraint: Option<String>,
+    pub table: Option<String>,
+    pub message: String,
+}
+
+impl Loggable {
+    /// `None` for errors that did not come from the server (a closed connection…).
+    pub fn of(e: &tokio_postgres::Error) -> Option<Loggable> {
+        let db = e.as_db_error()?;
+        let sqlstate = db.code().code().to_owned();
+        let message = if sqlstate.starts_with("22") {
+            "(withheld: a data exception's message may quote the input)".to_owned()
+        } else {
+            db.message().to_owned()
+        };
+        Some(Loggable {
+            sqlstate,
+            constraint: db.constraint().map(str::to_owned),
+            table: db.table().map(str::to_owned),
+            message,
+        })
+    }
+}
+
 /// The innermost error message: "connection refused" rather than a chain of wrappers.
 pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = e;

@@ -63,6 +63,11 @@ impl Running {
         Running { child, notify, listen, log }
     }
 
+    /// What the binary has logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     pub fn terminate(&mut self) {
         nix::sys::signal::kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM).expect("send SIGTERM");
     }

@@ -363,6 +363,21 @@ pub async fn set_settings(
     Ok(new.clone())
 }
 
+/// The operator at the console (`atum user unlock`) lifts the lockout of the person
+/// with `email` in `org_id`; recorded in that organisation's audit log as done by the
+/// operator. Returns the user's id.
+pub async fn unlock_as_operator(db: &impl GenericClient, org_id: i64, email: &str) -> Result<i64> {
+    let row = db
+        .query_opt("SELECT id FROM users WHERE org_id = $1 AND lower(email) = lower($2)", &[&org_id, &email.trim()])
+        .await?
+        .ok_or(Error::NotFound("user"))?;
+    let user_id: i64 = row.get(0);
+    lockout::unlock(db, org_id, user_id).await?;
+    let record = Record::about(org_id, user_id, event::UNLOCK, None).detail(serde_json::json!({ "by": "operator" }));
+    audit::record(db, record).await?;
+    Ok(user_id)
+}
+
 /// An admin lifts a user's lockout.
 pub async fn unlock(db: &impl GenericClient, who: &Principal, user_id: i64, ip: Option<IpAddr>) -> Result<()> {
     who.require_admin()?;
