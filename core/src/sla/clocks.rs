@@ -171,6 +171,16 @@ fn due(cal: &Calendar, pauses: &[Span], start: DateTime<Utc>, target: i64) -> Op
     cal.add_seconds(cursor, left)
 }
 
+/// The pauses as they stood at `moment`, with none after it: a pause still open then
+/// ends there.
+fn pauses_until(pauses: &[Span], moment: DateTime<Utc>) -> Vec<Span> {
+    pauses
+        .iter()
+        .filter(|(from, _)| *from < moment)
+        .map(|&(from, until)| (from, Some(until.map_or(moment, |u| u.min(moment)))))
+        .collect()
+}
+
 /// Whether the ticket is in a pausing (or done) status right now.
 fn paused_now(pauses: &[Span]) -> bool {
     pauses.last().is_some_and(|(_, until)| until.is_none())
@@ -205,7 +215,12 @@ impl Timeline<'_> {
     fn clock(&self, kind: ClockKind, target_minutes: i64, start: DateTime<Utc>, met: Option<DateTime<Utc>>) -> Clock {
         let end = met.unwrap_or(self.now).max(start);
         let elapsed = counted(&self.rules.calendar, self.pauses, start, end);
-        let due_at = due(&self.rules.calendar, self.pauses, start, target_minutes * 60);
+        let due_at = match met {
+            // A met clock's due time is what it was when it was met: pauses after that
+            // moment (a later solve, a reopen) do not move it.
+            Some(met) => due(&self.rules.calendar, &pauses_until(self.pauses, met), start, target_minutes * 60),
+            None => due(&self.rules.calendar, self.pauses, start, target_minutes * 60),
+        };
         let state = match (met, self.solved) {
             (Some(_), _) => ClockState::Met,
             (None, Some(_)) => ClockState::Stopped,
@@ -353,6 +368,43 @@ mod tests {
         assert!(!fr.breached);
         // The customer message before the first response started no next-response cycle.
         assert!(clocks.iter().all(|c| c.kind != ClockKind::NextResponse));
+    }
+
+    #[test]
+    fn a_met_clock_keeps_its_due_time_whatever_happens_after_it_was_met() {
+        // First response met at 10:10 (due 11:00); then solved, then reopened.
+        let messages = vec![(utc("2026-11-23T10:10:00Z"), Author::Agent)];
+        let open = Facts { created_at: utc(CREATED), periods: vec![period("open", CREATED, None)], messages };
+        let solved = Facts {
+            periods: vec![
+                period("open", CREATED, Some("2026-11-23T10:30:00Z")),
+                period("solved", "2026-11-23T10:30:00Z", None),
+            ],
+            ..open.clone()
+        };
+        let reopened = Facts {
+            periods: vec![
+                period("open", CREATED, Some("2026-11-23T10:30:00Z")),
+                period("solved", "2026-11-23T10:30:00Z", Some("2026-11-23T14:00:00Z")),
+                period("open", "2026-11-23T14:00:00Z", None),
+            ],
+            ..open.clone()
+        };
+        let now = utc("2026-11-23T15:00:00Z");
+        for facts in [&open, &solved, &reopened] {
+            let fr = get(&evaluate(facts, &rules(), now), ClockKind::FirstResponse).clone();
+            assert_eq!((fr.state, fr.due_at), (ClockState::Met, Some(utc("2026-11-23T11:00:00Z"))), "{facts:?}");
+        }
+        // A pause before the reply still counts: it moved the due time before it was met.
+        let paused_first = Facts {
+            periods: vec![
+                period("pending", CREATED, Some("2026-11-23T10:05:00Z")),
+                period("open", "2026-11-23T10:05:00Z", None),
+            ],
+            ..open.clone()
+        };
+        let fr = get(&evaluate(&paused_first, &rules(), now), ClockKind::FirstResponse).clone();
+        assert_eq!(fr.due_at, Some(utc("2026-11-23T11:05:00Z")));
     }
 
     #[test]

@@ -398,7 +398,8 @@ pub struct ClockView {
     pub started_at: DateTime<Utc>,
     pub due_at: Option<DateTime<Utc>>,
     pub elapsed_minutes: i64,
-    /// Negative once breached.
+    /// Negative once breached; whole minutes, rounded toward zero (so 120 minutes of
+    /// target with 378 minutes and 30 seconds elapsed is -258).
     pub remaining_minutes: i64,
     /// running, paused, stopped (solved before it was met) or met.
     pub state: &'static str,
@@ -407,6 +408,12 @@ pub struct ClockView {
     pub met_at: Option<DateTime<Utc>>,
     /// How many next-response cycles there have been (1 for the other clocks).
     pub cycles: usize,
+}
+
+/// Whole minutes of `seconds`, rounded toward zero: an overdue clock 258½ minutes past
+/// its target reads -258, as a running one 258½ minutes before it reads 258.
+fn whole_minutes(seconds: i64) -> i64 {
+    seconds / 60
 }
 
 pub fn view(ticket_id: i64, r: &Refreshed) -> TicketSla {
@@ -422,8 +429,8 @@ pub fn view(ticket_id: i64, r: &Refreshed) -> TicketSla {
                 business_hours: business,
                 started_at: c.started_at,
                 due_at: c.due_at,
-                elapsed_minutes: c.elapsed_seconds.div_euclid(60),
-                remaining_minutes: c.remaining_seconds().div_euclid(60),
+                elapsed_minutes: whole_minutes(c.elapsed_seconds),
+                remaining_minutes: whole_minutes(c.remaining_seconds()),
                 state: c.state.as_str(),
                 paused: c.state == ClockState::Paused,
                 breached: c.breached,
@@ -455,4 +462,17 @@ pub async fn for_ticket(db: &impl GenericClient, who: &crate::auth::Principal, i
     sla.time_to_breach_minutes = row.get(0);
     sla.sla_risk_score = row.get(1);
     Ok(sla)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_minutes;
+
+    #[test]
+    fn minutes_shown_round_toward_zero_on_both_sides_of_the_deadline() {
+        // A 120-minute target with 378 minutes and 30 seconds counted.
+        assert_eq!(whole_minutes(120 * 60 - (378 * 60 + 30)), -258);
+        assert_eq!(whole_minutes(258 * 60 + 30), 258);
+        assert_eq!(whole_minutes(-59), 0);
+    }
 }
