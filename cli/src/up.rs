@@ -319,7 +319,11 @@ fn banner(listens: &[(Service, SocketAddr)], logins: &[Login], cluster: Option<&
         out.push_str(&format!("  database private cluster in {}\n", c.root().display()));
     }
     if !logins.is_empty() {
-        out.push_str(&format!("  demo logins (also in {}):\n", var_dir.join("demo-logins.txt").display()));
+        out.push_str(&format!(
+            "  demo logins, organisation \"{}\" (also in {}):\n",
+            atum_core::demo::ORG_SLUG,
+            var_dir.join("demo-logins.txt").display()
+        ));
         for l in
             logins.iter().filter(|l| l.role != "customer").chain(logins.iter().filter(|l| l.role == "customer").take(1))
         {
