@@ -237,7 +237,7 @@ fn wait_for(base: &str) -> anyhow::Result<()> {
 }
 
 fn login(base: &str) -> anyhow::Result<String> {
-    let body = json!({"email": "admin@bench.test", "password": seed::PASSWORD}).to_string();
+    let body = json!({"org": seed::SLUG, "email": "admin@bench.test", "password": seed::PASSWORD}).to_string();
     let res: Value = serde_json::from_str(
         &ureq::post(&format!("{base}/api/v1/auth/login"))
             .set("Content-Type", "application/json")

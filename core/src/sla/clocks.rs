@@ -401,7 +401,7 @@ mod tests {
                 period("pending", CREATED, Some("2026-11-23T10:05:00Z")),
                 period("open", "2026-11-23T10:05:00Z", None),
             ],
-            ..open.clone()
+            ..open
         };
         let fr = get(&evaluate(&paused_first, &rules(), now), ClockKind::FirstResponse).clone();
         assert_eq!(fr.due_at, Some(utc("2026-11-23T11:05:00Z")));
