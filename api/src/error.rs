@@ -123,6 +123,10 @@ impl From<Error> for ApiError {
             e @ Error::InvalidCode => ApiError::new(S::UNAUTHORIZED, "invalid_code", e.to_string()),
             e @ Error::InvalidToken => ApiError::new(S::BAD_REQUEST, "invalid_token", e.to_string()),
             e @ Error::Locked { .. } => locked(e),
+            Error::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "database unavailable");
+                ApiError::new(S::SERVICE_UNAVAILABLE, "database_unavailable", "the database is unavailable; try again")
+            }
             Error::Internal(detail) => ApiError::internal(detail),
             Error::Db(e) => from_db(&e),
         }

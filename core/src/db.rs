@@ -54,6 +54,17 @@ pub async fn connect(pg: &tokio_postgres::Config) -> Result<tokio_postgres::Clie
     Ok(client)
 }
 
+/// Whether a database error could go away on its own: no answer from the server (a
+/// dropped connection), or an SQLSTATE of connection trouble (08), too many
+/// connections or no memory (53), a shutdown (57), a serialization failure or deadlock
+/// (40) or a lock timeout (55P03). A constraint or data error (23, 22) will recur.
+pub fn is_transient(e: &tokio_postgres::Error) -> bool {
+    match e.code().map(|c| c.code()) {
+        None => true,
+        Some(code) => ["08", "53", "57", "40"].iter().any(|class| code.starts_with(class)) || code == "55P03",
+    }
+}
+
 /// What may be logged about a database error: its SQLSTATE, constraint, table and
 /// message — never its DETAIL (which quotes the row's values) and never the query's
 /// parameters. Messages of class 22 (data exceptions) can quote the offending input,

@@ -52,6 +52,9 @@ pub enum Error {
         since: chrono::DateTime<chrono::Utc>,
         expires_at: chrono::DateTime<chrono::Utc>,
     },
+    /// The database cannot be reached or gives no connection: try again later.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
     #[error(transparent)]
@@ -60,7 +63,23 @@ pub enum Error {
 
 impl From<crate::db::DbError> for Error {
     fn from(e: crate::db::DbError) -> Self {
-        Error::Internal(e.to_string())
+        match e {
+            crate::db::DbError::Query(q) => Error::Db(q),
+            other => Error::Unavailable(other.to_string()),
+        }
+    }
+}
+
+impl Error {
+    /// Whether the same call could succeed later: the database was unreachable or
+    /// busy, or a concurrent transaction got in the way. Not-found, invalid input,
+    /// conflicts and rule violations will fail the same way every time.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Unavailable(_) | Error::Internal(_) => true,
+            Error::Db(e) => crate::db::is_transient(e),
+            _ => false,
+        }
     }
 }
 

@@ -9,7 +9,10 @@
 //! row's copy of the body is replaced by a note, so the link does not linger in
 //! `job_queue` (the admin jobs API never shows a sensitive body either).
 
-use std::{path::PathBuf, sync::OnceLock};
+use std::{
+    path::PathBuf,
+    sync::{Arc, Mutex},
+};
 
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
@@ -19,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     config::{ConfigError, Env},
-    jobs::{Job, JobContext, JobError},
+    jobs::{Job, JobContext, JobError, Need},
 };
 
 /// Where mail goes.
@@ -70,19 +73,53 @@ impl MailConfig {
     }
 }
 
-static CONFIG: OnceLock<MailConfig> = OnceLock::new();
-
-/// Sets the process's mail configuration (the job worker does, at start).
-pub fn install(config: MailConfig) {
-    let _ = CONFIG.set(config);
+/// The job worker's mail transport, built once at start and shared by every
+/// `SEND_EMAIL` (a job reaches it through its context): the SMTP transport keeps its
+/// connection pool across messages.
+#[derive(Clone)]
+pub struct Mailer {
+    from: Mailbox,
+    outlet: Outlet,
 }
 
-fn config() -> Result<&'static MailConfig, JobError> {
-    if let Some(c) = CONFIG.get() {
-        return Ok(c);
+#[derive(Clone)]
+enum Outlet {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Directory(PathBuf),
+    /// Kept in memory, for tests that read what was sent and for embedding.
+    Memory(Arc<Mutex<Vec<Sent>>>),
+}
+
+/// A message as the in-memory outlet keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+impl Mailer {
+    pub fn new(config: &MailConfig) -> Result<Self, ConfigError> {
+        let outlet = match &config.transport {
+            Transport::Smtp(url) => Outlet::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|_| ConfigError::Invalid {
+                        var: "ATUM_SMTP_URL".into(),
+                        reason: "expected smtp://host:port, smtp://host:587?tls=required or smtps://user:pass@host"
+                            .into(),
+                    })?
+                    .build(),
+            ),
+            Transport::Directory(dir) => Outlet::Directory(dir.clone()),
+        };
+        Ok(Mailer { from: config.from.clone(), outlet })
     }
-    let c = MailConfig::from_env(&Env::process()).map_err(|e| JobError::Permanent(e.to_string()))?;
-    Ok(CONFIG.get_or_init(|| c))
+
+    /// A mailer that keeps what it sends; the second value reads it.
+    pub fn in_memory(from: Mailbox) -> (Self, Arc<Mutex<Vec<Sent>>>) {
+        let sink = Arc::new(Mutex::new(Vec::new()));
+        (Mailer { from, outlet: Outlet::Memory(sink.clone()) }, sink)
+    }
 }
 
 /// Text the admin jobs API shows instead of a sensitive body.
@@ -105,13 +142,14 @@ impl Job for SendEmail {
     const KIND: &'static str = "SEND_EMAIL";
     const PRIORITY: i16 = 2;
     const MAX_ATTEMPTS: i32 = 8;
+    const NEEDS: &'static [Need] = &[Need::Mail];
 
     fn org_id(&self) -> Option<i64> {
         self.org_id
     }
 
     async fn run(self, ctx: JobContext) -> Result<(), JobError> {
-        deliver(config()?, &self, ctx.job_id).await?;
+        deliver(ctx.mail()?, &self, ctx.job_id).await?;
         if self.sensitive {
             // Delivered: the queue's copy of the link has no further use.
             if let Ok(conn) = ctx.pool.get().await {
@@ -128,12 +166,13 @@ impl Job for SendEmail {
     }
 }
 
-/// Sends one message as `config` says (SMTP, or an `.eml` file named after `job_id`).
-pub async fn deliver(config: &MailConfig, mail: &SendEmail, job_id: i64) -> Result<(), JobError> {
+/// Sends one message through `mailer` (SMTP, an `.eml` file named after `job_id`, or
+/// memory).
+pub async fn deliver(mailer: &Mailer, mail: &SendEmail, job_id: i64) -> Result<(), JobError> {
     let to: Mailbox =
         mail.to.parse().map_err(|e| JobError::Permanent(format!("bad recipient address {:?}: {e}", mail.to)))?;
     let message = Message::builder()
-        .from(config.from.clone())
+        .from(mailer.from.clone())
         .to(to)
         .subject(mail.subject.clone())
         .header(ContentType::TEXT_PLAIN)
@@ -141,11 +180,8 @@ pub async fn deliver(config: &MailConfig, mail: &SendEmail, job_id: i64) -> Resu
         // longer than 76 characters, which every mail reader decodes.
         .body(mail.text.clone())
         .map_err(|e| JobError::Permanent(format!("cannot build the message: {e}")))?;
-    match &config.transport {
-        Transport::Smtp(url) => {
-            let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                .map_err(|e| JobError::Permanent(format!("ATUM_SMTP_URL: {e}")))?
-                .build();
+    match &mailer.outlet {
+        Outlet::Smtp(transport) => {
             transport.send(message).await.map_err(|e| {
                 // Permanent SMTP replies (5xx: no such mailbox) will not improve with retries.
                 if e.is_permanent() {
@@ -155,7 +191,11 @@ pub async fn deliver(config: &MailConfig, mail: &SendEmail, job_id: i64) -> Resu
                 }
             })?;
         }
-        Transport::Directory(dir) => {
+        Outlet::Memory(sink) => {
+            let sent = Sent { to: mail.to.clone(), subject: mail.subject.clone(), text: mail.text.clone() };
+            sink.lock().unwrap_or_else(|e| e.into_inner()).push(sent);
+        }
+        Outlet::Directory(dir) => {
             tokio::fs::create_dir_all(dir)
                 .await
                 .map_err(|e| JobError::Retry(format!("cannot create {}: {e}", dir.display())))?;
@@ -234,7 +274,7 @@ mod tests {
         };
         let mail =
             messages::reset_password("https://desk.example.test/", 1, "ann@example.test", "Ann", &"a".repeat(64));
-        deliver(&config, &mail, 77).await.unwrap();
+        deliver(&Mailer::new(&config).unwrap(), &mail, 77).await.unwrap();
         let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
         assert_eq!(files.len(), 1);
         assert!(files[0].to_string_lossy().ends_with("-77.eml"), "{files:?}");

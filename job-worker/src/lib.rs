@@ -17,9 +17,10 @@ use std::time::Duration;
 use atum_core::{
     config::Env,
     jobs::{
-        self, Registry,
+        self, Registry, Services,
         worker::{Runner, WorkerConfig},
     },
+    mail::{MailConfig, Mailer},
     runtime::{BoxError, Context, listener},
 };
 
@@ -33,18 +34,24 @@ pub fn registry() -> Registry {
         .register::<atum_core::mail::SendEmail>()
 }
 
+/// The services this worker's jobs use, built once from the environment.
+pub fn services(env: &Env<'_>) -> Result<Services, BoxError> {
+    let mail = MailConfig::from_env(env)?;
+    tracing::info!(mail = ?mail, "mail delivery");
+    Ok(Services::builder().mail(Mailer::new(&mail)?).build())
+}
+
 pub async fn run(ctx: Context) -> Result<(), BoxError> {
     let env = Env::process();
     let mut config = WorkerConfig::from_env(&env)?;
-    let mail = atum_core::mail::MailConfig::from_env(&env)?;
-    tracing::info!(mail = ?mail, "mail delivery");
-    atum_core::mail::install(mail);
+    let registry = registry().with_services(services(&env)?);
+    registry.check()?;
     // Claims double as the watchdog's proof of progress, so poll at least that often.
     config.poll_interval = config.poll_interval.min(ctx.tick_interval());
-    tracing::info!(worker = %config.worker_id, queues = ?config.queues, kinds = ?registry().kinds(), "running jobs");
+    tracing::info!(worker = %config.worker_id, queues = ?config.queues, kinds = ?registry.kinds(), "running jobs");
     let wakeups =
         listener::spawn(ctx.config.database.pg.clone(), vec![jobs::CHANNEL], ctx.metrics.clone(), ctx.shutdown.clone());
-    let runner = Runner::new(ctx.pool.clone(), registry(), config, &ctx.metrics);
+    let runner = Runner::new(ctx.pool.clone(), registry, config, &ctx.metrics);
     // Leave a second of the shutdown budget for releasing what did not finish.
     let deadline = ctx.config.shutdown_timeout.saturating_sub(Duration::from_secs(1));
     runner.run(wakeups, ctx.shutdown.clone(), ctx.progress.clone(), deadline).await;

@@ -11,7 +11,7 @@
 //! the failure count. [`Outcome::Refused`] is returned as a value for that reason; the
 //! caller commits, then answers with [`Refusal::error`].
 
-use std::{net::IpAddr, sync::OnceLock};
+use std::{net::IpAddr, sync::LazyLock};
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -93,9 +93,13 @@ async fn find_account(db: &impl GenericClient, lookup: Lookup<'_>) -> Result<Opt
     .transpose()
 }
 
+/// A hash no password matches, checked for unknown addresses so they cost the same
+/// time as known ones. A constant computed once, not configuration.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| password::hash("atum-dummy-password-for-timing").unwrap_or_default());
+
 fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| password::hash("atum-dummy-password-for-timing").unwrap_or_default())
+    &DUMMY_HASH
 }
 
 /// Whether `password` matches the account's hash (a dummy hash when there is none, so

@@ -12,6 +12,7 @@
 
 pub mod admin;
 pub mod enqueue;
+pub mod services;
 pub mod store;
 pub mod worker;
 
@@ -21,6 +22,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use tokio_util::sync::CancellationToken;
 
 pub use enqueue::{enqueue, enqueue_many};
+pub use services::{MissingService, Need, Services};
 
 /// The NOTIFY channel that wakes job workers; the payload is the queue name.
 pub const CHANNEL: &str = "atum_jobs";
@@ -33,6 +35,8 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// 0 runs first, 9 last.
     const PRIORITY: i16 = 5;
     const MAX_ATTEMPTS: i32 = 10;
+    /// The services its handler uses; a worker without one of them refuses to start.
+    const NEEDS: &'static [Need] = &[];
 
     /// A key that makes a second enqueue a no-op while a job with it is pending or
     /// running (e.g. one triage per ticket).
@@ -54,10 +58,27 @@ pub struct JobContext {
     pub pool: deadpool_postgres::Pool,
     pub job_id: i64,
     pub attempt: i32,
+    pub services: Services,
     cancel: CancellationToken,
 }
 
 impl JobContext {
+    pub fn new(
+        pool: deadpool_postgres::Pool,
+        services: Services,
+        job_id: i64,
+        attempt: i32,
+        cancel: CancellationToken,
+    ) -> Self {
+        JobContext { pool, job_id, attempt, services, cancel }
+    }
+
+    /// The worker's mail transport; a worker without one never runs a kind that
+    /// needs it ([`Registry::check`]), so its absence here is permanent.
+    pub fn mail(&self) -> Result<&crate::mail::Mailer, JobError> {
+        self.services.mail().ok_or_else(|| JobError::Permanent("this worker has no mail transport".into()))
+    }
+
     /// True once the job was cancelled or its lease lost: stop at the next safe point.
     pub fn is_cancelled(&self) -> bool {
         self.cancel.is_cancelled()
@@ -82,25 +103,33 @@ pub enum JobError {
     Cancelled,
 }
 
+/// A domain error ends the job for good unless it is transient
+/// ([`Error::is_transient`](crate::error::Error::is_transient)): a missing ticket or an
+/// invalid payload will not appear by retrying; a busy or unreachable database may.
 impl From<crate::error::Error> for JobError {
     fn from(e: crate::error::Error) -> Self {
-        JobError::Retry(e.to_string())
+        let message = match &e {
+            crate::error::Error::Db(db) => crate::db::root_cause(db),
+            other => other.to_string(),
+        };
+        if e.is_transient() { JobError::Retry(message) } else { JobError::Permanent(message) }
     }
 }
 
 impl From<tokio_postgres::Error> for JobError {
     fn from(e: tokio_postgres::Error) -> Self {
-        JobError::Retry(crate::db::root_cause(&e))
+        crate::error::Error::Db(e).into()
     }
 }
 
 type BoxFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
 type Handler = Arc<dyn Fn(serde_json::Value, JobContext) -> BoxFuture + Send + Sync>;
 
-/// Which kinds this worker can run, and how.
+/// Which kinds this worker can run, how, and with which services.
 #[derive(Clone, Default)]
 pub struct Registry {
-    handlers: HashMap<&'static str, (Handler, &'static str)>,
+    handlers: HashMap<&'static str, (Handler, &'static [Need])>,
+    services: Services,
 }
 
 impl Registry {
@@ -113,8 +142,30 @@ impl Registry {
                 job.run(ctx).await
             })
         });
-        self.handlers.insert(J::KIND, (handler, J::QUEUE));
+        self.handlers.insert(J::KIND, (handler, J::NEEDS));
         self
+    }
+
+    /// The services every job of this registry gets.
+    pub fn with_services(mut self, services: Services) -> Self {
+        self.services = services;
+        self
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Every registered kind has what it needs: call before running anything.
+    pub fn check(&self) -> Result<(), MissingService> {
+        let mut kinds: Vec<_> = self.handlers.iter().collect();
+        kinds.sort_unstable_by_key(|(kind, _)| **kind);
+        for (kind, (_, needs)) in kinds {
+            if let Some(need) = needs.iter().find(|n| !self.services.provides(**n)) {
+                return Err(MissingService { kind, need: *need });
+            }
+        }
+        Ok(())
     }
 
     pub fn kinds(&self) -> Vec<&'static str> {
@@ -139,6 +190,21 @@ pub fn backoff(attempt: i32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn domain_errors_end_a_job_and_an_unreachable_database_retries_it() {
+        use crate::error::{Error, FieldErrors};
+        let permanent = [
+            Error::NotFound("ticket"),
+            FieldErrors::single("subject", "must be 1 to 300 characters"),
+            Error::Conflict { code: "closed", message: "the ticket is closed".into() },
+            Error::Forbidden("staff only"),
+        ];
+        for e in permanent {
+            assert!(matches!(JobError::from(e), JobError::Permanent(_)));
+        }
+        assert!(matches!(JobError::from(Error::Unavailable("pool timed out".into())), JobError::Retry(_)));
+    }
 
     #[test]
     fn backoff_grows_exponentially_with_bounded_jitter() {

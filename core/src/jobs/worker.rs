@@ -457,6 +457,41 @@ impl Runner {
         }
     }
 
+    /// Runs every job that is due, in this task, one after another, until none is
+    /// left (jobs scheduled later, such as a retry after backoff, stay queued). For
+    /// tests and tools that need background work done now and deterministically —
+    /// no worker process, no polling. Returns how many jobs ran.
+    pub async fn run_until_empty(&self) -> crate::error::Result<usize> {
+        let kinds = self.registry.kinds();
+        let mut ran = 0;
+        loop {
+            let mut claimed = Vec::new();
+            for (queue, _) in &self.config.queues {
+                let conn = crate::db::connection(&self.pool).await?;
+                let batch = store::claim(
+                    &conn,
+                    queue,
+                    &kinds,
+                    &self.config.worker_id,
+                    self.config.claim_batch as i64,
+                    self.config.lease,
+                    None,
+                )
+                .await?;
+                claimed.extend(batch);
+            }
+            if claimed.is_empty() {
+                return Ok(ran);
+            }
+            for job in claimed {
+                let tokens = self.hold(&job);
+                // Without a chain, execute records the outcome and claims nothing more.
+                self.execute(job, tokens, None).await;
+                ran += 1;
+            }
+        }
+    }
+
     /// Registers a claimed job for heartbeats; returns its (cancel, abort) tokens.
     fn hold(&self, job: &Claimed) -> (CancellationToken, CancellationToken) {
         let (cancel, abort) = (CancellationToken::new(), CancellationToken::new());
@@ -480,7 +515,8 @@ impl Runner {
         let outcome = match self.registry.get(&job.kind) {
             None => Outcome::Discarded(format!("no handler for kind {}", job.kind)),
             Some(handler) => {
-                let ctx = JobContext { pool: self.pool.clone(), job_id: job.id, attempt: job.attempt, cancel };
+                let services = self.registry.services().clone();
+                let ctx = JobContext::new(self.pool.clone(), services, job.id, job.attempt, cancel);
                 // Its own task, so a panicking handler fails its job, not the worker.
                 let run = tokio::spawn(handler(job.payload.clone(), ctx));
                 let run_abort = run.abort_handle();

@@ -1,0 +1,76 @@
+//! What a worker process builds once at start-up and every job reaches through its
+//! [`JobContext`](super::JobContext): the mail transport today, an HTTP client, the
+//! embedding model and an LLM client as they arrive. Nothing here is a process-wide
+//! global: tests hand in their own (an in-memory mail sink, say) the same way.
+//!
+//! A job kind names what it needs ([`Job::NEEDS`](super::Job::NEEDS)); a worker whose
+//! registry holds a kind it has no service for refuses to start, naming both.
+
+use std::sync::Arc;
+
+use crate::mail::Mailer;
+
+/// A service a job kind may need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Mail,
+}
+
+impl Need {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Need::Mail => "mail (ATUM_SMTP_URL or ATUM_MAIL_DIR)",
+        }
+    }
+}
+
+/// The services of one worker process. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Services {
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    mail: Option<Mailer>,
+}
+
+impl Services {
+    pub fn builder() -> ServicesBuilder {
+        ServicesBuilder::default()
+    }
+
+    pub fn mail(&self) -> Option<&Mailer> {
+        self.inner.mail.as_ref()
+    }
+
+    pub fn provides(&self, need: Need) -> bool {
+        match need {
+            Need::Mail => self.inner.mail.is_some(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct ServicesBuilder {
+    inner: Inner,
+}
+
+impl ServicesBuilder {
+    pub fn mail(mut self, mailer: Mailer) -> Self {
+        self.inner.mail = Some(mailer);
+        self
+    }
+
+    pub fn build(self) -> Services {
+        Services { inner: Arc::new(self.inner) }
+    }
+}
+
+/// A registered job kind needs a service this worker was not given.
+#[derive(Debug, thiserror::Error)]
+#[error("job kind {kind} needs {} and this worker has none", need.as_str())]
+pub struct MissingService {
+    pub kind: &'static str,
+    pub need: Need,
+}
