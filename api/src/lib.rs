@@ -166,6 +166,8 @@ pub async fn run(ctx: Context) -> Result<(), BoxError> {
     let state = AppState { pool: ctx.pool.clone(), sessions: SessionPolicy::from_env(&env)?, security };
     let (server, addr) = start(state, ctx.metrics.clone(), ctx.config.listen, ctx.config.shutdown_timeout)?;
     tracing::info!(listen = %addr, "serving the API");
+    // Bound: connections are accepted (and queued until the server runs) from now on.
+    ctx.ready();
     let handle = server.handle();
     ctx.tasks.spawn(probe(ctx.clone()));
     ctx.tasks.spawn(housekeeping(ctx.clone(), atum_core::auth::housekeeping::Retention::from_env(&env)?));

@@ -215,8 +215,8 @@ impl Service {
     pub fn channel(self) -> Option<&'static str> {
         match self {
             Service::Api => None,
-            Service::JobWorker => Some("atum_jobs"),
-            Service::SlaWorker => Some("atum_tickets"),
+            Service::JobWorker => Some(crate::jobs::CHANNEL),
+            Service::SlaWorker => Some(crate::tickets::events::CHANNEL),
             Service::RagWorker => Some("atum_kb"),
             Service::MetricsWorker => Some("atum_metrics"),
         }

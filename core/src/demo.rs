@@ -176,7 +176,15 @@ pub async fn seed(client: &mut Client) -> Result<Option<Vec<Login>>, SeedError> 
         let created = json!({"status": "new", "priority": t.priority, "category": t.category, "channel": t.channel});
         tx.execute(
             &insert_event,
-            &[&org, &id, &Some(requester), &"created", &None::<serde_json::Value>, &Some(created), &times.created],
+            &[
+                &org,
+                &id,
+                &Some(requester),
+                &crate::tickets::events::Kind::Created.as_str(),
+                &None::<serde_json::Value>,
+                &Some(created),
+                &times.created,
+            ],
         )
         .await?;
         if let (Some(body), Some(at)) = (&t.reply, times.replied) {

@@ -26,6 +26,7 @@ use atum_core::{
     jobs,
     runtime::{BoxError, Context, listener, listener::Wakeup},
     sla::{self, prediction_job::Predict},
+    tickets::events::{self, Notice},
 };
 use prometheus_client::metrics::{counter::Counter, histogram::Histogram};
 
@@ -53,7 +54,7 @@ pub async fn run(ctx: Context) -> Result<(), BoxError> {
 
     let mut wakeups = listener::spawn(
         ctx.config.database.pg.clone(),
-        vec![sla::TICKETS_CHANNEL],
+        vec![events::CHANNEL],
         ctx.metrics.clone(),
         ctx.shutdown.clone(),
     );
@@ -118,14 +119,12 @@ async fn sweep_once(ctx: &Context, lanes: usize) -> Result<(usize, Option<Durati
     Ok((swept.tickets, next))
 }
 
-/// Records a ticket change notification (`org_id:ticket_id`).
+/// Records a notice from the ticket journal.
 fn note_change(changed: &mut BTreeMap<i64, Vec<i64>>, payload: &str) {
-    if let Some((org, ticket)) = payload.split_once(':')
-        && let (Ok(org), Ok(ticket)) = (org.parse(), ticket.parse())
-    {
-        let ids = changed.entry(org).or_default();
-        if !ids.contains(&ticket) && ids.len() < 10_000 {
-            ids.push(ticket);
+    if let Some(Notice { org_id, ticket_id }) = Notice::parse(payload) {
+        let ids = changed.entry(org_id).or_default();
+        if !ids.contains(&ticket_id) && ids.len() < 10_000 {
+            ids.push(ticket_id);
         }
     }
 }

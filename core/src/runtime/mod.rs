@@ -44,6 +44,11 @@ pub struct Context {
 }
 
 impl Context {
+    /// Tells systemd the service is ready (READY=1).
+    pub fn ready(&self) {
+        systemd::ready();
+    }
+
     /// How often the main loop should prove it is alive: the configured tick, but at
     /// least three times per watchdog interval.
     pub fn tick_interval(&self) -> Duration {
@@ -143,7 +148,11 @@ where
 
     let tasks = ctx.tasks.clone();
     let deadline = ctx.config.shutdown_timeout;
-    systemd::ready();
+    // The API says READY=1 itself once its listener is bound (`Context::ready`), so
+    // systemd does not start what depends on it (nginx) before it accepts connections.
+    if service != Service::Api {
+        ctx.ready();
+    }
     tracing::info!(service = service.binary(), version = env!("CARGO_PKG_VERSION"), "started");
 
     let result = run(ctx).await;

@@ -22,9 +22,6 @@ use crate::{
     jobs::{Job, JobContext, JobError},
 };
 
-/// NOTIFY channel of ticket changes (payload `org_id:ticket_id`).
-pub const TICKETS_CHANNEL: &str = "atum_tickets";
-
 /// Queues a recompute of the organisation's tickets (after a policy or calendar change).
 pub async fn schedule_recompute(db: &impl GenericClient, org_id: i64) -> Result<()> {
     crate::jobs::enqueue(db, &Recompute { org_id }, Default::default()).await?;

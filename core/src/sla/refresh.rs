@@ -20,6 +20,7 @@ use super::{
 use crate::{
     error::Result,
     jobs::{self, Job, JobContext, JobError},
+    tickets::events::{self, Event, Kind},
 };
 
 /// A ticket after its clocks were computed.
@@ -246,22 +247,24 @@ async fn record(db: &impl GenericClient, org_id: i64, marks: &[Mark], policies: 
     let policy_ids: Vec<i64> = marks.iter().map(|m| m.policy_id).collect();
     let stmt = db
         .prepare_cached(
-            "WITH new AS (
-                 INSERT INTO sla_breaches (org_id, ticket_id, kind, clock, cycle_started_at, due_at, policy_id)
-                 SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
-                                          $7::bigint[])
-                 ON CONFLICT (ticket_id, clock, cycle_started_at, kind) DO NOTHING
-                 RETURNING ticket_id, kind, clock, cycle_started_at, due_at
-             ), events AS (
-                 INSERT INTO ticket_events (org_id, ticket_id, event_type, after)
-                 SELECT $1, ticket_id, CASE kind WHEN 'breach' THEN 'sla_breached' ELSE 'sla_warning' END,
-                        jsonb_build_object('clock', clock, 'due_at', due_at, 'cycle_started_at', cycle_started_at)
-                 FROM new
-             )
-             SELECT ticket_id, kind, clock, cycle_started_at FROM new",
+            "INSERT INTO sla_breaches (org_id, ticket_id, kind, clock, cycle_started_at, due_at, policy_id)
+             SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
+                                      $7::bigint[])
+             ON CONFLICT (ticket_id, clock, cycle_started_at, kind) DO NOTHING
+             RETURNING ticket_id, kind, clock, cycle_started_at, due_at",
         )
         .await?;
     let new = db.query(&stmt, &[&org_id, &ids, &kinds, &clocks, &cycles, &dues, &policy_ids]).await?;
+    let journal: Vec<Event> = new
+        .iter()
+        .map(|r| {
+            let kind = if r.get::<_, &str>(1) == "breach" { Kind::SlaBreached } else { Kind::SlaWarning };
+            let (clock, cycle, due): (&str, DateTime<Utc>, DateTime<Utc>) = (r.get(2), r.get(3), r.get(4));
+            Event::by_system(org_id, r.get(0), kind)
+                .after(serde_json::json!({ "clock": clock, "due_at": due, "cycle_started_at": cycle }))
+        })
+        .collect();
+    events::record_many(db, org_id, &journal).await?;
     let mut escalated = Vec::new();
     for row in new.iter().filter(|r| r.get::<_, &str>(1) == "breach") {
         let (ticket_id, clock, cycle): (i64, &str, DateTime<Utc>) = (row.get(0), row.get(2), row.get(3));
@@ -302,26 +305,26 @@ async fn escalate(db: &impl GenericClient, org_id: i64, ticket_id: i64, clock: &
                                          THEN $3 ELSE t.priority END,
                          -- Escalated to a group without a named assignee: into the group's queue.
                          assignee_id = CASE WHEN $4::bigint IS NOT NULL THEN $4
-                                            WHEN $6::bigint IS NOT NULL THEN NULL ELSE t.assignee_id END,
-                         group_id = coalesce($6, t.group_id),
+                                            WHEN $5::bigint IS NOT NULL THEN NULL ELSE t.assignee_id END,
+                         group_id = coalesce($5, t.group_id),
                          version = t.version + 1, updated_at = now()
                      WHERE t.org_id = $1 AND t.id = $2
                      RETURNING t.priority, t.assignee_id, t.group_id
-                 ), event AS (
-                     INSERT INTO ticket_events (org_id, ticket_id, event_type, before, after)
-                     SELECT $1, $2, 'sla_escalated',
-                            jsonb_build_object('priority', old.priority, 'assignee_id', old.assignee_id,
-                                               'group_id', old.group_id),
-                            jsonb_build_object('priority', new.priority, 'assignee_id', new.assignee_id,
-                                               'group_id', new.group_id, 'clock', $5::text)
-                     FROM old, new
                  )
-                 SELECT old.priority <> new.priority, new.assignee_id, new.group_id FROM old, new"
+                 SELECT old.priority, old.assignee_id, old.group_id, new.priority, new.assignee_id, new.group_id
+                 FROM old, new"
             ),
-            &[&org_id, &ticket_id, &policy.escalate_priority, &policy.escalate_assignee_id, &clock, &policy.escalate_group_id],
+            &[&org_id, &ticket_id, &policy.escalate_priority, &policy.escalate_assignee_id, &policy.escalate_group_id],
         )
         .await?;
-    let (priority_changed, assignee, group): (bool, Option<i64>, Option<i64>) = (row.get(0), row.get(1), row.get(2));
+    let (old_priority, old_assignee, old_group): (String, Option<i64>, Option<i64>) =
+        (row.get(0), row.get(1), row.get(2));
+    let (priority, assignee, group): (String, Option<i64>, Option<i64>) = (row.get(3), row.get(4), row.get(5));
+    let escalated = Event::by_system(org_id, ticket_id, Kind::SlaEscalated)
+        .before(serde_json::json!({ "priority": old_priority, "assignee_id": old_assignee, "group_id": old_group }))
+        .after(serde_json::json!({ "priority": priority, "assignee_id": assignee, "group_id": group, "clock": clock }));
+    events::record(db, escalated).await?;
+    let priority_changed = old_priority != priority;
     if policy.escalate_notify {
         let job =
             NotifyEscalation { org_id, ticket_id, clock: clock.to_owned(), assignee_id: assignee, group_id: group };

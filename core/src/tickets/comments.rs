@@ -10,7 +10,12 @@ use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Status, get, get_for_update, write::record};
+use super::{
+    Status,
+    events::{Event, Kind},
+    get, get_for_update,
+    write::record,
+};
 use crate::{
     auth::Principal,
     error::{Error, FieldErrors, Result},
@@ -114,25 +119,11 @@ pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: 
         &[&who.org_id, &ticket_id, &next_status.as_str(), &first_response],
     )
     .await?;
-    record(
-        db,
-        who,
-        ticket_id,
-        "comment_added",
-        None,
-        Some(json!({"comment_id": comment.id, "visibility": visibility})),
-    )
-    .await?;
+    let added = json!({"comment_id": comment.id, "visibility": visibility});
+    record(db, Event::by(who, ticket_id, Kind::CommentAdded).after(added)).await?;
     if next_status != ticket.status {
-        record(
-            db,
-            who,
-            ticket_id,
-            "updated",
-            Some(json!({"status": ticket.status})),
-            Some(json!({"status": next_status})),
-        )
-        .await?;
+        let (before, after) = (json!({"status": ticket.status}), json!({"status": next_status}));
+        record(db, Event::by(who, ticket_id, Kind::Updated).before(before).after(after)).await?;
     }
     Ok(comment)
 }

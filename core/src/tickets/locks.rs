@@ -102,15 +102,10 @@ pub async fn acquire(db: &impl GenericClient, who: &Principal, ticket_id: i64, t
         });
     }
     if let Some(from) = previous.filter(|p| *p != who.user_id) {
-        super::write::record(
-            db,
-            who,
-            ticket_id,
-            "lock_taken_over",
-            Some(serde_json::json!({ "holder_id": from })),
-            Some(serde_json::json!({ "holder_id": who.user_id })),
-        )
-        .await?;
+        let event = super::events::Event::by(who, ticket_id, super::events::Kind::LockTakenOver)
+            .before(serde_json::json!({ "holder_id": from }))
+            .after(serde_json::json!({ "holder_id": who.user_id }));
+        super::write::record(db, event).await?;
     }
     live(db, who, ticket_id).await?.ok_or(Error::Internal("a lock just taken is gone".into()))
 }

@@ -13,7 +13,12 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 
-use super::{Status, get, get_for_update, locks, write::record};
+use super::{
+    Status,
+    events::{Event, Kind},
+    get, get_for_update, locks,
+    write::record,
+};
 use crate::{
     auth::Principal,
     error::{Error, FieldErrors, Result},
@@ -209,7 +214,7 @@ pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: 
     .await?;
     for (on, to, number) in [(ticket_id, new.ticket_id, other.number), (new.ticket_id, ticket_id, this.number)] {
         let after = serde_json::json!({ "kind": kind, "source_id": source, "target_id": target, "ticket_id": to, "number": number });
-        record(db, who, on, "link_added", None, Some(after)).await?;
+        record(db, Event::by(who, on, Kind::LinkAdded).after(after)).await?;
     }
     list(db, who, ticket_id)
         .await?
@@ -235,7 +240,7 @@ pub async fn remove(db: &impl GenericClient, who: &Principal, ticket_id: i64, li
     let (kind, source, target): (String, i64, i64) = (row.get(0), row.get(1), row.get(2));
     for on in [source, target] {
         let before = serde_json::json!({ "kind": kind, "source_id": source, "target_id": target });
-        record(db, who, on, "link_removed", Some(before), None).await?;
+        record(db, Event::by(who, on, Kind::LinkRemoved).before(before)).await?;
     }
     Ok(())
 }
@@ -332,9 +337,9 @@ pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: i64, into_i
     db.execute("UPDATE tickets SET version = version + 1, updated_at = now() WHERE id = $1", &[&into.id]).await?;
     db.execute("DELETE FROM ticket_locks WHERE ticket_id = $1", &[&dup.id]).await?;
     let merged = serde_json::json!({ "into_id": into.id, "into_number": into.number, "comments_moved": moved });
-    record(db, who, dup.id, "merged_into", Some(serde_json::json!({ "status": dup.status.as_str() })), Some(merged))
-        .await?;
+    let before = serde_json::json!({ "status": dup.status.as_str() });
+    record(db, Event::by(who, dup.id, Kind::MergedInto).before(before).after(merged)).await?;
     let from = serde_json::json!({ "from_id": dup.id, "from_number": dup.number, "comments_moved": moved });
-    record(db, who, into.id, "merged_from", None, Some(from)).await?;
+    record(db, Event::by(who, into.id, Kind::MergedFrom).after(from)).await?;
     Ok(Merged { merged_id: dup.id, into_id: into.id, comments_moved: moved })
 }

@@ -5,7 +5,11 @@ use deadpool_postgres::GenericClient;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{COLUMNS, Channel, Priority, Status, Ticket, from_row, get_for_update};
+use super::{
+    COLUMNS, Channel, Priority, Status, Ticket,
+    events::{self, Event, Kind},
+    from_row, get_for_update,
+};
 use crate::{
     auth::{Principal, Role},
     error::{Error, FieldErrors, Result},
@@ -233,7 +237,7 @@ pub async fn create(db: &impl GenericClient, who: &Principal, new: &NewTicket) -
         "category": ticket.category, "tags": ticket.tags, "assignee_id": ticket.assignee_id,
         "requester_id": ticket.requester_id, "channel": ticket.channel,
     });
-    record(db, who, ticket.id, "created", None, Some(after)).await?;
+    record(db, Event::by(who, ticket.id, Kind::Created).after(after)).await?;
     reread(db, ticket.id).await
 }
 
@@ -313,7 +317,7 @@ pub async fn update(
             ],
         )
         .await?;
-    record(db, who, id, "updated", Some(Value::Object(before)), Some(Value::Object(after))).await?;
+    record(db, Event::by(who, id, Kind::Updated).before(Value::Object(before)).after(Value::Object(after))).await?;
     drop(row);
     reread(db, id).await
 }
@@ -331,33 +335,16 @@ fn diff(a: &Ticket, b: &Ticket) -> (Map<String, Value>, Map<String, Value>) {
     (before, after)
 }
 
-/// Appends a history row and wakes the SLA worker.
-pub(crate) async fn record(
-    db: &impl GenericClient,
-    who: &Principal,
-    ticket_id: i64,
-    event_type: &str,
-    before: Option<Value>,
-    after: Option<Value>,
-) -> Result<()> {
-    // One statement, cached: every write runs it.
-    let stmt = db
-        .prepare_cached(
-            "WITH e AS (
-                 INSERT INTO ticket_events (org_id, ticket_id, actor_id, event_type, before, after)
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING 1
-             )
-             SELECT pg_notify('atum_tickets', $7) FROM e",
-        )
-        .await?;
-    let payload = format!("{}:{ticket_id}", who.org_id);
-    db.execute(&stmt, &[&who.org_id, &ticket_id, &who.user_id, &event_type, &before, &after, &payload]).await?;
-    // The clocks follow every change in the same transaction: a reply meets a clock, a
-    // status pauses it, a new priority may match another policy.
-    let policies = crate::sla::policies::load(db, who.org_id).await?;
+/// Records a person's change in the journal, then brings the ticket's SLA clocks up
+/// to date in the same transaction: a reply meets a clock, a status pauses it, a new
+/// priority may match another policy.
+pub(crate) async fn record(db: &impl GenericClient, event: Event) -> Result<()> {
+    let (org_id, ticket_id) = (event.org_id, event.ticket_id);
+    events::record(db, event).await?;
+    let policies = crate::sla::policies::load(db, org_id).await?;
     if !policies.is_empty() {
         let now = crate::sla::db_now(db).await?;
-        crate::sla::refresh::refresh_with(db, who.org_id, &[ticket_id], &policies, now).await?;
+        crate::sla::refresh::refresh_with(db, org_id, &[ticket_id], &policies, now).await?;
     }
     Ok(())
 }

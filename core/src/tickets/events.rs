@@ -1,0 +1,193 @@
+//! The ticket journal: the only writer of `ticket_events`, and the one place that
+//! announces them on the `atum_tickets` channel.
+//!
+//! Every change to a ticket — by a person, the SLA worker, a job, later inbound mail,
+//! the AI and automations — is one typed [`Event`] recorded in the transaction of the
+//! change, with a NOTIFY that is delivered when (and only if) it commits. Everything
+//! that reacts to tickets reads this journal: the SLA worker today; webhooks,
+//! automations, notifications and the browser's live updates as they arrive.
+
+use deadpool_postgres::GenericClient;
+use serde_json::Value;
+
+use crate::{auth::Principal, error::Result};
+
+/// The NOTIFY channel of the journal. Its payload is a [`Notice`].
+pub const CHANNEL: &str = "atum_tickets";
+
+/// What happened to a ticket. Stored in `ticket_events.event_type` under these
+/// snake_case names, which are stable: history readers and operators filter on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
+pub enum Kind {
+    Created,
+    Updated,
+    CommentAdded,
+    LinkAdded,
+    LinkRemoved,
+    MergedInto,
+    MergedFrom,
+    LockTakenOver,
+    SlaWarning,
+    SlaBreached,
+    SlaEscalated,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// Who did it: a signed-in person, or the system (no `actor_id` in the journal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    User(i64),
+    System,
+}
+
+impl Actor {
+    pub fn user_id(self) -> Option<i64> {
+        match self {
+            Actor::User(id) => Some(id),
+            Actor::System => None,
+        }
+    }
+}
+
+impl From<&Principal> for Actor {
+    fn from(who: &Principal) -> Self {
+        Actor::User(who.user_id)
+    }
+}
+
+/// One entry, about to be written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub org_id: i64,
+    pub ticket_id: i64,
+    pub actor: Actor,
+    pub kind: Kind,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+impl Event {
+    /// `kind` done by `who` to their organisation's ticket.
+    pub fn by(who: &Principal, ticket_id: i64, kind: Kind) -> Self {
+        Event { org_id: who.org_id, ticket_id, actor: who.into(), kind, before: None, after: None }
+    }
+
+    /// `kind` done by the system (the SLA worker, a job).
+    pub fn by_system(org_id: i64, ticket_id: i64, kind: Kind) -> Self {
+        Event { org_id, ticket_id, actor: Actor::System, kind, before: None, after: None }
+    }
+
+    pub fn before(mut self, before: Value) -> Self {
+        self.before = Some(before);
+        self
+    }
+
+    pub fn after(mut self, after: Value) -> Self {
+        self.after = Some(after);
+        self
+    }
+}
+
+/// The payload of a NOTIFY on [`CHANNEL`]: which ticket of which organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notice {
+    pub org_id: i64,
+    pub ticket_id: i64,
+}
+
+impl Notice {
+    pub fn encode(self) -> String {
+        format!("{}:{}", self.org_id, self.ticket_id)
+    }
+
+    /// `None` for a payload this journal did not write.
+    pub fn parse(payload: &str) -> Option<Notice> {
+        let (org, ticket) = payload.split_once(':')?;
+        Some(Notice { org_id: org.parse().ok()?, ticket_id: ticket.parse().ok()? })
+    }
+}
+
+/// Records `event` and announces it, in the caller's transaction.
+pub async fn record(db: &impl GenericClient, event: Event) -> Result<()> {
+    // One statement, cached: every ticket write runs it.
+    let stmt = db
+        .prepare_cached(
+            "WITH e AS (
+                 INSERT INTO ticket_events (org_id, ticket_id, actor_id, event_type, before, after)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING 1
+             )
+             SELECT pg_notify($7, $8) FROM e",
+        )
+        .await?;
+    let notice = Notice { org_id: event.org_id, ticket_id: event.ticket_id }.encode();
+    db.execute(
+        &stmt,
+        &[
+            &event.org_id,
+            &event.ticket_id,
+            &event.actor.user_id(),
+            &event.kind.as_str(),
+            &event.before,
+            &event.after,
+            &CHANNEL,
+            &notice,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records several events of one organisation in one statement (the SLA worker's
+/// breaches), each announced.
+pub async fn record_many(db: &impl GenericClient, org_id: i64, events: &[Event]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let tickets: Vec<i64> = events.iter().map(|e| e.ticket_id).collect();
+    let actors: Vec<Option<i64>> = events.iter().map(|e| e.actor.user_id()).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    let befores: Vec<Option<Value>> = events.iter().map(|e| e.before.clone()).collect();
+    let afters: Vec<Option<Value>> = events.iter().map(|e| e.after.clone()).collect();
+    db.execute(
+        "WITH e AS (
+             INSERT INTO ticket_events (org_id, ticket_id, actor_id, event_type, before, after)
+             SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::jsonb[], $6::jsonb[])
+             RETURNING ticket_id
+         )
+         SELECT pg_notify($7, $1::text || ':' || ticket_id) FROM (SELECT DISTINCT ticket_id FROM e) t",
+        &[&org_id, &tickets, &actors, &kinds, &befores, &afters, &CHANNEL],
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use strum::VariantArray;
+
+    use super::*;
+
+    #[test]
+    fn every_kind_is_stored_under_a_stable_snake_case_name_that_reads_back() {
+        assert_eq!(Kind::CommentAdded.as_str(), "comment_added");
+        assert_eq!(Kind::SlaBreached.as_str(), "sla_breached");
+        for kind in Kind::VARIANTS {
+            assert_eq!(kind.as_str().parse::<Kind>().unwrap(), *kind);
+        }
+    }
+
+    #[test]
+    fn a_notice_round_trips_and_foreign_payloads_are_ignored() {
+        let n = Notice { org_id: 7, ticket_id: 4012 };
+        assert_eq!(Notice::parse(&n.encode()), Some(n));
+        for junk in ["", "7", "7:", ":4", "a:b", "7:4:1"] {
+            assert_eq!(Notice::parse(junk), None, "{junk:?}");
+        }
+    }
+}
