@@ -157,20 +157,36 @@ impl AppState {
     }
 }
 
-pub async fn run(ctx: Context) -> Result<(), BoxError> {
-    let env = Env::process();
-    let security = Arc::new(Security::from_env(&env)?);
+/// The API's own settings, read once at start with the shared ones.
+pub struct Settings {
+    pub security: Security,
+    pub sessions: SessionPolicy,
+    pub retention: atum_core::auth::housekeeping::Retention,
+}
+
+impl Settings {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        Ok(Settings {
+            security: Security::from_env(env)?,
+            sessions: SessionPolicy::from_env(env)?,
+            retention: atum_core::auth::housekeeping::Retention::from_env(env)?,
+        })
+    }
+}
+
+pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
+    let Settings { security, sessions, retention } = settings;
     if security.key.is_none() {
         tracing::warn!("ATUM_SECRET_KEY_FILE is not set: two-factor enrolment is unavailable");
     }
-    let state = AppState { pool: ctx.pool.clone(), sessions: SessionPolicy::from_env(&env)?, security };
+    let state = AppState { pool: ctx.pool.clone(), sessions, security: Arc::new(security) };
     let (server, addr) = start(state, ctx.metrics.clone(), ctx.config.listen, ctx.config.shutdown_timeout)?;
     tracing::info!(listen = %addr, "serving the API");
     // Bound: connections are accepted (and queued until the server runs) from now on.
     ctx.ready();
     let handle = server.handle();
     ctx.tasks.spawn(probe(ctx.clone()));
-    ctx.tasks.spawn(housekeeping(ctx.clone(), atum_core::auth::housekeeping::Retention::from_env(&env)?));
+    ctx.tasks.spawn(housekeeping(ctx.clone(), retention));
     tokio::spawn({
         let shutdown = ctx.shutdown.clone();
         async move {

@@ -92,3 +92,8 @@ async fn a_database_error_is_logged_once_with_its_sqlstate_constraint_route_and_
     assert_eq!(line["span"]["http.route"], "/tickets", "{line}");
     assert!(!log.contains("launch code"), "a value reached the log: {log}");
 }
+
+#[test]
+fn a_malformed_setting_of_its_own_exits_78_naming_the_variable() {
+    service::assert_bad_setting_exits_78(Path::new(EXE), &[], "ATUM_PUBLIC_URL", "ftp-desk-example");
+}

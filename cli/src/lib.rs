@@ -90,5 +90,11 @@ pub fn main() -> ExitCode {
 fn fail(e: &anyhow::Error) -> ExitCode {
     // `{:#}` joins the context chain on one line.
     eprintln!("atum: {e:#}");
-    ExitCode::FAILURE
+    // A bad setting exits like the services do (78, EX_CONFIG), so scripts can tell a
+    // typo in the environment from a failure.
+    if e.chain().any(|c| c.downcast_ref::<atum_core::config::ConfigError>().is_some()) {
+        ExitCode::from(atum_core::runtime::EXIT_CONFIG)
+    } else {
+        ExitCode::FAILURE
+    }
 }

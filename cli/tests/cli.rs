@@ -72,7 +72,10 @@ fn an_unreachable_database_is_a_one_line_error_naming_where_it_looked() {
 #[test]
 fn a_missing_database_url_is_a_one_line_error_naming_the_variable() {
     let out = Command::new(env!("CARGO_BIN_EXE_atum")).args(["migrate", "status"]).env_clear().output().unwrap();
-    assert_one_line_error(&out, "ATUM_DATABASE_URL is not set");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "a missing setting is a configuration error: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("atum: ") && stderr.contains("ATUM_DATABASE_URL is not set"), "{stderr}");
 }
 
 #[test]
@@ -177,4 +180,14 @@ async fn jobs_can_be_listed_shown_cancelled_and_retried_from_the_command_line() 
     assert!(stdout(&show).contains("retried"), "{}", stdout(&show));
     assert_one_line_error(&atum(&["jobs", "show", "999999"], &db.url), "job not found");
     assert_one_line_error(&atum(&["jobs", "list", "--state", "lost"], &db.url), "state: must be one of");
+}
+
+#[test]
+fn a_malformed_setting_exits_78_naming_the_variable() {
+    atum_testing::service::assert_bad_setting_exits_78(
+        std::path::Path::new(env!("CARGO_BIN_EXE_atum")),
+        &["migrate", "status"],
+        "ATUM_DATABASE_URL",
+        "postgres://atum:hunter2@[::1/atum",
+    );
 }

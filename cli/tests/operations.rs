@@ -88,7 +88,14 @@ fn every_unit_verifies_and_each_service_scores_an_exposure_of_2_or_lower() {
             assert!(unit.contains(setting), "{name} lacks {setting}");
         }
         if name.starts_with("atum-") && name != "atum-healthcheck.service" {
-            for setting in ["Type=notify", "WatchdogSec=", "Restart=on-failure", "EnvironmentFile=", "User=atum"] {
+            for setting in [
+                "Type=notify",
+                "WatchdogSec=",
+                "Restart=on-failure",
+                "RestartPreventExitStatus=78",
+                "EnvironmentFile=",
+                "User=atum",
+            ] {
                 assert!(unit.contains(setting), "{name} lacks {setting}");
             }
         }

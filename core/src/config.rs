@@ -52,7 +52,9 @@ impl<'a> Env<'a> {
             None => Ok(default),
             Some(raw) => raw.trim().parse().map_err(|_| ConfigError::Invalid {
                 var: var.to_owned(),
-                reason: format!("expected {expected}, got {raw:?}"),
+                // The value is not repeated: a secret pasted into the wrong variable
+                // must not reach a log.
+                reason: format!("expected {expected}"),
             }),
         }
     }
@@ -149,10 +151,10 @@ impl LogConfig {
         let format = match env.get("ATUM_LOG_FORMAT").as_deref().map(str::trim) {
             None | Some("human") => LogFormat::Human,
             Some("json") => LogFormat::Json,
-            Some(other) => {
+            Some(_) => {
                 return Err(ConfigError::Invalid {
                     var: "ATUM_LOG_FORMAT".into(),
-                    reason: format!("expected \"human\" or \"json\", got {other:?}"),
+                    reason: "expected \"human\" or \"json\"".into(),
                 });
             }
         };

@@ -15,7 +15,7 @@ pub mod builtin;
 use std::time::Duration;
 
 use atum_core::{
-    config::Env,
+    config::{ConfigError, Env},
     jobs::{
         self, Registry, Services,
         worker::{Runner, WorkerConfig},
@@ -34,17 +34,27 @@ pub fn registry() -> Registry {
         .register::<atum_core::mail::SendEmail>()
 }
 
-/// The services this worker's jobs use, built once from the environment.
-pub fn services(env: &Env<'_>) -> Result<Services, BoxError> {
-    let mail = MailConfig::from_env(env)?;
-    tracing::info!(mail = ?mail, "mail delivery");
-    Ok(Services::builder().mail(Mailer::new(&mail)?).build())
+/// The job worker's own settings, read once at start with the shared ones.
+pub struct Settings {
+    pub worker: WorkerConfig,
+    pub mail: MailConfig,
 }
 
-pub async fn run(ctx: Context) -> Result<(), BoxError> {
-    let env = Env::process();
-    let mut config = WorkerConfig::from_env(&env)?;
-    let registry = registry().with_services(services(&env)?);
+impl Settings {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        Ok(Settings { worker: WorkerConfig::from_env(env)?, mail: MailConfig::from_env(env)? })
+    }
+}
+
+/// The services this worker's jobs use, built once.
+pub fn services(mail: &MailConfig) -> Result<Services, BoxError> {
+    tracing::info!(mail = ?mail, "mail delivery");
+    Ok(Services::builder().mail(Mailer::new(mail)?).build())
+}
+
+pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
+    let Settings { worker: mut config, mail } = settings;
+    let registry = registry().with_services(services(&mail)?);
     registry.check()?;
     // Claims double as the watchdog's proof of progress, so poll at least that often.
     config.poll_interval = config.poll_interval.min(ctx.tick_interval());

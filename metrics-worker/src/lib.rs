@@ -10,9 +10,9 @@
 
 use std::time::{Duration, Instant};
 
+pub use atum_core::dashboard::snapshots::Settings;
 use atum_core::{
-    config::Env,
-    dashboard::snapshots::{self, Settings, Taken},
+    dashboard::snapshots::{self, Taken},
     runtime::{BoxError, Context, Metrics},
 };
 use prometheus_client::{
@@ -93,8 +93,7 @@ impl Gauges {
     }
 }
 
-pub async fn run(ctx: Context) -> Result<(), BoxError> {
-    let settings = Settings::from_env(&Env::process())?;
+pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
     let gauges = Gauges::register(&ctx.metrics);
     tracing::info!(interval_s = settings.interval.as_secs(), "taking dashboard snapshots");
     let mut ticker = tokio::time::interval(ctx.tick_interval().min(settings.interval));

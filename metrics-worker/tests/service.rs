@@ -88,3 +88,8 @@ async fn it_writes_a_snapshot_per_organisation_every_interval_and_exports_the_ga
     assert!((7200.0..7300.0).contains(&oldest), "{oldest}");
     atum_testing::service::assert_promtool_accepts(&metrics, "atum-metrics-worker");
 }
+
+#[test]
+fn a_malformed_setting_of_its_own_exits_78_naming_the_variable() {
+    service::assert_bad_setting_exits_78(Path::new(EXE), &[], "ATUM_METRICS_INTERVAL_SECS", "hourly");
+}

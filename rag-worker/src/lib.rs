@@ -3,8 +3,20 @@
 //! the database (the systemd watchdog depends on it), serves `/metrics` and
 //! `/health`, and shuts down gracefully.
 
-use atum_core::runtime::{BoxError, Context, idle};
+use atum_core::{
+    config::{ConfigError, Env},
+    runtime::{BoxError, Context, idle},
+};
 
-pub async fn run(ctx: Context) -> Result<(), BoxError> {
+/// The retrieval worker's own settings (none yet; the model's arrive with retrieval).
+pub struct Settings;
+
+impl Settings {
+    pub fn from_env(_env: &Env<'_>) -> Result<Self, ConfigError> {
+        Ok(Settings)
+    }
+}
+
+pub async fn run(ctx: Context, _settings: Settings) -> Result<(), BoxError> {
     idle::run(ctx).await
 }

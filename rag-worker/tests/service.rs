@@ -16,3 +16,8 @@ async fn it_notifies_ready_pings_the_watchdog_serves_metrics_and_stops_on_sigter
 async fn it_stops_feeding_the_watchdog_when_the_database_is_gone() {
     service::assert_watchdog_withheld_without_database(Path::new(EXE), Service::RagWorker).await;
 }
+
+#[test]
+fn a_malformed_setting_of_its_own_exits_78_naming_the_variable() {
+    service::assert_bad_setting_exits_78(Path::new(EXE), &[], "ATUM_DATABASE_POOL_SIZE", "lots");
+}

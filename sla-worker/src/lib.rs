@@ -22,7 +22,7 @@ use std::{
 };
 
 use atum_core::{
-    config::Env,
+    config::{ConfigError, Env},
     jobs,
     runtime::{BoxError, Context, listener, listener::Wakeup},
     sla::{self, prediction_job::Predict},
@@ -33,14 +33,38 @@ use prometheus_client::metrics::{counter::Counter, histogram::Histogram};
 /// Tickets refreshed per sweep transaction.
 const BATCH: i64 = 500;
 
-pub async fn run(ctx: Context) -> Result<(), BoxError> {
-    let env = Env::process();
-    let interval = env.seconds_or("ATUM_SLA_SWEEP_SECS", 5)?.min(ctx.tick_interval());
-    let predict_every = env.seconds_or("ATUM_SLA_PREDICT_SECS", 900)?;
-    let lanes: usize = match env.parse_or("ATUM_SLA_SWEEP_LANES", 2usize, "a number of connections")? {
-        n @ 1..=16 => n,
-        _ => return Err("ATUM_SLA_SWEEP_LANES must be from 1 to 16".into()),
-    };
+/// The SLA worker's own settings, read once at start with the shared ones.
+pub struct Settings {
+    /// Look for due tickets at least this often.
+    pub sweep: Duration,
+    /// Queue a breach prediction for every open ticket this often.
+    pub predict_every: Duration,
+    /// Connections one sweep refreshes due tickets on in parallel.
+    pub lanes: usize,
+}
+
+impl Settings {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let lanes = match env.parse_or("ATUM_SLA_SWEEP_LANES", 2usize, "a number of connections")? {
+            n @ 1..=16 => n,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    var: "ATUM_SLA_SWEEP_LANES".into(),
+                    reason: "must be from 1 to 16".into(),
+                });
+            }
+        };
+        Ok(Settings {
+            sweep: env.seconds_or("ATUM_SLA_SWEEP_SECS", 5)?,
+            predict_every: env.seconds_or("ATUM_SLA_PREDICT_SECS", 900)?,
+            lanes,
+        })
+    }
+}
+
+pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
+    let interval = settings.sweep.min(ctx.tick_interval());
+    let (predict_every, lanes) = (settings.predict_every, settings.lanes);
     let mut last_predict_all: Option<Instant> = None;
     let mut changed: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
     let swept = Counter::<u64>::default();

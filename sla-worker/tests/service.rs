@@ -30,3 +30,8 @@ async fn it_refuses_to_start_on_an_unmigrated_database() {
 async fn it_stops_feeding_the_watchdog_when_the_database_is_gone() {
     service::assert_watchdog_withheld_without_database(Path::new(EXE), Service::SlaWorker).await;
 }
+
+#[test]
+fn a_malformed_setting_of_its_own_exits_78_naming_the_variable() {
+    service::assert_bad_setting_exits_78(Path::new(EXE), &[], "ATUM_SLA_SWEEP_LANES", "99");
+}

@@ -122,6 +122,23 @@ pub async fn assert_systemd_lifecycle(exe: &Path, service: Service) {
     assert_eq!(http_get(run.listen, "/metrics").0, 0, "{} still answers after exiting", service.binary());
 }
 
+/// A malformed setting stops the binary before it starts anything: exit status 78
+/// (EX_CONFIG) and one line on stderr that names the variable and not its value.
+pub fn assert_bad_setting_exits_78(exe: &Path, args: &[&str], var: &str, value: &str) {
+    let out = Command::new(exe)
+        .args(args)
+        .env_clear()
+        .env("ATUM_DATABASE_URL", "postgres://atum@127.0.0.1:1/atum")
+        .env(var, value)
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{} with {var}={value:?}: {stderr}", exe.display());
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(var), "the message names {var}: {stderr}");
+    assert!(!stderr.contains(value), "the value is not echoed: {stderr}");
+}
+
 /// `promtool check metrics` (Debian package `prometheus`; `.ci/run` installs it) on an
 /// exposition: the format Prometheus will scrape, with its naming lints.
 pub fn assert_promtool_accepts(metrics: &str, what: &str) {

@@ -18,7 +18,7 @@ pub use metrics::Metrics;
 pub use systemd::Progress;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use crate::config::{Env, Service, ServiceConfig};
+use crate::config::{ConfigError, Env, Service, ServiceConfig};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -64,19 +64,27 @@ impl Context {
     }
 }
 
-/// Runs a binary: the entire body of its `main`.
-pub fn launch<F, Fut>(service: Service, run: F) -> ExitCode
+/// Runs a binary: the entire body of its `main`. Every setting — the shared ones and
+/// the binary's own (`settings`) — is read here, once, before anything starts; a
+/// missing or malformed one ends the process with status 78 and one line naming the
+/// variable (the units' `RestartPreventExitStatus=78` keeps systemd from retrying a
+/// typo).
+pub fn launch<S, L, F, Fut>(service: Service, settings: L, run: F) -> ExitCode
 where
-    F: FnOnce(Context) -> Fut,
+    L: FnOnce(&Env<'_>) -> Result<S, ConfigError>,
+    F: FnOnce(Context, S) -> Fut,
     Fut: Future<Output = Result<(), BoxError>>,
 {
-    let config = match ServiceConfig::from_env(service, &Env::process()) {
-        Ok(c) => c,
+    let env = Env::process();
+    let loaded = ServiceConfig::from_env(service, &env).and_then(|config| Ok((config, settings(&env)?)));
+    let (config, settings) = match loaded {
+        Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("{}: {e}", service.binary());
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    let run = move |ctx| run(ctx, settings);
     crate::telemetry::init(&config.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
