@@ -8,25 +8,37 @@ use std::{
 
 use atum_testing::{
     TestDb, fixtures,
-    process::{Reaped, free_addr},
+    process::{Reaped, free_addr, http_get},
 };
 
 const EXE: &str = env!("CARGO_BIN_EXE_atum-sla-worker");
 const TICKETS: i64 = 200;
 
-fn start(db: &TestDb) -> Reaped {
-    Reaped(
+/// A worker and the address of its `/metrics`.
+fn start(db: &TestDb) -> (Reaped, std::net::SocketAddr) {
+    let listen = free_addr();
+    let child = Reaped(
         Command::new(EXE)
             .env_clear()
             .env("ATUM_DATABASE_URL", &db.url)
-            .env("ATUM_SLA_WORKER_LISTEN", free_addr().to_string())
+            .env("ATUM_SLA_WORKER_LISTEN", listen.to_string())
             .env("ATUM_SLA_SWEEP_SECS", "1")
             .env("ATUM_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .spawn()
             .expect("start atum-sla-worker"),
-    )
+    );
+    (child, listen)
+}
+
+/// How many sweeps the worker at `listen` has finished (0 until it answers).
+fn sweeps(listen: std::net::SocketAddr) -> u64 {
+    let (_, body) = http_get(listen, "/metrics");
+    body.lines()
+        .find_map(|l| l.strip_prefix("atum_sla_sweep_duration_seconds_count "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 async fn count(db: &TestDb, sql: &str) -> i64 {
@@ -82,14 +94,18 @@ async fn two_sla_workers_record_each_breach_once_and_escalate_it_once() {
     assert_eq!(count(&db, "SELECT count(*) FROM sla_breaches").await, 0, "nothing is due yet");
     assert_eq!(count(&db, "SELECT count(*) FROM ticket_sla_schedule").await, TICKETS);
 
-    let (_a, _b) = (start(&db), start(&db));
+    let ((_a, a), (_b, b)) = (start(&db), start(&db));
     let deadline = Instant::now() + Duration::from_secs(40);
     while count(&db, "SELECT count(*) FROM sla_breaches").await < TICKETS {
         assert!(Instant::now() < deadline, "breaches were not all recorded");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // Both workers keep sweeping for a while: nothing may be recorded twice.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Both workers sweep at least three more times: nothing may be recorded twice.
+    let (after_a, after_b) = (sweeps(a), sweeps(b));
+    while sweeps(a) < after_a + 3 || sweeps(b) < after_b + 3 {
+        assert!(Instant::now() < deadline, "the workers stopped sweeping");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let once = |sql: &'static str| {
         let db = &db;
         async move { assert_eq!(count(db, sql).await, TICKETS, "{sql}") }
