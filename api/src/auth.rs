@@ -31,7 +31,11 @@ use atum_core::{
 };
 use serde::Deserialize;
 
-use crate::{AppState, client_ip, error::ApiError, origin};
+use crate::{
+    AppState, client_ip,
+    error::{ApiError, Code},
+    origin,
+};
 
 pub const COOKIE: &str = "atum_session";
 
@@ -83,7 +87,7 @@ fn credentials(req: &HttpRequest) -> Result<String, ApiError> {
     if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !same_site {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "csrf_failed",
+            Code::CsrfFailed,
             "a cookie-authenticated change must come from this site (an Origin or Referer naming ATUM_PUBLIC_URL)",
         ));
     }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
 use atum_core::db::Loggable;
+pub use atum_core::error::Code;
 use atum_core::error::Error;
 use tokio_postgres::error::SqlState;
 
@@ -22,7 +23,7 @@ pub struct ErrorBody {
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `not_found`, `validation_failed`, `version_mismatch`, …
-    pub code: &'static str,
+    pub code: Code,
     /// For people; may change between versions.
     pub message: String,
     /// Per-field messages, only for `validation_failed`.
@@ -36,7 +37,7 @@ pub struct ErrorDetail {
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub fields: Option<Box<BTreeMap<String, String>>>,
     /// Seconds for `Retry-After` (429).
@@ -45,7 +46,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: Code, message: impl Into<String>) -> Self {
         ApiError { status, code, message: message.into(), fields: None, retry_after: None, detail: None }
     }
 
@@ -55,13 +56,13 @@ impl ApiError {
 
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side")
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, Code::Internal, "something went wrong on our side")
     }
 }
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
+        write!(f, "{}: {}", self.code.as_str(), self.message)
     }
 }
 
@@ -94,38 +95,48 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         use StatusCode as S;
         match e {
-            Error::NotFound(what) => ApiError::new(S::NOT_FOUND, "not_found", format!("{what} not found")),
+            Error::NotFound(what) => ApiError::new(S::NOT_FOUND, Code::NotFound, format!("{what} not found")),
             Error::Invalid(fields) => ApiError {
                 status: S::UNPROCESSABLE_ENTITY,
-                code: "validation_failed",
+                code: Code::ValidationFailed,
                 message: format!("some fields are invalid: {fields}"),
                 fields: Some(Box::new(fields.0)),
                 retry_after: None,
                 detail: None,
             },
             Error::Conflict { code, message } => ApiError::new(S::CONFLICT, code, message),
-            Error::Forbidden(why) => ApiError::new(S::FORBIDDEN, "forbidden", why),
-            e @ Error::Stale { .. } => ApiError::new(S::PRECONDITION_FAILED, "version_mismatch", e.to_string()),
-            e @ Error::VersionRequired => {
-                ApiError::new(S::PRECONDITION_REQUIRED, "precondition_required", e.to_string())
-            }
-            Error::Unauthenticated => {
-                ApiError::new(S::UNAUTHORIZED, "unauthenticated", "sign in first: your session is missing or has ended")
-            }
-            e @ Error::InvalidCredentials => ApiError::new(S::UNAUTHORIZED, "invalid_credentials", e.to_string()),
+            Error::Forbidden(why) => ApiError::new(S::FORBIDDEN, Code::Forbidden, why),
+            e @ Error::Stale { .. } => ApiError::new(S::PRECONDITION_FAILED, Code::VersionMismatch, e.to_string()),
+            Error::VersionRequired => ApiError::new(
+                S::PRECONDITION_REQUIRED,
+                Code::PreconditionRequired,
+                "send If-Match with the ticket's version from its ETag (or * for whatever version it is at)",
+            ),
+            Error::Unauthenticated => ApiError::new(
+                S::UNAUTHORIZED,
+                Code::Unauthenticated,
+                "sign in first: your session is missing or has ended",
+            ),
+            e @ Error::InvalidCredentials => ApiError::new(S::UNAUTHORIZED, Code::InvalidCredentials, e.to_string()),
             e @ Error::RateLimited { retry_after_secs } => ApiError {
                 retry_after: Some(retry_after_secs),
-                ..ApiError::new(S::TOO_MANY_REQUESTS, "rate_limited", e.to_string())
+                ..ApiError::new(S::TOO_MANY_REQUESTS, Code::RateLimited, e.to_string())
             },
-            e @ Error::IpNotAllowed => ApiError::new(S::FORBIDDEN, "ip_not_allowed", e.to_string()),
-            e @ Error::EmailNotVerified => ApiError::new(S::FORBIDDEN, "email_not_verified", e.to_string()),
-            e @ Error::MfaEnrolmentRequired => ApiError::new(S::FORBIDDEN, "mfa_enrollment_required", e.to_string()),
-            e @ Error::InvalidCode => ApiError::new(S::UNAUTHORIZED, "invalid_code", e.to_string()),
-            e @ Error::InvalidToken => ApiError::new(S::BAD_REQUEST, "invalid_token", e.to_string()),
+            e @ Error::IpNotAllowed => ApiError::new(S::FORBIDDEN, Code::IpNotAllowed, e.to_string()),
+            e @ Error::EmailNotVerified => ApiError::new(S::FORBIDDEN, Code::EmailNotVerified, e.to_string()),
+            e @ Error::MfaEnrolmentRequired => {
+                ApiError::new(S::FORBIDDEN, Code::MfaEnrollmentRequired, format!("{e} (POST /api/v1/auth/mfa/totp)"))
+            }
+            e @ Error::InvalidCode => ApiError::new(S::UNAUTHORIZED, Code::InvalidCode, e.to_string()),
+            e @ Error::InvalidToken => ApiError::new(S::BAD_REQUEST, Code::InvalidToken, e.to_string()),
             e @ Error::Locked { .. } => locked(e),
             Error::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "database unavailable");
-                ApiError::new(S::SERVICE_UNAVAILABLE, "database_unavailable", "the database is unavailable; try again")
+                ApiError::new(
+                    S::SERVICE_UNAVAILABLE,
+                    Code::DatabaseUnavailable,
+                    "the database is unavailable; try again",
+                )
             }
             Error::Internal(detail) => ApiError::internal(detail),
             Error::Db(e) => from_db(&e),
@@ -144,13 +155,17 @@ fn locked(e: Error) -> ApiError {
         "since": since,
         "expires_at": expires_at,
     });
-    ApiError { detail: Some(Box::new(detail)), ..ApiError::new(StatusCode::LOCKED, "ticket_locked", message) }
+    ApiError { detail: Some(Box::new(detail)), ..ApiError::new(StatusCode::LOCKED, Code::TicketLocked, message) }
 }
 
 impl From<atum_core::db::DbError> for ApiError {
     fn from(e: atum_core::db::DbError) -> Self {
         tracing::warn!(error = %e, "database unavailable");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the database is unavailable; try again")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Code::DatabaseUnavailable,
+            "the database is unavailable; try again",
+        )
     }
 }
 
@@ -173,19 +188,19 @@ fn from_db(e: &tokio_postgres::Error) -> ApiError {
     // Input the validation should have caught; still the client's, never a 500.
     if state == SqlState::UNIQUE_VIOLATION {
         tracing::warn!(db.sqlstate = code, db.constraint = constraint, db.table = table, db.message = %db.message, "a write conflicted with an existing row");
-        ApiError::new(S::CONFLICT, "conflict", "this conflicts with an existing record")
+        ApiError::new(S::CONFLICT, Code::Conflict, "this conflicts with an existing record")
     } else if [SqlState::CHECK_VIOLATION, SqlState::FOREIGN_KEY_VIOLATION, SqlState::NOT_NULL_VIOLATION]
         .contains(&state)
         || code.starts_with("22")
     {
         tracing::warn!(db.sqlstate = code, db.constraint = constraint, db.table = table, db.message = %db.message, "input rejected by the database");
-        ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid_input", "the input is not acceptable")
+        ApiError::new(S::UNPROCESSABLE_ENTITY, Code::InvalidInput, "the input is not acceptable")
     } else if state == SqlState::T_R_SERIALIZATION_FAILURE || state == SqlState::T_R_DEADLOCK_DETECTED {
         tracing::info!(db.sqlstate = code, db.message = %db.message, "a concurrent change got in the way");
-        ApiError::new(S::CONFLICT, "retry", "a concurrent change got in the way; try again")
+        ApiError::new(S::CONFLICT, Code::Retry, "a concurrent change got in the way; try again")
     } else {
         tracing::error!(db.sqlstate = code, db.constraint = constraint, db.table = table, db.message = %db.message, "database error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side")
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, Code::Internal, "something went wrong on our side")
     }
 }
 

@@ -20,7 +20,10 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::{MAX_JSON_BYTES, error::ApiError};
+use crate::{
+    MAX_JSON_BYTES,
+    error::{ApiError, Code},
+};
 
 /// A required JSON object body.
 #[derive(Debug)]
@@ -62,7 +65,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             if is_blank(&bytes) {
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
-                    "invalid_json",
+                    Code::InvalidJson,
                     "this route needs a JSON object body",
                 ));
             }
@@ -114,7 +117,7 @@ fn read(req: &HttpRequest, payload: &mut Payload) -> LocalBoxFuture<'static, Res
         return Box::pin(async {
             Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                Code::UnsupportedMediaType,
                 "send the body as Content-Type: application/json",
             ))
         });
@@ -126,7 +129,7 @@ fn read(req: &HttpRequest, payload: &mut Payload) -> LocalBoxFuture<'static, Res
         while let Some(chunk) = payload.next().await {
             let chunk = chunk.map_err(|e| match e {
                 PayloadError::Overflow => too_large(),
-                other => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", other.to_string()),
+                other => ApiError::new(StatusCode::BAD_REQUEST, Code::InvalidBody, other.to_string()),
             })?;
             if body.len() + chunk.len() > MAX_JSON_BYTES {
                 return Err(too_large());
@@ -140,14 +143,14 @@ fn read(req: &HttpRequest, payload: &mut Payload) -> LocalBoxFuture<'static, Res
 fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        Code::PayloadTooLarge,
         format!("the body is larger than {MAX_JSON_BYTES} bytes"),
     )
 }
 
 /// An object of type `T`, or 400 `invalid_json`.
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let invalid = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", message);
+    let invalid = |message: String| ApiError::new(StatusCode::BAD_REQUEST, Code::InvalidJson, message);
     let mut value: Value = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
     if !value.is_object() {
         return Err(invalid("the body must be a JSON object".into()));
@@ -191,7 +194,7 @@ mod tests {
     fn an_array_is_not_an_object_even_when_serde_could_fill_the_struct_from_it() {
         assert!(serde_json::from_slice::<Role>(br#"["agent"]"#).is_ok(), "the hole this module closes");
         let err = parse::<Role>(br#"["agent"]"#).unwrap_err();
-        assert_eq!((err.status.as_u16(), err.code), (400, "invalid_json"));
+        assert_eq!((err.status.as_u16(), err.code), (400, Code::InvalidJson));
         assert_eq!(parse::<Role>(b" \n{\"role\": \"agent\"}").unwrap(), Role { role: "agent".into() });
     }
 
@@ -205,13 +208,13 @@ mod tests {
         }
         let ids: Ids = parse(br#"{"id": 270039420457.0, "ratio": 2.0, "nested": [1.0, 2]}"#).unwrap();
         assert_eq!(ids, Ids { id: 270_039_420_457, ratio: 2.0, nested: vec![1, 2] });
-        assert_eq!(parse::<Ids>(br#"{"id": 1.5, "ratio": 1, "nested": []}"#).unwrap_err().code, "invalid_json");
+        assert_eq!(parse::<Ids>(br#"{"id": 1.5, "ratio": 1, "nested": []}"#).unwrap_err().code, Code::InvalidJson);
     }
 
     #[test]
     fn scalars_and_garbage_are_refused() {
         for body in [&b"\"agent\""[..], b"42", b"null", b"not json", b"{\"role\": "] {
-            assert_eq!(parse::<Role>(body).unwrap_err().code, "invalid_json", "{:?}", String::from_utf8_lossy(body));
+            assert_eq!(parse::<Role>(body).unwrap_err().code, Code::InvalidJson, "{:?}", String::from_utf8_lossy(body));
         }
     }
 }

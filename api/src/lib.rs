@@ -44,7 +44,7 @@ use atum_core::{
     error::Error,
     runtime::{BoxError, Context, Metrics},
 };
-use error::ApiError;
+use error::{ApiError, Code};
 
 /// Largest JSON body accepted (a ticket description is at most 100,000 characters).
 pub const MAX_JSON_BYTES: usize = 512 * 1024;
@@ -317,12 +317,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", err.to_string()).into()
+    ApiError::new(StatusCode::BAD_REQUEST, Code::InvalidQuery, err.to_string()).into()
 }
 
 /// A path segment that is not an id cannot name anything: 404, like a missing id.
 fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource").into()
+    ApiError::new(StatusCode::NOT_FOUND, Code::NotFound, "no such resource").into()
 }
 
 /// What actix answers when no route takes a request: 405 with `Allow` when the path
@@ -332,14 +332,14 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
     if allowed.is_empty() {
         return actix_web::ResponseError::error_response(&ApiError::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            Code::NotFound,
             "no such route",
         ));
     }
     let allow = allowed.join(", ");
     let mut res = actix_web::ResponseError::error_response(&ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        Code::MethodNotAllowed,
         format!("this route answers {allow}"),
     ));
     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {

@@ -8,7 +8,11 @@ use atum_core::{
     tickets::{self, comments, history, list, write},
 };
 
-use crate::{AppState, auth::Credentials, error::ApiError};
+use crate::{
+    AppState,
+    auth::Credentials,
+    error::{ApiError, Code},
+};
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct CommentList {
@@ -87,7 +91,7 @@ fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
         || {
             ApiError::new(
                 actix_web::http::StatusCode::BAD_REQUEST,
-                "invalid_if_match",
+                Code::InvalidIfMatch,
                 "If-Match must hold the ticket's version, e.g. \"3\"",
             )
         },

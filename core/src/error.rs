@@ -6,6 +6,88 @@
 
 use std::collections::BTreeMap;
 
+/// Every stable error code the API answers with: `{"error": {"code": …}}`. One list,
+/// used by the API's error mapping and stated as an enum in the OpenAPI document, so a
+/// client can match on every code and a new one is a deliberate change here. Names are
+/// snake_case and never change meaning.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Code {
+    // The request itself.
+    InvalidJson,
+    InvalidBody,
+    InvalidQuery,
+    InvalidIfMatch,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    MethodNotAllowed,
+    ValidationFailed,
+    InvalidInput,
+    NotFound,
+    // Who is asking.
+    Unauthenticated,
+    InvalidCredentials,
+    InvalidCode,
+    InvalidToken,
+    CsrfFailed,
+    Forbidden,
+    IpNotAllowed,
+    EmailNotVerified,
+    MfaEnrollmentRequired,
+    RateLimited,
+    // The state of things.
+    VersionMismatch,
+    PreconditionRequired,
+    TicketLocked,
+    TicketClosed,
+    Closed,
+    Conflict,
+    Retry,
+    EmailTaken,
+    NameTaken,
+    SlugTaken,
+    DuplicatePending,
+    CannotDemoteSelf,
+    // Ticket links and merges.
+    AlreadyLinked,
+    AlreadyHasParent,
+    AlreadyADuplicate,
+    AlreadyMerged,
+    Cycle,
+    DuplicateOfDuplicate,
+    DuplicateOfAnother,
+    HasDuplicates,
+    OriginalClosed,
+    InvalidJobState,
+    AllowlistExcludesYou,
+    MfaNotConfigured,
+    MfaAlreadyEnabled,
+    MfaNotEnabled,
+    MfaRequiredByOrg,
+    EnrolMfaFirst,
+    // Ours.
+    DatabaseUnavailable,
+    Internal,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The resource does not exist *for this principal*: another organisation's
@@ -15,12 +97,12 @@ pub enum Error {
     #[error("invalid input: {0}")]
     Invalid(FieldErrors),
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: Code, message: String },
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("the ticket was changed by someone else; it is now at version {current}")]
     Stale { current: i32 },
-    #[error("If-Match with the ticket's version is required for an update")]
+    #[error("an update must name the version of the ticket it was made against")]
     VersionRequired,
     #[error("authentication required")]
     Unauthenticated,
@@ -36,7 +118,7 @@ pub enum Error {
     #[error("confirm your email address first: follow the link we sent you")]
     EmailNotVerified,
     /// The org requires two-factor authentication and this user has not enrolled.
-    #[error("your organisation requires two-factor authentication: enrol at /api/v1/auth/mfa/totp first")]
+    #[error("your organisation requires two-factor authentication: enrol first")]
     MfaEnrolmentRequired,
     /// A second-factor code or challenge that does not pass (wrong, reused, expired).
     #[error("the code is wrong, was already used, or the sign-in attempt expired")]
@@ -120,5 +202,23 @@ impl std::fmt::Display for FieldErrors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let parts: Vec<String> = self.0.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         f.write_str(&parts.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use strum::VariantArray;
+
+    use super::Code;
+
+    #[test]
+    fn every_code_has_one_snake_case_name_in_json_and_in_text() {
+        for code in Code::VARIANTS {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str(), "{code:?}");
+            assert!(code.as_str().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{code:?}");
+        }
+        assert_eq!(Code::AlreadyADuplicate.as_str(), "already_a_duplicate");
+        assert_eq!(Code::MfaEnrollmentRequired.as_str(), "mfa_enrollment_required");
+        assert_eq!(Code::DatabaseUnavailable.as_str(), "database_unavailable");
     }
 }

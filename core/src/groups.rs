@@ -54,7 +54,7 @@ impl GroupInput {
 
 fn name_taken(e: tokio_postgres::Error) -> Error {
     if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
-        Error::Conflict { code: "name_taken", message: "another group has this name".into() }
+        Error::Conflict { code: crate::error::Code::NameTaken, message: "another group has this name".into() }
     } else {
         Error::Db(e)
     }

@@ -56,7 +56,10 @@ pub async fn create_with_admin(
             &[&slug, &name.trim()],
         )
         .await?
-        .ok_or_else(|| Error::Conflict { code: "slug_taken", message: format!("organisation {slug:?} exists") })?;
+        .ok_or_else(|| Error::Conflict {
+            code: crate::error::Code::SlugTaken,
+            message: format!("organisation {slug:?} exists"),
+        })?;
     let org = Org { id: row.get(0), slug: slug.to_owned(), name: name.trim().to_owned() };
     let user = users::insert(db, org.id, admin, Some(admin_password_hash)).await?;
     Ok((org, user))

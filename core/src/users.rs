@@ -134,7 +134,10 @@ pub async fn insert(
         .await?;
     match row {
         Some(r) => Ok(from_row(&r)),
-        None => Err(Error::Conflict { code: "email_taken", message: "a user with this email already exists".into() }),
+        None => Err(Error::Conflict {
+            code: crate::error::Code::EmailTaken,
+            message: "a user with this email already exists".into(),
+        }),
     }
 }
 
@@ -194,7 +197,7 @@ pub async fn update(
     let current = get(db, who, id).await?;
     if id == who.user_id && (change.role.is_some_and(|r| r != Role::Admin) || change.is_active == Some(false)) {
         return Err(Error::Conflict {
-            code: "cannot_demote_self",
+            code: crate::error::Code::CannotDemoteSelf,
             message: "you cannot remove your own admin role or deactivate yourself".into(),
         });
     }

@@ -291,11 +291,14 @@ pub async fn disable_totp(
 ) -> Result<()> {
     let status = mfa_status(db, who).await?;
     if !status.enabled {
-        return Err(Error::Conflict { code: "mfa_not_enabled", message: "two-factor authentication is not on".into() });
+        return Err(Error::Conflict {
+            code: crate::error::Code::MfaNotEnabled,
+            message: "two-factor authentication is not on".into(),
+        });
     }
     if status.required {
         return Err(Error::Conflict {
-            code: "mfa_required_by_org",
+            code: crate::error::Code::MfaRequiredByOrg,
             message: "your organisation requires two-factor authentication; it cannot be turned off".into(),
         });
     }
@@ -347,7 +350,7 @@ pub async fn set_settings(
     // Requiring a second factor you do not have would lock you into enrolment mid-change.
     if new.require_mfa && !before.require_mfa && !totp::is_enabled(db, who.user_id).await? {
         return Err(Error::Conflict {
-            code: "enrol_mfa_first",
+            code: crate::error::Code::EnrolMfaFirst,
             message: "turn on two-factor authentication for your own account before requiring it".into(),
         });
     }

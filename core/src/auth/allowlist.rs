@@ -128,7 +128,7 @@ pub async fn replace(
         if !covered {
             let you = ip.map_or("unknown".to_string(), |ip| ip.to_string());
             return Err(Error::Conflict {
-                code: "allowlist_excludes_you",
+                code: crate::error::Code::AllowlistExcludesYou,
                 message: format!(
                     "the list does not include the address you are saving it from ({you}); \
                      add it, or you would be locked out"

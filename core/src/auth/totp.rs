@@ -103,7 +103,7 @@ fn context(user_id: i64) -> Vec<u8> {
 
 fn key_or_unavailable(key: Option<&SecretKey>) -> Result<&SecretKey> {
     key.ok_or(Error::Conflict {
-        code: "mfa_not_configured",
+        code: crate::error::Code::MfaNotConfigured,
         message: "two-factor authentication needs ATUM_SECRET_KEY_FILE on the server; ask your operator".into(),
     })
 }
@@ -121,7 +121,7 @@ pub async fn begin(db: &impl GenericClient, key: Option<&SecretKey>, who: &Princ
     let key = key_or_unavailable(key)?;
     if is_enabled(db, who.user_id).await? {
         return Err(Error::Conflict {
-            code: "mfa_already_enabled",
+            code: crate::error::Code::MfaAlreadyEnabled,
             message: "two-factor authentication is already on; disable it first to enrol a new device".into(),
         });
     }

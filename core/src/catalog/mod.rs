@@ -157,7 +157,7 @@ fn fields_json(fields: &[Field]) -> Result<Value> {
 }
 
 fn name_taken() -> Error {
-    Error::Conflict { code: "name_taken", message: "another catalog item has this name".into() }
+    Error::Conflict { code: crate::error::Code::NameTaken, message: "another catalog item has this name".into() }
 }
 
 pub async fn create_item(db: &impl GenericClient, who: &Principal, input: &ItemInput) -> Result<Item> {

@@ -176,7 +176,7 @@ pub async fn retry(db: &impl GenericClient, scope: Option<i64>, id: i64) -> Resu
         Ok(None) => Err(conflict_or_missing(db, scope, id, "only discarded or cancelled jobs can be retried").await),
         // Another job with the same unique key is pending: retrying would duplicate it.
         Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => Err(Error::Conflict {
-            code: "duplicate_pending",
+            code: crate::error::Code::DuplicatePending,
             message: "a job with the same unique key is already pending or running".into(),
         }),
         Err(e) => Err(e.into()),
@@ -216,7 +216,7 @@ async fn conflict_or_missing(db: &impl GenericClient, scope: Option<i64>, id: i6
         .query_opt("SELECT 1 FROM job_queue WHERE id = $1 AND ($2::bigint IS NULL OR org_id = $2)", &[&id, &scope])
         .await
     {
-        Ok(Some(_)) => Error::Conflict { code: "invalid_job_state", message: why.to_owned() },
+        Ok(Some(_)) => Error::Conflict { code: crate::error::Code::InvalidJobState, message: why.to_owned() },
         Ok(None) => Error::NotFound("job"),
         Err(e) => e.into(),
     }

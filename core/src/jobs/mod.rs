@@ -197,7 +197,7 @@ mod tests {
         let permanent = [
             Error::NotFound("ticket"),
             FieldErrors::single("subject", "must be 1 to 300 characters"),
-            Error::Conflict { code: "closed", message: "the ticket is closed".into() },
+            Error::Conflict { code: crate::error::Code::Closed, message: "the ticket is closed".into() },
             Error::Forbidden("staff only"),
         ];
         for e in permanent {

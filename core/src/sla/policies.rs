@@ -146,8 +146,10 @@ fn calendar_record(r: &Row) -> CalendarRecord {
 }
 
 fn name_taken(e: &tokio_postgres::Error, what: &'static str) -> Option<Error> {
-    (e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION))
-        .then(|| Error::Conflict { code: "name_taken", message: format!("another {what} has this name") })
+    (e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)).then(|| Error::Conflict {
+        code: crate::error::Code::NameTaken,
+        message: format!("another {what} has this name"),
+    })
 }
 
 pub async fn create_calendar(

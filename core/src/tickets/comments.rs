@@ -80,7 +80,7 @@ pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: 
     }
     if ticket.status == Status::Closed {
         return Err(Error::Conflict {
-            code: "ticket_closed",
+            code: crate::error::Code::TicketClosed,
             message: "the ticket is closed; open a new ticket instead".into(),
         });
     }

@@ -98,7 +98,10 @@ pub async fn acquire(db: &impl GenericClient, who: &Principal, ticket_id: i64, t
     if taken.is_none() {
         return Err(match live(db, who, ticket_id).await? {
             Some(lock) => locked_by(lock),
-            None => Error::Conflict { code: "retry", message: "the lock changed hands just now; try again".into() },
+            None => Error::Conflict {
+                code: crate::error::Code::Retry,
+                message: "the lock changed hands just now; try again".into(),
+            },
         });
     }
     if let Some(from) = previous.filter(|p| *p != who.user_id) {

@@ -21,7 +21,7 @@ use super::{
 };
 use crate::{
     auth::Principal,
-    error::{Error, FieldErrors, Result},
+    error::{Code, Error, FieldErrors, Result},
 };
 
 /// Link kinds as seen from the ticket in the path.
@@ -118,7 +118,7 @@ async fn original_of(db: &impl GenericClient, ticket_id: i64) -> Result<Option<i
         .map(|r| r.get(0)))
 }
 
-fn conflict(code: &'static str, message: String) -> Error {
+fn conflict(code: Code, message: String) -> Error {
     Error::Conflict { code, message }
 }
 
@@ -154,14 +154,14 @@ pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: 
         .get(0);
     if exists {
         return Err(conflict(
-            "already_linked",
+            Code::AlreadyLinked,
             format!("#{} and #{} are already linked so", this.number, other.number),
         ));
     }
     match kind {
         "parent_of" => {
             if reaches(db, "parent_of", target, source).await? {
-                return Err(conflict("cycle", "that would make a ticket its own ancestor".into()));
+                return Err(conflict(Code::Cycle, "that would make a ticket its own ancestor".into()));
             }
             let has_parent: bool = db
                 .query_one(
@@ -171,17 +171,17 @@ pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: 
                 .await?
                 .get(0);
             if has_parent {
-                return Err(conflict("already_has_parent", "the child already has a parent; unlink it first".into()));
+                return Err(conflict(Code::AlreadyHasParent, "the child already has a parent; unlink it first".into()));
             }
         }
         "blocks" if reaches(db, "blocks", target, source).await? => {
-            return Err(conflict("cycle", "that would make the tickets block each other in a circle".into()));
+            return Err(conflict(Code::Cycle, "that would make the tickets block each other in a circle".into()));
         }
         "duplicate_of" => {
             if let Some(original) = original_of(db, target).await? {
                 let number: i32 = db.query_one("SELECT number FROM tickets WHERE id = $1", &[&original]).await?.get(0);
                 return Err(conflict(
-                    "duplicate_of_duplicate",
+                    Code::DuplicateOfDuplicate,
                     format!(
                         "#{} is itself a duplicate of #{number}; mark it a duplicate of #{number} instead",
                         other.number
@@ -189,7 +189,10 @@ pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: 
                 ));
             }
             if original_of(db, source).await?.is_some() {
-                return Err(conflict("already_a_duplicate", format!("#{} is already marked a duplicate", this.number)));
+                return Err(conflict(
+                    Code::AlreadyADuplicate,
+                    format!("#{} is already marked a duplicate", this.number),
+                ));
             }
             let has_duplicates: bool = db
                 .query_one(
@@ -200,7 +203,7 @@ pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: 
                 .get(0);
             if has_duplicates {
                 return Err(conflict(
-                    "has_duplicates",
+                    Code::HasDuplicates,
                     format!("other tickets are duplicates of #{}; it cannot become a duplicate itself", this.number),
                 ));
             }
@@ -283,11 +286,11 @@ pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: i64, into_i
         (r.get(0), r.get(1))
     };
     if merged_into.0.is_some() {
-        return Err(conflict("already_merged", format!("#{} was already merged", dup.number)));
+        return Err(conflict(Code::AlreadyMerged, format!("#{} was already merged", dup.number)));
     }
     if merged_into.1.is_some() || into.status == Status::Closed {
         return Err(conflict(
-            "original_closed",
+            Code::OriginalClosed,
             format!("#{} is closed or merged; merge into an open ticket", into.number),
         ));
     }
@@ -295,7 +298,7 @@ pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: i64, into_i
         && original != into.id
     {
         return Err(conflict(
-            "duplicate_of_another",
+            Code::DuplicateOfAnother,
             format!("#{} is marked a duplicate of another ticket; merge it into that one", dup.number),
         ));
     }
