@@ -1,6 +1,7 @@
 //! Calendars and policies: what admins define, validated before it is stored, and
 //! loaded back as the `Calendar` and `Rules` the clocks are computed with.
 
+use crate::tickets::Named as _;
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, NaiveDate, Utc};

@@ -5,6 +5,7 @@
 //! waiting on them (`pending`) or `solved`. Customers see and write public comments
 //! only, and only on their own tickets.
 
+use crate::tickets::Named as _;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};

@@ -5,6 +5,7 @@
 //! and tickets created while a client pages through do not shift or repeat entries.
 //! The cursor is opaque to clients: hex of `sort|microseconds|id`.
 
+use crate::tickets::Named as _;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
@@ -137,12 +138,11 @@ fn encode_cursor(key: SortKey, at: DateTime<Utc>, id: i64) -> String {
 }
 
 fn decode_cursor(raw: &str, key: SortKey) -> Option<(DateTime<Utc>, i64)> {
-    if !raw.len().is_multiple_of(2) || raw.len() > 128 {
+    if raw.len() > 128 {
         return None;
     }
-    let bytes: Option<Vec<u8>> =
-        (0..raw.len()).step_by(2).map(|i| u8::from_str_radix(raw.get(i..i + 2)?, 16).ok()).collect();
-    let text = String::from_utf8(bytes?).ok()?;
+    let bytes = data_encoding::HEXLOWER_PERMISSIVE.decode(raw.as_bytes()).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
     let mut parts = text.split('|');
     let k = parts.next()?;
     let at = DateTime::from_timestamp_micros(parts.next()?.parse().ok()?)?;

@@ -23,35 +23,99 @@ use crate::{
     error::{Error, Result},
 };
 
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+/// A ticket field stored as text from a fixed set: `as_str` is its stored name,
+/// `parse` reads one back, `choices` lists them for error messages. The names come
+/// from strum's derive (snake_case), the same names serde and the OpenAPI document use.
+pub trait Named: Copy + Into<&'static str> + std::str::FromStr + strum::VariantArray + 'static {
+    fn as_str(self) -> &'static str {
+        self.into()
+    }
 
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+    fn parse(s: &str) -> Option<Self> {
+        s.parse().ok()
+    }
 
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($text => Some($name::$variant),)+ _ => None }
-            }
-
-            /// The accepted values, for error messages.
-            pub fn choices() -> String {
-                [$($text),+].join(", ")
-            }
-        }
-    };
+    fn choices() -> String {
+        Self::VARIANTS.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+    }
 }
 
-text_enum!(Status { New = "new", Open = "open", Pending = "pending", OnHold = "on_hold", Solved = "solved", Closed = "closed" });
-text_enum!(Priority { Low = "low", Normal = "normal", High = "high", Urgent = "urgent" });
-text_enum!(Channel { Web = "web", Portal = "portal", Email = "email", Api = "api", Phone = "phone", Chat = "chat" });
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Status {
+    New,
+    Open,
+    Pending,
+    OnHold,
+    Solved,
+    Closed,
+}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Priority {
+    Low,
+    Normal,
+    High,
+    Urgent,
+}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Channel {
+    Web,
+    Portal,
+    Email,
+    Api,
+    Phone,
+    Chat,
+}
+
+impl Named for Status {}
+impl Named for Priority {}
+impl Named for Channel {}
 
 impl Status {
     /// Allowed moves. `new` is only ever a starting point; `closed` is final (a
@@ -165,7 +229,7 @@ mod tests {
 
     #[test]
     fn closed_is_final_and_new_is_never_a_destination() {
-        for &s in Status::ALL {
+        for &s in <Status as strum::VariantArray>::VARIANTS {
             assert!(!Status::Closed.can_become(s) || s == Status::Closed);
             assert!(!s.can_become(Status::New) || s == Status::New);
         }
@@ -176,7 +240,7 @@ mod tests {
 
     #[test]
     fn enum_texts_round_trip() {
-        for &s in Status::ALL {
+        for &s in <Status as strum::VariantArray>::VARIANTS {
             assert_eq!(Status::parse(s.as_str()), Some(s));
         }
         assert_eq!(Priority::parse("urgent"), Some(Priority::Urgent));

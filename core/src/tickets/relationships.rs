@@ -9,6 +9,7 @@
 //! - a duplicate points at the original: not at another duplicate (the answer names the
 //!   original to use), and a ticket that others duplicate cannot itself become one.
 
+use crate::tickets::Named as _;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,7 @@
 //! Creating and changing tickets. Each write records a `ticket_events` row and
 //! NOTIFYs `atum_tickets` (delivered once, at commit), and recomputes its SLA clocks.
 
+use crate::tickets::Named as _;
 use deadpool_postgres::GenericClient;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
