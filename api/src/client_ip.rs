@@ -12,14 +12,15 @@ use std::net::IpAddr;
 
 use actix_web::HttpRequest;
 use atum_core::{
-    auth::allowlist::parse_cidr,
+    auth::allowlist::parse_net,
     config::{ConfigError, Env},
 };
+use ipnet::IpNet;
 
 pub const VAR: &str = "ATUM_TRUSTED_PROXIES";
 
 #[derive(Debug, Clone, Default)]
-pub struct TrustedProxies(Vec<(IpAddr, u32)>);
+pub struct TrustedProxies(Vec<IpNet>);
 
 impl TrustedProxies {
     pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
@@ -31,29 +32,14 @@ impl TrustedProxies {
 
     /// Comma-separated addresses or networks: `127.0.0.1, ::1, 10.0.0.0/8`.
     pub fn parse(list: &str) -> Result<Self, String> {
-        let mut nets = Vec::new();
-        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let canonical = parse_cidr(item)?;
-            let (addr, len) = canonical.split_once('/').unwrap_or((&canonical, ""));
-            nets.push((addr.parse().map_err(|_| format!("{item:?} is not an address"))?, len.parse().unwrap_or(128)));
-        }
+        let nets = list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(parse_net).collect::<Result<_, _>>()?;
         Ok(TrustedProxies(nets))
     }
 
     pub fn trusts(&self, ip: IpAddr) -> bool {
         let ip = ip.to_canonical();
-        self.0.iter().any(|(net, len)| contains(*net, *len, ip))
+        self.0.iter().any(|net| net.contains(&ip))
     }
-}
-
-fn contains(net: IpAddr, len: u32, ip: IpAddr) -> bool {
-    let (net, ip, max) = match (net, ip) {
-        (IpAddr::V4(n), IpAddr::V4(i)) => (u32::from(n) as u128, u32::from(i) as u128, 32),
-        (IpAddr::V6(n), IpAddr::V6(i)) => (u128::from(n), u128::from(i), 128),
-        _ => return false,
-    };
-    let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) >> (128 - max) };
-    net & mask == ip & mask
 }
 
 /// The client's address under `trusted` (see the module docs).

@@ -7,6 +7,8 @@
 
 use std::net::IpAddr;
 
+use ipnet::IpNet;
+
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
@@ -45,6 +47,11 @@ pub struct Entry {
 /// must be zero: `10.1.2.3/8` is almost always a typo for `10.1.2.3/32` or `10.0.0.0/8`,
 /// and silently widening it would open the door further than the admin meant.
 pub fn parse_cidr(input: &str) -> Result<String, String> {
+    parse_net(input).map(|net| net.to_string())
+}
+
+/// [`parse_cidr`]'s network itself (an address alone is its /32 or /128).
+pub fn parse_net(input: &str) -> Result<IpNet, String> {
     let input = input.trim();
     let (addr, len) = match input.split_once('/') {
         Some((a, l)) => (a, Some(l)),
@@ -52,7 +59,7 @@ pub fn parse_cidr(input: &str) -> Result<String, String> {
     };
     let addr: IpAddr = addr.parse().map_err(|_| format!("{input:?} is not an IPv4 or IPv6 address or network"))?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
-    let len: u32 = match len {
+    let len: u8 = match len {
         None => max,
         Some(l) => l
             .parse()
@@ -60,21 +67,11 @@ pub fn parse_cidr(input: &str) -> Result<String, String> {
             .filter(|l| *l <= max)
             .ok_or_else(|| format!("the prefix length must be a number from 0 to {max}"))?,
     };
-    let bits: u128 = match addr {
-        IpAddr::V4(a) => u32::from(a) as u128,
-        IpAddr::V6(a) => u128::from(a),
-    };
-    // The host part's mask: the low (max - len) bits (all 128 for ::/0).
-    let host_mask = 1u128.checked_shl(max - len).map_or(u128::MAX, |b| b - 1);
-    if bits & host_mask != 0 {
-        let network = bits & !host_mask;
-        let network: IpAddr = match addr {
-            IpAddr::V4(_) => IpAddr::V4((network as u32).into()),
-            IpAddr::V6(_) => IpAddr::V6(network.into()),
-        };
-        return Err(format!("{input} has host bits set: did you mean {network}/{len} or {addr}/{max}?"));
+    let net = IpNet::new(addr, len).map_err(|e| e.to_string())?;
+    if net.trunc() != net {
+        return Err(format!("{input} has host bits set: did you mean {} or {addr}/{max}?", net.trunc()));
     }
-    Ok(format!("{addr}/{len}"))
+    Ok(net)
 }
 
 pub async fn list(db: &impl GenericClient, who: &Principal) -> Result<Vec<Entry>> {
