@@ -24,7 +24,7 @@ pub struct SessionList {
 
 /// Your live sessions (devices signed in).
 #[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "account", security(("bearer" = [])),
-    responses((status = 200, description = "Live sessions", body = SessionList), (status = 401, description = "No valid session", body = ErrorBody)))]
+    responses((status = 200, description = "Live sessions", body = SessionList)))]
 pub async fn list_sessions(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let items = state.in_tx(&creds, async |tx, who| Ok(session::list_live(tx, &who, state.sessions).await?)).await?;
     Ok(HttpResponse::Ok().json(SessionList { items }))
@@ -33,7 +33,7 @@ pub async fn list_sessions(state: web::Data<AppState>, creds: Credentials) -> Re
 /// Sign out one of your sessions (another device, or this one).
 #[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = "account", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")),
-    responses((status = 204, description = "Revoked"), (status = 401, description = "No valid session", body = ErrorBody), (status = 404, description = "Not one of your live sessions", body = ErrorBody)))]
+    responses((status = 204, description = "Revoked"), (status = 404, description = "Not one of your live sessions", body = ErrorBody)))]
 pub async fn revoke_session(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -50,7 +50,7 @@ pub struct Revoked {
 
 /// Sign out every other session of yours.
 #[utoipa::path(post, path = "/api/v1/auth/sessions/revoke-others", tag = "account", security(("bearer" = [])),
-    responses((status = 200, description = "How many were revoked", body = Revoked), (status = 401, description = "No valid session", body = ErrorBody)))]
+    responses((status = 200, description = "How many were revoked", body = Revoked)))]
 pub async fn revoke_other_sessions(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let revoked =
         state.in_tx(&creds, async |tx, who| Ok(account::revoke_other_sessions(tx, &who, creds.ip).await?)).await?;
@@ -68,7 +68,7 @@ pub struct PasswordChange {
 
 /// Change your password; your other sessions end.
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "account", security(("bearer" = [])), request_body = PasswordChange,
-    responses((status = 200, description = "Changed; how many other sessions ended", body = Revoked), (status = 401, description = "No valid session", body = ErrorBody), (status = 422, description = "Wrong current password or weak new one", body = ErrorBody)))]
+    responses((status = 200, description = "Changed; how many other sessions ended", body = Revoked), (status = 422, description = "Wrong current password or weak new one", body = ErrorBody)))]
 pub async fn change_password(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -167,7 +167,7 @@ pub struct Done {
 
 /// Set a new password with the token from a reset email. Every session ends.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "account", request_body = ResetConfirm,
-    responses((status = 200, description = "Password set", body = Done), (status = 400, description = "Invalid, expired or used token", body = ErrorBody), (status = 422, description = "Weak password", body = ErrorBody)))]
+    responses((status = 200, description = "Password set", body = Done), (status = 422, description = "Weak password", body = ErrorBody)))]
 pub async fn confirm_password_reset(
     state: web::Data<AppState>,
     ip: ClientIp,
@@ -191,7 +191,7 @@ pub struct TokenOnly {
 
 /// Confirm an email address with the token from the verification email.
 #[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "account", request_body = TokenOnly,
-    responses((status = 200, description = "Verified", body = Done), (status = 400, description = "Invalid, expired or used token", body = ErrorBody)))]
+    responses((status = 200, description = "Verified", body = Done)))]
 pub async fn verify_email(
     state: web::Data<AppState>,
     ip: ClientIp,
@@ -237,7 +237,7 @@ pub async fn signup(
 
 /// Whether two-factor authentication is on for you, and required.
 #[utoipa::path(get, path = "/api/v1/auth/mfa", tag = "account", security(("bearer" = [])),
-    responses((status = 200, description = "Status", body = MfaStatus), (status = 401, description = "No valid session", body = ErrorBody)))]
+    responses((status = 200, description = "Status", body = MfaStatus)))]
 pub async fn mfa_status(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let status = state.in_tx_enrolling(&creds, async |tx, who| Ok(account::mfa_status(tx, &who).await?)).await?;
     Ok(HttpResponse::Ok().json(status))
@@ -246,7 +246,7 @@ pub async fn mfa_status(state: web::Data<AppState>, creds: Credentials) -> Resul
 /// Start enrolling an authenticator app: returns the secret, its otpauth:// URI and a
 /// QR code. Nothing changes until confirmed with a first code.
 #[utoipa::path(post, path = "/api/v1/auth/mfa/totp", tag = "account", security(("bearer" = [])),
-    responses((status = 200, description = "The secret, shown once", body = Enrolment), (status = 401, description = "No valid session", body = ErrorBody), (status = 409, description = "Already on, or the server has no secret key", body = ErrorBody)))]
+    responses((status = 200, description = "The secret, shown once", body = Enrolment), (status = 409, description = "Already on, or the server has no secret key", body = ErrorBody)))]
 pub async fn begin_totp(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let enrolment = state
         .in_tx_enrolling(&creds, async |tx, who| Ok(totp::begin(tx, state.security.key.as_ref(), &who).await?))
@@ -271,7 +271,7 @@ pub struct RecoveryCodes {
 /// Confirm enrolment with the first code from the app. Returns the recovery codes;
 /// your other sessions end.
 #[utoipa::path(post, path = "/api/v1/auth/mfa/totp/confirm", tag = "account", security(("bearer" = [])), request_body = CodeOnly,
-    responses((status = 200, description = "On; the recovery codes, shown once", body = RecoveryCodes), (status = 401, description = "No valid session", body = ErrorBody), (status = 422, description = "Wrong code", body = ErrorBody)))]
+    responses((status = 200, description = "On; the recovery codes, shown once", body = RecoveryCodes), (status = 422, description = "Wrong code", body = ErrorBody)))]
 pub async fn confirm_totp(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -296,7 +296,7 @@ pub struct DisableTotp {
 
 /// Turn two-factor authentication off (password and a code); your other sessions end.
 #[utoipa::path(post, path = "/api/v1/auth/mfa/totp/disable", tag = "account", security(("bearer" = [])), request_body = DisableTotp,
-    responses((status = 204, description = "Off"), (status = 401, description = "No valid session", body = ErrorBody), (status = 409, description = "Not on, or required by the org", body = ErrorBody), (status = 422, description = "Wrong password or code", body = ErrorBody)))]
+    responses((status = 204, description = "Off"), (status = 409, description = "Not on, or required by the org", body = ErrorBody), (status = 422, description = "Wrong password or code", body = ErrorBody)))]
 pub async fn disable_totp(
     state: web::Data<AppState>,
     creds: Credentials,

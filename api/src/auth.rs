@@ -144,7 +144,7 @@ pub struct MeResponse {
 
 /// Sign in with email and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, description = "Signed in (sets the session cookie), or a second factor is required", body = LoginResponse), (status = 400, description = "Malformed body", body = crate::error::ErrorBody), (status = 401, description = "Wrong email or password (also for locked and unknown accounts, and organisations that do not exist)", body = crate::error::ErrorBody), (status = 422, description = "No organisation named on an instance with several, or a malformed one (fields.org)", body = crate::error::ErrorBody), (status = 403, description = "Outside the org's IP allowlist, or email not verified", body = crate::error::ErrorBody), (status = 429, description = "Too many attempts (Retry-After)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "Signed in (sets the session cookie), or a second factor is required", body = LoginResponse), (status = 401, description = "Wrong email or password (also for locked and unknown accounts, and organisations that do not exist)", body = crate::error::ErrorBody), (status = 422, description = "No organisation named on an instance with several, or a malformed one (fields.org)", body = crate::error::ErrorBody), (status = 403, description = "Outside the org's IP allowlist, or email not verified", body = crate::error::ErrorBody), (status = 429, description = "Too many attempts (Retry-After)", body = crate::error::ErrorBody)))]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -177,7 +177,7 @@ pub struct MfaVerifyRequest {
 
 /// The second step of signing in: a TOTP or recovery code.
 #[utoipa::path(post, path = "/api/v1/auth/mfa/verify", tag = "auth", request_body = MfaVerifyRequest,
-    responses((status = 200, description = "Signed in; sets the session cookie", body = LoginResponse), (status = 400, description = "Malformed body", body = crate::error::ErrorBody), (status = 401, description = "Wrong, reused or expired code or challenge", body = crate::error::ErrorBody), (status = 403, description = "Outside the org's IP allowlist", body = crate::error::ErrorBody), (status = 429, description = "Too many attempts (Retry-After)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "Signed in; sets the session cookie", body = LoginResponse), (status = 401, description = "Wrong, reused or expired code or challenge", body = crate::error::ErrorBody), (status = 403, description = "Outside the org's IP allowlist", body = crate::error::ErrorBody), (status = 429, description = "Too many attempts (Retry-After)", body = crate::error::ErrorBody)))]
 pub async fn verify_mfa(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -250,7 +250,7 @@ async fn finish_sign_in(
 
 /// End the current session.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
-    responses((status = 204, description = "Signed out; the cookie is cleared"), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+    responses((status = 204, description = "Signed out; the cookie is cleared"), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody)))]
 pub async fn logout(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     state
         .in_tx_enrolling(&creds, async |tx, who| {
@@ -266,7 +266,7 @@ pub async fn logout(state: web::Data<AppState>, creds: Credentials) -> Result<Ht
 
 /// Who you are.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, description = "The signed-in user", body = MeResponse), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "The signed-in user", body = MeResponse)))]
 pub async fn me(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let me = state
         .in_tx_enrolling(&creds, async |tx, who| {

@@ -50,11 +50,8 @@ pub struct JobDetail {
 #[utoipa::path(get, path = "/api/v1/admin/jobs", operation_id = "list_jobs", tag = "jobs", security(("bearer" = [])),
     params(JobsQuery),
     responses((status = 200, description = "Jobs", body = JobList),
-              (status = 400, description = "Malformed query", body = crate::error::ErrorBody),
-              (status = 401, description = "No valid session", body = crate::error::ErrorBody),
               (status = 403, description = "Admins only", body = crate::error::ErrorBody),
-              (status = 422, description = "Invalid filter", body = crate::error::ErrorBody),
-              (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+              (status = 422, description = "Invalid filter", body = crate::error::ErrorBody)))]
 pub async fn list(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -74,10 +71,8 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/admin/jobs/{id}", operation_id = "get_job", tag = "jobs", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Job id")),
     responses((status = 200, description = "The job", body = JobDetail),
-              (status = 401, description = "No valid session", body = crate::error::ErrorBody),
               (status = 403, description = "Admins only", body = crate::error::ErrorBody),
-              (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody),
-              (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+              (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody)))]
 pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (job, events) = state
         .in_tx(&creds, async |tx, who| {
@@ -92,11 +87,9 @@ pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i
 #[utoipa::path(post, path = "/api/v1/admin/jobs/{id}/retry", operation_id = "retry_job", tag = "jobs", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Job id")),
     responses((status = 200, description = "Queued again", body = JobRecord),
-              (status = 401, description = "No valid session", body = crate::error::ErrorBody),
               (status = 403, description = "Admins only (or CSRF check failed)", body = crate::error::ErrorBody),
               (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody),
-              (status = 409, description = "The job is not discarded or cancelled, or a duplicate is pending", body = crate::error::ErrorBody),
-              (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+              (status = 409, description = "The job is not discarded or cancelled, or a duplicate is pending", body = crate::error::ErrorBody)))]
 pub async fn retry(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -115,11 +108,9 @@ pub async fn retry(
 #[utoipa::path(post, path = "/api/v1/admin/jobs/{id}/cancel", operation_id = "cancel_job", tag = "jobs", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Job id")),
     responses((status = 200, description = "Cancelled (or cancellation requested)", body = JobRecord),
-              (status = 401, description = "No valid session", body = crate::error::ErrorBody),
               (status = 403, description = "Admins only (or CSRF check failed)", body = crate::error::ErrorBody),
               (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody),
-              (status = 409, description = "The job has already finished", body = crate::error::ErrorBody),
-              (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+              (status = 409, description = "The job has already finished", body = crate::error::ErrorBody)))]
 pub async fn cancel(
     state: web::Data<AppState>,
     creds: Credentials,

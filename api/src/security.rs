@@ -59,7 +59,7 @@ pub async fn limit_auth_routes(
 /// Lift a user's lockout (admins).
 #[utoipa::path(post, path = "/api/v1/users/{id}/unlock", operation_id = "unlock_user", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path, description = "User id")),
-    responses((status = 204, description = "Unlocked"), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody)))]
+    responses((status = 204, description = "Unlocked"), (status = 403, description = "Admins only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody)))]
 pub async fn unlock_user(
     state: web::Data<AppState>,
     creds: crate::auth::Credentials,
@@ -71,7 +71,7 @@ pub async fn unlock_user(
 
 /// The org's security settings (admins).
 #[utoipa::path(get, path = "/api/v1/admin/security/settings", tag = "security", security(("bearer" = [])),
-    responses((status = 200, description = "Settings", body = SecuritySettings), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody)))]
+    responses((status = 200, description = "Settings", body = SecuritySettings), (status = 403, description = "Admins only", body = ErrorBody)))]
 pub async fn get_settings(
     state: web::Data<AppState>,
     creds: crate::auth::Credentials,
@@ -82,7 +82,7 @@ pub async fn get_settings(
 
 /// Change the org's security settings (admins).
 #[utoipa::path(put, path = "/api/v1/admin/security/settings", tag = "security", security(("bearer" = [])), request_body = SecuritySettings,
-    responses((status = 200, description = "Saved", body = SecuritySettings), (status = 400, description = "Malformed body", body = ErrorBody), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody), (status = 409, description = "Requiring two-factor authentication before enrolling it yourself (enrol_mfa_first)", body = ErrorBody)))]
+    responses((status = 200, description = "Saved", body = SecuritySettings), (status = 403, description = "Admins only", body = ErrorBody), (status = 409, description = "Requiring two-factor authentication before enrolling it yourself (enrol_mfa_first)", body = ErrorBody)))]
 pub async fn put_settings(
     state: web::Data<AppState>,
     creds: crate::auth::Credentials,
@@ -108,7 +108,7 @@ pub struct AllowlistInput {
 
 /// The org's IP allowlist (admins).
 #[utoipa::path(get, path = "/api/v1/admin/security/ip-allowlist", tag = "security", security(("bearer" = [])),
-    responses((status = 200, description = "The list", body = Allowlist), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody)))]
+    responses((status = 200, description = "The list", body = Allowlist), (status = 403, description = "Admins only", body = ErrorBody)))]
 pub async fn get_allowlist(
     state: web::Data<AppState>,
     creds: crate::auth::Credentials,
@@ -119,7 +119,7 @@ pub async fn get_allowlist(
 
 /// Replace the org's IP allowlist (admins). Refused if it would exclude your address.
 #[utoipa::path(put, path = "/api/v1/admin/security/ip-allowlist", tag = "security", security(("bearer" = [])), request_body = AllowlistInput,
-    responses((status = 200, description = "Saved", body = Allowlist), (status = 400, description = "Malformed body", body = ErrorBody), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody), (status = 409, description = "The list would exclude your own address", body = ErrorBody), (status = 422, description = "Invalid entries", body = ErrorBody)))]
+    responses((status = 200, description = "Saved", body = Allowlist), (status = 403, description = "Admins only", body = ErrorBody), (status = 409, description = "The list would exclude your own address", body = ErrorBody), (status = 422, description = "Invalid entries", body = ErrorBody)))]
 pub async fn put_allowlist(
     state: web::Data<AppState>,
     creds: crate::auth::Credentials,
@@ -137,7 +137,7 @@ pub struct AuditPage {
 
 /// The org's security audit log, newest first (admins).
 #[utoipa::path(get, path = "/api/v1/admin/security/audit", tag = "security", security(("bearer" = [])), params(Filter),
-    responses((status = 200, description = "Entries", body = AuditPage), (status = 400, description = "Malformed query", body = ErrorBody), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Admins only", body = ErrorBody), (status = 422, description = "Invalid filter", body = ErrorBody)))]
+    responses((status = 200, description = "Entries", body = AuditPage), (status = 403, description = "Admins only", body = ErrorBody), (status = 422, description = "Invalid filter", body = ErrorBody)))]
 pub async fn audit_log(
     state: web::Data<AppState>,
     creds: crate::auth::Credentials,

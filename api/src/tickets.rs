@@ -27,7 +27,7 @@ pub struct EventList {
 /// Open a ticket. Customers open tickets for themselves; staff may name a requester.
 #[utoipa::path(post, path = "/api/v1/tickets", operation_id = "create_ticket", tag = "tickets", security(("bearer" = [])),
     request_body = atum_core::tickets::write::NewTicket,
-    responses((status = 201, description = "Created", body = atum_core::tickets::Ticket), (status = 400, description = "Malformed body or query", body = crate::error::ErrorBody), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 413, description = "Body too large", body = crate::error::ErrorBody), (status = 415, description = "Body is not JSON", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+    responses((status = 201, description = "Created", body = atum_core::tickets::Ticket), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody)))]
 pub async fn create(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -53,7 +53,7 @@ pub struct TicketView {
 /// One ticket; `ETag` carries its version for a later `If-Match`.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", operation_id = "get_ticket", tag = "tickets", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
-    responses((status = 200, description = "The ticket", body = TicketView), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "The ticket", body = TicketView), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody)))]
 pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let view = state
         .in_tx(&creds, async |tx, who| {
@@ -68,7 +68,7 @@ pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i
 /// Tickets in your scope, newest first by default, one cursor page at a time.
 #[utoipa::path(get, path = "/api/v1/tickets", operation_id = "list_tickets", tag = "tickets", security(("bearer" = [])),
     params(atum_core::tickets::list::ListQuery),
-    responses((status = 200, description = "A page", body = atum_core::tickets::list::Page), (status = 400, description = "Malformed body or query", body = crate::error::ErrorBody), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "A page", body = atum_core::tickets::list::Page), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody)))]
 pub async fn list(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -103,7 +103,7 @@ fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
     params(("id" = i64, Path, description = "Ticket id"),
            ("If-Match" = String, Header, pattern = r#"^(\*|(W/)?"?[0-9]{1,9}"?)$"#, description = "The ticket's version from its ETag, e.g. \"3\"; `*` updates whatever version it is at")),
     request_body = atum_core::tickets::write::TicketChange,
-    responses((status = 200, description = "Updated", body = atum_core::tickets::Ticket), (status = 400, description = "Malformed body or query", body = crate::error::ErrorBody), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 412, description = "Stale If-Match version", body = crate::error::ErrorBody), (status = 413, description = "Body too large", body = crate::error::ErrorBody), (status = 415, description = "Body is not JSON", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody), (status = 428, description = "If-Match missing", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "Updated", body = atum_core::tickets::Ticket), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 412, description = "Stale If-Match version", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody), (status = 428, description = "If-Match missing", body = crate::error::ErrorBody)))]
 pub async fn update(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -126,7 +126,7 @@ pub async fn update(
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", tag = "tickets", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
     request_body = atum_core::tickets::comments::NewComment,
-    responses((status = 201, description = "Added", body = atum_core::tickets::comments::Comment), (status = 400, description = "Malformed body or query", body = crate::error::ErrorBody), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 409, description = "Conflict", body = crate::error::ErrorBody), (status = 413, description = "Body too large", body = crate::error::ErrorBody), (status = 415, description = "Body is not JSON", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+    responses((status = 201, description = "Added", body = atum_core::tickets::comments::Comment), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 409, description = "Conflict", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody)))]
 pub async fn add_comment(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -140,7 +140,7 @@ pub async fn add_comment(
 /// The ticket's comments, oldest first; customers see public ones only.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/comments", tag = "tickets", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
-    responses((status = 200, description = "Comments", body = CommentList), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "Comments", body = CommentList), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody)))]
 pub async fn list_comments(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -153,7 +153,7 @@ pub async fn list_comments(
 /// The ticket's history (staff only).
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/history", operation_id = "ticket_history", tag = "tickets", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
-    responses((status = 200, description = "Events, oldest first", body = EventList), (status = 401, description = "No valid session", body = crate::error::ErrorBody), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "Events, oldest first", body = EventList), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody)))]
 pub async fn history(
     state: web::Data<AppState>,
     creds: Credentials,

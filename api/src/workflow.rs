@@ -24,7 +24,7 @@ pub struct LockState {
 /// Who holds the ticket's lock (staff).
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/lock", tag = "workflow", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
-    responses((status = 200, description = "The lock, if any", body = LockState), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody)))]
+    responses((status = 200, description = "The lock, if any", body = LockState), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody)))]
 pub async fn get_lock(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -46,7 +46,7 @@ pub struct TakeLock {
 /// with the holder, unless `takeover`.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/lock", tag = "workflow", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")), request_body = Option<TakeLock>,
-    responses((status = 200, description = "Yours until expires_at", body = Lock), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody), (status = 423, description = "Held by another agent (error.detail.holder)", body = ErrorBody)))]
+    responses((status = 200, description = "Yours until expires_at", body = Lock), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody), (status = 423, description = "Held by another agent (error.detail.holder)", body = ErrorBody)))]
 pub async fn take_lock(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -61,7 +61,7 @@ pub async fn take_lock(
 /// Release your lock on the ticket.
 #[utoipa::path(delete, path = "/api/v1/tickets/{id}/lock", tag = "workflow", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
-    responses((status = 204, description = "Released"), (status = 401, description = "No valid session", body = ErrorBody), (status = 404, description = "You hold no lock on it", body = ErrorBody)))]
+    responses((status = 204, description = "Released"), (status = 404, description = "You hold no lock on it", body = ErrorBody)))]
 pub async fn release_lock(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -87,7 +87,7 @@ pub struct LinkList {
 /// The ticket's links, from its side (staff).
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/links", tag = "workflow", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
-    responses((status = 200, description = "Links", body = LinkList), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody)))]
+    responses((status = 200, description = "Links", body = LinkList), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody)))]
 pub async fn list_links(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -100,7 +100,7 @@ pub async fn list_links(
 /// Link the ticket to another of your organisation (staff).
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/links", tag = "workflow", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")), request_body = NewLink,
-    responses((status = 201, description = "Linked", body = Link), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Either ticket not found", body = ErrorBody), (status = 409, description = "Already linked, a cycle, or a duplicate of a duplicate", body = ErrorBody), (status = 422, description = "Invalid kind or a self-link", body = ErrorBody)))]
+    responses((status = 201, description = "Linked", body = Link), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Either ticket not found", body = ErrorBody), (status = 409, description = "Already linked, a cycle, or a duplicate of a duplicate", body = ErrorBody), (status = 422, description = "Invalid kind or a self-link", body = ErrorBody)))]
 pub async fn add_link(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -114,7 +114,7 @@ pub async fn add_link(
 /// Remove one of the ticket's links (staff).
 #[utoipa::path(delete, path = "/api/v1/tickets/{id}/links/{link_id}", tag = "workflow", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id"), ("link_id" = i64, Path, description = "Link id")),
-    responses((status = 204, description = "Removed"), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody)))]
+    responses((status = 204, description = "Removed"), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody)))]
 pub async fn remove_link(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -136,7 +136,7 @@ pub struct MergeRequest {
 /// see the original, this one is closed with a pointer (staff).
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/merge", tag = "workflow", security(("bearer" = [])),
     params(("id" = i64, Path, description = "The duplicate's id")), request_body = MergeRequest,
-    responses((status = 200, description = "Merged", body = Merged), (status = 401, description = "No valid session", body = ErrorBody), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Either ticket not found", body = ErrorBody), (status = 409, description = "Already merged, or the original is closed", body = ErrorBody), (status = 422, description = "Merging a ticket into itself", body = ErrorBody), (status = 423, description = "Either ticket is locked by another agent", body = ErrorBody)))]
+    responses((status = 200, description = "Merged", body = Merged), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Either ticket not found", body = ErrorBody), (status = 409, description = "Already merged, or the original is closed", body = ErrorBody), (status = 422, description = "Merging a ticket into itself", body = ErrorBody), (status = 423, description = "Either ticket is locked by another agent", body = ErrorBody)))]
 pub async fn merge(
     state: web::Data<AppState>,
     creds: Credentials,

@@ -181,3 +181,38 @@ pub async fn flow(
     f.resolution_minutes = quantiles(flow.get(3));
     Ok(())
 }
+
+/// What a dashboard answer depends on, for its ETag: the newest snapshot, the last
+/// ticket change, and the current minute (live figures age by the minute).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Freshness {
+    pub snapshot_id: Option<i64>,
+    pub tickets_changed: Option<String>,
+    pub minute: i64,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Freshness {
+    /// A short, stable tag of this state for one organisation and range.
+    pub fn tag(&self, org_id: i64, range: &str) -> String {
+        use sha2::Digest;
+        let Freshness { snapshot_id, tickets_changed, minute, .. } = self;
+        let digest =
+            sha2::Sha256::digest(format!("{org_id}|{range}|{snapshot_id:?}|{tickets_changed:?}|{minute}").as_bytes());
+        crate::auth::session::hex(&digest[..12])
+    }
+}
+
+/// The dashboard's freshness for the caller's organisation (staff).
+pub async fn freshness(db: &impl GenericClient, who: &crate::auth::Principal) -> Result<Freshness> {
+    who.require_staff()?;
+    let row = db
+        .query_one(
+            "SELECT (SELECT max(id) FROM metrics_snapshots WHERE org_id = $1),
+                    (SELECT max(updated_at) FROM tickets WHERE org_id = $1)::text,
+                    floor(extract(epoch FROM now()) / 60)::bigint, now()",
+            &[&who.org_id],
+        )
+        .await?;
+    Ok(Freshness { snapshot_id: row.get(0), tickets_changed: row.get(1), minute: row.get(2), now: row.get(3) })
+}
