@@ -10,7 +10,8 @@ use utoipa::{
 };
 
 use crate::{
-    account, auth, catalog, dashboard, error, groups, health, jobs, security, settings, sla, tickets, users, workflow,
+    account, auth, catalog, dashboard, error, groups, health, jobs, locks, relationships, security, settings, sla,
+    tickets, users,
 };
 
 #[derive(OpenApi)]
@@ -33,8 +34,8 @@ use crate::{
         sla::list_calendars, sla::create_calendar, sla::update_calendar,
         sla::list_policies, sla::create_policy, sla::update_policy, sla::delete_policy, sla::ticket_sla,
         dashboard::dashboard,
-        workflow::get_lock, workflow::take_lock, workflow::release_lock,
-        workflow::list_links, workflow::add_link, workflow::remove_link, workflow::merge,
+        locks::get_lock, locks::take_lock, locks::release_lock,
+        relationships::list_links, relationships::add_link, relationships::remove_link, relationships::merge,
         catalog::list, catalog::get, catalog::submit, catalog::ticket_request, catalog::create, catalog::update,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, jobs::JobState)),

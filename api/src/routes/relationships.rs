@@ -1,83 +1,16 @@
-//! Agent workflow on tickets: the lock, links between tickets, and merging.
+//! `/api/v1/tickets/{id}/links` and `…/merge`: links between tickets and merging a
+//! duplicate (`atum_core::tickets::relationships`).
 
-use crate::json::{Json, OptionalJson};
 use actix_web::{HttpResponse, web};
-use atum_core::tickets::{
-    locks::{self, Lock},
-    relationships::{self, Link, Merged, NewLink},
-};
+use atum_core::tickets::relationships::{self, Link, Merged, NewLink};
 use serde::{Deserialize, Serialize};
 
 use crate::{
     AppState,
     auth::Credentials,
     error::{ApiError, ErrorBody},
+    json::Json,
 };
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct LockState {
-    pub locked: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lock: Option<Lock>,
-}
-
-/// Who holds the ticket's lock (staff).
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/lock", tag = "workflow", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Ticket id")),
-    responses((status = 200, description = "The lock, if any", body = LockState), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody)))]
-pub async fn get_lock(
-    state: web::Data<AppState>,
-    creds: Credentials,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    let lock = state.in_tx(&creds, async |tx, who| Ok(locks::current(tx, &who, *id).await?)).await?;
-    Ok(HttpResponse::Ok().json(LockState { locked: lock.is_some(), lock }))
-}
-
-#[derive(Deserialize, utoipa::ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct TakeLock {
-    /// Take the lock from the agent holding it (recorded in the ticket's history).
-    #[serde(default)]
-    takeover: bool,
-}
-
-/// Take or renew the ticket's lock for 5 minutes (staff). Held by someone else: 423
-/// with the holder, unless `takeover`.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/lock", tag = "workflow", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Ticket id")), request_body = Option<TakeLock>,
-    responses((status = 200, description = "Yours until expires_at", body = Lock), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody), (status = 423, description = "Held by another agent (error.detail.holder)", body = ErrorBody)))]
-pub async fn take_lock(
-    state: web::Data<AppState>,
-    creds: Credentials,
-    id: web::Path<i64>,
-    body: OptionalJson<TakeLock>,
-) -> Result<HttpResponse, ApiError> {
-    let takeover = body.0.is_some_and(|b| b.takeover);
-    let lock = state.in_tx(&creds, async |tx, who| Ok(locks::acquire(tx, &who, *id, takeover).await?)).await?;
-    Ok(HttpResponse::Ok().json(lock))
-}
-
-/// Release your lock on the ticket.
-#[utoipa::path(delete, path = "/api/v1/tickets/{id}/lock", tag = "workflow", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Ticket id")),
-    responses((status = 204, description = "Released"), (status = 404, description = "You hold no lock on it", body = ErrorBody)))]
-pub async fn release_lock(
-    state: web::Data<AppState>,
-    creds: Credentials,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, ApiError> {
-    state
-        .in_tx(&creds, async |tx, who| {
-            if locks::release(tx, &who, *id).await? {
-                Ok(())
-            } else {
-                Err(atum_core::error::Error::NotFound("lock").into())
-            }
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct LinkList {

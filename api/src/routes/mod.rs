@@ -1,0 +1,16 @@
+//! The handlers, one file per resource, named as the `atum-core` module they call.
+
+pub mod account;
+pub mod auth;
+pub mod catalog;
+pub mod dashboard;
+pub mod groups;
+pub mod health;
+pub mod jobs;
+pub mod locks;
+pub mod relationships;
+pub mod security;
+pub mod settings;
+pub mod sla;
+pub mod tickets;
+pub mod users;
