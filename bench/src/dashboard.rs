@@ -12,8 +12,9 @@ use atum_core::{
     auth::{Principal, Role},
     config::{DatabaseConfig, parse_database_url},
     dashboard::snapshots,
+    desk::create_ticket as create,
     pg_cluster::Cluster,
-    tickets::write::{NewTicket, create},
+    tickets::write::NewTicket,
 };
 use serde_json::{Value, json};
 use std::sync::{

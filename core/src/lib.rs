@@ -7,6 +7,7 @@ pub mod config;
 pub mod dashboard;
 pub mod db;
 pub mod demo;
+pub mod desk;
 pub mod error;
 pub mod groups;
 pub mod jobs;

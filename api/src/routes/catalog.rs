@@ -44,7 +44,8 @@ pub async fn submit(
     id: web::Path<i64>,
     body: Json<Submission>,
 ) -> Result<HttpResponse, ApiError> {
-    let ticket = state.in_tx(&creds, async |tx, who| Ok(catalog::submit(tx, &who, *id, &body).await?)).await?;
+    let ticket =
+        state.in_tx(&creds, async |tx, who| Ok(atum_core::desk::submit_request(tx, &who, *id, &body).await?)).await?;
     Ok(HttpResponse::Created().json(ticket))
 }
 

@@ -77,6 +77,6 @@ pub async fn merge(
     body: Json<MergeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let merged =
-        state.in_tx(&creds, async |tx, who| Ok(relationships::merge(tx, &who, *id, body.into_id).await?)).await?;
+        state.in_tx(&creds, async |tx, who| Ok(atum_core::desk::merge(tx, &who, *id, body.into_id).await?)).await?;
     Ok(HttpResponse::Ok().json(merged))
 }

@@ -3,6 +3,7 @@
 
 use crate::json::Json;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use atum_core::desk;
 use atum_core::{
     error::Error,
     tickets::{self, comments, history, list, write},
@@ -33,7 +34,7 @@ pub async fn create(
     creds: Credentials,
     body: Json<write::NewTicket>,
 ) -> Result<HttpResponse, ApiError> {
-    let ticket = state.in_tx(&creds, async |tx, who| Ok(write::create(tx, &who, &body).await?)).await?;
+    let ticket = state.in_tx(&creds, async |tx, who| Ok(desk::create_ticket(tx, &who, &body).await?)).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/tickets/{}", ticket.id)))
         .insert_header((header::ETAG, format!("\"{}\"", ticket.version)))
@@ -116,7 +117,7 @@ pub async fn update(
             // Scope first: a ticket outside it is a 404 even without If-Match.
             tickets::get(tx, &who, *id).await?;
             let version = if_match(&req)?;
-            Ok(write::update(tx, &who, *id, version, &body).await?)
+            Ok(desk::update_ticket(tx, &who, *id, version, &body).await?)
         })
         .await?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, format!("\"{}\"", ticket.version))).json(ticket))
@@ -133,7 +134,7 @@ pub async fn add_comment(
     id: web::Path<i64>,
     body: Json<comments::NewComment>,
 ) -> Result<HttpResponse, ApiError> {
-    let comment = state.in_tx(&creds, async |tx, who| Ok(comments::add(tx, &who, *id, &body).await?)).await?;
+    let comment = state.in_tx(&creds, async |tx, who| Ok(desk::add_comment(tx, &who, *id, &body).await?)).await?;
     Ok(HttpResponse::Created().json(comment))
 }
 

@@ -211,3 +211,32 @@ async fn catalog_items_and_requests_never_reach_another_organisation() {
     let other = app.person(&acme, "customer", "other").await;
     assert_eq!(app.get(&format!("/api/v1/tickets/{tid}/request"), Some(&other.token)).await.status, 404);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_catalog_request_gets_the_sla_policy_of_the_priority_its_item_sets() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let customer = app.person(&admin, "customer", "cid").await;
+    for (name, priorities, minutes) in [("Urgent", json!(["high", "urgent"]), 30), ("Everything else", json!([]), 480)]
+    {
+        let policy = json!({"name": name, "priorities": priorities, "first_response_minutes": minutes});
+        let res = app.post("/api/v1/admin/sla/policies", Some(&admin.token), policy).await;
+        assert_eq!(res.status, 201, "{}", res.body);
+    }
+    let form = json!({"name": "Outage", "priority": "high", "published": true,
+                      "fields": [{"key": "what", "label": "What is down", "type": "text", "required": true}]});
+    let item = app.post("/api/v1/admin/catalog", Some(&admin.token), form).await;
+    let item_id = item.body["id"].as_i64().unwrap();
+    let filed = app
+        .post(
+            &format!("/api/v1/catalog/{item_id}/requests"),
+            Some(&customer.token),
+            json!({"answers": {"what": "mail"}}),
+        )
+        .await;
+    assert_eq!(filed.status, 201, "{}", filed.body);
+    assert_eq!(filed.body["priority"], "high");
+    assert!(filed.body["sla_next_due_at"].is_string(), "the answer already shows the deadline: {}", filed.body);
+    let sla = app.get(&format!("/api/v1/tickets/{}/sla", filed.body["id"]), Some(&admin.token)).await;
+    assert_eq!(sla.body["policy"]["name"], "Urgent", "{}", sla.body);
+}

@@ -336,18 +336,10 @@ fn diff(a: &Ticket, b: &Ticket) -> (Map<String, Value>, Map<String, Value>) {
     (before, after)
 }
 
-/// Records a person's change in the journal, then brings the ticket's SLA clocks up
-/// to date in the same transaction: a reply meets a clock, a status pauses it, a new
-/// priority may match another policy.
+/// Records a person's change in the journal. The SLA clocks follow in
+/// [`crate::desk`], once the whole change is written.
 pub(crate) async fn record(db: &impl GenericClient, event: Event) -> Result<()> {
-    let (org_id, ticket_id) = (event.org_id, event.ticket_id);
-    events::record(db, event).await?;
-    let policies = crate::sla::policies::load(db, org_id).await?;
-    if !policies.is_empty() {
-        let now = crate::sla::db_now(db).await?;
-        crate::sla::refresh::refresh_with(db, org_id, &[ticket_id], &policies, now).await?;
-    }
-    Ok(())
+    events::record(db, event).await
 }
 
 #[cfg(test)]

@@ -1,0 +1,75 @@
+//! The help desk's operations that span domain modules: a change to a ticket and the
+//! SLA clocks that follow it, in the caller's one transaction.
+//!
+//! `tickets` records what happened (and announces it in the journal); `sla` computes
+//! clocks from tickets. Neither calls the other for a write: this module composes
+//! them, so the clocks are refreshed once, after the whole change (a catalog request's
+//! priority included), and the ticket returned shows its new deadlines.
+
+use deadpool_postgres::GenericClient;
+
+use crate::{
+    auth::Principal,
+    catalog::{self, Submission},
+    error::Result,
+    sla,
+    tickets::{
+        self, Ticket,
+        comments::{self, Comment, NewComment},
+        relationships::{self, Merged},
+        write::{self, NewTicket, TicketChange},
+    },
+};
+
+pub async fn create_ticket(db: &impl GenericClient, who: &Principal, new: &NewTicket) -> Result<Ticket> {
+    let ticket = write::create(db, who, new).await?;
+    follow(db, who, &[ticket.id]).await?;
+    tickets::get(db, who, ticket.id).await
+}
+
+pub async fn update_ticket(
+    db: &impl GenericClient,
+    who: &Principal,
+    id: i64,
+    expected_version: Option<i32>,
+    change: &TicketChange,
+) -> Result<Ticket> {
+    write::update(db, who, id, expected_version, change).await?;
+    follow(db, who, &[id]).await?;
+    tickets::get(db, who, id).await
+}
+
+/// A reply meets or starts clocks; a customer's reply may reopen the ticket.
+pub async fn add_comment(
+    db: &impl GenericClient,
+    who: &Principal,
+    ticket_id: i64,
+    new: &NewComment,
+) -> Result<Comment> {
+    let comment = comments::add(db, who, ticket_id, new).await?;
+    follow(db, who, &[ticket_id]).await?;
+    Ok(comment)
+}
+
+/// The duplicate is closed (its clocks stop); the original gains its conversation.
+pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: i64, into_id: i64) -> Result<Merged> {
+    let merged = relationships::merge(db, who, dup_id, into_id).await?;
+    follow(db, who, &[merged.merged_id, merged.into_id]).await?;
+    Ok(merged)
+}
+
+pub async fn submit_request(db: &impl GenericClient, who: &Principal, item_id: i64, s: &Submission) -> Result<Ticket> {
+    let ticket = catalog::submit(db, who, item_id, s).await?;
+    follow(db, who, &[ticket.id]).await?;
+    tickets::get(db, who, ticket.id).await
+}
+
+/// Brings the clocks of `ids` up to date with what was just written.
+async fn follow(db: &impl GenericClient, who: &Principal, ids: &[i64]) -> Result<()> {
+    let policies = sla::policies::load(db, who.org_id).await?;
+    if !policies.is_empty() {
+        let now = sla::db_now(db).await?;
+        sla::refresh::refresh_with(db, who.org_id, ids, &policies, now).await?;
+    }
+    Ok(())
+}
