@@ -62,3 +62,13 @@ fn the_openapi_document_is_valid_openapi_3_1() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_organisation_field_states_the_servers_slug_rule() {
+    let doc: serde_json::Value = serde_json::from_str(atum_api::openapi::document()).unwrap();
+    for schema in ["LoginRequest", "EmailOnly"] {
+        let org = &doc["components"]["schemas"][schema]["properties"]["org"];
+        assert_eq!(org["pattern"], atum_core::orgs::SLUG_PATTERN, "{schema}: {org}");
+        assert_eq!(org["maxLength"], 63, "{schema}: {org}");
+    }
+}
