@@ -116,6 +116,9 @@ impl AppState {
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await?;
         let who = creds.principal(&tx, self).await?;
+        let span = tracing::Span::current();
+        span.record("org.id", who.org_id);
+        span.record("user.id", who.user_id);
         let out = work(&tx, who).await?;
         tx.commit().await?;
         Ok(out)

@@ -90,6 +90,7 @@ async fn a_database_error_is_logged_once_with_its_sqlstate_constraint_route_and_
     assert_eq!(line["db.constraint"], "no_secrets", "{line}");
     assert_eq!(line["db.table"], "tickets", "{line}");
     assert_eq!(line["span"]["http.route"], "/tickets", "{line}");
+    assert!(line["span"]["org.id"].is_number() && line["span"]["user.id"].is_number(), "who asked: {line}");
     assert!(!log.contains("launch code"), "a value reached the log: {log}");
 }
 

@@ -1,6 +1,7 @@
 //! Every request runs inside a tracing span that names it: `request.id` (the client's
-//! or the proxy's `X-Request-Id` when it is a plain token, otherwise a new one) and
-//! `http.route` (the route template, never the raw path with its ids). Whatever a
+//! or the proxy's `X-Request-Id` when it is a plain token, otherwise a new one),
+//! `http.route` (the route template, never the raw path with its ids), and — once the
+//! session is checked — `org.id` and `user.id`. Whatever a
 //! handler logs — a database error, say — carries both, and the response returns the
 //! id in `X-Request-Id` so a user's report can be matched to the log line.
 
@@ -26,7 +27,15 @@ pub async fn span(
         .filter(|v| is_token(v))
         .map_or_else(new_id, str::to_owned);
     let route = crate::route_template(req.path()).unwrap_or("unmatched");
-    let span = tracing::info_span!("request", request.id = %id, http.route = route, http.method = %req.method());
+    // The organisation and user are filled in once the session is checked (`AppState::in_tx`).
+    let span = tracing::info_span!(
+        "request",
+        request.id = %id,
+        http.route = route,
+        http.method = %req.method(),
+        org.id = tracing::field::Empty,
+        user.id = tracing::field::Empty,
+    );
     let mut res = next.call(req).instrument(span).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HEADER, value);
