@@ -62,6 +62,7 @@ pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
     let wakeups =
         listener::spawn(ctx.config.database.pg.clone(), vec![jobs::CHANNEL], ctx.metrics.clone(), ctx.shutdown.clone());
     let runner = Runner::new(ctx.pool.clone(), registry, config, &ctx.metrics);
+    ctx.ready();
     // Leave a second of the shutdown budget for releasing what did not finish.
     let deadline = ctx.config.shutdown_timeout.saturating_sub(Duration::from_secs(1));
     runner.run(wakeups, ctx.shutdown.clone(), ctx.progress.clone(), deadline).await;

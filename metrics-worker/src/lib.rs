@@ -99,6 +99,7 @@ pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
     let mut ticker = tokio::time::interval(ctx.tick_interval().min(settings.interval));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_pass: Option<Instant> = None;
+    ctx.ready();
     loop {
         tokio::select! {
             _ = ctx.shutdown.cancelled() => break,

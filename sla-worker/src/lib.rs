@@ -84,6 +84,7 @@ pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
     );
     tracing::info!(interval_s = interval.as_secs(), "sweeping SLA deadlines");
     let mut failures = 0u32;
+    ctx.ready();
     loop {
         let due_all = last_predict_all.is_none_or(|t| t.elapsed() >= predict_every);
         match enqueue_predictions(&ctx, std::mem::take(&mut changed), due_all).await {

@@ -15,6 +15,7 @@ pub async fn run(ctx: Context) -> Result<(), BoxError> {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_heartbeat = Instant::now();
     let (mut notifications, mut ticks) = (0u64, 0u64);
+    ctx.ready();
 
     loop {
         tokio::select! {

@@ -44,7 +44,8 @@ pub struct Context {
 }
 
 impl Context {
-    /// Tells systemd the service is ready (READY=1).
+    /// Tells systemd the service is ready (READY=1). Every binary's `run` calls it once
+    /// it can do its work; the lifecycle test of each binary waits for it.
     pub fn ready(&self) {
         systemd::ready();
     }
@@ -156,11 +157,9 @@ where
 
     let tasks = ctx.tasks.clone();
     let deadline = ctx.config.shutdown_timeout;
-    // The API says READY=1 itself once its listener is bound (`Context::ready`), so
-    // systemd does not start what depends on it (nginx) before it accepts connections.
-    if service != Service::Api {
-        ctx.ready();
-    }
+    // READY=1 is the binary's to say (`Context::ready`), when it truly is: the API once
+    // its listener is bound, so systemd starts nothing that depends on it (nginx) before
+    // it accepts connections; a worker as its main loop begins.
     tracing::info!(service = service.binary(), version = env!("CARGO_PKG_VERSION"), "started");
 
     let result = run(ctx).await;
