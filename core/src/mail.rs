@@ -61,16 +61,22 @@ impl MailConfig {
         let transport = match env.get("ATUM_SMTP_URL") {
             Some(url) => {
                 // Check it now, so a typo stops the worker at start rather than every mail.
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(&url).map_err(|_| ConfigError::Invalid {
-                    var: "ATUM_SMTP_URL".into(),
-                    reason: "expected smtp://host:port, smtp://host:587?tls=required or smtps://user:pass@host".into(),
-                })?;
+                smtp_transport(&url)?;
                 Transport::Smtp(url)
             }
             None => Transport::Directory(env.get("ATUM_MAIL_DIR").unwrap_or_else(|| "var/mail".into()).into()),
         };
         Ok(MailConfig { transport, from })
     }
+}
+
+/// The relay `ATUM_SMTP_URL` names, ready to build. The error never repeats the URL,
+/// which may hold a password.
+fn smtp_transport(url: &str) -> Result<lettre::transport::smtp::AsyncSmtpTransportBuilder, ConfigError> {
+    AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|_| ConfigError::Invalid {
+        var: "ATUM_SMTP_URL".into(),
+        reason: "expected smtp://host:port, smtp://host:587?tls=required or smtps://user:pass@host".into(),
+    })
 }
 
 /// The job worker's mail transport, built once at start and shared by every
@@ -101,15 +107,7 @@ pub struct Sent {
 impl Mailer {
     pub fn new(config: &MailConfig) -> Result<Self, ConfigError> {
         let outlet = match &config.transport {
-            Transport::Smtp(url) => Outlet::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|_| ConfigError::Invalid {
-                        var: "ATUM_SMTP_URL".into(),
-                        reason: "expected smtp://host:port, smtp://host:587?tls=required or smtps://user:pass@host"
-                            .into(),
-                    })?
-                    .build(),
-            ),
+            Transport::Smtp(url) => Outlet::Smtp(smtp_transport(url)?.build()),
             Transport::Directory(dir) => Outlet::Directory(dir.clone()),
         };
         Ok(Mailer { from: config.from.clone(), outlet })

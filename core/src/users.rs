@@ -76,7 +76,7 @@ pub fn validate_email(fields: &mut FieldErrors, field: &str, email: &str) {
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
         })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || ('\u{1c}'..='\u{1f}').contains(&c))
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.matches('@').count() == 1;
     if !ok {
         fields.add(field, "must be an email address such as name@example.com");

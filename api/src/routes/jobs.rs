@@ -23,17 +23,17 @@ pub struct JobsQuery {
     limit: Option<i64>,
 }
 
-/// A job's state.
-#[derive(utoipa::ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum JobState {
-    Available,
-    Running,
-    Succeeded,
-    Discarded,
-    Cancelled,
+/// A job's state, for the OpenAPI document: one of [`admin::STATES`].
+pub struct JobState;
+
+impl utoipa::PartialSchema for JobState {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new().schema_type(Type::String).enum_values(Some(admin::STATES)).into()
+    }
 }
+
+impl utoipa::ToSchema for JobState {}
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct JobList {
