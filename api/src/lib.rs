@@ -34,7 +34,7 @@ pub(crate) use routes::{
     users,
 };
 pub(crate) use server::route_template;
-pub use server::{ROUTES, routes, start};
+pub use server::{routes, start};
 pub use state::{AppState, MAX_JSON_BYTES, Security};
 
 /// The API's own settings, read once at start with the shared ones.

@@ -1,6 +1,7 @@
 //! The OpenAPI document, generated from the handlers' `#[utoipa::path]` attributes and
 //! the domain types, served at `/api/v1/openapi.json`.
 
+use actix_web::get;
 use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
@@ -9,37 +10,17 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::{
-    account, auth, catalog, dashboard, error, groups, health, jobs, locks, relationships, security, settings, sla,
-    tickets, users,
-};
+use utoipa_actix_web::{AppExt, scope};
 
+use crate::{error, jobs};
+
+/// What the document says beyond its paths; the paths and their schemas are gathered
+/// from the route table itself ([`crate::server::api_v1`]) by [`build`].
 #[derive(OpenApi)]
 #[openapi(
     info(title = "ATUM Desk API", description = "The help desk's JSON API. Every error has the shape of ErrorBody."),
-    paths(
-        health::health, health::metrics, openapi_json,
-        auth::login, auth::verify_mfa, auth::logout, auth::me,
-        account::list_sessions, account::revoke_session, account::revoke_other_sessions,
-        account::change_password, account::request_password_reset, account::confirm_password_reset,
-        account::verify_email, account::resend_verification, account::signup,
-        account::mfa_status, account::begin_totp, account::confirm_totp, account::disable_totp,
-        users::list, users::create, users::get, users::update, security::unlock_user,
-        security::get_settings, security::put_settings, security::get_allowlist, security::put_allowlist,
-        security::audit_log, settings::get, settings::change,
-        tickets::list, tickets::create, tickets::get, tickets::update,
-        tickets::list_comments, tickets::add_comment, tickets::history,
-        jobs::list, jobs::get, jobs::retry, jobs::cancel,
-        groups::list, groups::create, groups::update,
-        sla::list_calendars, sla::create_calendar, sla::update_calendar,
-        sla::list_policies, sla::create_policy, sla::update_policy, sla::delete_policy, sla::ticket_sla,
-        dashboard::dashboard,
-        locks::get_lock, locks::take_lock, locks::release_lock,
-        relationships::list_links, relationships::add_link, relationships::remove_link, relationships::merge,
-        catalog::list, catalog::get, catalog::submit, catalog::ticket_request, catalog::create, catalog::update,
-    ),
     components(schemas(error::ErrorBody, error::ErrorDetail, jobs::JobState)),
-    modifiers(&BearerAuth, &SharedResponses)
+    modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
 
@@ -120,17 +101,51 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The document, gathered from the same `service` calls that build the router, with
+/// the shared error answers added to every operation.
+fn build() -> serde_json::Value {
+    let (_, mut api) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(scope::scope("/api/v1").configure(crate::server::api_v1))
+        .split_for_parts();
+    SharedResponses.modify(&mut api);
+    let mut doc = serde_json::to_value(api).unwrap_or_else(|e| serde_json::json!({"error": e.to_string()}));
+    merge_flattened_inputs(&mut doc);
+    doc
+}
+
+struct Built {
+    json: String,
+    routes: Vec<(String, String)>,
+}
+
+fn built() -> &'static Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let doc = build();
+        let routes = doc["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .flat_map(|(path, item)| {
+                let template = path.strip_prefix("/api/v1").unwrap_or(path).to_owned();
+                item.as_object().into_iter().flatten().map(move |(method, _)| (method.clone(), template.clone()))
+            })
+            .collect();
+        Built { json: doc.to_string(), routes }
+    })
+}
+
 /// The document as JSON, built once.
 pub fn document() -> &'static str {
-    static DOC: OnceLock<String> = OnceLock::new();
-    DOC.get_or_init(|| {
-        let mut doc = match serde_json::to_value(ApiDoc::openapi()) {
-            Ok(doc) => doc,
-            Err(e) => return format!("{{\"error\": \"{e}\"}}"),
-        };
-        merge_flattened_inputs(&mut doc);
-        doc.to_string()
-    })
+    &built().json
+}
+
+/// Every route under `/api/v1` as (lower-case method, path template without the
+/// prefix), in the order declared.
+pub fn routes() -> &'static [(String, String)] {
+    &built().routes
 }
 
 /// A record that `#[serde(flatten)]`s an input (`PolicyRecord` = `PolicyInput` + id)
@@ -167,8 +182,9 @@ fn merge_flattened_inputs(doc: &mut serde_json::Value) {
 }
 
 /// This document.
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta",
+#[utoipa::path(tag = "meta",
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+#[get("/openapi.json")]
 pub async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().content_type("application/json").body(document())
 }

@@ -1,6 +1,5 @@
 //! The server: middleware, the route table under `/api/v1` (declared once, for actix
-//! and for the test that holds it to the OpenAPI document), and what answers when no
-//! route does.
+//! and for the OpenAPI document), and what answers when no route does.
 
 use std::{net::SocketAddr, time::Duration};
 
@@ -12,7 +11,8 @@ use actix_web::{
     middleware::from_fn,
     web,
 };
-use atum_core::runtime::Metrics;
+use atum_core::runtime::{Metrics, metrics::metrics_handler};
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
     AppState, account, auth, catalog, dashboard,
@@ -50,93 +50,85 @@ pub fn start(
     Ok((server.run(), addr))
 }
 
-/// Declares the routes under `/api/v1` once: they are registered with actix from this
-/// list, and [`ROUTES`] lets a test check that each one is in the OpenAPI document.
-macro_rules! api_v1 {
-    ($($method:ident $path:literal => $handler:path),+ $(,)?) => {
-        /// Every route under `/api/v1` as (method, path template).
-        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),+];
-
-        fn api_v1_scope() -> actix_web::Scope {
-            web::scope("/api/v1")$(.route($path, web::$method().to($handler)))+
-        }
-    };
+/// The routes under `/api/v1`, declared once: each handler's `#[actix_web::get(…)]`
+/// gives actix its path and method, and its `#[utoipa::path]` documents it, so the
+/// router and the OpenAPI document are made by the same calls.
+pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(health::health)
+        .service(health::metrics)
+        .service(openapi::openapi_json)
+        .service(auth::login)
+        .service(auth::verify_mfa)
+        .service(auth::logout)
+        .service(auth::me)
+        .service(account::list_sessions)
+        .service(account::revoke_session)
+        .service(account::revoke_other_sessions)
+        .service(account::change_password)
+        .service(account::request_password_reset)
+        .service(account::confirm_password_reset)
+        .service(account::verify_email)
+        .service(account::resend_verification)
+        .service(account::mfa_status)
+        .service(account::begin_totp)
+        .service(account::confirm_totp)
+        .service(account::disable_totp)
+        .service(account::signup)
+        .service(users::list)
+        .service(users::create)
+        .service(users::get)
+        .service(users::update)
+        .service(security::unlock_user)
+        .service(security::get_settings)
+        .service(security::put_settings)
+        .service(security::get_allowlist)
+        .service(security::put_allowlist)
+        .service(security::audit_log)
+        .service(settings::get)
+        .service(settings::change)
+        .service(tickets::list)
+        .service(tickets::create)
+        .service(tickets::get)
+        .service(tickets::update)
+        .service(tickets::list_comments)
+        .service(tickets::add_comment)
+        .service(tickets::history)
+        .service(jobs::list)
+        .service(jobs::get)
+        .service(jobs::retry)
+        .service(jobs::cancel)
+        .service(groups::list)
+        .service(groups::create)
+        .service(groups::update)
+        .service(sla::list_calendars)
+        .service(sla::create_calendar)
+        .service(sla::update_calendar)
+        .service(sla::list_policies)
+        .service(sla::create_policy)
+        .service(sla::update_policy)
+        .service(sla::delete_policy)
+        .service(sla::ticket_sla)
+        .service(dashboard::dashboard)
+        .service(locks::get_lock)
+        .service(locks::take_lock)
+        .service(locks::release_lock)
+        .service(relationships::list_links)
+        .service(relationships::add_link)
+        .service(relationships::remove_link)
+        .service(relationships::merge)
+        .service(catalog::ticket_request)
+        .service(catalog::list)
+        .service(catalog::get)
+        .service(catalog::submit)
+        .service(catalog::create)
+        .service(catalog::update);
 }
 
-api_v1! {
-    get "/health" => health::health,
-    get "/metrics" => health::metrics,
-    get "/openapi.json" => openapi::openapi_json,
-    post "/auth/login" => auth::login,
-    post "/auth/mfa/verify" => auth::verify_mfa,
-    post "/auth/logout" => auth::logout,
-    get "/me" => auth::me,
-    get "/auth/sessions" => account::list_sessions,
-    delete "/auth/sessions/{id}" => account::revoke_session,
-    post "/auth/sessions/revoke-others" => account::revoke_other_sessions,
-    post "/auth/password" => account::change_password,
-    post "/auth/password-reset" => account::request_password_reset,
-    post "/auth/password-reset/confirm" => account::confirm_password_reset,
-    post "/auth/verify-email" => account::verify_email,
-    post "/auth/verify-email/resend" => account::resend_verification,
-    get "/auth/mfa" => account::mfa_status,
-    post "/auth/mfa/totp" => account::begin_totp,
-    post "/auth/mfa/totp/confirm" => account::confirm_totp,
-    post "/auth/mfa/totp/disable" => account::disable_totp,
-    post "/portal/{org}/signup" => account::signup,
-    get "/users" => users::list,
-    post "/users" => users::create,
-    get "/users/{id}" => users::get,
-    patch "/users/{id}" => users::update,
-    post "/users/{id}/unlock" => security::unlock_user,
-    get "/admin/security/settings" => security::get_settings,
-    put "/admin/security/settings" => security::put_settings,
-    get "/admin/security/ip-allowlist" => security::get_allowlist,
-    put "/admin/security/ip-allowlist" => security::put_allowlist,
-    get "/admin/security/audit" => security::audit_log,
-    get "/admin/settings" => settings::get,
-    patch "/admin/settings" => settings::change,
-    get "/tickets" => tickets::list,
-    post "/tickets" => tickets::create,
-    get "/tickets/{id}" => tickets::get,
-    patch "/tickets/{id}" => tickets::update,
-    get "/tickets/{id}/comments" => tickets::list_comments,
-    post "/tickets/{id}/comments" => tickets::add_comment,
-    get "/tickets/{id}/history" => tickets::history,
-    get "/admin/jobs" => jobs::list,
-    get "/admin/jobs/{id}" => jobs::get,
-    post "/admin/jobs/{id}/retry" => jobs::retry,
-    post "/admin/jobs/{id}/cancel" => jobs::cancel,
-    get "/admin/groups" => groups::list,
-    post "/admin/groups" => groups::create,
-    put "/admin/groups/{id}" => groups::update,
-    get "/admin/sla/calendars" => sla::list_calendars,
-    post "/admin/sla/calendars" => sla::create_calendar,
-    put "/admin/sla/calendars/{id}" => sla::update_calendar,
-    get "/admin/sla/policies" => sla::list_policies,
-    post "/admin/sla/policies" => sla::create_policy,
-    put "/admin/sla/policies/{id}" => sla::update_policy,
-    delete "/admin/sla/policies/{id}" => sla::delete_policy,
-    get "/tickets/{id}/sla" => sla::ticket_sla,
-    get "/dashboard" => dashboard::dashboard,
-    get "/tickets/{id}/lock" => locks::get_lock,
-    post "/tickets/{id}/lock" => locks::take_lock,
-    delete "/tickets/{id}/lock" => locks::release_lock,
-    get "/tickets/{id}/links" => relationships::list_links,
-    post "/tickets/{id}/links" => relationships::add_link,
-    delete "/tickets/{id}/links/{link_id}" => relationships::remove_link,
-    post "/tickets/{id}/merge" => relationships::merge,
-    get "/tickets/{id}/request" => catalog::ticket_request,
-    get "/catalog" => catalog::list,
-    get "/catalog/{id}" => catalog::get,
-    post "/catalog/{id}/requests" => catalog::submit,
-    post "/admin/catalog" => catalog::create,
-    put "/admin/catalog/{id}" => catalog::update,
-}
-
+/// The whole app's routes: `/api/v1`, and the unversioned `/metrics` where Prometheus
+/// looks by default (left out of the document: it is `/api/v1/metrics` again).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    // The unversioned /metrics is where Prometheus looks by default.
-    cfg.route("/metrics", web::get().to(health::metrics)).service(api_v1_scope());
+    cfg.route("/metrics", web::get().to(metrics_handler));
+    ServiceConfig::new(cfg).service(scope::scope("/api/v1").configure(api_v1));
 }
 
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
@@ -171,13 +163,13 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
     res
 }
 
-/// The methods [`ROUTES`] serves at `path` (upper case), in the order declared.
+/// The methods the route table serves at `path` (upper case), in the order declared.
 fn allowed_methods(path: &str) -> Vec<String> {
     if path == "/metrics" {
         return vec!["GET".into()];
     }
     let mut methods: Vec<String> = Vec::new();
-    for (method, _) in ROUTES.iter().filter(|(_, t)| path_matches(t, path)) {
+    for (method, _) in openapi::routes().iter().filter(|(_, t)| path_matches(t, path)) {
         let method = method.to_ascii_uppercase();
         if !methods.contains(&method) {
             methods.push(method);
@@ -192,7 +184,11 @@ pub(crate) fn route_template(path: &str) -> Option<&'static str> {
     if path == "/metrics" {
         return Some("/metrics");
     }
-    ROUTES.iter().map(|(_, t)| *t).filter(|t| path_matches(t, path)).min_by_key(|t| t.matches('{').count())
+    openapi::routes()
+        .iter()
+        .map(|(_, t)| t.as_str())
+        .filter(|t| path_matches(t, path))
+        .min_by_key(|t| t.matches('{').count())
 }
 
 fn path_matches(template: &str, path: &str) -> bool {

@@ -4,6 +4,7 @@
 
 use crate::json::Json;
 use actix_web::{HttpResponse, web};
+use actix_web::{delete, get, post};
 use atum_core::auth::{
     account::{self, MfaStatus, Signup},
     session::{self, SessionInfo},
@@ -23,17 +24,19 @@ pub struct SessionList {
 }
 
 /// Your live sessions (devices signed in).
-#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     responses((status = 200, description = "Live sessions", body = SessionList)))]
+#[get("/auth/sessions")]
 pub async fn list_sessions(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let items = state.in_tx(&creds, async |tx, who| Ok(session::list_live(tx, &who, state.sessions).await?)).await?;
     Ok(HttpResponse::Ok().json(SessionList { items }))
 }
 
 /// Sign out one of your sessions (another device, or this one).
-#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")),
     responses((status = 204, description = "Revoked"), (status = 404, description = "Not one of your live sessions", body = ErrorBody)))]
+#[delete("/auth/sessions/{id}")]
 pub async fn revoke_session(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -49,8 +52,9 @@ pub struct Revoked {
 }
 
 /// Sign out every other session of yours.
-#[utoipa::path(post, path = "/api/v1/auth/sessions/revoke-others", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     responses((status = 200, description = "How many were revoked", body = Revoked)))]
+#[post("/auth/sessions/revoke-others")]
 pub async fn revoke_other_sessions(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let revoked =
         state.in_tx(&creds, async |tx, who| Ok(account::revoke_other_sessions(tx, &who, creds.ip).await?)).await?;
@@ -67,8 +71,9 @@ pub struct PasswordChange {
 }
 
 /// Change your password; your other sessions end.
-#[utoipa::path(post, path = "/api/v1/auth/password", tag = "account", security(("bearer" = [])), request_body = PasswordChange,
+#[utoipa::path(tag = "account", security(("bearer" = [])), request_body = PasswordChange,
     responses((status = 200, description = "Changed; how many other sessions ended", body = Revoked), (status = 422, description = "Wrong current password or weak new one", body = ErrorBody)))]
+#[post("/auth/password")]
 pub async fn change_password(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -134,8 +139,9 @@ const ACCEPTED: Accepted = Accepted { status: "if the address has an account, a 
 
 /// Ask for a password-reset link by email. The answer never says whether the address
 /// has an account.
-#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "account", request_body = EmailOnly,
+#[utoipa::path(tag = "account", request_body = EmailOnly,
     responses((status = 202, description = "Accepted", body = Accepted), (status = 422, description = "Not an e-mail address, or no organisation named on an instance with several", body = ErrorBody), (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
+#[post("/auth/password-reset")]
 pub async fn request_password_reset(
     state: web::Data<AppState>,
     ip: ClientIp,
@@ -166,8 +172,9 @@ pub struct Done {
 }
 
 /// Set a new password with the token from a reset email. Every session ends.
-#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "account", request_body = ResetConfirm,
+#[utoipa::path(tag = "account", request_body = ResetConfirm,
     responses((status = 200, description = "Password set", body = Done), (status = 422, description = "Weak password", body = ErrorBody)))]
+#[post("/auth/password-reset/confirm")]
 pub async fn confirm_password_reset(
     state: web::Data<AppState>,
     ip: ClientIp,
@@ -190,8 +197,9 @@ pub struct TokenOnly {
 }
 
 /// Confirm an email address with the token from the verification email.
-#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "account", request_body = TokenOnly,
+#[utoipa::path(tag = "account", request_body = TokenOnly,
     responses((status = 200, description = "Verified", body = Done)))]
+#[post("/auth/verify-email")]
 pub async fn verify_email(
     state: web::Data<AppState>,
     ip: ClientIp,
@@ -205,8 +213,9 @@ pub async fn verify_email(
 }
 
 /// Send a new verification link (for an account still waiting for one).
-#[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", tag = "account", request_body = EmailOnly,
+#[utoipa::path(tag = "account", request_body = EmailOnly,
     responses((status = 202, description = "Accepted", body = Accepted), (status = 422, description = "Not an e-mail address, or no organisation named on an instance with several", body = ErrorBody), (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
+#[post("/auth/verify-email/resend")]
 pub async fn resend_verification(state: web::Data<AppState>, body: Json<EmailOnly>) -> Result<HttpResponse, ApiError> {
     body.validate()?;
     state.security.per_account.check(&body.limit_key("verify")).map_err(ApiError::rate_limited)?;
@@ -219,9 +228,10 @@ pub async fn resend_verification(state: web::Data<AppState>, body: Json<EmailOnl
 
 /// Create a customer account on an organisation's portal (when the org allows it).
 /// The account can sign in once its address is verified.
-#[utoipa::path(post, path = "/api/v1/portal/{org}/signup", tag = "account", request_body = Signup,
+#[utoipa::path(tag = "account", request_body = Signup,
     params(("org" = String, Path, description = "The organisation's slug")),
     responses((status = 202, description = "Accepted: check your email", body = Accepted), (status = 404, description = "No such portal, or sign-up is off", body = ErrorBody), (status = 422, description = "Invalid fields", body = ErrorBody), (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
+#[post("/portal/{org}/signup")]
 pub async fn signup(
     state: web::Data<AppState>,
     ip: ClientIp,
@@ -236,8 +246,9 @@ pub async fn signup(
 }
 
 /// Whether two-factor authentication is on for you, and required.
-#[utoipa::path(get, path = "/api/v1/auth/mfa", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     responses((status = 200, description = "Status", body = MfaStatus)))]
+#[get("/auth/mfa")]
 pub async fn mfa_status(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let status = state.in_tx_enrolling(&creds, async |tx, who| Ok(account::mfa_status(tx, &who).await?)).await?;
     Ok(HttpResponse::Ok().json(status))
@@ -245,8 +256,9 @@ pub async fn mfa_status(state: web::Data<AppState>, creds: Credentials) -> Resul
 
 /// Start enrolling an authenticator app: returns the secret, its otpauth:// URI and a
 /// QR code. Nothing changes until confirmed with a first code.
-#[utoipa::path(post, path = "/api/v1/auth/mfa/totp", tag = "account", security(("bearer" = [])),
+#[utoipa::path(tag = "account", security(("bearer" = [])),
     responses((status = 200, description = "The secret, shown once", body = Enrolment), (status = 409, description = "Already on, or the server has no secret key", body = ErrorBody)))]
+#[post("/auth/mfa/totp")]
 pub async fn begin_totp(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let enrolment = state
         .in_tx_enrolling(&creds, async |tx, who| Ok(totp::begin(tx, state.security.key.as_ref(), &who).await?))
@@ -270,8 +282,9 @@ pub struct RecoveryCodes {
 
 /// Confirm enrolment with the first code from the app. Returns the recovery codes;
 /// your other sessions end.
-#[utoipa::path(post, path = "/api/v1/auth/mfa/totp/confirm", tag = "account", security(("bearer" = [])), request_body = CodeOnly,
+#[utoipa::path(tag = "account", security(("bearer" = [])), request_body = CodeOnly,
     responses((status = 200, description = "On; the recovery codes, shown once", body = RecoveryCodes), (status = 422, description = "Wrong code", body = ErrorBody)))]
+#[post("/auth/mfa/totp/confirm")]
 pub async fn confirm_totp(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -295,8 +308,9 @@ pub struct DisableTotp {
 }
 
 /// Turn two-factor authentication off (password and a code); your other sessions end.
-#[utoipa::path(post, path = "/api/v1/auth/mfa/totp/disable", tag = "account", security(("bearer" = [])), request_body = DisableTotp,
+#[utoipa::path(tag = "account", security(("bearer" = [])), request_body = DisableTotp,
     responses((status = 204, description = "Off"), (status = 409, description = "Not on, or required by the org", body = ErrorBody), (status = 422, description = "Wrong password or code", body = ErrorBody)))]
+#[post("/auth/mfa/totp/disable")]
 pub async fn disable_totp(
     state: web::Data<AppState>,
     creds: Credentials,

@@ -7,6 +7,7 @@
 //! behind SameSite.
 
 use crate::json::Json;
+use actix_web::{get, post};
 use std::{
     future::{Ready, ready},
     net::IpAddr,
@@ -23,7 +24,7 @@ use atum_core::db::GenericClient;
 use atum_core::{
     auth::{
         Principal,
-        login::{self, Outcome, Rules},
+        login::{Outcome, Rules},
         session,
     },
     error::Error,
@@ -143,8 +144,9 @@ pub struct MeResponse {
 }
 
 /// Sign in with email and password.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(tag = "auth", request_body = LoginRequest,
     responses((status = 200, description = "Signed in (sets the session cookie), or a second factor is required", body = LoginResponse), (status = 401, description = "Wrong email or password (also for locked and unknown accounts, and organisations that do not exist)", body = crate::error::ErrorBody), (status = 422, description = "No organisation named on an instance with several, or a malformed one (fields.org)", body = crate::error::ErrorBody), (status = 403, description = "Outside the org's IP allowlist, or email not verified", body = crate::error::ErrorBody), (status = 429, description = "Too many attempts (Retry-After)", body = crate::error::ErrorBody)))]
+#[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -160,7 +162,7 @@ pub async fn login(
     let rules = Rules { policy: &state.security.login, key: state.security.key.as_ref() };
     let mut conn = state.conn().await?;
     let tx = conn.transaction().await?;
-    let outcome = login::sign_in(&tx, rules, org.as_deref(), &email, password, ip.0).await?;
+    let outcome = atum_core::auth::login::sign_in(&tx, rules, org.as_deref(), &email, password, ip.0).await?;
     finish_sign_in(&state, &req, tx, outcome, ip.0).await
 }
 
@@ -176,8 +178,9 @@ pub struct MfaVerifyRequest {
 }
 
 /// The second step of signing in: a TOTP or recovery code.
-#[utoipa::path(post, path = "/api/v1/auth/mfa/verify", tag = "auth", request_body = MfaVerifyRequest,
+#[utoipa::path(tag = "auth", request_body = MfaVerifyRequest,
     responses((status = 200, description = "Signed in; sets the session cookie", body = LoginResponse), (status = 401, description = "Wrong, reused or expired code or challenge", body = crate::error::ErrorBody), (status = 403, description = "Outside the org's IP allowlist", body = crate::error::ErrorBody), (status = 429, description = "Too many attempts (Retry-After)", body = crate::error::ErrorBody)))]
+#[post("/auth/mfa/verify")]
 pub async fn verify_mfa(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -189,7 +192,7 @@ pub async fn verify_mfa(
     let rules = Rules { policy: &state.security.login, key: state.security.key.as_ref() };
     let mut conn = state.conn().await?;
     let tx = conn.transaction().await?;
-    let outcome = login::complete_mfa(&tx, rules, &body.challenge, &body.code, ip.0).await?;
+    let outcome = atum_core::auth::login::complete_mfa(&tx, rules, &body.challenge, &body.code, ip.0).await?;
     finish_sign_in(&state, &req, tx, outcome, ip.0).await
 }
 
@@ -249,8 +252,9 @@ async fn finish_sign_in(
 }
 
 /// End the current session.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "Signed out; the cookie is cleared"), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody)))]
+#[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     state
         .in_tx_enrolling(&creds, async |tx, who| {
@@ -265,8 +269,9 @@ pub async fn logout(state: web::Data<AppState>, creds: Credentials) -> Result<Ht
 }
 
 /// Who you are.
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(tag = "auth", security(("bearer" = [])),
     responses((status = 200, description = "The signed-in user", body = MeResponse)))]
+#[get("/me")]
 pub async fn me(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let me = state
         .in_tx_enrolling(&creds, async |tx, who| {

@@ -3,6 +3,7 @@
 
 use crate::json::Json;
 use actix_web::{HttpResponse, web};
+use actix_web::{get, post, put};
 use atum_core::catalog::{self, Item, ItemInput, Request, Submission};
 use serde::Serialize;
 
@@ -18,26 +19,29 @@ pub struct ItemList {
 }
 
 /// Published request types with their current forms (admins also see unpublished ones).
-#[utoipa::path(get, path = "/api/v1/catalog", operation_id = "list_catalog", tag = "catalog", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_catalog", tag = "catalog", security(("bearer" = [])),
     responses((status = 200, description = "Items", body = ItemList)))]
+#[get("/catalog")]
 pub async fn list(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let items = state.in_tx(&creds, async |tx, who| Ok(catalog::list(tx, &who).await?)).await?;
     Ok(HttpResponse::Ok().json(ItemList { items }))
 }
 
 /// One request type and its current form.
-#[utoipa::path(get, path = "/api/v1/catalog/{id}", operation_id = "get_catalog_item", tag = "catalog", security(("bearer" = [])),
+#[utoipa::path(operation_id = "get_catalog_item", tag = "catalog", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Item id")),
     responses((status = 200, description = "The item", body = Item), (status = 404, description = "Not found or not published", body = ErrorBody)))]
+#[get("/catalog/{id}")]
 pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let item = state.in_tx(&creds, async |tx, who| Ok(catalog::get(tx, &who, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(item))
 }
 
 /// Submit a request: the answers are checked field by field and become a ticket.
-#[utoipa::path(post, path = "/api/v1/catalog/{id}/requests", operation_id = "submit_catalog_request", tag = "catalog", security(("bearer" = [])),
+#[utoipa::path(operation_id = "submit_catalog_request", tag = "catalog", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Item id")), request_body = Submission,
     responses((status = 201, description = "The ticket filed", body = atum_core::tickets::Ticket), (status = 404, description = "Not found or not published", body = ErrorBody), (status = 422, description = "Invalid answers (fields: answers.<key>)", body = ErrorBody)))]
+#[post("/catalog/{id}/requests")]
 pub async fn submit(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -50,9 +54,10 @@ pub async fn submit(
 }
 
 /// The request form and answers a ticket was filed with (its version of the form).
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/request", tag = "catalog", security(("bearer" = [])),
+#[utoipa::path(tag = "catalog", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
     responses((status = 200, description = "The request", body = Request), (status = 404, description = "No such ticket, or not filed from the catalog", body = ErrorBody)))]
+#[get("/tickets/{id}/request")]
 pub async fn ticket_request(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -63,8 +68,9 @@ pub async fn ticket_request(
 }
 
 /// Publish a new request type with its form (admins).
-#[utoipa::path(post, path = "/api/v1/admin/catalog", operation_id = "create_catalog_item", tag = "catalog", security(("bearer" = [])), request_body = ItemInput,
+#[utoipa::path(operation_id = "create_catalog_item", tag = "catalog", security(("bearer" = [])), request_body = ItemInput,
     responses((status = 201, description = "Created", body = Item), (status = 403, description = "Admins only", body = ErrorBody), (status = 409, description = "Name taken", body = ErrorBody), (status = 422, description = "Invalid definition (fields: fields[i].<property>)", body = ErrorBody)))]
+#[post("/admin/catalog")]
 pub async fn create(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -75,9 +81,10 @@ pub async fn create(
 }
 
 /// Change a request type; a changed form becomes a new version (admins).
-#[utoipa::path(put, path = "/api/v1/admin/catalog/{id}", operation_id = "update_catalog_item", tag = "catalog", security(("bearer" = [])),
+#[utoipa::path(operation_id = "update_catalog_item", tag = "catalog", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Item id")), request_body = ItemInput,
     responses((status = 200, description = "Saved", body = Item), (status = 403, description = "Admins only", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Name taken", body = ErrorBody), (status = 422, description = "Invalid definition", body = ErrorBody)))]
+#[put("/admin/catalog/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     creds: Credentials,

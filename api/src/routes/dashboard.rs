@@ -6,14 +6,15 @@
 //! ticket change, and the current minute (state that moves with the clock alone, such
 //! as tickets entering their SLA warning, is at most a minute old).
 
+use actix_web::get;
 use actix_web::{
     HttpRequest, HttpResponse,
-    http::header::{self, HeaderValue},
+    http::header::{self, Header as _},
     web,
 };
 use atum_core::{
     dashboard::{
-        self, Figures,
+        Figures,
         snapshots::{self, Point},
     },
     error::FieldErrors,
@@ -53,17 +54,20 @@ fn parse_range(range: Option<&str>) -> Result<(&'static str, TimeDelta, &'static
     })
 }
 
-/// Whether an `If-None-Match` header names `etag` (or is `*`).
-fn matches(req: &HttpRequest, etag: &str) -> bool {
-    req.headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag))
+/// Whether an `If-None-Match` header names `etag` (or is `*`), by the weak comparison
+/// RFC 9110 prescribes for it. A header that does not parse matches nothing.
+fn matches(req: &HttpRequest, etag: &header::EntityTag) -> bool {
+    match header::IfNoneMatch::parse(req) {
+        Ok(header::IfNoneMatch::Any) => true,
+        Ok(header::IfNoneMatch::Items(tags)) => tags.iter().any(|tag| tag.weak_eq(etag)),
+        Err(_) => false,
+    }
 }
 
 /// The dashboard of your organisation (admins and agents).
-#[utoipa::path(get, path = "/api/v1/dashboard", tag = "dashboard", security(("bearer" = [])), params(DashboardQuery),
+#[utoipa::path(tag = "dashboard", security(("bearer" = [])), params(DashboardQuery),
     responses((status = 200, description = "Figures and series; carries an ETag", body = Dashboard), (status = 304, description = "Not modified since the ETag sent in If-None-Match"), (status = 403, description = "Staff only", body = crate::error::ErrorBody), (status = 422, description = "Invalid range", body = crate::error::ErrorBody)))]
+#[get("/dashboard")]
 pub async fn dashboard(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -73,13 +77,14 @@ pub async fn dashboard(
     let (range, span, resolution) = parse_range(query.range.as_deref())?;
     let answer = state
         .in_tx(&creds, async |tx, who| {
-            let fresh = dashboard::freshness(tx, &who).await?;
+            let fresh = atum_core::dashboard::freshness(tx, &who).await?;
             let now = fresh.now;
-            let etag = format!("\"{}\"", fresh.tag(who.org_id, range));
+            // A hex digest: always a valid entity tag.
+            let etag = header::EntityTag::new_strong(fresh.tag(who.org_id, range));
             if matches(&req, &etag) {
                 return Ok((etag, None));
             }
-            let live = dashboard::compute(tx, who.org_id, now - span, now).await?;
+            let live = atum_core::dashboard::compute(tx, who.org_id, now - span, now).await?;
             let series = snapshots::series(tx, who.org_id, resolution, now - span).await?;
             Ok((etag, Some(Dashboard { range: range.into(), resolution, generated_at: now, live, series })))
         })
@@ -89,8 +94,7 @@ pub async fn dashboard(
         None => HttpResponse::NotModified(),
         Some(_) => HttpResponse::Ok(),
     };
-    res.insert_header((header::ETAG, HeaderValue::from_str(&etag).map_err(ApiError::internal)?))
-        .insert_header((header::CACHE_CONTROL, "private, no-cache"));
+    res.insert_header(header::ETag(etag)).insert_header((header::CACHE_CONTROL, "private, no-cache"));
     Ok(match body {
         None => res.finish(),
         Some(b) => res.json(b),

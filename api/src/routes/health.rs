@@ -2,6 +2,7 @@
 //! `healthy`/`degraded`, 503 when the database cannot be reached. Also the documented
 //! `/api/v1/metrics`.
 
+use actix_web::get;
 use std::time::{Duration, Instant};
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -51,9 +52,10 @@ pub struct MigrationHealth {
 }
 
 /// Liveness and readiness for load balancers and scripts.
-#[utoipa::path(get, path = "/api/v1/health", tag = "meta",
+#[utoipa::path(tag = "meta",
     responses((status = 200, description = "Up (healthy or degraded)", body = HealthReport),
               (status = 503, description = "The database is unreachable", body = HealthReport)))]
+#[get("/health")]
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let expected = atum_core::schema::expected_version();
     let started = Instant::now();
@@ -102,8 +104,9 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
 
 /// Prometheus metrics: request counts and latency by route template and status, pool
 /// connections, build info. OpenMetrics if the scraper asks for it, else text 0.0.4.
-#[utoipa::path(get, path = "/api/v1/metrics", tag = "meta",
+#[utoipa::path(tag = "meta",
     responses((status = 200, description = "Metrics in Prometheus text format", content_type = "text/plain", body = String)))]
+#[get("/metrics")]
 pub async fn metrics(req: HttpRequest, metrics: web::Data<Metrics>) -> HttpResponse {
     metrics_handler(req, metrics).await
 }

@@ -1,6 +1,7 @@
 //! `/api/v1/admin/jobs`: an organisation's admins see and steer their background jobs.
 
 use actix_web::{HttpResponse, web};
+use actix_web::{get, post};
 use atum_core::jobs::admin::{self, JobEvent, JobRecord};
 use serde::{Deserialize, Serialize};
 
@@ -47,11 +48,12 @@ pub struct JobDetail {
 }
 
 /// Your organisation's jobs, newest first.
-#[utoipa::path(get, path = "/api/v1/admin/jobs", operation_id = "list_jobs", tag = "jobs", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_jobs", tag = "jobs", security(("bearer" = [])),
     params(JobsQuery),
     responses((status = 200, description = "Jobs", body = JobList),
               (status = 403, description = "Admins only", body = crate::error::ErrorBody),
               (status = 422, description = "Invalid filter", body = crate::error::ErrorBody)))]
+#[get("/admin/jobs")]
 pub async fn list(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -68,11 +70,12 @@ pub async fn list(
 }
 
 /// One job with its full event history.
-#[utoipa::path(get, path = "/api/v1/admin/jobs/{id}", operation_id = "get_job", tag = "jobs", security(("bearer" = [])),
+#[utoipa::path(operation_id = "get_job", tag = "jobs", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Job id")),
     responses((status = 200, description = "The job", body = JobDetail),
               (status = 403, description = "Admins only", body = crate::error::ErrorBody),
               (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody)))]
+#[get("/admin/jobs/{id}")]
 pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (job, events) = state
         .in_tx(&creds, async |tx, who| {
@@ -84,12 +87,13 @@ pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i
 }
 
 /// Run a discarded or cancelled job again.
-#[utoipa::path(post, path = "/api/v1/admin/jobs/{id}/retry", operation_id = "retry_job", tag = "jobs", security(("bearer" = [])),
+#[utoipa::path(operation_id = "retry_job", tag = "jobs", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Job id")),
     responses((status = 200, description = "Queued again", body = JobRecord),
               (status = 403, description = "Admins only (or CSRF check failed)", body = crate::error::ErrorBody),
               (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody),
               (status = 409, description = "The job is not discarded or cancelled, or a duplicate is pending", body = crate::error::ErrorBody)))]
+#[post("/admin/jobs/{id}/retry")]
 pub async fn retry(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -105,12 +109,13 @@ pub async fn retry(
 }
 
 /// Cancel a pending job, or ask a running one to stop.
-#[utoipa::path(post, path = "/api/v1/admin/jobs/{id}/cancel", operation_id = "cancel_job", tag = "jobs", security(("bearer" = [])),
+#[utoipa::path(operation_id = "cancel_job", tag = "jobs", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Job id")),
     responses((status = 200, description = "Cancelled (or cancellation requested)", body = JobRecord),
               (status = 403, description = "Admins only (or CSRF check failed)", body = crate::error::ErrorBody),
               (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody),
               (status = 409, description = "The job has already finished", body = crate::error::ErrorBody)))]
+#[post("/admin/jobs/{id}/cancel")]
 pub async fn cancel(
     state: web::Data<AppState>,
     creds: Credentials,

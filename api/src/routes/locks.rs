@@ -1,6 +1,7 @@
 //! `/api/v1/tickets/{id}/lock`: an agent's lease on a ticket (`atum_core::tickets::locks`).
 
 use actix_web::{HttpResponse, web};
+use actix_web::{delete, get, post};
 use atum_core::tickets::locks::{self, Lock};
 use serde::{Deserialize, Serialize};
 
@@ -20,9 +21,10 @@ pub struct LockState {
 }
 
 /// Who holds the ticket's lock (staff).
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/lock", tag = "workflow", security(("bearer" = [])),
+#[utoipa::path(tag = "workflow", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
     responses((status = 200, description = "The lock, if any", body = LockState), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody)))]
+#[get("/tickets/{id}/lock")]
 pub async fn get_lock(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -42,9 +44,10 @@ pub struct TakeLock {
 
 /// Take or renew the ticket's lock for 5 minutes (staff). Held by someone else: 423
 /// with the holder, unless `takeover`.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/lock", tag = "workflow", security(("bearer" = [])),
+#[utoipa::path(tag = "workflow", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")), request_body = Option<TakeLock>,
     responses((status = 200, description = "Yours until expires_at", body = Lock), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody), (status = 423, description = "Held by another agent (error.detail.holder)", body = ErrorBody)))]
+#[post("/tickets/{id}/lock")]
 pub async fn take_lock(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -57,9 +60,10 @@ pub async fn take_lock(
 }
 
 /// Release your lock on the ticket.
-#[utoipa::path(delete, path = "/api/v1/tickets/{id}/lock", tag = "workflow", security(("bearer" = [])),
+#[utoipa::path(tag = "workflow", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
     responses((status = 204, description = "Released"), (status = 404, description = "You hold no lock on it", body = ErrorBody)))]
+#[delete("/tickets/{id}/lock")]
 pub async fn release_lock(
     state: web::Data<AppState>,
     creds: Credentials,

@@ -2,6 +2,7 @@
 //! duplicate (`atum_core::tickets::relationships`).
 
 use actix_web::{HttpResponse, web};
+use actix_web::{delete, get, post};
 use atum_core::tickets::relationships::{self, Link, Merged, NewLink};
 use serde::{Deserialize, Serialize};
 
@@ -18,9 +19,10 @@ pub struct LinkList {
 }
 
 /// The ticket's links, from its side (staff).
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/links", tag = "workflow", security(("bearer" = [])),
+#[utoipa::path(tag = "workflow", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
     responses((status = 200, description = "Links", body = LinkList), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody)))]
+#[get("/tickets/{id}/links")]
 pub async fn list_links(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -31,9 +33,10 @@ pub async fn list_links(
 }
 
 /// Link the ticket to another of your organisation (staff).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/links", tag = "workflow", security(("bearer" = [])),
+#[utoipa::path(tag = "workflow", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")), request_body = NewLink,
     responses((status = 201, description = "Linked", body = Link), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Either ticket not found", body = ErrorBody), (status = 409, description = "Already linked, a cycle, or a duplicate of a duplicate", body = ErrorBody), (status = 422, description = "Invalid kind or a self-link", body = ErrorBody)))]
+#[post("/tickets/{id}/links")]
 pub async fn add_link(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -45,9 +48,10 @@ pub async fn add_link(
 }
 
 /// Remove one of the ticket's links (staff).
-#[utoipa::path(delete, path = "/api/v1/tickets/{id}/links/{link_id}", tag = "workflow", security(("bearer" = [])),
+#[utoipa::path(tag = "workflow", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id"), ("link_id" = i64, Path, description = "Link id")),
     responses((status = 204, description = "Removed"), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody)))]
+#[delete("/tickets/{id}/links/{link_id}")]
 pub async fn remove_link(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -67,9 +71,10 @@ pub struct MergeRequest {
 
 /// Merge this ticket (a duplicate) into its original: comments move, the requester can
 /// see the original, this one is closed with a pointer (staff).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/merge", tag = "workflow", security(("bearer" = [])),
+#[utoipa::path(tag = "workflow", security(("bearer" = [])),
     params(("id" = i64, Path, description = "The duplicate's id")), request_body = MergeRequest,
     responses((status = 200, description = "Merged", body = Merged), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Either ticket not found", body = ErrorBody), (status = 409, description = "Already merged, or the original is closed", body = ErrorBody), (status = 422, description = "Merging a ticket into itself", body = ErrorBody), (status = 423, description = "Either ticket is locked by another agent", body = ErrorBody)))]
+#[post("/tickets/{id}/merge")]
 pub async fn merge(
     state: web::Data<AppState>,
     creds: Credentials,

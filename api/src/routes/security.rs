@@ -9,6 +9,7 @@ use actix_web::{
     middleware::Next,
     web,
 };
+use actix_web::{get, post, put};
 use atum_core::auth::{
     account::{self, SecuritySettings},
     allowlist::{self, EntryInput},
@@ -57,9 +58,10 @@ pub async fn limit_auth_routes(
 }
 
 /// Lift a user's lockout (admins).
-#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", operation_id = "unlock_user", tag = "users", security(("bearer" = [])),
+#[utoipa::path(operation_id = "unlock_user", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path, description = "User id")),
     responses((status = 204, description = "Unlocked"), (status = 403, description = "Admins only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody)))]
+#[post("/users/{id}/unlock")]
 pub async fn unlock_user(
     state: web::Data<AppState>,
     creds: crate::auth::Credentials,
@@ -70,8 +72,9 @@ pub async fn unlock_user(
 }
 
 /// The org's security settings (admins).
-#[utoipa::path(get, path = "/api/v1/admin/security/settings", tag = "security", security(("bearer" = [])),
+#[utoipa::path(tag = "security", security(("bearer" = [])),
     responses((status = 200, description = "Settings", body = SecuritySettings), (status = 403, description = "Admins only", body = ErrorBody)))]
+#[get("/admin/security/settings")]
 pub async fn get_settings(
     state: web::Data<AppState>,
     creds: crate::auth::Credentials,
@@ -81,8 +84,9 @@ pub async fn get_settings(
 }
 
 /// Change the org's security settings (admins).
-#[utoipa::path(put, path = "/api/v1/admin/security/settings", tag = "security", security(("bearer" = [])), request_body = SecuritySettings,
+#[utoipa::path(tag = "security", security(("bearer" = [])), request_body = SecuritySettings,
     responses((status = 200, description = "Saved", body = SecuritySettings), (status = 403, description = "Admins only", body = ErrorBody), (status = 409, description = "Requiring two-factor authentication before enrolling it yourself (enrol_mfa_first)", body = ErrorBody)))]
+#[put("/admin/security/settings")]
 pub async fn put_settings(
     state: web::Data<AppState>,
     creds: crate::auth::Credentials,
@@ -107,8 +111,9 @@ pub struct AllowlistInput {
 }
 
 /// The org's IP allowlist (admins).
-#[utoipa::path(get, path = "/api/v1/admin/security/ip-allowlist", tag = "security", security(("bearer" = [])),
+#[utoipa::path(tag = "security", security(("bearer" = [])),
     responses((status = 200, description = "The list", body = Allowlist), (status = 403, description = "Admins only", body = ErrorBody)))]
+#[get("/admin/security/ip-allowlist")]
 pub async fn get_allowlist(
     state: web::Data<AppState>,
     creds: crate::auth::Credentials,
@@ -118,8 +123,9 @@ pub async fn get_allowlist(
 }
 
 /// Replace the org's IP allowlist (admins). Refused if it would exclude your address.
-#[utoipa::path(put, path = "/api/v1/admin/security/ip-allowlist", tag = "security", security(("bearer" = [])), request_body = AllowlistInput,
+#[utoipa::path(tag = "security", security(("bearer" = [])), request_body = AllowlistInput,
     responses((status = 200, description = "Saved", body = Allowlist), (status = 403, description = "Admins only", body = ErrorBody), (status = 409, description = "The list would exclude your own address", body = ErrorBody), (status = 422, description = "Invalid entries", body = ErrorBody)))]
+#[put("/admin/security/ip-allowlist")]
 pub async fn put_allowlist(
     state: web::Data<AppState>,
     creds: crate::auth::Credentials,
@@ -136,8 +142,9 @@ pub struct AuditPage {
 }
 
 /// The org's security audit log, newest first (admins).
-#[utoipa::path(get, path = "/api/v1/admin/security/audit", tag = "security", security(("bearer" = [])), params(Filter),
+#[utoipa::path(tag = "security", security(("bearer" = [])), params(Filter),
     responses((status = 200, description = "Entries", body = AuditPage), (status = 403, description = "Admins only", body = ErrorBody), (status = 422, description = "Invalid filter", body = ErrorBody)))]
+#[get("/admin/security/audit")]
 pub async fn audit_log(
     state: web::Data<AppState>,
     creds: crate::auth::Credentials,

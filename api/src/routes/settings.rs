@@ -2,6 +2,7 @@
 
 use crate::json::Json;
 use actix_web::{HttpResponse, web};
+use actix_web::{get, patch};
 use atum_core::settings::{self, OrgSettings, SettingsChange};
 
 use crate::{
@@ -11,8 +12,9 @@ use crate::{
 };
 
 /// The organisation's settings (admins).
-#[utoipa::path(get, path = "/api/v1/admin/settings", operation_id = "get_org_settings", tag = "settings", security(("bearer" = [])),
+#[utoipa::path(operation_id = "get_org_settings", tag = "settings", security(("bearer" = [])),
     responses((status = 200, description = "Settings", body = OrgSettings), (status = 403, description = "Admins only", body = ErrorBody)))]
+#[get("/admin/settings")]
 pub async fn get(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let s = state.in_tx(&creds, async |tx, who| Ok(settings::get(tx, &who).await?)).await?;
     Ok(HttpResponse::Ok().json(s))
@@ -20,8 +22,9 @@ pub async fn get(state: web::Data<AppState>, creds: Credentials) -> Result<HttpR
 
 /// Change some of the organisation's settings (admins); the rest keep their values.
 /// Recorded in the security audit log.
-#[utoipa::path(patch, path = "/api/v1/admin/settings", operation_id = "change_org_settings", tag = "settings", security(("bearer" = [])), request_body = SettingsChange,
+#[utoipa::path(operation_id = "change_org_settings", tag = "settings", security(("bearer" = [])), request_body = SettingsChange,
     responses((status = 200, description = "The settings after the change", body = OrgSettings), (status = 403, description = "Admins only", body = ErrorBody)))]
+#[patch("/admin/settings")]
 pub async fn change(
     state: web::Data<AppState>,
     creds: Credentials,

@@ -4,6 +4,7 @@
 
 use crate::json::Json;
 use actix_web::{HttpResponse, web};
+use actix_web::{delete, get, post, put};
 use atum_core::sla::{
     policies::{self, CalendarInput, CalendarRecord, PolicyInput, PolicyRecord},
     refresh::{self, TicketSla},
@@ -23,17 +24,19 @@ pub struct PolicyList {
 }
 
 /// Business-hours calendars of your organisation (staff).
-#[utoipa::path(get, path = "/api/v1/admin/sla/calendars", operation_id = "list_sla_calendars", tag = "sla", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_sla_calendars", tag = "sla", security(("bearer" = [])),
     responses((status = 200, description = "Calendars", body = CalendarList), (status = 403, description = "Staff only", body = crate::error::ErrorBody)))]
+#[get("/admin/sla/calendars")]
 pub async fn list_calendars(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let items = state.in_tx(&creds, async |tx, who| Ok(policies::list_calendars(tx, &who).await?)).await?;
     Ok(HttpResponse::Ok().json(CalendarList { items }))
 }
 
 /// Define a calendar (admins): timezone, open ranges per weekday, holidays.
-#[utoipa::path(post, path = "/api/v1/admin/sla/calendars", operation_id = "create_sla_calendar", tag = "sla", security(("bearer" = [])),
+#[utoipa::path(operation_id = "create_sla_calendar", tag = "sla", security(("bearer" = [])),
     request_body = CalendarInput,
     responses((status = 201, description = "Created", body = CalendarRecord), (status = 403, description = "Admins only (or CSRF check failed)", body = crate::error::ErrorBody), (status = 409, description = "Name taken", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields: unknown timezone, overlapping or reversed ranges", body = crate::error::ErrorBody)))]
+#[post("/admin/sla/calendars")]
 pub async fn create_calendar(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -44,10 +47,11 @@ pub async fn create_calendar(
 }
 
 /// Replace a calendar (admins); the organisation's open tickets are recomputed.
-#[utoipa::path(put, path = "/api/v1/admin/sla/calendars/{id}", operation_id = "update_sla_calendar", tag = "sla", security(("bearer" = [])),
+#[utoipa::path(operation_id = "update_sla_calendar", tag = "sla", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Calendar id")),
     request_body = CalendarInput,
     responses((status = 200, description = "Updated", body = CalendarRecord), (status = 403, description = "Admins only (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 409, description = "Name taken", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody)))]
+#[put("/admin/sla/calendars/{id}")]
 pub async fn update_calendar(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -59,17 +63,19 @@ pub async fn update_calendar(
 }
 
 /// SLA policies of your organisation in match order (staff).
-#[utoipa::path(get, path = "/api/v1/admin/sla/policies", operation_id = "list_sla_policies", tag = "sla", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_sla_policies", tag = "sla", security(("bearer" = [])),
     responses((status = 200, description = "Policies, first match first", body = PolicyList), (status = 403, description = "Staff only", body = crate::error::ErrorBody)))]
+#[get("/admin/sla/policies")]
 pub async fn list_policies(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let items = state.in_tx(&creds, async |tx, who| Ok(policies::list_policies(tx, &who).await?)).await?;
     Ok(HttpResponse::Ok().json(PolicyList { items }))
 }
 
 /// Define a policy (admins); the organisation's open tickets are recomputed.
-#[utoipa::path(post, path = "/api/v1/admin/sla/policies", operation_id = "create_sla_policy", tag = "sla", security(("bearer" = [])),
+#[utoipa::path(operation_id = "create_sla_policy", tag = "sla", security(("bearer" = [])),
     request_body = PolicyInput,
     responses((status = 201, description = "Created", body = PolicyRecord), (status = 403, description = "Admins only (or CSRF check failed)", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields: targets out of range, unknown statuses or calendar", body = crate::error::ErrorBody)))]
+#[post("/admin/sla/policies")]
 pub async fn create_policy(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -80,10 +86,11 @@ pub async fn create_policy(
 }
 
 /// Replace a policy (admins); the organisation's open tickets are recomputed.
-#[utoipa::path(put, path = "/api/v1/admin/sla/policies/{id}", operation_id = "update_sla_policy", tag = "sla", security(("bearer" = [])),
+#[utoipa::path(operation_id = "update_sla_policy", tag = "sla", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Policy id")),
     request_body = PolicyInput,
     responses((status = 200, description = "Updated", body = PolicyRecord), (status = 403, description = "Admins only (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody)))]
+#[put("/admin/sla/policies/{id}")]
 pub async fn update_policy(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -95,9 +102,10 @@ pub async fn update_policy(
 }
 
 /// Delete a policy (admins); its tickets fall to the next matching policy.
-#[utoipa::path(delete, path = "/api/v1/admin/sla/policies/{id}", operation_id = "delete_sla_policy", tag = "sla", security(("bearer" = [])),
+#[utoipa::path(operation_id = "delete_sla_policy", tag = "sla", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Policy id")),
     responses((status = 204, description = "Deleted"), (status = 403, description = "Admins only (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody)))]
+#[delete("/admin/sla/policies/{id}")]
 pub async fn delete_policy(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -109,9 +117,10 @@ pub async fn delete_policy(
 
 /// A ticket's SLA clocks, computed now: target, due time, elapsed and remaining
 /// minutes, paused, breached, met.
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/sla", operation_id = "get_ticket_sla", tag = "sla", security(("bearer" = [])),
+#[utoipa::path(operation_id = "get_ticket_sla", tag = "sla", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
     responses((status = 200, description = "The ticket's clocks", body = TicketSla), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody)))]
+#[get("/tickets/{id}/sla")]
 pub async fn ticket_sla(
     state: web::Data<AppState>,
     creds: Credentials,

@@ -3,10 +3,11 @@
 
 use crate::json::Json;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{get, patch, post};
 use atum_core::desk;
 use atum_core::{
     error::Error,
-    tickets::{self, comments, history, list, write},
+    tickets::{self, comments, write},
 };
 
 use crate::{
@@ -22,13 +23,14 @@ pub struct CommentList {
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct EventList {
-    pub items: Vec<history::Event>,
+    pub items: Vec<tickets::history::Event>,
 }
 
 /// Open a ticket. Customers open tickets for themselves; staff may name a requester.
-#[utoipa::path(post, path = "/api/v1/tickets", operation_id = "create_ticket", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(operation_id = "create_ticket", tag = "tickets", security(("bearer" = [])),
     request_body = atum_core::tickets::write::NewTicket,
     responses((status = 201, description = "Created", body = atum_core::tickets::Ticket), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody)))]
+#[post("/tickets")]
 pub async fn create(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -52,9 +54,10 @@ pub struct TicketView {
 }
 
 /// One ticket; `ETag` carries its version for a later `If-Match`.
-#[utoipa::path(get, path = "/api/v1/tickets/{id}", operation_id = "get_ticket", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(operation_id = "get_ticket", tag = "tickets", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
     responses((status = 200, description = "The ticket", body = TicketView), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody)))]
+#[get("/tickets/{id}")]
 pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let view = state
         .in_tx(&creds, async |tx, who| {
@@ -67,44 +70,49 @@ pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i
 }
 
 /// Tickets in your scope, newest first by default, one cursor page at a time.
-#[utoipa::path(get, path = "/api/v1/tickets", operation_id = "list_tickets", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_tickets", tag = "tickets", security(("bearer" = [])),
     params(atum_core::tickets::list::ListQuery),
     responses((status = 200, description = "A page", body = atum_core::tickets::list::Page), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody)))]
+#[get("/tickets")]
 pub async fn list(
     state: web::Data<AppState>,
     creds: Credentials,
-    query: web::Query<list::ListQuery>,
+    query: web::Query<tickets::list::ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state.in_tx(&creds, async |tx, who| Ok(list::list(tx, &who, &query).await?)).await?;
+    let page = state.in_tx(&creds, async |tx, who| Ok(tickets::list::list(tx, &who, &query).await?)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// The version in `If-Match` (`"3"`, `W/"3"` or `3`), or `None` for `*`: RFC 9110
-/// lets a client say "whatever version the ticket is at", which skips the lost-update
-/// check on purpose.
+/// The version in `If-Match` (`"3"`; `W/"3"` too, as the version is the whole
+/// representation's identity), or `None` for `*`: RFC 9110 lets a client say
+/// "whatever version the ticket is at", which skips the lost-update check on purpose.
 fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
-    let raw = req.headers().get(header::IF_MATCH).ok_or(Error::VersionRequired)?;
-    let raw = raw.to_str().map(str::trim).unwrap_or("");
-    if raw == "*" {
-        return Ok(None);
+    if !req.headers().contains_key(header::IF_MATCH) {
+        return Err(Error::VersionRequired.into());
     }
-    Some(raw).map(|v| v.trim_start_matches("W/").trim_matches('"')).and_then(|v| v.parse().ok()).map(Some).ok_or_else(
-        || {
-            ApiError::new(
-                actix_web::http::StatusCode::BAD_REQUEST,
-                Code::InvalidIfMatch,
-                "If-Match must hold the ticket's version, e.g. \"3\"",
-            )
+    let invalid = || {
+        ApiError::new(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            Code::InvalidIfMatch,
+            "If-Match must hold the ticket's version, e.g. \"3\"",
+        )
+    };
+    match <header::IfMatch as header::Header>::parse(req).map_err(|_| invalid())? {
+        header::IfMatch::Any => Ok(None),
+        header::IfMatch::Items(tags) => match tags.as_slice() {
+            [tag] => tag.tag().parse().map(Some).map_err(|_| invalid()),
+            _ => Err(invalid()),
         },
-    )
+    }
 }
 
 /// Change status, priority, category, tags, subject or assignee (staff only).
-#[utoipa::path(patch, path = "/api/v1/tickets/{id}", operation_id = "update_ticket", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(operation_id = "update_ticket", tag = "tickets", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id"),
-           ("If-Match" = String, Header, pattern = r#"^(\*|(W/)?"?[0-9]{1,9}"?)$"#, description = "The ticket's version from its ETag, e.g. \"3\"; `*` updates whatever version it is at")),
+           ("If-Match" = String, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The ticket's version from its ETag, e.g. \"3\"; `*` updates whatever version it is at")),
     request_body = atum_core::tickets::write::TicketChange,
     responses((status = 200, description = "Updated", body = atum_core::tickets::Ticket), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 412, description = "Stale If-Match version", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody), (status = 428, description = "If-Match missing", body = crate::error::ErrorBody)))]
+#[patch("/tickets/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -124,10 +132,11 @@ pub async fn update(
 }
 
 /// Reply publicly or add an internal note (staff only).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(tag = "tickets", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
     request_body = atum_core::tickets::comments::NewComment,
     responses((status = 201, description = "Added", body = atum_core::tickets::comments::Comment), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 409, description = "Conflict", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody)))]
+#[post("/tickets/{id}/comments")]
 pub async fn add_comment(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -139,9 +148,10 @@ pub async fn add_comment(
 }
 
 /// The ticket's comments, oldest first; customers see public ones only.
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/comments", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(tag = "tickets", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
     responses((status = 200, description = "Comments", body = CommentList), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody)))]
+#[get("/tickets/{id}/comments")]
 pub async fn list_comments(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -152,14 +162,15 @@ pub async fn list_comments(
 }
 
 /// The ticket's history (staff only).
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/history", operation_id = "ticket_history", tag = "tickets", security(("bearer" = [])),
+#[utoipa::path(operation_id = "ticket_history", tag = "tickets", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
     responses((status = 200, description = "Events, oldest first", body = EventList), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody)))]
+#[get("/tickets/{id}/history")]
 pub async fn history(
     state: web::Data<AppState>,
     creds: Credentials,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let items = state.in_tx(&creds, async |tx, who| Ok(history::list(tx, &who, *id).await?)).await?;
+    let items = state.in_tx(&creds, async |tx, who| Ok(tickets::history::list(tx, &who, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(EventList { items }))
 }

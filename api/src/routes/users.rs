@@ -2,6 +2,7 @@
 
 use crate::json::Json;
 use actix_web::{HttpResponse, web};
+use actix_web::{get, patch, post};
 use atum_core::users::{self, NewUser, UserChange};
 
 use crate::{AppState, auth::Credentials, error::ApiError};
@@ -12,9 +13,10 @@ pub struct UserList {
 }
 
 /// Add a person (admins only). Without a password the user is invited.
-#[utoipa::path(post, path = "/api/v1/users", operation_id = "create_user", tag = "users", security(("bearer" = [])),
+#[utoipa::path(operation_id = "create_user", tag = "users", security(("bearer" = [])),
     request_body = atum_core::users::NewUser,
     responses((status = 201, description = "Created", body = atum_core::users::User), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 409, description = "Conflict", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody)))]
+#[post("/users")]
 pub async fn create(
     state: web::Data<AppState>,
     creds: Credentials,
@@ -34,27 +36,30 @@ pub async fn create(
 }
 
 /// The people of your organisation (staff only).
-#[utoipa::path(get, path = "/api/v1/users", operation_id = "list_users", tag = "users", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_users", tag = "users", security(("bearer" = [])),
     responses((status = 200, description = "Users", body = UserList), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody)))]
+#[get("/users")]
 pub async fn list(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let items = state.in_tx(&creds, async |tx, who| Ok(users::list(tx, &who).await?)).await?;
     Ok(HttpResponse::Ok().json(UserList { items }))
 }
 
 /// One person (customers may only read themselves).
-#[utoipa::path(get, path = "/api/v1/users/{id}", operation_id = "get_user", tag = "users", security(("bearer" = [])),
+#[utoipa::path(operation_id = "get_user", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path, description = "User id")),
     responses((status = 200, description = "The user", body = atum_core::users::User), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody)))]
+#[get("/users/{id}")]
 pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let user = state.in_tx(&creds, async |tx, who| Ok(users::get(tx, &who, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
 /// Change role, name or activity (admins only); deactivation revokes sessions.
-#[utoipa::path(patch, path = "/api/v1/users/{id}", operation_id = "update_user", tag = "users", security(("bearer" = [])),
+#[utoipa::path(operation_id = "update_user", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path, description = "User id")),
     request_body = atum_core::users::UserChange,
     responses((status = 200, description = "Updated", body = atum_core::users::User), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 409, description = "Conflict", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody)))]
+#[patch("/users/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     creds: Credentials,
