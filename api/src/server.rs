@@ -163,19 +163,18 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
     res
 }
 
-/// The methods the route table serves at `path` (upper case), in the order declared.
+/// The methods the route table serves at `path` (upper case, reads before writes).
 fn allowed_methods(path: &str) -> Vec<String> {
     if path == "/metrics" {
         return vec!["GET".into()];
     }
-    let mut methods: Vec<String> = Vec::new();
-    for (method, _) in openapi::routes().iter().filter(|(_, t)| path_matches(t, path)) {
-        let method = method.to_ascii_uppercase();
-        if !methods.contains(&method) {
-            methods.push(method);
-        }
-    }
-    methods
+    let served: Vec<&str> =
+        openapi::routes().iter().filter(|(_, t)| path_matches(t, path)).map(|(m, _)| m.as_str()).collect();
+    ["get", "post", "put", "patch", "delete"]
+        .into_iter()
+        .filter(|m| served.contains(m))
+        .map(str::to_ascii_uppercase)
+        .collect()
 }
 
 /// The template of the route `path` belongs to (`/tickets/{id}`), without `/api/v1`.

@@ -117,8 +117,8 @@ impl AppState {
         let tx = conn.transaction().await?;
         let who = creds.principal(&tx, self).await?;
         let span = tracing::Span::current();
-        span.record("org.id", who.org_id);
-        span.record("user.id", who.user_id);
+        span.record("org.id", who.org_id.get());
+        span.record("user.id", who.user_id.get());
         let out = work(&tx, who).await?;
         tx.commit().await?;
         Ok(out)

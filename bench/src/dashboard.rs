@@ -102,7 +102,13 @@ pub async fn run(setup: &Setup<'_>) -> anyhow::Result<Value> {
     };
     let admin_id: i64 =
         client.query_one("SELECT id FROM users WHERE org_id = $1 AND role = 'admin' LIMIT 1", &[&org]).await?.get(0);
-    let who = Principal { session_id: 0, user_id: admin_id, org_id: org, role: Role::Admin, must_enrol_mfa: false };
+    let who = Principal {
+        session_id: 0,
+        user_id: admin_id.into(),
+        org_id: org.into(),
+        role: Role::Admin,
+        must_enrol_mfa: false,
+    };
     let (tickets, open): (i64, i64) = {
         let r = client
             .query_one(

@@ -277,8 +277,8 @@ WITH n AS (UPDATE organizations SET last_ticket_number = last_ticket_number + 1 
 INSERT INTO tickets (org_id, number, subject, description, priority, category, tags, requester_id, assignee_id, channel)
 SELECT {org}, n.last_ticket_number, 'Benchmark ticket', 'Load test', 'normal', NULL, '{{}}',
        (SELECT id FROM users WHERE org_id = {org} AND role = 'admin' LIMIT 1), NULL, 'web' FROM n;
-INSERT INTO ticket_events (org_id, ticket_id, actor_id, event_type, after)
-SELECT {org}, currval('tickets_id_seq'), NULL, 'created', '{{}}';
+INSERT INTO ticket_events (org_id, ticket_id, actor_id, actor_kind, event_type, after)
+SELECT {org}, currval('tickets_id_seq'), NULL, 'anonymous', 'created', '{{}}';
 SELECT pg_notify('atum_tickets', 'bench');
 COMMIT;
 "

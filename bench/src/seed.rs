@@ -46,7 +46,7 @@ pub async fn ensure(client: &mut atum_core::db::Connection, tickets: i64) -> any
         .await?
         .get(0);
     if have >= tickets {
-        return Ok(org);
+        return Ok(org.get());
     }
     let customer: i64 =
         client.query_one("SELECT id FROM users WHERE org_id = $1 AND role = 'customer' LIMIT 1", &[&org]).await?.get(0);
@@ -92,5 +92,5 @@ pub async fn ensure(client: &mut atum_core::db::Connection, tickets: i64) -> any
         from = to + 1;
     }
     client.batch_execute("VACUUM ANALYZE tickets").await?;
-    Ok(org)
+    Ok(org.get())
 }

@@ -162,7 +162,7 @@ async fn sweeps(url: &str, org: i64, due: i64, runs: usize) -> anyhow::Result<Ve
         let ids: Vec<i64> = conn.query("SELECT id FROM bench_due", &[]).await?.iter().map(|r| r.get(0)).collect();
         let earlier = chrono::Utc::now() - chrono::Duration::days(10);
         for chunk in ids.chunks(500) {
-            sla::refresh::refresh(&conn, org, chunk, earlier).await?;
+            sla::refresh::refresh(&conn, org.into(), chunk, earlier).await?;
         }
         conn.execute(
             "UPDATE ticket_sla_schedule SET next_escalation_at = now() - interval '1 minute'
@@ -222,7 +222,7 @@ async fn recompute(url: &str, org: i64, calendar: i64) -> anyhow::Result<(f64, u
     });
     let mut conn = atum_core::db::connection(&pool).await?;
     let started = Instant::now();
-    let n = sla::recompute_org(&mut conn, org, sla::RECOMPUTE_BATCH, || false).await?;
+    let n = sla::recompute_org(&mut conn, org.into(), sla::RECOMPUTE_BATCH, || false).await?;
     let took = started.elapsed().as_secs_f64();
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut lat = probe.await??;

@@ -140,8 +140,8 @@ pub async fn seed(client: &mut Client) -> Result<Option<Vec<Login>>, SeedError> 
         .await?;
     let insert_event = tx
         .prepare(
-            "INSERT INTO ticket_events (org_id, ticket_id, actor_id, event_type, before, after, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO ticket_events (org_id, ticket_id, actor_id, actor_kind, event_type, before, after, created_at)
+             VALUES ($1, $2, $3, 'user', $4, $5, $6, $7)",
         )
         .await?;
 

@@ -2,6 +2,7 @@
 //! routed to a group (today: by an SLA escalation), and a policy names the group it
 //! escalates to.
 
+use crate::ids::OrgId;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
@@ -84,7 +85,7 @@ async fn set_members(db: &impl GenericClient, who: &Principal, group: i64, membe
     Ok(())
 }
 
-async fn get(db: &impl GenericClient, org_id: i64, id: i64) -> Result<Group> {
+async fn get(db: &impl GenericClient, org_id: OrgId, id: i64) -> Result<Group> {
     let row = db
         .query_opt(&format!("SELECT {COLUMNS} FROM agent_groups g WHERE g.org_id = $1 AND g.id = $2"), &[&org_id, &id])
         .await?

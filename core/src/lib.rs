@@ -1,6 +1,7 @@
 //! atum-core: what every ATUM Desk binary shares — configuration, the service
 //! runtime, the database pool and schema, and (as they arrive) the domain modules.
 
+pub mod actor;
 pub mod auth;
 pub mod catalog;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod demo;
 pub mod desk;
 pub mod error;
 pub mod groups;
+pub mod ids;
 pub mod jobs;
 pub mod mail;
 pub mod orgs;

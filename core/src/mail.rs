@@ -127,7 +127,7 @@ pub const REDACTED: &str = "(removed: this message carried a one-time link)";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SendEmail {
-    pub org_id: Option<i64>,
+    pub org_id: Option<crate::ids::OrgId>,
     pub to: String,
     pub subject: String,
     pub text: String,
@@ -143,7 +143,7 @@ impl Job for SendEmail {
     const NEEDS: &'static [Need] = &[Need::Mail];
 
     fn org_id(&self) -> Option<i64> {
-        self.org_id
+        self.org_id.map(crate::ids::OrgId::get)
     }
 
     async fn run(self, ctx: JobContext) -> Result<(), JobError> {
@@ -211,7 +211,7 @@ pub async fn deliver(mailer: &Mailer, mail: &SendEmail, job_id: i64) -> Result<(
 pub mod messages {
     use super::SendEmail;
 
-    pub fn verify_email(public_url: &str, org_id: i64, to: &str, name: &str, token: &str) -> SendEmail {
+    pub fn verify_email(public_url: &str, org_id: crate::ids::OrgId, to: &str, name: &str, token: &str) -> SendEmail {
         SendEmail {
             org_id: Some(org_id),
             to: to.to_owned(),
@@ -226,7 +226,7 @@ pub mod messages {
         }
     }
 
-    pub fn reset_password(public_url: &str, org_id: i64, to: &str, name: &str, token: &str) -> SendEmail {
+    pub fn reset_password(public_url: &str, org_id: crate::ids::OrgId, to: &str, name: &str, token: &str) -> SendEmail {
         SendEmail {
             org_id: Some(org_id),
             to: to.to_owned(),
@@ -242,7 +242,7 @@ pub mod messages {
         }
     }
 
-    pub fn already_registered(public_url: &str, org_id: i64, org_slug: &str, to: &str) -> SendEmail {
+    pub fn already_registered(public_url: &str, org_id: crate::ids::OrgId, org_slug: &str, to: &str) -> SendEmail {
         SendEmail {
             org_id: Some(org_id),
             to: to.to_owned(),
@@ -270,8 +270,13 @@ mod tests {
             transport: Transport::Directory(dir.clone()),
             from: "Desk <desk@example.test>".parse().unwrap(),
         };
-        let mail =
-            messages::reset_password("https://desk.example.test/", 1, "ann@example.test", "Ann", &"a".repeat(64));
+        let mail = messages::reset_password(
+            "https://desk.example.test/",
+            crate::ids::OrgId(1),
+            "ann@example.test",
+            "Ann",
+            &"a".repeat(64),
+        );
         deliver(&Mailer::new(&config).unwrap(), &mail, 77).await.unwrap();
         let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
         assert_eq!(files.len(), 1);

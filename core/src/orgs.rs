@@ -1,5 +1,6 @@
 //! Organisations (tenants). Created with their first admin by `atum org create`.
 
+use crate::ids::OrgId;
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
 
@@ -11,7 +12,7 @@ use crate::{
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Org {
-    pub id: i64,
+    pub id: OrgId,
     pub slug: String,
     pub name: String,
 }
@@ -77,7 +78,7 @@ pub async fn find_by_slug(db: &impl GenericClient, slug: &str) -> Result<Org> {
 /// exactly one. `Ok(None)` for a slug that names nothing; the caller answers as it
 /// would for an unknown address, so a guessed slug learns nothing more than a
 /// guessed e-mail address does.
-pub async fn for_sign_in(db: &impl GenericClient, slug: Option<&str>) -> Result<Option<i64>> {
+pub async fn for_sign_in(db: &impl GenericClient, slug: Option<&str>) -> Result<Option<OrgId>> {
     if let Some(slug) = slug {
         if !is_slug(slug) {
             return Err(FieldErrors::single("org", SLUG_RULE));

@@ -3,6 +3,7 @@
 //! `org_settings`; a key without a row has its default, so a new setting needs no
 //! migration and an organisation that never changed anything has no rows.
 
+use crate::ids::OrgId;
 use std::net::IpAddr;
 
 use deadpool_postgres::GenericClient;
@@ -37,7 +38,7 @@ pub struct SettingsChange {
 const CUSTOMERS_SET_PRIORITY: &str = "tickets.customers_set_priority";
 
 /// The settings of `org_id`, for any code acting in that organisation.
-pub async fn of_org(db: &impl GenericClient, org_id: i64) -> Result<OrgSettings> {
+pub async fn of_org(db: &impl GenericClient, org_id: OrgId) -> Result<OrgSettings> {
     let rows = db.query("SELECT key, value FROM org_settings WHERE org_id = $1", &[&org_id]).await?;
     let mut s = OrgSettings::default();
     for row in rows {

@@ -1,6 +1,7 @@
 //! People in an organisation: creation (with or without a password, i.e. invited),
 //! listing, role changes and deactivation (which revokes every session).
 
+use crate::ids::{OrgId, UserId};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
@@ -19,7 +20,8 @@ pub const MIN_PASSWORD_LEN: usize = 12;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct User {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     pub role: Role,
@@ -116,7 +118,7 @@ impl NewUser {
 /// context or accept ~30 ms on the executor (the CLI does).
 pub async fn insert(
     db: &impl GenericClient,
-    org_id: i64,
+    org_id: OrgId,
     new: &NewUser,
     password_hash: Option<String>,
 ) -> Result<User> {
@@ -157,7 +159,7 @@ pub async fn list(db: &impl GenericClient, who: &Principal) -> Result<Vec<User>>
     Ok(rows.iter().map(from_row).collect())
 }
 
-pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<User> {
+pub async fn get(db: &impl GenericClient, who: &Principal, id: UserId) -> Result<User> {
     if !who.role.is_staff() && id != who.user_id {
         return Err(Error::NotFound("user"));
     }
@@ -184,7 +186,7 @@ pub struct UserChange {
 pub async fn update(
     db: &impl GenericClient,
     who: &Principal,
-    id: i64,
+    id: UserId,
     change: &UserChange,
     ip: Option<std::net::IpAddr>,
 ) -> Result<User> {

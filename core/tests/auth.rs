@@ -65,7 +65,7 @@ async fn housekeeping_deletes_unverified_signups_whose_link_expired_and_records_
              ({org}, {waiting}, sha256('w2'), 'waiting@acme.test', now() + interval '1 day'),
              ({org}, {filed_for}, sha256('f'), 'filed_for@acme.test', now() - interval '1 hour');
          UPDATE users SET email_verified_at = now() WHERE id = {verified};
-         INSERT INTO security_audit_log (org_id, event, target_user_id) VALUES ({org}, 'user.signed_up', {expired});
+         INSERT INTO security_audit_log (org_id, event, actor_kind, target_user_id) VALUES ({org}, 'user.signed_up', 'anonymous', {expired});
          INSERT INTO tickets (org_id, number, subject, description, requester_id, assignee_id)
              VALUES ({org}, 1, 'for a customer', 'filed by an agent', {filed_for}, {agent});"
     ))

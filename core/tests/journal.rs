@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use atum_core::{
+    actor::Actor,
     config::Service,
     runtime::{
         Metrics,
@@ -36,12 +37,15 @@ async fn an_event_is_announced_at_commit_and_a_rolled_back_one_never() {
         .get(0);
 
     let rolled_back = conn.transaction().await.unwrap();
-    events::record(&rolled_back, Event::by_system(org, ticket, Kind::SlaWarning)).await.unwrap();
+    events::record(&rolled_back, Event::by_system(Actor::SlaWorker, org.into(), ticket, Kind::SlaWarning))
+        .await
+        .unwrap();
     rolled_back.rollback().await.unwrap();
     let tx = conn.transaction().await.unwrap();
-    let mut breach = Event::by_system(org, ticket, Kind::SlaBreached).after(json!({"clock": "first_response"}));
-    events::record_many(&tx, org, &[breach.clone(), breach.clone()]).await.unwrap();
-    breach.actor = events::Actor::User(agent);
+    let mut breach = Event::by_system(Actor::SlaWorker, org.into(), ticket, Kind::SlaBreached)
+        .after(json!({"clock": "first_response"}));
+    events::record_many(&tx, org.into(), &[breach.clone(), breach.clone()]).await.unwrap();
+    breach.actor = Actor::User(agent.into());
     events::record(&tx, breach.clone()).await.unwrap();
     tx.commit().await.unwrap();
 
@@ -50,16 +54,27 @@ async fn an_event_is_announced_at_commit_and_a_rolled_back_one_never() {
     else {
         panic!("no notification")
     };
-    assert_eq!((channel.as_str(), Notice::parse(&payload)), (CHANNEL, Some(Notice { org_id: org, ticket_id: ticket })));
+    assert_eq!(
+        (channel.as_str(), Notice::parse(&payload)),
+        (CHANNEL, Some(Notice { org_id: org.into(), ticket_id: ticket.into() }))
+    );
     let rows = conn
-        .query("SELECT event_type, actor_id FROM ticket_events WHERE ticket_id = $1 ORDER BY id", &[&ticket])
+        .query(
+            "SELECT event_type, actor_kind, actor_id FROM ticket_events WHERE ticket_id = $1 ORDER BY id",
+            &[&ticket],
+        )
         .await
         .unwrap();
-    let rows: Vec<(String, Option<i64>)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let rows: Vec<(String, String, Option<i64>)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    let row = |kind: &str, actor: &str, id| (kind.to_owned(), actor.to_owned(), id);
     assert_eq!(
         rows,
-        [("sla_breached".into(), None), ("sla_breached".into(), None), ("sla_breached".into(), Some(agent))],
-        "nothing from the rolled-back transaction; the system has no actor id"
+        [
+            row("sla_breached", "sla_worker", None),
+            row("sla_breached", "sla_worker", None),
+            row("sla_breached", "user", Some(agent))
+        ],
+        "nothing from the rolled-back transaction; the SLA worker is named, and has no user id"
     );
     shutdown.cancel();
 }

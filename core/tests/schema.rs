@@ -106,7 +106,7 @@ async fn ticket_history_rows_cannot_be_rewritten() {
             "INSERT INTO organizations (slug, name) VALUES ('acme', 'Acme');
              INSERT INTO users (org_id, email, display_name, role) SELECT id, 'a@acme.test', 'A', 'agent' FROM organizations;
              INSERT INTO tickets (org_id, number, subject, requester_id) SELECT org_id, 1, 'Printer on fire', id FROM users;
-             INSERT INTO ticket_events (org_id, ticket_id, event_type, after) SELECT org_id, id, 'created', '{}' FROM tickets;",
+             INSERT INTO ticket_events (org_id, ticket_id, actor_kind, event_type, after) SELECT org_id, id, 'user', 'created', '{}' FROM tickets;",
         )
         .await
         .unwrap();

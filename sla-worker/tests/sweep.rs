@@ -89,7 +89,7 @@ async fn two_sla_workers_record_each_breach_once_and_escalate_it_once() {
     let mut conn = db.pool.get().await.unwrap();
     let tx = conn.transaction().await.unwrap();
     let now = atum_core::sla::db_now(&tx).await.unwrap();
-    atum_core::sla::refresh::refresh(&tx, org, &ids, now).await.unwrap();
+    atum_core::sla::refresh::refresh(&tx, org.into(), &ids, now).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(count(&db, "SELECT count(*) FROM sla_breaches").await, 0, "nothing is due yet");
     assert_eq!(count(&db, "SELECT count(*) FROM ticket_sla_schedule").await, TICKETS);

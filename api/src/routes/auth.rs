@@ -277,7 +277,7 @@ pub async fn me(state: web::Data<AppState>, creds: Credentials) -> Result<HttpRe
         .in_tx_enrolling(&creds, async |tx, who| {
             Ok(MeResponse {
                 user: users::get(tx, &who, who.user_id).await?,
-                org_id: who.org_id,
+                org_id: who.org_id.get(),
                 mfa_enrollment_required: who.must_enrol_mfa,
             })
         })

@@ -63,7 +63,7 @@ pub async fn list(
         .in_tx(&creds, async |tx, who| {
             who.require_admin()?;
             let (state, kind, queue) = (q.state.as_deref(), q.kind.as_deref(), q.queue.as_deref());
-            Ok(admin::list(tx, Some(who.org_id), state, kind, queue, q.before, q.limit.unwrap_or(50)).await?)
+            Ok(admin::list(tx, Some(who.org_id.get()), state, kind, queue, q.before, q.limit.unwrap_or(50)).await?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(JobList { items }))
@@ -80,7 +80,7 @@ pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i
     let (job, events) = state
         .in_tx(&creds, async |tx, who| {
             who.require_admin()?;
-            Ok(admin::get(tx, Some(who.org_id), *id).await?)
+            Ok(admin::get(tx, Some(who.org_id.get()), *id).await?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(JobDetail { job, events }))
@@ -102,7 +102,7 @@ pub async fn retry(
     let job = state
         .in_tx(&creds, async |tx, who| {
             who.require_admin()?;
-            Ok(admin::retry(tx, Some(who.org_id), *id).await?)
+            Ok(admin::retry(tx, Some(who.org_id.get()), *id).await?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(job))
@@ -124,7 +124,7 @@ pub async fn cancel(
     let job = state
         .in_tx(&creds, async |tx, who| {
             who.require_admin()?;
-            Ok(admin::cancel(tx, Some(who.org_id), *id).await?)
+            Ok(admin::cancel(tx, Some(who.org_id.get()), *id).await?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(job))

@@ -65,7 +65,7 @@ pub async fn limit_auth_routes(
 pub async fn unlock_user(
     state: web::Data<AppState>,
     creds: crate::auth::Credentials,
-    id: web::Path<i64>,
+    id: web::Path<atum_core::ids::UserId>,
 ) -> Result<HttpResponse, ApiError> {
     state.in_tx(&creds, async |tx, who| Ok(account::unlock(tx, &who, *id, creds.ip).await?)).await?;
     Ok(HttpResponse::NoContent().finish())

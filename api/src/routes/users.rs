@@ -49,7 +49,11 @@ pub async fn list(state: web::Data<AppState>, creds: Credentials) -> Result<Http
     params(("id" = i64, Path, description = "User id")),
     responses((status = 200, description = "The user", body = atum_core::users::User), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody)))]
 #[get("/users/{id}")]
-pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    id: web::Path<atum_core::ids::UserId>,
+) -> Result<HttpResponse, ApiError> {
     let user = state.in_tx(&creds, async |tx, who| Ok(users::get(tx, &who, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(user))
 }
@@ -63,7 +67,7 @@ pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i
 pub async fn update(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<atum_core::ids::UserId>,
     body: Json<UserChange>,
 ) -> Result<HttpResponse, ApiError> {
     let user = state.in_tx(&creds, async |tx, who| Ok(users::update(tx, &who, *id, &body, creds.ip).await?)).await?;

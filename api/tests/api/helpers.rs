@@ -90,8 +90,8 @@ impl TestApp {
         let (org, user) = orgs::create_with_admin(&tx, slug, slug, &admin, hash).await.unwrap();
         tx.commit().await.unwrap();
         let mut p = Person {
-            id: user.id,
-            org_id: org.id,
+            id: user.id.get(),
+            org_id: org.id.get(),
             org: slug.to_owned(),
             email: admin.email,
             password,

@@ -38,6 +38,7 @@ async fn brute_force_locks_the_account_and_a_locked_account_looks_like_a_wrong_p
     let audit = app.get("/api/v1/admin/security/audit?event=account.locked", Some(&admin.token)).await;
     assert_eq!(audit.body["items"].as_array().unwrap().len(), 1, "{}", audit.body);
     assert_eq!(audit.body["items"][0]["target_user_id"], agent.id);
+    assert_eq!(audit.body["items"][0]["actor_kind"], "anonymous", "a sign-in attempt has no session");
 
     // An admin lifts the lock; the right password works again.
     let other_agent = app.person(&admin, "agent", "bob").await;
@@ -48,6 +49,7 @@ async fn brute_force_locks_the_account_and_a_locked_account_looks_like_a_wrong_p
     assert_eq!(app.try_login(&agent.email, &agent.password, &[]).await.status, 200);
     let audit = app.get("/api/v1/admin/security/audit?event=account.unlocked", Some(&admin.token)).await;
     assert_eq!(audit.body["items"][0]["actor_id"], admin.id);
+    assert_eq!(audit.body["items"][0]["actor_kind"], "user");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -378,7 +378,10 @@ async fn next_response_runs_from_the_oldest_unanswered_customer_message_and_warn
         .collect();
     assert_eq!(marks, [("warning".to_string(), "next_response".to_string())]);
     let history = app.get(&format!("/api/v1/tickets/{id}/history"), Some(&acme.token)).await;
-    assert!(history.body.to_string().contains("sla_warning"), "{}", history.body);
+    let items = history.body["items"].as_array().expect("history items").clone();
+    let warning = items.iter().find(|e| e["event_type"] == "sla_warning").expect("an sla_warning event");
+    assert_eq!((&warning["actor_kind"], &warning["actor_id"]), (&json!("sla_worker"), &Value::Null), "{warning}");
+    assert_eq!(items[0]["actor_kind"], "user", "a person created it: {}", items[0]);
 
     say(&acme, "Shipped today").await;
     let sla = app.get(&format!("/api/v1/tickets/{id}/sla"), Some(&acme.token)).await;

@@ -5,6 +5,7 @@
 //! Each change that makes other sessions suspect revokes them: a password change or
 //! reset, enabling or disabling two-factor authentication.
 
+use crate::ids::{OrgId, UserId};
 use std::net::IpAddr;
 
 use deadpool_postgres::GenericClient;
@@ -115,7 +116,8 @@ pub async fn request_reset(
     else {
         return Ok(());
     };
-    let (user_id, org_id, address, name): (i64, i64, String, String) = (row.get(0), row.get(1), row.get(2), row.get(3));
+    let (user_id, org_id, address, name): (UserId, OrgId, String, String) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
     let token = email_tokens::issue(db, Purpose::ResetPassword, org_id, user_id, &address).await?;
     jobs::enqueue(db, &messages::reset_password(public_url, org_id, &address, &name, &token), Options::default())
         .await?;
@@ -169,7 +171,8 @@ pub async fn resend_verification(
     else {
         return Ok(());
     };
-    let (user_id, org_id, address, name): (i64, i64, String, String) = (row.get(0), row.get(1), row.get(2), row.get(3));
+    let (user_id, org_id, address, name): (UserId, OrgId, String, String) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
     let token = email_tokens::issue(db, Purpose::VerifyEmail, org_id, user_id, &address).await?;
     jobs::enqueue(db, &messages::verify_email(public_url, org_id, &address, &name, &token), Options::default()).await?;
     Ok(())
@@ -369,20 +372,22 @@ pub async fn set_settings(
 /// The operator at the console (`atum user unlock`) lifts the lockout of the person
 /// with `email` in `org_id`; recorded in that organisation's audit log as done by the
 /// operator. Returns the user's id.
-pub async fn unlock_as_operator(db: &impl GenericClient, org_id: i64, email: &str) -> Result<i64> {
+pub async fn unlock_as_operator(db: &impl GenericClient, org_id: OrgId, email: &str) -> Result<UserId> {
     let row = db
         .query_opt("SELECT id FROM users WHERE org_id = $1 AND lower(email) = lower($2)", &[&org_id, &email.trim()])
         .await?
         .ok_or(Error::NotFound("user"))?;
-    let user_id: i64 = row.get(0);
+    let user_id: UserId = row.get(0);
     lockout::unlock(db, org_id, user_id).await?;
-    let record = Record::about(org_id, user_id, event::UNLOCK, None).detail(serde_json::json!({ "by": "operator" }));
+    let record = Record::about(org_id, user_id, event::UNLOCK, None)
+        .actor(crate::actor::Actor::Operator)
+        .detail(serde_json::json!({ "by": "operator" }));
     audit::record(db, record).await?;
     Ok(user_id)
 }
 
 /// An admin lifts a user's lockout.
-pub async fn unlock(db: &impl GenericClient, who: &Principal, user_id: i64, ip: Option<IpAddr>) -> Result<()> {
+pub async fn unlock(db: &impl GenericClient, who: &Principal, user_id: UserId, ip: Option<IpAddr>) -> Result<()> {
     who.require_admin()?;
     if !lockout::unlock(db, who.org_id, user_id).await? {
         return Err(Error::NotFound("user"));

@@ -5,6 +5,7 @@
 //! [`super::session::authenticate`]). The address is the one the API resolved from the
 //! socket or, behind a trusted proxy only, from its forwarding headers.
 
+use crate::ids::OrgId;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -152,7 +153,7 @@ pub async fn replace(
 }
 
 /// Whether `ip` may act for `org_id` (always, when its list is empty).
-pub async fn allows(db: &impl GenericClient, org_id: i64, ip: Option<IpAddr>) -> Result<bool> {
+pub async fn allows(db: &impl GenericClient, org_id: OrgId, ip: Option<IpAddr>) -> Result<bool> {
     let stmt = db.prepare_cached(ALLOWED_SQL).await?;
     Ok(db.query_one(&stmt, &[&org_id, &ip]).await?.get(0))
 }

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Principal;
+use crate::actor::{Actor, ActorKind};
 use crate::error::{FieldErrors, Result};
+use crate::ids::{OrgId, UserId};
 
 /// The events the log records. Stable names: operators filter and alert on them.
 pub mod event {
@@ -44,10 +46,10 @@ pub mod event {
 /// One thing that happened, about to be written.
 #[derive(Debug, Clone)]
 pub struct Record {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub event: &'static str,
-    pub actor_id: Option<i64>,
-    pub target_user_id: Option<i64>,
+    pub actor: Actor,
+    pub target_user_id: Option<UserId>,
     pub ip: Option<IpAddr>,
     pub detail: Value,
 }
@@ -58,26 +60,32 @@ impl Record {
         Record {
             org_id: who.org_id,
             event,
-            actor_id: Some(who.user_id),
+            actor: Actor::User(who.user_id),
             target_user_id: Some(who.user_id),
             ip,
             detail: Value::Object(Default::default()),
         }
     }
 
-    /// Something that happened to `user_id` without a signed-in actor (a sign-in).
-    pub fn about(org_id: i64, user_id: i64, event: &'static str, ip: Option<IpAddr>) -> Self {
+    /// Something that happened to `user_id` in a request without a session (a
+    /// sign-in, a reset); [`Record::actor`] names another actor (the operator).
+    pub fn about(org_id: OrgId, user_id: UserId, event: &'static str, ip: Option<IpAddr>) -> Self {
         Record {
             org_id,
             event,
-            actor_id: None,
+            actor: Actor::Anonymous,
             target_user_id: Some(user_id),
             ip,
             detail: Value::Object(Default::default()),
         }
     }
 
-    pub fn target(mut self, user_id: i64) -> Self {
+    pub fn actor(mut self, actor: Actor) -> Self {
+        self.actor = actor;
+        self
+    }
+
+    pub fn target(mut self, user_id: UserId) -> Self {
         self.target_user_id = Some(user_id);
         self
     }
@@ -91,11 +99,15 @@ impl Record {
 pub async fn record(db: &impl GenericClient, r: Record) -> Result<()> {
     let stmt = db
         .prepare_cached(
-            "INSERT INTO security_audit_log (org_id, event, actor_id, target_user_id, ip, detail)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO security_audit_log (org_id, event, actor_id, actor_kind, target_user_id, ip, detail)
+             VALUES ($1, $2, $3, $7, $4, $5, $6)",
         )
         .await?;
-    db.execute(&stmt, &[&r.org_id, &r.event, &r.actor_id, &r.target_user_id, &r.ip, &r.detail]).await?;
+    db.execute(
+        &stmt,
+        &[&r.org_id, &r.event, &r.actor.user_id(), &r.target_user_id, &r.ip, &r.detail, &r.actor.kind().as_str()],
+    )
+    .await?;
     Ok(())
 }
 
@@ -103,6 +115,9 @@ pub async fn record(db: &impl GenericClient, r: Record) -> Result<()> {
 pub struct Entry {
     pub id: i64,
     pub event: String,
+    /// A person (`actor_id` is theirs, or null once they were deleted), or which part
+    /// of the system acted.
+    pub actor_kind: ActorKind,
     pub actor_id: Option<i64>,
     pub target_user_id: Option<i64>,
     /// The client address the API saw (after the trusted-proxy rules).
@@ -144,7 +159,7 @@ pub async fn list(db: &impl GenericClient, who: &Principal, f: &Filter) -> Resul
     errors.finish()?;
     let rows = db
         .query(
-            "SELECT id, event, actor_id, target_user_id, ip, detail, created_at FROM security_audit_log
+            "SELECT id, event, actor_id, target_user_id, ip, detail, created_at, actor_kind FROM security_audit_log
              WHERE org_id = $1
                AND ($2::text IS NULL OR event = $2)
                AND ($3::bigint IS NULL OR actor_id = $3 OR target_user_id = $3)
@@ -161,6 +176,8 @@ pub async fn list(db: &impl GenericClient, who: &Principal, f: &Filter) -> Resul
             id: r.get(0),
             event: r.get(1),
             actor_id: r.get(2),
+            // The column's CHECK lists exactly the kinds there are.
+            actor_kind: r.get::<_, &str>(7).parse().unwrap_or(ActorKind::Anonymous),
             target_user_id: r.get(3),
             ip: r.get(4),
             detail: r.get(5),

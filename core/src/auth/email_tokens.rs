@@ -4,6 +4,7 @@
 //! once, until it expires, and only while the account still has the address it was
 //! sent to. Issuing a new reset link voids the older ones.
 
+use crate::ids::{OrgId, UserId};
 use std::time::Duration;
 
 use deadpool_postgres::GenericClient;
@@ -37,8 +38,8 @@ impl Purpose {
 pub async fn issue(
     db: &impl GenericClient,
     purpose: Purpose,
-    org_id: i64,
-    user_id: i64,
+    org_id: OrgId,
+    user_id: UserId,
     email: &str,
 ) -> Result<String> {
     let table = purpose.table();
@@ -60,7 +61,7 @@ pub async fn issue(
 
 /// Spends a token: (org_id, user_id) when it is known, unused, unexpired and the
 /// account still has the address; `None` otherwise (forged, used, expired, stale).
-pub async fn consume(db: &impl GenericClient, purpose: Purpose, token: &str) -> Result<Option<(i64, i64)>> {
+pub async fn consume(db: &impl GenericClient, purpose: Purpose, token: &str) -> Result<Option<(OrgId, UserId)>> {
     let token = token.trim();
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(None);

@@ -93,8 +93,8 @@ async fn prune_unverified_signups(db: &impl GenericClient) -> Result<u64> {
                    AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.org_id = u.org_id AND e.actor_id = u.id)
                  RETURNING u.org_id, u.id, u.email
              )
-             INSERT INTO security_audit_log (org_id, event, detail)
-             SELECT org_id, $1, jsonb_build_object('user_id', id, 'email', email) FROM gone
+             INSERT INTO security_audit_log (org_id, event, actor_kind, detail)
+             SELECT org_id, $1, 'housekeeping', jsonb_build_object('user_id', id, 'email', email) FROM gone
              RETURNING 1",
             &[&super::audit::event::SIGNUP_EXPIRED],
         )

@@ -9,6 +9,7 @@
 //!   accounts (password spraying), and the IP is throttled: 429 with `Retry-After`
 //!   until the oldest of those failures leaves the window.
 
+use crate::ids::{OrgId, UserId};
 use std::{net::IpAddr, time::Duration};
 
 use deadpool_postgres::GenericClient;
@@ -123,10 +124,10 @@ const IP_FAILURES: &str = "('bad_password', 'unknown_email', 'locked', 'inactive
 
 pub async fn record_attempt(
     db: &impl GenericClient,
-    org_id: Option<i64>,
+    org_id: Option<OrgId>,
     email: &str,
     ip: Option<IpAddr>,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     result: AttemptResult,
 ) -> Result<()> {
     let email: String = email.trim().to_lowercase().chars().take(320).collect();
@@ -164,7 +165,7 @@ pub async fn ip_throttled(
 /// Counts a failure (wrong password or second factor) against the account; locks it
 /// when the count reaches the limit. Returns the lock's length when this failure locked
 /// it. The caller holds the user's row lock.
-pub async fn note_failure(db: &impl GenericClient, policy: &LoginPolicy, user_id: i64) -> Result<Option<Duration>> {
+pub async fn note_failure(db: &impl GenericClient, policy: &LoginPolicy, user_id: UserId) -> Result<Option<Duration>> {
     let row = db
         .query_one(
             "UPDATE users SET
@@ -194,7 +195,7 @@ pub async fn note_failure(db: &impl GenericClient, policy: &LoginPolicy, user_id
 }
 
 /// A complete sign-in: the slate is clean again.
-pub async fn note_success(db: &impl GenericClient, user_id: i64) -> Result<()> {
+pub async fn note_success(db: &impl GenericClient, user_id: UserId) -> Result<()> {
     db.execute(
         "UPDATE users SET failed_logins = 0, failed_logins_since = NULL, locked_until = NULL, lockouts = 0,
                           last_login_at = now()
@@ -206,7 +207,7 @@ pub async fn note_success(db: &impl GenericClient, user_id: i64) -> Result<()> {
 }
 
 /// An admin lifts a lock (and forgets the failures). Returns false for no such user.
-pub async fn unlock(db: &impl GenericClient, org_id: i64, user_id: i64) -> Result<bool> {
+pub async fn unlock(db: &impl GenericClient, org_id: OrgId, user_id: UserId) -> Result<bool> {
     Ok(db
         .execute(
             "UPDATE users SET failed_logins = 0, failed_logins_since = NULL, locked_until = NULL, lockouts = 0

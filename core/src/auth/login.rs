@@ -11,6 +11,7 @@
 //! the failure count. [`Outcome::Refused`] is returned as a value for that reason; the
 //! caller commits, then answers with [`Refusal::error`].
 
+use crate::ids::{OrgId, UserId};
 use std::{net::IpAddr, sync::LazyLock};
 
 use chrono::{DateTime, Utc};
@@ -37,8 +38,8 @@ pub const CHALLENGE_MAX_FAILURES: i32 = 5;
 /// The account behind an email, as needed to decide a login.
 #[derive(Debug, Clone)]
 pub struct Account {
-    pub user_id: i64,
-    pub org_id: i64,
+    pub user_id: UserId,
+    pub org_id: OrgId,
     pub role: Role,
     pub password_hash: Option<String>,
     pub is_active: bool,
@@ -52,8 +53,8 @@ pub struct Account {
 /// Which account an attempt is about: an address within an organisation (the
 /// password step), or the user a second-factor challenge was issued to.
 enum Lookup<'a> {
-    Email { org_id: i64, email: &'a str },
-    User(i64),
+    Email { org_id: OrgId, email: &'a str },
+    User(UserId),
 }
 
 /// Finds the account and locks its row for the rest of the attempt, so concurrent
@@ -308,7 +309,7 @@ pub async fn complete_mfa(
     else {
         return Ok(Outcome::Refused(Refusal::InvalidCode));
     };
-    let (challenge_id, user_id, email): (i64, i64, String) = (row.get(0), row.get(1), row.get(2));
+    let (challenge_id, user_id, email): (i64, UserId, String) = (row.get(0), row.get(1), row.get(2));
     let account =
         find_account(db, Lookup::User(user_id)).await?.ok_or(Error::Internal("challenge without user".into()))?;
     if account.locked || !account.is_active {

@@ -1,5 +1,6 @@
 //! Who is making a request. Always built from a session, never from client input.
 
+use crate::ids::{OrgId, UserId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -37,8 +38,8 @@ impl Role {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Principal {
     pub session_id: i64,
-    pub user_id: i64,
-    pub org_id: i64,
+    pub user_id: UserId,
+    pub org_id: OrgId,
     pub role: Role,
     /// The org requires two-factor authentication and this user has none yet: the
     /// session may only enrol (and read who it is, and sign out).

@@ -5,6 +5,7 @@
 //! its hash through a unique index is safe against timing attacks: the comparison the
 //! database makes is between hashes an attacker cannot steer.
 
+use crate::ids::{OrgId, UserId};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -72,8 +73,8 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Whom a new session is for.
 #[derive(Debug, Clone, Copy)]
 pub struct Holder {
-    pub user_id: i64,
-    pub org_id: i64,
+    pub user_id: UserId,
+    pub org_id: OrgId,
     pub role: Role,
     /// The org requires a second factor this user has not enrolled yet.
     pub must_enrol_mfa: bool,
@@ -209,7 +210,7 @@ pub async fn revoke_own(db: &impl GenericClient, who: &Principal, session_id: i6
 }
 
 /// Revokes every live session of the user except `keep`; returns how many.
-pub async fn revoke_others(db: &impl GenericClient, org_id: i64, user_id: i64, keep: i64) -> Result<u64> {
+pub async fn revoke_others(db: &impl GenericClient, org_id: OrgId, user_id: UserId, keep: i64) -> Result<u64> {
     Ok(db
         .execute(
             "UPDATE sessions SET revoked_at = now()
@@ -220,7 +221,7 @@ pub async fn revoke_others(db: &impl GenericClient, org_id: i64, user_id: i64, k
 }
 
 /// Revokes every live session of a user; returns how many.
-pub async fn revoke_all(db: &impl GenericClient, org_id: i64, user_id: i64) -> Result<u64> {
+pub async fn revoke_all(db: &impl GenericClient, org_id: OrgId, user_id: UserId) -> Result<u64> {
     Ok(db
         .execute(
             "UPDATE sessions SET revoked_at = now() WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL",

@@ -9,6 +9,7 @@
 //! - Ten recovery codes (80 random bits each) are issued at confirmation and stored as
 //!   SHA-256; each works once.
 
+use crate::ids::{OrgId, UserId};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use deadpool_postgres::GenericClient;
@@ -97,7 +98,7 @@ pub fn qr_svg(data: &str) -> Result<String> {
     Ok(code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).build())
 }
 
-fn context(user_id: i64) -> Vec<u8> {
+fn context(user_id: UserId) -> Vec<u8> {
     format!("atum-totp:user:{user_id}").into_bytes()
 }
 
@@ -109,7 +110,7 @@ fn key_or_unavailable(key: Option<&SecretKey>) -> Result<&SecretKey> {
 }
 
 /// Whether the user has confirmed TOTP.
-pub async fn is_enabled(db: &impl GenericClient, user_id: i64) -> Result<bool> {
+pub async fn is_enabled(db: &impl GenericClient, user_id: UserId) -> Result<bool> {
     Ok(db
         .query_opt("SELECT 1 FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL", &[&user_id])
         .await?
@@ -156,7 +157,7 @@ enum Stage {
 /// Checks `code` against the user's secret at `stage` and, if it passes, records its
 /// step so it cannot be used again. The row is locked: two requests racing with the
 /// same code cannot both pass.
-async fn check(db: &impl GenericClient, key: &SecretKey, user_id: i64, code: &str, stage: Stage) -> Result<bool> {
+async fn check(db: &impl GenericClient, key: &SecretKey, user_id: UserId, code: &str, stage: Stage) -> Result<bool> {
     let Some(row) = db
         .query_opt(
             "SELECT secret_sealed, nonce, last_used_step, confirmed_at IS NOT NULL FROM user_totp
@@ -208,7 +209,7 @@ pub async fn confirm(
 }
 
 /// A TOTP code for a user with TOTP on (sign-in, or confirming a sensitive change).
-pub async fn verify(db: &impl GenericClient, key: Option<&SecretKey>, user_id: i64, code: &str) -> Result<bool> {
+pub async fn verify(db: &impl GenericClient, key: Option<&SecretKey>, user_id: UserId, code: &str) -> Result<bool> {
     check(db, key_or_unavailable(key)?, user_id, code, Stage::Confirmed).await
 }
 
@@ -228,7 +229,7 @@ fn new_recovery_code() -> String {
     chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
 }
 
-async fn replace_recovery_codes(db: &impl GenericClient, org_id: i64, user_id: i64) -> Result<Vec<String>> {
+async fn replace_recovery_codes(db: &impl GenericClient, org_id: OrgId, user_id: UserId) -> Result<Vec<String>> {
     db.execute("DELETE FROM user_recovery_codes WHERE user_id = $1", &[&user_id]).await?;
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
     let hashes: Vec<Vec<u8>> = codes.iter().map(|c| hash_recovery_code(c)).collect();
@@ -241,7 +242,7 @@ async fn replace_recovery_codes(db: &impl GenericClient, org_id: i64, user_id: i
 }
 
 /// Spends one recovery code; false if it is not one of the user's unused codes.
-pub async fn use_recovery_code(db: &impl GenericClient, user_id: i64, code: &str) -> Result<bool> {
+pub async fn use_recovery_code(db: &impl GenericClient, user_id: UserId, code: &str) -> Result<bool> {
     let normal = normalise_recovery_code(code);
     if normal.len() != 16 {
         return Ok(false);
@@ -257,7 +258,7 @@ pub async fn use_recovery_code(db: &impl GenericClient, user_id: i64, code: &str
 }
 
 /// How many unused recovery codes the user has left.
-pub async fn recovery_codes_left(db: &impl GenericClient, user_id: i64) -> Result<i64> {
+pub async fn recovery_codes_left(db: &impl GenericClient, user_id: UserId) -> Result<i64> {
     Ok(db
         .query_one("SELECT count(*) FROM user_recovery_codes WHERE user_id = $1 AND used_at IS NULL", &[&user_id])
         .await?
@@ -265,7 +266,7 @@ pub async fn recovery_codes_left(db: &impl GenericClient, user_id: i64) -> Resul
 }
 
 /// Turns TOTP off and deletes the recovery codes (the caller checked password and code).
-pub async fn disable(db: &impl GenericClient, user_id: i64) -> Result<()> {
+pub async fn disable(db: &impl GenericClient, user_id: UserId) -> Result<()> {
     db.execute("DELETE FROM user_totp WHERE user_id = $1", &[&user_id]).await?;
     db.execute("DELETE FROM user_recovery_codes WHERE user_id = $1", &[&user_id]).await?;
     Ok(())
@@ -275,7 +276,7 @@ pub async fn disable(db: &impl GenericClient, user_id: i64) -> Result<()> {
 pub async fn verify_any(
     db: &impl GenericClient,
     key: Option<&SecretKey>,
-    user_id: i64,
+    user_id: UserId,
     code: &str,
 ) -> Result<Option<SecondFactor>> {
     let digits = code.trim();

@@ -6,6 +6,7 @@
 
 pub mod form;
 
+use crate::ids::OrgId;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
@@ -108,7 +109,7 @@ async fn validate(db: &impl GenericClient, who: &Principal, input: &ItemInput) -
     f.finish()
 }
 
-async fn fetch(db: &impl GenericClient, org_id: i64, id: i64, published_only: bool) -> Result<Item> {
+async fn fetch(db: &impl GenericClient, org_id: OrgId, id: i64, published_only: bool) -> Result<Item> {
     let row = db
         .query_opt(
             &format!(

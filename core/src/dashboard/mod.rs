@@ -10,6 +10,7 @@
 
 pub mod snapshots;
 
+use crate::ids::OrgId;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -67,7 +68,7 @@ pub struct Figures {
 /// REPEATABLE READ transaction so every figure sees the same moment.
 pub async fn compute(
     db: &impl GenericClient,
-    org_id: i64,
+    org_id: OrgId,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<Figures> {
@@ -77,7 +78,7 @@ pub async fn compute(
 }
 
 /// The state figures (as of now).
-pub async fn state(db: &impl GenericClient, org_id: i64) -> Result<Figures> {
+pub async fn state(db: &impl GenericClient, org_id: OrgId) -> Result<Figures> {
     let mut f = Figures::default();
     for r in db
         .query(
@@ -152,7 +153,7 @@ pub async fn state(db: &impl GenericClient, org_id: i64) -> Result<Figures> {
 /// Fills in the flow figures of `[start, end)`.
 pub async fn flow(
     db: &impl GenericClient,
-    org_id: i64,
+    org_id: OrgId,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     f: &mut Figures,
@@ -194,7 +195,7 @@ pub struct Freshness {
 
 impl Freshness {
     /// A short, stable tag of this state for one organisation and range.
-    pub fn tag(&self, org_id: i64, range: &str) -> String {
+    pub fn tag(&self, org_id: OrgId, range: &str) -> String {
         use sha2::Digest;
         let Freshness { snapshot_id, tickets_changed, minute, .. } = self;
         let digest =

@@ -1,6 +1,7 @@
 //! `metrics_snapshots`: what atum-metrics-worker writes every interval, rolls up into
 //! hours and days, prunes, and what the dashboard reads back as time series.
 
+use crate::ids::OrgId;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
@@ -47,7 +48,7 @@ impl Settings {
 /// One organisation's snapshot, as written.
 #[derive(Debug, Clone)]
 pub struct Taken {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub org_slug: String,
     pub figures: Figures,
     pub took: Duration,
@@ -79,7 +80,7 @@ pub async fn take_all(
         .await?;
     let mut taken = Vec::with_capacity(orgs.len());
     for org in orgs {
-        let (org_id, slug, last): (i64, String, Option<DateTime<Utc>>) = (org.get(0), org.get(1), org.get(2));
+        let (org_id, slug, last): (OrgId, String, Option<DateTime<Utc>>) = (org.get(0), org.get(1), org.get(2));
         let start = match last {
             Some(last) if last < now => last.max(now - MAX_PERIOD),
             Some(_) => continue, // already taken for this instant
@@ -106,7 +107,7 @@ pub async fn take_all(
 
 async fn insert(
     db: &impl GenericClient,
-    org_id: i64,
+    org_id: OrgId,
     resolution: &str,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -144,7 +145,7 @@ pub async fn roll_up(db: &impl GenericClient, now: DateTime<Utc>) -> Result<u64>
             )
             .await?;
         for r in rows {
-            let (org_id, last): (i64, Option<DateTime<Utc>>) = (r.get(0), r.get(1));
+            let (org_id, last): (OrgId, Option<DateTime<Utc>>) = (r.get(0), r.get(1));
             let mut start = last.unwrap_or(current - horizon).max(current - horizon);
             while start + step <= current {
                 let end = start + step;
@@ -205,7 +206,7 @@ pub struct Point {
 /// The organisation's snapshots of `resolution` ending after `since`, oldest first.
 pub async fn series(
     db: &impl GenericClient,
-    org_id: i64,
+    org_id: OrgId,
     resolution: &str,
     since: DateTime<Utc>,
 ) -> Result<Vec<Point>> {

@@ -13,6 +13,7 @@ pub mod predict;
 pub mod prediction_job;
 pub mod refresh;
 
+use crate::ids::OrgId;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
@@ -23,7 +24,7 @@ use crate::{
 };
 
 /// Queues a recompute of the organisation's tickets (after a policy or calendar change).
-pub async fn schedule_recompute(db: &impl GenericClient, org_id: i64) -> Result<()> {
+pub async fn schedule_recompute(db: &impl GenericClient, org_id: OrgId) -> Result<()> {
     crate::jobs::enqueue(db, &Recompute { org_id }, Default::default()).await?;
     Ok(())
 }
@@ -57,7 +58,7 @@ pub async fn sweep(conn: &mut deadpool_postgres::Object, batch: i64) -> Result<S
             )
             .await?;
         let now = db_now(&tx).await?;
-        let mut by_org: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+        let mut by_org: std::collections::BTreeMap<OrgId, Vec<i64>> = Default::default();
         for r in &rows {
             by_org.entry(r.get(0)).or_default().push(r.get(1));
         }
@@ -98,7 +99,7 @@ pub async fn sweep_parallel(pool: &deadpool_postgres::Pool, batch: i64, lanes: u
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Recompute {
-    pub org_id: i64,
+    pub org_id: OrgId,
 }
 
 pub const RECOMPUTE_BATCH: i64 = 500;
@@ -108,7 +109,7 @@ impl Job for Recompute {
     const PRIORITY: i16 = 3;
 
     fn org_id(&self) -> Option<i64> {
-        Some(self.org_id)
+        Some(self.org_id.get())
     }
 
     async fn run(self, ctx: JobContext) -> Result<(), JobError> {
@@ -123,7 +124,7 @@ impl Job for Recompute {
 /// The work of [`Recompute`]; returns how many tickets were recomputed.
 pub async fn recompute_org(
     conn: &mut deadpool_postgres::Object,
-    org_id: i64,
+    org_id: OrgId,
     batch: i64,
     cancelled: impl Fn() -> bool,
 ) -> Result<usize> {

@@ -1,6 +1,7 @@
 //! Calendars and policies: what admins define, validated before it is stored, and
 //! loaded back as the `Calendar` and `Rules` the clocks are computed with.
 
+use crate::ids::OrgId;
 use crate::tickets::Named as _;
 use std::{collections::HashMap, sync::Arc};
 
@@ -375,7 +376,7 @@ async fn check_assignee(db: &impl GenericClient, who: &Principal, input: &Policy
 }
 
 /// The organisation and the fields of a policy, as `$1..$15` of the insert and update.
-fn policy_params<'a>(org_id: &'a i64, name: &'a &'a str, i: &'a PolicyInput) -> [&'a (dyn ToSql + Sync); 15] {
+fn policy_params<'a>(org_id: &'a OrgId, name: &'a &'a str, i: &'a PolicyInput) -> [&'a (dyn ToSql + Sync); 15] {
     [
         org_id,
         name,
@@ -491,7 +492,7 @@ impl Policy {
 }
 
 /// An organisation's policies in match order, calendars resolved.
-pub async fn load(db: &impl GenericClient, org_id: i64) -> Result<Vec<Arc<Policy>>> {
+pub async fn load(db: &impl GenericClient, org_id: OrgId) -> Result<Vec<Arc<Policy>>> {
     let rows = db
         .query(
             "SELECT p.id, p.name, p.priorities, p.categories, p.first_response_minutes, p.next_response_minutes,

@@ -1,6 +1,7 @@
 //! The `SLA_PREDICT` job: fits the organisation's model from its recent history and
 //! writes `time_to_breach_minutes` and `sla_risk_score` on open tickets.
 
+use crate::ids::OrgId;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -28,7 +29,7 @@ const BATCH: usize = 500;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Predict {
-    pub org_id: i64,
+    pub org_id: OrgId,
     #[serde(default)]
     pub ticket_ids: Vec<i64>,
 }
@@ -43,7 +44,7 @@ impl Job for Predict {
     }
 
     fn org_id(&self) -> Option<i64> {
-        Some(self.org_id)
+        Some(self.org_id.get())
     }
 
     async fn run(self, ctx: JobContext) -> Result<(), JobError> {
@@ -83,7 +84,7 @@ pub struct Models {
 }
 
 impl Models {
-    pub async fn load(db: &impl GenericClient, org_id: i64) -> Result<Models> {
+    pub async fn load(db: &impl GenericClient, org_id: OrgId) -> Result<Models> {
         let policies = policies::load(db, org_id).await?;
         let rows = db
             .query(
@@ -137,7 +138,7 @@ impl Models {
 
 /// Computes and stores the prediction of `ids`: for the running clock due first,
 /// the business minutes left (negative once past) and the breach probability in %.
-pub async fn predict(db: &impl GenericClient, org_id: i64, ids: &[i64], models: &Models) -> Result<usize> {
+pub async fn predict(db: &impl GenericClient, org_id: OrgId, ids: &[i64], models: &Models) -> Result<usize> {
     let now = super::db_now(db).await?;
     let refreshed = refresh::evaluate(db, org_id, ids, &models.policies, now).await?;
     let (mut out_ids, mut minutes, mut scores) = (Vec::new(), Vec::<Option<i32>>::new(), Vec::<Option<i16>>::new());

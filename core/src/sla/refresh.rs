@@ -7,6 +7,7 @@
 //! sweeper's pass over due tickets cost a few statements per few hundred tickets.
 //! Every ticket write in the API calls it for its one ticket, in its transaction.
 
+use crate::ids::OrgId;
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, Duration, Utc};
@@ -18,6 +19,7 @@ use super::{
     policies::{self, Policy},
 };
 use crate::{
+    actor::Actor,
     error::Result,
     jobs::{self, Job, JobContext, JobError},
     tickets::events::{self, Event, Kind},
@@ -43,7 +45,7 @@ struct TicketRow {
 /// Loads the facts of `ids` (of `org_id`) and computes their clocks at `now`.
 pub async fn evaluate(
     db: &impl GenericClient,
-    org_id: i64,
+    org_id: OrgId,
     ids: &[i64],
     policies: &[Arc<Policy>],
     now: DateTime<Utc>,
@@ -142,14 +144,19 @@ fn marks(r: &Refreshed, now: DateTime<Utc>) -> Vec<Mark> {
 
 /// Recomputes `ids` at `now`, stores their deadlines, records new breaches and
 /// warnings, and escalates new breaches. Returns the tickets as computed.
-pub async fn refresh(db: &impl GenericClient, org_id: i64, ids: &[i64], now: DateTime<Utc>) -> Result<Vec<Refreshed>> {
+pub async fn refresh(
+    db: &impl GenericClient,
+    org_id: OrgId,
+    ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<Vec<Refreshed>> {
     let policies = policies::load(db, org_id).await?;
     refresh_with(db, org_id, ids, &policies, now).await
 }
 
 pub async fn refresh_with(
     db: &impl GenericClient,
-    org_id: i64,
+    org_id: OrgId,
     ids: &[i64],
     policies: &[Arc<Policy>],
     now: DateTime<Utc>,
@@ -174,7 +181,7 @@ pub async fn refresh_with(
 /// Writes the deadline copies of `refreshed` on the tickets and their next escalation
 /// time in `ticket_sla_schedule`. Ticket rows whose values did not change are not
 /// rewritten: a ticket row carries many indexes, and a sweep changes no deadline.
-async fn store(db: &impl GenericClient, org_id: i64, refreshed: &[Refreshed]) -> Result<()> {
+async fn store(db: &impl GenericClient, org_id: OrgId, refreshed: &[Refreshed]) -> Result<()> {
     if refreshed.is_empty() {
         return Ok(());
     }
@@ -238,7 +245,7 @@ async fn store(db: &impl GenericClient, org_id: i64, refreshed: &[Refreshed]) ->
 /// Inserts breaches and warnings (a second insert of the same one is a no-op: the
 /// unique key is the clock cycle), writes a ticket event for each that is new, and
 /// escalates new breaches of open clocks. Returns the tickets whose priority changed.
-async fn record(db: &impl GenericClient, org_id: i64, marks: &[Mark], policies: &[Arc<Policy>]) -> Result<Vec<i64>> {
+async fn record(db: &impl GenericClient, org_id: OrgId, marks: &[Mark], policies: &[Arc<Policy>]) -> Result<Vec<i64>> {
     let ids: Vec<i64> = marks.iter().map(|m| m.ticket_id).collect();
     let kinds: Vec<&str> = marks.iter().map(|m| m.kind).collect();
     let clocks: Vec<&str> = marks.iter().map(|m| m.clock.as_str()).collect();
@@ -260,7 +267,7 @@ async fn record(db: &impl GenericClient, org_id: i64, marks: &[Mark], policies: 
         .map(|r| {
             let kind = if r.get::<_, &str>(1) == "breach" { Kind::SlaBreached } else { Kind::SlaWarning };
             let (clock, cycle, due): (&str, DateTime<Utc>, DateTime<Utc>) = (r.get(2), r.get(3), r.get(4));
-            Event::by_system(org_id, r.get(0), kind)
+            Event::by_system(Actor::SlaWorker, org_id, r.get::<_, i64>(0), kind)
                 .after(serde_json::json!({ "clock": clock, "due_at": due, "cycle_started_at": cycle }))
         })
         .collect();
@@ -287,7 +294,13 @@ const PRIORITY_RANK: &str = "array_position(ARRAY['low', 'normal', 'high', 'urge
 /// The policy's escalation for a new breach: raise the priority (never lower it), route
 /// to the escalation group and/or assignee, and notify through a job. Returns whether
 /// the priority changed.
-async fn escalate(db: &impl GenericClient, org_id: i64, ticket_id: i64, clock: &str, policy: &Policy) -> Result<bool> {
+async fn escalate(
+    db: &impl GenericClient,
+    org_id: OrgId,
+    ticket_id: i64,
+    clock: &str,
+    policy: &Policy,
+) -> Result<bool> {
     if policy.escalate_priority.is_none()
         && policy.escalate_assignee_id.is_none()
         && policy.escalate_group_id.is_none()
@@ -320,7 +333,7 @@ async fn escalate(db: &impl GenericClient, org_id: i64, ticket_id: i64, clock: &
     let (old_priority, old_assignee, old_group): (String, Option<i64>, Option<i64>) =
         (row.get(0), row.get(1), row.get(2));
     let (priority, assignee, group): (String, Option<i64>, Option<i64>) = (row.get(3), row.get(4), row.get(5));
-    let escalated = Event::by_system(org_id, ticket_id, Kind::SlaEscalated)
+    let escalated = Event::by_system(Actor::SlaWorker, org_id, ticket_id, Kind::SlaEscalated)
         .before(serde_json::json!({ "priority": old_priority, "assignee_id": old_assignee, "group_id": old_group }))
         .after(serde_json::json!({ "priority": priority, "assignee_id": assignee, "group_id": group, "clock": clock }));
     events::record(db, escalated).await?;
@@ -338,7 +351,7 @@ async fn escalate(db: &impl GenericClient, org_id: i64, ticket_id: i64, clock: &
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyEscalation {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub ticket_id: i64,
     pub clock: String,
     pub assignee_id: Option<i64>,
@@ -351,7 +364,7 @@ impl Job for NotifyEscalation {
     const PRIORITY: i16 = 2;
 
     fn org_id(&self) -> Option<i64> {
-        Some(self.org_id)
+        Some(self.org_id.get())
     }
 
     async fn run(self, ctx: JobContext) -> Result<(), JobError> {

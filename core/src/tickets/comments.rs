@@ -5,6 +5,7 @@
 //! waiting on them (`pending`) or `solved`. Customers see and write public comments
 //! only, and only on their own tickets.
 
+use crate::ids::UserId;
 use crate::tickets::Named as _;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -42,7 +43,8 @@ impl Visibility {
 pub struct Comment {
     pub id: i64,
     pub ticket_id: i64,
-    pub author_id: i64,
+    #[schema(value_type = i64)]
+    pub author_id: UserId,
     pub visibility: Visibility,
     pub body: String,
     pub created_at: DateTime<Utc>,

@@ -10,7 +10,12 @@
 use deadpool_postgres::GenericClient;
 use serde_json::Value;
 
-use crate::{auth::Principal, error::Result};
+pub use crate::actor::Actor;
+use crate::{
+    auth::Principal,
+    error::Result,
+    ids::{OrgId, TicketId, UserId},
+};
 
 /// The NOTIFY channel of the journal. Its payload is a [`Notice`].
 pub const CHANNEL: &str = "atum_tickets";
@@ -39,33 +44,11 @@ impl Kind {
     }
 }
 
-/// Who did it: a signed-in person, or the system (no `actor_id` in the journal).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Actor {
-    User(i64),
-    System,
-}
-
-impl Actor {
-    pub fn user_id(self) -> Option<i64> {
-        match self {
-            Actor::User(id) => Some(id),
-            Actor::System => None,
-        }
-    }
-}
-
-impl From<&Principal> for Actor {
-    fn from(who: &Principal) -> Self {
-        Actor::User(who.user_id)
-    }
-}
-
 /// One entry, about to be written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
-    pub org_id: i64,
-    pub ticket_id: i64,
+    pub org_id: OrgId,
+    pub ticket_id: TicketId,
     pub actor: Actor,
     pub kind: Kind,
     pub before: Option<Value>,
@@ -74,13 +57,13 @@ pub struct Event {
 
 impl Event {
     /// `kind` done by `who` to their organisation's ticket.
-    pub fn by(who: &Principal, ticket_id: i64, kind: Kind) -> Self {
-        Event { org_id: who.org_id, ticket_id, actor: who.into(), kind, before: None, after: None }
+    pub fn by(who: &Principal, ticket_id: impl Into<TicketId>, kind: Kind) -> Self {
+        Event { org_id: who.org_id, ticket_id: ticket_id.into(), actor: who.into(), kind, before: None, after: None }
     }
 
-    /// `kind` done by the system (the SLA worker, a job).
-    pub fn by_system(org_id: i64, ticket_id: i64, kind: Kind) -> Self {
-        Event { org_id, ticket_id, actor: Actor::System, kind, before: None, after: None }
+    /// `kind` done by a part of the system (`actor`: the SLA worker, a job).
+    pub fn by_system(actor: Actor, org_id: OrgId, ticket_id: impl Into<TicketId>, kind: Kind) -> Self {
+        Event { org_id, ticket_id: ticket_id.into(), actor, kind, before: None, after: None }
     }
 
     pub fn before(mut self, before: Value) -> Self {
@@ -97,8 +80,8 @@ impl Event {
 /// The payload of a NOTIFY on [`CHANNEL`]: which ticket of which organisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Notice {
-    pub org_id: i64,
-    pub ticket_id: i64,
+    pub org_id: OrgId,
+    pub ticket_id: TicketId,
 }
 
 impl Notice {
@@ -119,8 +102,8 @@ pub async fn record(db: &impl GenericClient, event: Event) -> Result<()> {
     let stmt = db
         .prepare_cached(
             "WITH e AS (
-                 INSERT INTO ticket_events (org_id, ticket_id, actor_id, event_type, before, after)
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING 1
+                 INSERT INTO ticket_events (org_id, ticket_id, actor_id, actor_kind, event_type, before, after)
+                 VALUES ($1, $2, $3, $9, $4, $5, $6) RETURNING 1
              )
              SELECT pg_notify($7, $8) FROM e",
         )
@@ -137,6 +120,7 @@ pub async fn record(db: &impl GenericClient, event: Event) -> Result<()> {
             &event.after,
             &CHANNEL,
             &notice,
+            &event.actor.kind().as_str(),
         ],
     )
     .await?;
@@ -145,23 +129,24 @@ pub async fn record(db: &impl GenericClient, event: Event) -> Result<()> {
 
 /// Records several events of one organisation in one statement (the SLA worker's
 /// breaches), each announced.
-pub async fn record_many(db: &impl GenericClient, org_id: i64, events: &[Event]) -> Result<()> {
+pub async fn record_many(db: &impl GenericClient, org_id: OrgId, events: &[Event]) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
-    let tickets: Vec<i64> = events.iter().map(|e| e.ticket_id).collect();
-    let actors: Vec<Option<i64>> = events.iter().map(|e| e.actor.user_id()).collect();
+    let tickets: Vec<TicketId> = events.iter().map(|e| e.ticket_id).collect();
+    let actors: Vec<Option<UserId>> = events.iter().map(|e| e.actor.user_id()).collect();
+    let actor_kinds: Vec<&str> = events.iter().map(|e| e.actor.kind().as_str()).collect();
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
     let befores: Vec<Option<Value>> = events.iter().map(|e| e.before.clone()).collect();
     let afters: Vec<Option<Value>> = events.iter().map(|e| e.after.clone()).collect();
     db.execute(
         "WITH e AS (
-             INSERT INTO ticket_events (org_id, ticket_id, actor_id, event_type, before, after)
-             SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::jsonb[], $6::jsonb[])
+             INSERT INTO ticket_events (org_id, ticket_id, actor_id, actor_kind, event_type, before, after)
+             SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $8::text[], $4::text[], $5::jsonb[], $6::jsonb[])
              RETURNING ticket_id
          )
          SELECT pg_notify($7, $1::text || ':' || ticket_id) FROM (SELECT DISTINCT ticket_id FROM e) t",
-        &[&org_id, &tickets, &actors, &kinds, &befores, &afters, &CHANNEL],
+        &[&org_id, &tickets, &actors, &kinds, &befores, &afters, &CHANNEL, &actor_kinds],
     )
     .await?;
     Ok(())
@@ -184,7 +169,7 @@ mod tests {
 
     #[test]
     fn a_notice_round_trips_and_foreign_payloads_are_ignored() {
-        let n = Notice { org_id: 7, ticket_id: 4012 };
+        let n = Notice { org_id: OrgId(7), ticket_id: TicketId(4012) };
         assert_eq!(Notice::parse(&n.encode()), Some(n));
         for junk in ["", "7", "7:", ":4", "a:b", "7:4:1"] {
             assert_eq!(Notice::parse(junk), None, "{junk:?}");

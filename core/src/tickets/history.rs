@@ -7,11 +7,14 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::get;
-use crate::{auth::Principal, error::Result};
+use crate::{actor::ActorKind, auth::Principal, error::Result};
 
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Event {
     pub id: i64,
+    /// A person (`actor_id` is theirs, or null once they were deleted), or which part
+    /// of the system acted.
+    pub actor_kind: ActorKind,
     pub actor_id: Option<i64>,
     pub event_type: String,
     #[schema(value_type = Option<Object>)]
@@ -26,7 +29,7 @@ pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> R
     who.require_staff()?;
     let rows = db
         .query(
-            "SELECT id, actor_id, event_type, before, after, created_at FROM ticket_events
+            "SELECT id, actor_id, event_type, before, after, created_at, actor_kind FROM ticket_events
              WHERE org_id = $1 AND ticket_id = $2 ORDER BY created_at, id",
             &[&who.org_id, &ticket_id],
         )
@@ -36,6 +39,8 @@ pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> R
         .map(|r| Event {
             id: r.get(0),
             actor_id: r.get(1),
+            // The column's CHECK lists exactly the kinds there are.
+            actor_kind: r.get::<_, &str>(6).parse().unwrap_or(ActorKind::Anonymous),
             event_type: r.get(2),
             before: r.get(3),
             after: r.get(4),

@@ -104,7 +104,7 @@ pub async fn acquire(db: &impl GenericClient, who: &Principal, ticket_id: i64, t
             },
         });
     }
-    if let Some(from) = previous.filter(|p| *p != who.user_id) {
+    if let Some(from) = previous.filter(|p| who.user_id != *p) {
         let event = super::events::Event::by(who, ticket_id, super::events::Kind::LockTakenOver)
             .before(serde_json::json!({ "holder_id": from }))
             .after(serde_json::json!({ "holder_id": who.user_id }));

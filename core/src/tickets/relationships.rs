@@ -9,6 +9,7 @@
 //! - a duplicate points at the original: not at another duplicate (the answer names the
 //!   original to use), and a ticket that others duplicate cannot itself become one.
 
+use crate::ids::OrgId;
 use crate::tickets::Named as _;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -58,7 +59,7 @@ pub struct Link {
 }
 
 /// Serialises relationship changes of one organisation.
-async fn lock_org(db: &impl GenericClient, org_id: i64) -> Result<()> {
+async fn lock_org(db: &impl GenericClient, org_id: OrgId) -> Result<()> {
     db.execute("SELECT pg_advisory_xact_lock(hashtextextended('ticket_relationships', $1))", &[&org_id]).await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Creating and changing tickets. Each write records a `ticket_events` row and
 //! NOTIFYs `atum_tickets` (delivered once, at commit), and recomputes its SLA clocks.
 
+use crate::ids::{OrgId, UserId};
 use crate::tickets::Named as _;
 use deadpool_postgres::GenericClient;
 use serde::Deserialize;
@@ -143,9 +144,9 @@ fn parse_enum<T>(
 async fn check_user(
     db: &impl GenericClient,
     f: &mut FieldErrors,
-    org_id: i64,
+    org_id: OrgId,
     field: &str,
-    user_id: i64,
+    user_id: UserId,
     staff: bool,
 ) -> Result<()> {
     let role: Option<String> = db
@@ -192,12 +193,12 @@ pub async fn create(db: &impl GenericClient, who: &Principal, new: &NewTicket) -
             f.add("assignee_id", "customers cannot assign tickets");
         }
     }
-    let requester = if staff { new.requester_id.unwrap_or(who.user_id) } else { who.user_id };
+    let requester = if staff { new.requester_id.map_or(who.user_id, UserId) } else { who.user_id };
     if staff && requester != who.user_id {
         check_user(db, &mut f, who.org_id, "requester_id", requester, false).await?;
     }
     if let (true, Some(a)) = (staff, new.assignee_id) {
-        check_user(db, &mut f, who.org_id, "assignee_id", a, true).await?;
+        check_user(db, &mut f, who.org_id, "assignee_id", UserId(a), true).await?;
     }
     f.finish()?;
     let channel = channel.unwrap_or(if staff { Channel::Web } else { Channel::Portal });
@@ -286,7 +287,7 @@ pub async fn update(
     }
     if let Some(a) = change.assignee_id {
         if let Some(a) = a {
-            check_user(db, &mut f, who.org_id, "assignee_id", a, true).await?;
+            check_user(db, &mut f, who.org_id, "assignee_id", UserId(a), true).await?;
         }
         next.assignee_id = a;
     }
