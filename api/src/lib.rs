@@ -13,6 +13,7 @@
 //! server; `background.rs` the API's periodic tasks.
 
 mod background;
+pub mod feed;
 mod http;
 pub mod openapi;
 mod routes;
@@ -30,8 +31,8 @@ use atum_core::{
 pub use http::{client_ip, error, json, rate_limit};
 pub(crate) use http::{origin, request_id};
 pub(crate) use routes::{
-    account, auth, catalog, dashboard, groups, health, jobs, locks, relationships, security, settings, sla, tickets,
-    users,
+    account, auth, catalog, dashboard, events, groups, health, jobs, locks, relationships, security, settings, sla,
+    tickets, users,
 };
 pub(crate) use server::route_template;
 pub use server::{routes, start};
@@ -59,7 +60,9 @@ pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
     if security.key.is_none() {
         tracing::warn!("ATUM_SECRET_KEY_FILE is not set: two-factor enrolment is unavailable");
     }
-    let state = AppState { pool: ctx.pool.clone(), sessions, security: Arc::new(security) };
+    let feed =
+        feed::Feed::start(ctx.pool.clone(), ctx.config.database.pg.clone(), ctx.metrics.clone(), ctx.shutdown.clone());
+    let state = AppState { pool: ctx.pool.clone(), sessions, security: Arc::new(security), feed };
     let (server, addr) = start(state, ctx.metrics.clone(), ctx.config.listen, ctx.config.shutdown_timeout)?;
     tracing::info!(listen = %addr, "serving the API");
     // Bound: connections are accepted (and queued until the server runs) from now on.

@@ -17,7 +17,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 use crate::{
     AppState, account, auth, catalog, dashboard,
     error::{ApiError, Code},
-    groups, health,
+    events, groups, health,
     http::metrics as http_metrics,
     jobs, locks, openapi, relationships, request_id, security, settings, sla, tickets, users,
 };
@@ -109,6 +109,7 @@ pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
         .service(sla::delete_policy)
         .service(sla::ticket_sla)
         .service(dashboard::dashboard)
+        .service(events::stream)
         .service(locks::get_lock)
         .service(locks::take_lock)
         .service(locks::release_lock)

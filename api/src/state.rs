@@ -20,6 +20,8 @@ pub struct AppState {
     pub pool: atum_core::db::DbPool,
     pub sessions: SessionPolicy,
     pub security: Arc<Security>,
+    /// The live ticket feed behind `GET /api/v1/events`.
+    pub feed: crate::feed::Feed,
 }
 
 /// Account-security settings and the API's rate limiters.

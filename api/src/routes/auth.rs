@@ -59,6 +59,7 @@ fn client_address(req: &HttpRequest) -> Option<IpAddr> {
 
 /// The token a request presented, not yet checked against the database, and the
 /// address it came from.
+#[derive(Clone)]
 pub struct Credentials {
     token: String,
     pub ip: Option<IpAddr>,

@@ -4,6 +4,7 @@ pub mod account;
 pub mod auth;
 pub mod catalog;
 pub mod dashboard;
+pub mod events;
 pub mod groups;
 pub mod health;
 pub mod jobs;

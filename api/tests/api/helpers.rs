@@ -19,6 +19,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub db: TestDb,
     handle: ServerHandle,
+    /// Ends the live feed's reader and every open event stream.
+    shutdown: tokio_util::sync::CancellationToken,
 }
 
 /// Someone who can sign in.
@@ -65,14 +67,21 @@ impl TestApp {
             ..Security::default()
         };
         tune(&mut security);
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let feed = atum_api::feed::Feed::start(
+            db.pool.clone(),
+            db.config.pg.clone(),
+            Metrics::new(Service::Api),
+            shutdown.clone(),
+        );
         let state =
-            AppState { pool: db.pool.clone(), sessions: SessionPolicy::default(), security: Arc::new(security) };
+            AppState { pool: db.pool.clone(), sessions: SessionPolicy::default(), security: Arc::new(security), feed };
         let (server, addr) =
             atum_api::start(state, Metrics::new(Service::Api), "127.0.0.1:0".parse().unwrap(), Duration::from_secs(1))
                 .expect("bind the API");
         let handle = server.handle();
         tokio::spawn(server);
-        TestApp { addr, db, handle }
+        TestApp { addr, db, handle, shutdown }
     }
 
     /// A new organisation with its admin signed in.
@@ -235,7 +244,75 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        self.shutdown.cancel();
         let handle = self.handle.clone();
         tokio::spawn(async move { handle.stop(false).await });
+    }
+}
+
+/// One server-sent event as received.
+#[derive(Debug, Clone)]
+pub struct Sse {
+    pub id: Option<i64>,
+    pub event: String,
+    pub data: Value,
+}
+
+/// An open `GET /api/v1/events` stream, read on its own thread.
+pub struct EventStream {
+    events: std::sync::mpsc::Receiver<Sse>,
+}
+
+impl EventStream {
+    /// The next event, or a panic naming what was awaited after 10 s.
+    pub fn next(&self, what: &str) -> Sse {
+        self.events.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| panic!("no event: waited for {what}"))
+    }
+
+    /// The next `ticket` event as (ticket_id, kind).
+    pub fn next_ticket(&self, what: &str) -> (i64, String) {
+        let e = self.next(what);
+        assert_eq!(e.event, "ticket", "{what}: {e:?}");
+        (e.data["ticket_id"].as_i64().unwrap(), e.data["kind"].as_str().unwrap().to_owned())
+    }
+}
+
+impl TestApp {
+    /// Opens the event stream as `token` (resuming after `last_event_id`); returns once
+    /// the server has answered and subscribed.
+    pub fn events(&self, token: &str, last_event_id: Option<i64>) -> EventStream {
+        use std::io::BufRead;
+        let url = format!("http://{}/api/v1/events", self.addr);
+        let mut req = ureq::get(&url).set("Authorization", &format!("Bearer {token}"));
+        if let Some(id) = last_event_id {
+            req = req.set("Last-Event-ID", &id.to_string());
+        }
+        let res = req.call().expect("the event stream opens");
+        assert_eq!(res.header("content-type"), Some("text/event-stream"));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let reader = std::io::BufReader::new(res.into_reader());
+            let (mut id, mut event, mut data) = (None, String::new(), String::new());
+            for line in reader.lines() {
+                let Ok(line) = line else { return };
+                if line.is_empty() {
+                    if !event.is_empty() {
+                        let sse =
+                            Sse { id, event: std::mem::take(&mut event), data: serde_json::from_str(&data).unwrap() };
+                        if tx.send(sse).is_err() {
+                            return;
+                        }
+                    }
+                    (id, data) = (None, String::new());
+                } else if let Some(v) = line.strip_prefix("id: ") {
+                    id = v.parse().ok();
+                } else if let Some(v) = line.strip_prefix("event: ") {
+                    event = v.to_owned();
+                } else if let Some(v) = line.strip_prefix("data: ") {
+                    data = v.to_owned();
+                }
+            }
+        });
+        EventStream { events: rx }
     }
 }

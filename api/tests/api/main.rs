@@ -7,6 +7,7 @@ mod catalog;
 mod dashboard;
 mod email;
 mod errors;
+mod events;
 mod groups;
 mod helpers;
 mod hostile;

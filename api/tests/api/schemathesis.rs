@@ -12,6 +12,8 @@
 //!   sessions and MFA tests).
 //! - `GET /metrics` and `GET /api/v1/metrics`: Prometheus text, not JSON; promtool
 //!   checks it in the observability test.
+//! - `GET /events`: a server-sent-events stream that stays open by design; the events
+//!   tests read it.
 
 use std::process::Command;
 
@@ -29,6 +31,7 @@ const EXCLUDED_OPERATIONS: &[&str] = &[
     "confirm_totp",
     "disable_totp",
     "metrics",
+    "stream",
 ];
 
 fn schemathesis(app: &TestApp, token: Option<&str>, report: &std::path::Path) -> (bool, String) {

@@ -7,6 +7,7 @@
 
 pub mod comments;
 pub mod events;
+pub mod feed;
 pub mod history;
 pub mod list;
 pub mod locks;

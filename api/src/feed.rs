@@ -1,0 +1,112 @@
+//! The API's one reader of the ticket journal, fanned out to every open event stream.
+//!
+//! One LISTEN connection per API process, whatever the number of clients: on each
+//! notice the reader fetches the new journal entries once (for every organisation)
+//! and broadcasts them; each stream keeps those its principal may see. Ids of
+//! `ticket_events` are assigned at insert but become visible at commit, so a smaller
+//! id can appear after a larger one: the reader looks back over a window and remembers
+//! which ids it already sent.
+
+use std::{collections::BTreeSet, sync::Arc, time::Duration};
+
+use atum_core::{
+    db::DbPool,
+    runtime::{
+        Metrics,
+        listener::{self, Wakeup},
+    },
+    tickets::{events::CHANNEL, feed},
+};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+/// How far back, in journal ids, the reader looks for entries that committed late.
+const LOOK_BACK: i64 = 1_000;
+/// Entries one streaming client may fall behind before it is told to resynchronise.
+const BUFFER: usize = 4_096;
+
+/// The broadcast side of the feed: cheap to clone, one per API process.
+#[derive(Clone)]
+pub struct Feed {
+    tx: broadcast::Sender<Arc<feed::Entry>>,
+    /// Ends every open stream when the API shuts down.
+    pub shutdown: CancellationToken,
+}
+
+impl Feed {
+    /// Starts the reader; it stops with `shutdown`.
+    pub fn start(pool: DbPool, pg: tokio_postgres::Config, metrics: Metrics, shutdown: CancellationToken) -> Feed {
+        let (tx, _) = broadcast::channel(BUFFER);
+        let feed = Feed { tx, shutdown: shutdown.clone() };
+        let wakeups = listener::spawn(pg, vec![CHANNEL], metrics, shutdown.clone());
+        tokio::spawn(read(pool, feed.tx.clone(), wakeups, shutdown));
+        feed
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<feed::Entry>> {
+        self.tx.subscribe()
+    }
+}
+
+async fn read(
+    pool: DbPool,
+    tx: broadcast::Sender<Arc<feed::Entry>>,
+    mut wakeups: tokio::sync::mpsc::Receiver<Wakeup>,
+    shutdown: CancellationToken,
+) {
+    let mut reader = Reader { high: None, sent: BTreeSet::new() };
+    loop {
+        let wakeup = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            w = wakeups.recv() => w,
+        };
+        // A (re)connection or a notice: either way, read what is new. Notices that
+        // arrived meanwhile are covered by the same read.
+        if wakeup.is_none() {
+            return;
+        }
+        while wakeups.try_recv().is_ok() {}
+        if let Err(e) = reader.pass(&pool, &tx).await {
+            tracing::warn!(error = %e, "reading the ticket journal for the event stream failed");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+struct Reader {
+    /// The largest id sent (`None` until the first read fixes where to start).
+    high: Option<i64>,
+    /// Ids sent within the look-back window.
+    sent: BTreeSet<i64>,
+}
+
+impl Reader {
+    async fn pass(&mut self, pool: &DbPool, tx: &broadcast::Sender<Arc<feed::Entry>>) -> atum_core::error::Result<()> {
+        let conn = atum_core::db::connection(pool).await?;
+        let Some(high) = self.high else {
+            // A fresh reader streams what happens from now on; a client that was
+            // connected before resumes with Last-Event-ID from the journal.
+            self.high = Some(feed::newest(&conn).await?);
+            return Ok(());
+        };
+        loop {
+            let entries = feed::after(&conn, high.max(0).saturating_sub(LOOK_BACK), 5_000).await?;
+            let mut newest = self.high.unwrap_or(0);
+            let mut fresh = 0;
+            for entry in entries {
+                newest = newest.max(entry.id);
+                if self.sent.insert(entry.id) {
+                    fresh += 1;
+                    // No receiver is not an error: nobody is watching right now.
+                    let _ = tx.send(Arc::new(entry));
+                }
+            }
+            self.high = Some(newest);
+            let floor = newest - LOOK_BACK;
+            self.sent = self.sent.split_off(&floor);
+            if fresh < 5_000 {
+                return Ok(());
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! `GET /api/v1/events`: the live ticket feed.
+
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_see_every_change_live_and_a_customer_only_what_their_own_ticket_shows() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let ada = app.person(&admin, "agent", "ada").await;
+    let carol = app.person(&admin, "customer", "carol").await;
+    let dave = app.person(&admin, "customer", "dave").await;
+    let (ada_feed, carol_feed) = (app.events(&ada.token, None), app.events(&carol.token, None));
+    let t = Some(admin.token.as_str());
+
+    let new = |requester: i64| json!({"subject": "Printer", "description": "on fire", "requester_id": requester});
+    let mine = app.post("/api/v1/tickets", t, new(carol.id)).await.body["id"].as_i64().unwrap();
+    let theirs = app.post("/api/v1/tickets", t, new(dave.id)).await.body["id"].as_i64().unwrap();
+    let comment = |visibility: &str| json!({"body": "noted", "visibility": visibility});
+    assert_eq!(app.post(&format!("/api/v1/tickets/{mine}/comments"), t, comment("internal")).await.status, 201);
+    assert_eq!(app.post(&format!("/api/v1/tickets/{mine}/comments"), t, comment("public")).await.status, 201);
+    let body = Some(json!({"status": "solved"}).to_string());
+    let solved = app.send("PATCH", &format!("/api/v1/tickets/{mine}"), t, body, &[("If-Match", "*")]).await;
+    assert_eq!(solved.status, 200, "{}", solved.body);
+
+    let staff: Vec<(i64, String)> = (0..5).map(|i| ada_feed.next_ticket(&format!("staff event {i}"))).collect();
+    let kinds = |list: &[(i64, &str)]| list.iter().map(|(t, k)| (*t, k.to_string())).collect::<Vec<_>>();
+    assert_eq!(
+        staff,
+        kinds(&[
+            (mine, "created"),
+            (theirs, "created"),
+            (mine, "comment_added"),
+            (mine, "comment_added"),
+            (mine, "updated")
+        ])
+    );
+    // Events arrive in journal order, so the customer's three prove the rest never came.
+    let customer: Vec<(i64, String)> = (0..3).map(|i| carol_feed.next_ticket(&format!("customer event {i}"))).collect();
+    assert_eq!(customer, kinds(&[(mine, "created"), (mine, "comment_added"), (mine, "updated")]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stream_carries_nothing_of_another_organisation() {
+    let app = TestApp::spawn().await;
+    let acme = app.org("acme").await;
+    let globex = app.org("globex").await;
+    let globex_feed = app.events(&globex.token, None);
+    app.ticket(&acme, "acme's secret").await;
+    let own = app.ticket(&globex, "globex's own").await["id"].as_i64().unwrap();
+    let e = globex_feed.next("globex's own ticket");
+    assert_eq!(e.data["ticket_id"], own, "the first event globex sees is its own: {e:?}");
+    assert!(e.data.get("subject").is_none() && e.data.get("after").is_none(), "an event carries no content: {e:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reconnect_with_last_event_id_first_gets_what_it_missed() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let feed = app.events(&admin.token, None);
+    let first = app.ticket(&admin, "first").await["id"].as_i64().unwrap();
+    let seen = feed.next("the first ticket");
+    assert_eq!(seen.data["ticket_id"], first);
+    drop(feed);
+
+    let second = app.ticket(&admin, "second").await["id"].as_i64().unwrap();
+    let third = app.ticket(&admin, "third").await["id"].as_i64().unwrap();
+    let resumed = app.events(&admin.token, seen.id);
+    assert_eq!(resumed.next_ticket("missed 1"), (second, "created".into()));
+    assert_eq!(resumed.next_ticket("missed 2"), (third, "created".into()));
+    let fourth = app.ticket(&admin, "fourth").await["id"].as_i64().unwrap();
+    assert_eq!(resumed.next_ticket("live again"), (fourth, "created".into()), "then live, without repeats");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stream_needs_a_session() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/api/v1/events", None).await;
+    assert_eq!((res.status, res.code()), (401, "unauthenticated"));
+}
