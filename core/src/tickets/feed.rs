@@ -21,6 +21,7 @@ use crate::{
 
 /// One journal entry, as streamed.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = FeedEntry)]
 pub struct Entry {
     /// The journal's id: the stream's event id, and what `Last-Event-ID` resumes after.
     pub id: i64,
