@@ -22,6 +22,8 @@ use tokio_util::sync::CancellationToken;
 
 /// How far back, in journal ids, the reader looks for entries that committed late.
 const LOOK_BACK: i64 = 1_000;
+/// Entries read per statement.
+const BATCH: i64 = 5_000;
 /// Entries one streaming client may fall behind before it is told to resynchronise.
 const BUFFER: usize = 4_096;
 
@@ -83,28 +85,30 @@ struct Reader {
 impl Reader {
     async fn pass(&mut self, pool: &DbPool, tx: &broadcast::Sender<Arc<feed::Entry>>) -> atum_core::error::Result<()> {
         let conn = atum_core::db::connection(pool).await?;
-        let Some(high) = self.high else {
-            // A fresh reader streams what happens from now on; a client that was
-            // connected before resumes with Last-Event-ID from the journal.
-            self.high = Some(feed::newest(&conn).await?);
+        if self.high.is_none() {
+            // What is in the journal already is history, not news: a fresh reader
+            // marks the look-back window as sent and streams what happens from now
+            // on. A client that was connected before resumes with Last-Event-ID.
+            let newest = feed::newest(&conn).await?;
+            self.sent.extend(feed::after(&conn, newest - LOOK_BACK, LOOK_BACK).await?.iter().map(|e| e.id));
+            self.high = Some(newest);
             return Ok(());
-        };
+        }
         loop {
-            let entries = feed::after(&conn, high.max(0).saturating_sub(LOOK_BACK), 5_000).await?;
+            let from = self.high.unwrap_or(0).saturating_sub(LOOK_BACK);
+            let entries = feed::after(&conn, from, BATCH).await?;
+            let full = entries.len() as i64 == BATCH;
             let mut newest = self.high.unwrap_or(0);
-            let mut fresh = 0;
             for entry in entries {
                 newest = newest.max(entry.id);
                 if self.sent.insert(entry.id) {
-                    fresh += 1;
                     // No receiver is not an error: nobody is watching right now.
                     let _ = tx.send(Arc::new(entry));
                 }
             }
             self.high = Some(newest);
-            let floor = newest - LOOK_BACK;
-            self.sent = self.sent.split_off(&floor);
-            if fresh < 5_000 {
+            self.sent = self.sent.split_off(&(newest - LOOK_BACK));
+            if !full {
                 return Ok(());
             }
         }
