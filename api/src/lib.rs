@@ -19,6 +19,7 @@ pub mod openapi;
 mod routes;
 mod server;
 mod state;
+pub mod web_ui;
 
 use std::sync::Arc;
 
@@ -43,6 +44,8 @@ pub struct Settings {
     pub security: Security,
     pub sessions: SessionPolicy,
     pub retention: atum_core::auth::housekeeping::Retention,
+    /// The browser UI to serve (`ATUM_WEB_DIR`), if any.
+    pub web: Option<web_ui::WebUi>,
 }
 
 impl Settings {
@@ -51,18 +54,23 @@ impl Settings {
             security: Security::from_env(env)?,
             sessions: SessionPolicy::from_env(env)?,
             retention: atum_core::auth::housekeeping::Retention::from_env(env)?,
+            web: web_ui::WebUi::from_env(env)?,
         })
     }
 }
 
 pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
-    let Settings { security, sessions, retention } = settings;
+    let Settings { security, sessions, retention, web } = settings;
     if security.key.is_none() {
         tracing::warn!("ATUM_SECRET_KEY_FILE is not set: two-factor enrolment is unavailable");
     }
     let feed =
         feed::Feed::start(ctx.pool.clone(), ctx.config.database.pg.clone(), ctx.metrics.clone(), ctx.shutdown.clone());
-    let state = AppState { pool: ctx.pool.clone(), sessions, security: Arc::new(security), feed };
+    if let Some(ui) = &web {
+        tracing::info!(dir = %ui.dir().display(), "serving the web UI");
+    }
+    let state =
+        AppState { pool: ctx.pool.clone(), sessions, security: Arc::new(security), feed, web: web.map(Arc::new) };
     let (server, addr) = start(state, ctx.metrics.clone(), ctx.config.listen, ctx.config.shutdown_timeout)?;
     tracing::info!(listen = %addr, "serving the API");
     // Bound: connections are accepted (and queued until the server runs) from now on.

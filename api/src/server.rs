@@ -40,7 +40,7 @@ pub fn start(
             .wrap(from_fn(security::limit_auth_routes))
             .wrap(from_fn(http_metrics::record))
             .wrap(from_fn(request_id::span))
-            .configure(routes)
+            .configure(|cfg| routes(cfg, state.web.as_deref()))
             .default_service(web::to(not_found))
     })
     .disable_signals()
@@ -125,11 +125,15 @@ pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
         .service(catalog::update);
 }
 
-/// The whole app's routes: `/api/v1`, and the unversioned `/metrics` where Prometheus
-/// looks by default (left out of the document: it is `/api/v1/metrics` again).
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// The whole app's routes: `/api/v1`, the unversioned `/metrics` where Prometheus
+/// looks by default (left out of the document: it is `/api/v1/metrics` again), and the
+/// browser UI when this process serves it.
+pub fn routes(cfg: &mut web::ServiceConfig, ui: Option<&crate::web_ui::WebUi>) {
     cfg.route("/metrics", web::get().to(metrics_handler));
     ServiceConfig::new(cfg).service(scope::scope("/api/v1").configure(api_v1));
+    if let Some(ui) = ui {
+        ui.routes(cfg);
+    }
 }
 
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {

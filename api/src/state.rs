@@ -22,6 +22,8 @@ pub struct AppState {
     pub security: Arc<Security>,
     /// The live ticket feed behind `GET /api/v1/events`.
     pub feed: crate::feed::Feed,
+    /// The browser UI's files, when this process serves them.
+    pub web: Option<Arc<crate::web_ui::WebUi>>,
 }
 
 /// Account-security settings and the API's rate limiters.

@@ -9,6 +9,7 @@ mod health;
 mod jobs;
 mod migrate;
 mod up;
+pub mod web_build;
 
 use std::{path::PathBuf, process::ExitCode};
 

@@ -38,6 +38,10 @@ pub struct UpArgs {
     /// Do not create the demo organisation.
     #[arg(long)]
     no_seed: bool,
+    /// The browser UI's sources, built into `<web>/dist` when missing or stale and
+    /// served by the API (unless ATUM_WEB_DIR names a built UI already).
+    #[arg(long, default_value = "web")]
+    web: PathBuf,
 }
 
 /// How long children get to drain after SIGTERM before they are killed.
@@ -106,6 +110,16 @@ async fn run_with_database(args: &UpArgs, env: &Env<'_>, cluster: Option<&Cluste
         let api = env.parse_or(Service::Api.listen_var(), Service::Api.default_listen(), "an address")?;
         extra_env.push(("ATUM_PUBLIC_URL", format!("http://{api}")));
     }
+    let mut ui = env.get("ATUM_WEB_DIR").is_some();
+    if !ui {
+        match crate::web_build::ensure_built(&args.web, say)? {
+            Some(dist) => {
+                extra_env.push(("ATUM_WEB_DIR", std::path::absolute(&dist)?.display().to_string()));
+                ui = true;
+            }
+            None => say(&format!("no web UI sources in {}: serving the API only", args.web.display())),
+        }
+    }
     if env.get("ATUM_SMTP_URL").is_none() && env.get("ATUM_MAIL_DIR").is_none() {
         extra_env.push(("ATUM_MAIL_DIR", args.var_dir.join("mail").display().to_string()));
     }
@@ -144,7 +158,7 @@ async fn run_with_database(args: &UpArgs, env: &Env<'_>, cluster: Option<&Cluste
         stop(&mut children, &mut exits).await;
         return Err(e);
     }
-    banner(&listens, &logins, cluster, &args.var_dir);
+    banner(&listens, &logins, cluster, &args.var_dir, ui);
 
     let outcome = tokio::select! {
         _ = term.recv() => { say("SIGTERM received, stopping"); Ok(ExitCode::SUCCESS) }
@@ -304,11 +318,15 @@ async fn stop(children: &mut HashMap<Service, i32>, exits: &mut mpsc::UnboundedR
     }
 }
 
-fn banner(listens: &[(Service, SocketAddr)], logins: &[Login], cluster: Option<&Cluster>, var_dir: &Path) {
+fn banner(listens: &[(Service, SocketAddr)], logins: &[Login], cluster: Option<&Cluster>, var_dir: &Path, ui: bool) {
     let api = listens.iter().find(|(s, _)| *s == Service::Api).map(|(_, a)| *a);
     let mut out = String::from("\nATUM Desk is up");
     if let Some(api) = api {
-        out.push_str(&format!(" at http://{api}\n  health   http://{api}/api/v1/health\n"));
+        out.push_str(&format!(" at http://{api}\n"));
+        if ui {
+            out.push_str(&format!("  web UI   http://{api}/app/  (home page http://{api}/)\n"));
+        }
+        out.push_str(&format!("  health   http://{api}/api/v1/health\n"));
     }
     out.push_str("  metrics ");
     for (service, addr) in listens {

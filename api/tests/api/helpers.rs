@@ -59,6 +59,11 @@ impl TestApp {
 
     /// An API whose security settings `tune` adjusts (limits, lockout, proxies).
     pub async fn spawn_with(tune: impl FnOnce(&mut Security)) -> TestApp {
+        Self::spawn_serving(tune, None).await
+    }
+
+    /// An API that also serves the browser UI from `web`.
+    pub async fn spawn_serving(tune: impl FnOnce(&mut Security), web: Option<atum_api::web_ui::WebUi>) -> TestApp {
         let db = TestDb::migrated().await;
         let mut security = Security {
             key: Some(SecretKey::from_bytes([42; 32])),
@@ -74,8 +79,13 @@ impl TestApp {
             Metrics::new(Service::Api),
             shutdown.clone(),
         );
-        let state =
-            AppState { pool: db.pool.clone(), sessions: SessionPolicy::default(), security: Arc::new(security), feed };
+        let state = AppState {
+            pool: db.pool.clone(),
+            sessions: SessionPolicy::default(),
+            security: Arc::new(security),
+            feed,
+            web: web.map(Arc::new),
+        };
         let (server, addr) =
             atum_api::start(state, Metrics::new(Service::Api), "127.0.0.1:0".parse().unwrap(), Duration::from_secs(1))
                 .expect("bind the API");

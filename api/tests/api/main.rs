@@ -25,4 +25,5 @@ mod sla;
 mod tenancy;
 mod tickets;
 mod users;
+mod web_ui;
 mod workflow;

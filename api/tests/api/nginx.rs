@@ -65,6 +65,14 @@ impl Nginx {
         conf = swap(&conf, "listen [::]:80;", "", 1);
         conf = swap(&conf, "server 127.0.0.1:8080;", &format!("server {upstream};"), 1);
         conf = swap(&conf, "/etc/atum-desk/tls/", &format!("{}/", dir.display()), 2);
+        // A built UI, as installed.
+        let web = dir.join("web");
+        std::fs::create_dir_all(web.join("app")).unwrap();
+        std::fs::create_dir_all(web.join("assets")).unwrap();
+        std::fs::write(web.join("index.html"), "landing page").unwrap();
+        std::fs::write(web.join("app/index.html"), "agent app").unwrap();
+        std::fs::write(web.join("assets/app-1.js"), "console.log(1)").unwrap();
+        conf = swap(&conf, "root /usr/share/atum-desk/web;", &format!("root {};", web.display()), 1);
         std::fs::write(dir.join("atum-desk.conf"), conf).unwrap();
         let d = dir.display();
         let main = format!(
@@ -169,6 +177,19 @@ async fn the_shipped_nginx_config_passes_nginx_t_and_rate_limits_auth_bursts_whi
         }
         assert!(!headers.contains("nginx/"), "the version leaks: {headers}");
         assert_eq!(n.curl("GET", "/metrics", None, &[]).0, 404, "metrics are not published");
+        // The UI: the pages revalidate and may run their own scripts; assets cache for a year.
+        let (status, headers) = n.curl("GET", "/app/tickets/9", None, &[]);
+        assert_eq!(status, 200, "{headers}");
+        for h in ["cache-control: no-cache", "script-src 'self'", "x-frame-options: deny", "strict-transport-security"]
+        {
+            assert!(headers.contains(h), "missing {h}: {headers}");
+        }
+        let (status, headers) = n.curl("GET", "/assets/app-1.js", None, &[]);
+        assert_eq!(status, 200, "{headers}");
+        assert!(headers.contains("cache-control: public, max-age=31536000, immutable"), "{headers}");
+        assert_eq!(n.curl("GET", "/", None, &[]).0, 200);
+        assert_eq!(n.curl("GET", "/assets/missing.js", None, &[]).0, 404);
+        assert_eq!(n.curl("GET", "/elsewhere", None, &[]).0, 404);
 
         // A burst of sign-in attempts: the first few reach the API (401), then 429s.
         let login = r#"{"email":"admin@acme.test","password":"wrong-password"}"#;

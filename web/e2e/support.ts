@@ -1,0 +1,73 @@
+import AxeBuilder from '@axe-core/playwright';
+import { type APIRequestContext, type Page, expect } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export interface Login {
+  role: string;
+  email: string;
+  password: string;
+}
+
+/** The demo organisation's people, as `atum up` seeded them. */
+export function logins(): Login[] {
+  return (process.env.ATUM_E2E_LOGINS ?? '')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [role, email, password] = line.split(' ');
+      return { role, email, password };
+    });
+}
+
+export const person = (role: string, n = 0): Login => logins().filter((l) => l.role === role)[n];
+
+/** A bearer token for setting things up through the API. */
+export async function token(request: APIRequestContext, who: Login): Promise<string> {
+  const res = await request.post('/api/v1/auth/login', { data: { email: who.email, password: who.password } });
+  expect(res.status(), await res.text()).toBe(200);
+  return (await res.json()).token as string;
+}
+
+export const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
+
+/** A TOTP code from oathtool (an independent authenticator), `ahead` steps from now. */
+export function totp(secret: string, ahead = 0): string {
+  const args = ['--totp', '-b', secret];
+  if (ahead) args.push('-N', `now + ${ahead * 30} seconds`);
+  return execFileSync('oathtool', args, { encoding: 'utf8' }).trim();
+}
+
+/** Signs in through the form. */
+export async function signIn(page: Page, who: Login) {
+  await page.goto('/app/');
+  await page.getByLabel('E-mail').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('navigation', { name: 'Views' })).toBeVisible();
+}
+
+const SHOTS = resolve(import.meta.dirname, '../../target/e2e/screenshots');
+
+/** Axe finds no violation on the page as it is; a screenshot is kept as an artifact. */
+export async function accessible(page: Page, name: string) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: resolve(SHOTS, `${name}.png`), fullPage: true });
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const found = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  expect(found, `axe on ${name}`).toEqual([]);
+}
+
+const VAR = resolve(import.meta.dirname, '../../target/e2e/var');
+
+/** Runs SQL on the suite's private cluster (test fixtures the API has no bulk route for). */
+export function sql(statement: string) {
+  const port = readFileSync(resolve(VAR, 'pg/data/postmaster.pid'), 'utf8').split('\n')[3].trim();
+  const password = readFileSync(resolve(VAR, 'pg/password'), 'utf8').trim();
+  const psql = process.env.PSQL ?? '/usr/lib/postgresql/15/bin/psql';
+  execFileSync(psql, ['-h', '127.0.0.1', '-p', port, '-U', 'atum', '-d', 'atum', '-v', 'ON_ERROR_STOP=1', '-c', statement], {
+    env: { ...process.env, PGPASSWORD: password },
+    encoding: 'utf8',
+  });
+}

@@ -1,0 +1,255 @@
+import { type FormEvent, type KeyboardEvent, forwardRef, useCallback, useEffect, useImperativeHandle, useRef, useState } from 'react';
+import { api, type Comment, type Me, problem, type Schemas, type TicketView as View } from './api';
+
+export interface TicketViewHandle {
+  focusComposer: (visibility: 'public' | 'internal') => void;
+}
+
+interface Props {
+  id: number;
+  me: Me;
+  /** Bumped by the workspace when the feed says this ticket changed. */
+  changedBy: { actor_id: number | null; at: number } | null;
+  onSentAndNext: () => void;
+}
+
+type Visibility = 'public' | 'internal';
+const draftKey = (id: number, v: Visibility) => `atum:draft:${id}:${v}`;
+const STATUSES = ['new', 'open', 'pending', 'on_hold', 'solved', 'closed'] as const;
+const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+
+/** One ticket: the conversation, the reply and note box, its fields, SLA clocks and lock. */
+export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketView({ id, me, changedBy, onSentAndNext }, ref) {
+  const [ticket, setTicket] = useState<View | null>(null);
+  const [comments, setComments] = useState<Comment[]>([]);
+  const [sla, setSla] = useState<Schemas['TicketSla'] | null>(null);
+  const [visibility, setVisibility] = useState<Visibility>('public');
+  const [draft, setDraft] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [lockedBy, setLockedBy] = useState<string | null>(null);
+  const [updatedBy, setUpdatedBy] = useState<string | null>(null);
+  const composer = useRef<HTMLTextAreaElement>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  const load = useCallback(async () => {
+    const [t, c, s] = await Promise.all([
+      api.GET('/api/v1/tickets/{id}', { params: { path: { id } } }),
+      api.GET('/api/v1/tickets/{id}/comments', { params: { path: { id } } }),
+      api.GET('/api/v1/tickets/{id}/sla', { params: { path: { id } } }),
+    ]);
+    if (t.data) setTicket(t.data);
+    if (c.data) setComments(c.data.items);
+    if (s.data) setSla(s.data);
+  }, [id]);
+
+  useEffect(() => {
+    setTicket(null);
+    setError(null);
+    setLockedBy(null);
+    setUpdatedBy(null);
+    setDraft(localStorage.getItem(draftKey(id, 'public')) ?? '');
+    setVisibility('public');
+    void load();
+  }, [id, load]);
+
+  // Focus moves to the ticket once it is shown (not again on a live reload).
+  const shown = ticket?.id;
+  useEffect(() => {
+    if (shown !== undefined) heading.current?.focus();
+  }, [shown]);
+
+  // Someone else changed this ticket: reload it and say so.
+  useEffect(() => {
+    if (!changedBy) return;
+    void load();
+    if (changedBy.actor_id !== me.user.id) {
+      setUpdatedBy(changedBy.actor_id === null ? 'the system' : `user #${changedBy.actor_id}`);
+    }
+  }, [changedBy, load, me.user.id]);
+
+  useImperativeHandle(ref, () => ({
+    focusComposer: (v: Visibility) => {
+      switchTo(v);
+      composer.current?.focus();
+    },
+  }));
+
+  const switchTo = (v: Visibility) => {
+    setVisibility(v);
+    setDraft(localStorage.getItem(draftKey(id, v)) ?? '');
+  };
+
+  const type = (text: string) => {
+    setDraft(text);
+    if (text) localStorage.setItem(draftKey(id, visibility), text);
+    else localStorage.removeItem(draftKey(id, visibility));
+  };
+
+  const takeLock = async (takeover: boolean) => {
+    const { data, error: err, response } = await api.POST('/api/v1/tickets/{id}/lock', {
+      params: { path: { id } },
+      body: takeover ? { takeover: true } : null,
+    });
+    if (data) {
+      setLockedBy(null);
+      return true;
+    }
+    if (response.status === 423) {
+      const body = err as { error?: { detail?: { holder?: { name?: string } } } } | undefined;
+      setLockedBy(body?.error?.detail?.holder?.name ?? 'another agent');
+      setError(`Someone else is working on this ticket. Your text is kept: take the ticket over to send it.`);
+    }
+    return false;
+  };
+
+  const send = async (next: boolean) => {
+    if (!draft.trim()) return;
+    setError(null);
+    if (!(await takeLock(false))) return;
+    const { error: err, response } = await api.POST('/api/v1/tickets/{id}/comments', {
+      params: { path: { id } },
+      body: { body: draft, visibility },
+    });
+    if (err) {
+      setError(problem(err, response).message);
+      return;
+    }
+    localStorage.removeItem(draftKey(id, visibility));
+    setDraft('');
+    await api.DELETE('/api/v1/tickets/{id}/lock', { params: { path: { id } } });
+    await load();
+    if (next) onSentAndNext();
+  };
+
+  const change = async (field: 'status' | 'priority', value: string) => {
+    if (!ticket) return;
+    const { data, error: err, response } = await api.PATCH('/api/v1/tickets/{id}', {
+      params: { path: { id }, header: { 'If-Match': `"${ticket.version}"` } },
+      body: { [field]: value },
+    });
+    if (data) {
+      setTicket({ ...ticket, ...data });
+    } else {
+      const p = problem(err, response);
+      setError(p.code === 'version_mismatch' ? 'Someone changed this ticket meanwhile; it has been reloaded.' : p.message);
+      await load();
+    }
+  };
+
+  const onComposerKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      void send(e.shiftKey);
+    }
+  };
+
+  if (!ticket) {
+    return (
+      <section className="ticket-view" aria-busy="true">
+        <p role="status">Loading ticket…</p>
+      </section>
+    );
+  }
+  return (
+    <section className="ticket-view" aria-labelledby="ticket-title">
+      <h2 id="ticket-title" ref={heading} tabIndex={-1}>
+        #{ticket.number} {ticket.subject}
+      </h2>
+      {updatedBy && (
+        <p className="banner" role="status">
+          This ticket was just updated by {updatedBy}.{' '}
+          <button type="button" onClick={() => setUpdatedBy(null)}>
+            Dismiss
+          </button>
+        </p>
+      )}
+      <div className="fields">
+        <label>
+          Status
+          <select value={ticket.status} onChange={(e) => void change('status', e.target.value)}>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s.replace('_', ' ')}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Priority
+          <select value={ticket.priority} onChange={(e) => void change('priority', e.target.value)}>
+            {PRIORITIES.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </label>
+        {ticket.lock && !ticket.lock.mine && (
+          <p className="lock" data-testid="lock-holder">
+            {ticket.lock.holder_name} is working on this ticket
+          </p>
+        )}
+      </div>
+      {sla && sla.clocks.length > 0 && (
+        <ul className="clocks" aria-label="SLA clocks">
+          {sla.clocks.map((c) => (
+            <li key={c.clock} className={c.breached ? 'breached' : ''}>
+              <strong>{c.clock.replace('_', ' ')}</strong>{' '}
+              {c.met_at ? 'met' : c.paused ? 'paused' : c.due_at ? `due ${new Date(c.due_at).toLocaleString()}` : ''}
+              {c.breached ? ' — breached' : ''}
+            </li>
+          ))}
+        </ul>
+      )}
+      <ol className="conversation" aria-label="Conversation" aria-live="polite">
+        <li className="comment description">
+          <p>{ticket.description}</p>
+        </li>
+        {comments.map((c) => (
+          <li key={c.id} className={`comment ${c.visibility}`} data-testid="comment">
+            <p className="meta">
+              {c.visibility === 'internal' ? 'Internal note' : 'Reply'} by user #{c.author_id} ·{' '}
+              {new Date(c.created_at).toLocaleString()}
+            </p>
+            <p>{c.body}</p>
+          </li>
+        ))}
+      </ol>
+      <form
+        className={`composer ${visibility}`}
+        aria-label="Reply or note"
+        onSubmit={(e: FormEvent) => {
+          e.preventDefault();
+          void send(false);
+        }}
+      >
+        <div role="tablist" aria-label="Kind of message">
+          <button type="button" role="tab" aria-selected={visibility === 'public'} onClick={() => switchTo('public')}>
+            Reply (r)
+          </button>
+          <button type="button" role="tab" aria-selected={visibility === 'internal'} onClick={() => switchTo('internal')}>
+            Internal note (n)
+          </button>
+        </div>
+        <label htmlFor="composer">{visibility === 'public' ? 'Reply to the customer' : 'Internal note, for staff only'}</label>
+        <textarea id="composer" ref={composer} value={draft} onChange={(e) => type(e.target.value)} onKeyDown={onComposerKey} rows={5} />
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        {lockedBy && (
+          <button type="button" onClick={() => void takeLock(true).then((ok) => ok && setError(null))}>
+            Take over from {lockedBy}
+          </button>
+        )}
+        <div className="actions">
+          <button type="submit">Send (Ctrl+Enter)</button>
+          <button type="button" onClick={() => void send(true)}>
+            Send and next (Ctrl+Shift+Enter)
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+});

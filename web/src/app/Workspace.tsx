@@ -1,0 +1,210 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { api, type FeedEntry, type Me, type Ticket } from './api';
+import { useLiveFeed } from './live';
+import { TicketList } from './TicketList';
+import { TicketView, type TicketViewHandle } from './TicketView';
+import { VIEWS, type View } from './views';
+
+interface Props {
+  me: Me;
+  onSignOut: () => void;
+}
+
+const PAGE = '100';
+
+function ticketFromPath(): number | null {
+  const m = /^\/app\/tickets\/(\d+)/.exec(window.location.pathname);
+  return m ? Number(m[1]) : null;
+}
+
+/** The agent workspace: the navigation rail, the list of the chosen view, the open ticket. */
+export function Workspace({ me, onSignOut }: Props) {
+  const [view, setView] = useState<View>(VIEWS[2]);
+  const [search, setSearch] = useState('');
+  const [tickets, setTickets] = useState<Ticket[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [selected, setSelected] = useState<number | null>(ticketFromPath());
+  const [changed, setChanged] = useState<{ id: number; actor_id: number | null; at: number } | null>(null);
+  const [announcement, setAnnouncement] = useState('');
+  const [help, setHelp] = useState(false);
+  const loading = useRef(false);
+  const ticketView = useRef<TicketViewHandle>(null);
+  const staff = me.user.role !== 'customer';
+
+  const query = useCallback(
+    (extra: Record<string, string> = {}) => ({
+      ...view.query,
+      ...(search.trim() ? { q: search.trim() } : {}),
+      limit: PAGE,
+      ...extra,
+    }),
+    [view, search],
+  );
+
+  // The first page of the view; with `merge`, rows already shown are updated in place.
+  const loadFirst = useCallback(
+    async (merge: boolean) => {
+      const { data } = await api.GET('/api/v1/tickets', { params: { query: query() } });
+      if (!data) return;
+      setTickets((old) => {
+        if (!merge) return data.items;
+        const fresh = new Map(data.items.map((t) => [t.id, t]));
+        const kept = old.filter((t) => !fresh.has(t.id)).slice(0, Math.max(0, old.length - data.items.length));
+        return [...data.items, ...kept];
+      });
+      if (!merge) setCursor(data.next_cursor ?? null);
+    },
+    [query],
+  );
+
+  useEffect(() => {
+    void loadFirst(false);
+  }, [loadFirst]);
+
+  const loadMore = useCallback(async () => {
+    if (!cursor || loading.current) return;
+    loading.current = true;
+    const { data } = await api.GET('/api/v1/tickets', { params: { query: query({ cursor }) } });
+    loading.current = false;
+    if (!data) return;
+    setTickets((old) => {
+      const seen = new Set(old.map((t) => t.id));
+      return [...old, ...data.items.filter((t) => !seen.has(t.id))];
+    });
+    setCursor(data.next_cursor ?? null);
+  }, [cursor, query]);
+
+  const onEntry = useCallback(
+    async (e: FeedEntry) => {
+      if (e.ticket_id === selected) setChanged({ id: e.ticket_id, actor_id: e.actor_id ?? null, at: Date.now() });
+      if (e.kind === 'created') {
+        await loadFirst(true);
+        setAnnouncement('A new ticket arrived.');
+        return;
+      }
+      const { data } = await api.GET('/api/v1/tickets/{id}', { params: { path: { id: e.ticket_id } } });
+      if (data) setTickets((old) => old.map((t) => (t.id === data.id ? { ...t, ...data } : t)));
+    },
+    [selected, loadFirst],
+  );
+  useLiveFeed((e) => void onEntry(e), () => void loadFirst(true));
+
+  const open = useCallback((id: number | null) => {
+    setSelected(id);
+    window.history.pushState(null, '', id ? `/app/tickets/${id}` : '/app/');
+  }, []);
+  useEffect(() => {
+    const onPop = () => setSelected(ticketFromPath());
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+
+  const move = useCallback(
+    (step: number) => {
+      if (tickets.length === 0) return;
+      const at = tickets.findIndex((t) => t.id === selected);
+      const next = Math.min(tickets.length - 1, Math.max(0, at < 0 ? 0 : at + step));
+      open(tickets[next].id);
+    },
+    [tickets, selected, open],
+  );
+
+  // Single keys, no Ctrl+Alt or AltGr combinations: those type characters on many keyboards.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement;
+      const typing = ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
+      if (e.key === 'Escape') setHelp(false);
+      if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key === 'j') move(1);
+      else if (e.key === 'k') move(-1);
+      else if (e.key === 'r' && selected) ticketView.current?.focusComposer('public');
+      else if (e.key === 'n' && selected) ticketView.current?.focusComposer('internal');
+      else if (e.key === '?') setHelp(true);
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [move, selected]);
+
+  if (!staff) {
+    return (
+      <main className="signin">
+        <h1>This workspace is for agents and admins</h1>
+        <p>You are signed in as {me.user.email}, a customer account.</p>
+        <button type="button" onClick={onSignOut}>
+          Sign out
+        </button>
+      </main>
+    );
+  }
+
+  return (
+    <div className="workspace">
+      <nav className="rail" aria-label="Views">
+        <p className="brand">ATUM Desk</p>
+        <ul>
+          {VIEWS.map((v) => (
+            <li key={v.id}>
+              <button type="button" aria-current={v.id === view.id ? 'page' : undefined} onClick={() => setView(v)}>
+                {v.label}
+              </button>
+            </li>
+          ))}
+        </ul>
+        <p className="who">{me.user.display_name}</p>
+        <button type="button" onClick={() => setHelp(true)}>
+          Keyboard shortcuts (?)
+        </button>
+        <button type="button" onClick={onSignOut}>
+          Sign out
+        </button>
+      </nav>
+      <main className="list-pane">
+        <h1>{view.label}</h1>
+        <form role="search" onSubmit={(e) => e.preventDefault()}>
+          <label htmlFor="search">Search tickets</label>
+          <input id="search" type="search" value={search} onChange={(e) => setSearch(e.target.value)} />
+        </form>
+        <p className="sr-only" aria-live="polite">
+          {announcement}
+        </p>
+        <TicketList tickets={tickets} selectedId={selected} onSelect={open} onNearEnd={() => void loadMore()} label={view.label} />
+      </main>
+      {selected && (
+        <TicketView
+          ref={ticketView}
+          id={selected}
+          me={me}
+          changedBy={changed && changed.id === selected ? changed : null}
+          onSentAndNext={() => move(1)}
+        />
+      )}
+      {help && (
+        <div className="dialog-backdrop">
+          <div role="dialog" aria-modal="true" aria-labelledby="help-title" className="dialog">
+            <h2 id="help-title">Keyboard shortcuts</h2>
+            <dl>
+              <dt>j / k</dt>
+              <dd>Next / previous ticket</dd>
+              <dt>r</dt>
+              <dd>Reply to the customer</dd>
+              <dt>n</dt>
+              <dd>Internal note</dd>
+              <dt>Ctrl+Enter</dt>
+              <dd>Send</dd>
+              <dt>Ctrl+Shift+Enter</dt>
+              <dd>Send and open the next ticket</dd>
+              <dt>?</dt>
+              <dd>This list</dd>
+            </dl>
+            <button type="button" autoFocus onClick={() => setHelp(false)}>
+              Close
+            </button>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}
