@@ -115,3 +115,23 @@ test('a locked ticket keeps the second agent\'s reply until they take it over', 
   await page.getByRole('button', { name: /^Send \(/ }).click();
   await expect(page.getByTestId('comment').filter({ hasText: 'My reply must not be lost' })).toBeVisible();
 });
+
+test('an agent files a new ticket and finds it by search, whatever the sort', async ({ page }) => {
+  await signIn(page, person('agent'));
+  await page.getByRole('button', { name: 'New ticket' }).click();
+  await expect(page.getByRole('heading', { name: 'New ticket' })).toBeFocused();
+  await accessible(page, 'new-ticket');
+  await page.getByLabel('Subject').fill('Caller cannot print invoices');
+  await page.getByLabel('Description').fill('Phoned in at 9:12; the printer shows error 0x51.');
+  await page.getByLabel('Priority').selectOption('high');
+  await page.getByRole('button', { name: 'Create ticket' }).click();
+  await expect(page).toHaveURL(/\/app\/tickets\/\d+$/);
+  await expect(page.getByRole('heading', { level: 2 })).toContainText('Caller cannot print invoices');
+  await expect(page.getByLabel('Priority')).toHaveValue('high');
+
+  const list = page.getByRole('listbox', { name: 'All open' });
+  await page.getByLabel('Search tickets').fill('invoices printer');
+  await expect(list.getByRole('option', { name: /Caller cannot print invoices/ })).toBeVisible();
+  await page.getByLabel('Sort').selectOption('-updated_at');
+  await expect(list.getByRole('option').first()).toContainText('Caller cannot print invoices');
+});

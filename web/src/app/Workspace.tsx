@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, type FeedEntry, type Me, type Ticket } from './api';
 import { useLiveFeed } from './live';
 import { TicketList } from './TicketList';
+import { NewTicket } from './NewTicket';
 import { TicketView, type TicketViewHandle } from './TicketView';
 import { VIEWS, type View } from './views';
 
@@ -21,6 +22,8 @@ function ticketFromPath(): number | null {
 export function Workspace({ me, onSignOut }: Props) {
   const [view, setView] = useState<View>(VIEWS[2]);
   const [search, setSearch] = useState('');
+  const [sort, setSort] = useState('-created_at');
+  const [composing, setComposing] = useState(false);
   const [tickets, setTickets] = useState<Ticket[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [selected, setSelected] = useState<number | null>(ticketFromPath());
@@ -35,10 +38,11 @@ export function Workspace({ me, onSignOut }: Props) {
     (extra: Record<string, string> = {}) => ({
       ...view.query,
       ...(search.trim() ? { q: search.trim() } : {}),
+      sort,
       limit: PAGE,
       ...extra,
     }),
-    [view, search],
+    [view, search, sort],
   );
 
   // The first page of the view; with `merge`, rows already shown are updated in place.
@@ -90,6 +94,7 @@ export function Workspace({ me, onSignOut }: Props) {
   useLiveFeed((e) => void onEntry(e), () => void loadFirst(true));
 
   const open = useCallback((id: number | null) => {
+    setComposing(false);
     setSelected(id);
     window.history.pushState(null, '', id ? `/app/tickets/${id}` : '/app/');
   }, []);
@@ -153,6 +158,9 @@ export function Workspace({ me, onSignOut }: Props) {
             </li>
           ))}
         </ul>
+        <button type="button" className="new-ticket" onClick={() => setComposing(true)}>
+          New ticket
+        </button>
         <p className="who">{me.user.display_name}</p>
         <button type="button" onClick={() => setHelp(true)}>
           Keyboard shortcuts (?)
@@ -166,13 +174,28 @@ export function Workspace({ me, onSignOut }: Props) {
         <form role="search" onSubmit={(e) => e.preventDefault()}>
           <label htmlFor="search">Search tickets</label>
           <input id="search" type="search" value={search} onChange={(e) => setSearch(e.target.value)} />
+          <label htmlFor="sort">Sort</label>
+          <select id="sort" value={sort} onChange={(e) => setSort(e.target.value)}>
+            <option value="-created_at">Newest first</option>
+            <option value="-updated_at">Recently updated</option>
+            <option value="sla_due">Next SLA breach first</option>
+          </select>
         </form>
         <p className="sr-only" aria-live="polite">
           {announcement}
         </p>
         <TicketList tickets={tickets} selectedId={selected} onSelect={open} onNearEnd={() => void loadMore()} label={view.label} />
       </main>
-      {selected && (
+      {composing && (
+        <NewTicket
+          onCreated={(id) => {
+            setComposing(false);
+            open(id);
+          }}
+          onCancel={() => setComposing(false)}
+        />
+      )}
+      {selected && !composing && (
         <TicketView
           ref={ticketView}
           id={selected}

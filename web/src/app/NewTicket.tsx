@@ -1,0 +1,70 @@
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { api, problem } from './api';
+
+interface Props {
+  onCreated: (id: number) => void;
+  onCancel: () => void;
+}
+
+const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+
+/** A new ticket, filed by an agent (for a phone call, say). */
+export function NewTicket({ onCreated, onCancel }: Props) {
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<string | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+
+  const submit = async (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    const { data, error: err, response } = await api.POST('/api/v1/tickets', {
+      body: {
+        subject: String(form.get('subject')),
+        description: String(form.get('description')),
+        priority: String(form.get('priority')) as (typeof PRIORITIES)[number],
+      },
+    });
+    if (data) {
+      onCreated(data.id);
+      return;
+    }
+    const p = problem(err, response);
+    setErrors(p.fields ?? {});
+    setError(p.fields ? 'Some fields need a change.' : p.message);
+  };
+
+  return (
+    <section className="ticket-view" aria-labelledby="new-ticket-title">
+      <h2 id="new-ticket-title" ref={heading} tabIndex={-1}>
+        New ticket
+      </h2>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <form onSubmit={submit} className="new-ticket-form">
+        <label htmlFor="subject">Subject</label>
+        <input id="subject" name="subject" required maxLength={300} aria-describedby={errors.subject ? 'subject-error' : undefined} />
+        {errors.subject && <p id="subject-error" className="error">{errors.subject}</p>}
+        <label htmlFor="description">Description</label>
+        <textarea id="description" name="description" rows={6} maxLength={100000} />
+        <label htmlFor="priority">Priority</label>
+        <select id="priority" name="priority" defaultValue="normal">
+          {PRIORITIES.map((p) => (
+            <option key={p} value={p}>
+              {p}
+            </option>
+          ))}
+        </select>
+        <div className="actions">
+          <button type="submit">Create ticket</button>
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
