@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, type Me } from './api';
+import { TotpEnrolment } from './Profile';
 import { SignIn } from './SignIn';
 import { Workspace } from './Workspace';
 
@@ -17,12 +18,24 @@ export function App() {
   if (me === undefined) {
     return <p className="loading" role="status">Loading…</p>;
   }
-  if (me === null || me.mfa_enrollment_required) {
-    return <SignIn onSignedIn={refresh} enrolmentRequired={Boolean(me?.mfa_enrollment_required)} />;
+  if (me === null) {
+    return <SignIn onSignedIn={refresh} />;
   }
   const signOut = async () => {
     await api.POST('/api/v1/auth/logout');
     setMe(null);
   };
+  if (me.mfa_enrollment_required) {
+    return (
+      <main className="signin">
+        <h1>Set up two-factor authentication</h1>
+        <p>Your organisation requires a second factor for agents and admins. Scan the code with an authenticator app to continue.</p>
+        <TotpEnrolment onDone={refresh} />
+        <button type="button" onClick={signOut}>
+          Sign out
+        </button>
+      </main>
+    );
+  }
   return <Workspace me={me} onSignOut={signOut} />;
 }

@@ -32,7 +32,7 @@ describe('SignIn', () => {
       }),
     );
     vi.stubGlobal('fetch', fetch);
-    render(<SignIn onSignedIn={() => {}} enrolmentRequired={false} />);
+    render(<SignIn onSignedIn={() => {}} />);
     await userEvent.type(screen.getByLabelText('E-mail'), 'ada@example.test');
     await userEvent.type(screen.getByLabelText('Password'), 'a long password');
     await userEvent.click(screen.getByRole('button', { name: 'Sign in' }));
@@ -53,7 +53,7 @@ describe('SignIn', () => {
         ),
       ),
     );
-    render(<SignIn onSignedIn={() => {}} enrolmentRequired={false} />);
+    render(<SignIn onSignedIn={() => {}} />);
     await userEvent.type(screen.getByLabelText('E-mail'), 'ada@example.test');
     await userEvent.type(screen.getByLabelText('Password'), 'a long password');
     await userEvent.click(screen.getByRole('button', { name: 'Sign in' }));

@@ -3,8 +3,6 @@ import { api, problem, type Problem } from './api';
 
 interface Props {
   onSignedIn: () => void | Promise<void>;
-  /** Signed in, but the organisation requires a second factor this person lacks. */
-  enrolmentRequired: boolean;
 }
 
 /** What to tell the person, for each way a sign-in can be refused. */
@@ -28,7 +26,7 @@ export function explain(p: Problem): string {
   }
 }
 
-export function SignIn({ onSignedIn, enrolmentRequired }: Props) {
+export function SignIn({ onSignedIn }: Props) {
   const [challenge, setChallenge] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -88,12 +86,6 @@ export function SignIn({ onSignedIn, enrolmentRequired }: Props) {
       <h1 ref={heading} tabIndex={-1}>
         Sign in to ATUM Desk
       </h1>
-      {enrolmentRequired && (
-        <p className="notice" role="alert">
-          Your organisation requires two-factor authentication, and your account has none yet. Enrol an
-          authenticator app through the API (<code>POST /api/v1/auth/mfa/totp</code>) or ask an administrator.
-        </p>
-      )}
       {error && (
         <p className="error" role="alert">
           {error}

@@ -3,6 +3,7 @@ import { api, type FeedEntry, type Me, type Ticket } from './api';
 import { useLiveFeed } from './live';
 import { TicketList } from './TicketList';
 import { NewTicket } from './NewTicket';
+import { Profile } from './Profile';
 import { TicketView, type TicketViewHandle } from './TicketView';
 import { VIEWS, type View } from './views';
 
@@ -23,7 +24,7 @@ export function Workspace({ me, onSignOut }: Props) {
   const [view, setView] = useState<View>(VIEWS[2]);
   const [search, setSearch] = useState('');
   const [sort, setSort] = useState('-created_at');
-  const [composing, setComposing] = useState(false);
+  const [pane, setPane] = useState<'ticket' | 'new' | 'account'>('ticket');
   const [tickets, setTickets] = useState<Ticket[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [selected, setSelected] = useState<number | null>(ticketFromPath());
@@ -94,7 +95,7 @@ export function Workspace({ me, onSignOut }: Props) {
   useLiveFeed((e) => void onEntry(e), () => void loadFirst(true));
 
   const open = useCallback((id: number | null) => {
-    setComposing(false);
+    setPane('ticket');
     setSelected(id);
     window.history.pushState(null, '', id ? `/app/tickets/${id}` : '/app/');
   }, []);
@@ -158,10 +159,13 @@ export function Workspace({ me, onSignOut }: Props) {
             </li>
           ))}
         </ul>
-        <button type="button" className="new-ticket" onClick={() => setComposing(true)}>
+        <button type="button" className="new-ticket" onClick={() => setPane('new')}>
           New ticket
         </button>
         <p className="who">{me.user.display_name}</p>
+        <button type="button" onClick={() => setPane('account')}>
+          Your account
+        </button>
         <button type="button" onClick={() => setHelp(true)}>
           Keyboard shortcuts (?)
         </button>
@@ -186,16 +190,9 @@ export function Workspace({ me, onSignOut }: Props) {
         </p>
         <TicketList tickets={tickets} selectedId={selected} onSelect={open} onNearEnd={() => void loadMore()} label={view.label} />
       </main>
-      {composing && (
-        <NewTicket
-          onCreated={(id) => {
-            setComposing(false);
-            open(id);
-          }}
-          onCancel={() => setComposing(false)}
-        />
-      )}
-      {selected && !composing && (
+      {pane === 'new' && <NewTicket onCreated={(id) => open(id)} onCancel={() => setPane('ticket')} />}
+      {pane === 'account' && <Profile />}
+      {selected && pane === 'ticket' && (
         <TicketView
           ref={ticketView}
           id={selected}
