@@ -53,9 +53,10 @@ export function Workspace({ me, onSignOut }: Props) {
       if (!data) return;
       setTickets((old) => {
         if (!merge) return data.items;
-        const fresh = new Map(data.items.map((t) => [t.id, t]));
-        const kept = old.filter((t) => !fresh.has(t.id)).slice(0, Math.max(0, old.length - data.items.length));
-        return [...data.items, ...kept];
+        // The first page as it is now on top; everything else already loaded stays
+        // where it was, so a live refresh never takes rows from under the reader.
+        const fresh = new Set(data.items.map((t) => t.id));
+        return [...data.items, ...old.filter((t) => !fresh.has(t.id))];
       });
       if (!merge) setCursor(data.next_cursor ?? null);
     },
