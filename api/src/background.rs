@@ -5,7 +5,7 @@ use std::time::Duration;
 use atum_core::runtime::Context;
 
 /// Prunes spent sign-in rows (attempts past retention, dead challenges, tokens and
-/// sessions) once an hour. Several API processes may do it at once: the deletes are
+/// sessions) and presence long expired, once an hour. Several API processes may do it at once: the deletes are
 /// idempotent.
 pub(crate) async fn housekeeping(ctx: Context, retention: atum_core::auth::housekeeping::Retention) {
     let mut ticker =
@@ -17,7 +17,9 @@ pub(crate) async fn housekeeping(ctx: Context, retention: atum_core::auth::house
         }
         let run = async {
             let conn = atum_core::db::connection(&ctx.pool).await.map_err(|e| e.to_string())?;
-            atum_core::auth::housekeeping::prune(&conn, retention).await.map_err(|e| e.to_string())
+            let pruned = atum_core::auth::housekeeping::prune(&conn, retention).await.map_err(|e| e.to_string())?;
+            atum_core::tickets::presence::prune(&conn).await.map_err(|e| e.to_string())?;
+            Ok::<_, String>(pruned)
         };
         match run.await {
             Ok(pruned) => tracing::info!(?pruned, "pruned spent sign-in records"),

@@ -15,7 +15,10 @@ use atum_core::{
         Metrics,
         listener::{self, Wakeup},
     },
-    tickets::{events::CHANNEL, feed},
+    tickets::{
+        events::{CHANNEL, Notice},
+        feed, presence,
+    },
 };
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -27,10 +30,19 @@ const BATCH: i64 = 5_000;
 /// Entries one streaming client may fall behind before it is told to resynchronise.
 const BUFFER: usize = 4_096;
 
+/// What the feed broadcasts.
+#[derive(Debug, Clone)]
+pub enum Live {
+    /// A journal entry (a change to a ticket).
+    Entry(Arc<feed::Entry>),
+    /// Someone opened, closed or started typing on a ticket (staff only).
+    Presence(Notice),
+}
+
 /// The broadcast side of the feed: cheap to clone, one per API process.
 #[derive(Clone)]
 pub struct Feed {
-    tx: broadcast::Sender<Arc<feed::Entry>>,
+    tx: broadcast::Sender<Live>,
     /// Ends every open stream when the API shuts down.
     pub shutdown: CancellationToken,
 }
@@ -40,19 +52,19 @@ impl Feed {
     pub fn start(pool: DbPool, pg: tokio_postgres::Config, metrics: Metrics, shutdown: CancellationToken) -> Feed {
         let (tx, _) = broadcast::channel(BUFFER);
         let feed = Feed { tx, shutdown: shutdown.clone() };
-        let wakeups = listener::spawn(pg, vec![CHANNEL], metrics, shutdown.clone());
+        let wakeups = listener::spawn(pg, vec![CHANNEL, presence::CHANNEL], metrics, shutdown.clone());
         tokio::spawn(read(pool, feed.tx.clone(), wakeups, shutdown));
         feed
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<feed::Entry>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Live> {
         self.tx.subscribe()
     }
 }
 
 async fn read(
     pool: DbPool,
-    tx: broadcast::Sender<Arc<feed::Entry>>,
+    tx: broadcast::Sender<Live>,
     mut wakeups: tokio::sync::mpsc::Receiver<Wakeup>,
     shutdown: CancellationToken,
 ) {
@@ -62,12 +74,25 @@ async fn read(
             _ = shutdown.cancelled() => return,
             w = wakeups.recv() => w,
         };
-        // A (re)connection or a notice: either way, read what is new. Notices that
-        // arrived meanwhile are covered by the same read.
-        if wakeup.is_none() {
-            return;
+        // A presence notice is passed on as it is; anything else (a journal notice, a
+        // reconnection) means reading what is new, once for all notices waiting.
+        let Some(first) = wakeup else { return };
+        let mut read = false;
+        let mut next = Some(first);
+        while let Some(w) = next {
+            match w {
+                Wakeup::Notification { channel, payload } if channel == presence::CHANNEL => {
+                    if let Some(notice) = Notice::parse(&payload) {
+                        let _ = tx.send(Live::Presence(notice));
+                    }
+                }
+                _ => read = true,
+            }
+            next = wakeups.try_recv().ok();
         }
-        while wakeups.try_recv().is_ok() {}
+        if !read {
+            continue;
+        }
         if let Err(e) = reader.pass(&pool, &tx).await {
             tracing::warn!(error = %e, "reading the ticket journal for the event stream failed");
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -83,7 +108,7 @@ struct Reader {
 }
 
 impl Reader {
-    async fn pass(&mut self, pool: &DbPool, tx: &broadcast::Sender<Arc<feed::Entry>>) -> atum_core::error::Result<()> {
+    async fn pass(&mut self, pool: &DbPool, tx: &broadcast::Sender<Live>) -> atum_core::error::Result<()> {
         let conn = atum_core::db::connection(pool).await?;
         if self.high.is_none() {
             // What is in the journal already is history, not news: a fresh reader
@@ -103,7 +128,7 @@ impl Reader {
                 newest = newest.max(entry.id);
                 if self.sent.insert(entry.id) {
                     // No receiver is not an error: nobody is watching right now.
-                    let _ = tx.send(Arc::new(entry));
+                    let _ = tx.send(Live::Entry(Arc::new(entry)));
                 }
             }
             self.high = Some(newest);

@@ -19,7 +19,7 @@ use crate::{
     error::{ApiError, Code},
     events, groups, health,
     http::metrics as http_metrics,
-    jobs, locks, openapi, relationships, request_id, security, settings, sla, tickets, users,
+    jobs, locks, openapi, presence, relationships, request_id, security, settings, sla, tickets, users,
 };
 
 /// Binds the API (port 0 picks a free one) and returns the server to be awaited.
@@ -113,6 +113,9 @@ pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
         .service(locks::get_lock)
         .service(locks::take_lock)
         .service(locks::release_lock)
+        .service(presence::list)
+        .service(presence::here)
+        .service(presence::gone)
         .service(relationships::list_links)
         .service(relationships::add_link)
         .service(relationships::remove_link)

@@ -135,3 +135,30 @@ test('an agent files a new ticket and finds it by search, whatever the sort', as
   await page.getByLabel('Sort').selectOption('-updated_at');
   await expect(list.getByRole('option').first()).toContainText('Caller cannot print invoices');
 });
+
+test('agents see who else has a ticket open and who is typing, gone as soon as the tab closes', async ({ browser, request }) => {
+  const t = await token(request, person('agent', 0));
+  const ticket = await (
+    await request.post('/api/v1/tickets', { headers: bearer(t), data: { subject: 'Presence check', description: 'who is here?' } })
+  ).json();
+  const adaContext = await browser.newContext();
+  const graceContext = await browser.newContext();
+  const ada = await adaContext.newPage();
+  const grace = await graceContext.newPage();
+  await signIn(ada, person('agent', 0));
+  await signIn(grace, person('agent', 1));
+  await ada.goto(`/app/tickets/${ticket.id}`);
+  await grace.goto(`/app/tickets/${ticket.id}`);
+
+  const others = ada.getByRole('list', { name: 'Also on this ticket' }).getByTestId('viewer');
+  await expect(others).toHaveCount(1);
+  await expect(others.first()).toHaveAttribute('title', /is viewing/);
+  await grace.getByLabel('Reply to the customer').pressSequentially('Looking into it');
+  await expect(others.first()).toHaveAttribute('title', /is typing/);
+  await expect(ada.getByText(/is typing…/)).toBeVisible();
+
+  await grace.close();
+  await expect(others).toHaveCount(0, { timeout: 5_000 });
+  await adaContext.close();
+  await graceContext.close();
+});

@@ -1,6 +1,7 @@
 //! `GET /api/v1/events`: the ticket journal as a server-sent-events stream.
 //!
-//! Each event says that a ticket changed (`ticket` events, id = the journal id); the
+//! Each event says that a ticket changed (`ticket` events, id = the journal id), or,
+//! for staff, that who has a ticket open changed (`presence` events, no id); the
 //! client fetches what it needs through the other routes. A reconnect sends
 //! `Last-Event-ID` and first gets what it missed from the journal. A comment line
 //! every 15 s keeps proxies from closing the connection, and is when the session is
@@ -12,7 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
 use atum_core::{auth::Principal, tickets::feed};
 use tokio::sync::broadcast::{self, error::RecvError};
 
-use crate::{AppState, auth::Credentials, error::ApiError};
+use crate::{AppState, auth::Credentials, error::ApiError, feed::Live};
 
 /// How often a quiet stream says it is alive (and the session is checked again).
 const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -23,7 +24,7 @@ const REPLAY: i64 = 1_000;
 /// Live changes to the tickets you may see (server-sent events).
 #[utoipa::path(tag = "tickets", security(("bearer" = [])),
     params(("Last-Event-ID" = Option<String>, Header, pattern = "^[0-9]{1,18}$", description = "The id of the last event received; the stream starts with what came after it")),
-    responses((status = 200, description = "A `text/event-stream`: `ticket` events whose data is a FeedEntry, `resync` when the client should reload, and keep-alive comments", content_type = "text/event-stream", body = feed::Entry)))]
+    responses((status = 200, description = "A `text/event-stream`: `ticket` events whose data is a FeedEntry; for staff, `presence` events (`{\"ticket_id\": …}`) when who has a ticket open changed; `resync` when the client should reload; keep-alive comments", content_type = "text/event-stream", body = feed::Entry)))]
 #[get("/events")]
 pub async fn stream(
     state: web::Data<AppState>,
@@ -71,7 +72,7 @@ struct Stream {
     state: std::sync::Arc<AppState>,
     creds: Credentials,
     who: Principal,
-    rx: broadcast::Receiver<std::sync::Arc<feed::Entry>>,
+    rx: broadcast::Receiver<Live>,
     pending: VecDeque<web::Bytes>,
     /// Live events at or below this id were already sent from the journal.
     last_sent: i64,
@@ -94,8 +95,12 @@ impl Stream {
                     self.pending.push_back(web::Bytes::from_static(b": keep-alive\n\n"));
                 }
                 received = self.rx.recv() => match received {
-                    Ok(entry) if entry.id > self.last_sent && entry.visible_to(&self.who) => {
+                    Ok(Live::Entry(entry)) if entry.id > self.last_sent && entry.visible_to(&self.who) => {
                         self.pending.push_back(encode(&entry));
+                    }
+                    Ok(Live::Presence(n)) if n.org_id == self.who.org_id && self.who.role.is_staff() => {
+                        let data = format!("event: presence\ndata: {{\"ticket_id\":{}}}\n\n", n.ticket_id);
+                        self.pending.push_back(web::Bytes::from(data));
                     }
                     Ok(_) => {}
                     Err(RecvError::Lagged(_)) => self.pending.push_back(resync()),

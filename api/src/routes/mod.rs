@@ -9,6 +9,7 @@ pub mod groups;
 pub mod health;
 pub mod jobs;
 pub mod locks;
+pub mod presence;
 pub mod relationships;
 pub mod security;
 pub mod settings;

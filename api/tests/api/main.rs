@@ -19,6 +19,7 @@ mod observability;
 mod openapi;
 mod pagination;
 mod people;
+mod presence;
 mod schemathesis;
 mod sessions;
 mod sla;

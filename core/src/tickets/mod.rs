@@ -11,6 +11,7 @@ pub mod feed;
 pub mod history;
 pub mod list;
 pub mod locks;
+pub mod presence;
 pub mod relationships;
 pub mod write;
 

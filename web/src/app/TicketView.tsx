@@ -10,8 +10,15 @@ interface Props {
   me: Me;
   /** Bumped by the workspace when the feed says this ticket changed. */
   changedBy: { actor_id: number | null; at: number } | null;
+  /** Bumped when the feed says who has this ticket open changed. */
+  presenceAt: number | null;
   onSentAndNext: () => void;
 }
+
+/** How often the open view says it is still here (the server's lease is 15 s). */
+const HEARTBEAT_MS = 5_000;
+/** Typing within this long counts as typing. */
+const TYPING_MS = 4_000;
 
 type Visibility = 'public' | 'internal';
 const draftKey = (id: number, v: Visibility) => `atum:draft:${id}:${v}`;
@@ -19,7 +26,10 @@ const STATUSES = ['new', 'open', 'pending', 'on_hold', 'solved', 'closed'] as co
 const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 
 /** One ticket: the conversation, the reply and note box, its fields, SLA clocks and lock. */
-export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketView({ id, me, changedBy, onSentAndNext }, ref) {
+export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketView(
+  { id, me, changedBy, presenceAt, onSentAndNext },
+  ref,
+) {
   const [ticket, setTicket] = useState<View | null>(null);
   const [comments, setComments] = useState<Comment[]>([]);
   const [sla, setSla] = useState<Schemas['TicketSla'] | null>(null);
@@ -29,6 +39,43 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
   const [lockedBy, setLockedBy] = useState<string | null>(null);
   const [updatedBy, setUpdatedBy] = useState<string | null>(null);
   const composer = useRef<HTMLTextAreaElement>(null);
+  const [viewers, setViewers] = useState<Schemas['Viewer'][]>([]);
+  const lastTyped = useRef(0);
+  const beat = useRef<() => void>(() => {});
+
+  // Presence: here while the ticket is open, renewed by a heartbeat, gone on close.
+  useEffect(() => {
+    let open = true;
+    let sentTyping = false;
+    const send = async () => {
+      const typing = Date.now() - lastTyped.current < TYPING_MS;
+      sentTyping = typing;
+      const { data } = await api.PUT('/api/v1/tickets/{id}/presence', { params: { path: { id } }, body: { typing } });
+      if (data && open) setViewers(data.items);
+    };
+    beat.current = () => {
+      if (!sentTyping) void send();
+    };
+    void send();
+    const timer = window.setInterval(() => void send(), HEARTBEAT_MS);
+    const leave = () => {
+      void fetch(`/api/v1/tickets/${id}/presence`, { method: 'DELETE', keepalive: true, credentials: 'same-origin' });
+    };
+    window.addEventListener('pagehide', leave);
+    return () => {
+      open = false;
+      window.clearInterval(timer);
+      window.removeEventListener('pagehide', leave);
+      leave();
+    };
+  }, [id]);
+
+  useEffect(() => {
+    if (presenceAt === null) return;
+    void api.GET('/api/v1/tickets/{id}/presence', { params: { path: { id } } }).then(({ data }) => {
+      if (data) setViewers(data.items);
+    });
+  }, [presenceAt, id]);
   const heading = useRef<HTMLHeadingElement>(null);
 
   const load = useCallback(async () => {
@@ -80,6 +127,8 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
   };
 
   const type = (text: string) => {
+    lastTyped.current = Date.now();
+    beat.current();
     setDraft(text);
     if (text) localStorage.setItem(draftKey(id, visibility), text);
     else localStorage.removeItem(draftKey(id, visibility));
@@ -184,6 +233,21 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
             ))}
           </select>
         </label>
+        <ul className="presence" aria-label="Also on this ticket" aria-live="polite">
+          {viewers
+            .filter((v) => !v.me)
+            .map((v) => (
+              <li key={v.user_id} data-testid="viewer" title={`${v.display_name} is ${v.typing ? 'typing' : 'viewing'}`}>
+                <span className={`avatar${v.typing ? ' typing' : ''}`} aria-hidden="true">
+                  {v.display_name.slice(0, 1).toUpperCase()}
+                </span>
+                <span className="sr-only">
+                  {v.display_name} is {v.typing ? 'typing' : 'viewing'}
+                </span>
+                {v.typing && <span className="typing-label">{v.display_name} is typing…</span>}
+              </li>
+            ))}
+        </ul>
         {ticket.lock && !ticket.lock.mine && (
           <p className="lock" data-testid="lock-holder">
             {ticket.lock.holder_name} is working on this ticket

@@ -29,6 +29,7 @@ export function Workspace({ me, onSignOut }: Props) {
   const [cursor, setCursor] = useState<string | null>(null);
   const [selected, setSelected] = useState<number | null>(ticketFromPath());
   const [changed, setChanged] = useState<{ id: number; actor_id: number | null; at: number } | null>(null);
+  const [presenceAt, setPresenceAt] = useState<{ id: number; at: number } | null>(null);
   const [announcement, setAnnouncement] = useState('');
   const [help, setHelp] = useState(false);
   const loading = useRef(false);
@@ -93,7 +94,11 @@ export function Workspace({ me, onSignOut }: Props) {
     },
     [selected, loadFirst],
   );
-  useLiveFeed((e) => void onEntry(e), () => void loadFirst(true));
+  useLiveFeed(
+    (e) => void onEntry(e),
+    () => void loadFirst(true),
+    (id) => setPresenceAt({ id, at: Date.now() }),
+  );
 
   const open = useCallback((id: number | null) => {
     setPane('ticket');
@@ -199,6 +204,7 @@ export function Workspace({ me, onSignOut }: Props) {
           id={selected}
           me={me}
           changedBy={changed && changed.id === selected ? changed : null}
+          presenceAt={presenceAt && presenceAt.id === selected ? presenceAt.at : null}
           onSentAndNext={() => move(1)}
         />
       )}

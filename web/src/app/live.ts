@@ -6,11 +6,16 @@ import type { FeedEntry } from './api';
  * `onResync` when the client should reload what it shows: after the stream was down
  * (then it polls every `pollMs` until the stream is back) or told to resynchronise.
  * While the tab is hidden the stream is closed; it reopens, with a resync, when the
- * tab is shown again.
+ * tab is shown again. `onPresence` hears that who has a ticket open changed.
  */
-export function useLiveFeed(onEntry: (e: FeedEntry) => void, onResync: () => void, pollMs = 10_000) {
-  const handlers = useRef({ onEntry, onResync });
-  handlers.current = { onEntry, onResync };
+export function useLiveFeed(
+  onEntry: (e: FeedEntry) => void,
+  onResync: () => void,
+  onPresence: (ticketId: number) => void = () => {},
+  pollMs = 10_000,
+) {
+  const handlers = useRef({ onEntry, onResync, onPresence });
+  handlers.current = { onEntry, onResync, onPresence };
 
   useEffect(() => {
     let source: EventSource | null = null;
@@ -34,6 +39,9 @@ export function useLiveFeed(onEntry: (e: FeedEntry) => void, onResync: () => voi
         handlers.current.onEntry(JSON.parse((e as MessageEvent<string>).data) as FeedEntry);
       });
       source.addEventListener('resync', () => handlers.current.onResync());
+      source.addEventListener('presence', (e) => {
+        handlers.current.onPresence((JSON.parse((e as MessageEvent<string>).data) as { ticket_id: number }).ticket_id);
+      });
       source.addEventListener('error', () => {
         if (downSince === null) {
           downSince = Date.now();
