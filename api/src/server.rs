@@ -88,6 +88,8 @@ pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
         .service(settings::change)
         .service(tickets::list)
         .service(tickets::create)
+        // Before `/tickets/{id}`, which would take "counts" for an id.
+        .service(tickets::counts)
         .service(tickets::get)
         .service(tickets::update)
         .service(tickets::list_comments)

@@ -162,3 +162,14 @@ test('agents see who else has a ticket open and who is typing, gone as soon as t
   await adaContext.close();
   await graceContext.close();
 });
+
+test('the rail counts each view and follows new tickets live', async ({ page, request }) => {
+  await signIn(page, person('agent', 1));
+  const unassigned = page.getByTestId('count-unassigned');
+  await expect(unassigned).toHaveText(/^\d+$/);
+  const before = Number(await unassigned.textContent());
+  const t = await token(request, person('agent', 0));
+  const res = await request.post('/api/v1/tickets', { headers: bearer(t), data: { subject: 'Counted live', description: '' } });
+  expect(res.status()).toBe(201);
+  await expect(unassigned).toHaveText(String(before + 1));
+});

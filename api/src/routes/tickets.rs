@@ -69,6 +69,16 @@ pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i
     Ok(HttpResponse::Ok().insert_header((header::ETAG, format!("\"{}\"", view.ticket.version))).json(view))
 }
 
+/// How many open tickets each standard view holds (staff): the workspace's rail.
+#[utoipa::path(operation_id = "ticket_counts", tag = "tickets", security(("bearer" = [])),
+    responses((status = 200, description = "The counts", body = atum_core::tickets::counts::Counts), (status = 403, description = "Staff only", body = crate::error::ErrorBody)))]
+#[get("/tickets/counts")]
+pub async fn counts(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
+    let counts =
+        state.in_tx(&creds, async |tx, who| Ok(atum_core::tickets::counts::standard_views(tx, &who).await?)).await?;
+    Ok(HttpResponse::Ok().json(counts))
+}
+
 /// Tickets in your scope, newest first by default, one cursor page at a time.
 #[utoipa::path(operation_id = "list_tickets", tag = "tickets", security(("bearer" = [])),
     params(atum_core::tickets::list::ListQuery),

@@ -205,3 +205,39 @@ async fn customers_choose_priority_and_channel_only_where_their_organisation_all
     let audit = app.get("/api/v1/admin/security/audit?event=org.settings_changed", Some(&admin.token)).await;
     assert_eq!(audit.body["items"].as_array().map(Vec::len), Some(1), "{}", audit.body);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rails_counts_match_the_views_they_count() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let ada = app.person(&admin, "agent", "ada").await;
+    let carol = app.person(&admin, "customer", "carol").await;
+    let t = Some(ada.token.as_str());
+    for (subject, assignee) in
+        [("mine 1", Some(ada.id)), ("mine 2", Some(ada.id)), ("nobody's", None), ("admin's", Some(admin.id))]
+    {
+        let res = app.post("/api/v1/tickets", t, json!({"subject": subject, "assignee_id": assignee})).await;
+        assert_eq!(res.status, 201, "{}", res.body);
+    }
+    for (subject, status) in [("waiting", "pending"), ("done", "solved")] {
+        let id = app.ticket(&ada, subject).await["id"].as_i64().unwrap();
+        let body = Some(json!({"status": status}).to_string());
+        let res = app.send("PATCH", &format!("/api/v1/tickets/{id}"), t, body, &[("If-Match", "*")]).await;
+        assert_eq!(res.status, 200, "{}", res.body);
+    }
+
+    let counts = app.get("/api/v1/tickets/counts", t).await;
+    assert_eq!(counts.status, 200, "{}", counts.body);
+    for (view, query) in
+        [("mine", "assignee_id=me"), ("unassigned", "assignee_id=none"), ("open", ""), ("pending", "status=pending")]
+    {
+        let status = if view == "pending" { "" } else { "status=new,open,pending,on_hold&" };
+        let list = app.get(&format!("/api/v1/tickets?{status}{query}&limit=100"), t).await;
+        assert_eq!(counts.body[view], list.body["items"].as_array().unwrap().len(), "{view}: {}", counts.body);
+    }
+    assert_eq!((counts.body["mine"].as_i64(), counts.body["pending"].as_i64()), (Some(2), Some(1)));
+    assert_eq!(counts.body["open"], 5, "the solved ticket is not open");
+    assert_eq!(app.get("/api/v1/tickets/counts", Some(&carol.token)).await.status, 403);
+    let globex = app.org("globex").await;
+    assert_eq!(app.get("/api/v1/tickets/counts", Some(&globex.token)).await.body["open"], 0, "per organisation");
+}

@@ -6,6 +6,7 @@
 //! scope is `NotFound`, indistinguishable from a ticket that does not exist.
 
 pub mod comments;
+pub mod counts;
 pub mod events;
 pub mod feed;
 pub mod history;

@@ -744,6 +744,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tickets/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many open tickets each standard view holds (staff): the workspace's rail. */
+        get: operations["ticket_counts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tickets/{id}": {
         parameters: {
             query?: never;
@@ -1103,6 +1120,29 @@ export interface components {
             database: components["schemas"]["DatabaseHealth"];
             disk: components["schemas"]["DiskHealth"];
             migrations: components["schemas"]["MigrationHealth"];
+        };
+        Counts: {
+            /**
+             * Format: int64
+             * @description Open tickets whose next deadline is within the policy's warning time.
+             */
+            at_risk: number;
+            /**
+             * Format: int64
+             * @description Open tickets with a recorded SLA breach.
+             */
+            breached: number;
+            /**
+             * Format: int64
+             * @description Open tickets assigned to the caller.
+             */
+            mine: number;
+            /** Format: int64 */
+            open: number;
+            /** Format: int64 */
+            pending: number;
+            /** Format: int64 */
+            unassigned: number;
         };
         Dashboard: {
             /** Format: date-time */
@@ -5499,6 +5539,53 @@ export interface operations {
             };
             /** @description Invalid fields */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ticket_counts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Counts"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, type FeedEntry, type Me, type Ticket } from './api';
+import { api, type FeedEntry, type Me, type Schemas, type Ticket } from './api';
 import { useLiveFeed } from './live';
 import { TicketList } from './TicketList';
 import { NewTicket } from './NewTicket';
@@ -30,6 +30,22 @@ export function Workspace({ me, onSignOut }: Props) {
   const [selected, setSelected] = useState<number | null>(ticketFromPath());
   const [changed, setChanged] = useState<{ id: number; actor_id: number | null; at: number } | null>(null);
   const [presenceAt, setPresenceAt] = useState<{ id: number; at: number } | null>(null);
+  const [counts, setCounts] = useState<Schemas['Counts'] | null>(null);
+  const countsTimer = useRef<number | undefined>(undefined);
+
+  // The rail's counts, refreshed at most once a second while changes stream in.
+  const refreshCounts = useCallback(() => {
+    if (countsTimer.current !== undefined) return;
+    countsTimer.current = window.setTimeout(async () => {
+      countsTimer.current = undefined;
+      const { data } = await api.GET('/api/v1/tickets/counts');
+      if (data) setCounts(data);
+    }, 1_000);
+  }, []);
+  useEffect(() => {
+    void api.GET('/api/v1/tickets/counts').then(({ data }) => data && setCounts(data));
+    return () => window.clearTimeout(countsTimer.current);
+  }, []);
   const [announcement, setAnnouncement] = useState('');
   const [help, setHelp] = useState(false);
   const loading = useRef(false);
@@ -95,8 +111,14 @@ export function Workspace({ me, onSignOut }: Props) {
     [selected, loadFirst],
   );
   useLiveFeed(
-    (e) => void onEntry(e),
-    () => void loadFirst(true),
+    (e) => {
+      refreshCounts();
+      void onEntry(e);
+    },
+    () => {
+      refreshCounts();
+      void loadFirst(true);
+    },
     (id) => setPresenceAt({ id, at: Date.now() }),
   );
 
@@ -160,7 +182,12 @@ export function Workspace({ me, onSignOut }: Props) {
           {VIEWS.map((v) => (
             <li key={v.id}>
               <button type="button" aria-current={v.id === view.id ? 'page' : undefined} onClick={() => setView(v)}>
-                {v.label}
+                <span>{v.label}</span>
+                {counts && (
+                  <span className="count" data-testid={`count-${v.id}`}>
+                    {counts[v.id]}
+                  </span>
+                )}
               </button>
             </li>
           ))}

@@ -1,6 +1,7 @@
 // The workspace's standard views, as queries on GET /api/v1/tickets.
 export interface View {
-  id: string;
+  /** Also the view's key in GET /api/v1/tickets/counts. */
+  id: 'mine' | 'unassigned' | 'open' | 'pending' | 'breached' | 'at_risk';
   label: string;
   query: Record<string, string>;
 }
