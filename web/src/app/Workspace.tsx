@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { api, type FeedEntry, type Me, type Schemas, type Ticket } from './api';
 import { useLiveFeed } from './live';
 import { TicketList } from './TicketList';
@@ -13,6 +13,8 @@ interface Props {
 }
 
 const PAGE = '100';
+// The charts (uPlot) load only when the dashboard is opened.
+const Dashboard = lazy(() => import('./Dashboard'));
 
 function ticketFromPath(): number | null {
   const m = /^\/app\/tickets\/(\d+)/.exec(window.location.pathname);
@@ -24,7 +26,8 @@ export function Workspace({ me, onSignOut }: Props) {
   const [view, setView] = useState<View>(VIEWS[2]);
   const [search, setSearch] = useState('');
   const [sort, setSort] = useState('-created_at');
-  const [pane, setPane] = useState<'ticket' | 'new' | 'account'>('ticket');
+  const [pane, setPane] = useState<'ticket' | 'new' | 'account' | 'dashboard'>('ticket');
+  const [lastChange, setLastChange] = useState(0);
   const [tickets, setTickets] = useState<Ticket[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [selected, setSelected] = useState<number | null>(ticketFromPath());
@@ -113,6 +116,7 @@ export function Workspace({ me, onSignOut }: Props) {
   useLiveFeed(
     (e) => {
       refreshCounts();
+      setLastChange(Date.now());
       void onEntry(e);
     },
     () => {
@@ -195,6 +199,9 @@ export function Workspace({ me, onSignOut }: Props) {
         <button type="button" className="new-ticket" onClick={() => setPane('new')}>
           New ticket
         </button>
+        <button type="button" aria-current={pane === 'dashboard' ? 'page' : undefined} onClick={() => setPane('dashboard')}>
+          Dashboard
+        </button>
         <p className="who">{me.user.display_name}</p>
         <button type="button" onClick={() => setPane('account')}>
           Your account
@@ -206,7 +213,14 @@ export function Workspace({ me, onSignOut }: Props) {
           Sign out
         </button>
       </nav>
-      <main className="list-pane">
+      {pane === 'dashboard' && (
+        <main className="dashboard-pane">
+          <Suspense fallback={<p role="status">Loading the dashboard…</p>}>
+            <Dashboard changedAt={lastChange} />
+          </Suspense>
+        </main>
+      )}
+      <main className="list-pane" hidden={pane === 'dashboard'}>
         <h1>{view.label}</h1>
         <form role="search" onSubmit={(e) => e.preventDefault()}>
           <label htmlFor="search">Search tickets</label>

@@ -1,0 +1,26 @@
+import { expect, test } from '@playwright/test';
+import { accessible, bearer, person, signIn, token } from './support';
+
+test('the dashboard shows live figures and charts, and follows a new ticket without a reload', async ({ page, request }) => {
+  await signIn(page, person('admin'));
+  await page.getByRole('button', { name: 'Dashboard' }).click();
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeFocused();
+  const created = page.getByTestId('tile-created');
+  await expect(created).toHaveText(/^\d+$/);
+  await expect(page.locator('figure.chart')).toHaveCount(4);
+  await accessible(page, 'dashboard');
+  const before = Number(await created.textContent());
+
+  const t = await token(request, person('agent', 0));
+  const res = await request.post('/api/v1/tickets', { headers: bearer(t), data: { subject: 'Dashboard live', description: '' } });
+  expect(res.status()).toBe(201);
+  await expect(created).toHaveText(String(before + 1));
+
+  // Unchanged figures are not sent again: the dashboard's own requests get 304s.
+  const answers: number[] = [];
+  page.on('response', (r) => {
+    if (r.url().includes('/api/v1/dashboard')) answers.push(r.status());
+  });
+  await expect.poll(() => answers.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+  expect(answers).toContain(304);
+});
