@@ -146,7 +146,16 @@ fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
 }
 
 /// A path segment that is not an id cannot name anything: 404, like a missing id.
-fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
+///
+/// Except where a static route shares its shape with a `{id}` one: to the router,
+/// `PATCH /tickets/counts` is `PATCH /tickets/{id}` with a bad id, but the resource
+/// it names is `/tickets/counts`, which does not answer PATCH: 405 with `Allow`.
+fn path_error(_err: PathError, req: &HttpRequest) -> actix_web::Error {
+    let allowed = allowed_methods(req.path());
+    if !allowed.is_empty() && !allowed.iter().any(|m| m == req.method().as_str()) {
+        return actix_web::error::InternalError::from_response("method not allowed", method_not_allowed(&allowed))
+            .into();
+    }
     ApiError::new(StatusCode::NOT_FOUND, Code::NotFound, "no such resource").into()
 }
 
@@ -161,6 +170,11 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
             "no such route",
         ));
     }
+    method_not_allowed(&allowed)
+}
+
+/// 405 with `Allow` naming `allowed`.
+fn method_not_allowed(allowed: &[String]) -> HttpResponse {
     let allow = allowed.join(", ");
     let mut res = actix_web::ResponseError::error_response(&ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -173,13 +187,14 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
     res
 }
 
-/// The methods the route table serves at `path` (upper case, reads before writes).
+/// The methods the route table serves at `path`'s resource (upper case, reads before
+/// writes): the most specific template's, so `/tickets/counts` is not also `{id}`.
 fn allowed_methods(path: &str) -> Vec<String> {
     if path == "/metrics" {
         return vec!["GET".into()];
     }
-    let served: Vec<&str> =
-        openapi::routes().iter().filter(|(_, t)| path_matches(t, path)).map(|(m, _)| m.as_str()).collect();
+    let Some(template) = route_template(path) else { return Vec::new() };
+    let served: Vec<&str> = openapi::routes().iter().filter(|(_, t)| t == template).map(|(m, _)| m.as_str()).collect();
     ["get", "post", "put", "patch", "delete"]
         .into_iter()
         .filter(|m| served.contains(m))

@@ -92,6 +92,9 @@ async fn a_known_route_with_the_wrong_method_answers_405_with_allow() {
         ("PUT", "/api/v1/tickets/1", "GET, PATCH"),
         ("HEAD", "/api/v1/tickets/1/lock", "GET, POST, DELETE"),
         ("DELETE", "/metrics", "GET"),
+        // A static route shaped like an `{id}` one answers for itself.
+        ("PATCH", "/api/v1/tickets/counts", "GET"),
+        ("DELETE", "/api/v1/auth/sessions/revoke-others", "POST"),
     ] {
         let res = app.send(method, path, t, None, &[]).await;
         assert_eq!(res.status, 405, "{method} {path}");
