@@ -12,6 +12,8 @@ interface Props {
   changedBy: { actor_id: number | null; at: number } | null;
   /** Bumped when the feed says who has this ticket open changed. */
   presenceAt: number | null;
+  /** The organisation's agents and admins, for the assignee. */
+  staff: Schemas['User'][];
   onSentAndNext: () => void;
 }
 
@@ -27,7 +29,7 @@ const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 
 /** One ticket: the conversation, the reply and note box, its fields, SLA clocks and lock. */
 export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketView(
-  { id, me, changedBy, presenceAt, onSentAndNext },
+  { id, me, changedBy, presenceAt, staff, onSentAndNext },
   ref,
 ) {
   const [ticket, setTicket] = useState<View | null>(null);
@@ -38,6 +40,9 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
   const [error, setError] = useState<string | null>(null);
   const [lockedBy, setLockedBy] = useState<string | null>(null);
   const [updatedBy, setUpdatedBy] = useState<string | null>(null);
+  const [tab, setTab] = useState<'conversation' | 'history'>('conversation');
+  const [history, setHistory] = useState<Schemas['Event'][]>([]);
+  const [tags, setTags] = useState('');
   const composer = useRef<HTMLTextAreaElement>(null);
   const [viewers, setViewers] = useState<Schemas['Viewer'][]>([]);
   const lastTyped = useRef(0);
@@ -84,7 +89,10 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
       api.GET('/api/v1/tickets/{id}/comments', { params: { path: { id } } }),
       api.GET('/api/v1/tickets/{id}/sla', { params: { path: { id } } }),
     ]);
-    if (t.data) setTicket(t.data);
+    if (t.data) {
+      setTicket(t.data);
+      setTags(t.data.tags.join(', '));
+    }
     if (c.data) setComments(c.data.items);
     if (s.data) setSla(s.data);
   }, [id]);
@@ -170,11 +178,20 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
     if (next) onSentAndNext();
   };
 
-  const change = async (field: 'status' | 'priority', value: string) => {
+  const showHistory = async () => {
+    setTab('history');
+    const { data } = await api.GET('/api/v1/tickets/{id}/history', { params: { path: { id } } });
+    if (data) setHistory(data.items);
+  };
+
+  const name = (userId: number | null | undefined) =>
+    staff.find((u) => u.id === userId)?.display_name ?? (userId ? `user #${userId}` : 'nobody');
+
+  const change = async (body: Schemas['TicketChange']) => {
     if (!ticket) return;
     const { data, error: err, response } = await api.PATCH('/api/v1/tickets/{id}', {
       params: { path: { id }, header: { 'If-Match': `"${ticket.version}"` } },
-      body: { [field]: value },
+      body,
     });
     if (data) {
       setTicket({ ...ticket, ...data });
@@ -215,7 +232,7 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
       <div className="fields">
         <label>
           Status
-          <select value={ticket.status} onChange={(e) => void change('status', e.target.value)}>
+          <select value={ticket.status} onChange={(e) => void change({ status: e.target.value as Schemas['Status'] })}>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
                 {s.replace('_', ' ')}
@@ -225,13 +242,38 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
         </label>
         <label>
           Priority
-          <select value={ticket.priority} onChange={(e) => void change('priority', e.target.value)}>
+          <select value={ticket.priority} onChange={(e) => void change({ priority: e.target.value as Schemas['Priority'] })}>
             {PRIORITIES.map((p) => (
               <option key={p} value={p}>
                 {p}
               </option>
             ))}
           </select>
+        </label>
+        <label>
+          Assignee
+          <select
+            value={ticket.assignee_id ?? ''}
+            onChange={(e) => void change({ assignee_id: e.target.value ? Number(e.target.value) : null })}
+          >
+            <option value="">Unassigned</option>
+            {staff.map((u) => (
+              <option key={u.id} value={u.id}>
+                {u.display_name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Tags
+          <input
+            value={tags}
+            onChange={(e) => setTags(e.target.value)}
+            onBlur={() => {
+              const next = tags.split(',').map((t) => t.trim()).filter(Boolean);
+              if (next.join(',') !== ticket.tags.join(',')) void change({ tags: next });
+            }}
+          />
         </label>
         <ul className="presence" aria-label="Also on this ticket" aria-live="polite">
           {viewers
@@ -265,7 +307,26 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
           ))}
         </ul>
       )}
-      <ol className="conversation" aria-label="Conversation" aria-live="polite">
+      <div role="tablist" aria-label="Ticket" className="tabs">
+        <button type="button" role="tab" aria-selected={tab === 'conversation'} onClick={() => setTab('conversation')}>
+          Conversation
+        </button>
+        <button type="button" role="tab" aria-selected={tab === 'history'} onClick={() => void showHistory()}>
+          History
+        </button>
+      </div>
+      {tab === 'history' && (
+        <ol className="history" aria-label="History">
+          {history.map((h) => (
+            <li key={h.id} data-testid="history-event">
+              <span className="when">{new Date(h.created_at).toLocaleString()}</span>{' '}
+              <strong>{h.event_type.replaceAll('_', ' ')}</strong> by{' '}
+              {h.actor_kind === 'user' ? name(h.actor_id) : h.actor_kind.replaceAll('_', ' ')}
+            </li>
+          ))}
+        </ol>
+      )}
+      <ol className="conversation" aria-label="Conversation" aria-live="polite" hidden={tab !== 'conversation'}>
         <li className="comment description">
           <p>{ticket.description}</p>
         </li>

@@ -3,6 +3,7 @@ import { api, type FeedEntry, type Me, type Schemas, type Ticket } from './api';
 import { useLiveFeed } from './live';
 import { TicketList } from './TicketList';
 import { NewTicket } from './NewTicket';
+import { Palette } from './Palette';
 import { Profile } from './Profile';
 import { TicketView, type TicketViewHandle } from './TicketView';
 import { VIEWS, type View } from './views';
@@ -51,6 +52,13 @@ export function Workspace({ me, onSignOut }: Props) {
   }, []);
   const [announcement, setAnnouncement] = useState('');
   const [help, setHelp] = useState(false);
+  const [palette, setPalette] = useState(false);
+  const [staffList, setStaffList] = useState<Schemas['User'][]>([]);
+  useEffect(() => {
+    void api.GET('/api/v1/users').then(({ data }) => {
+      if (data) setStaffList(data.items.filter((u) => u.role !== 'customer' && u.is_active));
+    });
+  }, []);
   const loading = useRef(false);
   const ticketView = useRef<TicketViewHandle>(null);
   const staff = me.user.role !== 'customer';
@@ -153,6 +161,12 @@ export function Workspace({ me, onSignOut }: Props) {
       const target = e.target as HTMLElement;
       const typing = ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
       if (e.key === 'Escape') setHelp(false);
+      // Ctrl+K (or Cmd+K) opens the palette from anywhere, even while typing.
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === 'k') {
+        e.preventDefault();
+        setPalette(true);
+        return;
+      }
       if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
       if (e.key === 'j') move(1);
       else if (e.key === 'k') move(-1);
@@ -246,7 +260,27 @@ export function Workspace({ me, onSignOut }: Props) {
           me={me}
           changedBy={changed && changed.id === selected ? changed : null}
           presenceAt={presenceAt && presenceAt.id === selected ? presenceAt.at : null}
+          staff={staffList}
           onSentAndNext={() => move(1)}
+        />
+      )}
+      {palette && (
+        <Palette
+          onClose={() => setPalette(false)}
+          commands={[
+            ...VIEWS.map((v) => ({
+              label: `View: ${v.label}`,
+              run: () => {
+                setView(v);
+                setPane('ticket');
+              },
+            })),
+            { label: 'New ticket', run: () => setPane('new') },
+            { label: 'Dashboard', run: () => setPane('dashboard') },
+            { label: 'Your account', run: () => setPane('account') },
+            { label: 'Keyboard shortcuts', run: () => setHelp(true) },
+            { label: 'Sign out', run: onSignOut },
+          ]}
         />
       )}
       {help && (
@@ -264,6 +298,8 @@ export function Workspace({ me, onSignOut }: Props) {
               <dd>Send</dd>
               <dt>Ctrl+Shift+Enter</dt>
               <dd>Send and open the next ticket</dd>
+              <dt>Ctrl+K</dt>
+              <dd>Command palette: go to a view, the dashboard, a new ticket…</dd>
               <dt>?</dt>
               <dd>This list</dd>
             </dl>

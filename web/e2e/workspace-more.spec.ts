@@ -1,0 +1,53 @@
+import { expect, test } from '@playwright/test';
+import { accessible, bearer, person, signIn, token } from './support';
+
+test('an agent assigns and tags a ticket and reads who did what in its history', async ({ page, request }) => {
+  const t = await token(request, person('agent', 0));
+  const ticket = await (
+    await request.post('/api/v1/tickets', { headers: bearer(t), data: { subject: 'Assign me', description: '' } })
+  ).json();
+  await signIn(page, person('agent', 0));
+  await page.goto(`/app/tickets/${ticket.id}`);
+  const grace = person('agent', 1);
+  const assignee = page.getByLabel('Assignee');
+  const graceOption = assignee.locator('option').filter({ hasText: /grace/i });
+  await expect(graceOption).toHaveCount(1);
+  await assignee.selectOption({ label: (await graceOption.textContent()) ?? '' });
+  await expect(assignee).not.toHaveValue('');
+  await page.getByLabel('Tags').fill('printer, billing');
+  await page.getByLabel('Tags').blur();
+  await page.getByRole('tab', { name: 'History' }).click();
+  const events = page.getByTestId('history-event');
+  await expect(events.filter({ hasText: 'updated' })).toHaveCount(2);
+  await expect(events.first()).toContainText('created');
+  await accessible(page, 'ticket-history');
+  const saved = await (await request.get(`/api/v1/tickets/${ticket.id}`, { headers: bearer(t) })).json();
+  expect(saved.tags).toEqual(['printer', 'billing']);
+  const users = await (await request.get('/api/v1/users', { headers: bearer(t) })).json();
+  const graceId = users.items.find((u: { email: string }) => u.email === grace.email).id;
+  expect(saved.assignee_id).toBe(graceId);
+});
+
+test('Ctrl+K opens the command palette, which takes you where you type', async ({ page }) => {
+  await signIn(page, person('agent', 0));
+  await page.keyboard.press('Control+k');
+  const palette = page.getByRole('dialog', { name: 'Command palette' });
+  await expect(palette).toBeVisible();
+  await expect(page.getByLabel('Go to or do')).toBeFocused();
+  await accessible(page, 'palette');
+  await page.keyboard.type('dash');
+  await expect(palette.getByRole('option')).toHaveCount(1);
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+});
+
+test('the workspace fits a 390-pixel phone screen', async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await signIn(page, person('agent', 0));
+  await expect(page.getByTestId('ticket-list').getByRole('option').first()).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await accessible(page, 'phone-workspace');
+  await context.close();
+});
