@@ -241,3 +241,22 @@ async fn the_rails_counts_match_the_views_they_count() {
     let globex = app.org("globex").await;
     assert_eq!(app.get("/api/v1/tickets/counts", Some(&globex.token)).await.body["open"], 0, "per organisation");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ticket_is_found_by_its_number_in_the_organisation() {
+    let app = TestApp::spawn().await;
+    let acme = app.org("acme").await;
+    let globex = app.org("globex").await;
+    let first = app.ticket(&acme, "first").await;
+    let second = app.ticket(&acme, "second").await;
+    app.ticket(&globex, "globex's first").await;
+    let n = second["number"].as_i64().unwrap();
+    let found = app.get(&format!("/api/v1/tickets?number={n}"), Some(&acme.token)).await;
+    let ids: Vec<i64> = found.body["items"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [second["id"].as_i64().unwrap()]);
+    let one = first["number"].as_i64().unwrap();
+    let theirs = app.get(&format!("/api/v1/tickets?number={one}"), Some(&globex.token)).await;
+    assert_eq!(theirs.body["items"][0]["subject"], "globex's first", "each organisation numbers its own");
+    let bad = app.get("/api/v1/tickets?number=0", Some(&acme.token)).await;
+    assert_eq!((bad.status, bad.body["error"]["fields"]["number"].as_str()), (422, Some("must be a ticket number")));
+}

@@ -42,6 +42,9 @@ pub struct ListQuery {
     /// An agent group id.
     #[param(pattern = r"^\s*[+-]?[0-9]{1,19}\s*$")]
     pub group_id: Option<String>,
+    /// The ticket's number in its organisation (`#42` in the UI).
+    #[param(pattern = r"^\s*[+]?[0-9]{1,9}\s*$")]
+    pub number: Option<String>,
     #[param(max_length = 200)]
     pub tag: Option<String>,
     #[param(format = DateTime)]
@@ -220,6 +223,15 @@ pub async fn list(db: &impl GenericClient, who: &Principal, q: &ListQuery) -> Re
                 sql.clauses.push(format!("group_id = {p}"));
             }
             Err(_) => f.add("group_id", "must be a group id"),
+        }
+    }
+    if let Some(raw) = &q.number {
+        match raw.trim().parse::<i32>() {
+            Ok(n) if n > 0 => {
+                let p = sql.param(n);
+                sql.clauses.push(format!("number = {p}"));
+            }
+            _ => f.add("number", "must be a ticket number"),
         }
     }
     for (field, value) in [("category", &q.category), ("tag", &q.tag), ("cursor", &q.cursor)] {

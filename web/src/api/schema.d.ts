@@ -5386,6 +5386,8 @@ export interface operations {
                 category?: string;
                 /** @description An agent group id. */
                 group_id?: string;
+                /** @description The ticket's number in its organisation (`#42` in the UI). */
+                number?: string;
                 tag?: string;
                 created_after?: string;
                 created_before?: string;

@@ -1,5 +1,6 @@
 import { type FormEvent, type KeyboardEvent, forwardRef, useCallback, useEffect, useImperativeHandle, useRef, useState } from 'react';
 import { api, type Comment, type Me, problem, type Schemas, type TicketView as View } from './api';
+import { Relations } from './Relations';
 
 export interface TicketViewHandle {
   focusComposer: (visibility: 'public' | 'internal') => void;
@@ -307,6 +308,7 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
           ))}
         </ul>
       )}
+      <Relations id={id} onChanged={() => void load()} />
       <div role="tablist" aria-label="Ticket" className="tabs">
         <button type="button" role="tab" aria-selected={tab === 'conversation'} onClick={() => setTab('conversation')}>
           Conversation
