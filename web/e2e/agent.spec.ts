@@ -173,3 +173,16 @@ test('the rail counts each view and follows new tickets live', async ({ page, re
   expect(res.status()).toBe(201);
   await expect(unassigned).toHaveText(String(before + 1));
 });
+
+test('without the event stream the list polls, answered by 304s until something changes', async ({ page, request }) => {
+  await page.route('**/api/v1/events', (route) => route.abort());
+  const answers: number[] = [];
+  page.on('response', (r) => {
+    if (/\/api\/v1\/tickets\?/.test(r.url())) answers.push(r.status());
+  });
+  await signIn(page, person('agent', 1));
+  await expect.poll(() => answers.filter((s) => s === 304).length, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+  const t = await token(request, person('agent', 0));
+  await request.post('/api/v1/tickets', { headers: bearer(t), data: { subject: 'Found by polling', description: '' } });
+  await expect(page.getByRole('option', { name: /Found by polling/ })).toBeVisible({ timeout: 30_000 });
+});

@@ -1,6 +1,7 @@
 //! Request plumbing every route shares.
 
 pub mod client_ip;
+pub mod conditional;
 pub mod error;
 pub mod json;
 pub mod metrics;

@@ -7,11 +7,7 @@
 //! as tickets entering their SLA warning, is at most a minute old).
 
 use actix_web::get;
-use actix_web::{
-    HttpRequest, HttpResponse,
-    http::header::{self, Header as _},
-    web,
-};
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use atum_core::{
     dashboard::{
         Figures,
@@ -54,16 +50,6 @@ fn parse_range(range: Option<&str>) -> Result<(&'static str, TimeDelta, &'static
     })
 }
 
-/// Whether an `If-None-Match` header names `etag` (or is `*`), by the weak comparison
-/// RFC 9110 prescribes for it. A header that does not parse matches nothing.
-fn matches(req: &HttpRequest, etag: &header::EntityTag) -> bool {
-    match header::IfNoneMatch::parse(req) {
-        Ok(header::IfNoneMatch::Any) => true,
-        Ok(header::IfNoneMatch::Items(tags)) => tags.iter().any(|tag| tag.weak_eq(etag)),
-        Err(_) => false,
-    }
-}
-
 /// The dashboard of your organisation (admins and agents).
 #[utoipa::path(tag = "dashboard", security(("bearer" = [])), params(DashboardQuery),
     responses((status = 200, description = "Figures and series; carries an ETag", body = Dashboard), (status = 304, description = "Not modified since the ETag sent in If-None-Match"), (status = 403, description = "Staff only", body = crate::error::ErrorBody), (status = 422, description = "Invalid range", body = crate::error::ErrorBody)))]
@@ -81,7 +67,7 @@ pub async fn dashboard(
             let now = fresh.now;
             // A hex digest: always a valid entity tag.
             let etag = header::EntityTag::new_strong(fresh.tag(who.org_id, range));
-            if matches(&req, &etag) {
+            if crate::http::conditional::none_match(&req, &etag) {
                 return Ok((etag, None));
             }
             let live = atum_core::dashboard::compute(tx, who.org_id, now - span, now).await?;

@@ -82,15 +82,17 @@ pub async fn counts(state: web::Data<AppState>, creds: Credentials) -> Result<Ht
 /// Tickets in your scope, newest first by default, one cursor page at a time.
 #[utoipa::path(operation_id = "list_tickets", tag = "tickets", security(("bearer" = [])),
     params(atum_core::tickets::list::ListQuery),
-    responses((status = 200, description = "A page", body = atum_core::tickets::list::Page), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "A page; carries a weak ETag of its content", body = atum_core::tickets::list::Page), (status = 304, description = "Not modified since the ETag sent in If-None-Match"), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody)))]
 #[get("/tickets")]
 pub async fn list(
     state: web::Data<AppState>,
     creds: Credentials,
+    req: HttpRequest,
     query: web::Query<tickets::list::ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = state.in_tx(&creds, async |tx, who| Ok(tickets::list::list(tx, &who, &query).await?)).await?;
-    Ok(HttpResponse::Ok().json(page))
+    // A client polling a list (the UI while its event stream is down) gets 304s.
+    crate::http::conditional::json(&req, &page)
 }
 
 /// The version in `If-Match` (`"3"`; `W/"3"` too, as the version is the whole

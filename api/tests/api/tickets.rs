@@ -260,3 +260,23 @@ async fn a_ticket_is_found_by_its_number_in_the_organisation() {
     let bad = app.get("/api/v1/tickets?number=0", Some(&acme.token)).await;
     assert_eq!((bad.status, bad.body["error"]["fields"]["number"].as_str()), (422, Some("must be a ticket number")));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn polling_a_list_gets_304_until_something_in_it_changes() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let t = Some(admin.token.as_str());
+    let id = app.ticket(&admin, "watched").await["id"].as_i64().unwrap();
+    let first = app.get("/api/v1/tickets?status=new", t).await;
+    let etag = first.header("etag").expect("an ETag").to_owned();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    let again = app.send("GET", "/api/v1/tickets?status=new", t, None, &[("If-None-Match", &etag)]).await;
+    assert_eq!(again.status, 304);
+
+    let body = Some(json!({"priority": "urgent"}).to_string());
+    assert_eq!(app.send("PATCH", &format!("/api/v1/tickets/{id}"), t, body, &[("If-Match", "*")]).await.status, 200);
+    let changed = app.send("GET", "/api/v1/tickets?status=new", t, None, &[("If-None-Match", &etag)]).await;
+    assert_eq!(changed.status, 200);
+    assert_eq!(changed.body["items"][0]["priority"], "urgent");
+    assert_ne!(changed.header("etag"), Some(etag.as_str()));
+}

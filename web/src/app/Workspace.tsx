@@ -74,11 +74,23 @@ export function Workspace({ me, onSignOut }: Props) {
     [view, search, sort],
   );
 
+  // The first page's ETag: a refresh (a resync, or polling while the event stream is
+  // down) sends it and gets a 304 when nothing in the page changed.
+  const firstPageTag = useRef<{ key: string; etag: string } | null>(null);
+
   // The first page of the view; with `merge`, rows already shown are updated in place.
   const loadFirst = useCallback(
     async (merge: boolean) => {
-      const { data } = await api.GET('/api/v1/tickets', { params: { query: query() } });
-      if (!data) return;
+      const q = query();
+      const key = JSON.stringify(q);
+      const known = merge && firstPageTag.current?.key === key ? firstPageTag.current.etag : null;
+      const { data, response } = await api.GET('/api/v1/tickets', {
+        params: { query: q },
+        headers: known ? { 'If-None-Match': known } : {},
+      });
+      if (response.status === 304 || !data) return;
+      const etag = response.headers.get('ETag');
+      firstPageTag.current = etag ? { key, etag } : null;
       setTickets((old) => {
         if (!merge) return data.items;
         // The first page as it is now on top; everything else already loaded stays
