@@ -21,6 +21,12 @@ export default async function globalSetup() {
     ATUM_RAG_WORKER_LISTEN: `127.0.0.1:${PORT + 3}`,
     ATUM_METRICS_WORKER_LISTEN: `127.0.0.1:${PORT + 4}`,
     ATUM_PUBLIC_URL: `http://127.0.0.1:${PORT}`,
+    // Every test signs in from 127.0.0.1, often as the same demo agent: the sign-in
+    // rate limits (tested in the API's own tests) would otherwise refuse the suite.
+    ATUM_AUTH_RATE_PER_MINUTE: '6000',
+    ATUM_AUTH_RATE_BURST: '1000',
+    ATUM_AUTH_ACCOUNT_RATE_PER_MINUTE: '6000',
+    ATUM_AUTH_ACCOUNT_RATE_BURST: '1000',
   };
   const child = spawn(resolve(ROOT, 'target/debug/atum'), ['up', '--var-dir', VAR, '--web', resolve(ROOT, 'web')], {
     cwd: ROOT,

@@ -157,14 +157,21 @@ export function Workspace({ me, onSignOut }: Props) {
     return () => window.removeEventListener('popstate', onPop);
   }, []);
 
+  // Read through refs, so a key pressed just after the list arrives sees it (the key
+  // handler is not re-registered on every change).
+  const ticketsNow = useRef(tickets);
+  ticketsNow.current = tickets;
+  const selectedNow = useRef(selected);
+  selectedNow.current = selected;
   const move = useCallback(
     (step: number) => {
-      if (tickets.length === 0) return;
-      const at = tickets.findIndex((t) => t.id === selected);
-      const next = Math.min(tickets.length - 1, Math.max(0, at < 0 ? 0 : at + step));
-      open(tickets[next].id);
+      const list = ticketsNow.current;
+      if (list.length === 0) return;
+      const at = list.findIndex((t) => t.id === selectedNow.current);
+      const next = Math.min(list.length - 1, Math.max(0, at < 0 ? 0 : at + step));
+      open(list[next].id);
     },
-    [tickets, selected, open],
+    [open],
   );
 
   // Single keys, no Ctrl+Alt or AltGr combinations: those type characters on many keyboards.
