@@ -12,7 +12,10 @@ test('an agent assigns and tags a ticket and reads who did what in its history',
   const assignee = page.getByLabel('Assignee');
   const graceOption = assignee.locator('option').filter({ hasText: /grace/i });
   await expect(graceOption).toHaveCount(1);
+  // Each change is sent with the version the last one returned: wait for it.
+  const assigned = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.status() === 200);
   await assignee.selectOption({ label: (await graceOption.textContent()) ?? '' });
+  await assigned;
   await expect(assignee).not.toHaveValue('');
   await page.getByLabel('Tags').fill('printer, billing');
   await page.getByLabel('Tags').blur();
@@ -30,9 +33,11 @@ test('an agent assigns and tags a ticket and reads who did what in its history',
 
 test('Ctrl+K opens the command palette, which takes you where you type', async ({ page }) => {
   await signIn(page, person('agent', 0));
-  await page.keyboard.press('Control+k');
   const palette = page.getByRole('dialog', { name: 'Command palette' });
-  await expect(palette).toBeVisible();
+  await expect(async () => {
+    await page.keyboard.press('Control+k');
+    await expect(palette).toBeVisible({ timeout: 1_000 });
+  }).toPass();
   await expect(page.getByLabel('Go to or do')).toBeFocused();
   await accessible(page, 'palette');
   await page.keyboard.type('dash');
