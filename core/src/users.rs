@@ -144,6 +144,18 @@ pub async fn insert(
 }
 
 /// Hashes the optional password of `new` (blocking work).
+/// An admin adds a person to their organisation (the password, if any, is hashed off
+/// the async threads).
+pub async fn create(db: &impl GenericClient, who: &Principal, new: &NewUser) -> Result<User> {
+    who.require_admin()?;
+    new.validate()?;
+    let hashing = new.clone();
+    let hash = tokio::task::spawn_blocking(move || hash_for(&hashing))
+        .await
+        .map_err(|e| Error::Internal(format!("password hashing: {e}")))??;
+    insert(db, who.org_id, new, hash).await
+}
+
 pub fn hash_for(new: &NewUser) -> Result<Option<String>> {
     new.password.as_deref().map(password::hash).transpose().map_err(Error::from)
 }

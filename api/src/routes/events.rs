@@ -10,7 +10,10 @@
 use std::{collections::VecDeque, time::Duration};
 
 use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
-use atum_core::{auth::Principal, tickets::feed};
+use atum_core::{
+    auth::Principal,
+    tickets::{feed, presence},
+};
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::{AppState, auth::Credentials, error::ApiError, feed::Live};
@@ -98,7 +101,7 @@ impl Stream {
                     Ok(Live::Entry(entry)) if entry.id > self.last_sent && entry.visible_to(&self.who) => {
                         self.pending.push_back(encode(&entry));
                     }
-                    Ok(Live::Presence(n)) if n.org_id == self.who.org_id && self.who.role.is_staff() => {
+                    Ok(Live::Presence(n)) if presence::audible_to(n, &self.who) => {
                         let data = format!("event: presence\ndata: {{\"ticket_id\":{}}}\n\n", n.ticket_id);
                         self.pending.push_back(web::Bytes::from(data));
                     }

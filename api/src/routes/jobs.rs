@@ -61,9 +61,9 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let items = state
         .in_tx(&creds, async |tx, who| {
-            who.require_admin()?;
             let (state, kind, queue) = (q.state.as_deref(), q.kind.as_deref(), q.queue.as_deref());
-            Ok(admin::list(tx, Some(who.org_id.get()), state, kind, queue, q.before, q.limit.unwrap_or(50)).await?)
+            let scope = admin::scope_of(&who)?;
+            Ok(admin::list(tx, scope, state, kind, queue, q.before, q.limit.unwrap_or(50)).await?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(JobList { items }))
@@ -77,12 +77,8 @@ pub async fn list(
               (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody)))]
 #[get("/admin/jobs/{id}")]
 pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let (job, events) = state
-        .in_tx(&creds, async |tx, who| {
-            who.require_admin()?;
-            Ok(admin::get(tx, Some(who.org_id.get()), *id).await?)
-        })
-        .await?;
+    let (job, events) =
+        state.in_tx(&creds, async |tx, who| Ok(admin::get(tx, admin::scope_of(&who)?, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(JobDetail { job, events }))
 }
 
@@ -99,12 +95,7 @@ pub async fn retry(
     creds: Credentials,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let job = state
-        .in_tx(&creds, async |tx, who| {
-            who.require_admin()?;
-            Ok(admin::retry(tx, Some(who.org_id.get()), *id).await?)
-        })
-        .await?;
+    let job = state.in_tx(&creds, async |tx, who| Ok(admin::retry(tx, admin::scope_of(&who)?, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(job))
 }
 
@@ -121,11 +112,6 @@ pub async fn cancel(
     creds: Credentials,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let job = state
-        .in_tx(&creds, async |tx, who| {
-            who.require_admin()?;
-            Ok(admin::cancel(tx, Some(who.org_id.get()), *id).await?)
-        })
-        .await?;
+    let job = state.in_tx(&creds, async |tx, who| Ok(admin::cancel(tx, admin::scope_of(&who)?, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(job))
 }

@@ -62,7 +62,7 @@ pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i
     let view = state
         .in_tx(&creds, async |tx, who| {
             let ticket = tickets::get(tx, &who, *id).await?;
-            let lock = if who.role.is_staff() { atum_core::tickets::locks::live(tx, &who, *id).await? } else { None };
+            let lock = atum_core::tickets::locks::for_reader(tx, &who, *id).await?;
             Ok(TicketView { ticket, lock })
         })
         .await?;

@@ -23,15 +23,7 @@ pub async fn create(
     body: Json<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner();
-    let user = state
-        .in_tx(&creds, async |tx, who| {
-            who.require_admin()?;
-            new.validate()?;
-            let hashing = new.clone();
-            let hash = web::block(move || users::hash_for(&hashing)).await.map_err(ApiError::internal)??;
-            Ok(users::insert(tx, who.org_id, &new, hash).await?)
-        })
-        .await?;
+    let user = state.in_tx(&creds, async |tx, who| Ok(users::create(tx, &who, &new).await?)).await?;
     Ok(HttpResponse::Created().json(user))
 }
 

@@ -80,6 +80,13 @@ fn shown_payload(mut payload: Value) -> Value {
     payload
 }
 
+/// The jobs an admin of `who`'s organisation may see and act on (the scope the other
+/// functions take; `None`, every organisation's, is the operator's CLI).
+pub fn scope_of(who: &crate::auth::Principal) -> Result<Option<i64>> {
+    who.require_admin()?;
+    Ok(Some(who.org_id.get()))
+}
+
 pub const STATES: [&str; 5] = ["available", "running", "succeeded", "discarded", "cancelled"];
 
 /// Newest first; `before` is the last id of the previous page.

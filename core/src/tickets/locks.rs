@@ -43,6 +43,12 @@ pub async fn current(db: &impl GenericClient, who: &Principal, ticket_id: i64) -
     live(db, who, ticket_id).await
 }
 
+/// The live lock as a reader of the ticket sees it: staff see who holds it, customers
+/// never (the lock is about agents' work). The ticket must already have been read.
+pub async fn for_reader(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Option<Lock>> {
+    if who.role.is_staff() { live(db, who, ticket_id).await } else { Ok(None) }
+}
+
 /// The live lock on a ticket the caller has already read (no visibility check). Every
 /// staff read, reply and update asks, so the statement is cached.
 pub async fn live(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Option<Lock>> {

@@ -33,6 +33,11 @@ pub struct Viewer {
     pub me: bool,
 }
 
+/// Whether `who` hears of a presence change (`notice`): staff of its organisation.
+pub fn audible_to(notice: Notice, who: &Principal) -> bool {
+    notice.org_id == who.org_id && who.role.is_staff()
+}
+
 /// Who has the ticket open now (the caller included), oldest first.
 pub async fn viewers(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Vec<Viewer>> {
     who.require_staff()?;
