@@ -9,6 +9,7 @@ test('an agent links tickets by number and merges a duplicate into its original'
   const duplicate = await make('VPN not working (Berlin)');
   await signIn(page, person('agent', 0));
   await page.goto(`/app/tickets/${duplicate.id}`);
+  await page.getByText('Links and merge').click();
 
   await page.getByLabel('This ticket is').selectOption('related_to');
   await page.getByLabel('ticket number', { exact: true }).fill(`#${original.number}`);

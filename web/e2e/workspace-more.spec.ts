@@ -54,5 +54,12 @@ test('the workspace fits a 390-pixel phone screen', async ({ browser }) => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
   await accessible(page, 'phone-workspace');
+  // On a phone the open ticket takes the list's place, with a way back.
+  await page.getByTestId('ticket-list').getByRole('option').first().click();
+  await expect(page.getByTestId('ticket-list')).toBeHidden();
+  await expect(page.getByRole('heading', { level: 2 })).toBeVisible();
+  await accessible(page, 'phone-ticket');
+  await page.getByRole('button', { name: /Back to the list/ }).click();
+  await expect(page.getByTestId('ticket-list')).toBeVisible();
   await context.close();
 });

@@ -4,6 +4,7 @@ import { Chart } from './Chart';
 
 type Range = '1h' | '24h' | '7d' | '30d';
 const RANGES: Range[] = ['1h', '24h', '7d', '30d'];
+const SPAN_SECONDS: Record<Range, number> = { '1h': 3_600, '24h': 86_400, '7d': 604_800, '30d': 2_592_000 };
 /** The dashboard asks again this often; unchanged figures cost a 304. */
 const REFRESH_MS = 5_000;
 
@@ -50,7 +51,9 @@ export default function Dashboard({ changedAt }: { changedAt: number }) {
 
   const series = useMemo(() => {
     const points = board?.series ?? [];
+    const end = board ? Date.parse(board.generated_at) / 1000 : Date.now() / 1000;
     return {
+      span: [end - SPAN_SECONDS[range], end] as [number, number],
       times: points.map((p) => Date.parse(p.period_end) / 1000),
       backlog: points.map((p) => p.open_total),
       created: points.map((p) => p.created),
@@ -60,7 +63,7 @@ export default function Dashboard({ changedAt }: { changedAt: number }) {
       breached: points.map((p) => p.sla_breached_open),
       atRisk: points.map((p) => p.sla_at_risk),
     };
-  }, [board]);
+  }, [board, range]);
 
   const live = board?.live;
   const queued = live ? Object.entries(live.jobs_by_state).filter(([s]) => s === 'queued' || s === 'running').reduce((n, [, v]) => n + v, 0) : 0;
@@ -84,44 +87,28 @@ export default function Dashboard({ changedAt }: { changedAt: number }) {
       )}
       {live && (
         <dl className="tiles" aria-live="polite">
-          <div>
-            <dt>Open</dt>
-            <dd data-testid="tile-open">{live.open_total}</dd>
-          </div>
-          <div>
-            <dt>Created ({range})</dt>
-            <dd data-testid="tile-created">{live.created}</dd>
-          </div>
-          <div>
-            <dt>Solved ({range})</dt>
-            <dd>{live.solved}</dd>
-          </div>
-          <div>
-            <dt>First response, median</dt>
-            <dd>{minutes(live.first_response_minutes.p50)}</dd>
-          </div>
-          <div>
-            <dt>Resolution, median</dt>
-            <dd>{minutes(live.resolution_minutes.p50)}</dd>
-          </div>
-          <div>
-            <dt>SLA breached (open)</dt>
-            <dd>{live.sla_breached_open}</dd>
-          </div>
-          <div>
-            <dt>SLA at risk</dt>
-            <dd>{live.sla_at_risk}</dd>
-          </div>
-          <div>
-            <dt>Jobs waiting or running</dt>
-            <dd>{queued}</dd>
-          </div>
+          {[
+            ['Open', live.open_total, 'tile-open'],
+            [`Created (${range})`, live.created, 'tile-created'],
+            [`Solved (${range})`, live.solved],
+            ['First response, median', minutes(live.first_response_minutes.p50)],
+            ['Resolution, median', minutes(live.resolution_minutes.p50)],
+            ['SLA breached (open)', live.sla_breached_open],
+            ['SLA at risk', live.sla_at_risk],
+            ['Jobs waiting or running', queued],
+          ].map(([label, value, testId]) => (
+            <div key={String(label)}>
+              <dt>{label}</dt>
+              <dd data-testid={testId}>{value}</dd>
+            </div>
+          ))}
         </dl>
       )}
       {board && (
         <div className="charts">
-          <Chart title="Backlog (open tickets)" times={series.times} lines={[{ label: 'Open', values: series.backlog, color: '#0b5cad' }]} />
+          <Chart span={series.span} title="Backlog (open tickets)" times={series.times} lines={[{ label: 'Open', values: series.backlog, color: '#0b5cad' }]} />
           <Chart
+            span={series.span}
             title="Created and solved"
             times={series.times}
             lines={[
@@ -130,6 +117,7 @@ export default function Dashboard({ changedAt }: { changedAt: number }) {
             ]}
           />
           <Chart
+            span={series.span}
             title="Response times, median minutes"
             times={series.times}
             lines={[
@@ -138,6 +126,7 @@ export default function Dashboard({ changedAt }: { changedAt: number }) {
             ]}
           />
           <Chart
+            span={series.span}
             title="SLA"
             times={series.times}
             lines={[

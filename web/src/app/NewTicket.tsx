@@ -1,7 +1,9 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import { api, problem } from './api';
+import { api, problem, type Schemas } from './api';
 
 interface Props {
+  /** Whom a ticket can be filed for (a caller, say). */
+  customers: Schemas['User'][];
   onCreated: (id: number) => void;
   onCancel: () => void;
 }
@@ -9,7 +11,7 @@ interface Props {
 const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 
 /** A new ticket, filed by an agent (for a phone call, say). */
-export function NewTicket({ onCreated, onCancel }: Props) {
+export function NewTicket({ customers, onCreated, onCancel }: Props) {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -18,11 +20,13 @@ export function NewTicket({ onCreated, onCancel }: Props) {
   const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
+    const requester = String(form.get('requester') ?? '');
     const { data, error: err, response } = await api.POST('/api/v1/tickets', {
       body: {
         subject: String(form.get('subject')),
         description: String(form.get('description')),
         priority: String(form.get('priority')) as (typeof PRIORITIES)[number],
+        ...(requester ? { requester_id: Number(requester) } : {}),
       },
     });
     if (data) {
@@ -45,6 +49,16 @@ export function NewTicket({ onCreated, onCancel }: Props) {
         </p>
       )}
       <form onSubmit={submit} className="new-ticket-form">
+        <label htmlFor="requester">For</label>
+        <select id="requester" name="requester" defaultValue="" aria-describedby={errors.requester_id ? 'requester-error' : undefined}>
+          <option value="">Myself (no customer)</option>
+          {customers.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.display_name} — {c.email}
+            </option>
+          ))}
+        </select>
+        {errors.requester_id && <p id="requester-error" className="error">{errors.requester_id}</p>}
         <label htmlFor="subject">Subject</label>
         <input id="subject" name="subject" required maxLength={300} aria-describedby={errors.subject ? 'subject-error' : undefined} />
         {errors.subject && <p id="subject-error" className="error">{errors.subject}</p>}

@@ -73,7 +73,7 @@ export function TotpEnrolment({ onDone }: { onDone?: () => void }) {
         </button>
       )}
       {enrolment && (
-        <form onSubmit={confirm} aria-label="Confirm the authenticator">
+        <form onSubmit={confirm} aria-label="Confirm the authenticator" className="enrol-form">
           <img
             className="qr"
             src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(enrolment.qr_svg)}`}

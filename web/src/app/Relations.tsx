@@ -1,4 +1,4 @@
-import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { api, problem, type Schemas } from './api';
 
 const KINDS = ['related_to', 'parent_of', 'child_of', 'duplicate_of', 'blocks', 'blocked_by'] as const;
@@ -23,13 +23,21 @@ export function Relations({ id, onChanged }: Props) {
   const [links, setLinks] = useState<Schemas['Link'][]>([]);
   const [request, setRequest] = useState<Schemas['Request'] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [unfolded, setUnfolded] = useState(false);
 
+  const showing = useRef(id);
+  showing.current = id;
   const load = useCallback(async () => {
     const [l, r] = await Promise.all([
       api.GET('/api/v1/tickets/{id}/links', { params: { path: { id } } }),
       api.GET('/api/v1/tickets/{id}/request', { params: { path: { id } } }),
     ]);
-    if (l.data) setLinks(l.data.items);
+    // An answer for a ticket the agent has already left is dropped.
+    if (showing.current !== id) return;
+    if (l.data) {
+      setLinks(l.data.items);
+      if (l.data.items.length > 0) setUnfolded(true);
+    }
     setRequest(r.data ?? null);
   }, [id]);
   useEffect(() => {
@@ -74,41 +82,7 @@ export function Relations({ id, onChanged }: Props) {
   };
 
   return (
-    <section className="relations" aria-labelledby={`relations-${id}`}>
-      <h3 id={`relations-${id}`}>Linked tickets</h3>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
-      <ul className="links">
-        {links.map((l) => (
-          <li key={l.id} data-testid="link">
-            {label(l.kind)} <a href={`/app/tickets/${l.ticket.id}`}>#{l.ticket.number} {l.ticket.subject}</a> ({l.ticket.status})
-            <button type="button" onClick={() => void unlink(l.id)} aria-label={`Remove the link to #${l.ticket.number}`}>
-              Remove
-            </button>
-          </li>
-        ))}
-      </ul>
-      <form onSubmit={link} className="inline-form" aria-label="Link a ticket">
-        <label htmlFor="link-kind">This ticket is</label>
-        <select id="link-kind" name="link-kind" defaultValue="related_to">
-          {KINDS.map((k) => (
-            <option key={k} value={k}>
-              {label(k)}
-            </option>
-          ))}
-        </select>
-        <label htmlFor="link-number">ticket number</label>
-        <input id="link-number" name="link-number" placeholder="#42" required size={8} />
-        <button type="submit">Link</button>
-      </form>
-      <form onSubmit={merge} className="inline-form" aria-label="Merge">
-        <label htmlFor="merge-number">Merge this duplicate into ticket number</label>
-        <input id="merge-number" name="merge-number" placeholder="#42" required size={8} />
-        <button type="submit">Merge</button>
-      </form>
+    <section className="relations" aria-label="Request, links and merge">
       {request && (
         <>
           <h3>Request: {request.item_name}</h3>
@@ -122,6 +96,43 @@ export function Relations({ id, onChanged }: Props) {
           </dl>
         </>
       )}
+      {/* Links and merging are occasional: folded away unless the ticket has links. */}
+      <details open={unfolded} onToggle={(e) => setUnfolded(e.currentTarget.open)}>
+        <summary>Links and merge{links.length > 0 ? ` (${links.length})` : ''}</summary>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <ul className="links">
+          {links.map((l) => (
+            <li key={l.id} data-testid="link">
+              {label(l.kind)} <a href={`/app/tickets/${l.ticket.id}`}>#{l.ticket.number} {l.ticket.subject}</a> ({l.ticket.status})
+              <button type="button" onClick={() => void unlink(l.id)} aria-label={`Remove the link to #${l.ticket.number}`}>
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+        <form onSubmit={link} className="inline-form" aria-label="Link a ticket">
+          <label htmlFor="link-kind">This ticket is</label>
+          <select id="link-kind" name="link-kind" defaultValue="related_to">
+            {KINDS.map((k) => (
+              <option key={k} value={k}>
+                {label(k)}
+              </option>
+            ))}
+          </select>
+          <label htmlFor="link-number">ticket number</label>
+          <input id="link-number" name="link-number" placeholder="#42" required size={8} />
+          <button type="submit">Link</button>
+        </form>
+        <form onSubmit={merge} className="inline-form" aria-label="Merge">
+          <label htmlFor="merge-number">Merge this duplicate into ticket number</label>
+          <input id="merge-number" name="merge-number" placeholder="#42" required size={8} />
+          <button type="submit">Merge</button>
+        </form>
+      </details>
     </section>
   );
 }

@@ -13,8 +13,10 @@ interface Props {
   changedBy: { actor_id: number | null; at: number } | null;
   /** Bumped when the feed says who has this ticket open changed. */
   presenceAt: number | null;
-  /** The organisation's agents and admins, for the assignee. */
-  staff: Schemas['User'][];
+  /** Everyone in the organisation: names, and the agents and admins to assign. */
+  people: Schemas['User'][];
+  /** Back to the list (on a phone, where the ticket replaces it). */
+  onBack: () => void;
   onSentAndNext: () => void;
 }
 
@@ -30,7 +32,7 @@ const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 
 /** One ticket: the conversation, the reply and note box, its fields, SLA clocks and lock. */
 export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketView(
-  { id, me, changedBy, presenceAt, staff, onSentAndNext },
+  { id, me, changedBy, presenceAt, people, onBack, onSentAndNext },
   ref,
 ) {
   const [ticket, setTicket] = useState<View | null>(null);
@@ -44,6 +46,8 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
   const [tab, setTab] = useState<'conversation' | 'history'>('conversation');
   const [history, setHistory] = useState<Schemas['Event'][]>([]);
   const [tags, setTags] = useState('');
+  // Being edited: a live reload must not replace what the agent is typing.
+  const tagsEdited = useRef(false);
   const composer = useRef<HTMLTextAreaElement>(null);
   const [viewers, setViewers] = useState<Schemas['Viewer'][]>([]);
   const lastTyped = useRef(0);
@@ -84,15 +88,21 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
   }, [presenceAt, id]);
   const heading = useRef<HTMLHeadingElement>(null);
 
+  // The ticket shown now: answers that arrive for one the agent has moved on from
+  // (j, "send and next", the back button) are dropped.
+  const showing = useRef(id);
+  showing.current = id;
+
   const load = useCallback(async () => {
     const [t, c, s] = await Promise.all([
       api.GET('/api/v1/tickets/{id}', { params: { path: { id } } }),
       api.GET('/api/v1/tickets/{id}/comments', { params: { path: { id } } }),
       api.GET('/api/v1/tickets/{id}/sla', { params: { path: { id } } }),
     ]);
+    if (showing.current !== id) return;
     if (t.data) {
       setTicket(t.data);
-      setTags(t.data.tags.join(', '));
+      if (!tagsEdited.current) setTags(t.data.tags.join(', '));
     }
     if (c.data) setComments(c.data.items);
     if (s.data) setSla(s.data);
@@ -116,12 +126,11 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
 
   // Someone else changed this ticket: reload it and say so.
   useEffect(() => {
-    if (!changedBy) return;
+    // One's own changes are shown already.
+    if (!changedBy || changedBy.actor_id === me.user.id) return;
     void load();
-    if (changedBy.actor_id !== me.user.id) {
-      setUpdatedBy(changedBy.actor_id === null ? 'the system' : `user #${changedBy.actor_id}`);
-    }
-  }, [changedBy, load, me.user.id]);
+    setUpdatedBy(changedBy.actor_id === null ? 'the system' : nameOf(people, changedBy.actor_id));
+  }, [changedBy, load, me.user.id, people]);
 
   useImperativeHandle(ref, () => ({
     focusComposer: (v: Visibility) => {
@@ -185,17 +194,28 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
     if (data) setHistory(data.items);
   };
 
-  const name = (userId: number | null | undefined) =>
-    staff.find((u) => u.id === userId)?.display_name ?? (userId ? `user #${userId}` : 'nobody');
+  const name = (userId: number | null | undefined) => nameOf(people, userId);
+  const staff = people.filter((u) => u.role !== 'customer' && u.is_active);
 
-  const change = async (body: Schemas['TicketChange']) => {
-    if (!ticket) return;
+  // Changes go out one after another, each with the version the previous one
+  // returned: a tag edit right after an assignment is not refused as stale.
+  const latest = useRef<View | null>(null);
+  latest.current = ticket;
+  const queue = useRef<Promise<void>>(Promise.resolve());
+  const change = (body: Schemas['TicketChange']) => {
+    queue.current = queue.current.then(() => apply(body));
+    return queue.current;
+  };
+  const apply = async (body: Schemas['TicketChange']) => {
+    const current = latest.current;
+    if (!current) return;
     const { data, error: err, response } = await api.PATCH('/api/v1/tickets/{id}', {
-      params: { path: { id }, header: { 'If-Match': `"${ticket.version}"` } },
+      params: { path: { id }, header: { 'If-Match': `"${current.version}"` } },
       body,
     });
     if (data) {
-      setTicket({ ...ticket, ...data });
+      latest.current = { ...current, ...data };
+      setTicket(latest.current);
     } else {
       const p = problem(err, response);
       setError(p.code === 'version_mismatch' ? 'Someone changed this ticket meanwhile; it has been reloaded.' : p.message);
@@ -219,9 +239,16 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
   }
   return (
     <section className="ticket-view" aria-labelledby="ticket-title">
+      <button type="button" className="back" onClick={onBack}>
+        ← Back to the list
+      </button>
       <h2 id="ticket-title" ref={heading} tabIndex={-1}>
         #{ticket.number} {ticket.subject}
       </h2>
+      <p className="meta">
+        Requested by {name(ticket.requester_id)} · {new Date(ticket.created_at).toLocaleString()}
+        {ticket.channel ? ` · via ${ticket.channel}` : ''}
+      </p>
       {updatedBy && (
         <p className="banner" role="status">
           This ticket was just updated by {updatedBy}.{' '}
@@ -269,8 +296,12 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
           Tags
           <input
             value={tags}
-            onChange={(e) => setTags(e.target.value)}
+            onChange={(e) => {
+              tagsEdited.current = true;
+              setTags(e.target.value);
+            }}
             onBlur={() => {
+              tagsEdited.current = false;
               const next = tags.split(',').map((t) => t.trim()).filter(Boolean);
               if (next.join(',') !== ticket.tags.join(',')) void change({ tags: next });
             }}
@@ -322,7 +353,8 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
           {history.map((h) => (
             <li key={h.id} data-testid="history-event">
               <span className="when">{new Date(h.created_at).toLocaleString()}</span>{' '}
-              <strong>{h.event_type.replaceAll('_', ' ')}</strong> by{' '}
+              <strong>{h.event_type.replaceAll('_', ' ')}</strong>
+              {h.event_type === 'updated' && h.after ? ` (${changedFields(h.after)})` : ''} by{' '}
               {h.actor_kind === 'user' ? name(h.actor_id) : h.actor_kind.replaceAll('_', ' ')}
             </li>
           ))}
@@ -335,7 +367,7 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
         {comments.map((c) => (
           <li key={c.id} className={`comment ${c.visibility}`} data-testid="comment">
             <p className="meta">
-              {c.visibility === 'internal' ? 'Internal note' : 'Reply'} by user #{c.author_id} ·{' '}
+              {c.visibility === 'internal' ? 'Internal note' : 'Reply'} by {name(c.author_id)} ·{' '}
               {new Date(c.created_at).toLocaleString()}
             </p>
             <p>{c.body}</p>
@@ -380,3 +412,16 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
     </section>
   );
 });
+
+/** A person's name, or their id while the list of people has not arrived. */
+function nameOf(people: Schemas['User'][], userId: number | null | undefined): string {
+  if (!userId) return 'nobody';
+  return people.find((u) => u.id === userId)?.display_name ?? `user #${userId}`;
+}
+
+/** "status, assignee" from an update's `after`. */
+function changedFields(after: unknown): string {
+  return Object.keys(after as Record<string, unknown>)
+    .map((k) => k.replace(/_id$/, '').replaceAll('_', ' '))
+    .join(', ');
+}

@@ -53,12 +53,12 @@ export function Workspace({ me, onSignOut }: Props) {
   const [announcement, setAnnouncement] = useState('');
   const [help, setHelp] = useState(false);
   const [palette, setPalette] = useState(false);
-  const [staffList, setStaffList] = useState<Schemas['User'][]>([]);
+  // Everyone in the organisation, for names (authors, requesters) and the assignee list.
+  const [people, setPeople] = useState<Schemas['User'][]>([]);
   useEffect(() => {
-    void api.GET('/api/v1/users').then(({ data }) => {
-      if (data) setStaffList(data.items.filter((u) => u.role !== 'customer' && u.is_active));
-    });
+    void api.GET('/api/v1/users').then(({ data }) => data && setPeople(data.items));
   }, []);
+  const [loaded, setLoaded] = useState(false);
   const loading = useRef(false);
   const ticketView = useRef<TicketViewHandle>(null);
   const staff = me.user.role !== 'customer';
@@ -89,6 +89,7 @@ export function Workspace({ me, onSignOut }: Props) {
         headers: known ? { 'If-None-Match': known } : {},
       });
       if (response.status === 304 || !data) return;
+      setLoaded(true);
       const etag = response.headers.get('ETag');
       firstPageTag.current = etag ? { key, etag } : null;
       setTickets((old) => {
@@ -212,7 +213,7 @@ export function Workspace({ me, onSignOut }: Props) {
   }
 
   return (
-    <div className="workspace">
+    <div className={`workspace${pane !== 'ticket' || selected ? ' has-detail' : ''}`}>
       <nav className="rail" aria-label="Views">
         <p className="brand">ATUM Desk</p>
         <ul>
@@ -229,17 +230,22 @@ export function Workspace({ me, onSignOut }: Props) {
             </li>
           ))}
         </ul>
-        <button type="button" className="new-ticket" onClick={() => setPane('new')}>
+        <button
+          type="button"
+          className="new-ticket"
+          aria-current={pane === 'new' ? 'page' : undefined}
+          onClick={() => setPane('new')}
+        >
           New ticket
         </button>
         <button type="button" aria-current={pane === 'dashboard' ? 'page' : undefined} onClick={() => setPane('dashboard')}>
           Dashboard
         </button>
         <p className="who">{me.user.display_name}</p>
-        <button type="button" onClick={() => setPane('account')}>
+        <button type="button" aria-current={pane === 'account' ? 'page' : undefined} onClick={() => setPane('account')}>
           Your account
         </button>
-        <button type="button" onClick={() => setHelp(true)}>
+        <button type="button" className="shortcuts" onClick={() => setHelp(true)}>
           Keyboard shortcuts (?)
         </button>
         <button type="button" onClick={onSignOut}>
@@ -268,18 +274,31 @@ export function Workspace({ me, onSignOut }: Props) {
         <p className="sr-only" aria-live="polite">
           {announcement}
         </p>
-        <TicketList tickets={tickets} selectedId={selected} onSelect={open} onNearEnd={() => void loadMore()} label={view.label} />
+        {loaded && tickets.length === 0 ? (
+          <p className="empty" role="status">
+            {search.trim() ? 'No ticket in this view matches the search.' : 'No tickets in this view.'}
+          </p>
+        ) : (
+          <TicketList tickets={tickets} selectedId={selected} onSelect={open} onNearEnd={() => void loadMore()} label={view.label} />
+        )}
       </main>
-      {pane === 'new' && <NewTicket onCreated={(id) => open(id)} onCancel={() => setPane('ticket')} />}
+      {pane === 'new' && (
+        <NewTicket
+          onCreated={(id) => open(id)}
+          customers={people.filter((u) => u.role === 'customer' && u.is_active)}
+          onCancel={() => setPane('ticket')}
+        />
+      )}
       {pane === 'account' && <Profile />}
       {selected && pane === 'ticket' && (
         <TicketView
           ref={ticketView}
+          onBack={() => open(null)}
           id={selected}
           me={me}
           changedBy={changed && changed.id === selected ? changed : null}
           presenceAt={presenceAt && presenceAt.id === selected ? presenceAt.at : null}
-          staff={staffList}
+          people={people}
           onSentAndNext={() => move(1)}
         />
       )}
