@@ -40,6 +40,12 @@ impl ActorKind {
     pub fn as_str(self) -> &'static str {
         self.into()
     }
+
+    /// An `actor_kind` column's value. The columns' CHECK lists exactly these kinds,
+    /// so anything else cannot be read; it would be shown as anonymous.
+    pub fn from_column(value: &str) -> ActorKind {
+        value.parse().unwrap_or(ActorKind::Anonymous)
+    }
 }
 
 impl Actor {

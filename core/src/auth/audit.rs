@@ -176,8 +176,7 @@ pub async fn list(db: &impl GenericClient, who: &Principal, f: &Filter) -> Resul
             id: r.get(0),
             event: r.get(1),
             actor_id: r.get(2),
-            // The column's CHECK lists exactly the kinds there are.
-            actor_kind: r.get::<_, &str>(7).parse().unwrap_or(ActorKind::Anonymous),
+            actor_kind: ActorKind::from_column(r.get(7)),
             target_user_id: r.get(3),
             ip: r.get(4),
             detail: r.get(5),

@@ -70,8 +70,7 @@ fn from_row(r: &tokio_postgres::Row) -> Entry {
         org_id: r.get(1),
         ticket_id: TicketId(r.get(2)),
         kind: r.get(3),
-        // The column's CHECK lists exactly the kinds there are.
-        actor_kind: r.get::<_, &str>(4).parse().unwrap_or(ActorKind::Anonymous),
+        actor_kind: ActorKind::from_column(r.get(4)),
         actor_id: r.get(5),
         at: r.get(6),
         requester_id: r.get::<_, Option<i64>>(7).map(UserId),

@@ -39,8 +39,7 @@ pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> R
         .map(|r| Event {
             id: r.get(0),
             actor_id: r.get(1),
-            // The column's CHECK lists exactly the kinds there are.
-            actor_kind: r.get::<_, &str>(6).parse().unwrap_or(ActorKind::Anonymous),
+            actor_kind: ActorKind::from_column(r.get(6)),
             event_type: r.get(2),
             before: r.get(3),
             after: r.get(4),
