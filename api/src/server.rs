@@ -88,8 +88,9 @@ pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
         .service(settings::change)
         .service(tickets::list)
         .service(tickets::create)
-        // Before `/tickets/{id}`, which would take "counts" for an id.
+        // Before `/tickets/{id}`, which would take "counts" or "activity" for an id.
         .service(tickets::counts)
+        .service(presence::activity)
         .service(tickets::get)
         .service(tickets::update)
         .service(tickets::list_comments)

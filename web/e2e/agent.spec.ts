@@ -106,6 +106,7 @@ test('a locked ticket keeps the second agent\'s reply until they take it over', 
   await signIn(page, person('agent', 0));
   await page.goto(`/app/tickets/${ticket.id}`);
   await expect(page.getByTestId('lock-holder')).toBeVisible();
+  await expect(page.locator(`#ticket-${ticket.id}`).getByTestId('on-ticket')).toHaveAttribute('title', /is answering/);
   const composer = page.getByLabel('Reply to the customer');
   await composer.fill('My reply must not be lost');
   await page.getByRole('button', { name: /^Send \(/ }).click();
@@ -123,11 +124,11 @@ test('an agent files a new ticket and finds it by search, whatever the sort', as
   await accessible(page, 'new-ticket');
   await page.getByLabel('Subject').fill('Caller cannot print invoices');
   await page.getByLabel('Description').fill('Phoned in at 9:12; the printer shows error 0x51.');
-  await page.getByLabel('Priority').selectOption('high');
+  await page.getByRole('combobox', { name: 'Priority', exact: true }).selectOption('high');
   await page.getByRole('button', { name: 'Create ticket' }).click();
   await expect(page).toHaveURL(/\/app\/tickets\/\d+$/);
   await expect(page.getByRole('heading', { level: 2 })).toContainText('Caller cannot print invoices');
-  await expect(page.getByLabel('Priority')).toHaveValue('high');
+  await expect(page.getByRole('combobox', { name: 'Priority', exact: true })).toHaveValue('high');
 
   const list = page.getByRole('listbox', { name: 'All open' });
   await page.getByLabel('Search tickets').fill('invoices printer');
@@ -153,12 +154,17 @@ test('agents see who else has a ticket open and who is typing, gone as soon as t
   const others = ada.getByRole('list', { name: 'Also on this ticket' }).getByTestId('viewer');
   await expect(others).toHaveCount(1);
   await expect(others.first()).toHaveAttribute('title', /is viewing/);
+  // The list's row says so too.
+  const row = ada.locator(`#ticket-${ticket.id}`).getByTestId('on-ticket');
+  await expect(row).toHaveAttribute('title', /is viewing/);
   await grace.getByLabel('Reply to the customer').pressSequentially('Looking into it');
   await expect(others.first()).toHaveAttribute('title', /is typing/);
   await expect(ada.getByText(/is typing…/)).toBeVisible();
+  await expect(row).toHaveAttribute('title', /is typing/);
 
   await grace.close();
   await expect(others).toHaveCount(0, { timeout: 5_000 });
+  await expect(row).toHaveCount(0, { timeout: 5_000 });
   await adaContext.close();
   await graceContext.close();
 });

@@ -63,3 +63,45 @@ test('the workspace fits a 390-pixel phone screen', async ({ browser }) => {
   await expect(page.getByTestId('ticket-list')).toBeVisible();
   await context.close();
 });
+
+test('an agent routes a ticket to a group, filters the list by it, and sees its SLA clocks count down and pause', async ({ page, request }) => {
+  const admin = await token(request, person('admin', 0));
+  const group = await (await request.post('/api/v1/admin/groups', { headers: bearer(admin), data: { name: `Tier 2 ${Date.now()}` } })).json();
+  const policy = await request.post('/api/v1/admin/sla/policies', {
+    headers: bearer(admin),
+    data: { name: `E2E ${Date.now()}`, categories: ['e2e-sla'], first_response_minutes: 120, resolution_minutes: 600 },
+  });
+  expect(policy.status(), await policy.text()).toBe(201);
+  const t = await token(request, person('agent', 0));
+  const ticket = await (
+    await request.post('/api/v1/tickets', { headers: bearer(t), data: { subject: 'Route me', description: '', category: 'e2e-sla' } })
+  ).json();
+
+  await signIn(page, person('agent', 0));
+  await page.goto(`/app/tickets/${ticket.id}`);
+  const first = page.getByTestId('clock-first_response');
+  await expect(first).toContainText(/First response 1h 59m left/);
+  const resolution = page.getByTestId('clock-resolution');
+  // The countdown ticks in the browser, not only when the ticket is reloaded.
+  await expect(resolution).toContainText(/9h 59m left/);
+
+  const routed = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.status() === 200);
+  await page.getByRole('combobox', { name: 'Group', exact: true }).selectOption({ label: group.name });
+  await routed;
+  const paused = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.status() === 200);
+  await page.getByLabel('Status').selectOption('pending');
+  await paused;
+  await expect(resolution).toContainText(/paused, 9h 59m left|paused, 10h 00m left/);
+  await expect(first).toContainText(/paused/);
+
+  await page.getByText('Filters', { exact: true }).click();
+  await page.getByLabel('Filter by group').selectOption({ label: group.name });
+  const list = page.getByTestId('ticket-list');
+  await expect(list).toHaveAttribute('data-count', '1');
+  await expect(list.getByRole('option')).toContainText('Route me');
+  await accessible(page, 'workspace-filters');
+  await page.getByLabel('Filter by priority').selectOption('urgent');
+  await expect(page.getByText('No ticket in this view matches the search and filters.')).toBeVisible();
+  await page.getByRole('button', { name: 'Clear filters' }).click();
+  await expect(list).not.toHaveAttribute('data-count', '1');
+});

@@ -2,7 +2,7 @@
 //! (`atum_core::tickets::presence`).
 
 use actix_web::{HttpResponse, delete, get, put, web};
-use atum_core::tickets::presence::{self, Viewer};
+use atum_core::tickets::presence::{self, Activity, Viewer};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -68,4 +68,19 @@ pub async fn gone(
 ) -> Result<HttpResponse, ApiError> {
     state.in_tx(&creds, async |tx, who| Ok(presence::gone(tx, &who, *id).await?)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ActivityList {
+    pub items: Vec<Activity>,
+}
+
+/// Every ticket someone has open or locked now, for the ticket list's badges (staff).
+/// A `presence` event on `/events` says when to ask again.
+#[utoipa::path(operation_id = "ticket_activity", tag = "workflow", security(("bearer" = [])),
+    responses((status = 200, description = "Tickets with viewers or a lock holder", body = ActivityList), (status = 403, description = "Staff only", body = ErrorBody)))]
+#[get("/tickets/activity")]
+pub async fn activity(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
+    let items = state.in_tx(&creds, async |tx, who| Ok(presence::activity(tx, &who).await?)).await?;
+    Ok(HttpResponse::Ok().json(ActivityList { items }))
 }

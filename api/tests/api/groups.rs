@@ -59,3 +59,35 @@ async fn admins_manage_groups_of_their_own_staff_and_policies_escalate_only_to_t
     assert_eq!((own.status, own.body["escalate_group_id"].as_i64()), (201, Some(id)), "{}", own.body);
     assert_eq!(app.get("/api/v1/tickets?group_id=x", t).await.status, 422);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn agents_route_a_ticket_to_a_group_of_their_own_organisation_and_the_history_says_so() {
+    let app = TestApp::spawn().await;
+    let acme = app.org("acme").await;
+    let globex = app.org("globex").await;
+    let agent = app.person(&acme, "agent", "ada").await;
+    let mine = app.post("/api/v1/admin/groups", Some(&acme.token), json!({"name": "Tier 2"})).await.body["id"].as_i64();
+    let theirs =
+        app.post("/api/v1/admin/groups", Some(&globex.token), json!({"name": "Tier 2"})).await.body["id"].as_i64();
+    let id = app.ticket(&acme, "Printer").await["id"].as_i64().unwrap();
+    let path = format!("/api/v1/tickets/{id}");
+    let patch = |body: serde_json::Value| {
+        app.send("PATCH", &path, Some(&agent.token), Some(body.to_string()), &[("If-Match", "*")])
+    };
+
+    let foreign = patch(json!({"group_id": theirs})).await;
+    assert_eq!(foreign.status, 422, "{}", foreign.body);
+    assert!(foreign.body["error"]["fields"]["group_id"].is_string(), "{}", foreign.body);
+    assert_eq!(app.get(&path, Some(&agent.token)).await.body["group_id"], json!(null), "nothing half-written");
+
+    let routed = patch(json!({"group_id": mine})).await;
+    assert_eq!((routed.status, routed.body["group_id"].as_i64()), (200, mine), "{}", routed.body);
+    let listed = app.get(&format!("/api/v1/tickets?group_id={}", mine.unwrap()), Some(&agent.token)).await;
+    assert_eq!(listed.body["items"][0]["id"].as_i64(), Some(id));
+    let history = app.get(&format!("{path}/history"), Some(&agent.token)).await;
+    let last = history.body["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["after"], json!({"group_id": mine}), "{}", history.body);
+
+    let cleared = patch(json!({"group_id": null})).await;
+    assert_eq!(cleared.body["group_id"], json!(null), "{}", cleared.body);
+}

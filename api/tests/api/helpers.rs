@@ -285,6 +285,16 @@ impl EventStream {
         assert_eq!(e.event, "ticket", "{what}: {e:?}");
         (e.data["ticket_id"].as_i64().unwrap(), e.data["kind"].as_str().unwrap().to_owned())
     }
+
+    /// The ticket id of the next `presence` event, passing over journal events.
+    pub fn next_presence(&self, what: &str) -> i64 {
+        loop {
+            let e = self.next(what);
+            if e.event == "presence" {
+                return e.data["ticket_id"].as_i64().unwrap();
+            }
+        }
+    }
 }
 
 impl TestApp {

@@ -61,3 +61,53 @@ async fn presence_is_for_staff_of_the_tickets_organisation_only() {
     assert_eq!(app.delete(&path, Some(&globex.token)).await.status, 204, "deleting nothing of another org is a no-op");
     assert_eq!(app.sql("SELECT 1 FROM ticket_presence").await.len(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_list_learns_who_is_on_which_ticket_and_lock_changes_are_announced() {
+    let app = TestApp::spawn().await;
+    let acme = app.org("acme").await;
+    let globex = app.org("globex").await;
+    let ada = app.person(&acme, "agent", "ada").await;
+    let bob = app.person(&acme, "agent", "bob").await;
+    let carol = app.person(&acme, "customer", "carol").await;
+    let viewed = app.ticket(&acme, "Printer").await["id"].as_i64().unwrap();
+    let locked = app.ticket(&acme, "VPN").await["id"].as_i64().unwrap();
+    app.ticket(&acme, "Nobody here").await;
+    let bob_feed = app.events(&bob.token, None);
+
+    app.send(
+        "PUT",
+        &format!("/api/v1/tickets/{viewed}/presence"),
+        Some(&ada.token),
+        Some(json!({"typing": true}).to_string()),
+        &[],
+    )
+    .await;
+    assert_eq!(bob_feed.next_presence("ada opened a ticket"), viewed);
+    let lock = app.post(&format!("/api/v1/tickets/{locked}/lock"), Some(&ada.token), json!({})).await;
+    assert_eq!(lock.status, 200, "{}", lock.body);
+    assert_eq!(bob_feed.next_presence("ada took a lock"), locked);
+
+    let seen = app.get("/api/v1/tickets/activity", Some(&bob.token)).await;
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    let items = seen.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "only the tickets someone is on: {}", seen.body);
+    let on = |id: i64| items.iter().find(|a| a["ticket_id"] == id).unwrap().clone();
+    assert_eq!(on(viewed)["viewers"][0]["display_name"], "ada");
+    assert_eq!(on(viewed)["viewers"][0]["typing"], true);
+    assert_eq!(on(viewed)["lock_holder"], json!(null));
+    assert_eq!(
+        (on(locked)["lock_holder"]["display_name"].clone(), on(locked)["lock_holder"]["me"].clone()),
+        (json!("ada"), json!(false))
+    );
+
+    // Renewing one's own lock is not news; releasing it is.
+    app.post(&format!("/api/v1/tickets/{locked}/lock"), Some(&ada.token), json!({})).await;
+    assert_eq!(app.delete(&format!("/api/v1/tickets/{locked}/lock"), Some(&ada.token)).await.status, 204);
+    assert_eq!(bob_feed.next_presence("ada released the lock"), locked);
+    let after = app.get("/api/v1/tickets/activity", Some(&bob.token)).await;
+    assert_eq!(after.body["items"].as_array().unwrap().len(), 1, "{}", after.body);
+
+    assert_eq!(app.get("/api/v1/tickets/activity", Some(&carol.token)).await.status, 403);
+    assert_eq!(app.get("/api/v1/tickets/activity", Some(&globex.token)).await.body["items"], json!([]));
+}

@@ -78,16 +78,13 @@ fn locked_by(lock: Lock) -> Error {
 pub async fn acquire(db: &impl GenericClient, who: &Principal, ticket_id: i64, takeover: bool) -> Result<Lock> {
     who.require_staff()?;
     get(db, who, ticket_id).await?;
-    let previous = if takeover {
-        db.query_opt(
+    let previous = db
+        .query_opt(
             "SELECT user_id FROM ticket_locks WHERE ticket_id = $1 AND expires_at > now() FOR UPDATE",
             &[&ticket_id],
         )
         .await?
-        .map(|r| r.get::<_, i64>(0))
-    } else {
-        None
-    };
+        .map(|r| r.get::<_, i64>(0));
     let taken = db
         .query_opt(
             "INSERT INTO ticket_locks (org_id, ticket_id, user_id, session_id, expires_at)
@@ -110,7 +107,11 @@ pub async fn acquire(db: &impl GenericClient, who: &Principal, ticket_id: i64, t
             },
         });
     }
-    if let Some(from) = previous.filter(|p| who.user_id != *p) {
+    if previous.is_none_or(|p| who.user_id != p) {
+        // A new holder, not a renewal: the list's badges change.
+        super::presence::announce(db, who.org_id, ticket_id).await?;
+    }
+    if let Some(from) = previous.filter(|p| takeover && who.user_id != *p) {
         let event = super::events::Event::by(who, ticket_id, super::events::Kind::LockTakenOver)
             .before(serde_json::json!({ "holder_id": from }))
             .after(serde_json::json!({ "holder_id": who.user_id }));
@@ -123,13 +124,17 @@ pub async fn acquire(db: &impl GenericClient, who: &Principal, ticket_id: i64, t
 pub async fn release(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<bool> {
     who.require_staff()?;
     get(db, who, ticket_id).await?;
-    Ok(db
+    let released = db
         .execute(
             "DELETE FROM ticket_locks WHERE org_id = $1 AND ticket_id = $2 AND user_id = $3",
             &[&who.org_id, &ticket_id, &who.user_id],
         )
         .await?
-        > 0)
+        > 0;
+    if released {
+        super::presence::announce(db, who.org_id, ticket_id).await?;
+    }
+    Ok(released)
 }
 
 /// Refuses a staff member's write while someone else holds the ticket's lock.
@@ -145,11 +150,21 @@ pub async fn ensure_free_for(db: &impl GenericClient, who: &Principal, ticket_id
 
 /// The holder replied: the work the lock protected is done.
 pub(crate) async fn release_after_reply(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<()> {
-    db.execute("DELETE FROM ticket_locks WHERE ticket_id = $1 AND user_id = $2", &[&ticket_id, &who.user_id]).await?;
+    let released = db
+        .execute("DELETE FROM ticket_locks WHERE ticket_id = $1 AND user_id = $2", &[&ticket_id, &who.user_id])
+        .await?;
+    if released > 0 {
+        super::presence::announce(db, who.org_id, ticket_id).await?;
+    }
     Ok(())
 }
 
 /// Signing out releases the locks taken in that session.
 pub async fn release_session(db: &impl GenericClient, session_id: i64) -> Result<u64> {
-    Ok(db.execute("DELETE FROM ticket_locks WHERE session_id = $1", &[&session_id]).await?)
+    let released =
+        db.query("DELETE FROM ticket_locks WHERE session_id = $1 RETURNING org_id, ticket_id", &[&session_id]).await?;
+    for r in &released {
+        super::presence::announce(db, r.get(0), r.get(1)).await?;
+    }
+    Ok(released.len() as u64)
 }

@@ -15,7 +15,11 @@ use deadpool_postgres::GenericClient;
 use serde::Serialize;
 
 use super::{events::Notice, get};
-use crate::{auth::Principal, error::Result, ids::TicketId};
+use crate::{
+    auth::Principal,
+    error::Result,
+    ids::{OrgId, TicketId},
+};
 
 /// The NOTIFY channel of presence changes. Its payload is a journal [`Notice`].
 pub const CHANNEL: &str = "atum_presence";
@@ -90,7 +94,7 @@ pub async fn here(db: &impl GenericClient, who: &Principal, ticket_id: i64, typi
         .await?
         .get(0);
     if changed {
-        announce(db, who, ticket_id).await?;
+        announce(db, who.org_id, ticket_id).await?;
     }
     list(db, who, ticket_id).await
 }
@@ -105,15 +109,70 @@ pub async fn gone(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> R
         )
         .await?;
     if removed > 0 {
-        announce(db, who, ticket_id).await?;
+        announce(db, who.org_id, ticket_id).await?;
     }
     Ok(())
 }
 
-async fn announce(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<()> {
-    let notice = Notice { org_id: who.org_id, ticket_id: TicketId(ticket_id) }.encode();
+/// Tells open workspaces that who is on the ticket changed: a viewer, or the lock's
+/// holder (the lock module announces its changes here too, for the list's badges).
+pub(crate) async fn announce(db: &impl GenericClient, org_id: OrgId, ticket_id: i64) -> Result<()> {
+    let notice = Notice { org_id, ticket_id: TicketId(ticket_id) }.encode();
     db.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &notice]).await?;
     Ok(())
+}
+
+/// A ticket someone is on: its viewers and the holder of its lock.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Activity {
+    pub ticket_id: i64,
+    /// Who has it open, oldest first (the caller included).
+    pub viewers: Vec<Viewer>,
+    /// Who holds its lock (is answering), if anyone.
+    pub lock_holder: Option<Holder>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Holder {
+    pub user_id: i64,
+    pub display_name: String,
+    /// The caller.
+    pub me: bool,
+}
+
+/// Every ticket of the organisation that someone has open or locked now, for the
+/// ticket list's badges (staff). Bounded by the agents at work, not by the tickets.
+pub async fn activity(db: &impl GenericClient, who: &Principal) -> Result<Vec<Activity>> {
+    who.require_staff()?;
+    let rows = db
+        .query(
+            "SELECT p.ticket_id, p.user_id, u.display_name, p.typing, p.seen_at, false
+             FROM ticket_presence p JOIN users u ON u.org_id = p.org_id AND u.id = p.user_id
+             WHERE p.org_id = $1 AND p.expires_at > now()
+             UNION ALL
+             SELECT l.ticket_id, l.user_id, u.display_name, false, l.acquired_at, true
+             FROM ticket_locks l JOIN users u ON u.org_id = l.org_id AND u.id = l.user_id
+             WHERE l.org_id = $1 AND l.expires_at > now()
+             ORDER BY 1, 5, 2",
+            &[&who.org_id],
+        )
+        .await?;
+    let mut out: Vec<Activity> = Vec::new();
+    for r in rows {
+        let ticket_id: i64 = r.get(0);
+        if out.last().is_none_or(|a| a.ticket_id != ticket_id) {
+            out.push(Activity { ticket_id, viewers: Vec::new(), lock_holder: None });
+        }
+        let Some(entry) = out.last_mut() else { continue };
+        let user_id: i64 = r.get(1);
+        let me = user_id == who.user_id;
+        if r.get::<_, bool>(5) {
+            entry.lock_holder = Some(Holder { user_id, display_name: r.get(2), me });
+        } else {
+            entry.viewers.push(Viewer { user_id, display_name: r.get(2), typing: r.get(3), since: r.get(4), me });
+        }
+    }
+    Ok(out)
 }
 
 /// Deletes rows whose lease ran out long ago (housekeeping).

@@ -74,6 +74,9 @@ pub struct TicketChange {
     pub tags: Option<Vec<Tag>>,
     #[serde(default, deserialize_with = "present")]
     pub assignee_id: Option<Option<i64>>,
+    /// The agent group the ticket is routed to, or null for none.
+    #[serde(default, deserialize_with = "present")]
+    pub group_id: Option<Option<i64>>,
 }
 
 /// Distinguishes `"field": null` (Some(None)) from an absent field (None).
@@ -157,6 +160,14 @@ async fn check_user(
         None => f.add(field, "no active user with this id in your organisation"),
         Some(r) if staff && !r.is_staff() => f.add(field, "must be an agent or admin"),
         Some(_) => {}
+    }
+    Ok(())
+}
+
+async fn check_group(db: &impl GenericClient, f: &mut FieldErrors, org_id: OrgId, group_id: i64) -> Result<()> {
+    let found = db.query_opt("SELECT 1 FROM agent_groups WHERE org_id = $1 AND id = $2", &[&org_id, &group_id]).await?;
+    if found.is_none() {
+        f.add("group_id", "no agent group with this id in your organisation");
     }
     Ok(())
 }
@@ -291,6 +302,12 @@ pub async fn update(
         }
         next.assignee_id = a;
     }
+    if let Some(g) = change.group_id {
+        if let Some(g) = g {
+            check_group(db, &mut f, who.org_id, g).await?;
+        }
+        next.group_id = g;
+    }
     f.finish()?;
 
     let (before, after) = diff(&current, &next);
@@ -301,7 +318,7 @@ pub async fn update(
         .query_one(
             &format!(
                 "UPDATE tickets SET subject = $3, status = $4, priority = $5, category = $6, tags = $7,
-                        assignee_id = $8, updated_at = now(), version = version + 1,
+                        assignee_id = $8, group_id = $9, updated_at = now(), version = version + 1,
                         solved_at = CASE WHEN $4 IN ('solved', 'closed') THEN coalesce(solved_at, now()) END,
                         closed_at = CASE WHEN $4 = 'closed' THEN coalesce(closed_at, now()) END
                  WHERE org_id = $1 AND id = $2
@@ -316,6 +333,7 @@ pub async fn update(
                 &next.category,
                 &next.tags,
                 &next.assignee_id,
+                &next.group_id,
             ],
         )
         .await?;
@@ -328,7 +346,7 @@ pub async fn update(
 fn diff(a: &Ticket, b: &Ticket) -> (Map<String, Value>, Map<String, Value>) {
     let (va, vb) = (serde_json::to_value(a).unwrap_or_default(), serde_json::to_value(b).unwrap_or_default());
     let (mut before, mut after) = (Map::new(), Map::new());
-    for field in ["subject", "status", "priority", "category", "tags", "assignee_id"] {
+    for field in ["subject", "status", "priority", "category", "tags", "assignee_id", "group_id"] {
         if va[field] != vb[field] {
             before.insert(field.into(), va[field].clone());
             after.insert(field.into(), vb[field].clone());

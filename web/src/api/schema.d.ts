@@ -744,6 +744,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tickets/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every ticket someone has open or locked now, for the ticket list's badges (staff).
+         *     A `presence` event on `/events` says when to ask again.
+         */
+        get: operations["ticket_activity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tickets/counts": {
         parameters: {
             query?: never;
@@ -1007,6 +1027,17 @@ export interface components {
         Accepted: {
             /** @description Always the same, whether or not the address has an account. */
             status: string;
+        };
+        /** @description A ticket someone is on: its viewers and the holder of its lock. */
+        Activity: {
+            lock_holder?: null | components["schemas"]["Holder"];
+            /** Format: int64 */
+            ticket_id: number;
+            /** @description Who has it open, oldest first (the caller included). */
+            viewers: components["schemas"]["Viewer"][];
+        };
+        ActivityList: {
+            items: components["schemas"]["Activity"][];
         };
         /**
          * @description The stored and serialised name of an [`Actor`]'s kind.
@@ -1370,6 +1401,13 @@ export interface components {
         Here: {
             /** @description Typing a reply or a note right now. */
             typing?: boolean;
+        };
+        Holder: {
+            display_name: string;
+            /** @description The caller. */
+            me: boolean;
+            /** Format: int64 */
+            user_id: number;
         };
         Item: {
             category?: string | null;
@@ -1875,6 +1913,11 @@ export interface components {
             /** Format: int64 */
             assignee_id?: number | null;
             category?: string | null;
+            /**
+             * Format: int64
+             * @description The agent group the ticket is routed to, or null for none.
+             */
+            group_id?: number | null;
             priority?: null | components["schemas"]["Priority"];
             status?: null | components["schemas"]["Status"];
             subject?: string | null;
@@ -5548,6 +5591,53 @@ export interface operations {
             };
             /** @description Invalid fields */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ticket_activity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Tickets with viewers or a lock holder */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityList"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

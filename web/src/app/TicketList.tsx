@@ -1,10 +1,12 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef } from 'react';
-import type { Ticket } from './api';
+import type { Schemas, Ticket } from './api';
 import { dueLabel } from './views';
 
 interface Props {
   tickets: Ticket[];
+  /** Who is on which ticket now, by ticket id. */
+  activity: Map<number, Schemas['Activity']>;
   selectedId: number | null;
   onSelect: (id: number) => void;
   onNearEnd: () => void;
@@ -18,7 +20,7 @@ const ROW = 56;
  * view of 10,000 tickets scrolls as smoothly as one of ten; rows keep their identity by
  * ticket id, so a live refresh keeps the scroll position and the selection.
  */
-export function TicketList({ tickets, selectedId, onSelect, onNearEnd, label }: Props) {
+export function TicketList({ tickets, activity, selectedId, onSelect, onNearEnd, label }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const virtual = useVirtualizer({
     count: tickets.length,
@@ -70,10 +72,39 @@ export function TicketList({ tickets, selectedId, onSelect, onNearEnd, label }: 
               {t.time_to_breach_minutes !== null && t.time_to_breach_minutes !== undefined && (
                 <span className={`sla${overdue ? ' overdue' : ''}`}>{dueLabel(t.time_to_breach_minutes)}</span>
               )}
+              <OnTicket activity={activity.get(t.id)} />
             </div>
           );
         })}
       </div>
     </div>
+  );
+}
+
+/** The lock holder and the other viewers of a row's ticket, as small badges. */
+function OnTicket({ activity }: { activity: Schemas['Activity'] | undefined }) {
+  if (!activity) return null;
+  const holder = activity.lock_holder;
+  const others = activity.viewers.filter((v) => !v.me && v.user_id !== holder?.user_id);
+  if (!holder && others.length === 0) return null;
+  const words = [
+    ...(holder ? [`${holder.me ? 'you are' : `${holder.display_name} is`} answering`] : []),
+    ...others.map((v) => `${v.display_name} is ${v.typing ? 'typing' : 'viewing'}`),
+  ].join(', ');
+  return (
+    <span className="on-ticket" title={words} data-testid="on-ticket">
+      {holder && (
+        <span className="lock-badge" aria-hidden="true">
+          🔒 {holder.me ? 'you' : holder.display_name}
+        </span>
+      )}
+      {others.slice(0, 3).map((v) => (
+        <span key={v.user_id} className={`avatar small${v.typing ? ' typing' : ''}`} aria-hidden="true">
+          {v.display_name.slice(0, 1).toUpperCase()}
+        </span>
+      ))}
+      {others.length > 3 && <span aria-hidden="true">+{others.length - 3}</span>}
+      <span className="sr-only">{words}</span>
+    </span>
   );
 }

@@ -1,5 +1,6 @@
 import { type FormEvent, type KeyboardEvent, forwardRef, useCallback, useEffect, useImperativeHandle, useRef, useState } from 'react';
 import { api, type Comment, type Me, problem, type Schemas, type TicketView as View } from './api';
+import { Clocks } from './Clocks';
 import { Relations } from './Relations';
 
 export interface TicketViewHandle {
@@ -15,6 +16,8 @@ interface Props {
   presenceAt: number | null;
   /** Everyone in the organisation: names, and the agents and admins to assign. */
   people: Schemas['User'][];
+  /** The organisation's agent groups, to route the ticket to. */
+  groups: Schemas['Group'][];
   /** Back to the list (on a phone, where the ticket replaces it). */
   onBack: () => void;
   onSentAndNext: () => void;
@@ -32,7 +35,7 @@ const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 
 /** One ticket: the conversation, the reply and note box, its fields, SLA clocks and lock. */
 export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketView(
-  { id, me, changedBy, presenceAt, people, onBack, onSentAndNext },
+  { id, me, changedBy, presenceAt, people, groups, onBack, onSentAndNext },
   ref,
 ) {
   const [ticket, setTicket] = useState<View | null>(null);
@@ -216,6 +219,9 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
     if (data) {
       latest.current = { ...current, ...data };
       setTicket(latest.current);
+      // Status and priority move the SLA clocks (a pause, another policy).
+      const sla = await api.GET('/api/v1/tickets/{id}/sla', { params: { path: { id } } });
+      if (sla.data && showing.current === id) setSla(sla.data);
     } else {
       const p = problem(err, response);
       setError(p.code === 'version_mismatch' ? 'Someone changed this ticket meanwhile; it has been reloaded.' : p.message);
@@ -293,6 +299,20 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
           </select>
         </label>
         <label>
+          Group
+          <select
+            value={ticket.group_id ?? ''}
+            onChange={(e) => void change({ group_id: e.target.value ? Number(e.target.value) : null })}
+          >
+            <option value="">No group</option>
+            {groups.map((g) => (
+              <option key={g.id} value={g.id}>
+                {g.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
           Tags
           <input
             value={tags}
@@ -328,17 +348,7 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
           </p>
         )}
       </div>
-      {sla && sla.clocks.length > 0 && (
-        <ul className="clocks" aria-label="SLA clocks">
-          {sla.clocks.map((c) => (
-            <li key={c.clock} className={c.breached ? 'breached' : ''}>
-              <strong>{c.clock.replace('_', ' ')}</strong>{' '}
-              {c.met_at ? 'met' : c.paused ? 'paused' : c.due_at ? `due ${new Date(c.due_at).toLocaleString()}` : ''}
-              {c.breached ? ' — breached' : ''}
-            </li>
-          ))}
-        </ul>
-      )}
+      {sla && sla.clocks.length > 0 && <Clocks clocks={sla.clocks} />}
       <Relations id={id} onChanged={() => void load()} />
       <div role="tablist" aria-label="Ticket" className="tabs">
         <button type="button" role="tab" aria-selected={tab === 'conversation'} onClick={() => setTab('conversation')}>

@@ -6,7 +6,7 @@ import { NewTicket } from './NewTicket';
 import { Palette } from './Palette';
 import { Profile } from './Profile';
 import { TicketView, type TicketViewHandle } from './TicketView';
-import { VIEWS, type View } from './views';
+import { filterQuery, type Filters, NO_FILTERS, VIEWS, type View } from './views';
 
 interface Props {
   me: Me;
@@ -27,6 +27,9 @@ export function Workspace({ me, onSignOut }: Props) {
   const [view, setView] = useState<View>(VIEWS[2]);
   const [search, setSearch] = useState('');
   const [sort, setSort] = useState('-created_at');
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const filter = (f: Partial<Filters>) => setFilters((old) => ({ ...old, ...f }));
+  const filtering = Object.keys(filterQuery(filters)).length;
   const [pane, setPane] = useState<'ticket' | 'new' | 'account' | 'dashboard'>('ticket');
   const [lastChange, setLastChange] = useState(0);
   const [tickets, setTickets] = useState<Ticket[]>([]);
@@ -58,6 +61,27 @@ export function Workspace({ me, onSignOut }: Props) {
   useEffect(() => {
     void api.GET('/api/v1/users').then(({ data }) => data && setPeople(data.items));
   }, []);
+  const [groups, setGroups] = useState<Schemas['Group'][]>([]);
+  useEffect(() => {
+    void api.GET('/api/v1/admin/groups').then(({ data }) => data && setGroups(data.items));
+  }, []);
+
+  // Who is on which ticket (viewers, lock holders), for the list's badges; asked
+  // again, at most every half second, when the feed says it changed.
+  const [activity, setActivity] = useState<Map<number, Schemas['Activity']>>(new Map());
+  const activityTimer = useRef<number | undefined>(undefined);
+  const refreshActivity = useCallback(() => {
+    if (activityTimer.current !== undefined) return;
+    activityTimer.current = window.setTimeout(async () => {
+      activityTimer.current = undefined;
+      const { data } = await api.GET('/api/v1/tickets/activity');
+      if (data) setActivity(new Map(data.items.map((a) => [a.ticket_id, a])));
+    }, 500);
+  }, []);
+  useEffect(() => {
+    refreshActivity();
+    return () => window.clearTimeout(activityTimer.current);
+  }, [refreshActivity]);
   const [loaded, setLoaded] = useState(false);
   const loading = useRef(false);
   const ticketView = useRef<TicketViewHandle>(null);
@@ -66,12 +90,13 @@ export function Workspace({ me, onSignOut }: Props) {
   const query = useCallback(
     (extra: Record<string, string> = {}) => ({
       ...view.query,
+      ...filterQuery(filters),
       ...(search.trim() ? { q: search.trim() } : {}),
       sort,
       limit: PAGE,
       ...extra,
     }),
-    [view, search, sort],
+    [view, search, sort, filters],
   );
 
   // The first page's ETag: a refresh (a resync, or polling while the event stream is
@@ -142,9 +167,13 @@ export function Workspace({ me, onSignOut }: Props) {
     },
     () => {
       refreshCounts();
+      refreshActivity();
       void loadFirst(true);
     },
-    (id) => setPresenceAt({ id, at: Date.now() }),
+    (id) => {
+      setPresenceAt({ id, at: Date.now() });
+      refreshActivity();
+    },
   );
 
   const open = useCallback((id: number | null) => {
@@ -270,16 +299,49 @@ export function Workspace({ me, onSignOut }: Props) {
             <option value="-updated_at">Recently updated</option>
             <option value="sla_due">Next SLA breach first</option>
           </select>
+          <details className="filters">
+            <summary>{filtering ? `Filters (${filtering})` : 'Filters'}</summary>
+            <label htmlFor="filter-priority">Filter by priority</label>
+            <select id="filter-priority" value={filters.priority} onChange={(e) => filter({ priority: e.target.value })}>
+              <option value="">Any</option>
+              {['urgent', 'high', 'normal', 'low'].map((p) => (
+                <option key={p} value={p}>
+                  {p}
+                </option>
+              ))}
+            </select>
+            <label htmlFor="filter-group">Filter by group</label>
+            <select id="filter-group" value={filters.groupId} onChange={(e) => filter({ groupId: e.target.value })}>
+              <option value="">Any</option>
+              {groups.map((g) => (
+                <option key={g.id} value={g.id}>
+                  {g.name}
+                </option>
+              ))}
+            </select>
+            <label htmlFor="filter-tag">Filter by tag</label>
+            <input id="filter-tag" value={filters.tag} onChange={(e) => filter({ tag: e.target.value })} />
+            <button type="button" onClick={() => setFilters(NO_FILTERS)} disabled={!filtering}>
+              Clear filters
+            </button>
+          </details>
         </form>
         <p className="sr-only" aria-live="polite">
           {announcement}
         </p>
         {loaded && tickets.length === 0 ? (
           <p className="empty" role="status">
-            {search.trim() ? 'No ticket in this view matches the search.' : 'No tickets in this view.'}
+            {search.trim() || filtering ? 'No ticket in this view matches the search and filters.' : 'No tickets in this view.'}
           </p>
         ) : (
-          <TicketList tickets={tickets} selectedId={selected} onSelect={open} onNearEnd={() => void loadMore()} label={view.label} />
+          <TicketList
+            tickets={tickets}
+            activity={activity}
+            selectedId={selected}
+            onSelect={open}
+            onNearEnd={() => void loadMore()}
+            label={view.label}
+          />
         )}
       </main>
       {pane === 'new' && (
@@ -299,6 +361,7 @@ export function Workspace({ me, onSignOut }: Props) {
           changedBy={changed && changed.id === selected ? changed : null}
           presenceAt={presenceAt && presenceAt.id === selected ? presenceAt.at : null}
           people={people}
+          groups={groups}
           onSentAndNext={() => move(1)}
         />
       )}
