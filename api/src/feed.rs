@@ -33,10 +33,31 @@ const BUFFER: usize = 4_096;
 /// What the feed broadcasts.
 #[derive(Debug, Clone)]
 pub enum Live {
-    /// A journal entry (a change to a ticket).
-    Entry(Arc<feed::Entry>),
+    /// A journal entry (a change to a ticket), with its event already encoded: one
+    /// encoding for all the streams that pass it on.
+    Entry(Arc<Encoded>),
     /// Someone opened, closed or started typing on a ticket (staff only).
     Presence(Notice),
+}
+
+/// A journal entry and its server-sent event.
+#[derive(Debug)]
+pub struct Encoded {
+    pub entry: feed::Entry,
+    pub event: actix_web::web::Bytes,
+}
+
+impl Encoded {
+    pub fn new(entry: feed::Entry) -> Encoded {
+        let event = encode(&entry);
+        Encoded { entry, event }
+    }
+}
+
+/// `entry` as a server-sent event: `id` is its journal id, `data` the entry itself.
+pub fn encode(entry: &feed::Entry) -> actix_web::web::Bytes {
+    let data = serde_json::to_string(entry).unwrap_or_else(|_| "{}".into());
+    actix_web::web::Bytes::from(format!("id: {}\nevent: ticket\ndata: {data}\n\n", entry.id))
 }
 
 /// The broadcast side of the feed: cheap to clone, one per API process.
@@ -128,7 +149,7 @@ impl Reader {
                 newest = newest.max(entry.id);
                 if self.sent.insert(entry.id) {
                     // No receiver is not an error: nobody is watching right now.
-                    let _ = tx.send(Live::Entry(Arc::new(entry)));
+                    let _ = tx.send(Live::Entry(Arc::new(Encoded::new(entry))));
                 }
             }
             self.high = Some(newest);

@@ -39,6 +39,9 @@ pub struct Security {
     pub per_account: rate_limit::RateLimiter,
     /// Where users reach the desk; the base of links in emails.
     pub public_url: String,
+    /// How often an open event stream sends a keep-alive and checks its session again
+    /// (a signed-out or revoked session ends the stream at the next check).
+    pub stream_check: std::time::Duration,
 }
 
 impl Default for Security {
@@ -50,6 +53,7 @@ impl Default for Security {
             per_ip: rate_limit::RateLimiter::new(60, 20),
             per_account: rate_limit::RateLimiter::new(10, 5),
             public_url: "http://localhost:8080".into(),
+            stream_check: std::time::Duration::from_secs(15),
         }
     }
 }
@@ -84,6 +88,7 @@ impl Security {
                 rate("ATUM_AUTH_ACCOUNT_RATE_BURST", 5)?,
             ),
             public_url,
+            stream_check: std::time::Duration::from_secs(15),
         })
     }
 }

@@ -18,6 +18,11 @@
 //! `atum-bench dashboard` times a dashboard snapshot of the million-ticket
 //! organisation and ticket writes with and without snapshots running; figures go to
 //! `target/bench/dashboard.json`.
+//!
+//! `atum-bench sse` opens `ATUM_BENCH_CLIENTS` (1,000) event streams on one release
+//! `atum-api` and measures its CPU and memory idle and while `ATUM_BENCH_RATE` (50)
+//! ticket changes a second flow, against the same process with no stream; figures go
+//! to `target/bench/sse.json`.
 
 mod dashboard;
 mod load;
@@ -25,6 +30,7 @@ mod queue;
 mod seed;
 mod sla;
 mod sla_eval;
+mod sse;
 
 use std::{
     path::{Path, PathBuf},
@@ -53,8 +59,8 @@ fn main() -> anyhow::Result<()> {
     let root = root.canonicalize()?;
 
     let mode = std::env::args().nth(1).unwrap_or_else(|| "api".into());
-    if !["api", "queue", "sla", "sla-eval", "dashboard"].contains(&mode.as_str()) {
-        bail!("usage: atum-bench [api|queue|sla|sla-eval|dashboard]");
+    if !["api", "queue", "sla", "sla-eval", "dashboard", "sse"].contains(&mode.as_str()) {
+        bail!("usage: atum-bench [api|queue|sla|sla-eval|dashboard|sse]");
     }
     if mode == "sla-eval" {
         // Pure computation on synthetic history: no cluster needed.
@@ -72,6 +78,7 @@ fn main() -> anyhow::Result<()> {
         "api" => run(&cluster, port, &exe_dir, &root, tickets, duration),
         "queue" => run_queue(&cluster, port, &exe_dir, &root),
         "dashboard" => run_dashboard(&cluster, port, &root, tickets, seconds.max(10)),
+        "sse" => run_sse(&cluster, port, &exe_dir, &root, tickets, seconds.max(10)),
         _ => run_sla(&cluster, port, &root, tickets),
     };
     cluster.stop()?;
@@ -107,6 +114,36 @@ fn run_dashboard(cluster: &Cluster, port: u16, root: &Path, tickets: i64, second
     Ok(())
 }
 
+fn run_sse(
+    cluster: &Cluster,
+    port: u16,
+    exe_dir: &Path,
+    root: &Path,
+    tickets: i64,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let env = Env::process();
+    let clients: usize = env.parse_or("ATUM_BENCH_CLIENTS", 1_000, "a number of event-stream clients")?;
+    let rate: u32 = env.parse_or("ATUM_BENCH_RATE", 50, "a number of changes a second")?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let (url, _org) = runtime.block_on(bench_database(cluster, port, tickets))?;
+    let (mut api, listen) = start_api(exe_dir, &url, 16)?;
+    let outcome = (|| -> anyhow::Result<Value> {
+        let base = format!("http://{listen}");
+        wait_for(&base)?;
+        let token = login(&base)?;
+        sse::run(&sse::Setup { api_pid: api.id(), listen, token, clients, rate, seconds })
+    })();
+    let _ = Command::new("kill").arg(api.id().to_string()).status();
+    let _ = api.wait();
+    let mut report = outcome?;
+    report["when"] = json!(chrono::Utc::now().to_rfc3339());
+    let path = root.join("sse.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
 fn run_sla(cluster: &Cluster, port: u16, root: &Path, tickets: i64) -> anyhow::Result<()> {
     let recompute: i64 = Env::process().parse_or("ATUM_BENCH_RECOMPUTE", 100_000, "a number of tickets")?;
     let setup = sla::Setup { cluster, port, tickets, recompute };
@@ -128,33 +165,8 @@ fn run(
     duration: Duration,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let url = cluster.url(port, "atum_bench")?;
-    let org = runtime.block_on(async {
-        let admin = atum_core::db::connect(&parse_database_url("bench", &cluster.url(port, "postgres")?)?).await?;
-        if admin.query_opt("SELECT 1 FROM pg_database WHERE datname = 'atum_bench'", &[]).await?.is_none() {
-            admin.batch_execute("CREATE DATABASE atum_bench").await?;
-        }
-        let mut client = atum_core::db::connect(&parse_database_url("bench", &url)?).await?;
-        atum_core::schema::migrate_up(&mut client, None).await?;
-        let pool = atum_core::db::pool(&DatabaseConfig { pg: parse_database_url("bench", &url)?, pool_size: 1 })?;
-        let mut conn = atum_core::db::connection(&pool).await?;
-        println!("seeding {tickets} tickets (once; kept for later runs)");
-        seed::ensure(&mut conn, tickets).await
-    })?;
-
-    let listen = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-    let api_exe = exe_dir.join("atum-api");
-    if !api_exe.is_file() {
-        bail!("{} is missing: build it with `cargo build --release -p atum-api`", api_exe.display());
-    }
-    let mut api = Command::new(&api_exe)
-        .env("ATUM_DATABASE_URL", &url)
-        .env("ATUM_API_LISTEN", listen.to_string())
-        .env("ATUM_DATABASE_POOL_SIZE", "32")
-        .env("ATUM_LOG", "warn")
-        .stdin(Stdio::null())
-        .spawn()
-        .context("starting atum-api")?;
+    let (url, org) = runtime.block_on(bench_database(cluster, port, tickets))?;
+    let (mut api, listen) = start_api(exe_dir, &url, 32)?;
     let outcome = (|| -> anyhow::Result<Value> {
         let base = format!("http://{listen}");
         wait_for(&base)?;
@@ -224,6 +236,41 @@ fn run(
     std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
     println!("wrote {}", path.display());
     Ok(())
+}
+
+/// The benchmark database, migrated and seeded with `tickets` tickets (kept between
+/// runs): its URL and the organisation's id.
+async fn bench_database(cluster: &Cluster, port: u16, tickets: i64) -> anyhow::Result<(String, i64)> {
+    let url = cluster.url(port, "atum_bench")?;
+    let admin = atum_core::db::connect(&parse_database_url("bench", &cluster.url(port, "postgres")?)?).await?;
+    if admin.query_opt("SELECT 1 FROM pg_database WHERE datname = 'atum_bench'", &[]).await?.is_none() {
+        admin.batch_execute("CREATE DATABASE atum_bench").await?;
+    }
+    let mut client = atum_core::db::connect(&parse_database_url("bench", &url)?).await?;
+    atum_core::schema::migrate_up(&mut client, None).await?;
+    let pool = atum_core::db::pool(&DatabaseConfig { pg: parse_database_url("bench", &url)?, pool_size: 1 })?;
+    let mut conn = atum_core::db::connection(&pool).await?;
+    println!("seeding {tickets} tickets (once; kept for later runs)");
+    let org = seed::ensure(&mut conn, tickets).await?;
+    Ok((url, org))
+}
+
+/// Starts the release `atum-api` beside this program on a free port.
+fn start_api(exe_dir: &Path, url: &str, pool_size: u32) -> anyhow::Result<(std::process::Child, std::net::SocketAddr)> {
+    let listen = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let api_exe = exe_dir.join("atum-api");
+    if !api_exe.is_file() {
+        bail!("{} is missing: build it with `cargo build --release -p atum-api`", api_exe.display());
+    }
+    let api = Command::new(&api_exe)
+        .env("ATUM_DATABASE_URL", url)
+        .env("ATUM_API_LISTEN", listen.to_string())
+        .env("ATUM_DATABASE_POOL_SIZE", pool_size.to_string())
+        .env("ATUM_LOG", "warn")
+        .stdin(Stdio::null())
+        .spawn()
+        .context("starting atum-api")?;
+    Ok((api, listen))
 }
 
 fn wait_for(base: &str) -> anyhow::Result<()> {

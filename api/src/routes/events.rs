@@ -4,10 +4,11 @@
 //! for staff, that who has a ticket open changed (`presence` events, no id); the
 //! client fetches what it needs through the other routes. A reconnect sends
 //! `Last-Event-ID` and first gets what it missed from the journal. A comment line
-//! every 15 s keeps proxies from closing the connection, and is when the session is
-//! checked again: a revoked or expired session ends the stream.
+//! every 15 s (`Security::stream_check`), busy or quiet, keeps proxies from closing
+//! the connection, and is when the session is checked again: a revoked or expired
+//! session ends the stream.
 
-use std::{collections::VecDeque, time::Duration};
+use std::{collections::VecDeque, pin::Pin};
 
 use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
 use atum_core::{
@@ -16,10 +17,13 @@ use atum_core::{
 };
 use tokio::sync::broadcast::{self, error::RecvError};
 
-use crate::{AppState, auth::Credentials, error::ApiError, feed::Live};
+use crate::{
+    AppState,
+    auth::Credentials,
+    error::ApiError,
+    feed::{Live, encode},
+};
 
-/// How often a quiet stream says it is alive (and the session is checked again).
-const HEARTBEAT: Duration = Duration::from_secs(15);
 /// At most this many missed events are replayed after a reconnect; a client that
 /// missed more is told to resynchronise (reload its lists).
 const REPLAY: i64 = 1_000;
@@ -62,7 +66,9 @@ pub async fn stream(
             last_sent = entry.id;
         }
     }
-    let stream = Stream { state: state.into_inner(), creds, who, rx, pending: first, last_sent };
+    let shutdown = Box::pin(state.feed.shutdown.clone().cancelled_owned());
+    let beat = Box::pin(tokio::time::sleep(state.security.stream_check));
+    let stream = Stream { state: state.into_inner(), creds, who, rx, pending: first, last_sent, beat, shutdown };
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -79,6 +85,11 @@ struct Stream {
     pending: VecDeque<web::Bytes>,
     /// Live events at or below this id were already sent from the journal.
     last_sent: i64,
+    // Kept across events rather than made anew for each: with a thousand streams and
+    // fifty changes a second, a new timer and a new wait on the shutdown token per
+    // event per stream cost more than passing the event on.
+    beat: Pin<Box<tokio::time::Sleep>>,
+    shutdown: Pin<Box<tokio_util::sync::WaitForCancellationFutureOwned>>,
 }
 
 impl Stream {
@@ -87,19 +98,19 @@ impl Stream {
             if let Some(chunk) = self.pending.pop_front() {
                 return Some((Ok(chunk), self));
             }
-            let shutdown = self.state.feed.shutdown.clone();
             tokio::select! {
-                _ = shutdown.cancelled() => return None,
-                _ = tokio::time::sleep(HEARTBEAT) => {
+                _ = &mut self.shutdown => return None,
+                _ = &mut self.beat => {
                     let alive = self.state.in_tx(&self.creds, async |_, _| Ok(())).await;
                     if alive.is_err() {
                         return None;
                     }
+                    self.beat.as_mut().reset(tokio::time::Instant::now() + self.state.security.stream_check);
                     self.pending.push_back(web::Bytes::from_static(b": keep-alive\n\n"));
                 }
                 received = self.rx.recv() => match received {
-                    Ok(Live::Entry(entry)) if entry.id > self.last_sent && entry.visible_to(&self.who) => {
-                        self.pending.push_back(encode(&entry));
+                    Ok(Live::Entry(e)) if e.entry.id > self.last_sent && e.entry.visible_to(&self.who) => {
+                        self.pending.push_back(e.event.clone());
                     }
                     Ok(Live::Presence(n)) if presence::audible_to(n, &self.who) => {
                         let data = format!("event: presence\ndata: {{\"ticket_id\":{}}}\n\n", n.ticket_id);
@@ -112,11 +123,6 @@ impl Stream {
             }
         }
     }
-}
-
-fn encode(entry: &feed::Entry) -> web::Bytes {
-    let data = serde_json::to_string(entry).unwrap_or_else(|_| "{}".into());
-    web::Bytes::from(format!("id: {}\nevent: ticket\ndata: {data}\n\n", entry.id))
 }
 
 fn resync() -> web::Bytes {

@@ -79,3 +79,27 @@ async fn the_stream_needs_a_session() {
     let res = app.get("/api/v1/events", None).await;
     assert_eq!((res.status, res.code()), (401, "unauthenticated"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signing_out_ends_an_open_stream_even_while_changes_keep_coming() {
+    let app = TestApp::spawn_with(|s| s.stream_check = std::time::Duration::from_millis(200)).await;
+    let admin = app.org("acme").await;
+    let ada = app.person(&admin, "agent", "ada").await;
+    let feed = app.events(&ada.token, None);
+    app.ticket(&admin, "Before").await;
+    assert_eq!(feed.next_ticket("a change while signed in").1, "created");
+
+    assert_eq!(app.post("/api/v1/auth/logout", Some(&ada.token), json!({})).await.status, 204);
+    // Changes every 50 ms for over 3 s: the stream is never quiet, and still it checks
+    // the session (every 200 ms here) and ends well before the changes stop.
+    let busy = async {
+        for i in 0..60 {
+            app.ticket(&admin, &format!("Busy {i}")).await;
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    let ended =
+        tokio::task::spawn_blocking(move || feed.ends("ada signed out", std::time::Duration::from_millis(1_500)));
+    let (_, ended) = tokio::join!(busy, ended);
+    ended.unwrap();
+}

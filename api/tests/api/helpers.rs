@@ -286,6 +286,20 @@ impl EventStream {
         (e.data["ticket_id"].as_i64().unwrap(), e.data["kind"].as_str().unwrap().to_owned())
     }
 
+    /// Waits up to `within` for the server to end the stream (events before that are
+    /// passed over).
+    pub fn ends(&self, what: &str, within: Duration) {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(_) => continue,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("the stream is still open: {what}"),
+            }
+        }
+    }
+
     /// The ticket id of the next `presence` event, passing over journal events.
     pub fn next_presence(&self, what: &str) -> i64 {
         loop {
