@@ -19,7 +19,7 @@ use crate::{
     error::{ApiError, Code},
     events, groups, health,
     http::metrics as http_metrics,
-    jobs, locks, openapi, presence, relationships, request_id, security, settings, sla, tickets, users,
+    jobs, kb, locks, openapi, presence, relationships, request_id, security, settings, sla, tickets, users,
 };
 
 /// Binds the API (port 0 picks a free one) and returns the server to be awaited.
@@ -128,7 +128,17 @@ pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
         .service(catalog::get)
         .service(catalog::submit)
         .service(catalog::create)
-        .service(catalog::update);
+        .service(catalog::update)
+        .service(kb::list)
+        .service(kb::create)
+        .service(kb::get)
+        .service(kb::update)
+        .service(kb::publish)
+        .service(kb::archive)
+        .service(kb::get_version)
+        .service(kb::diff)
+        .service(kb::portal_search)
+        .service(kb::portal_article);
 }
 
 /// The whole app's routes: `/api/v1`, the unversioned `/metrics` where Prometheus

@@ -37,6 +37,9 @@ pub struct Security {
     pub per_ip: rate_limit::RateLimiter,
     /// Sign-in, reset and second-factor attempts, per account (email or challenge).
     pub per_account: rate_limit::RateLimiter,
+    /// Public reads without a session (the portal's knowledge base), per client address:
+    /// more generous than `per_ip`, as a reader browses and searches as they type.
+    pub per_ip_reads: rate_limit::RateLimiter,
     /// Where users reach the desk; the base of links in emails.
     pub public_url: String,
     /// How often an open event stream sends a keep-alive and checks its session again
@@ -52,6 +55,7 @@ impl Default for Security {
             proxies: Default::default(),
             per_ip: rate_limit::RateLimiter::new(60, 20),
             per_account: rate_limit::RateLimiter::new(10, 5),
+            per_ip_reads: rate_limit::RateLimiter::new(300, 60),
             public_url: "http://localhost:8080".into(),
             stream_check: std::time::Duration::from_secs(15),
         }
@@ -86,6 +90,10 @@ impl Security {
             per_account: rate_limit::RateLimiter::new(
                 rate("ATUM_AUTH_ACCOUNT_RATE_PER_MINUTE", 10)?,
                 rate("ATUM_AUTH_ACCOUNT_RATE_BURST", 5)?,
+            ),
+            per_ip_reads: rate_limit::RateLimiter::new(
+                rate("ATUM_PUBLIC_RATE_PER_MINUTE", 300)?,
+                rate("ATUM_PUBLIC_RATE_BURST", 60)?,
             ),
             public_url,
             stream_check: std::time::Duration::from_secs(15),

@@ -100,9 +100,9 @@ pub enum Error {
     Conflict { code: Code, message: String },
     #[error("{0}")]
     Forbidden(&'static str),
-    #[error("the ticket was changed by someone else; it is now at version {current}")]
+    #[error("it was changed by someone else meanwhile; it is now at version {current}")]
     Stale { current: i32 },
-    #[error("an update must name the version of the ticket it was made against")]
+    #[error("a change must name the version it was made against (If-Match)")]
     VersionRequired,
     #[error("authentication required")]
     Unauthenticated,

@@ -13,6 +13,7 @@ pub mod error;
 pub mod groups;
 pub mod ids;
 pub mod jobs;
+pub mod kb;
 pub mod mail;
 pub mod orgs;
 pub mod pg_cluster;

@@ -8,6 +8,7 @@ pub mod events;
 pub mod groups;
 pub mod health;
 pub mod jobs;
+pub mod kb;
 pub mod locks;
 pub mod presence;
 pub mod relationships;

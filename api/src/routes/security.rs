@@ -33,7 +33,15 @@ const SESSIONLESS_AUTH_ROUTES: &[&str] = &[
     "/api/v1/auth/verify-email/resend",
 ];
 
-/// Per-address limit on every request under `/api/v1/auth/` and `/api/v1/portal/`:
+/// `/api/v1/portal/{org}/kb/…`: the public knowledge base, read without a session.
+fn is_public_read(path: &str) -> bool {
+    path.strip_prefix("/api/v1/portal/")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(_, rest)| rest.starts_with("kb/"))
+}
+
+/// Per-address limit on every request under `/api/v1/auth/` and `/api/v1/portal/`
+/// (the public knowledge base under its own, more generous limit):
 /// 429 with `Retry-After` past the burst. A request to a route that needs a session
 /// and carries no credentials at all passes to its handler, which answers 401: that
 /// costs less than the limiter and tells the client what is actually wrong.
@@ -52,7 +60,8 @@ pub async fn limit_auth_routes(
     {
         let ip = client_ip::of(req.request(), &state.security.proxies);
         let key = ip.map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
-        state.security.per_ip.check(&key).map_err(ApiError::rate_limited)?;
+        let limiter = if is_public_read(path) { &state.security.per_ip_reads } else { &state.security.per_ip };
+        limiter.check(&key).map_err(ApiError::rate_limited)?;
     }
     next.call(req).await
 }

@@ -5,16 +5,9 @@ use crate::json::Json;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use actix_web::{get, patch, post};
 use atum_core::desk;
-use atum_core::{
-    error::Error,
-    tickets::{self, comments, write},
-};
+use atum_core::tickets::{self, comments, write};
 
-use crate::{
-    AppState,
-    auth::Credentials,
-    error::{ApiError, Code},
-};
+use crate::{AppState, auth::Credentials, error::ApiError};
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct CommentList {
@@ -95,29 +88,6 @@ pub async fn list(
     crate::http::conditional::json(&req, &page)
 }
 
-/// The version in `If-Match` (`"3"`; `W/"3"` too, as the version is the whole
-/// representation's identity), or `None` for `*`: RFC 9110 lets a client say
-/// "whatever version the ticket is at", which skips the lost-update check on purpose.
-fn if_match(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
-    if !req.headers().contains_key(header::IF_MATCH) {
-        return Err(Error::VersionRequired.into());
-    }
-    let invalid = || {
-        ApiError::new(
-            actix_web::http::StatusCode::BAD_REQUEST,
-            Code::InvalidIfMatch,
-            "If-Match must hold the ticket's version, e.g. \"3\"",
-        )
-    };
-    match <header::IfMatch as header::Header>::parse(req).map_err(|_| invalid())? {
-        header::IfMatch::Any => Ok(None),
-        header::IfMatch::Items(tags) => match tags.as_slice() {
-            [tag] => tag.tag().parse().map(Some).map_err(|_| invalid()),
-            _ => Err(invalid()),
-        },
-    }
-}
-
 /// Change status, priority, category, tags, subject or assignee (staff only).
 #[utoipa::path(operation_id = "update_ticket", tag = "tickets", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id"),
@@ -136,7 +106,7 @@ pub async fn update(
         .in_tx(&creds, async |tx, who| {
             // Scope first: a ticket outside it is a 404 even without If-Match.
             tickets::get(tx, &who, *id).await?;
-            let version = if_match(&req)?;
+            let version = crate::http::conditional::if_match(&req)?;
             Ok(desk::update_ticket(tx, &who, *id, version, &body).await?)
         })
         .await?;

@@ -69,6 +69,7 @@ impl TestApp {
             key: Some(SecretKey::from_bytes([42; 32])),
             per_ip: RateLimiter::new(100_000, 10_000),
             per_account: RateLimiter::new(100_000, 10_000),
+            per_ip_reads: RateLimiter::new(100_000, 10_000),
             ..Security::default()
         };
         tune(&mut security);

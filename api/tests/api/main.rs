@@ -12,6 +12,7 @@ mod groups;
 mod helpers;
 mod hostile;
 mod jobs;
+mod kb;
 mod lockout;
 mod mfa;
 mod nginx;

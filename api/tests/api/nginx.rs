@@ -202,6 +202,13 @@ async fn the_shipped_nginx_config_passes_nginx_t_and_rate_limits_auth_bursts_whi
         for _ in 0..20 {
             assert_eq!(n.curl("GET", "/api/v1/health", None, &[]).0, 200);
         }
+        // The public knowledge base is read far past the sign-in burst, with its
+        // cacheable answers; a flood of it is cut off too (nginx counts per address).
+        let (_, headers) = n.curl("GET", "/api/v1/portal/acme/kb/search", None, &[]);
+        assert!(headers.contains("cache-control: public, max-age=60"), "{headers}");
+        let kb: Vec<u16> = (0..40).map(|_| n.curl("GET", "/api/v1/portal/acme/kb/search?q=vpn", None, &[]).0).collect();
+        assert!(kb[..25].iter().all(|s| *s == 200), "{kb:?}");
+        assert!(kb.contains(&429), "{kb:?}");
         // Bodies past the limit never reach the API.
         let big = n.dir.join("big.json");
         std::fs::write(&big, format!("{{\"subject\":\"{}\"}}", "x".repeat(2 * 1024 * 1024))).unwrap();

@@ -109,7 +109,7 @@ fn is_tag_char(c: char) -> bool {
 }
 
 /// Tags are lowercased, trimmed and de-duplicated, keeping their first order.
-fn tags(f: &mut FieldErrors, raw: &[Tag]) -> Vec<String> {
+pub(crate) fn tags(f: &mut FieldErrors, raw: &[Tag]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for Tag(t) in raw {
         let t = t.trim();
@@ -128,7 +128,7 @@ fn tags(f: &mut FieldErrors, raw: &[Tag]) -> Vec<String> {
     out
 }
 
-fn parse_enum<T>(
+pub(crate) fn parse_enum<T>(
     f: &mut FieldErrors,
     field: &str,
     raw: Option<&str>,

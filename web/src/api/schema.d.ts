@@ -652,6 +652,113 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/kb/articles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Articles of your organisation (staff): drafts and published ones unless `status`
+         *     says otherwise; with `q`, by relevance with a highlighted snippet.
+         */
+        get: operations["list_articles"];
+        put?: never;
+        /** Write an article (staff): a draft, or published at once with `publish`. */
+        post: operations["create_article"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kb/articles/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An article with its version history, newest first (staff). */
+        get: operations["get_article"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Edit the title, body, visibility or tags (staff): a new version. */
+        patch: operations["update_article"];
+        trace?: never;
+    };
+    "/api/v1/kb/articles/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive an article (staff): off the portal, history kept. */
+        post: operations["archive_article"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kb/articles/{id}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What changed between two versions: the title, and the body line by line (staff). */
+        get: operations["diff_article"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kb/articles/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Publish an article (staff): a draft, or an archived one again. */
+        post: operations["publish_article"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kb/articles/{id}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One version of an article as it was written (staff). */
+        get: operations["get_article_version"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -698,6 +805,40 @@ export interface paths {
         };
         /** This document. */
         get: operations["openapi_json"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/portal/{org}/kb/articles/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One public help article (no sign-in; cacheable). */
+        get: operations["portal_kb_article"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/portal/{org}/kb/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search an organisation's public help articles (no sign-in; cacheable). */
+        get: operations["portal_kb_search"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1062,6 +1203,76 @@ export interface components {
             /** @description The whole list (it replaces the current one); empty allows every address. */
             entries: components["schemas"]["EntryInput"][];
         };
+        /** @description An article at its current version, as staff read it. */
+        Article: {
+            /**
+             * Format: int64
+             * @description Who wrote the current version.
+             */
+            author_id: number;
+            /** @description Markdown, as written. */
+            body: string;
+            /** @description The body rendered to HTML and sanitised (no script, no raw HTML from the author). */
+            body_html: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            created_by: number;
+            /** Format: int64 */
+            id: number;
+            /**
+             * Format: date-time
+             * @description When it was first published.
+             */
+            published_at?: string | null;
+            status: components["schemas"]["ArticleStatus"];
+            tags: string[];
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * Format: int32
+             * @description The current version; send it back in `If-Match` to change the article.
+             */
+            version: number;
+            visibility: components["schemas"]["Visibility"];
+        };
+        /**
+         * @description An edit: absent fields stay as they are. The status changes through publish and
+         *     archive, not here.
+         */
+        ArticleChange: {
+            body?: string | null;
+            tags?: components["schemas"]["Tag"][] | null;
+            title?: string | null;
+            visibility?: null | components["schemas"]["Visibility"];
+        };
+        /** @description An article with its history, newest version first. */
+        ArticleDetail: components["schemas"]["Article"] & {
+            versions: components["schemas"]["VersionSummary"][];
+        };
+        ArticleList: {
+            items: components["schemas"]["ArticleSummary"][];
+        };
+        /** @enum {string} */
+        ArticleStatus: "draft" | "published" | "archived";
+        /** @description A row of the staff list: the article without its body. */
+        ArticleSummary: {
+            /** Format: int64 */
+            author_id: number;
+            /** Format: int64 */
+            id: number;
+            /** @description With `q`: the matching passage, matches in `<mark>` (the rest escaped). */
+            snippet?: string | null;
+            status: components["schemas"]["ArticleStatus"];
+            tags: string[];
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int32 */
+            version: number;
+            visibility: components["schemas"]["Visibility"];
+        };
         AuditPage: {
             items: components["schemas"]["Entry"][];
         };
@@ -1190,6 +1401,17 @@ export interface components {
             latency_ms?: number | null;
             /** @description `connected` or `unreachable`. */
             status: string;
+        };
+        Diff: {
+            deleted: number;
+            /** Format: int32 */
+            from: number;
+            inserted: number;
+            lines: components["schemas"]["Line"][];
+            /** @description Both titles when it changed. */
+            title?: string[] | null;
+            /** Format: int32 */
+            to: number;
         };
         DisableTotp: {
             /** @description A current TOTP code or an unused recovery code. */
@@ -1489,6 +1711,11 @@ export interface components {
         };
         /** @enum {string} */
         JobState: "available" | "running" | "succeeded" | "discarded" | "cancelled";
+        Line: {
+            op: components["schemas"]["Op"];
+            /** @description The line, without its line break. */
+            text: string;
+        };
         Link: {
             /** Format: date-time */
             created_at: string;
@@ -1600,6 +1827,15 @@ export interface components {
             /** Format: int32 */
             expected: number;
         };
+        NewArticle: {
+            /** @description Markdown. */
+            body?: string;
+            /** @description Publish at once instead of saving a draft. */
+            publish?: boolean;
+            tags?: components["schemas"]["Tag"][];
+            title: string;
+            visibility?: null | components["schemas"]["Visibility"];
+        };
         NewComment: {
             body: string;
             /** @description `public` (default) or `internal`. */
@@ -1639,6 +1875,8 @@ export interface components {
             password?: string | null;
             role: components["schemas"]["Role"];
         };
+        /** @enum {string} */
+        Op: "equal" | "insert" | "delete";
         /**
          * @description Every setting, with its value for one organisation. `Default` is what an
          *     organisation that never changed anything has.
@@ -1775,6 +2013,32 @@ export interface components {
         };
         /** @enum {string} */
         Priority: "low" | "normal" | "high" | "urgent";
+        /** @description A published public article. */
+        PublicArticle: {
+            /** @description Sanitised HTML. */
+            body_html: string;
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            published_at?: string | null;
+            tags: string[];
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A search result on the portal. */
+        PublicHit: {
+            /** Format: int64 */
+            id: number;
+            /** @description With a query: the matching passage as HTML, matches in `<mark>`. */
+            snippet?: string | null;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        PublicHits: {
+            items: components["schemas"]["PublicHit"][];
+        };
         Quantiles: {
             /** Format: double */
             p50?: number | null;
@@ -1971,6 +2235,35 @@ export interface components {
         };
         UserList: {
             items: components["schemas"]["User"][];
+        };
+        /** @description One version as it was written. */
+        Version: {
+            /** Format: int64 */
+            article_id: number;
+            /** Format: int64 */
+            author_id: number;
+            body: string;
+            body_html: string;
+            /** Format: date-time */
+            created_at: string;
+            status: components["schemas"]["ArticleStatus"];
+            tags: string[];
+            title: string;
+            /** Format: int32 */
+            version: number;
+            visibility: components["schemas"]["Visibility"];
+        };
+        /** @description One version in an article's history. */
+        VersionSummary: {
+            /** Format: int64 */
+            author_id: number;
+            /** Format: date-time */
+            created_at: string;
+            status: components["schemas"]["ArticleStatus"];
+            title: string;
+            /** Format: int32 */
+            version: number;
+            visibility: components["schemas"]["Visibility"];
         };
         Viewer: {
             display_name: string;
@@ -5240,6 +5533,622 @@ export interface operations {
             };
         };
     };
+    list_articles: {
+        parameters: {
+            query?: {
+                /** @description `draft`, `published` or `archived`; without it, drafts and published articles. */
+                status?: string;
+                visibility?: string;
+                tag?: string;
+                /** @description Full-text search over title and body (web-search syntax); results by relevance. */
+                q?: string;
+                /** @description 1 to 100, default 50. */
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Articles */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArticleList"];
+                };
+            };
+            /** @description A query parameter is malformed (invalid_query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid filters */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_article: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewArticle"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Article"];
+                };
+            };
+            /** @description The body is not a JSON object of the expected shape (invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only (or CSRF check failed) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 512 KiB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_article: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Article id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The article; its ETag is its version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArticleDetail"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or another organisation's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_article: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The article's version from its ETag, e.g. "3"; `*` for whatever version it is at */
+                "If-Match": string;
+            };
+            path: {
+                /** @description Article id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ArticleChange"];
+            };
+        };
+        responses: {
+            /** @description Saved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Article"];
+                };
+            };
+            /** @description The body is not a JSON object of the expected shape (invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only (or CSRF check failed) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or another organisation's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Changed by someone else since that version */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 512 KiB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description If-Match missing */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    archive_article: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Archive only if still at this version */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /** @description Article id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Archived */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Article"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only (or CSRF check failed) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or another organisation's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Changed by someone else since that version */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    diff_article: {
+        parameters: {
+            query: {
+                /** @description The older version. */
+                from: number;
+                /** @description The newer version. */
+                to: number;
+            };
+            header?: never;
+            path: {
+                /** @description Article id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The changes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Diff"];
+                };
+            };
+            /** @description A query parameter is malformed (invalid_query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such article or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    publish_article: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Publish only if still at this version */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /** @description Article id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Published */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Article"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only (or CSRF check failed) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or another organisation's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Changed by someone else since that version */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_article_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Article id */
+                id: number;
+                /** @description Version number */
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Version"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or another organisation's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     me: {
         parameters: {
             query?: never;
@@ -5323,6 +6232,129 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+        };
+    };
+    portal_kb_article: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organisation's slug */
+                org: string;
+                /** @description Article id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The article */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicArticle"];
+                };
+            };
+            /** @description No such published public article */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    portal_kb_search: {
+        parameters: {
+            query?: {
+                /** @description What to look for (web-search syntax); without it, the latest articles. */
+                q?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The organisation's slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Published public articles, the most relevant first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicHits"];
+                };
+            };
+            /** @description A query parameter is malformed (invalid_query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Query too long */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -1,0 +1,224 @@
+//! `/api/v1/kb/…` (staff) and `/api/v1/portal/{org}/kb/…` (everyone): the knowledge
+//! base (`atum_core::kb`). Handlers are thin: one transaction each.
+
+use actix_web::{HttpRequest, HttpResponse, get, http::header, patch, post, web};
+use atum_core::kb::{self, portal, write};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    AppState,
+    auth::Credentials,
+    error::{ApiError, ErrorBody},
+    http::conditional,
+    json::Json,
+};
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ArticleList {
+    pub items: Vec<kb::ArticleSummary>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PublicHits {
+    pub items: Vec<portal::PublicHit>,
+}
+
+/// The article with its version as the ETag.
+fn with_etag(status: actix_web::http::StatusCode, body: &impl Serialize, version: i32) -> HttpResponse {
+    HttpResponse::build(status).insert_header((header::ETAG, format!("\"{version}\""))).json(body)
+}
+
+/// Articles of your organisation (staff): drafts and published ones unless `status`
+/// says otherwise; with `q`, by relevance with a highlighted snippet.
+#[utoipa::path(operation_id = "list_articles", tag = "kb", security(("bearer" = [])),
+    params(kb::ListQuery),
+    responses((status = 200, description = "Articles", body = ArticleList), (status = 403, description = "Staff only", body = ErrorBody), (status = 422, description = "Invalid filters", body = ErrorBody)))]
+#[get("/kb/articles")]
+pub async fn list(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    query: web::Query<kb::ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let items = state.in_tx(&creds, async |tx, who| Ok(kb::list(tx, &who, &query).await?)).await?;
+    Ok(HttpResponse::Ok().json(ArticleList { items }))
+}
+
+/// Write an article (staff): a draft, or published at once with `publish`.
+#[utoipa::path(operation_id = "create_article", tag = "kb", security(("bearer" = [])),
+    request_body = write::NewArticle,
+    responses((status = 201, description = "Created", body = kb::Article), (status = 403, description = "Staff only (or CSRF check failed)", body = ErrorBody), (status = 422, description = "Invalid fields", body = ErrorBody)))]
+#[post("/kb/articles")]
+pub async fn create(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    body: Json<write::NewArticle>,
+) -> Result<HttpResponse, ApiError> {
+    let a = state.in_tx(&creds, async |tx, who| Ok(write::create(tx, &who, &body).await?)).await?;
+    Ok(with_etag(actix_web::http::StatusCode::CREATED, &a, a.version))
+}
+
+/// An article with its version history, newest first (staff).
+#[utoipa::path(operation_id = "get_article", tag = "kb", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Article id")),
+    responses((status = 200, description = "The article; its ETag is its version", body = kb::ArticleDetail), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody)))]
+#[get("/kb/articles/{id}")]
+pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+    let a = state.in_tx(&creds, async |tx, who| Ok(kb::detail(tx, &who, *id).await?)).await?;
+    Ok(with_etag(actix_web::http::StatusCode::OK, &a, a.article.version))
+}
+
+/// Edit the title, body, visibility or tags (staff): a new version.
+#[utoipa::path(operation_id = "update_article", tag = "kb", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Article id"),
+           ("If-Match" = String, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The article's version from its ETag, e.g. \"3\"; `*` for whatever version it is at")),
+    request_body = write::ArticleChange,
+    responses((status = 200, description = "Saved", body = kb::Article), (status = 403, description = "Staff only (or CSRF check failed)", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody), (status = 412, description = "Changed by someone else since that version", body = ErrorBody), (status = 422, description = "Invalid fields", body = ErrorBody), (status = 428, description = "If-Match missing", body = ErrorBody)))]
+#[patch("/kb/articles/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: Json<write::ArticleChange>,
+) -> Result<HttpResponse, ApiError> {
+    let a = state
+        .in_tx(&creds, async |tx, who| {
+            kb::get(tx, &who, *id).await?;
+            let version = conditional::if_match(&req)?;
+            Ok(write::edit(tx, &who, *id, version, &body).await?)
+        })
+        .await?;
+    Ok(with_etag(actix_web::http::StatusCode::OK, &a, a.version))
+}
+
+/// The version in `If-Match` when one is sent (publishing and archiving do not need it).
+fn optional_version(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
+    if req.headers().contains_key(header::IF_MATCH) { conditional::if_match(req) } else { Ok(None) }
+}
+
+/// Publish an article (staff): a draft, or an archived one again.
+#[utoipa::path(operation_id = "publish_article", tag = "kb", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Article id"),
+           ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "Publish only if still at this version")),
+    responses((status = 200, description = "Published", body = kb::Article), (status = 403, description = "Staff only (or CSRF check failed)", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody), (status = 412, description = "Changed by someone else since that version", body = ErrorBody)))]
+#[post("/kb/articles/{id}/publish")]
+pub async fn publish(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    req: HttpRequest,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let a = state
+        .in_tx(&creds, async |tx, who| {
+            kb::get(tx, &who, *id).await?;
+            Ok(write::publish(tx, &who, *id, optional_version(&req)?).await?)
+        })
+        .await?;
+    Ok(with_etag(actix_web::http::StatusCode::OK, &a, a.version))
+}
+
+/// Archive an article (staff): off the portal, history kept.
+#[utoipa::path(operation_id = "archive_article", tag = "kb", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Article id"),
+           ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "Archive only if still at this version")),
+    responses((status = 200, description = "Archived", body = kb::Article), (status = 403, description = "Staff only (or CSRF check failed)", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody), (status = 412, description = "Changed by someone else since that version", body = ErrorBody)))]
+#[post("/kb/articles/{id}/archive")]
+pub async fn archive(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    req: HttpRequest,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let a = state
+        .in_tx(&creds, async |tx, who| {
+            kb::get(tx, &who, *id).await?;
+            Ok(write::archive(tx, &who, *id, optional_version(&req)?).await?)
+        })
+        .await?;
+    Ok(with_etag(actix_web::http::StatusCode::OK, &a, a.version))
+}
+
+/// One version of an article as it was written (staff).
+#[utoipa::path(operation_id = "get_article_version", tag = "kb", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Article id"), ("version" = i32, Path, description = "Version number")),
+    responses((status = 200, description = "The version", body = kb::Version), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody)))]
+#[get("/kb/articles/{id}/versions/{version}")]
+pub async fn get_version(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    path: web::Path<(i64, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, v) = *path;
+    let found = state.in_tx(&creds, async |tx, who| Ok(kb::version(tx, &who, id, v).await?)).await?;
+    Ok(HttpResponse::Ok().json(found))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DiffQuery {
+    /// The older version.
+    pub from: i32,
+    /// The newer version.
+    pub to: i32,
+}
+
+/// What changed between two versions: the title, and the body line by line (staff).
+#[utoipa::path(operation_id = "diff_article", tag = "kb", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Article id"), DiffQuery),
+    responses((status = 200, description = "The changes", body = kb::diff::Diff), (status = 403, description = "Staff only", body = ErrorBody), (status = 404, description = "No such article or version", body = ErrorBody)))]
+#[get("/kb/articles/{id}/diff")]
+pub async fn diff(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    id: web::Path<i64>,
+    q: web::Query<DiffQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let d = state.in_tx(&creds, async |tx, who| Ok(kb::diff::between(tx, &who, *id, q.from, q.to).await?)).await?;
+    Ok(HttpResponse::Ok().json(d))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PortalSearch {
+    /// What to look for (web-search syntax); without it, the latest articles.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+}
+
+/// Search an organisation's public help articles (no sign-in; cacheable).
+#[utoipa::path(operation_id = "portal_kb_search", tag = "kb",
+    params(("org" = String, Path, description = "The organisation's slug"), PortalSearch),
+    responses((status = 200, description = "Published public articles, the most relevant first", body = PublicHits), (status = 404, description = "No such organisation", body = ErrorBody), (status = 422, description = "Query too long", body = ErrorBody), (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
+#[get("/portal/{org}/kb/search")]
+pub async fn portal_search(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    org: web::Path<String>,
+    q: web::Query<PortalSearch>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    let tx = conn.transaction().await?;
+    let items = portal::search(&tx, &org, q.q.as_deref(), 20).await?;
+    tx.commit().await?;
+    conditional::json_cached(&req, &PublicHits { items }, "public, max-age=60")
+}
+
+/// One public help article (no sign-in; cacheable).
+#[utoipa::path(operation_id = "portal_kb_article", tag = "kb",
+    params(("org" = String, Path, description = "The organisation's slug"), ("id" = i64, Path, description = "Article id")),
+    responses((status = 200, description = "The article", body = portal::PublicArticle), (status = 404, description = "No such published public article", body = ErrorBody), (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
+#[get("/portal/{org}/kb/articles/{id}")]
+pub async fn portal_article(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (org, id) = path.into_inner();
+    let mut conn = state.conn().await?;
+    let tx = conn.transaction().await?;
+    let article = portal::article(&tx, &org, id).await?;
+    tx.commit().await?;
+    conditional::json_cached(&req, &article, "public, max-age=60")
+}

@@ -1,0 +1,233 @@
+//! The knowledge base: `/api/v1/kb/…` for staff, `/api/v1/portal/{org}/kb/…` for all.
+
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+fn versions(detail: &Value) -> Vec<(i64, String)> {
+    detail["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["version"].as_i64().unwrap(), v["status"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_write_edit_publish_and_archive_articles_and_every_change_is_a_version() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let ada = app.person(&admin, "agent", "ada").await;
+    let t = Some(ada.token.as_str());
+
+    let created = app
+        .post(
+            "/api/v1/kb/articles",
+            t,
+            json!({"title": "Reset your VPN token", "body": "1. Open **Settings**\n2. Press Reset\n", "tags": ["VPN"], "visibility": "public"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.header("etag"), Some("\"1\""));
+    assert_eq!((created.body["status"].as_str(), created.body["tags"].clone()), (Some("draft"), json!(["vpn"])));
+    assert!(created.body["body_html"].as_str().unwrap().contains("<strong>Settings</strong>"), "{}", created.body);
+    let id = created.body["id"].as_i64().unwrap();
+    let path = format!("/api/v1/kb/articles/{id}");
+
+    let edit = json!({"body": "1. Open **Settings**\n2. Press Reset and confirm\n"}).to_string();
+    let missing = app.send("PATCH", &path, t, Some(edit.clone()), &[]).await;
+    assert_eq!((missing.status, missing.code()), (428, "precondition_required"), "{}", missing.body);
+    let edited = app.send("PATCH", &path, t, Some(edit.clone()), &[("If-Match", "\"1\"")]).await;
+    assert_eq!((edited.status, edited.body["version"].as_i64()), (200, Some(2)), "{}", edited.body);
+    let stale =
+        app.send("PATCH", &path, t, Some(json!({"title": "Other"}).to_string()), &[("If-Match", "\"1\"")]).await;
+    assert_eq!(stale.status, 412, "{}", stale.body);
+    assert_eq!(app.get(&path, t).await.body["title"], "Reset your VPN token", "the stale edit changed nothing");
+
+    let published = app.post(&format!("{path}/publish"), t, json!({})).await;
+    assert_eq!((published.status, published.body["status"].as_str()), (200, Some("published")), "{}", published.body);
+    assert!(published.body["published_at"].is_string());
+    let detail = app.get(&path, t).await;
+    assert_eq!(detail.header("etag"), Some("\"3\""));
+    assert_eq!(versions(&detail.body), [(3, "published".into()), (2, "draft".into()), (1, "draft".into())]);
+    assert_eq!(detail.body["versions"][1]["author_id"].as_i64(), Some(ada.id));
+
+    let first = app.get(&format!("{path}/versions/1"), t).await;
+    assert_eq!(first.body["body"], "1. Open **Settings**\n2. Press Reset\n");
+    let diff = app.get(&format!("{path}/diff?from=1&to=2"), t).await;
+    assert_eq!(diff.status, 200, "{}", diff.body);
+    assert_eq!((diff.body["inserted"].as_i64(), diff.body["deleted"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(diff.body["lines"][2], json!({"op": "insert", "text": "2. Press Reset and confirm"}));
+    assert_eq!(diff.body["title"], json!(null));
+    assert_eq!(app.get(&format!("{path}/diff?from=1&to=9"), t).await.status, 404);
+
+    let found = app.get("/api/v1/kb/articles?q=confirm%20reset", t).await;
+    assert_eq!(found.body["items"][0]["id"].as_i64(), Some(id), "{}", found.body);
+    let snippet = found.body["items"][0]["snippet"].as_str().unwrap();
+    assert!(snippet.contains("<mark>"), "{snippet}");
+
+    let archived = app.post(&format!("{path}/archive"), t, json!({})).await;
+    assert_eq!(archived.body["status"], "archived");
+    assert_eq!(
+        app.get("/api/v1/kb/articles", t).await.body["items"],
+        json!([]),
+        "archived ones are left out by default"
+    );
+    let listed = app.get("/api/v1/kb/articles?status=archived", t).await;
+    assert_eq!(listed.body["items"][0]["id"].as_i64(), Some(id));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_articles_are_refused_field_by_field_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let t = Some(admin.token.as_str());
+    for (body, field) in [
+        (json!({"title": "  "}), "title"),
+        (json!({"title": "a".repeat(201)}), "title"),
+        (json!({"title": "Bell\u{7}"}), "title"),
+        (json!({"title": "Ok", "body": "marker \u{1} inside"}), "body"),
+        (json!({"title": "Ok", "body": "x".repeat(100_001)}), "body"),
+        (json!({"title": "Ok", "visibility": "secret"}), "visibility"),
+        (json!({"title": "Ok", "tags": ["no spaces please"]}), "tags"),
+    ] {
+        let res = app.post("/api/v1/kb/articles", t, body.clone()).await;
+        assert_eq!(res.status, 422, "{body}: {}", res.body);
+        assert!(res.body["error"]["fields"][field].is_string(), "{}", res.body);
+    }
+    assert_eq!(app.post("/api/v1/kb/articles", t, json!({"title": "Ok", "author": 1})).await.status, 400);
+    assert_eq!(app.get("/api/v1/kb/articles?status=gone", t).await.status, 422);
+    assert_eq!(app.get("/api/v1/kb/articles?limit=0", t).await.status, 422);
+    assert_eq!(app.sql("SELECT 1 FROM kb_articles UNION ALL SELECT 1 FROM kb_article_versions").await.len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_authors_html_and_scripts_never_reach_a_reader() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let body = "Hello <script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3))";
+    let a = app
+        .post(
+            "/api/v1/kb/articles",
+            Some(&admin.token),
+            json!({"title": "T", "body": body, "visibility": "public", "publish": true}),
+        )
+        .await;
+    let id = a.body["id"].as_i64().unwrap();
+    let public = app.get(&format!("/api/v1/portal/acme/kb/articles/{id}"), None).await;
+    assert_eq!(public.status, 200, "{}", public.body);
+    for html in [a.body["body_html"].as_str().unwrap(), public.body["body_html"].as_str().unwrap()] {
+        for bad in ["<script", "onerror", "javascript:"] {
+            assert!(!html.contains(bad), "{bad} in {html}");
+        }
+    }
+    let hits = app.get("/api/v1/portal/acme/kb/search?q=hello", None).await;
+    let snippet = hits.body["items"][0]["snippet"].as_str().unwrap();
+    // The snippet is text: escaped, with only the search's own <mark> as markup.
+    assert!(!snippet.replace("<mark>", "").replace("</mark>", "").contains('<'), "{snippet}");
+    assert!(snippet.contains("&lt;img"), "{snippet}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_portal_shows_published_public_articles_to_anyone_and_nothing_else() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let carol = app.person(&admin, "customer", "carol").await;
+    let t = Some(admin.token.as_str());
+    let mut ids = Vec::new();
+    for (title, visibility, publish) in
+        [("Printer jams", "public", true), ("Printer escalation", "internal", true), ("Printer draft", "public", false)]
+    {
+        let a = app
+            .post(
+                "/api/v1/kb/articles",
+                t,
+                json!({"title": title, "body": "printer help", "visibility": visibility, "publish": publish}),
+            )
+            .await;
+        ids.push(a.body["id"].as_i64().unwrap());
+    }
+    let archived = app
+        .post("/api/v1/kb/articles", t, json!({"title": "Printer old", "visibility": "public", "publish": true}))
+        .await;
+    let archived = archived.body["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/kb/articles/{archived}/archive"), t, json!({})).await;
+
+    let search = app.get("/api/v1/portal/acme/kb/search?q=printer", None).await;
+    assert_eq!(search.status, 200, "{}", search.body);
+    let titles: Vec<&str> =
+        search.body["items"].as_array().unwrap().iter().map(|h| h["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Printer jams"]);
+    assert_eq!(search.header("cache-control"), Some("public, max-age=60"));
+    let etag = search.header("etag").unwrap().to_owned();
+    let again =
+        app.send("GET", "/api/v1/portal/acme/kb/search?q=printer", None, None, &[("If-None-Match", &etag)]).await;
+    assert_eq!(again.status, 304);
+
+    assert_eq!(app.get(&format!("/api/v1/portal/acme/kb/articles/{}", ids[0]), None).await.status, 200);
+    for hidden in [ids[1], ids[2], archived] {
+        let res = app.get(&format!("/api/v1/portal/acme/kb/articles/{hidden}"), None).await;
+        assert_eq!(res.status, 404, "article {hidden}: {}", res.body);
+    }
+    assert_eq!(app.get("/api/v1/portal/nobody/kb/search", None).await.status, 404);
+    // Customers read the knowledge base through the portal, not the staff routes.
+    assert_eq!(app.get("/api/v1/kb/articles", Some(&carol.token)).await.status, 403);
+    assert_eq!(app.get(&format!("/api/v1/kb/articles/{}", ids[0]), Some(&carol.token)).await.status, 403);
+
+    let long = "printer ".repeat(1_300);
+    assert_eq!(app.get(&format!("/api/v1/portal/acme/kb/search?q={}", long.replace(' ', "+")), None).await.status, 422);
+    for odd in
+        ["%F0%9F%96%A8%EF%B8%8F", "%E2%80%AE%E2%80%8B", "%22%22%22", "!%26%7C(", "%D8%B7%D8%A7%D8%A8%D8%B9%D8%A9"]
+    {
+        let res = app.get(&format!("/api/v1/portal/acme/kb/search?q={odd}"), None).await;
+        assert_eq!(res.status, 200, "{odd}: {}", res.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_organisations_articles_are_not_found_on_any_route() {
+    let app = TestApp::spawn().await;
+    let acme = app.org("acme").await;
+    let globex = app.org("globex").await;
+    let a = app
+        .post(
+            "/api/v1/kb/articles",
+            Some(&acme.token),
+            json!({"title": "Acme secret", "visibility": "public", "publish": true}),
+        )
+        .await;
+    let id = a.body["id"].as_i64().unwrap();
+    let g = Some(globex.token.as_str());
+    let path = format!("/api/v1/kb/articles/{id}");
+    for res in [
+        app.get(&path, g).await,
+        app.get(&format!("{path}/versions/1"), g).await,
+        app.get(&format!("{path}/diff?from=1&to=1"), g).await,
+        app.send("PATCH", &path, g, Some(json!({"title": "Mine"}).to_string()), &[("If-Match", "*")]).await,
+        app.post(&format!("{path}/publish"), g, json!({})).await,
+        app.post(&format!("{path}/archive"), g, json!({})).await,
+        app.get(&format!("/api/v1/portal/globex/kb/articles/{id}"), None).await,
+    ] {
+        assert_eq!(res.status, 404, "{}", res.body);
+    }
+    assert_eq!(app.get("/api/v1/kb/articles", g).await.body["items"], json!([]));
+    assert_eq!(app.get("/api/v1/portal/globex/kb/search?q=secret", None).await.body["items"], json!([]));
+    assert_eq!(app.get(&path, Some(&acme.token)).await.body["version"], 1, "nothing changed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_public_knowledge_base_has_its_own_rate_limit_per_address() {
+    let app = TestApp::spawn_with(|s| {
+        s.per_ip = atum_api::rate_limit::RateLimiter::new(60, 1);
+        s.per_ip_reads = atum_api::rate_limit::RateLimiter::new(60, 3);
+    })
+    .await;
+    app.org("acme").await;
+    // Reading goes on past the sign-in routes' burst, up to its own.
+    for _ in 0..3 {
+        assert_eq!(app.get("/api/v1/portal/acme/kb/search?q=vpn", None).await.status, 200);
+    }
+    let refused = app.get("/api/v1/portal/acme/kb/search?q=vpn", None).await;
+    assert_eq!((refused.status, refused.code()), (429, "rate_limited"), "{}", refused.body);
+    assert!(refused.header("retry-after").is_some());
+}
