@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 
-// Two pages: the landing page (static HTML and CSS, no script) and the agent app.
+// Three pages: the landing page (static HTML and CSS, no script), the agent app, and
+// the public help center.
 export default defineConfig({
   plugins: [react()],
   build: {
@@ -13,6 +14,7 @@ export default defineConfig({
       input: {
         landing: resolve(import.meta.dirname, 'index.html'),
         app: resolve(import.meta.dirname, 'app/index.html'),
+        help: resolve(import.meta.dirname, 'help/index.html'),
       },
     },
   },

@@ -137,6 +137,7 @@ pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
         .service(kb::archive)
         .service(kb::get_version)
         .service(kb::diff)
+        .service(kb::render)
         .service(kb::portal_search)
         .service(kb::portal_article);
 }

@@ -2,9 +2,10 @@
 //! `ATUM_WEB_DIR` names them. In production nginx serves them itself; the API does it
 //! for `atum up` and for the browser tests, so one process is the whole desk.
 //!
-//! Hashed assets (`/assets/…`) never change under a name: cached for a year. The two
-//! pages — the landing page at `/`, the agent app at `/app/` and every path under it
-//! (the app's own routes) — are revalidated on each load, so a new build shows at once.
+//! Hashed assets (`/assets/…`) never change under a name: cached for a year. The
+//! pages — the landing page at `/`, the agent app at `/app/` and the public help
+//! center at `/help/`, each with every path under it (its own routes) — are
+//! revalidated on each load, so a new build shows at once.
 //! Nothing under `/api/` ever falls back to a page.
 
 use std::path::{Path, PathBuf};
@@ -25,8 +26,8 @@ pub struct WebUi {
 }
 
 impl WebUi {
-    /// `ATUM_WEB_DIR`, if set: a directory holding a built UI (`index.html` and
-    /// `app/index.html`).
+    /// `ATUM_WEB_DIR`, if set: a directory holding a built UI (`index.html`,
+    /// `app/index.html` and `help/index.html`).
     pub fn from_env(env: &Env<'_>) -> Result<Option<Self>, ConfigError> {
         let Some(dir) = env.get("ATUM_WEB_DIR") else { return Ok(None) };
         Self::at(PathBuf::from(dir))
@@ -35,7 +36,7 @@ impl WebUi {
     }
 
     pub fn at(dir: PathBuf) -> Result<Self, String> {
-        for page in ["index.html", "app/index.html"] {
+        for page in ["index.html", "app/index.html", "help/index.html"] {
             if !dir.join(page).is_file() {
                 return Err(format!("has no {page}: build the UI with `npm ci && npm run build` in web/"));
             }
@@ -47,12 +48,13 @@ impl WebUi {
         &self.dir
     }
 
-    /// The UI's routes: the two pages and the assets.
+    /// The UI's routes: the three pages and the assets.
     pub fn routes(&self, cfg: &mut web::ServiceConfig) {
         let pages =
             DefaultHeaders::new().add((header::CACHE_CONTROL, "no-cache")).add((header::CONTENT_SECURITY_POLICY, CSP));
         let landing = self.dir.join("index.html");
         let app = self.dir.join("app/index.html");
+        let help = self.dir.join("help/index.html");
         cfg.service(
             web::scope("/assets")
                 .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "public, max-age=31536000, immutable")))
@@ -66,9 +68,15 @@ impl WebUi {
         )
         .service(
             web::resource(["/app", "/app/{tail:.*}"])
-                .wrap(pages)
+                .wrap(pages.clone())
                 .route(web::get().to(page(app.clone())))
                 .route(web::head().to(page(app))),
+        )
+        .service(
+            web::resource("/help/{tail:.*}")
+                .wrap(pages)
+                .route(web::get().to(page(help.clone())))
+                .route(web::head().to(page(help))),
         );
     }
 }

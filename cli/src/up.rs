@@ -325,6 +325,10 @@ fn banner(listens: &[(Service, SocketAddr)], logins: &[Login], cluster: Option<&
         out.push_str(&format!(" at http://{api}\n"));
         if ui {
             out.push_str(&format!("  web UI   http://{api}/app/  (home page http://{api}/)\n"));
+            if !logins.is_empty() {
+                let org = atum_core::demo::ORG_SLUG;
+                out.push_str(&format!("  help     http://{api}/help/{org}/  (the demo organisation's help center)\n"));
+            }
         }
         out.push_str(&format!("  health   http://{api}/api/v1/health\n"));
     }

@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 
 /// The sources whose change calls for a new build.
 const SOURCES: &[&str] =
-    &["index.html", "app", "src", "package.json", "package-lock.json", "vite.config.ts", "tsconfig.json"];
+    &["index.html", "app", "help", "src", "package.json", "package-lock.json", "vite.config.ts", "tsconfig.json"];
 
 /// `web/dist` under `web`, built first if needed; `None` when `web` is not a UI checkout.
 pub fn ensure_built(web: &Path, say: impl Fn(&str)) -> anyhow::Result<Option<PathBuf>> {
@@ -20,7 +20,9 @@ pub fn ensure_built(web: &Path, say: impl Fn(&str)) -> anyhow::Result<Option<Pat
         return Ok(None);
     }
     let dist = web.join("dist");
-    let built = modified(&dist.join("app/index.html"));
+    // Every page must be there (a build from before a page existed is stale); `None`
+    // orders before any time, so one missing page makes the build missing.
+    let built = ["app/index.html", "help/index.html"].iter().map(|page| modified(&dist.join(page))).min().flatten();
     let newest = SOURCES.iter().filter_map(|s| newest_under(&web.join(s))).max();
     if built.is_some() && built >= newest {
         return Ok(Some(dist));
@@ -78,8 +80,10 @@ mod tests {
     fn a_build_newer_than_every_source_is_used_as_it_is() {
         let dir = std::env::temp_dir().join(format!("atum-web-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("src")).unwrap();
-        std::fs::create_dir_all(dir.join("dist/app")).unwrap();
-        std::fs::write(dir.join("dist/app/index.html"), "").unwrap();
+        for page in ["app", "help"] {
+            std::fs::create_dir_all(dir.join("dist").join(page)).unwrap();
+            std::fs::write(dir.join("dist").join(page).join("index.html"), "").unwrap();
+        }
         let an_hour_ago = SystemTime::now() - std::time::Duration::from_secs(3600);
         for source in ["package.json", "src/main.tsx"] {
             let file = std::fs::File::create(dir.join(source)).unwrap();

@@ -222,3 +222,39 @@ pub async fn portal_article(
     tx.commit().await?;
     conditional::json_cached(&req, &article, "public, max-age=60")
 }
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenderRequest {
+    /// Markdown.
+    #[schema(max_length = 100000)]
+    pub body: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Rendered {
+    /// The Markdown as the article would show it: sanitised HTML.
+    pub html: String,
+}
+
+/// Render Markdown as an article would show it, for the editor's preview (staff).
+#[utoipa::path(operation_id = "render_article", tag = "kb", security(("bearer" = [])),
+    request_body = RenderRequest,
+    responses((status = 200, description = "The HTML", body = Rendered), (status = 403, description = "Staff only (or CSRF check failed)", body = ErrorBody), (status = 422, description = "Too long", body = ErrorBody)))]
+#[post("/kb/render")]
+pub async fn render(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    body: Json<RenderRequest>,
+) -> Result<HttpResponse, ApiError> {
+    // A session like any staff route: the preview renders nothing for strangers.
+    state.in_tx(&creds, async |_, who| Ok(who.require_staff()?)).await?;
+    if body.body.chars().count() > write::MAX_BODY {
+        return Err(atum_core::error::FieldErrors::single(
+            "body",
+            format!("must be at most {} characters", write::MAX_BODY),
+        )
+        .into());
+    }
+    Ok(HttpResponse::Ok().json(Rendered { html: kb::render::to_html(&body.body) }))
+}

@@ -121,6 +121,10 @@ async fn an_authors_html_and_scripts_never_reach_a_reader() {
             assert!(!html.contains(bad), "{bad} in {html}");
         }
     }
+    let preview = app.post("/api/v1/kb/render", Some(&admin.token), json!({"body": body})).await;
+    assert_eq!(preview.body["html"], a.body["body_html"], "the editor's preview is the article's rendering");
+    let carol = app.person(&admin, "customer", "carol").await;
+    assert_eq!(app.post("/api/v1/kb/render", Some(&carol.token), json!({"body": "x"})).await.status, 403);
     let hits = app.get("/api/v1/portal/acme/kb/search?q=hello", None).await;
     let snippet = hits.body["items"][0]["snippet"].as_str().unwrap();
     // The snippet is text: escaped, with only the search's own <mark> as markup.

@@ -68,9 +68,11 @@ impl Nginx {
         // A built UI, as installed.
         let web = dir.join("web");
         std::fs::create_dir_all(web.join("app")).unwrap();
+        std::fs::create_dir_all(web.join("help")).unwrap();
         std::fs::create_dir_all(web.join("assets")).unwrap();
         std::fs::write(web.join("index.html"), "landing page").unwrap();
         std::fs::write(web.join("app/index.html"), "agent app").unwrap();
+        std::fs::write(web.join("help/index.html"), "help center").unwrap();
         std::fs::write(web.join("assets/app-1.js"), "console.log(1)").unwrap();
         conf = swap(&conf, "root /usr/share/atum-desk/web;", &format!("root {};", web.display()), 1);
         std::fs::write(dir.join("atum-desk.conf"), conf).unwrap();
@@ -184,6 +186,9 @@ async fn the_shipped_nginx_config_passes_nginx_t_and_rate_limits_auth_bursts_whi
         {
             assert!(headers.contains(h), "missing {h}: {headers}");
         }
+        let (status, headers) = n.curl("GET", "/help/acme/articles/3", None, &[]);
+        assert_eq!(status, 200, "{headers}");
+        assert!(headers.contains("cache-control: no-cache") && headers.contains("script-src 'self'"), "{headers}");
         let (status, headers) = n.curl("GET", "/assets/app-1.js", None, &[]);
         assert_eq!(status, 200, "{headers}");
         assert!(headers.contains("cache-control: public, max-age=31536000, immutable"), "{headers}");

@@ -29,9 +29,11 @@ impl Drop for Scratch {
 fn built_ui() -> Scratch {
     let dir = Scratch::new("web-ui");
     std::fs::create_dir_all(dir.path().join("app")).unwrap();
+    std::fs::create_dir_all(dir.path().join("help")).unwrap();
     std::fs::create_dir_all(dir.path().join("assets")).unwrap();
     std::fs::write(dir.path().join("index.html"), "<h1>landing</h1>").unwrap();
     std::fs::write(dir.path().join("app/index.html"), "<div id=root>app</div>").unwrap();
+    std::fs::write(dir.path().join("help/index.html"), "<div id=root>help</div>").unwrap();
     std::fs::write(dir.path().join("assets/app-1234.js"), "console.log('app')").unwrap();
     dir
 }
@@ -48,6 +50,11 @@ async fn the_pages_revalidate_the_assets_cache_for_a_year_and_api_paths_never_fa
     for route in ["/app", "/app/", "/app/tickets/42"] {
         let page = app.get(route, None).await;
         assert_eq!((page.status, page.body.as_str()), (200, Some("<div id=root>app</div>")), "{route}");
+    }
+    for route in ["/help/acme/", "/help/acme/articles/7"] {
+        let page = app.get(route, None).await;
+        assert_eq!((page.status, page.body.as_str()), (200, Some("<div id=root>help</div>")), "{route}");
+        assert_eq!(page.header("cache-control"), Some("no-cache"));
     }
     let asset = app.get("/assets/app-1234.js", None).await;
     assert_eq!(asset.status, 200);

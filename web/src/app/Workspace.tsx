@@ -16,6 +16,8 @@ interface Props {
 const PAGE = '100';
 // The charts (uPlot) load only when the dashboard is opened.
 const Dashboard = lazy(() => import('./Dashboard'));
+// So does the knowledge base.
+const Knowledge = lazy(() => import('./Knowledge'));
 
 function ticketFromPath(): number | null {
   const m = /^\/app\/tickets\/(\d+)/.exec(window.location.pathname);
@@ -30,7 +32,7 @@ export function Workspace({ me, onSignOut }: Props) {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const filter = (f: Partial<Filters>) => setFilters((old) => ({ ...old, ...f }));
   const filtering = Object.keys(filterQuery(filters)).length;
-  const [pane, setPane] = useState<'ticket' | 'new' | 'account' | 'dashboard'>('ticket');
+  const [pane, setPane] = useState<'ticket' | 'new' | 'account' | 'dashboard' | 'kb'>('ticket');
   const [lastChange, setLastChange] = useState(0);
   const [tickets, setTickets] = useState<Ticket[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -270,6 +272,9 @@ export function Workspace({ me, onSignOut }: Props) {
         <button type="button" aria-current={pane === 'dashboard' ? 'page' : undefined} onClick={() => setPane('dashboard')}>
           Dashboard
         </button>
+        <button type="button" aria-current={pane === 'kb' ? 'page' : undefined} onClick={() => setPane('kb')}>
+          Knowledge base
+        </button>
         <p className="who">{me.user.display_name}</p>
         <button type="button" aria-current={pane === 'account' ? 'page' : undefined} onClick={() => setPane('account')}>
           Your account
@@ -288,7 +293,14 @@ export function Workspace({ me, onSignOut }: Props) {
           </Suspense>
         </main>
       )}
-      <main className="list-pane" hidden={pane === 'dashboard'}>
+      {pane === 'kb' && (
+        <main className="kb-pane">
+          <Suspense fallback={<p role="status">Loading the knowledge base…</p>}>
+            <Knowledge people={people} />
+          </Suspense>
+        </main>
+      )}
+      <main className="list-pane" hidden={pane === 'dashboard' || pane === 'kb'}>
         <h1>{view.label}</h1>
         <form role="search" onSubmit={(e) => e.preventDefault()}>
           <label htmlFor="search">Search tickets</label>
@@ -378,6 +390,7 @@ export function Workspace({ me, onSignOut }: Props) {
             })),
             { label: 'New ticket', run: () => setPane('new') },
             { label: 'Dashboard', run: () => setPane('dashboard') },
+            { label: 'Knowledge base', run: () => setPane('kb') },
             { label: 'Your account', run: () => setPane('account') },
             { label: 'Keyboard shortcuts', run: () => setHelp(true) },
             { label: 'Sign out', run: onSignOut },
