@@ -130,6 +130,7 @@ pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
         .service(catalog::create)
         .service(catalog::update)
         .service(kb::list)
+        .service(kb::search)
         .service(kb::create)
         .service(kb::get)
         .service(kb::update)

@@ -7,6 +7,7 @@ mod admin;
 mod db;
 mod health;
 mod jobs;
+mod kb;
 mod migrate;
 mod up;
 pub mod web_build;
@@ -47,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         action: jobs::Action,
     },
+    /// The knowledge base's retrieval index.
+    Kb {
+        #[command(subcommand)]
+        action: kb::Action,
+    },
     /// Check that every binary answers on its listener; optionally restart the ones
     /// that do not (the self-healing timer runs `atum health --restart-failed`).
     Health(health::HealthArgs),
@@ -76,6 +82,7 @@ pub fn main() -> ExitCode {
             Command::Migrate { action } => migrate::run(action.unwrap_or_default()).await,
             Command::Seed => migrate::seed().await,
             Command::Jobs { action } => jobs::run(action).await,
+            Command::Kb { action } => kb::run(action).await,
             Command::Org { action } => admin::org(action).await,
             Command::User { action } => admin::user(action).await,
             Command::Db { action, root } => db::run(action, &root),

@@ -40,13 +40,18 @@ pub async fn connect() -> anyhow::Result<tokio_postgres::Client> {
 /// A pooled connection (what the domain functions take), after checking that the
 /// database is reachable and at this build's schema version.
 pub async fn pooled() -> anyhow::Result<atum_core::db::Connection> {
+    let pool = pool().await?;
+    Ok(atum_core::db::connection(&pool).await?)
+}
+
+/// A one-connection pool on ATUM_DATABASE_URL, once the schema is known to be current.
+pub async fn pool() -> anyhow::Result<atum_core::db::DbPool> {
     let client = connect().await?;
     schema::ensure_current(&client).await?;
     drop(client);
     let mut cfg = DatabaseConfig::from_env(&Env::process())?;
     cfg.pool_size = 1;
-    let pool = atum_core::db::pool(&cfg)?;
-    Ok(atum_core::db::connection(&pool).await?)
+    Ok(atum_core::db::pool(&cfg)?)
 }
 
 pub async fn run(action: Action) -> anyhow::Result<ExitCode> {

@@ -191,3 +191,19 @@ fn a_malformed_setting_exits_78_naming_the_variable() {
         "postgres://atum:hunter2@[::1/atum",
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kb_reindex_reads_every_source_into_the_index_and_a_second_run_writes_nothing_new() {
+    let db = TestDb::migrated().await;
+    assert!(atum(&["seed"], &db.url).status.success());
+    let first = atum(&["kb", "reindex"], &db.url);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let client = db.client().await;
+    let chunks: i64 = client.query_one("SELECT count(*) FROM kb_chunks", &[]).await.unwrap().get(0);
+    assert!(chunks > 0, "the demo's solved tickets are indexed: {}", stdout(&first));
+    assert!(stdout(&first).contains(&format!("{chunks} passages written")), "{}", stdout(&first));
+
+    let again = atum(&["kb", "reindex", "--org", "demo"], &db.url);
+    assert!(stdout(&again).contains(" 0 passages written, 0 removed"), "{}", stdout(&again));
+    assert_one_line_error(&atum(&["kb", "reindex", "--org", "nobody"], &db.url), "organisation not found");
+}

@@ -17,6 +17,7 @@ pub mod kb;
 pub mod mail;
 pub mod orgs;
 pub mod pg_cluster;
+pub mod retrieval;
 pub mod runtime;
 pub mod schema;
 pub mod settings;

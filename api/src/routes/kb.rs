@@ -258,3 +258,44 @@ pub async fn render(
     }
     Ok(HttpResponse::Ok().json(Rendered { html: kb::render::to_html(&body.body) }))
 }
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// What to look for, as a person would type it.
+    #[param(min_length = 1, max_length = 1000)]
+    pub q: String,
+    /// 1 to 50, default 10.
+    #[param(pattern = r"^\s*[+]?0*([1-9]|[1-4][0-9]|50)\s*$")]
+    pub limit: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SearchHits {
+    pub items: Vec<atum_core::retrieval::search::Hit>,
+}
+
+/// Search the knowledge base and solved tickets (staff): full text and typo-tolerant
+/// trigram matching, fused by reciprocal rank; the best passage of each source.
+#[utoipa::path(operation_id = "search_kb", tag = "kb", security(("bearer" = [])),
+    params(SearchQuery),
+    responses((status = 200, description = "Ranked passages", body = SearchHits), (status = 403, description = "Staff only", body = ErrorBody), (status = 422, description = "Empty or too long", body = ErrorBody)))]
+#[get("/kb/search")]
+pub async fn search(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    q: web::Query<SearchQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = match q.limit.as_deref().map(str::trim) {
+        None => 10,
+        Some(raw) => match raw.trim_start_matches('+').parse::<usize>() {
+            Ok(n) if (1..=50).contains(&n) => n,
+            _ => return Err(atum_core::error::FieldErrors::single("limit", "must be a number from 1 to 50").into()),
+        },
+    };
+    let items = state
+        .in_tx(&creds, async |tx, who| Ok(atum_core::retrieval::search::search(tx, &who, &q.q, limit).await?))
+        .await?;
+    Ok(HttpResponse::Ok().json(SearchHits { items }))
+}

@@ -199,6 +199,12 @@ impl TestApp {
 
     /// Runs SQL on the test's database (to set up what the API would refuse, or look
     /// at what it stored).
+    /// What atum-rag-worker does on a change: one pass of the retrieval index, drained
+    /// here so a test reads the index right after it.
+    pub async fn index(&self) -> atum_core::retrieval::index::Stats {
+        atum_core::retrieval::index::catch_up(&self.db.pool, None, |_| {}).await.unwrap()
+    }
+
     pub async fn sql(&self, query: &str) -> Vec<tokio_postgres::Row> {
         self.db.pool.get().await.unwrap().query(query, &[]).await.unwrap()
     }

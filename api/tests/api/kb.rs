@@ -235,3 +235,141 @@ async fn the_public_knowledge_base_has_its_own_rate_limit_per_address() {
     assert_eq!((refused.status, refused.code()), (429, "rate_limited"), "{}", refused.body);
     assert!(refused.header("retry-after").is_some());
 }
+
+async fn solve_with_reply(
+    app: &TestApp,
+    agent: &crate::helpers::Person,
+    subject: &str,
+    question: &str,
+    reply: &str,
+) -> i64 {
+    let id = app
+        .post("/api/v1/tickets", Some(&agent.token), json!({"subject": subject, "description": question}))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/tickets/{id}/comments"),
+            Some(&agent.token),
+            json!({"body": reply, "visibility": "public"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let solved = app
+        .send(
+            "PATCH",
+            &format!("/api/v1/tickets/{id}"),
+            Some(&agent.token),
+            Some(json!({"status": "solved"}).to_string()),
+            &[("If-Match", "*")],
+        )
+        .await;
+    assert_eq!(solved.status, 200, "{}", solved.body);
+    id
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_finds_articles_and_solved_tickets_by_words_and_by_typos_and_says_which_retriever_did() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let ada = app.person(&admin, "agent", "ada").await;
+    let t = Some(ada.token.as_str());
+    let article = app
+        .post(
+            "/api/v1/kb/articles",
+            t,
+            json!({"title": "Resetting the VPN token", "body": "# Steps\n\nOpen the authenticator and press reset.\n\n# Billing\n\nInvoices are sent monthly.", "publish": true, "visibility": "internal"}),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let draft =
+        app.post("/api/v1/kb/articles", t, json!({"title": "VPN draft notes", "body": "token token token"})).await;
+    let ticket = solve_with_reply(
+        &app,
+        &ada,
+        "Printer shows paper jam",
+        "The printer on floor 2 jams",
+        "Open tray 3 and remove the crumpled sheet.",
+    )
+    .await;
+    let open_ticket =
+        app.post("/api/v1/tickets", t, json!({"subject": "Printer jam again", "description": "crumpled sheet"})).await;
+    let stats = app.index().await;
+    assert!(stats.written >= 3, "{stats:?}");
+    assert_eq!(app.index().await.written, 0, "a second pass finds nothing changed");
+
+    let res = app.get("/api/v1/kb/search?q=reset%20vpn%20token", t).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let first = &res.body["items"][0];
+    assert_eq!((first["source"].as_str(), first["id"].as_i64()), (Some("article"), Some(article)), "{}", res.body);
+    assert_eq!(first["title"], "Resetting the VPN token — Steps", "the passage that matches, not the billing section");
+    assert!(first["retrievers"].as_array().unwrap().contains(&json!("full_text")));
+    assert!(first["snippet"].as_str().unwrap().contains("<mark>"), "{}", first);
+    let ids: Vec<i64> = res.body["items"].as_array().unwrap().iter().map(|h| h["id"].as_i64().unwrap()).collect();
+    assert!(!ids.contains(&draft.body["id"].as_i64().unwrap()), "drafts are not searchable");
+
+    // A misspelt word still finds the solved ticket's answer, through the trigram retriever.
+    let typo = app.get("/api/v1/kb/search?q=crumpeld%20sheeet", t).await;
+    let hit = typo.body["items"].as_array().unwrap().iter().find(|h| h["source"] == "ticket").cloned();
+    let hit = hit.unwrap_or_else(|| panic!("no ticket in {}", typo.body));
+    assert_eq!(hit["id"].as_i64(), Some(ticket));
+    assert_eq!(hit["retrievers"], json!(["trigram"]));
+    assert!(
+        typo.body["items"].as_array().unwrap().iter().all(|h| h["id"].as_i64() != open_ticket.body["id"].as_i64()),
+        "an open ticket is not an answer"
+    );
+
+    // Reopening the ticket and archiving the article take them out of the index.
+    app.send(
+        "PATCH",
+        &format!("/api/v1/tickets/{ticket}"),
+        t,
+        Some(json!({"status": "open"}).to_string()),
+        &[("If-Match", "*")],
+    )
+    .await;
+    app.post(&format!("/api/v1/kb/articles/{article}/archive"), t, json!({})).await;
+    let stats = app.index().await;
+    assert_eq!(stats.removed, 3, "{stats:?}");
+    assert_eq!(app.get("/api/v1/kb/search?q=vpn%20token", t).await.body["items"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_refuses_empty_long_and_odd_queries_with_4xx_and_stays_in_its_organisation() {
+    let app = TestApp::spawn().await;
+    let acme = app.org("acme").await;
+    let globex = app.org("globex").await;
+    let carol = app.person(&acme, "customer", "carol").await;
+    app.post(
+        "/api/v1/kb/articles",
+        Some(&acme.token),
+        json!({"title": "Acme VPN secret", "body": "vpn", "publish": true}),
+    )
+    .await;
+    app.index().await;
+    assert_eq!(app.get("/api/v1/kb/search?q=vpn", Some(&acme.token)).await.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(app.get("/api/v1/kb/search?q=vpn", Some(&globex.token)).await.body["items"], json!([]));
+    assert_eq!(app.get("/api/v1/kb/search?q=vpn", Some(&carol.token)).await.status, 403);
+
+    let a = Some(acme.token.as_str());
+    assert_eq!(app.get("/api/v1/kb/search?q=%20%20", a).await.status, 422);
+    assert_eq!(app.get("/api/v1/kb/search", a).await.status, 400);
+    assert_eq!(app.get(&format!("/api/v1/kb/search?q={}", "a".repeat(10_000)), a).await.status, 422);
+    assert_eq!(app.get("/api/v1/kb/search?q=vpn&limit=0", a).await.status, 422);
+    for odd in [
+        "%F0%9F%94%91",
+        "%E2%80%AE%E2%80%8B",
+        "%22%22",
+        "!%26%7C(%3A*",
+        "%00",
+        "'%3B%20DROP%20TABLE",
+        "%D0%92%D0%9F%D0%9D",
+    ] {
+        let res = app.get(&format!("/api/v1/kb/search?q={odd}"), a).await;
+        assert!(res.status == 200 || res.status == 422, "{odd}: {} {}", res.status, res.body);
+    }
+}

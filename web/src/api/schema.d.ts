@@ -776,6 +776,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/kb/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search the knowledge base and solved tickets (staff): full text and typo-tolerant
+         *     trigram matching, fused by reciprocal rank; the best passage of each source.
+         */
+        get: operations["search_kb"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -1641,6 +1661,30 @@ export interface components {
             /** @description Typing a reply or a note right now. */
             typing?: boolean;
         };
+        Hit: {
+            /** Format: int64 */
+            chunk_id: number;
+            /**
+             * Format: int64
+             * @description The article's or the ticket's id.
+             */
+            id: number;
+            /** @description Which retrievers found it: `full_text`, `trigram`. */
+            retrievers: string[];
+            /**
+             * Format: double
+             * @description The fused score (reciprocal rank fusion, k = 60): higher is better.
+             */
+            score: number;
+            /** @description The passage, as HTML: escaped, matches in `<mark>`. */
+            snippet: string;
+            /** @description `article` or `ticket`. */
+            source: string;
+            /** @description The passage's title (the article's, with its section; the ticket's subject). */
+            title: string;
+            /** @description `public` or `internal`. */
+            visibility: string;
+        };
         Holder: {
             display_name: string;
             /** @description The caller. */
@@ -2095,6 +2139,9 @@ export interface components {
         };
         /** @enum {string} */
         Role: "admin" | "agent" | "customer";
+        SearchHits: {
+            items: components["schemas"]["Hit"][];
+        };
         SecuritySettings: {
             /** @description Customers may create portal accounts (with a verified email). */
             portal_signup: boolean;
@@ -6242,6 +6289,76 @@ export interface operations {
                 };
             };
             /** @description Too long */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    search_kb: {
+        parameters: {
+            query: {
+                /** @description What to look for, as a person would type it. */
+                q: string;
+                /** @description 1 to 50, default 10. */
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ranked passages */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchHits"];
+                };
+            };
+            /** @description A query parameter is malformed (invalid_query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Empty or too long */
             422: {
                 headers: {
                     [name: string]: unknown;

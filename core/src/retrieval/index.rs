@@ -1,0 +1,236 @@
+//! Keeping `kb_chunks` in step with its sources. Every article and ticket changed
+//! since an organisation's mark (less [`MARGIN`], for transactions that commit after a
+//! later one) is looked at again: published articles and solved tickets with a public
+//! reply are (re)chunked, anything else loses its chunks. A chunk whose text did not
+//! change is left alone, so its embedding is kept and a re-run costs little.
+//!
+//! Work goes in batches of [`BATCH`] sources, each batch one transaction that also
+//! moves the mark: an interrupted run resumes where it stopped.
+
+use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
+
+use super::chunk::{self, Chunk};
+use crate::{
+    db::{Connection, DbPool},
+    error::Result,
+    ids::OrgId,
+};
+
+/// Sources per transaction.
+pub const BATCH: i64 = 200;
+/// How far behind its mark a pass starts again.
+pub const MARGIN: &str = "5 minutes";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Article,
+    Ticket,
+}
+
+impl Source {
+    pub const ALL: [Source; 2] = [Source::Article, Source::Ticket];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Article => "article",
+            Source::Ticket => "ticket",
+        }
+    }
+}
+
+/// What a pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Sources looked at.
+    pub sources: u64,
+    /// Chunks written (new or changed).
+    pub written: u64,
+    /// Chunks removed.
+    pub removed: u64,
+}
+
+impl std::ops::AddAssign for Stats {
+    fn add_assign(&mut self, o: Stats) {
+        self.sources += o.sources;
+        self.written += o.written;
+        self.removed += o.removed;
+    }
+}
+
+/// Brings the index up to date for every organisation (or one); `on_batch` hears of
+/// each batch done (for a progress bar).
+pub async fn catch_up(pool: &DbPool, org: Option<OrgId>, mut on_batch: impl FnMut(&Stats)) -> Result<Stats> {
+    let mut conn = crate::db::connection(pool).await?;
+    let orgs: Vec<OrgId> = match org {
+        Some(o) => vec![o],
+        None => conn.query("SELECT id FROM organizations ORDER BY id", &[]).await?.iter().map(|r| r.get(0)).collect(),
+    };
+    let mut total = Stats::default();
+    for org in orgs {
+        for source in Source::ALL {
+            let mut cursor = None;
+            loop {
+                let (stats, more) = batch(&mut conn, org, source, &mut cursor).await?;
+                total += stats;
+                on_batch(&total);
+                if !more {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// Forgets the marks, so the next pass looks at every source again (`atum kb
+/// reindex`; unchanged chunks are still skipped).
+pub async fn reset(db: &impl GenericClient, org: Option<OrgId>) -> Result<u64> {
+    Ok(db.execute("DELETE FROM kb_index_state WHERE $1::bigint IS NULL OR org_id = $1", &[&org]).await?)
+}
+
+/// How many sources of each organisation a full pass would look at (for a progress bar).
+pub async fn sources(db: &impl GenericClient, org: Option<OrgId>) -> Result<u64> {
+    let n: i64 = db
+        .query_one(
+            "SELECT (SELECT count(*) FROM kb_articles WHERE $1::bigint IS NULL OR org_id = $1)
+                  + (SELECT count(*) FROM tickets WHERE $1::bigint IS NULL OR org_id = $1)",
+            &[&org],
+        )
+        .await?
+        .get(0);
+    Ok(n as u64)
+}
+
+type Cursor = (chrono::DateTime<chrono::Utc>, i64);
+
+/// One batch: the next sources after `cursor` (at the start of a pass: after the mark,
+/// less the margin), indexed, and the mark moved past them.
+async fn batch(
+    conn: &mut Connection,
+    org: OrgId,
+    source: Source,
+    cursor: &mut Option<Cursor>,
+) -> Result<(Stats, bool)> {
+    let tx = conn.transaction().await?;
+    let mark: Option<chrono::DateTime<chrono::Utc>> = tx
+        .query_opt(
+            "SELECT indexed_to FROM kb_index_state WHERE org_id = $1 AND source = $2 FOR UPDATE",
+            &[&org, &source.as_str()],
+        )
+        .await?
+        .map(|r| r.get(0));
+    let (after_at, after_id): (Option<chrono::DateTime<chrono::Utc>>, i64) = match cursor {
+        Some((at, id)) => (Some(*at), *id),
+        None => (None, 0),
+    };
+    let rows = match source {
+        Source::Article => {
+            tx.query(
+                &format!(
+                    "SELECT id, updated_at, status = 'published', visibility, title, body FROM kb_articles
+                     WHERE org_id = $1
+                       AND (updated_at, id) > (coalesce($5::timestamptz, $2::timestamptz - interval '{MARGIN}', '-infinity'::timestamptz), $3)
+                     ORDER BY updated_at, id LIMIT $4"
+                ),
+                &[&org, &mark, &after_id, &BATCH, &after_at],
+            )
+            .await?
+        }
+        Source::Ticket => {
+            tx.query(
+                &format!(
+                    "SELECT t.id, t.updated_at, t.status IN ('solved', 'closed'), 'internal', t.subject, t.description,
+                            CASE WHEN t.status IN ('solved', 'closed') THEN (
+                                SELECT c.body FROM ticket_comments c
+                                JOIN users u ON u.org_id = c.org_id AND u.id = c.author_id
+                                WHERE c.org_id = t.org_id AND c.ticket_id = t.id AND c.visibility = 'public'
+                                  AND u.role <> 'customer'
+                                ORDER BY c.created_at DESC, c.id DESC LIMIT 1) END
+                     FROM tickets t
+                     WHERE t.org_id = $1
+                       AND (t.updated_at, t.id) > (coalesce($5::timestamptz, $2::timestamptz - interval '{MARGIN}', '-infinity'::timestamptz), $3)
+                     ORDER BY t.updated_at, t.id LIMIT $4"
+                ),
+                &[&org, &mark, &after_id, &BATCH, &after_at],
+            )
+            .await?
+        }
+    };
+    let mut stats = Stats { sources: rows.len() as u64, ..Stats::default() };
+    for r in &rows {
+        stats += index_one(&tx, org, source, r).await?;
+    }
+    let more = rows.len() as i64 == BATCH;
+    if let Some(last) = rows.last() {
+        let last_at: chrono::DateTime<chrono::Utc> = last.get(1);
+        *cursor = Some((last_at, last.get(0)));
+        tx.execute(
+            "INSERT INTO kb_index_state (org_id, source, indexed_to) VALUES ($1, $2, $3)
+             ON CONFLICT (org_id, source) DO UPDATE
+             SET indexed_to = greatest(kb_index_state.indexed_to, EXCLUDED.indexed_to), updated_at = now()",
+            &[&org, &source.as_str(), &last_at],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok((stats, more))
+}
+
+/// Indexes one source row: `(id, updated_at, live, visibility, title, text[, reply])`.
+async fn index_one(db: &impl GenericClient, org: OrgId, source: Source, r: &Row) -> Result<Stats> {
+    let id: i64 = r.get(0);
+    let live: bool = r.get(2);
+    let visibility: &str = r.get(3);
+    let chunks: Vec<Chunk> = match source {
+        Source::Article if live => chunk::article(r.get(4), r.get(5)),
+        Source::Ticket if live => match r.get::<_, Option<&str>>(6) {
+            Some(reply) => vec![chunk::ticket(r.get(4), r.get(5), reply)],
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    let mut stats = Stats::default();
+    for (ordinal, c) in chunks.iter().enumerate() {
+        stats.written += db
+            .execute(
+                "INSERT INTO kb_chunks (org_id, source, source_id, ordinal, title, body, visibility, content_hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (source, source_id, ordinal) DO UPDATE
+                 SET title = EXCLUDED.title, body = EXCLUDED.body, visibility = EXCLUDED.visibility,
+                     embedding = CASE WHEN kb_chunks.content_hash = EXCLUDED.content_hash THEN kb_chunks.embedding END,
+                     model = CASE WHEN kb_chunks.content_hash = EXCLUDED.content_hash THEN kb_chunks.model END,
+                     content_hash = EXCLUDED.content_hash, indexed_at = now()
+                 WHERE kb_chunks.content_hash <> EXCLUDED.content_hash OR kb_chunks.visibility <> EXCLUDED.visibility",
+                &[&org, &source.as_str(), &id, &(ordinal as i32), &c.title, &c.body, &visibility, &c.hash()],
+            )
+            .await?;
+    }
+    stats.removed = db
+        .execute(
+            "DELETE FROM kb_chunks WHERE source = $1 AND source_id = $2 AND ordinal >= $3",
+            &[&source.as_str(), &id, &(chunks.len() as i32)],
+        )
+        .await?;
+    Ok(stats)
+}
+
+/// Chunks per organisation, and how far each organisation's index trails its newest
+/// change (seconds; 0 when up to date), for `/metrics`.
+pub async fn health(db: &impl GenericClient) -> Result<Vec<(OrgId, i64, f64)>> {
+    let rows = db
+        .query(
+            "SELECT o.id,
+                    (SELECT count(*) FROM kb_chunks c WHERE c.org_id = o.id),
+                    greatest(0, extract(epoch FROM greatest(
+                        (SELECT max(updated_at) FROM kb_articles a WHERE a.org_id = o.id)
+                            - coalesce((SELECT indexed_to FROM kb_index_state s WHERE s.org_id = o.id AND s.source = 'article'), '-infinity'::timestamptz),
+                        (SELECT max(updated_at) FROM tickets t WHERE t.org_id = o.id)
+                            - coalesce((SELECT indexed_to FROM kb_index_state s WHERE s.org_id = o.id AND s.source = 'ticket'), '-infinity'::timestamptz),
+                        interval '0')))::float8
+             FROM organizations o ORDER BY o.id",
+            &[],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+}

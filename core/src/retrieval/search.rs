@@ -1,0 +1,121 @@
+//! Hybrid search over `kb_chunks`: full text (what a person types, in web-search
+//! syntax) and trigram word similarity (typos), each a ranked list, fused by
+//! reciprocal rank ([`super::rrf`]); the best passage of each source is kept.
+
+use std::collections::HashSet;
+
+use deadpool_postgres::GenericClient;
+use serde::Serialize;
+
+use super::rrf;
+use crate::{
+    auth::Principal,
+    error::{FieldErrors, Result},
+    kb::render,
+};
+
+/// Candidates each retriever contributes before fusion.
+const CANDIDATES: i64 = 40;
+pub const MAX_QUERY: usize = 1_000;
+/// How alike a query and a run of words must be for the trigram retriever (0 to 1).
+const WORD_SIMILARITY: f64 = 0.45;
+
+/// The retrievers, in the order their lists are fused.
+pub const RETRIEVERS: [&str; 2] = ["full_text", "trigram"];
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Hit {
+    /// `article` or `ticket`.
+    pub source: String,
+    /// The article's or the ticket's id.
+    pub id: i64,
+    pub chunk_id: i64,
+    /// The passage's title (the article's, with its section; the ticket's subject).
+    pub title: String,
+    /// The passage, as HTML: escaped, matches in `<mark>`.
+    pub snippet: String,
+    /// `public` or `internal`.
+    pub visibility: String,
+    /// The fused score (reciprocal rank fusion, k = 60): higher is better.
+    pub score: f64,
+    /// Which retrievers found it: `full_text`, `trigram`.
+    pub retrievers: Vec<String>,
+}
+
+/// The best passages for `q` among the caller's organisation's articles and solved
+/// tickets (staff), at most `limit`, one per source.
+pub async fn search(db: &impl GenericClient, who: &Principal, q: &str, limit: usize) -> Result<Vec<Hit>> {
+    who.require_staff()?;
+    let q = q.trim();
+    if q.is_empty() {
+        return Err(FieldErrors::single("q", "must say what to look for"));
+    }
+    if q.chars().count() > MAX_QUERY || q.contains('\0') {
+        return Err(FieldErrors::single("q", format!("must be at most {MAX_QUERY} characters of text")));
+    }
+    let full_text: Vec<i64> = db
+        .query(
+            "SELECT id FROM kb_chunks
+             WHERE org_id = $1 AND search @@ websearch_to_tsquery('english', $2)
+             ORDER BY ts_rank_cd(search, websearch_to_tsquery('english', $2)) DESC, id
+             LIMIT $3",
+            &[&who.org_id, &q, &CANDIDATES],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    db.execute("SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)", &[&WORD_SIMILARITY.to_string()])
+        .await?;
+    let trigram: Vec<i64> = db
+        .query(
+            "SELECT id FROM kb_chunks
+             WHERE org_id = $1 AND $2 <% (title || ' ' || body)
+             ORDER BY $2 <<-> (title || ' ' || body), id
+             LIMIT $3",
+            &[&who.org_id, &q, &CANDIDATES],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+
+    let fused = rrf::fuse(&[full_text, trigram], rrf::K);
+    if fused.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = fused.iter().map(|f| f.item).collect();
+    let rows = db
+        .query(
+            "SELECT id, source, source_id, title, visibility,
+                    ts_headline('english', body, websearch_to_tsquery('english', $2), $3)
+             FROM kb_chunks WHERE org_id = $1 AND id = ANY($4)",
+            &[&who.org_id, &q, &render::headline_options(), &ids],
+        )
+        .await?;
+    let mut seen: HashSet<(String, i64)> = HashSet::new();
+    let mut out = Vec::new();
+    for f in fused {
+        let Some(r) = rows.iter().find(|r| r.get::<_, i64>(0) == f.item) else { continue };
+        let source: String = r.get(1);
+        let source_id: i64 = r.get(2);
+        // The best passage of each source stands for it.
+        if !seen.insert((source.clone(), source_id)) {
+            continue;
+        }
+        out.push(Hit {
+            source,
+            id: source_id,
+            chunk_id: f.item,
+            title: r.get(3),
+            visibility: r.get(4),
+            snippet: render::highlight(r.get(5)),
+            score: f.score,
+            retrievers: f.found_by.iter().map(|i| RETRIEVERS[*i].to_owned()).collect(),
+        });
+        if out.len() == limit {
+            break;
+        }
+    }
+    Ok(out)
+}
