@@ -9,6 +9,7 @@ mod health;
 mod jobs;
 mod kb;
 mod migrate;
+pub mod models;
 mod up;
 pub mod web_build;
 
@@ -53,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         action: kb::Action,
     },
+    /// The models that run on this machine's CPU.
+    Models {
+        #[command(subcommand)]
+        action: models::Action,
+    },
     /// Check that every binary answers on its listener; optionally restart the ones
     /// that do not (the self-healing timer runs `atum health --restart-failed`).
     Health(health::HealthArgs),
@@ -83,6 +89,7 @@ pub fn main() -> ExitCode {
             Command::Seed => migrate::seed().await,
             Command::Jobs { action } => jobs::run(action).await,
             Command::Kb { action } => kb::run(action).await,
+            Command::Models { action } => models::run(action),
             Command::Org { action } => admin::org(action).await,
             Command::User { action } => admin::user(action).await,
             Command::Db { action, root } => db::run(action, &root),

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod jobs;
 pub mod kb;
 pub mod mail;
+pub mod model_files;
 pub mod orgs;
 pub mod pg_cluster;
 pub mod retrieval;

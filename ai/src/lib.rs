@@ -1,0 +1,7 @@
+//! The models ATUM Desk runs on the operator's own CPU, with no outside service.
+//! Linked only by the binaries that run a model (the API for query embeddings, the
+//! retrieval worker for passages), so the others stay small.
+
+pub mod embed;
+
+pub use embed::{EmbedError, Embedder};

