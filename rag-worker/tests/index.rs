@@ -66,3 +66,46 @@ async fn a_published_article_is_indexed_on_its_notification_and_leaves_the_index
     client.execute("SELECT pg_notify('atum_kb', $1)", &[&format!("{org}:{id}")]).await.unwrap();
     wait_for(&client, &worker, &format!("SELECT count(*) FROM kb_chunks WHERE source_id = {id}"), 0).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_model_every_passage_gets_a_unit_vector_named_after_the_model() {
+    let dir = atum_core::model_files::default_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../var"));
+    atum_core::model_files::fetch(&dir, &mut |m| eprintln!("{m}")).expect("the embedding model can be fetched");
+    let db = TestDb::migrated().await;
+    let client = db.client().await;
+    let org = fixtures::org(&client, "acme").await;
+    let author = fixtures::user(&client, org, "agent", "ada").await;
+    let model_dir = dir.to_string_lossy().into_owned();
+    let worker = Running::start_with(
+        Path::new(EXE),
+        Service::RagWorker,
+        &db,
+        Duration::from_secs(3600),
+        &[("ATUM_TICK_SECS", "3600"), ("ATUM_EMBED_MODEL_DIR", &model_dir)],
+    );
+    atum_testing::process::wait_for_http(worker.listen, "/health", Duration::from_secs(30));
+    let id: i64 = client
+        .query_one(
+            "INSERT INTO kb_articles (org_id, title, body, status, visibility, author_id, created_by)
+             VALUES ($1, 'Reset the VPN token', 'Open the authenticator and press reset.', 'published', 'internal', $2, $2)
+             RETURNING id",
+            &[&org, &author],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    client.execute("SELECT pg_notify('atum_kb', $1)", &[&format!("{org}:{id}")]).await.unwrap();
+    wait_for(
+        &client,
+        &worker,
+        &format!("SELECT count(*) FROM kb_chunks WHERE source_id = {id} AND embedding IS NOT NULL"),
+        1,
+    )
+    .await;
+    let row = client.query_one("SELECT embedding, model FROM kb_chunks WHERE source_id = $1", &[&id]).await.unwrap();
+    let vector = atum_core::retrieval::index::from_bytes(row.get(0)).expect("whole f32s");
+    assert_eq!(vector.len(), 384);
+    let norm: f32 = vector.iter().map(|x| x * x).sum();
+    assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+    assert!(row.get::<_, &str>(1).starts_with("all-minilm-l6-v2@"));
+}

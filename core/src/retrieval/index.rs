@@ -234,3 +234,59 @@ pub async fn health(db: &impl GenericClient) -> Result<Vec<(OrgId, i64, f64)>> {
         .await?;
     Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
 }
+
+/// The NOTIFY channel on which new vectors are announced (payload: the org id), so
+/// each API process refreshes its in-memory vectors of that organisation.
+pub const VECTORS_CHANNEL: &str = "atum_kb_vectors";
+
+/// Passages that still need a vector from the model `model` (none yet, or another
+/// model's): `(id, org, text)`, at most `limit`.
+pub async fn pending_vectors(db: &impl GenericClient, model: &str, limit: i64) -> Result<Vec<(i64, OrgId, String)>> {
+    let rows = db
+        .query(
+            "SELECT id, org_id, title || E'\\n' || body FROM kb_chunks
+             WHERE model IS DISTINCT FROM $1 ORDER BY id LIMIT $2",
+            &[&model, &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+}
+
+/// Stores vectors made by `model` (unit length, f32) and announces the organisations
+/// whose vectors changed.
+pub async fn store_vectors(db: &impl GenericClient, model: &str, vectors: &[(i64, OrgId, Vec<f32>)]) -> Result<()> {
+    let mut orgs: Vec<OrgId> = Vec::new();
+    for (id, org, v) in vectors {
+        db.execute("UPDATE kb_chunks SET embedding = $2, model = $3 WHERE id = $1", &[id, &to_bytes(v), &model])
+            .await?;
+        if !orgs.contains(org) {
+            orgs.push(*org);
+        }
+    }
+    for org in orgs {
+        db.execute("SELECT pg_notify($1, $2)", &[&VECTORS_CHANNEL, &org.to_string()]).await?;
+    }
+    Ok(())
+}
+
+/// A vector as stored: little-endian f32s.
+pub fn to_bytes(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// A stored vector back, or `None` for bytes that are not whole f32s.
+pub fn from_bytes(b: &[u8]) -> Option<Vec<f32>> {
+    (b.len() % 4 == 0).then(|| b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vector_survives_its_stored_form_and_torn_bytes_are_refused() {
+        let v = vec![0.5f32, -1.25, f32::MIN_POSITIVE, 3.0e7];
+        assert_eq!(from_bytes(&to_bytes(&v)), Some(v));
+        assert_eq!(from_bytes(&[1, 2, 3]), None);
+    }
+}
