@@ -19,6 +19,7 @@ pub mod openapi;
 mod routes;
 mod server;
 mod state;
+pub mod vectors;
 pub mod web_ui;
 
 use std::sync::Arc;
@@ -46,6 +47,8 @@ pub struct Settings {
     pub retention: atum_core::auth::housekeeping::Retention,
     /// The browser UI to serve (`ATUM_WEB_DIR`), if any.
     pub web: Option<web_ui::WebUi>,
+    /// The sentence-embedding model for queries (`ATUM_EMBED_MODEL_DIR`), if any.
+    pub model_dir: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -55,12 +58,13 @@ impl Settings {
             sessions: SessionPolicy::from_env(env)?,
             retention: atum_core::auth::housekeeping::Retention::from_env(env)?,
             web: web_ui::WebUi::from_env(env)?,
+            model_dir: env.get("ATUM_EMBED_MODEL_DIR").map(std::path::PathBuf::from),
         })
     }
 }
 
 pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
-    let Settings { security, sessions, retention, web } = settings;
+    let Settings { security, sessions, retention, web, model_dir } = settings;
     if security.key.is_none() {
         tracing::warn!("ATUM_SECRET_KEY_FILE is not set: two-factor enrolment is unavailable");
     }
@@ -69,8 +73,20 @@ pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
     if let Some(ui) = &web {
         tracing::info!(dir = %ui.dir().display(), "serving the web UI");
     }
-    let state =
-        AppState { pool: ctx.pool.clone(), sessions, security: Arc::new(security), feed, web: web.map(Arc::new) };
+    let retrieval =
+        vectors::Retrieval::start(model_dir, ctx.config.database.pg.clone(), ctx.metrics.clone(), ctx.shutdown.clone())
+            .await;
+    if let Some(reason) = &retrieval.degraded {
+        tracing::warn!(reason = %reason, "search without embeddings");
+    }
+    let state = AppState {
+        pool: ctx.pool.clone(),
+        sessions,
+        security: Arc::new(security),
+        feed,
+        web: web.map(Arc::new),
+        retrieval,
+    };
     let (server, addr) = start(state, ctx.metrics.clone(), ctx.config.listen, ctx.config.shutdown_timeout)?;
     tracing::info!(listen = %addr, "serving the API");
     // Bound: connections are accepted (and queued until the server runs) from now on.

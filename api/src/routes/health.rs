@@ -29,6 +29,26 @@ pub struct Components {
     pub database: DatabaseHealth,
     pub disk: DiskHealth,
     pub migrations: MigrationHealth,
+    pub retrieval: RetrievalHealth,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RetrievalHealth {
+    /// `ok` (full text, trigrams and embeddings) or `degraded` (no embedding model:
+    /// full text and trigrams only).
+    pub status: &'static str,
+    /// The embedding model's id.
+    pub model: Option<String>,
+    /// Why it is degraded, and what to do.
+    pub reason: Option<String>,
+}
+
+fn retrieval(state: &AppState) -> RetrievalHealth {
+    RetrievalHealth {
+        status: if state.retrieval.degraded.is_some() { "degraded" } else { "ok" },
+        model: state.retrieval.model().map(str::to_owned),
+        reason: state.retrieval.degraded.clone(),
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -84,6 +104,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
                 database: DatabaseHealth { status: "connected", latency_ms: Some(latency_ms) },
                 disk,
                 migrations: MigrationHealth { current: Some(current), expected },
+                retrieval: retrieval(&state),
             },
         }),
         Err(e) => {
@@ -96,6 +117,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
                     database: DatabaseHealth { status: "unreachable", latency_ms: None },
                     disk,
                     migrations: MigrationHealth { current: None, expected },
+                    retrieval: retrieval(&state),
                 },
             })
         }

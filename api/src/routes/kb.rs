@@ -276,8 +276,9 @@ pub struct SearchHits {
     pub items: Vec<atum_core::retrieval::search::Hit>,
 }
 
-/// Search the knowledge base and solved tickets (staff): full text and typo-tolerant
-/// trigram matching, fused by reciprocal rank; the best passage of each source.
+/// Search the knowledge base and solved tickets (staff): full text, typo-tolerant
+/// trigram matching and, with the embedding model, sentence-vector similarity, fused
+/// by reciprocal rank; the best passage of each source.
 #[utoipa::path(operation_id = "search_kb", tag = "kb", security(("bearer" = [])),
     params(SearchQuery),
     responses((status = 200, description = "Ranked passages", body = SearchHits), (status = 403, description = "Staff only", body = ErrorBody), (status = 422, description = "Empty or too long", body = ErrorBody)))]
@@ -295,7 +296,12 @@ pub async fn search(
         },
     };
     let items = state
-        .in_tx(&creds, async |tx, who| Ok(atum_core::retrieval::search::search(tx, &who, &q.q, limit).await?))
+        .in_tx(&creds, async |tx, who| {
+            who.require_staff()?;
+            let text = atum_core::retrieval::search::query(&q.q)?;
+            let dense = state.retrieval.nearest(&state.pool, who.org_id, text, 40).await?;
+            Ok(atum_core::retrieval::search::search(tx, &who, text, limit, dense).await?)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(SearchHits { items }))
 }

@@ -64,6 +64,22 @@ impl TestApp {
 
     /// An API that also serves the browser UI from `web`.
     pub async fn spawn_serving(tune: impl FnOnce(&mut Security), web: Option<atum_api::web_ui::WebUi>) -> TestApp {
+        Self::spawn_full(tune, web, None).await
+    }
+
+    /// An API with the embedding model (fetched into the workspace's `var/` when
+    /// missing; a test that needs it fails without it).
+    pub async fn spawn_with_model() -> TestApp {
+        let dir = atum_core::model_files::default_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../var"));
+        atum_core::model_files::fetch(&dir, &mut |m| eprintln!("{m}")).expect("the embedding model can be fetched");
+        Self::spawn_full(|_| {}, None, Some(dir)).await
+    }
+
+    async fn spawn_full(
+        tune: impl FnOnce(&mut Security),
+        web: Option<atum_api::web_ui::WebUi>,
+        model_dir: Option<std::path::PathBuf>,
+    ) -> TestApp {
         let db = TestDb::migrated().await;
         let mut security = Security {
             key: Some(SecretKey::from_bytes([42; 32])),
@@ -80,12 +96,20 @@ impl TestApp {
             Metrics::new(Service::Api),
             shutdown.clone(),
         );
+        let retrieval = atum_api::vectors::Retrieval::start(
+            model_dir,
+            db.config.pg.clone(),
+            Metrics::new(Service::Api),
+            shutdown.clone(),
+        )
+        .await;
         let state = AppState {
             pool: db.pool.clone(),
             sessions: SessionPolicy::default(),
             security: Arc::new(security),
             feed,
             web: web.map(Arc::new),
+            retrieval,
         };
         let (server, addr) =
             atum_api::start(state, Metrics::new(Service::Api), "127.0.0.1:0".parse().unwrap(), Duration::from_secs(1))

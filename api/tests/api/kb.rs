@@ -373,3 +373,75 @@ async fn search_refuses_empty_long_and_odd_queries_with_4xx_and_stays_in_its_org
         assert!(res.status == 200 || res.status == 422, "{odd}: {} {}", res.status, res.body);
     }
 }
+
+/// What atum-rag-worker does with a model: a vector for every passage, announced.
+async fn embed_all(app: &TestApp) {
+    let dir = atum_core::model_files::default_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../var"));
+    let embedder = atum_ai::Embedder::load(&dir).expect("the model loads");
+    let conn = app.db.pool.get().await.unwrap();
+    loop {
+        let pending = atum_core::retrieval::index::pending_vectors(&conn, embedder.id(), 64).await.unwrap();
+        if pending.is_empty() {
+            break;
+        }
+        let texts: Vec<&str> = pending.iter().map(|(_, _, t)| t.as_str()).collect();
+        let vectors = embedder.embed(&texts).unwrap();
+        let rows: Vec<_> = pending.iter().zip(vectors).map(|((id, org, _), v)| (*id, *org, v)).collect();
+        atum_core::retrieval::index::store_vectors(&conn, embedder.id(), &rows).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_model_a_question_in_other_words_finds_the_article_through_the_dense_retriever() {
+    let app = TestApp::spawn_with_model().await;
+    let health = app.get("/api/v1/health", None).await;
+    assert_eq!(health.body["components"]["retrieval"]["status"], "ok", "{}", health.body);
+    let admin = app.org("acme").await;
+    let globex = app.org("globex").await;
+    let t = Some(admin.token.as_str());
+    let article = app
+        .post(
+            "/api/v1/kb/articles",
+            t,
+            json!({"title": "Resetting a forgotten password", "body": "Use the sign-in page's reset link; the e-mail arrives within minutes.", "publish": true}),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    app.post(
+        "/api/v1/kb/articles",
+        t,
+        json!({"title": "Printer jams", "body": "Open tray 3 and remove the paper.", "publish": true}),
+    )
+    .await;
+    app.index().await;
+    embed_all(&app).await;
+    // Vectors land while the API runs: the worker's notice makes it reload them.
+    app.sql("SELECT pg_notify('atum_kb_vectors', (SELECT id::text FROM organizations WHERE slug = 'acme'))").await;
+
+    // No word in common with the article, but the same meaning.
+    let q = "I can't remember my login credentials";
+    let path = format!("/api/v1/kb/search?q={}", q.replace(' ', "%20").replace('\'', "%27"));
+    let found = loop {
+        let res = app.get(&path, t).await;
+        if res.body["items"].as_array().is_some_and(|i| !i.is_empty()) {
+            break res;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let first = &found.body["items"][0];
+    assert_eq!(first["id"].as_i64(), Some(article), "{}", found.body);
+    assert_eq!(first["retrievers"], json!(["dense"]), "{}", found.body);
+    // Another organisation's vectors are its own.
+    assert_eq!(app.get(&path, Some(&globex.token)).await.body["items"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_model_health_says_retrieval_is_degraded_and_why() {
+    let app = TestApp::spawn().await;
+    let health = app.get("/api/v1/health", None).await;
+    let r = &health.body["components"]["retrieval"];
+    assert_eq!(r["status"], "degraded", "{}", health.body);
+    assert!(r["reason"].as_str().unwrap().contains("atum models fetch"), "{}", health.body);
+}

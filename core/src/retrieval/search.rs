@@ -21,7 +21,7 @@ pub const MAX_QUERY: usize = 1_000;
 const WORD_SIMILARITY: f64 = 0.45;
 
 /// The retrievers, in the order their lists are fused.
-pub const RETRIEVERS: [&str; 2] = ["full_text", "trigram"];
+pub const RETRIEVERS: [&str; 3] = ["full_text", "trigram", "dense"];
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Hit {
@@ -38,14 +38,12 @@ pub struct Hit {
     pub visibility: String,
     /// The fused score (reciprocal rank fusion, k = 60): higher is better.
     pub score: f64,
-    /// Which retrievers found it: `full_text`, `trigram`.
+    /// Which retrievers found it: `full_text`, `trigram`, `dense`.
     pub retrievers: Vec<String>,
 }
 
-/// The best passages for `q` among the caller's organisation's articles and solved
-/// tickets (staff), at most `limit`, one per source.
-pub async fn search(db: &impl GenericClient, who: &Principal, q: &str, limit: usize) -> Result<Vec<Hit>> {
-    who.require_staff()?;
+/// The query as searched, or why it cannot be.
+pub fn query(q: &str) -> Result<&str> {
     let q = q.trim();
     if q.is_empty() {
         return Err(FieldErrors::single("q", "must say what to look for"));
@@ -53,6 +51,22 @@ pub async fn search(db: &impl GenericClient, who: &Principal, q: &str, limit: us
     if q.chars().count() > MAX_QUERY || q.contains('\0') {
         return Err(FieldErrors::single("q", format!("must be at most {MAX_QUERY} characters of text")));
     }
+    Ok(q)
+}
+
+/// The best passages for `q` among the caller's organisation's articles and solved
+/// tickets (staff), at most `limit`, one per source. `dense` is the dense retriever's
+/// ranking (passage ids of this organisation, best first; empty without a model),
+/// computed by the caller, which holds the model.
+pub async fn search(
+    db: &impl GenericClient,
+    who: &Principal,
+    q: &str,
+    limit: usize,
+    dense: Vec<i64>,
+) -> Result<Vec<Hit>> {
+    who.require_staff()?;
+    let q = query(q)?;
     let full_text: Vec<i64> = db
         .query(
             "SELECT id FROM kb_chunks
@@ -80,7 +94,7 @@ pub async fn search(db: &impl GenericClient, who: &Principal, q: &str, limit: us
         .map(|r| r.get(0))
         .collect();
 
-    let fused = rrf::fuse(&[full_text, trigram], rrf::K);
+    let fused = rrf::fuse(&[full_text, trigram, dense], rrf::K);
     if fused.is_empty() {
         return Ok(Vec::new());
     }

@@ -784,8 +784,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Search the knowledge base and solved tickets (staff): full text and typo-tolerant
-         *     trigram matching, fused by reciprocal rank; the best passage of each source.
+         * Search the knowledge base and solved tickets (staff): full text, typo-tolerant
+         *     trigram matching and, with the embedding model, sentence-vector similarity, fused
+         *     by reciprocal rank; the best passage of each source.
          */
         get: operations["search_kb"];
         put?: never;
@@ -1399,6 +1400,7 @@ export interface components {
             database: components["schemas"]["DatabaseHealth"];
             disk: components["schemas"]["DiskHealth"];
             migrations: components["schemas"]["MigrationHealth"];
+            retrieval: components["schemas"]["RetrievalHealth"];
         };
         Counts: {
             /**
@@ -1669,7 +1671,7 @@ export interface components {
              * @description The article's or the ticket's id.
              */
             id: number;
-            /** @description Which retrievers found it: `full_text`, `trigram`. */
+            /** @description Which retrievers found it: `full_text`, `trigram`, `dense`. */
             retrievers: string[];
             /**
              * Format: double
@@ -2132,6 +2134,17 @@ export interface components {
             password: string;
             /** @description From the link in the reset email. */
             token: string;
+        };
+        RetrievalHealth: {
+            /** @description The embedding model's id. */
+            model?: string | null;
+            /** @description Why it is degraded, and what to do. */
+            reason?: string | null;
+            /**
+             * @description `ok` (full text, trigrams and embeddings) or `degraded` (no embedding model:
+             *     full text and trigrams only).
+             */
+            status: string;
         };
         Revoked: {
             /** Format: int64 */
