@@ -23,10 +23,16 @@
 //! `atum-api` and measures its CPU and memory idle and while `ATUM_BENCH_RATE` (50)
 //! ticket changes a second flow, against the same process with no stream; figures go
 //! to `target/bench/sse.json`.
+//!
+//! `atum-bench retrieval-eval` loads `bench/retrieval/retrieval-set.json` into a fresh
+//! database through the API, lets the release `atum-rag-worker` index and embed it, and
+//! asks the API's search with each retriever alone and all fused: recall@1, recall@5
+//! and MRR@10 go to `target/bench/retrieval-eval.json`.
 
 mod dashboard;
 mod load;
 mod queue;
+mod retrieval;
 mod seed;
 mod sla;
 mod sla_eval;
@@ -59,8 +65,8 @@ fn main() -> anyhow::Result<()> {
     let root = root.canonicalize()?;
 
     let mode = std::env::args().nth(1).unwrap_or_else(|| "api".into());
-    if !["api", "queue", "sla", "sla-eval", "dashboard", "sse"].contains(&mode.as_str()) {
-        bail!("usage: atum-bench [api|queue|sla|sla-eval|dashboard|sse]");
+    if !["api", "queue", "sla", "sla-eval", "dashboard", "sse", "retrieval-eval"].contains(&mode.as_str()) {
+        bail!("usage: atum-bench [api|queue|sla|sla-eval|dashboard|sse|retrieval-eval]");
     }
     if mode == "sla-eval" {
         // Pure computation on synthetic history: no cluster needed.
@@ -79,6 +85,7 @@ fn main() -> anyhow::Result<()> {
         "queue" => run_queue(&cluster, port, &exe_dir, &root),
         "dashboard" => run_dashboard(&cluster, port, &root, tickets, seconds.max(10)),
         "sse" => run_sse(&cluster, port, &exe_dir, &root, tickets, seconds.max(10)),
+        "retrieval-eval" => retrieval::run(&cluster, port, &exe_dir, &root),
         _ => run_sla(&cluster, port, &root, tickets),
     };
     cluster.stop()?;
@@ -257,23 +264,35 @@ async fn bench_database(cluster: &Cluster, port: u16, tickets: i64) -> anyhow::R
 
 /// Starts the release `atum-api` beside this program on a free port.
 fn start_api(exe_dir: &Path, url: &str, pool_size: u32) -> anyhow::Result<(std::process::Child, std::net::SocketAddr)> {
-    let listen = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-    let api_exe = exe_dir.join("atum-api");
-    if !api_exe.is_file() {
-        bail!("{} is missing: build it with `cargo build --release -p atum-api`", api_exe.display());
-    }
-    let api = Command::new(&api_exe)
-        .env("ATUM_DATABASE_URL", url)
-        .env("ATUM_API_LISTEN", listen.to_string())
-        .env("ATUM_DATABASE_POOL_SIZE", pool_size.to_string())
-        .env("ATUM_LOG", "warn")
-        .stdin(Stdio::null())
-        .spawn()
-        .context("starting atum-api")?;
-    Ok((api, listen))
+    start_service(exe_dir, atum_core::config::Service::Api, url, pool_size, &[])
 }
 
-fn wait_for(base: &str) -> anyhow::Result<()> {
+/// Starts a release binary of the suite beside this program, listening on a free port.
+pub(crate) fn start_service(
+    exe_dir: &Path,
+    service: atum_core::config::Service,
+    url: &str,
+    pool_size: u32,
+    env: &[(&str, String)],
+) -> anyhow::Result<(std::process::Child, std::net::SocketAddr)> {
+    let listen = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let exe = exe_dir.join(service.binary());
+    if !exe.is_file() {
+        bail!("{} is missing: build it with `cargo build --release -p {}`", exe.display(), service.binary());
+    }
+    let child = Command::new(&exe)
+        .env("ATUM_DATABASE_URL", url)
+        .env(service.listen_var(), listen.to_string())
+        .env("ATUM_DATABASE_POOL_SIZE", pool_size.to_string())
+        .env("ATUM_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdin(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", service.binary()))?;
+    Ok((child, listen))
+}
+
+pub(crate) fn wait_for(base: &str) -> anyhow::Result<()> {
     for _ in 0..100 {
         if ureq::get(&format!("{base}/api/v1/health")).call().is_ok() {
             return Ok(());

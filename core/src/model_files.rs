@@ -90,6 +90,15 @@ pub fn fetch(target: &Path, say: &mut dyn FnMut(&str)) -> Result<(), FetchError>
     }
     let failed = |m: String| FetchError::Failed(m);
     std::fs::create_dir_all(target).map_err(io(format!("creating {}", target.display())))?;
+    // One fetch at a time per directory, across processes (test binaries run side by
+    // side): the others wait, then find the files verified.
+    let lock = std::fs::File::create(target.join(".fetch.lock")).map_err(io("creating the fetch lock"))?;
+    let _held = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| failed(format!("locking {}: {e}", target.display())))?;
+    if verified(target) {
+        say("the embedding model is already installed and verified");
+        return Ok(());
+    }
     let download = target.join(".download");
     let _ = std::fs::remove_dir_all(&download);
     std::fs::create_dir_all(&download).map_err(io("creating the download directory"))?;

@@ -269,6 +269,10 @@ pub struct SearchQuery {
     /// 1 to 50, default 10.
     #[param(pattern = r"^\s*[+]?0*([1-9]|[1-4][0-9]|50)\s*$")]
     pub limit: Option<String>,
+    /// Only these retrievers, comma-separated: `full_text`, `trigram`, `dense`
+    /// (default: all, fused).
+    #[param(pattern = r"^\s*(full_text|trigram|dense)\s*(,\s*(full_text|trigram|dense)\s*)*$")]
+    pub retrievers: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -299,8 +303,10 @@ pub async fn search(
         .in_tx(&creds, async |tx, who| {
             who.require_staff()?;
             let text = atum_core::retrieval::search::query(&q.q)?;
-            let dense = state.retrieval.nearest(&state.pool, who.org_id, text, 40).await?;
-            Ok(atum_core::retrieval::search::search(tx, &who, text, limit, dense).await?)
+            let use_ = atum_core::retrieval::search::Retrievers::parse(q.retrievers.as_deref())?;
+            let dense =
+                if use_.dense { state.retrieval.nearest(&state.pool, who.org_id, text, 40).await? } else { Vec::new() };
+            Ok(atum_core::retrieval::search::search(tx, &who, text, limit, use_, dense).await?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(SearchHits { items }))

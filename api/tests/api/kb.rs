@@ -318,6 +318,9 @@ async fn search_finds_articles_and_solved_tickets_by_words_and_by_typos_and_says
     let hit = hit.unwrap_or_else(|| panic!("no ticket in {}", typo.body));
     assert_eq!(hit["id"].as_i64(), Some(ticket));
     assert_eq!(hit["retrievers"], json!(["trigram"]));
+    // Asked for full text alone, the misspelling finds nothing.
+    let alone = app.get("/api/v1/kb/search?q=crumpeld%20sheeet&retrievers=full_text", t).await;
+    assert_eq!(alone.body["items"], json!([]), "{}", alone.body);
     assert!(
         typo.body["items"].as_array().unwrap().iter().all(|h| h["id"].as_i64() != open_ticket.body["id"].as_i64()),
         "an open ticket is not an answer"
@@ -360,6 +363,7 @@ async fn search_refuses_empty_long_and_odd_queries_with_4xx_and_stays_in_its_org
     assert_eq!(app.get("/api/v1/kb/search", a).await.status, 400);
     assert_eq!(app.get(&format!("/api/v1/kb/search?q={}", "a".repeat(10_000)), a).await.status, 422);
     assert_eq!(app.get("/api/v1/kb/search?q=vpn&limit=0", a).await.status, 422);
+    assert_eq!(app.get("/api/v1/kb/search?q=vpn&retrievers=nope", a).await.status, 422);
     for odd in [
         "%F0%9F%94%91",
         "%E2%80%AE%E2%80%8B",

@@ -42,6 +42,43 @@ pub struct Hit {
     pub retrievers: Vec<String>,
 }
 
+/// Which retrievers a search uses (all, unless asked otherwise: the evaluation
+/// measures each alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retrievers {
+    pub full_text: bool,
+    pub trigram: bool,
+    pub dense: bool,
+}
+
+impl Default for Retrievers {
+    fn default() -> Self {
+        Retrievers { full_text: true, trigram: true, dense: true }
+    }
+}
+
+impl Retrievers {
+    /// A comma-separated list of [`RETRIEVERS`]; `None` for all of them.
+    pub fn parse(raw: Option<&str>) -> Result<Retrievers> {
+        let Some(raw) = raw else { return Ok(Retrievers::default()) };
+        let mut r = Retrievers { full_text: false, trigram: false, dense: false };
+        for name in raw.split(',').map(str::trim) {
+            match name {
+                "full_text" => r.full_text = true,
+                "trigram" => r.trigram = true,
+                "dense" => r.dense = true,
+                _ => {
+                    return Err(FieldErrors::single(
+                        "retrievers",
+                        format!("must list some of {} (comma-separated)", RETRIEVERS.join(", ")),
+                    ));
+                }
+            }
+        }
+        Ok(r)
+    }
+}
+
 /// The query as searched, or why it cannot be.
 pub fn query(q: &str) -> Result<&str> {
     let q = q.trim();
@@ -63,36 +100,44 @@ pub async fn search(
     who: &Principal,
     q: &str,
     limit: usize,
+    use_: Retrievers,
     dense: Vec<i64>,
 ) -> Result<Vec<Hit>> {
     who.require_staff()?;
     let q = query(q)?;
-    let full_text: Vec<i64> = db
-        .query(
-            "SELECT id FROM kb_chunks
-             WHERE org_id = $1 AND search @@ websearch_to_tsquery('english', $2)
-             ORDER BY ts_rank_cd(search, websearch_to_tsquery('english', $2)) DESC, id
-             LIMIT $3",
-            &[&who.org_id, &q, &CANDIDATES],
-        )
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    db.execute("SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)", &[&WORD_SIMILARITY.to_string()])
-        .await?;
-    let trigram: Vec<i64> = db
-        .query(
-            "SELECT id FROM kb_chunks
-             WHERE org_id = $1 AND $2 <% (title || ' ' || body)
-             ORDER BY $2 <<-> (title || ' ' || body), id
-             LIMIT $3",
-            &[&who.org_id, &q, &CANDIDATES],
-        )
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let mut full_text: Vec<i64> = Vec::new();
+    if use_.full_text {
+        full_text = db
+            .query(
+                "SELECT id FROM kb_chunks
+                 WHERE org_id = $1 AND search @@ websearch_to_tsquery('english', $2)
+                 ORDER BY ts_rank_cd(search, websearch_to_tsquery('english', $2)) DESC, id
+                 LIMIT $3",
+                &[&who.org_id, &q, &CANDIDATES],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    }
+    let mut trigram: Vec<i64> = Vec::new();
+    if use_.trigram {
+        db.execute("SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)", &[&WORD_SIMILARITY.to_string()])
+            .await?;
+        trigram = db
+            .query(
+                "SELECT id FROM kb_chunks
+                 WHERE org_id = $1 AND $2 <% (title || ' ' || body)
+                 ORDER BY $2 <<-> (title || ' ' || body), id
+                 LIMIT $3",
+                &[&who.org_id, &q, &CANDIDATES],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    }
+    let dense = if use_.dense { dense } else { Vec::new() };
 
     let fused = rrf::fuse(&[full_text, trigram, dense], rrf::K);
     if fused.is_empty() {
