@@ -25,8 +25,13 @@ use serde_json::{Value, json};
 use crate::load::round;
 
 const PASSWORD: &str = "eval-admin-password";
-const CONFIGS: [(&str, &str); 4] =
-    [("full_text", "full_text"), ("trigram", "trigram"), ("dense", "dense"), ("hybrid", "full_text,trigram,dense")];
+const CONFIGS: [(&str, &str); 5] = [
+    ("full_text", "full_text"),
+    ("trigram", "trigram"),
+    ("dense", "dense"),
+    ("text+dense", "full_text,dense"),
+    ("hybrid", "full_text,trigram,dense"),
+];
 
 pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow::Result<()> {
     let set_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("retrieval/retrieval-set.json");
@@ -58,7 +63,7 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
             intent_of.insert(res["id"].as_i64().context("article id")?, a["intent"].as_str().unwrap_or("").to_owned());
         }
         let started = Instant::now();
-        runtime.block_on(wait_embedded(&url, Duration::from_secs(600)))?;
+        runtime.block_on(wait_embedded(&url, intent_of.len() as i64, Duration::from_secs(600)))?;
         println!("{} articles indexed and embedded in {:.1} s", intent_of.len(), started.elapsed().as_secs_f64());
 
         let queries = set["queries"].as_array().context("queries")?;
@@ -135,7 +140,9 @@ impl Ranks {
 
 async fn fresh_database(cluster: &Cluster, port: u16, url: &str) -> anyhow::Result<()> {
     let admin = atum_core::db::connect(&parse_database_url("bench", &cluster.url(port, "postgres")?)?).await?;
-    admin.batch_execute("DROP DATABASE IF EXISTS atum_eval WITH (FORCE); CREATE DATABASE atum_eval").await?;
+    // Two statements: CREATE DATABASE cannot share an (implicit) transaction.
+    admin.batch_execute("DROP DATABASE IF EXISTS atum_eval WITH (FORCE)").await?;
+    admin.batch_execute("CREATE DATABASE atum_eval").await?;
     let mut client = atum_core::db::connect(&parse_database_url("bench", url)?).await?;
     atum_core::schema::migrate_up(&mut client, None).await?;
     let user = NewUser {
@@ -156,19 +163,23 @@ async fn fresh_database(cluster: &Cluster, port: u16, url: &str) -> anyhow::Resu
     Ok(())
 }
 
-/// Waits until every passage has a vector.
-async fn wait_embedded(url: &str, limit: Duration) -> anyhow::Result<()> {
+/// Waits until every article is in the index and every passage has a vector.
+async fn wait_embedded(url: &str, articles: i64, limit: Duration) -> anyhow::Result<()> {
     let client = atum_core::db::connect(&parse_database_url("bench", url)?).await?;
     let started = Instant::now();
     loop {
-        let row =
-            client.query_one("SELECT count(*), count(*) FILTER (WHERE embedding IS NULL) FROM kb_chunks", &[]).await?;
-        let (chunks, pending): (i64, i64) = (row.get(0), row.get(1));
-        if chunks > 0 && pending == 0 {
+        let row = client
+            .query_one(
+                "SELECT count(*), count(*) FILTER (WHERE embedding IS NULL), count(DISTINCT source_id) FROM kb_chunks",
+                &[],
+            )
+            .await?;
+        let (chunks, pending, sources): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+        if sources == articles && pending == 0 {
             return Ok(());
         }
         if started.elapsed() > limit {
-            bail!("{pending} of {chunks} passages still without a vector after {limit:?}");
+            bail!("{pending} of {chunks} passages ({sources} of {articles} articles) without a vector after {limit:?}");
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
