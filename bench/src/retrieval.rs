@@ -44,7 +44,7 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
     let url = cluster.url(port, "atum_eval")?;
     runtime.block_on(fresh_database(cluster, port, &url))?;
 
-    let (mut worker, _) = crate::start_service(exe_dir, Service::RagWorker, &url, 4, &[model_env.clone()])?;
+    let (mut worker, _) = crate::start_service(exe_dir, Service::RagWorker, &url, 4, std::slice::from_ref(&model_env))?;
     let (mut api, listen) = crate::start_service(exe_dir, Service::Api, &url, 8, &[model_env])?;
     let outcome = (|| -> anyhow::Result<Value> {
         let base = format!("http://{listen}");
