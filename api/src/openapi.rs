@@ -51,6 +51,9 @@ impl Modify for SharedResponses {
                 if has(ParameterIn::Query) {
                     shared.push(("400", "A query parameter is malformed (invalid_query)"));
                 }
+                if params.iter().any(|p| p.parameter_in == ParameterIn::Header && p.name == "If-Match") {
+                    shared.push(("400", "If-Match is not a version such as \"3\" or * (invalid_if_match)"));
+                }
                 if has(ParameterIn::Path) {
                     shared.push(("404", "Not found (or another organisation's)"));
                 }

@@ -91,16 +91,11 @@ pub async fn update(
     Ok(with_etag(actix_web::http::StatusCode::OK, &a, a.version))
 }
 
-/// The version in `If-Match` when one is sent (publishing and archiving do not need it).
-fn optional_version(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
-    if req.headers().contains_key(header::IF_MATCH) { conditional::if_match(req) } else { Ok(None) }
-}
-
 /// Publish an article (staff): a draft, or an archived one again.
 #[utoipa::path(operation_id = "publish_article", tag = "kb", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Article id"),
-           ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "Publish only if still at this version")),
-    responses((status = 200, description = "Published", body = kb::Article), (status = 403, description = "Staff only (or CSRF check failed)", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody), (status = 412, description = "Changed by someone else since that version", body = ErrorBody)))]
+           ("If-Match" = String, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The article's version from its ETag, e.g. \"3\"; `*` for whatever version it is at")),
+    responses((status = 200, description = "Published", body = kb::Article), (status = 403, description = "Staff only (or CSRF check failed)", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody), (status = 412, description = "Changed by someone else since that version", body = ErrorBody), (status = 428, description = "If-Match missing", body = ErrorBody)))]
 #[post("/kb/articles/{id}/publish")]
 pub async fn publish(
     state: web::Data<AppState>,
@@ -111,7 +106,7 @@ pub async fn publish(
     let a = state
         .in_tx(&creds, async |tx, who| {
             kb::get(tx, &who, *id).await?;
-            Ok(write::publish(tx, &who, *id, optional_version(&req)?).await?)
+            Ok(write::publish(tx, &who, *id, conditional::if_match(&req)?).await?)
         })
         .await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, &a, a.version))
@@ -120,8 +115,8 @@ pub async fn publish(
 /// Archive an article (staff): off the portal, history kept.
 #[utoipa::path(operation_id = "archive_article", tag = "kb", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Article id"),
-           ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "Archive only if still at this version")),
-    responses((status = 200, description = "Archived", body = kb::Article), (status = 403, description = "Staff only (or CSRF check failed)", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody), (status = 412, description = "Changed by someone else since that version", body = ErrorBody)))]
+           ("If-Match" = String, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The article's version from its ETag, e.g. \"3\"; `*` for whatever version it is at")),
+    responses((status = 200, description = "Archived", body = kb::Article), (status = 403, description = "Staff only (or CSRF check failed)", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody), (status = 412, description = "Changed by someone else since that version", body = ErrorBody), (status = 428, description = "If-Match missing", body = ErrorBody)))]
 #[post("/kb/articles/{id}/archive")]
 pub async fn archive(
     state: web::Data<AppState>,
@@ -132,7 +127,7 @@ pub async fn archive(
     let a = state
         .in_tx(&creds, async |tx, who| {
             kb::get(tx, &who, *id).await?;
-            Ok(write::archive(tx, &who, *id, optional_version(&req)?).await?)
+            Ok(write::archive(tx, &who, *id, conditional::if_match(&req)?).await?)
         })
         .await?;
     Ok(with_etag(actix_web::http::StatusCode::OK, &a, a.version))

@@ -44,7 +44,11 @@ async fn staff_write_edit_publish_and_archive_articles_and_every_change_is_a_ver
     assert_eq!(stale.status, 412, "{}", stale.body);
     assert_eq!(app.get(&path, t).await.body["title"], "Reset your VPN token", "the stale edit changed nothing");
 
-    let published = app.post(&format!("{path}/publish"), t, json!({})).await;
+    let unconditional = app.post(&format!("{path}/publish"), t, json!({})).await;
+    assert_eq!(unconditional.status, 428, "publishing names the version it saw: {}", unconditional.body);
+    let bad_match = app.send("POST", &format!("{path}/publish"), t, None, &[("If-Match", "{}")]).await;
+    assert_eq!((bad_match.status, bad_match.code()), (400, "invalid_if_match"));
+    let published = app.send("POST", &format!("{path}/publish"), t, None, &[("If-Match", "\"2\"")]).await;
     assert_eq!((published.status, published.body["status"].as_str()), (200, Some("published")), "{}", published.body);
     assert!(published.body["published_at"].is_string());
     let detail = app.get(&path, t).await;
@@ -66,7 +70,7 @@ async fn staff_write_edit_publish_and_archive_articles_and_every_change_is_a_ver
     let snippet = found.body["items"][0]["snippet"].as_str().unwrap();
     assert!(snippet.contains("<mark>"), "{snippet}");
 
-    let archived = app.post(&format!("{path}/archive"), t, json!({})).await;
+    let archived = app.send("POST", &format!("{path}/archive"), t, None, &[("If-Match", "*")]).await;
     assert_eq!(archived.body["status"], "archived");
     assert_eq!(
         app.get("/api/v1/kb/articles", t).await.body["items"],
@@ -86,6 +90,8 @@ async fn bad_articles_are_refused_field_by_field_and_nothing_is_written() {
         (json!({"title": "  "}), "title"),
         (json!({"title": "a".repeat(201)}), "title"),
         (json!({"title": "Bell\u{7}"}), "title"),
+        (json!({"title": "Tab\tinside"}), "title"),
+        (json!({"title": "\u{feff}"}), "title"),
         (json!({"title": "Ok", "body": "marker \u{1} inside"}), "body"),
         (json!({"title": "Ok", "body": "x".repeat(100_001)}), "body"),
         (json!({"title": "Ok", "visibility": "secret"}), "visibility"),
@@ -98,6 +104,8 @@ async fn bad_articles_are_refused_field_by_field_and_nothing_is_written() {
     assert_eq!(app.post("/api/v1/kb/articles", t, json!({"title": "Ok", "author": 1})).await.status, 400);
     assert_eq!(app.get("/api/v1/kb/articles?status=gone", t).await.status, 422);
     assert_eq!(app.get("/api/v1/kb/articles?limit=0", t).await.status, 422);
+    assert_eq!(app.get(&format!("/api/v1/kb/articles?tag={}", "t".repeat(51)), t).await.status, 422);
+
     assert_eq!(app.sql("SELECT 1 FROM kb_articles UNION ALL SELECT 1 FROM kb_article_versions").await.len(), 0);
 }
 
@@ -155,7 +163,7 @@ async fn the_portal_shows_published_public_articles_to_anyone_and_nothing_else()
         .post("/api/v1/kb/articles", t, json!({"title": "Printer old", "visibility": "public", "publish": true}))
         .await;
     let archived = archived.body["id"].as_i64().unwrap();
-    app.post(&format!("/api/v1/kb/articles/{archived}/archive"), t, json!({})).await;
+    app.send("POST", &format!("/api/v1/kb/articles/{archived}/archive"), t, None, &[("If-Match", "*")]).await;
 
     let search = app.get("/api/v1/portal/acme/kb/search?q=printer", None).await;
     assert_eq!(search.status, 200, "{}", search.body);
@@ -208,8 +216,8 @@ async fn another_organisations_articles_are_not_found_on_any_route() {
         app.get(&format!("{path}/versions/1"), g).await,
         app.get(&format!("{path}/diff?from=1&to=1"), g).await,
         app.send("PATCH", &path, g, Some(json!({"title": "Mine"}).to_string()), &[("If-Match", "*")]).await,
-        app.post(&format!("{path}/publish"), g, json!({})).await,
-        app.post(&format!("{path}/archive"), g, json!({})).await,
+        app.send("POST", &format!("{path}/publish"), g, None, &[("If-Match", "*")]).await,
+        app.send("POST", &format!("{path}/archive"), g, None, &[("If-Match", "*")]).await,
         app.get(&format!("/api/v1/portal/globex/kb/articles/{id}"), None).await,
     ] {
         assert_eq!(res.status, 404, "{}", res.body);
@@ -335,7 +343,7 @@ async fn search_finds_articles_and_solved_tickets_by_words_and_by_typos_and_says
         &[("If-Match", "*")],
     )
     .await;
-    app.post(&format!("/api/v1/kb/articles/{article}/archive"), t, json!({})).await;
+    app.send("POST", &format!("/api/v1/kb/articles/{article}/archive"), t, None, &[("If-Match", "*")]).await;
     let stats = app.index().await;
     assert_eq!(stats.removed, 3, "{stats:?}");
     assert_eq!(app.get("/api/v1/kb/search?q=vpn%20token", t).await.body["items"], json!([]));

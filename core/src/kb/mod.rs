@@ -276,6 +276,9 @@ pub async fn list(db: &impl GenericClient, who: &Principal, q: &ListQuery) -> Re
             }
         },
     };
+    if q.tag.as_deref().is_some_and(|t| t.chars().count() > 50) {
+        f.add("tag", "must be at most 50 characters");
+    }
     let text = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if text.is_some_and(|t| t.chars().count() > 200) {
         f.add("q", "must be at most 200 characters");

@@ -20,11 +20,15 @@ pub const MAX_BODY: usize = 100_000;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewArticle {
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub title: String,
     /// Markdown.
     #[serde(default)]
-    #[schema(max_length = 100000)]
+    #[schema(max_length = 100000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub body: String,
     /// `internal` (the default) or `public`.
     #[serde(default)]
@@ -44,10 +48,14 @@ pub struct NewArticle {
 #[serde(deny_unknown_fields)]
 pub struct ArticleChange {
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub title: Option<String>,
     #[serde(default)]
-    #[schema(max_length = 100000)]
+    #[schema(max_length = 100000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub body: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<Visibility>)]
@@ -57,15 +65,17 @@ pub struct ArticleChange {
     pub tags: Option<Vec<Tag>>,
 }
 
-/// Control characters other than tab and line breaks: refused in titles and bodies
-/// (they print as nothing, and search snippets use two of them as match markers).
+/// Control characters other than tab and line breaks: refused in bodies (they print
+/// as nothing, and search snippets use two of them as match markers). Titles take none
+/// at all. The OpenAPI document states both rules as patterns.
 fn has_control(s: &str) -> bool {
     s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }
 
 fn title(f: &mut FieldErrors, raw: &str) -> String {
-    let t = raw.trim();
-    if t.is_empty() || t.chars().count() > MAX_TITLE || has_control(t) {
+    // U+FEFF counts as a space here, as it does in the document's pattern (`\s`).
+    let t = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if t.is_empty() || t.chars().count() > MAX_TITLE || t.chars().any(char::is_control) {
         f.add("title", format!("must be 1 to {MAX_TITLE} characters, not all spaces, without control characters"));
     }
     t.to_owned()

@@ -5961,9 +5961,9 @@ export interface operations {
     archive_article: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Archive only if still at this version */
-                "If-Match"?: string | null;
+            header: {
+                /** @description The article's version from its ETag, e.g. "3"; `*` for whatever version it is at */
+                "If-Match": string;
             };
             path: {
                 /** @description Article id */
@@ -5980,6 +5980,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Article"];
+                };
+            };
+            /** @description If-Match is not a version such as "3" or * (invalid_if_match) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description No valid session (unauthenticated) */
@@ -6011,6 +6020,15 @@ export interface operations {
             };
             /** @description Changed by someone else since that version */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description If-Match missing */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6105,9 +6123,9 @@ export interface operations {
     publish_article: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Publish only if still at this version */
-                "If-Match"?: string | null;
+            header: {
+                /** @description The article's version from its ETag, e.g. "3"; `*` for whatever version it is at */
+                "If-Match": string;
             };
             path: {
                 /** @description Article id */
@@ -6124,6 +6142,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Article"];
+                };
+            };
+            /** @description If-Match is not a version such as "3" or * (invalid_if_match) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description No valid session (unauthenticated) */
@@ -6155,6 +6182,15 @@ export interface operations {
             };
             /** @description Changed by someone else since that version */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description If-Match missing */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6328,6 +6364,11 @@ export interface operations {
                 q: string;
                 /** @description 1 to 50, default 10. */
                 limit?: string;
+                /**
+                 * @description Only these retrievers, comma-separated: `full_text`, `trigram`, `dense`
+                 *     (default: all, fused).
+                 */
+                retrievers?: string;
             };
             header?: never;
             path?: never;
