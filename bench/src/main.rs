@@ -303,7 +303,12 @@ pub(crate) fn wait_for(base: &str) -> anyhow::Result<()> {
 }
 
 fn login(base: &str) -> anyhow::Result<String> {
-    let body = json!({"org": seed::SLUG, "email": "admin@bench.test", "password": seed::PASSWORD}).to_string();
+    login_as(base, seed::SLUG, "admin@bench.test", seed::PASSWORD)
+}
+
+/// A session token for `email` of organisation `org`.
+pub(crate) fn login_as(base: &str, org: &str, email: &str, password: &str) -> anyhow::Result<String> {
+    let body = json!({"org": org, "email": email, "password": password}).to_string();
     let res: Value = serde_json::from_str(
         &ureq::post(&format!("{base}/api/v1/auth/login"))
             .set("Content-Type", "application/json")

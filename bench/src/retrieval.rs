@@ -49,7 +49,7 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
     let outcome = (|| -> anyhow::Result<Value> {
         let base = format!("http://{listen}");
         crate::wait_for(&base)?;
-        let token = login(&base)?;
+        let token = crate::login_as(&base, "eval", "admin@eval.test", PASSWORD)?;
         let mut intent_of = std::collections::HashMap::new();
         for a in set["articles"].as_array().context("articles")? {
             let res: Value = post(
@@ -183,17 +183,6 @@ async fn wait_embedded(url: &str, articles: i64, limit: Duration) -> anyhow::Res
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-fn login(base: &str) -> anyhow::Result<String> {
-    let body = json!({"org": "eval", "email": "admin@eval.test", "password": PASSWORD}).to_string();
-    let res: Value = serde_json::from_str(
-        &ureq::post(&format!("{base}/api/v1/auth/login"))
-            .set("Content-Type", "application/json")
-            .send_string(&body)?
-            .into_string()?,
-    )?;
-    res["token"].as_str().map(str::to_owned).context("no token in the login response")
 }
 
 fn post(base: &str, token: &str, path: &str, body: &Value) -> anyhow::Result<Value> {

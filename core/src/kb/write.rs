@@ -150,20 +150,27 @@ pub async fn edit(
 
 /// Publishes the article (a draft, or an archived one again).
 pub async fn publish(db: &impl GenericClient, who: &Principal, id: i64, expected: Option<i32>) -> Result<Article> {
-    let current = for_update(db, who, id, expected).await?;
-    if current.status == ArticleStatus::Published {
-        return Ok(current);
-    }
-    save(db, who, &current, ArticleStatus::Published).await
+    move_to(db, who, id, expected, ArticleStatus::Published).await
 }
 
 /// Archives the article: off the portal and out of default lists, history kept.
 pub async fn archive(db: &impl GenericClient, who: &Principal, id: i64, expected: Option<i32>) -> Result<Article> {
+    move_to(db, who, id, expected, ArticleStatus::Archived).await
+}
+
+/// A new version with `status`, unless the article already has it.
+async fn move_to(
+    db: &impl GenericClient,
+    who: &Principal,
+    id: i64,
+    expected: Option<i32>,
+    status: ArticleStatus,
+) -> Result<Article> {
     let current = for_update(db, who, id, expected).await?;
-    if current.status == ArticleStatus::Archived {
+    if current.status == status {
         return Ok(current);
     }
-    save(db, who, &current, ArticleStatus::Archived).await
+    save(db, who, &current, status).await
 }
 
 /// The article locked for a change, checked against the version the writer saw.
