@@ -11,12 +11,18 @@ use std::path::{Path, PathBuf};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Encoding, Tokenizer, TruncationParams};
 
 use atum_core::model_files;
 
 /// Longest input, in word pieces (the model was trained with 256).
 pub const MAX_TOKENS: usize = 256;
+/// Word pieces (padding included) in one pass through the encoder. Texts go through
+/// in passes of similar length, so little is spent on padding, and a pass of long
+/// passages stays small: attention's memory grows with the square of the length.
+const PASS_TOKENS: usize = 2_048;
+/// Texts in one pass, however short.
+const PASS_TEXTS: usize = 128;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
@@ -54,7 +60,7 @@ impl Embedder {
         .map_err(|e| load(format!("config.json: {e}")))?;
         let mut tokenizer =
             Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| load(format!("tokenizer.json: {e}")))?;
-        tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
+        tokenizer.with_padding(None);
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
             .map_err(|e| load(format!("truncation: {e}")))?;
@@ -84,20 +90,47 @@ impl Embedder {
         self.dim
     }
 
-    /// One unit-length vector per text, in order. Texts are embedded together (one
-    /// padded batch), so a caller embedding many should pass similar lengths together.
+    /// One unit-length vector per text, in order. Many texts are embedded faster than
+    /// one at a time: they go through the encoder in passes of similar length.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
         let encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(run_err)?;
-        let len = encodings.first().map_or(0, |e| e.get_ids().len());
+        let mut order: Vec<usize> = (0..encodings.len()).collect();
+        order.sort_by_key(|&i| encodings[i].len());
+        let mut out = vec![Vec::new(); encodings.len()];
+        let mut start = 0;
+        while start < order.len() {
+            // Sorted by length, so the last text of a pass is its longest.
+            let mut end = start + 1;
+            while end < order.len()
+                && end - start < PASS_TEXTS
+                && (end - start + 1) * encodings[order[end]].len() <= PASS_TOKENS
+            {
+                end += 1;
+            }
+            let pass: Vec<&Encoding> = order[start..end].iter().map(|&i| &encodings[i]).collect();
+            for (&i, v) in order[start..end].iter().zip(self.pass(&pass)?) {
+                out[i] = v;
+            }
+            start = end;
+        }
+        Ok(out)
+    }
+
+    /// One pass through the encoder, padded to its longest text.
+    fn pass(&self, encodings: &[&Encoding]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let len = encodings.iter().map(|e| e.len()).max().unwrap_or(0);
         let n = encodings.len();
         let mut ids = Vec::with_capacity(n * len);
         let mut mask = Vec::with_capacity(n * len);
-        for e in &encodings {
+        for e in encodings {
             ids.extend(e.get_ids().iter().copied());
             mask.extend(e.get_attention_mask().iter().copied());
+            // Padding: token 0 ([PAD] in BERT vocabularies), masked out.
+            ids.extend(std::iter::repeat_n(0, len - e.len()));
+            mask.extend(std::iter::repeat_n(0, len - e.len()));
         }
         let ids = Tensor::from_vec(ids, (n, len), &self.device).map_err(run_err)?;
         let mask = Tensor::from_vec(mask, (n, len), &self.device).map_err(run_err)?;

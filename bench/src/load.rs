@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 #[derive(Clone)]
 pub enum Call {
     Get(String),
+    /// GETs of these paths, each thread going round them from its own start.
+    Rotate(Vec<String>),
     Post(String, Value),
 }
 
@@ -26,6 +28,7 @@ pub struct Outcome {
     pub errors: usize,
     pub rps: f64,
     pub p50_ms: f64,
+    pub p95_ms: f64,
     pub p99_ms: f64,
 }
 
@@ -33,7 +36,7 @@ impl Outcome {
     pub fn to_json(&self) -> Value {
         json!({
             "name": self.name, "concurrency": self.concurrency, "requests": self.requests,
-            "errors": self.errors, "rps": round(self.rps), "p50_ms": round(self.p50_ms), "p99_ms": round(self.p99_ms),
+            "errors": self.errors, "rps": round(self.rps), "p50_ms": round(self.p50_ms), "p95_ms": round(self.p95_ms), "p99_ms": round(self.p99_ms),
         })
     }
 }
@@ -46,16 +49,22 @@ pub fn run(name: &str, base: &str, token: &str, call: &Call, concurrency: usize,
     let errors = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let threads: Vec<_> = (0..concurrency)
-        .map(|_| {
+        .map(|thread| {
             let (base, token, call, errors) = (base.to_owned(), token.to_owned(), call.clone(), errors.clone());
             std::thread::spawn(move || {
                 let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
                 let auth = format!("Bearer {token}");
                 let mut latencies = Vec::new();
+                let mut turn = thread * 7;
                 while started.elapsed() < duration {
+                    turn += 1;
                     let t = Instant::now();
                     let result = match &call {
                         Call::Get(path) => agent.get(&format!("{base}{path}")).set("Authorization", &auth).call(),
+                        Call::Rotate(paths) => agent
+                            .get(&format!("{base}{}", paths[turn % paths.len()]))
+                            .set("Authorization", &auth)
+                            .call(),
                         Call::Post(path, body) => agent
                             .post(&format!("{base}{path}"))
                             .set("Authorization", &auth)
@@ -91,6 +100,7 @@ pub fn run(name: &str, base: &str, token: &str, call: &Call, concurrency: usize,
         errors: errors.load(Ordering::Relaxed),
         rps: all.len() as f64 / elapsed,
         p50_ms: pct(0.50),
+        p95_ms: pct(0.95),
         p99_ms: pct(0.99),
     }
 }

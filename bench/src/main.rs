@@ -28,10 +28,16 @@
 //! database through the API, lets the release `atum-rag-worker` index and embed it, and
 //! asks the API's search with each retriever alone and all fused: recall@1, recall@5
 //! and MRR@10 go to `target/bench/retrieval-eval.json`.
+//!
+//! `atum-bench retrieval` measures embedding throughput, a full re-index of
+//! `ATUM_BENCH_CHUNKS` (100,000) passages, the retrieval worker's and the API's memory
+//! with the model, and search latency at concurrency 1 and 8 (`bench/src/rag.rs`);
+//! figures go to `target/bench/retrieval.json`.
 
 mod dashboard;
 mod load;
 mod queue;
+mod rag;
 mod retrieval;
 mod seed;
 mod sla;
@@ -65,8 +71,9 @@ fn main() -> anyhow::Result<()> {
     let root = root.canonicalize()?;
 
     let mode = std::env::args().nth(1).unwrap_or_else(|| "api".into());
-    if !["api", "queue", "sla", "sla-eval", "dashboard", "sse", "retrieval-eval"].contains(&mode.as_str()) {
-        bail!("usage: atum-bench [api|queue|sla|sla-eval|dashboard|sse|retrieval-eval]");
+    if !["api", "queue", "sla", "sla-eval", "dashboard", "sse", "retrieval", "retrieval-eval"].contains(&mode.as_str())
+    {
+        bail!("usage: atum-bench [api|queue|sla|sla-eval|dashboard|sse|retrieval|retrieval-eval]");
     }
     if mode == "sla-eval" {
         // Pure computation on synthetic history: no cluster needed.
@@ -86,6 +93,7 @@ fn main() -> anyhow::Result<()> {
         "dashboard" => run_dashboard(&cluster, port, &root, tickets, seconds.max(10)),
         "sse" => run_sse(&cluster, port, &exe_dir, &root, tickets, seconds.max(10)),
         "retrieval-eval" => retrieval::run(&cluster, port, &exe_dir, &root),
+        "retrieval" => rag::run(&cluster, port, &exe_dir, &root),
         _ => run_sla(&cluster, port, &root, tickets),
     };
     cluster.stop()?;
@@ -369,7 +377,7 @@ COMMIT;
         .with_context(|| format!("no tps in pgbench's output: {text}{}", String::from_utf8_lossy(&out.stderr)))
 }
 
-fn rss_mb(pid: u32) -> anyhow::Result<f64> {
+pub(crate) fn rss_mb(pid: u32) -> anyhow::Result<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let kb: f64 = status
         .lines()

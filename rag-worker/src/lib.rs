@@ -35,8 +35,9 @@ impl Settings {
     }
 }
 
-/// Passages embedded together.
-const EMBED_BATCH: i64 = 32;
+/// Passages fetched for one call of the embedder (which cuts them into passes of
+/// similar length).
+const EMBED_BATCH: i64 = 64;
 /// How long one pass may spend embedding before it lets the loop look around.
 const EMBED_BUDGET: Duration = Duration::from_secs(10);
 
@@ -138,12 +139,10 @@ async fn embed_pending(ctx: &Context, embedder: &Arc<atum_ai::Embedder>) -> Resu
     let mut done = 0u64;
     let mut conn = atum_core::db::connection(&ctx.pool).await?;
     while started.elapsed() < EMBED_BUDGET && !ctx.shutdown.is_cancelled() {
-        let mut pending = index::pending_vectors(&conn, embedder.id(), EMBED_BATCH).await?;
+        let pending = index::pending_vectors(&conn, embedder.id(), EMBED_BATCH).await?;
         if pending.is_empty() {
             break;
         }
-        // Similar lengths together: the batch is padded to its longest text.
-        pending.sort_by_key(|(_, _, text)| text.len());
         let model = embedder.clone();
         let texts: Vec<String> = pending.iter().map(|(_, _, t)| t.clone()).collect();
         let vectors = tokio::task::spawn_blocking(move || {

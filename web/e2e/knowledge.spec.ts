@@ -38,10 +38,52 @@ test('an agent writes an article with the server\'s preview, publishes it, edits
   await expect(diff.locator('del').first()).toHaveText('- 2. Press Reset\n');
   await accessible(page, 'knowledge-history');
 
-  // Searching finds it, with the match highlighted.
+  // Searching finds it once the retrieval worker has indexed the edit, with the match
+  // highlighted and the retrievers that found it named.
   await page.getByRole('button', { name: '← Back to the article' }).click();
-  await page.getByLabel('Search articles').fill('confirm');
-  await expect(page.getByRole('list', { name: 'Articles' }).locator('mark').first()).toBeVisible();
+  const search = page.getByLabel('Search articles and solved tickets');
+  const results = page.getByRole('list', { name: 'Search results' });
+  await expect(async () => {
+    await search.fill('');
+    await search.fill('press reset and confirm');
+    await expect(results.getByRole('button', { name: new RegExp(title) }).first()).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
+  const hit = results.getByRole('button', { name: new RegExp(title) }).first();
+  await expect(hit.locator('mark').first()).toBeVisible();
+  await expect(hit).toContainText('full text');
+  await accessible(page, 'knowledge-search');
+  await hit.click();
+  await expect(page.getByTestId('article-body').locator('li').nth(1)).toHaveText('Press Reset and confirm');
+});
+
+test('a ticket shows the articles that answer it, and one opens in place', async ({ page, request }) => {
+  const t = await token(request, person('agent', 0));
+  const stamp = Date.now();
+  const title = `Flickering monitor ${stamp}`;
+  const article = await request.post('/api/v1/kb/articles', {
+    headers: bearer(t),
+    data: { title, body: '# Fix
+
+Replace the **DisplayPort** cable and lower the refresh rate.', publish: true },
+  });
+  expect(article.status()).toBe(201);
+  const ticket = await request.post('/api/v1/tickets', {
+    headers: bearer(t),
+    data: { subject: 'My monitor keeps flickering', description: 'The screen flickers every few seconds since Monday.' },
+  });
+  expect(ticket.status()).toBe(201);
+  const id = (await ticket.json()).id;
+
+  await signIn(page, person('agent', 0));
+  const panel = page.getByRole('list', { name: 'Articles for this ticket' });
+  // The panel asks once per ticket: reload until the worker has indexed the article.
+  await expect(async () => {
+    await page.goto(`/app/tickets/${id}`);
+    await expect(panel.getByText(title).first()).toBeVisible({ timeout: 1500 });
+  }).toPass({ timeout: 20_000 });
+  await panel.getByText(title).first().click();
+  await expect(panel.locator('.markdown strong').first()).toHaveText('DisplayPort');
+  await accessible(page, 'ticket-articles');
 });
 
 test('anyone finds a published public article in the help center without signing in, and nothing internal', async ({ browser, request }) => {

@@ -435,11 +435,13 @@ async fn with_the_model_a_question_in_other_words_finds_the_article_through_the_
     // No word in common with the article, but the same meaning.
     let q = "I can't remember my login credentials";
     let path = format!("/api/v1/kb/search?q={}", q.replace(' ', "%20").replace('\'', "%27"));
+    let started = std::time::Instant::now();
     let found = loop {
         let res = app.get(&path, t).await;
         if res.body["items"].as_array().is_some_and(|i| !i.is_empty()) {
             break res;
         }
+        assert!(started.elapsed().as_secs() < 10, "nothing found: {} {}", res.status, res.body);
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     let first = &found.body["items"][0];

@@ -8,6 +8,8 @@ type Mode = { kind: 'none' } | { kind: 'read'; id: number } | { kind: 'edit'; id
 interface Props {
   /** Everyone in the organisation, for authors' names. */
   people: Schemas['User'][];
+  /** Opens a ticket (a solved one the search found). */
+  onOpenTicket: (id: number) => void;
 }
 
 const STATUSES = [
@@ -22,18 +24,32 @@ const STATUSES = [
  * as readers see it, an editor with the server's own preview, and the history of
  * versions with what changed in each. Loaded only when opened.
  */
-export default function Knowledge({ people }: Props) {
+export default function Knowledge({ people, onOpenTicket }: Props) {
   const [q, setQ] = useState('');
   const [status, setStatus] = useState('');
   const [items, setItems] = useState<Summary[]>([]);
+  const [hits, setHits] = useState<Schemas['Hit'][]>([]);
   const [mode, setMode] = useState<Mode>({ kind: 'none' });
   const [reloadAt, setReloadAt] = useState(0);
   const heading = useRef<HTMLHeadingElement>(null);
 
+  // Browsing lists articles by status; a search asks the retrieval index (published
+  // articles and solved tickets, by words, typos and meaning).
+  const searching = q.trim() !== '';
   useEffect(() => {
     let live = true;
+    if (searching) {
+      const timer = setTimeout(() => {
+        void api.GET('/api/v1/kb/search', { params: { query: { q: q.trim().slice(0, 1000), limit: '20' } } }).then(({ data }) => {
+          if (data && live) setHits(data.items);
+        });
+      }, 150);
+      return () => {
+        live = false;
+        clearTimeout(timer);
+      };
+    }
     const query: Record<string, string> = {};
-    if (q.trim()) query.q = q.trim();
     if (status) query.status = status;
     void api.GET('/api/v1/kb/articles', { params: { query } }).then(({ data }) => {
       if (data && live) setItems(data.items);
@@ -41,7 +57,7 @@ export default function Knowledge({ people }: Props) {
     return () => {
       live = false;
     };
-  }, [q, status, reloadAt]);
+  }, [q, searching, status, reloadAt]);
   useEffect(() => heading.current?.focus(), []);
 
   const name = (id: number) => people.find((u) => u.id === id)?.display_name ?? `user #${id}`;
@@ -57,10 +73,10 @@ export default function Knowledge({ people }: Props) {
           Knowledge base
         </h1>
         <form role="search" onSubmit={(e) => e.preventDefault()}>
-          <label htmlFor="kb-search">Search articles</label>
+          <label htmlFor="kb-search">Search articles and solved tickets</label>
           <input id="kb-search" type="search" value={q} onChange={(e) => setQ(e.target.value)} />
           <label htmlFor="kb-status">Show</label>
-          <select id="kb-status" value={status} onChange={(e) => setStatus(e.target.value)}>
+          <select id="kb-status" value={status} disabled={searching} onChange={(e) => setStatus(e.target.value)}>
             {STATUSES.map((s) => (
               <option key={s.value} value={s.value}>
                 {s.label}
@@ -71,8 +87,31 @@ export default function Knowledge({ people }: Props) {
         <button type="button" className="primary" onClick={() => setMode({ kind: 'edit', id: null })}>
           New article
         </button>
-        {items.length === 0 ? (
-          <p role="status">{q.trim() ? 'No article matches.' : 'No articles yet.'}</p>
+        {searching ? (
+          hits.length === 0 ? (
+            <p role="status">Nothing published matches.</p>
+          ) : (
+            <ul className="kb-items" aria-label="Search results">
+              {hits.map((h) => (
+                <li key={h.chunk_id}>
+                  <button
+                    type="button"
+                    aria-current={h.source === 'article' && 'id' in mode && mode.id === h.id ? 'true' : undefined}
+                    onClick={() => (h.source === 'article' ? setMode({ kind: 'read', id: h.id }) : onOpenTicket(h.id))}
+                  >
+                    <strong>{h.title}</strong>
+                    <span className="badge">{h.source === 'article' ? 'article' : 'solved ticket'}</span>
+                    <span className="badge" title="Found by">
+                      {h.retrievers.map((r) => r.replace('_', ' ')).join(' + ')}
+                    </span>
+                    <span className="snippet" dangerouslySetInnerHTML={{ __html: h.snippet }} />
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )
+        ) : items.length === 0 ? (
+          <p role="status">No articles yet.</p>
         ) : (
           <ul className="kb-items" aria-label="Articles">
             {items.map((a) => (

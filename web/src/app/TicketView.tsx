@@ -2,6 +2,7 @@ import { type FormEvent, type KeyboardEvent, forwardRef, useCallback, useEffect,
 import { api, type Comment, type Me, problem, type Schemas, type TicketView as View } from './api';
 import { Clocks } from './Clocks';
 import { Relations } from './Relations';
+import { Suggested } from './Suggested';
 
 export interface TicketViewHandle {
   focusComposer: (visibility: 'public' | 'internal') => void;
@@ -20,6 +21,8 @@ interface Props {
   groups: Schemas['Group'][];
   /** Back to the list (on a phone, where the ticket replaces it). */
   onBack: () => void;
+  /** Opens another ticket (a solved one the knowledge search found). */
+  onOpenTicket: (id: number) => void;
   onSentAndNext: () => void;
 }
 
@@ -35,7 +38,7 @@ const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 
 /** One ticket: the conversation, the reply and note box, its fields, SLA clocks and lock. */
 export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketView(
-  { id, me, changedBy, presenceAt, people, groups, onBack, onSentAndNext },
+  { id, me, changedBy, presenceAt, people, groups, onBack, onOpenTicket, onSentAndNext },
   ref,
 ) {
   const [ticket, setTicket] = useState<View | null>(null);
@@ -350,6 +353,7 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
       </div>
       {sla && sla.clocks.length > 0 && <Clocks clocks={sla.clocks} />}
       <Relations id={id} onChanged={() => void load()} />
+      <Suggested ticketId={ticket.id} subject={ticket.subject} description={ticket.description} onOpenTicket={onOpenTicket} />
       <div role="tablist" aria-label="Ticket" className="tabs">
         <button type="button" role="tab" aria-selected={tab === 'conversation'} onClick={() => setTab('conversation')}>
           Conversation

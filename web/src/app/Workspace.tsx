@@ -296,7 +296,7 @@ export function Workspace({ me, onSignOut }: Props) {
       {pane === 'kb' && (
         <main className="kb-pane">
           <Suspense fallback={<p role="status">Loading the knowledge base…</p>}>
-            <Knowledge people={people} />
+            <Knowledge people={people} onOpenTicket={open} />
           </Suspense>
         </main>
       )}
@@ -368,6 +368,7 @@ export function Workspace({ me, onSignOut }: Props) {
         <TicketView
           ref={ticketView}
           onBack={() => open(null)}
+          onOpenTicket={open}
           id={selected}
           me={me}
           changedBy={changed && changed.id === selected ? changed : null}
