@@ -18,9 +18,10 @@ use atum_ai::Embedder;
 use atum_core::{
     db::DbPool,
     ids::OrgId,
-    retrieval::index::{self, VECTORS_CHANNEL},
+    retrieval::index::VECTORS_CHANNEL,
     runtime::{Metrics, listener, listener::Wakeup},
 };
+use futures_util::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiError;
@@ -196,29 +197,47 @@ impl Retrieval {
                 None => 0,
             }
         };
+        // Streamed and coded row by row: holding every row's f32 bytes at once would
+        // leave the process that much larger (the allocator keeps what it was given).
         let conn = atum_core::db::connection(pool).await?;
+        let count: i64 = conn
+            .query_one("SELECT count(*) FROM kb_chunks WHERE org_id = $1 AND model = $2", &[&org, &model])
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?
+            .get(0);
         let rows = conn
-            .query("SELECT id, embedding FROM kb_chunks WHERE org_id = $1 AND model = $2 ORDER BY id", &[&org, &model])
+            .query_raw(
+                "SELECT id, embedding FROM kb_chunks WHERE org_id = $1 AND model = $2 ORDER BY id",
+                [&org as &(dyn tokio_postgres::types::ToSql + Sync), &model],
+            )
             .await
             .map_err(|e| ApiError::internal(e.to_string()))?;
+        let mut rows = std::pin::pin!(rows);
+        let capacity = usize::try_from(count).unwrap_or(0);
         let mut m = Matrix {
-            ids: Vec::with_capacity(rows.len()),
+            ids: Vec::with_capacity(capacity),
             codes: Vec::new(),
-            scales: Vec::with_capacity(rows.len()),
+            scales: Vec::with_capacity(capacity),
             dim: 0,
         };
-        for r in &rows {
-            let Some(v) = index::from_bytes(r.get(1)) else { continue };
+        let mut v = Vec::new();
+        while let Some(r) = rows.next().await {
+            let r = r.map_err(|e| ApiError::internal(e.to_string()))?;
+            let bytes: &[u8] = r.get(1);
+            if !bytes.len().is_multiple_of(4) || bytes.is_empty() {
+                continue;
+            }
+            v.clear();
+            v.extend(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])));
             if m.dim == 0 {
                 m.dim = v.len();
-                m.codes.reserve(v.len() * rows.len());
+                m.codes.reserve_exact(m.dim * capacity);
             }
-            if v.len() == m.dim && m.dim > 0 {
+            if v.len() == m.dim {
                 m.ids.push(r.get(0));
                 m.scales.push(quantise(&v, &mut m.codes));
             }
         }
-        drop(rows);
         let m = Arc::new(m);
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
         let c = cache.entry(org).or_default();

@@ -2,15 +2,16 @@
 //!
 //! 1. Embedding, in this process with the product's `atum_ai::Embedder`: short texts
 //!    (customer questions from the dataset) one at a time — the query path, whose
-//!    latencies give the query-embedding p50 — and in batches of 32, in arrival order
-//!    and sorted by length; then passages (agent replies) in sorted batches.
+//!    latencies give the query-embedding p50 — and in calls of 32 (the embedder cuts
+//!    each call into passes of similar length), in arrival order and sorted by length
+//!    first; then passages (agent replies) in calls of 32 sorted by length.
 //! 2. A corpus of `ATUM_BENCH_CHUNKS` (100,000) passages in one organisation: articles
 //!    of four sections each, written once through `atum_core::kb::write` and kept for
 //!    later runs. Its lexical index is rebuilt from nothing by the release
 //!    `atum kb reindex --org rag` (time and peak RSS).
 //! 3. Vectors: each distinct section text is embedded once here and stored for every
 //!    passage made of it; the release `atum-rag-worker` then embeds a sample of
-//!    `ATUM_BENCH_WORKER_SAMPLE` (2,000) passages whose vectors were cleared — its
+//!    `ATUM_BENCH_WORKER_SAMPLE` (1,000) passages whose vectors were cleared — its
 //!    own throughput and peak RSS with the model — from which the time of a full
 //!    re-embedding is projected.
 //! 4. The release `atum-api` with the model: its RSS with the organisation's vectors
@@ -58,7 +59,7 @@ struct Sample {
 pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow::Result<()> {
     let env = Env::process();
     let chunks: usize = env.parse_or("ATUM_BENCH_CHUNKS", 100_000, "a number of passages")?;
-    let worker_sample: usize = env.parse_or("ATUM_BENCH_WORKER_SAMPLE", 2_000, "a number of passages")?;
+    let worker_sample: usize = env.parse_or("ATUM_BENCH_WORKER_SAMPLE", 1_000, "a number of passages")?;
     let seconds: u64 = env.parse_or("ATUM_BENCH_SECONDS", 10, "a number of seconds")?;
     let dataset = env.get("ATUM_BENCH_DATASET").map(PathBuf::from).unwrap_or_else(|| {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets/bitext-customer-support-sample.csv")
@@ -259,7 +260,7 @@ fn measure_embedding(embedder: &Embedder, samples: &[Sample], pool: &[&str]) -> 
     }
     let batched_sorted = per_second(short.len(), started.elapsed());
     println!(
-        "  short texts: one at a time {single:.1}/s (p50 {:.2} ms, p95 {:.2} ms); batches of {BATCH} {batched:.1}/s, sorted by length {batched_sorted:.1}/s",
+        "  short texts: one at a time {single:.1}/s (p50 {:.2} ms, p95 {:.2} ms); calls of {BATCH} in arrival order {batched:.1}/s, of similar length {batched_sorted:.1}/s",
         percentile(&latencies, 0.5),
         percentile(&latencies, 0.95)
     );
@@ -276,7 +277,7 @@ fn measure_embedding(embedder: &Embedder, samples: &[Sample], pool: &[&str]) -> 
     }
     let passages = per_second(pool.len(), started.elapsed());
     let words = pool.iter().map(|p| p.split_whitespace().count()).sum::<usize>() as f64 / pool.len() as f64;
-    println!("  passages (~{words:.0} words): batches of {BATCH} sorted by length {passages:.1}/s");
+    println!("  passages (~{words:.0} words): calls of {BATCH} of similar length {passages:.1}/s");
     Ok((
         json!({
             "threads": std::thread::available_parallelism().map(usize::from).unwrap_or(1),

@@ -1,6 +1,6 @@
 //! Keeping `kb_chunks` in step with its sources. Every article and ticket changed
-//! since an organisation's mark (less [`MARGIN`], for transactions that commit after a
-//! later one) is looked at again: published articles and solved tickets with a public
+//! since an organisation's mark (or in the last five minutes, for transactions that
+//! commit after a later one) is looked at again: published articles and solved tickets with a public
 //! reply are (re)chunked, anything else loses its chunks. A chunk whose text did not
 //! change is left alone, so its embedding is kept and a re-run costs little.
 //!
@@ -19,8 +19,12 @@ use crate::{
 
 /// Sources per transaction.
 pub const BATCH: i64 = 200;
-/// How far behind its mark a pass starts again.
-pub const MARGIN: &str = "5 minutes";
+/// Where a pass starts (`$2` is the mark): at the mark, or, while a transaction begun
+/// before it may still commit a change older than the mark (we allow transactions
+/// five minutes), five minutes ago. Not five minutes before the mark for good: after
+/// a bulk import, every pass would look at the whole import again.
+const SINCE: &str = "CASE WHEN $2::timestamptz IS NULL THEN '-infinity'::timestamptz
+                          ELSE least($2::timestamptz, now() - interval '5 minutes') END";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -130,7 +134,7 @@ async fn batch(
                 &format!(
                     "SELECT id, updated_at, status = 'published', visibility, title, body FROM kb_articles
                      WHERE org_id = $1
-                       AND (updated_at, id) > (coalesce($5::timestamptz, $2::timestamptz - interval '{MARGIN}', '-infinity'::timestamptz), $3)
+                       AND (updated_at, id) > (coalesce($5::timestamptz, {SINCE}), $3)
                      ORDER BY updated_at, id LIMIT $4"
                 ),
                 &[&org, &mark, &after_id, &BATCH, &after_at],
@@ -149,7 +153,7 @@ async fn batch(
                                 ORDER BY c.created_at DESC, c.id DESC LIMIT 1) END
                      FROM tickets t
                      WHERE t.org_id = $1
-                       AND (t.updated_at, t.id) > (coalesce($5::timestamptz, $2::timestamptz - interval '{MARGIN}', '-infinity'::timestamptz), $3)
+                       AND (t.updated_at, t.id) > (coalesce($5::timestamptz, {SINCE}), $3)
                      ORDER BY t.updated_at, t.id LIMIT $4"
                 ),
                 &[&org, &mark, &after_id, &BATCH, &after_at],
