@@ -148,3 +148,25 @@ async fn if_match_star_updates_whatever_version_the_ticket_is_at() {
         assert_eq!(res.status, status, "If-Match {if_match:?}: {}", res.body);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_nul_character_in_ticket_text_is_a_field_error_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let t = Some(admin.token.as_str());
+    for (field, body) in [
+        ("subject", json!({"subject": "a\u{0}b"})),
+        ("description", json!({"subject": "ok", "description": "x\u{0}"})),
+        ("category", json!({"subject": "ok", "category": "\u{0}"})),
+    ] {
+        let res = app.post("/api/v1/tickets", t, body).await;
+        assert_eq!((res.status, res.code()), (422, "validation_failed"), "{field}: {}", res.body);
+        assert!(res.body.to_string().contains(field), "{field}: {}", res.body);
+    }
+    let ticket = app.post("/api/v1/tickets", t, json!({"subject": "ok"})).await.body["id"].as_i64().unwrap();
+    let res = app.post(&format!("/api/v1/tickets/{ticket}/comments"), t, json!({"body": "\u{0}"})).await;
+    assert_eq!((res.status, res.code()), (422, "validation_failed"), "{}", res.body);
+    assert!(res.body.to_string().contains("body"), "{}", res.body);
+    let list = app.get(&format!("/api/v1/tickets/{ticket}/comments"), t).await;
+    assert_eq!(list.body["items"], json!([]), "{}", list.body);
+}

@@ -53,7 +53,7 @@ pub struct Comment {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewComment {
-    #[schema(min_length = 1, max_length = 100000, pattern = r"\S")]
+    #[schema(min_length = 1, max_length = 100000, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
     pub body: String,
     /// `public` (default) or `internal`.
     #[serde(default)]
@@ -66,8 +66,8 @@ pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: 
     super::locks::ensure_free_for(db, who, ticket_id).await?;
     let mut f = FieldErrors::default();
     let body = new.body.trim();
-    if body.is_empty() || new.body.chars().count() > 100_000 {
-        f.add("body", "must be 1 to 100000 characters");
+    if body.is_empty() || new.body.chars().count() > 100_000 || new.body.contains('\0') {
+        f.add("body", "must be 1 to 100000 characters, without NUL");
     }
     let visibility = match new.visibility.as_deref() {
         None | Some("public") => Visibility::Public,

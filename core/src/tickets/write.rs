@@ -22,16 +22,16 @@ pub const MAX_TAGS: usize = 50;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTicket {
-    #[schema(min_length = 1, max_length = 300, pattern = r"\S")]
+    #[schema(min_length = 1, max_length = 300, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
     pub subject: String,
     #[serde(default)]
-    #[schema(max_length = 100000)]
+    #[schema(max_length = 100000, pattern = r"^[^\u0000]*$")]
     pub description: String,
     #[serde(default)]
     #[schema(value_type = Option<super::Priority>)]
     pub priority: Option<String>,
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
     pub category: Option<String>,
     #[serde(default)]
     #[schema(max_items = 50)]
@@ -58,7 +58,7 @@ pub struct Tag(pub String);
 #[serde(deny_unknown_fields)]
 pub struct TicketChange {
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 300, pattern = r"\S")]
+    #[schema(min_length = 1, max_length = 300, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
     pub subject: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<super::Status>)]
@@ -67,7 +67,7 @@ pub struct TicketChange {
     #[schema(value_type = Option<super::Priority>)]
     pub priority: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
     pub category: Option<Option<String>>,
     #[serde(default)]
     #[schema(max_items = 50)]
@@ -88,7 +88,8 @@ fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Resul
 // `maxItems` and `pattern`; lengths count the characters as sent, so the two agree.
 
 fn subject(f: &mut FieldErrors, s: &str) -> String {
-    if s.trim().is_empty() || s.chars().count() > 300 {
+    // PostgreSQL's text cannot hold NUL: refused here, with the field named.
+    if s.trim().is_empty() || s.chars().count() > 300 || s.contains('\0') {
         f.add("subject", "must be 1 to 300 characters, not all spaces");
     }
     s.trim().to_owned()
@@ -96,7 +97,7 @@ fn subject(f: &mut FieldErrors, s: &str) -> String {
 
 fn category(f: &mut FieldErrors, c: Option<&str>) -> Option<String> {
     let c = c?;
-    if c.trim().is_empty() || c.chars().count() > 100 {
+    if c.trim().is_empty() || c.chars().count() > 100 || c.contains('\0') {
         f.add("category", "must be 1 to 100 characters, not all spaces, or null");
     }
     Some(c.trim().to_lowercase())
@@ -175,8 +176,8 @@ async fn check_group(db: &impl GenericClient, f: &mut FieldErrors, org_id: OrgId
 pub async fn create(db: &impl GenericClient, who: &Principal, new: &NewTicket) -> Result<Ticket> {
     let mut f = FieldErrors::default();
     let subject = subject(&mut f, &new.subject);
-    if new.description.chars().count() > 100_000 {
-        f.add("description", "must be at most 100000 characters");
+    if new.description.chars().count() > 100_000 || new.description.contains('\0') {
+        f.add("description", "must be at most 100000 characters, without NUL");
     }
     let priority = parse_enum(&mut f, "priority", new.priority.as_deref(), Priority::parse, Priority::choices)
         .unwrap_or(Priority::Normal);
