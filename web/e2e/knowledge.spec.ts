@@ -62,9 +62,7 @@ test('a ticket shows the articles that answer it, and one opens in place', async
   const title = `Flickering monitor ${stamp}`;
   const article = await request.post('/api/v1/kb/articles', {
     headers: bearer(t),
-    data: { title, body: '# Fix
-
-Replace the **DisplayPort** cable and lower the refresh rate.', publish: true },
+    data: { title, body: '# Fix\n\nReplace the **DisplayPort** cable and lower the refresh rate.', publish: true },
   });
   expect(article.status()).toBe(201);
   const ticket = await request.post('/api/v1/tickets', {
