@@ -61,11 +61,14 @@ export function Suggested({ ticketId, subject, description, onOpenTicket }: Prop
 
 function ArticleHit({ hit }: { hit: Hit }) {
   const [html, setHtml] = useState<string | null>(null);
+  const [open, setOpen] = useState(false);
   return (
     <li>
       <details
         onToggle={(e) => {
-          if ((e.currentTarget as HTMLDetailsElement).open && html === null) {
+          const isOpen = (e.currentTarget as HTMLDetailsElement).open;
+          setOpen(isOpen);
+          if (isOpen && html === null) {
             void api
               .GET('/api/v1/kb/articles/{id}', { params: { path: { id: hit.id } } })
               .then(({ data }) => setHtml(data?.body_html ?? '<p>This article is no longer available.</p>'));
@@ -75,7 +78,7 @@ function ArticleHit({ hit }: { hit: Hit }) {
         <summary>{hit.title}</summary>
         {html === null ? <p role="status">Loading the article…</p> : <div className="markdown" dangerouslySetInnerHTML={{ __html: html }} />}
       </details>
-      <span className="snippet" dangerouslySetInnerHTML={{ __html: hit.snippet }} />
+      {!open && <span className="snippet" dangerouslySetInnerHTML={{ __html: hit.snippet }} />}
     </li>
   );
 }

@@ -353,7 +353,6 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
       </div>
       {sla && sla.clocks.length > 0 && <Clocks clocks={sla.clocks} />}
       <Relations id={id} onChanged={() => void load()} />
-      <Suggested ticketId={ticket.id} subject={ticket.subject} description={ticket.description} onOpenTicket={onOpenTicket} />
       <div role="tablist" aria-label="Ticket" className="tabs">
         <button type="button" role="tab" aria-selected={tab === 'conversation'} onClick={() => setTab('conversation')}>
           Conversation
@@ -423,6 +422,8 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
           </button>
         </div>
       </form>
+      {/* After the conversation: an aid to the reply, not in the way of reading. */}
+      <Suggested ticketId={ticket.id} subject={ticket.subject} description={ticket.description} onOpenTicket={onOpenTicket} />
     </section>
   );
 });
