@@ -1,28 +1,24 @@
 //! Sentence embeddings as sentence-transformers computes them for a BERT-class model:
-//! the tokenizer's word pieces, the encoder (candle's BERT, in f32 on the CPU), the
-//! mean of the token vectors under the attention mask, then L2 normalisation — so a
-//! dot product of two embeddings is their cosine similarity.
+//! the tokenizer's word pieces, the encoder ([`crate::bert`], in f32 on the CPU), the
+//! mean of each text's token vectors, then L2 normalisation — so a dot product of two
+//! embeddings is their cosine similarity.
 //!
 //! The weights are memory-mapped: every process that loads the same file shares its
 //! pages, so the API and the retrieval worker hold one copy between them.
 
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
-use tokenizers::{Encoding, Tokenizer, TruncationParams};
+use tokenizers::{Tokenizer, TruncationParams};
 
+use crate::bert::{Bert, Config};
 use atum_core::model_files;
 
 /// Longest input, in word pieces (the model was trained with 256).
 pub const MAX_TOKENS: usize = 256;
-/// Word pieces (padding included) in one pass through the encoder. Texts go through
-/// in passes of similar length, so little is spent on padding, and a pass of long
-/// passages stays small: attention's memory grows with the square of the length.
+/// Word pieces in one pass through the encoder: enough rows for the matrix products
+/// to run at full speed on every core, few enough that a pass's working memory stays
+/// near 20 MB.
 const PASS_TOKENS: usize = 2_048;
-/// Texts in one pass, however short.
-const PASS_TEXTS: usize = 128;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
@@ -39,9 +35,8 @@ fn run_err(e: impl std::fmt::Display) -> EmbedError {
 }
 
 pub struct Embedder {
-    model: BertModel,
+    model: Bert,
     tokenizer: Tokenizer,
-    device: Device,
     id: String,
     dim: usize,
 }
@@ -62,22 +57,16 @@ impl Embedder {
             Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| load(format!("tokenizer.json: {e}")))?;
         tokenizer.with_padding(None);
         tokenizer
-            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS.min(config.max_position_embeddings),
+                ..Default::default()
+            }))
             .map_err(|e| load(format!("truncation: {e}")))?;
-        let device = Device::Cpu;
         let weights = dir.join("model.safetensors");
-        // The one unsafe block of the workspace: mapping a file is unsafe because the
-        // file could change under the map. `atum models fetch` never rewrites a model
-        // file in place (it writes a new file and renames it over the old one), so a
-        // mapped file keeps its contents; the sharing between processes is the point.
-        #[allow(unsafe_code)]
-        // SAFETY: see above; the map is read-only and the file is replaced, not changed.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &device) }
-            .map_err(|e| load(format!("model.safetensors: {e}")))?;
-        let model = BertModel::load(vb, &config).map_err(|e| load(format!("weights: {e}")))?;
+        let model = Bert::load(&weights, &config).map_err(|e| load(format!("model.safetensors: {e}")))?;
         let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
         let digest = model_files::sha256(&weights).map_err(|e| load(format!("model.safetensors: {e}")))?;
-        Ok(Embedder { model, tokenizer, device, id: format!("{name}@{}", &digest[..12]), dim: config.hidden_size })
+        Ok(Embedder { model, tokenizer, id: format!("{name}@{}", &digest[..12]), dim: config.hidden_size })
     }
 
     /// The model's id, stored with each vector it made: its directory's name and the
@@ -91,59 +80,49 @@ impl Embedder {
     }
 
     /// One unit-length vector per text, in order. Many texts are embedded faster than
-    /// one at a time: they go through the encoder in passes of similar length.
+    /// one at a time: they go through the encoder together, in passes of
+    /// [`PASS_TOKENS`] word pieces.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
         let encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(run_err)?;
-        let mut order: Vec<usize> = (0..encodings.len()).collect();
-        order.sort_by_key(|&i| encodings[i].len());
-        let mut out = vec![Vec::new(); encodings.len()];
+        let ids: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
+        let mut out = Vec::with_capacity(ids.len());
         let mut start = 0;
-        while start < order.len() {
-            // Sorted by length, so the last text of a pass is its longest.
+        while start < ids.len() {
             let mut end = start + 1;
-            while end < order.len()
-                && end - start < PASS_TEXTS
-                && (end - start + 1) * encodings[order[end]].len() <= PASS_TOKENS
-            {
+            let mut tokens = ids[start].len();
+            while end < ids.len() && tokens + ids[end].len() <= PASS_TOKENS {
+                tokens += ids[end].len();
                 end += 1;
             }
-            let pass: Vec<&Encoding> = order[start..end].iter().map(|&i| &encodings[i]).collect();
-            for (&i, v) in order[start..end].iter().zip(self.pass(&pass)?) {
-                out[i] = v;
-            }
+            out.extend(self.pass(&ids[start..end]));
             start = end;
         }
         Ok(out)
     }
 
-    /// One pass through the encoder, padded to its longest text.
-    fn pass(&self, encodings: &[&Encoding]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let len = encodings.iter().map(|e| e.len()).max().unwrap_or(0);
-        let n = encodings.len();
-        let mut ids = Vec::with_capacity(n * len);
-        let mut mask = Vec::with_capacity(n * len);
-        for e in encodings {
-            ids.extend(e.get_ids().iter().copied());
-            mask.extend(e.get_attention_mask().iter().copied());
-            // Padding: token 0 ([PAD] in BERT vocabularies), masked out.
-            ids.extend(std::iter::repeat_n(0, len - e.len()));
-            mask.extend(std::iter::repeat_n(0, len - e.len()));
-        }
-        let ids = Tensor::from_vec(ids, (n, len), &self.device).map_err(run_err)?;
-        let mask = Tensor::from_vec(mask, (n, len), &self.device).map_err(run_err)?;
-        let types = ids.zeros_like().map_err(run_err)?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask)).map_err(run_err)?;
-        // Mean over the real tokens: padding is masked out of the sum and the count.
-        let mask = mask.to_dtype(DType::F32).map_err(run_err)?.unsqueeze(2).map_err(run_err)?;
-        let summed = hidden.broadcast_mul(&mask).map_err(run_err)?.sum(1).map_err(run_err)?;
-        let counts = mask.sum(1).map_err(run_err)?.clamp(1e-9, f64::MAX).map_err(run_err)?;
-        let mean = summed.broadcast_div(&counts).map_err(run_err)?;
-        let norm = mean.sqr().map_err(run_err)?.sum_keepdim(1).map_err(run_err)?.sqrt().map_err(run_err)?;
-        let unit = mean.broadcast_div(&norm.clamp(1e-12, f64::MAX).map_err(run_err)?).map_err(run_err)?;
-        unit.to_vec2::<f32>().map_err(run_err)
+    /// One pass through the encoder: each text's mean token vector, at unit length.
+    fn pass(&self, texts: &[&[u32]]) -> Vec<Vec<f32>> {
+        let hidden = self.model.forward(texts);
+        let h = self.dim;
+        let mut row = 0;
+        texts
+            .iter()
+            .map(|t| {
+                let mut mean = vec![0f32; h];
+                for token in hidden[row * h..(row + t.len()) * h].chunks(h) {
+                    mean.iter_mut().zip(token).for_each(|(m, x)| *m += x);
+                }
+                row += t.len();
+                // sentence-transformers divides by the count, then normalises; the
+                // count cancels out, but an empty text (no tokens at all) stays zero.
+                let norm = mean.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+                mean.iter_mut().for_each(|x| *x /= norm);
+                mean
+            })
+            .collect()
     }
 }
 

@@ -2,6 +2,7 @@
 //! Linked only by the binaries that run a model (the API for query embeddings, the
 //! retrieval worker for passages), so the others stay small.
 
+mod bert;
 pub mod embed;
 
 pub use embed::{EmbedError, Embedder};

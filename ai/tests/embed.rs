@@ -59,3 +59,45 @@ fn related_texts_are_closer_than_unrelated_ones() {
     assert!(cosine(&v[0], &v[1]) > cosine(&v[0], &v[2]) + 0.1, "{} vs {}", cosine(&v[0], &v[1]), cosine(&v[0], &v[2]));
     assert!(embedder.embed(&[]).expect("nothing to embed").is_empty());
 }
+
+/// A model directory beside the real one: its weights and tokenizer linked, its
+/// config.json rewritten by `edit`.
+fn with_config(edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let real = model_dir();
+    let dir = std::env::temp_dir().join(format!("atum-embed-config-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["model.safetensors", "tokenizer.json"] {
+        std::os::unix::fs::symlink(real.join(f).canonicalize().unwrap(), dir.join(f)).unwrap();
+    }
+    let mut config: Value = serde_json::from_str(&std::fs::read_to_string(real.join("config.json")).unwrap()).unwrap();
+    edit(&mut config);
+    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+    dir
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+}
+
+#[test]
+fn a_model_the_encoder_cannot_run_is_refused_with_the_reason() {
+    for (edit, reason) in [
+        (
+            Box::new(|c: &mut Value| c["hidden_act"] = "relu".into()) as Box<dyn FnOnce(&mut Value)>,
+            "hidden_act \"relu\"",
+        ),
+        (
+            Box::new(|c: &mut Value| c["num_hidden_layers"] = 7.into()),
+            "tensor encoder.layer.6.attention.self.query.weight is missing",
+        ),
+        (
+            Box::new(|c: &mut Value| c["intermediate_size"] = 1024.into()),
+            "has shape [1536, 384], the config implies [1024, 384]",
+        ),
+    ] {
+        let dir = with_config(edit);
+        let err = Embedder::load(&dir).err().expect("the model is refused").to_string();
+        assert!(err.contains(reason), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
