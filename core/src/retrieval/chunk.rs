@@ -3,7 +3,10 @@
 //! paragraphs up to about [`MAX_WORDS`] words; a solved ticket as one passage — what
 //! was asked and the public reply that answered it.
 
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use sha2::{Digest, Sha256};
+
+use crate::kb::render;
 
 /// About 180 words stay within a MiniLM-class model's 256 tokens with room to spare.
 pub const MAX_WORDS: usize = 180;
@@ -32,59 +35,117 @@ fn words(s: &str) -> usize {
     s.split_whitespace().count()
 }
 
-/// An article as passages: each `#`-heading starts a section; a section longer than
+/// An article as passages: each heading starts a section; a section longer than
 /// [`MAX_WORDS`] is split between paragraphs (a single longer paragraph, between
-/// words). An article with no text is one passage of its title.
+/// words). The text is the article's as a reader sees it, without its Markdown: a
+/// link is its words, emphasis marks are gone, a code block is its code (so a `#`
+/// line in one is not a heading). An article with no text is one passage of its
+/// title.
 pub fn article(title: &str, markdown: &str) -> Vec<Chunk> {
+    let out: Vec<Chunk> = sections(markdown)
+        .into_iter()
+        .flat_map(|(heading, paragraphs)| {
+            let title = match &heading {
+                Some(h) if !h.is_empty() => format!("{title} — {h}"),
+                _ => title.to_owned(),
+            };
+            passages(title, &paragraphs)
+        })
+        .collect();
+    if out.is_empty() {
+        return vec![Chunk { title: title.to_owned(), body: String::new() }];
+    }
+    out
+}
+
+/// The paragraphs of a section as passages of at most [`MAX_WORDS`] words.
+fn passages(title: String, paragraphs: &[String]) -> Vec<Chunk> {
+    let mut out = Vec::new();
+    let mut body = String::new();
+    for p in paragraphs.iter().flat_map(|p| split_long(p)) {
+        if !body.is_empty() && words(&body) + words(&p) > MAX_WORDS {
+            out.push(Chunk { title: title.clone(), body: std::mem::take(&mut body) });
+        }
+        if !body.is_empty() {
+            body.push_str("\n\n");
+        }
+        body.push_str(&p);
+    }
+    if !body.is_empty() {
+        out.push(Chunk { title, body });
+    }
+    out
+}
+
+/// Between a table's cells.
+const CELL: &str = " | ";
+
+/// The article's plain text, as (heading, paragraphs) per section; text before the
+/// first heading is a section without one. A list, a table or a code block is one
+/// paragraph, a line per item, row or line.
+fn sections(markdown: &str) -> Vec<(Option<String>, Vec<String>)> {
     let mut sections: Vec<(Option<String>, Vec<String>)> = vec![(None, Vec::new())];
-    let mut paragraph = String::new();
-    let flush = |paragraph: &mut String, sections: &mut Vec<(Option<String>, Vec<String>)>| {
-        let p = paragraph.trim();
+    let mut text = String::new();
+    let mut heading: Option<String> = None;
+    // Lists, block quotes and tables being read: a paragraph inside one ends a line,
+    // not the paragraph.
+    let mut depth = 0usize;
+    let flush = |text: &mut String, sections: &mut Vec<(Option<String>, Vec<String>)>| {
+        let p = text.trim();
         if !p.is_empty()
             && let Some(last) = sections.last_mut()
         {
             last.1.push(p.to_owned());
         }
-        paragraph.clear();
+        text.clear();
     };
-    for line in markdown.lines() {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with('#') && trimmed.trim_start_matches('#').starts_with(' ') {
-            flush(&mut paragraph, &mut sections);
-            sections.push((Some(trimmed.trim_start_matches('#').trim().to_owned()), Vec::new()));
-        } else if trimmed.is_empty() {
-            flush(&mut paragraph, &mut sections);
-        } else {
-            paragraph.push_str(line.trim());
-            paragraph.push('\n');
-        }
-    }
-    flush(&mut paragraph, &mut sections);
-
-    let mut out = Vec::new();
-    for (heading, paragraphs) in sections {
-        let title = match &heading {
-            Some(h) if !h.is_empty() => format!("{title} — {h}"),
-            _ => title.to_owned(),
-        };
-        let mut body = String::new();
-        for p in paragraphs.iter().flat_map(|p| split_long(p)) {
-            if !body.is_empty() && words(&body) + words(&p) > MAX_WORDS {
-                out.push(Chunk { title: title.clone(), body: std::mem::take(&mut body) });
+    for event in Parser::new_ext(markdown, render::options()) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => {
+                flush(&mut text, &mut sections);
+                heading = Some(String::new());
             }
-            if !body.is_empty() {
-                body.push_str("\n\n");
+            Event::End(TagEnd::Heading(_)) => {
+                let h = heading.take().unwrap_or_default();
+                sections.push((Some(h.trim().to_owned()), Vec::new()));
             }
-            body.push_str(&p);
-        }
-        if !body.is_empty() {
-            out.push(Chunk { title, body });
+            Event::Text(t) | Event::Code(t) => match heading.as_mut() {
+                Some(h) => h.push_str(&t),
+                None => text.push_str(&t),
+            },
+            Event::SoftBreak | Event::HardBreak => match heading.as_mut() {
+                Some(h) => h.push(' '),
+                None => text.push('\n'),
+            },
+            Event::Start(Tag::List(_) | Tag::BlockQuote(_) | Tag::Table(_)) => {
+                if depth == 0 {
+                    flush(&mut text, &mut sections);
+                }
+                depth += 1;
+            }
+            Event::End(TagEnd::List(_) | TagEnd::BlockQuote(_) | TagEnd::Table) => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    flush(&mut text, &mut sections);
+                }
+            }
+            Event::Start(Tag::CodeBlock(_)) if depth == 0 => flush(&mut text, &mut sections),
+            Event::End(TagEnd::Paragraph | TagEnd::CodeBlock) if depth == 0 => flush(&mut text, &mut sections),
+            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableHead | TagEnd::TableRow | TagEnd::CodeBlock) => {
+                if let Some(row) = text.strip_suffix(CELL) {
+                    text.truncate(row.len());
+                }
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
+            }
+            Event::End(TagEnd::TableCell) => text.push_str(CELL),
+            Event::Rule => flush(&mut text, &mut sections),
+            _ => {}
         }
     }
-    if out.is_empty() {
-        out.push(Chunk { title: title.to_owned(), body: String::new() });
-    }
-    out
+    flush(&mut text, &mut sections);
+    sections
 }
 
 /// A paragraph longer than [`MAX_WORDS`] as pieces of at most that many words.
@@ -114,6 +175,29 @@ mod tests {
             got,
             [("VPN", "Intro line."), ("VPN — Reset", "Open settings.\n\nPress reset."), ("VPN — Why", "Because.")]
         );
+    }
+
+    #[test]
+    fn a_passage_is_the_text_a_reader_sees_not_its_markdown() {
+        let md = "Press **reset**, then see [the guide](https://example.com/g) or `vpn --reset`.\n\n\
+                  ```sh\n# not a heading\nvpn reset\n```\n\n\
+                  - first *step*\n- second step\n\n\
+                  | key | value |\n|---|---|\n| a | b |\n\n\
+                  Last words.";
+        let chunks = article("VPN", md);
+        assert_eq!(chunks.len(), 1, "a # line in a code block starts no section: {chunks:?}");
+        assert_eq!(
+            chunks[0].body,
+            "Press reset, then see the guide or vpn --reset.\n\n# not a heading\nvpn reset\n\n\
+             first step\nsecond step\n\nkey | value\na | b\n\nLast words."
+        );
+    }
+
+    #[test]
+    fn a_heading_keeps_only_its_words() {
+        let chunks = article("VPN", "## Reset the *token*\nBody.\n\nSetext heading\n---\nMore.");
+        let titles: Vec<&str> = chunks.iter().map(|c| c.title.as_str()).collect();
+        assert_eq!(titles, ["VPN — Reset the token", "VPN — Setext heading"]);
     }
 
     #[test]
