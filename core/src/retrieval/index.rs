@@ -161,10 +161,8 @@ async fn batch(
             .await?
         }
     };
-    let mut stats = Stats { sources: rows.len() as u64, ..Stats::default() };
-    for r in &rows {
-        stats += index_one(&tx, org, source, r).await?;
-    }
+    let mut stats = write(&tx, org, source, &rows).await?;
+    stats.sources = rows.len() as u64;
     let more = rows.len() as i64 == BATCH;
     if let Some(last) = rows.last() {
         let last_at: chrono::DateTime<chrono::Utc> = last.get(1);
@@ -181,42 +179,57 @@ async fn batch(
     Ok((stats, more))
 }
 
-/// Indexes one source row: `(id, updated_at, live, visibility, title, text[, reply])`.
-async fn index_one(db: &impl GenericClient, org: OrgId, source: Source, r: &Row) -> Result<Stats> {
-    let id: i64 = r.get(0);
-    let live: bool = r.get(2);
-    let visibility: &str = r.get(3);
-    let chunks: Vec<Chunk> = match source {
-        Source::Article if live => chunk::article(r.get(4), r.get(5)),
-        Source::Ticket if live => match r.get::<_, Option<&str>>(6) {
-            Some(reply) => vec![chunk::ticket(r.get(4), r.get(5), reply)],
-            None => Vec::new(),
-        },
-        _ => Vec::new(),
-    };
-    let mut stats = Stats::default();
-    for (ordinal, c) in chunks.iter().enumerate() {
-        stats.written += db
-            .execute(
-                "INSERT INTO kb_chunks (org_id, source, source_id, ordinal, title, body, visibility, content_hash)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (source, source_id, ordinal) DO UPDATE
-                 SET title = EXCLUDED.title, body = EXCLUDED.body, visibility = EXCLUDED.visibility,
-                     embedding = CASE WHEN kb_chunks.content_hash = EXCLUDED.content_hash THEN kb_chunks.embedding END,
-                     model = CASE WHEN kb_chunks.content_hash = EXCLUDED.content_hash THEN kb_chunks.model END,
-                     content_hash = EXCLUDED.content_hash, indexed_at = now()
-                 WHERE kb_chunks.content_hash <> EXCLUDED.content_hash OR kb_chunks.visibility <> EXCLUDED.visibility",
-                &[&org, &source.as_str(), &id, &(ordinal as i32), &c.title, &c.body, &visibility, &c.hash()],
-            )
-            .await?;
+/// Indexes source rows `(id, updated_at, live, visibility, title, text[, reply])`: all
+/// their passages in one statement and the passages they no longer have removed in
+/// another, so the vocabulary's triggers run once per batch, not once per passage.
+async fn write(db: &impl GenericClient, org: OrgId, source: Source, rows: &[Row]) -> Result<Stats> {
+    let mut ids = Vec::new();
+    let mut counts = Vec::new();
+    let (mut source_ids, mut ordinals, mut titles, mut bodies, mut visibilities, mut hashes) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for r in rows {
+        let id: i64 = r.get(0);
+        let live: bool = r.get(2);
+        let chunks: Vec<Chunk> = match source {
+            Source::Article if live => chunk::article(r.get(4), r.get(5)),
+            Source::Ticket if live => match r.get::<_, Option<&str>>(6) {
+                Some(reply) => vec![chunk::ticket(r.get(4), r.get(5), reply)],
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+        ids.push(id);
+        counts.push(chunks.len() as i32);
+        for (ordinal, c) in chunks.into_iter().enumerate() {
+            source_ids.push(id);
+            ordinals.push(ordinal as i32);
+            visibilities.push(r.get::<_, String>(3));
+            hashes.push(c.hash());
+            titles.push(c.title);
+            bodies.push(c.body);
+        }
     }
-    stats.removed = db
+    let written = db
         .execute(
-            "DELETE FROM kb_chunks WHERE source = $1 AND source_id = $2 AND ordinal >= $3",
-            &[&source.as_str(), &id, &(chunks.len() as i32)],
+            "INSERT INTO kb_chunks (org_id, source, source_id, ordinal, title, body, visibility, content_hash)
+             SELECT $1, $2, * FROM unnest($3::bigint[], $4::int[], $5::text[], $6::text[], $7::text[], $8::bytea[])
+             ON CONFLICT (source, source_id, ordinal) DO UPDATE
+             SET title = EXCLUDED.title, body = EXCLUDED.body, visibility = EXCLUDED.visibility,
+                 embedding = CASE WHEN kb_chunks.content_hash = EXCLUDED.content_hash THEN kb_chunks.embedding END,
+                 model = CASE WHEN kb_chunks.content_hash = EXCLUDED.content_hash THEN kb_chunks.model END,
+                 content_hash = EXCLUDED.content_hash, indexed_at = now()
+             WHERE kb_chunks.content_hash <> EXCLUDED.content_hash OR kb_chunks.visibility <> EXCLUDED.visibility",
+            &[&org, &source.as_str(), &source_ids, &ordinals, &titles, &bodies, &visibilities, &hashes],
         )
         .await?;
-    Ok(stats)
+    let removed = db
+        .execute(
+            "DELETE FROM kb_chunks k USING unnest($2::bigint[], $3::int[]) AS s (id, chunks)
+             WHERE k.source = $1 AND k.source_id = s.id AND k.ordinal >= s.chunks",
+            &[&source.as_str(), &ids, &counts],
+        )
+        .await?;
+    Ok(Stats { sources: 0, written, removed })
 }
 
 /// Chunks per organisation, and how far each organisation's index trails its newest
