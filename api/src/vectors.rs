@@ -22,6 +22,7 @@ use atum_core::{
     runtime::{Metrics, listener, listener::Wakeup},
 };
 use futures_util::StreamExt as _;
+use rayon::prelude::*;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiError;
@@ -59,18 +60,19 @@ fn dot(a: &[i8], b: &[i8]) -> i32 {
     acc.iter().sum::<i32>() + a_rest.iter().zip(b_rest).map(|(x, y)| i32::from(*x) * i32::from(*y)).sum::<i32>()
 }
 
+/// Rows a thread of the scan takes at least.
+const PARALLEL_SCAN_ROWS: usize = 25_000;
+
 impl Matrix {
     /// The `k` rows nearest to `q` (unit length, the matrix's width), best first.
     fn nearest(&self, q: &[f32], k: usize) -> Vec<i64> {
         let mut q_codes = Vec::with_capacity(q.len());
         let q_scale = quantise(q, &mut q_codes);
-        let mut scored: Vec<(f32, i64)> = self
-            .codes
-            .chunks_exact(self.dim)
-            .zip(&self.scales)
-            .zip(&self.ids)
-            .map(|((row, scale), id)| (dot(row, &q_codes) as f32 * scale * q_scale, *id))
-            .collect();
+        let score = |((row, scale), id): ((&[i8], &f32), &i64)| (dot(row, &q_codes) as f32 * scale * q_scale, *id);
+        let rows = self.codes.par_chunks_exact(self.dim).zip(&self.scales[..]).zip(&self.ids[..]);
+        // The scan is bound by memory bandwidth, which one core does not use up: a
+        // large matrix is scanned on every core (with_min_len keeps a small one on one).
+        let mut scored: Vec<(f32, i64)> = rows.with_min_len(PARALLEL_SCAN_ROWS).map(score).collect();
         let k = k.min(scored.len());
         if k == 0 {
             return Vec::new();
@@ -173,19 +175,20 @@ impl Retrieval {
     /// without a model.
     pub async fn nearest(&self, pool: &DbPool, org: OrgId, query: &str, k: usize) -> Result<Vec<i64>, ApiError> {
         let Some(embedder) = self.embedder.clone() else { return Ok(Vec::new()) };
-        let text = query.to_owned();
-        let model = embedder.clone();
-        let q = actix_web::web::block(move || model.embed(&[text.as_str()]))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?
-            .pop()
-            .unwrap_or_default();
         let matrix = self.matrix(pool, org, embedder.id()).await?;
-        if matrix.dim != q.len() || matrix.ids.is_empty() {
+        if matrix.ids.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(matrix.nearest(&q, k))
+        let text = query.to_owned();
+        // Both the model and the scan are CPU work of several milliseconds: off the
+        // request threads.
+        actix_web::web::block(move || {
+            let q = embedder.embed(&[text.as_str()])?.pop().unwrap_or_default();
+            Ok(if matrix.dim == q.len() { matrix.nearest(&q, k) } else { Vec::new() })
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e: atum_ai::EmbedError| ApiError::internal(e))
     }
 
     async fn matrix(&self, pool: &DbPool, org: OrgId, model: &str) -> Result<Arc<Matrix>, ApiError> {

@@ -299,9 +299,17 @@ pub async fn search(
             who.require_staff()?;
             let text = atum_core::retrieval::search::query(&q.q)?;
             let use_ = atum_core::retrieval::search::Retrievers::parse(q.retrievers.as_deref())?;
-            let dense =
-                if use_.dense { state.retrieval.nearest(&state.pool, who.org_id, text, 40).await? } else { Vec::new() };
-            Ok(atum_core::retrieval::search::search(tx, &who, text, limit, use_, dense).await?)
+            // The question is embedded while the database ranks it by its words.
+            let dense = async {
+                if use_.dense {
+                    state.retrieval.nearest(&state.pool, who.org_id, text, 40).await
+                } else {
+                    Ok(Vec::new())
+                }
+            };
+            let (dense, lexical) =
+                futures_util::future::join(dense, atum_core::retrieval::search::lexical(tx, &who, text, use_)).await;
+            Ok(atum_core::retrieval::search::fuse(tx, &who, lexical?, dense?, limit).await?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(SearchHits { items }))
