@@ -61,6 +61,13 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
     let chunks: usize = env.parse_or("ATUM_BENCH_CHUNKS", 100_000, "a number of passages")?;
     let worker_sample: usize = env.parse_or("ATUM_BENCH_WORKER_SAMPLE", 1_000, "a number of passages")?;
     let seconds: u64 = env.parse_or("ATUM_BENCH_SECONDS", 10, "a number of seconds")?;
+    // `keep` repeats the search figures over the index as it is (rebuilding it and
+    // embedding the worker's sample takes about 7 minutes).
+    let rebuild = match env.get("ATUM_BENCH_INDEX").as_deref() {
+        None | Some("rebuild") => true,
+        Some("keep") => false,
+        Some(other) => bail!("ATUM_BENCH_INDEX must be rebuild or keep, not {other:?}"),
+    };
     let dataset = env.get("ATUM_BENCH_DATASET").map(PathBuf::from).unwrap_or_else(|| {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/datasets/bitext-customer-support-sample.csv")
     });
@@ -96,57 +103,69 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
     let url = cluster.url(port, "atum_rag")?;
     let org = runtime.block_on(corpus(cluster, port, &url, chunks, rest, &pool))?;
 
-    println!("rebuilding the lexical index of {chunks} passages with `atum kb reindex --org {SLUG}`");
-    runtime.block_on(async {
-        let client = atum_core::db::connect(&parse_database_url("bench", &url)?).await?;
-        client.execute("DELETE FROM kb_chunks WHERE org_id = $1", &[&org]).await?;
-        client.execute("VACUUM ANALYZE kb_chunks", &[]).await?;
-        anyhow::Ok(())
-    })?;
-    let started = Instant::now();
-    let mut cli = Command::new(exe_dir.join("atum"))
-        .args(["kb", "reindex", "--org", SLUG])
-        .env("ATUM_DATABASE_URL", &url)
-        .stdout(Stdio::null())
-        .spawn()
-        .context("starting `atum kb reindex` (build it with `cargo build --release -p atum-cli`)")?;
-    let peak = peak_rss_until(cli.id(), || Ok(cli.try_wait()?.is_some()))?;
-    let took = started.elapsed().as_secs_f64();
-    if !cli.wait()?.success() {
-        bail!("`atum kb reindex` failed");
-    }
-    let indexed: i64 = runtime.block_on(count(&url, "SELECT count(*) FROM kb_chunks WHERE org_id = $1", org))?;
-    println!("  {indexed} passages in {took:.1} s ({:.0}/s), peak RSS {peak:.1} MB", indexed as f64 / took);
-    report.insert(
-        "lexical_reindex".into(),
-        json!({"passages": indexed, "seconds": round(took), "per_second": round(indexed as f64 / took), "peak_rss_mb": round(peak)}),
-    );
+    let indexed = if rebuild {
+        (|| -> anyhow::Result<i64> {
+            println!("rebuilding the lexical index of {chunks} passages with `atum kb reindex --org {SLUG}`");
+            runtime.block_on(async {
+                let client = atum_core::db::connect(&parse_database_url("bench", &url)?).await?;
+                client.execute("DELETE FROM kb_chunks WHERE org_id = $1", &[&org]).await?;
+                client.execute("VACUUM ANALYZE kb_chunks", &[]).await?;
+                anyhow::Ok(())
+            })?;
+            let started = Instant::now();
+            let mut cli = Command::new(exe_dir.join("atum"))
+                .args(["kb", "reindex", "--org", SLUG])
+                .env("ATUM_DATABASE_URL", &url)
+                .stdout(Stdio::null())
+                .spawn()
+                .context("starting `atum kb reindex` (build it with `cargo build --release -p atum-cli`)")?;
+            let peak = peak_rss_until(cli.id(), || Ok(cli.try_wait()?.is_some()))?;
+            let took = started.elapsed().as_secs_f64();
+            if !cli.wait()?.success() {
+                bail!("`atum kb reindex` failed");
+            }
+            let indexed: i64 =
+                runtime.block_on(count(&url, "SELECT count(*) FROM kb_chunks WHERE org_id = $1", org))?;
+            println!("  {indexed} passages in {took:.1} s ({:.0}/s), peak RSS {peak:.1} MB", indexed as f64 / took);
+            report.insert(
+            "lexical_reindex".into(),
+            json!({"passages": indexed, "seconds": round(took), "per_second": round(indexed as f64 / took), "peak_rss_mb": round(peak)}),
+        );
 
-    println!("storing the vectors of {} distinct passages for all {indexed}", pool.len());
-    let cleared = runtime.block_on(store_pool_vectors(&url, org, &model, &pool, &pool_vectors, worker_sample))?;
+            println!("storing the vectors of {} distinct passages for all {indexed}", pool.len());
+            let cleared =
+                runtime.block_on(store_pool_vectors(&url, org, &model, &pool, &pool_vectors, worker_sample))?;
 
-    println!("atum-rag-worker embeds {cleared} passages");
-    let started = Instant::now();
-    let (mut worker, _) = crate::start_service(exe_dir, Service::RagWorker, &url, 2, std::slice::from_ref(&model_env))?;
-    let sql = "SELECT count(*) FROM kb_chunks WHERE org_id = $1 AND model IS DISTINCT FROM (SELECT model FROM kb_chunks WHERE org_id = $1 AND model IS NOT NULL LIMIT 1)";
-    let peak = peak_rss_until(worker.id(), || Ok(runtime.block_on(count(&url, sql, org))? == 0));
-    let took = started.elapsed().as_secs_f64();
-    let idle = crate::rss_mb(worker.id()).unwrap_or(f64::NAN);
-    stop(&mut worker);
-    let peak = peak?;
-    let rate = cleared as f64 / took;
-    println!(
-        "  {cleared} in {took:.1} s ({rate:.1}/s, model load included), peak RSS {peak:.1} MB; a full re-embedding of {indexed}: ~{:.0} min",
-        indexed as f64 / rate / 60.0
-    );
-    report.insert(
-        "rag_worker".into(),
-        json!({
-            "passages": cleared, "seconds": round(took), "per_second": round(rate),
-            "peak_rss_mb": round(peak), "rss_after_mb": round(idle),
-            "projected_full_embedding_minutes": round(indexed as f64 / rate / 60.0),
-        }),
-    );
+            println!("atum-rag-worker embeds {cleared} passages");
+            let started = Instant::now();
+            let (mut worker, _) =
+                crate::start_service(exe_dir, Service::RagWorker, &url, 2, std::slice::from_ref(&model_env))?;
+            let sql = "SELECT count(*) FROM kb_chunks WHERE org_id = $1 AND model IS DISTINCT FROM (SELECT model FROM kb_chunks WHERE org_id = $1 AND model IS NOT NULL LIMIT 1)";
+            let peak = peak_rss_until(worker.id(), || Ok(runtime.block_on(count(&url, sql, org))? == 0));
+            let took = started.elapsed().as_secs_f64();
+            let idle = crate::rss_mb(worker.id()).unwrap_or(f64::NAN);
+            stop(&mut worker);
+            let peak = peak?;
+            let rate = cleared as f64 / took;
+            println!(
+                "  {cleared} in {took:.1} s ({rate:.1}/s, model load included), peak RSS {peak:.1} MB; a full re-embedding of {indexed}: ~{:.0} min",
+                indexed as f64 / rate / 60.0
+            );
+            report.insert(
+                "rag_worker".into(),
+                json!({
+                    "passages": cleared, "seconds": round(took), "per_second": round(rate),
+                    "peak_rss_mb": round(peak), "rss_after_mb": round(idle),
+                    "projected_full_embedding_minutes": round(indexed as f64 / rate / 60.0),
+                }),
+            );
+            Ok(indexed)
+        })()?
+    } else {
+        let indexed = runtime.block_on(count(&url, "SELECT count(*) FROM kb_chunks WHERE org_id = $1", org))?;
+        println!("keeping the index of {indexed} passages (ATUM_BENCH_INDEX=keep)");
+        indexed
+    };
 
     let (mut api, listen) = crate::start_service(exe_dir, Service::Api, &url, 16, &[model_env])?;
     let outcome = (|| -> anyhow::Result<Value> {
