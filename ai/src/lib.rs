@@ -1,8 +1,10 @@
 //! The models ATUM Desk runs on the operator's own CPU, with no outside service.
 //! Linked only by the binaries that run a model (the API for query embeddings, the
-//! retrieval worker for passages), so the others stay small.
+//! retrieval worker for passages, the CLI for `atum ai eval`), so the others stay
+//! small.
 
 mod bert;
 pub mod embed;
+pub mod triage;
 
 pub use embed::{EmbedError, Embedder};

@@ -4,6 +4,7 @@
 //! own usage errors exit with 2.
 
 mod admin;
+mod ai;
 mod db;
 mod health;
 mod jobs;
@@ -54,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         action: kb::Action,
     },
+    /// The AI models trained on an organisation's data, measured on yours.
+    Ai {
+        #[command(subcommand)]
+        action: ai::Action,
+    },
     /// The models that run on this machine's CPU.
     Models {
         #[command(subcommand)]
@@ -90,6 +96,7 @@ pub fn main() -> ExitCode {
             Command::Jobs { action } => jobs::run(action).await,
             Command::Kb { action } => kb::run(action).await,
             Command::Models { action } => models::run(action),
+            Command::Ai { action } => ai::run(action),
             Command::Org { action } => admin::org(action).await,
             Command::User { action } => admin::user(action).await,
             Command::Db { action, root } => db::run(action, &root),
