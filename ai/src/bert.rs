@@ -22,6 +22,8 @@ use memmap2::Mmap;
 use rayon::prelude::*;
 use safetensors::{Dtype, SafeTensors};
 
+use crate::numeric::softmax;
+
 /// Rows from which a matrix product is worth splitting across threads (measured:
 /// below this the threads cost more than they save).
 const PARALLEL_ROWS: usize = 128;
@@ -367,17 +369,6 @@ fn rows_mut_with(data: &mut [f32], width: usize, other: &[f32], f: impl Fn(&mut 
     }
 }
 
-fn softmax(row: &mut [f32]) {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0.0;
-    for z in row.iter_mut() {
-        *z = (*z - max).exp();
-        sum += *z;
-    }
-    let inv = 1.0 / sum;
-    row.iter_mut().for_each(|z| *z *= inv);
-}
-
 /// GELU as BERT defines it, with the exact error function: x·Φ(x).
 fn gelu(x: f32) -> f32 {
     0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
@@ -501,13 +492,5 @@ mod tests {
         for (x, e) in [(0.0, 0.0), (0.5, 0.520_499_9), (1.0, 0.842_700_8), (-2.0, -0.995_322_3), (3.5, 0.999_999_3)] {
             assert!((erf(x) - e).abs() < 3e-7, "erf({x}) = {} not {e}", erf(x));
         }
-    }
-
-    #[test]
-    fn softmax_sums_to_one_and_survives_large_scores() {
-        let mut row = vec![1000.0, 1001.0, 999.0];
-        softmax(&mut row);
-        assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-6);
-        assert!(row[1] > row[0] && row[0] > row[2]);
     }
 }

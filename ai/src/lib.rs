@@ -5,6 +5,7 @@
 
 mod bert;
 pub mod embed;
+pub mod numeric;
 pub mod triage;
 
 pub use embed::{EmbedError, Embedder};

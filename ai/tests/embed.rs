@@ -12,12 +12,8 @@ use atum_ai::{Embedder, embed::cosine};
 use serde_json::Value;
 
 fn model_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("ATUM_EMBED_MODEL_DIR") {
-        return PathBuf::from(dir);
-    }
-    let dir = atum_core::model_files::default_dir(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../var"));
-    atum_core::model_files::fetch(&dir, &mut |m| eprintln!("{m}")).expect("the embedding model can be fetched");
-    dir
+    atum_core::model_files::ensure(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../var"), &mut |m| eprintln!("{m}"))
+        .expect("the embedding model can be fetched")
 }
 
 #[test]

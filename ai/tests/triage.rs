@@ -9,14 +9,10 @@ use atum_ai::{
 };
 
 fn embedder() -> Embedder {
-    let dir = match std::env::var_os("ATUM_EMBED_MODEL_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => {
-            let dir = atum_core::model_files::default_dir(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../var"));
-            atum_core::model_files::fetch(&dir, &mut |m| eprintln!("{m}")).expect("the embedding model can be fetched");
-            dir
-        }
-    };
+    let dir = atum_core::model_files::ensure(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../var"), &mut |m| {
+        eprintln!("{m}")
+    })
+    .expect("the embedding model can be fetched");
     Embedder::load(&dir).expect("the model loads")
 }
 

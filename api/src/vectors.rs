@@ -14,7 +14,10 @@ use std::{
     sync::{Arc, RwLock},
 };
 
-use atum_ai::Embedder;
+use atum_ai::{
+    Embedder,
+    numeric::{dot, quantise},
+};
 use atum_core::{
     db::DbPool,
     ids::OrgId,
@@ -33,31 +36,6 @@ struct Matrix {
     codes: Vec<i8>,
     scales: Vec<f32>,
     dim: usize,
-}
-
-/// A vector as 8-bit codes and the scale that maps them back (`x ≈ code * scale`):
-/// the largest component becomes ±127. For unit vectors of a few hundred components
-/// the cosine of a query with the codes stays within about 0.01 of the exact one.
-fn quantise(v: &[f32], codes: &mut Vec<i8>) -> f32 {
-    let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
-    let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
-    codes.extend(v.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8));
-    scale
-}
-
-/// The dot product of two code vectors. Written as independent lanes so the compiler
-/// turns it into SIMD multiply-adds; integer sums are exact, so lanes change nothing.
-fn dot(a: &[i8], b: &[i8]) -> i32 {
-    const LANES: usize = 32;
-    let mut acc = [0i32; LANES];
-    let (a_main, a_rest) = a.split_at(a.len() - a.len() % LANES);
-    let (b_main, b_rest) = b.split_at(a_main.len());
-    for (x, y) in a_main.chunks_exact(LANES).zip(b_main.chunks_exact(LANES)) {
-        for i in 0..LANES {
-            acc[i] += i32::from(x[i]) * i32::from(y[i]);
-        }
-    }
-    acc.iter().sum::<i32>() + a_rest.iter().zip(b_rest).map(|(x, y)| i32::from(*x) * i32::from(*y)).sum::<i32>()
 }
 
 /// Rows a thread of the scan takes at least.
@@ -270,16 +248,6 @@ mod tests {
                 v.into_iter().map(|a| a / norm).collect()
             })
             .collect()
-    }
-
-    #[test]
-    fn the_code_dot_product_is_exact_for_any_length() {
-        for len in [0, 1, 31, 32, 33, 384, 385] {
-            let a: Vec<i8> = (0..len).map(|i| ((i * 37) % 255) as i8).collect();
-            let b: Vec<i8> = (0..len).map(|i| ((i * 11) % 255) as i16 as i8).collect();
-            let want: i32 = a.iter().zip(&b).map(|(x, y)| i32::from(*x) * i32::from(*y)).sum();
-            assert_eq!(dot(&a, &b), want, "length {len}");
-        }
     }
 
     #[test]

@@ -29,6 +29,10 @@
 //! asks the API's search with each retriever alone and all fused: recall@1, recall@5
 //! and MRR@10 go to `target/bench/retrieval-eval.json`.
 //!
+//! `atum-bench triage` trains the triage model on histories of 10,000 and 100,000
+//! labelled tickets with the release `atum ai eval` and records time and peak memory
+//! (`bench/src/triage.rs`); figures go to `target/bench/triage-train.json`.
+//!
 //! `atum-bench retrieval` measures embedding throughput, a full re-index of
 //! `ATUM_BENCH_CHUNKS` (100,000) passages, the retrieval worker's and the API's memory
 //! with the model, and search latency at concurrency 1 and 8 (`bench/src/rag.rs`);
@@ -43,6 +47,7 @@ mod seed;
 mod sla;
 mod sla_eval;
 mod sse;
+mod triage;
 
 use std::{
     path::{Path, PathBuf},
@@ -71,9 +76,14 @@ fn main() -> anyhow::Result<()> {
     let root = root.canonicalize()?;
 
     let mode = std::env::args().nth(1).unwrap_or_else(|| "api".into());
-    if !["api", "queue", "sla", "sla-eval", "dashboard", "sse", "retrieval", "retrieval-eval"].contains(&mode.as_str())
+    if !["api", "queue", "sla", "sla-eval", "dashboard", "sse", "retrieval", "retrieval-eval", "triage"]
+        .contains(&mode.as_str())
     {
-        bail!("usage: atum-bench [api|queue|sla|sla-eval|dashboard|sse|retrieval|retrieval-eval]");
+        bail!("usage: atum-bench [api|queue|sla|sla-eval|dashboard|sse|retrieval|retrieval-eval|triage]");
+    }
+    if mode == "triage" {
+        // The CLI trains from files: no cluster needed.
+        return triage::run(&exe_dir, &root);
     }
     if mode == "sla-eval" {
         // Pure computation on synthetic history: no cluster needed.

@@ -73,8 +73,10 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
     });
     let mut samples = read_dataset(&dataset)?;
     samples.shuffle(&mut StdRng::seed_from_u64(20261201));
-    let model_dir = atum_core::model_files::default_dir(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../var"));
-    atum_core::model_files::fetch(&model_dir, &mut |m| println!("{m}"))?;
+    let model_dir =
+        atum_core::model_files::ensure(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../var"), &mut |m| {
+            println!("{m}")
+        })?;
     let model_dir = model_dir.canonicalize()?;
     let model_env = ("ATUM_EMBED_MODEL_DIR", model_dir.display().to_string());
 
@@ -434,7 +436,7 @@ async fn count(url: &str, sql: &str, org: OrgId) -> anyhow::Result<i64> {
 }
 
 /// Samples the RSS of `pid` every 200 ms until `done`; the peak in MB.
-fn peak_rss_until(pid: u32, mut done: impl FnMut() -> anyhow::Result<bool>) -> anyhow::Result<f64> {
+pub(crate) fn peak_rss_until(pid: u32, mut done: impl FnMut() -> anyhow::Result<bool>) -> anyhow::Result<f64> {
     let mut peak = 0f64;
     let started = Instant::now();
     loop {

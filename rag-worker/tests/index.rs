@@ -69,8 +69,10 @@ async fn a_published_article_is_indexed_on_its_notification_and_leaves_the_index
 
 #[tokio::test(flavor = "multi_thread")]
 async fn with_a_model_every_passage_gets_a_unit_vector_named_after_the_model() {
-    let dir = atum_core::model_files::default_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../var"));
-    atum_core::model_files::fetch(&dir, &mut |m| eprintln!("{m}")).expect("the embedding model can be fetched");
+    let dir = atum_core::model_files::ensure(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../var"), &mut |m| {
+        eprintln!("{m}")
+    })
+    .expect("the embedding model can be fetched");
     let db = TestDb::migrated().await;
     let client = db.client().await;
     let org = fixtures::org(&client, "acme").await;

@@ -19,7 +19,10 @@ use ndarray::{Array1, Array2};
 use rand::{SeedableRng, rngs::StdRng, seq::SliceRandom};
 use serde::{Deserialize, Serialize};
 
-use crate::{EmbedError, Embedder};
+use crate::{
+    EmbedError, Embedder,
+    numeric::{dot, quantise, softmax},
+};
 use features::{LEXICAL_DIM, lexical};
 
 /// Labelled tickets below which no model is trained.
@@ -122,23 +125,6 @@ fn see(embedder: &Embedder, texts: &[&str]) -> Result<Vec<Seen>, EmbedError> {
         }
     }
     Ok(out)
-}
-
-fn quantise(v: &[f32], codes: &mut Vec<i8>) -> f32 {
-    let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
-    let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
-    codes.extend(v.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8));
-    scale
-}
-
-fn softmax(z: &mut [f32]) {
-    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0.0;
-    for x in z.iter_mut() {
-        *x = (*x - max).exp();
-        sum += *x;
-    }
-    z.iter_mut().for_each(|x| *x /= sum);
 }
 
 /// `p` raised to `1 / t`, renormalised: a temperature over probabilities.
@@ -329,10 +315,7 @@ impl Model {
             .chunks_exact(d)
             .zip(&self.voter_scales)
             .enumerate()
-            .map(|(i, (codes, s))| {
-                let dot: i32 = codes.iter().zip(&q).map(|(a, b)| i32::from(*a) * i32::from(*b)).sum();
-                (i, dot as f32 * s * q_scale)
-            })
+            .map(|(i, (codes, s))| (i, dot(codes, &q) as f32 * s * q_scale))
             .collect();
         let n = NEIGHBOURS.min(scored.len());
         let mut p = vec![0.01f32; k];

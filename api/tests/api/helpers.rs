@@ -70,8 +70,11 @@ impl TestApp {
     /// An API with the embedding model (fetched into the workspace's `var/` when
     /// missing; a test that needs it fails without it).
     pub async fn spawn_with_model() -> TestApp {
-        let dir = atum_core::model_files::default_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../var"));
-        atum_core::model_files::fetch(&dir, &mut |m| eprintln!("{m}")).expect("the embedding model can be fetched");
+        let dir = atum_core::model_files::ensure(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../var"),
+            &mut |m| eprintln!("{m}"),
+        )
+        .expect("the embedding model can be fetched");
         Self::spawn_full(|_| {}, None, Some(dir)).await
     }
 
