@@ -54,9 +54,19 @@ async fn a_published_article_is_indexed_on_its_notification_and_leaves_the_index
     let took = wait_for(&client, &worker, &format!("SELECT count(*) FROM kb_chunks WHERE source_id = {id}"), 2).await;
     eprintln!("indexed {took:?} after the notification");
 
-    let (status, metrics) = http_get(worker.listen, "/metrics");
-    assert_eq!(status, 200);
-    assert!(metrics.contains(&format!("atum_kb_chunks{{org_id=\"{org}\"}} 2")), "{metrics}");
+    // The gauges are set once the pass that wrote the passages has committed them:
+    // a moment after the passages can be seen.
+    let chunks = format!("atum_kb_chunks{{org_id=\"{org}\"}} 2");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let metrics = loop {
+        let (status, metrics) = http_get(worker.listen, "/metrics");
+        assert_eq!(status, 200);
+        if metrics.contains(&chunks) || std::time::Instant::now() > deadline {
+            break metrics;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(metrics.contains(&chunks), "{metrics}");
     assert!(metrics.contains(&format!("atum_kb_index_lag_seconds{{org_id=\"{org}\"}} 0")), "{metrics}");
 
     client
