@@ -111,22 +111,6 @@ pub struct Lexical {
     marked: Vec<String>,
 }
 
-/// The best passages for `q` among the caller's organisation's articles and solved
-/// tickets (staff), at most `limit`, one per source. `dense` is the dense retriever's
-/// ranking (passage ids of this organisation, best first; empty without a model),
-/// computed by the caller, which holds the model.
-pub async fn search(
-    db: &impl GenericClient,
-    who: &Principal,
-    q: &str,
-    limit: usize,
-    use_: Retrievers,
-    dense: Vec<i64>,
-) -> Result<Vec<Hit>> {
-    let lexical = lexical(db, who, q, use_).await?;
-    fuse(db, who, lexical, if use_.dense { dense } else { Vec::new() }, limit).await
-}
-
 /// The full-text and typo-tolerant rankings of `q`, as [`use_`](Retrievers) asks. A
 /// caller that embeds the question meanwhile runs this alongside: the database and
 /// the model work at the same time.
@@ -186,7 +170,10 @@ pub async fn lexical(db: &impl GenericClient, who: &Principal, q: &str, use_: Re
     Ok(Lexical { full_text, trigram, marked })
 }
 
-/// The lexical rankings and the dense one fused, at most `limit` hits, one per source.
+/// The best passages among the caller's organisation's articles and solved tickets
+/// (staff): the lexical rankings ([`lexical`]) and the dense one (passage ids of this
+/// organisation, best first; empty without a model, computed by the caller, which
+/// holds the model) fused, at most `limit` hits, one per source.
 pub async fn fuse(
     db: &impl GenericClient,
     who: &Principal,
@@ -281,9 +268,9 @@ async fn ranked(db: &impl GenericClient, who: &Principal, terms: &Terms) -> Resu
 /// The words a lexical retriever searches for: passages with any of them, or, when
 /// [`all`](Terms::all), with all of them.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Terms {
-    pub words: Vec<String>,
-    pub all: bool,
+struct Terms {
+    words: Vec<String>,
+    all: bool,
 }
 
 /// What to search for, given how many passages contain each of the question's
@@ -293,7 +280,7 @@ pub struct Terms {
 /// keeps the ranking cheap. When even the rarest word is over the budget (a question
 /// made of nothing but an organisation's everyday words), the passages must have
 /// every one of them.
-pub fn choose(mut terms: Vec<(String, i64)>, budget: i64) -> Terms {
+fn choose(mut terms: Vec<(String, i64)>, budget: i64) -> Terms {
     terms.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
     terms.dedup_by(|a, b| a.0 == b.0);
     if terms.len() > 1 && terms[0].1 > budget {
@@ -316,13 +303,13 @@ fn quoted(term: &str) -> String {
 }
 
 /// A tsquery matching all of `terms`, each quoted as in [`any_of`].
-pub fn all_of(terms: &[String]) -> String {
+fn all_of(terms: &[String]) -> String {
     terms.iter().map(|t| quoted(t)).collect::<Vec<_>>().join(" & ")
 }
 
 /// A tsquery matching any of `terms`, each quoted so that whatever it contains is
 /// taken as one lexeme (no operators, no stemming again); empty for no terms.
-pub fn any_of(terms: &[String]) -> String {
+fn any_of(terms: &[String]) -> String {
     terms.iter().map(|t| quoted(t)).collect::<Vec<_>>().join(" | ")
 }
 
