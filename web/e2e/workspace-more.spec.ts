@@ -17,8 +17,11 @@ test('an agent assigns and tags a ticket and reads who did what in its history',
   await assignee.selectOption({ label: (await graceOption.textContent()) ?? '' });
   await assigned;
   await expect(assignee).not.toHaveValue('');
+  const tagged = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.status() === 200);
   await page.getByLabel('Tags').fill('printer, billing');
   await page.getByLabel('Tags').blur();
+  // The history is read when its tab opens: open it once the tags are saved.
+  await tagged;
   await page.getByRole('tab', { name: 'History' }).click();
   const events = page.getByTestId('history-event');
   await expect(events.filter({ hasText: 'updated' })).toHaveCount(2);
