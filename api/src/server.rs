@@ -15,7 +15,7 @@ use atum_core::runtime::{Metrics, metrics::metrics_handler};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
-    AppState, account, auth, catalog, dashboard,
+    AppState, account, ai, auth, catalog, dashboard,
     error::{ApiError, Code},
     events, groups, health,
     http::metrics as http_metrics,
@@ -96,6 +96,10 @@ pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
         .service(tickets::list_comments)
         .service(tickets::add_comment)
         .service(tickets::history)
+        .service(ai::ticket_ai)
+        .service(ai::give_feedback)
+        .service(ai::triage_status)
+        .service(ai::train)
         .service(jobs::list)
         .service(jobs::get)
         .service(jobs::retry)

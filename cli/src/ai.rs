@@ -4,7 +4,6 @@
 //! their own tickets before letting it near their queue.
 
 use std::{
-    collections::HashMap,
     path::{Path, PathBuf},
     process::ExitCode,
     time::Instant,
@@ -13,7 +12,7 @@ use std::{
 use anyhow::{Context, bail};
 use atum_ai::{
     Embedder,
-    triage::{self, Example, metrics},
+    triage::{self, Example},
 };
 use clap::Subcommand;
 
@@ -99,27 +98,11 @@ pub fn run(action: Action) -> anyhow::Result<ExitCode> {
     );
 
     let started = Instant::now();
-    let texts: Vec<&str> = test_rows.iter().map(|(t, _)| t.as_str()).collect();
-    let predicted = model.predict(&embedder, &texts)?;
+    let test_examples: Vec<Example<'_>> =
+        test_rows.iter().enumerate().map(|(i, (text, label))| Example { id: i as i64 + 2, text, label }).collect();
+    let majority = triage::majority(train_rows.iter().map(|(_, l)| l.as_str()));
+    let (predicted, report) = triage::evaluate(&model, &embedder, &test_examples, &majority)?;
     let predicted_in = started.elapsed().as_secs_f64();
-
-    // The test set may hold labels the training set lacks: they count as wrong answers.
-    let mut labels = model.labels.clone();
-    for (_, l) in &test_rows {
-        if !labels.contains(l) {
-            labels.push(l.clone());
-        }
-    }
-    let index = |l: &str| labels.iter().position(|x| x == l).expect("every label is listed");
-    let truth: Vec<usize> = test_rows.iter().map(|(_, l)| index(l)).collect();
-    let answers: Vec<usize> = predicted.iter().map(|p| index(&p.label)).collect();
-    let confidence: Vec<f32> = predicted.iter().map(|p| p.confidence).collect();
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    for (_, l) in &train_rows {
-        *counts.entry(l.as_str()).or_default() += 1;
-    }
-    let majority = counts.iter().max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0))).map(|(l, _)| *l).unwrap_or("");
-    let report = metrics::report(&labels, &truth, &answers, &confidence, majority);
 
     println!(
         "{} test rows in {predicted_in:.1} s: accuracy {:.3}, macro-F1 {:.3}; majority-class baseline ({}) {:.3}; ECE {:.3}",

@@ -21,6 +21,8 @@ pub enum Actor {
     Operator,
     /// A request without a session: a sign-in attempt, a reset or a sign-up.
     Anonymous,
+    /// Auto-triage and the AI's other changes to a ticket, each undoable.
+    Ai,
 }
 
 /// The stored and serialised name of an [`Actor`]'s kind.
@@ -34,6 +36,7 @@ pub enum ActorKind {
     Housekeeping,
     Operator,
     Anonymous,
+    Ai,
 }
 
 impl ActorKind {
@@ -57,6 +60,7 @@ impl Actor {
             Actor::Housekeeping => ActorKind::Housekeeping,
             Actor::Operator => ActorKind::Operator,
             Actor::Anonymous => ActorKind::Anonymous,
+            Actor::Ai => ActorKind::Ai,
         }
     }
 

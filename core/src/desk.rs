@@ -9,21 +9,24 @@
 use deadpool_postgres::GenericClient;
 
 use crate::{
+    assist::triage,
     auth::Principal,
     catalog::{self, Submission},
     error::Result,
+    ids::OrgId,
     sla,
     tickets::{
         self, Ticket,
-        comments::{self, Comment, NewComment},
+        comments::{self, Comment, NewComment, Visibility},
         relationships::{self, Merged},
-        write::{self, NewTicket, TicketChange},
+        write::{self, AiChange, NewTicket, TicketChange},
     },
 };
 
 pub async fn create_ticket(db: &impl GenericClient, who: &Principal, new: &NewTicket) -> Result<Ticket> {
     let ticket = write::create(db, who, new).await?;
     follow(db, who, &[ticket.id]).await?;
+    triage::enqueue(db, who.org_id, ticket.id, 0).await?;
     tickets::get(db, who, ticket.id).await
 }
 
@@ -39,7 +42,8 @@ pub async fn update_ticket(
     tickets::get(db, who, id).await
 }
 
-/// A reply meets or starts clocks; a customer's reply may reopen the ticket.
+/// A reply meets or starts clocks; a customer's reply may reopen the ticket, and is
+/// triaged again (its tone, say, is not what it was when they filed).
 pub async fn add_comment(
     db: &impl GenericClient,
     who: &Principal,
@@ -48,6 +52,10 @@ pub async fn add_comment(
 ) -> Result<Comment> {
     let comment = comments::add(db, who, ticket_id, new).await?;
     follow(db, who, &[ticket_id]).await?;
+    if comment.visibility == Visibility::Public && tickets::get(db, who, ticket_id).await?.requester_id == who.user_id.0
+    {
+        triage::enqueue(db, who.org_id, ticket_id, comment.id).await?;
+    }
     Ok(comment)
 }
 
@@ -61,15 +69,26 @@ pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: i64, into_i
 pub async fn submit_request(db: &impl GenericClient, who: &Principal, item_id: i64, s: &Submission) -> Result<Ticket> {
     let ticket = catalog::submit(db, who, item_id, s).await?;
     follow(db, who, &[ticket.id]).await?;
+    triage::enqueue(db, who.org_id, ticket.id, 0).await?;
     tickets::get(db, who, ticket.id).await
+}
+
+/// Auto-triage's change to a ticket (a new priority moves its clocks).
+pub async fn apply_ai(db: &impl GenericClient, org_id: OrgId, ticket_id: i64, change: &AiChange) -> Result<()> {
+    write::apply_ai(db, org_id, ticket_id, change).await?;
+    refresh(db, org_id, &[ticket_id]).await
 }
 
 /// Brings the clocks of `ids` up to date with what was just written.
 async fn follow(db: &impl GenericClient, who: &Principal, ids: &[i64]) -> Result<()> {
-    let policies = sla::policies::load(db, who.org_id).await?;
+    refresh(db, who.org_id, ids).await
+}
+
+async fn refresh(db: &impl GenericClient, org_id: OrgId, ids: &[i64]) -> Result<()> {
+    let policies = sla::policies::load(db, org_id).await?;
     if !policies.is_empty() {
         let now = sla::db_now(db).await?;
-        sla::refresh::refresh_with(db, who.org_id, ids, &policies, now).await?;
+        sla::refresh::refresh_with(db, org_id, ids, &policies, now).await?;
     }
     Ok(())
 }

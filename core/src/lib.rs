@@ -2,6 +2,7 @@
 //! runtime, the database pool and schema, and (as they arrive) the domain modules.
 
 pub mod actor;
+pub mod assist;
 pub mod auth;
 pub mod catalog;
 pub mod config;

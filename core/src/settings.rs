@@ -14,17 +14,36 @@ use crate::{
         Principal,
         audit::{self, Record, event},
     },
-    error::Result,
+    error::{FieldErrors, Result},
 };
 
 /// Every setting, with its value for one organisation. `Default` is what an
 /// organisation that never changed anything has.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct OrgSettings {
     /// Customers may choose the priority and channel of the tickets they file. Off by
     /// default: a customer's ticket starts at normal priority on the portal channel,
     /// and triage or an agent changes it.
     pub customers_set_priority: bool,
+    pub ai: AiSettings,
+}
+
+/// How sure auto-triage must be before its answer is shown, and before it is applied.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct AiSettings {
+    /// Below this confidence a triage answer is not shown.
+    pub suggest_threshold: f64,
+    /// At or above this confidence the answer is applied to the ticket by the AI
+    /// (recorded in its history, undoable); `null`: never applied, only suggested.
+    pub apply_threshold: Option<f64>,
+}
+
+impl Default for AiSettings {
+    /// A model's "0.9" is right about nine times in ten on held-back tickets, so an
+    /// applied value is wrong about once in ten at worst: agents see and undo it.
+    fn default() -> Self {
+        AiSettings { suggest_threshold: 0.5, apply_threshold: Some(0.9) }
+    }
 }
 
 /// A change: only the settings named are changed.
@@ -33,9 +52,25 @@ pub struct OrgSettings {
 pub struct SettingsChange {
     #[serde(default)]
     pub customers_set_priority: Option<bool>,
+    #[serde(default)]
+    pub ai: Option<AiSettingsChange>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AiSettingsChange {
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1)]
+    pub suggest_threshold: Option<f64>,
+    /// `null` turns applying off.
+    #[serde(default, deserialize_with = "crate::tickets::write::present")]
+    #[schema(value_type = Option<f64>, minimum = 0, maximum = 1)]
+    pub apply_threshold: Option<Option<f64>>,
 }
 
 const CUSTOMERS_SET_PRIORITY: &str = "tickets.customers_set_priority";
+const AI_SUGGEST_THRESHOLD: &str = "ai.suggest_threshold";
+const AI_APPLY_THRESHOLD: &str = "ai.apply_threshold";
 
 /// The settings of `org_id`, for any code acting in that organisation.
 pub async fn of_org(db: &impl GenericClient, org_id: OrgId) -> Result<OrgSettings> {
@@ -43,11 +78,49 @@ pub async fn of_org(db: &impl GenericClient, org_id: OrgId) -> Result<OrgSetting
     let mut s = OrgSettings::default();
     for row in rows {
         let (key, value): (String, serde_json::Value) = (row.get(0), row.get(1));
-        if key == CUSTOMERS_SET_PRIORITY {
-            s.customers_set_priority = value.as_bool().unwrap_or(s.customers_set_priority);
+        match key.as_str() {
+            CUSTOMERS_SET_PRIORITY => s.customers_set_priority = value.as_bool().unwrap_or(s.customers_set_priority),
+            AI_SUGGEST_THRESHOLD => s.ai.suggest_threshold = value.as_f64().unwrap_or(s.ai.suggest_threshold),
+            // A stored null is "never apply"; anything unreadable keeps the default.
+            AI_APPLY_THRESHOLD if value.is_null() => s.ai.apply_threshold = None,
+            AI_APPLY_THRESHOLD => s.ai.apply_threshold = value.as_f64().or(s.ai.apply_threshold),
+            _ => {}
         }
     }
     Ok(s)
+}
+
+/// The values a change would write, checked together: a threshold is a probability,
+/// and applying below the level at which a value is even shown makes no sense.
+fn check(current: &OrgSettings, change: &SettingsChange) -> Result<Vec<(&'static str, serde_json::Value)>> {
+    let mut writes = Vec::new();
+    if let Some(v) = change.customers_set_priority {
+        writes.push((CUSTOMERS_SET_PRIORITY, serde_json::Value::Bool(v)));
+    }
+    let Some(ai) = &change.ai else { return Ok(writes) };
+    let mut f = FieldErrors::default();
+    let probability = |f: &mut FieldErrors, field: &str, v: f64| {
+        if !(0.0..=1.0).contains(&v) {
+            f.add(field, "must be between 0 and 1");
+        }
+    };
+    let suggest = ai.suggest_threshold.unwrap_or(current.ai.suggest_threshold);
+    let apply = ai.apply_threshold.unwrap_or(current.ai.apply_threshold);
+    probability(&mut f, "ai.suggest_threshold", suggest);
+    if let Some(a) = apply {
+        probability(&mut f, "ai.apply_threshold", a);
+        if a < suggest {
+            f.add("ai.apply_threshold", "must be at least the suggest threshold");
+        }
+    }
+    f.finish()?;
+    if let Some(v) = ai.suggest_threshold {
+        writes.push((AI_SUGGEST_THRESHOLD, serde_json::json!(v)));
+    }
+    if let Some(v) = ai.apply_threshold {
+        writes.push((AI_APPLY_THRESHOLD, serde_json::json!(v)));
+    }
+    Ok(writes)
 }
 
 /// The caller's organisation's settings (admins).
@@ -64,12 +137,12 @@ pub async fn change(
     ip: Option<IpAddr>,
 ) -> Result<OrgSettings> {
     let before = get(db, who).await?;
-    if let Some(v) = change.customers_set_priority {
+    for (key, value) in check(&before, change)? {
         db.execute(
             "INSERT INTO org_settings (org_id, key, value, updated_by) VALUES ($1, $2, $3, $4)
              ON CONFLICT (org_id, key) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by,
                                                      updated_at = now()",
-            &[&who.org_id, &CUSTOMERS_SET_PRIORITY, &serde_json::Value::Bool(v), &who.user_id],
+            &[&who.org_id, &key, &value, &who.user_id],
         )
         .await?;
     }

@@ -7,17 +7,26 @@
 //!
 //! Registered kinds: the built-in diagnostics (`NOOP`, `SLEEP`), and the SLA's
 //! `SLA_RECOMPUTE` (after a policy or calendar change), `SLA_NOTIFY` (escalation
-//! notifications) and `SLA_PREDICT` (breach prediction), and `SEND_EMAIL` (account
-//! mail, `atum_core::mail`). The AI jobs register here as they arrive.
+//! notifications) and `SLA_PREDICT` (breach prediction), `SEND_EMAIL` (account
+//! mail, `atum_core::mail`), and — when the embedding model is there
+//! (`ATUM_EMBED_MODEL_DIR`) — the AI's `TRAIN_TRIAGE` and `TRIAGE_TICKET`
+//! (`atum_core::assist::triage`) on the `ai` queue. Without the model those jobs wait
+//! in the queue for a worker that has it.
 
 pub mod builtin;
 
-use std::time::Duration;
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 
+use atum_ai::LocalModels;
 use atum_core::{
+    assist::{Models as _, triage},
     config::{ConfigError, Env},
     jobs::{
-        self, Registry, Services,
+        self, Need, Registry, Services,
         worker::{Runner, WorkerConfig},
     },
     mail::{MailConfig, Mailer},
@@ -34,27 +43,52 @@ pub fn registry() -> Registry {
         .register::<atum_core::mail::SendEmail>()
 }
 
+/// The kinds that need the AI models, added to a registry whose services have them.
+pub fn with_ai(registry: Registry) -> Registry {
+    registry.register::<triage::TrainTriage>().register::<triage::TriageTicket>()
+}
+
 /// The job worker's own settings, read once at start with the shared ones.
 pub struct Settings {
     pub worker: WorkerConfig,
     pub mail: MailConfig,
+    /// The sentence-embedding model's directory (`ATUM_EMBED_MODEL_DIR`); without it
+    /// this worker runs no AI jobs.
+    pub model_dir: Option<PathBuf>,
 }
 
 impl Settings {
     pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
-        Ok(Settings { worker: WorkerConfig::from_env(env)?, mail: MailConfig::from_env(env)? })
+        Ok(Settings {
+            worker: WorkerConfig::from_env(env)?,
+            mail: MailConfig::from_env(env)?,
+            model_dir: env.get("ATUM_EMBED_MODEL_DIR").map(PathBuf::from),
+        })
     }
 }
 
 /// The services this worker's jobs use, built once.
-pub fn services(mail: &MailConfig) -> Result<Services, BoxError> {
+pub fn services(mail: &MailConfig, model_dir: Option<&Path>) -> Result<Services, BoxError> {
     tracing::info!(mail = ?mail, "mail delivery");
-    Ok(Services::builder().mail(Mailer::new(mail)?).build())
+    let mut services = Services::builder().mail(Mailer::new(mail)?);
+    match model_dir {
+        Some(dir) => {
+            let models = LocalModels::load(dir).map_err(|e| format!("ATUM_EMBED_MODEL_DIR={}: {e}", dir.display()))?;
+            tracing::info!(embedder = models.embedder(), "AI jobs run here");
+            services = services.models(Arc::new(models));
+        }
+        None => tracing::warn!(
+            "ATUM_EMBED_MODEL_DIR is not set: this worker runs no AI jobs (triage waits in the queue); `atum models fetch`, then set it"
+        ),
+    }
+    Ok(services.build())
 }
 
 pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
-    let Settings { worker: mut config, mail } = settings;
-    let registry = registry().with_services(services(&mail)?);
+    let Settings { worker: mut config, mail, model_dir } = settings;
+    let services = services(&mail, model_dir.as_deref())?;
+    let registry = if services.provides(Need::Models) { with_ai(registry()) } else { registry() };
+    let registry = registry.with_services(services);
     registry.check()?;
     // Claims double as the watchdog's proof of progress, so poll at least that often.
     config.poll_interval = config.poll_interval.min(ctx.tick_interval());

@@ -42,6 +42,12 @@ const VOTE_SCALE: f32 = 0.05;
 /// L2 penalty of the linear model, and its iterations (L-BFGS).
 const ALPHA: f32 = 0.1;
 const ITERATIONS: u64 = 100;
+/// Share of each label's examples an organisation's training holds back to evaluate
+/// the model ([`train_and_evaluate`]); never seen by the model or its calibration.
+const TEST_SHARE: f64 = 0.2;
+/// Labelled tickets an organisation needs: enough that what is left after holding
+/// back the test slice still reaches [`MIN_EXAMPLES`].
+pub const MIN_HISTORY: usize = 40;
 /// Texts embedded per call while training.
 const EMBED_BATCH: usize = 256;
 /// The stored model's layout; a model of another version is retrained, not read.
@@ -262,6 +268,76 @@ pub fn train(embedder: &Embedder, examples: &[Example<'_>], seed: u64) -> Result
     Ok(model)
 }
 
+/// The most common label of `examples` (ties: the first in name order).
+pub fn majority<'a>(examples: impl IntoIterator<Item = &'a str>) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for l in examples {
+        *counts.entry(l).or_default() += 1;
+    }
+    counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(l, _)| (*l).to_owned())
+        .unwrap_or_default()
+}
+
+/// `model`'s predictions for `test` and their scores. A test label the model never
+/// learnt counts as a wrong answer; `majority` is the baseline's constant answer.
+pub fn evaluate(
+    model: &Model,
+    embedder: &Embedder,
+    test: &[Example<'_>],
+    majority: &str,
+) -> Result<(Vec<Prediction>, metrics::Report), EmbedError> {
+    let texts: Vec<&str> = test.iter().map(|e| e.text).collect();
+    let predicted = model.predict(embedder, &texts)?;
+    let mut labels = model.labels.clone();
+    for e in test {
+        if !labels.iter().any(|l| l == e.label) {
+            labels.push(e.label.to_owned());
+        }
+    }
+    let index = |l: &str| labels.iter().position(|x| x == l).unwrap_or(0);
+    let truth: Vec<usize> = test.iter().map(|e| index(e.label)).collect();
+    let answers: Vec<usize> = predicted.iter().map(|p| index(&p.label)).collect();
+    let confidence: Vec<f32> = predicted.iter().map(|p| p.confidence).collect();
+    let report = metrics::report(&labels, &truth, &answers, &confidence, majority);
+    Ok((predicted, report))
+}
+
+/// An organisation's training: a stratified [`TEST_SHARE`] of `examples` is held
+/// back, the model learns from the rest, and is scored on what was held back. The
+/// model returned is that one — its report describes exactly it.
+pub fn train_and_evaluate(
+    embedder: &Embedder,
+    examples: &[Example<'_>],
+    seed: u64,
+) -> Result<(Model, metrics::Report), TrainError> {
+    let examples = &examples[..examples.len().min(MAX_EXAMPLES)];
+    let mut by_label: std::collections::BTreeMap<&str, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, e) in examples.iter().enumerate() {
+        by_label.entry(e.label).or_default().push(i);
+    }
+    let usable: usize = by_label.values().filter(|v| v.len() >= MIN_PER_LABEL).map(Vec::len).sum();
+    let kinds = by_label.values().filter(|v| v.len() >= MIN_PER_LABEL).count();
+    if usable < MIN_HISTORY || kinds < 2 {
+        return Err(TrainError::TooLittle { have: usable, need: MIN_HISTORY.saturating_sub(usable).max(1) });
+    }
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x7e57);
+    let (mut train, mut test) = (Vec::new(), Vec::new());
+    for idx in by_label.values_mut() {
+        idx.shuffle(&mut rng);
+        // A label too rare to give one to the test and keep two to learn stays whole.
+        let held = if idx.len() < 3 { 0 } else { ((idx.len() as f64 * TEST_SHARE).round() as usize).max(1) };
+        test.extend(idx[..held].iter().map(|&i| examples[i]));
+        train.extend(idx[held..].iter().map(|&i| examples[i]));
+    }
+    let model = self::train(embedder, &train, seed)?;
+    let majority = majority(train.iter().map(|e| e.label));
+    let (_, report) = evaluate(&model, embedder, &test, &majority)?;
+    Ok((model, report))
+}
+
 /// The minimum of a unimodal `f` on `[lo, hi]` (golden-section search, in log space:
 /// a temperature of 0.1 is as far from 1 as 10 is).
 fn golden_min(f: impl Fn(f32) -> f64, lo: f32, hi: f32) -> f32 {
@@ -290,6 +366,22 @@ fn golden_min(f: impl Fn(f32) -> f64, lo: f32, hi: f32) -> f32 {
 }
 
 impl Model {
+    /// The stored form (postcard: compact, and read back without a schema).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        postcard::to_stdvec(self).expect("a model always serialises")
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model, String> {
+        let model: Model = postcard::from_bytes(bytes).map_err(|e| format!("unreadable triage model: {e}"))?;
+        if model.format != FORMAT {
+            return Err(format!(
+                "a triage model of layout {}, this build reads {FORMAT}: train it again",
+                model.format
+            ));
+        }
+        Ok(model)
+    }
+
     /// The linear model's probabilities.
     fn linear(&self, s: &Seen) -> Vec<f32> {
         let k = self.labels.len();

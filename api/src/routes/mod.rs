@@ -1,6 +1,7 @@
 //! The handlers, one file per resource, named as the `atum-core` module they call.
 
 pub mod account;
+pub mod ai;
 pub mod auth;
 pub mod catalog;
 pub mod dashboard;

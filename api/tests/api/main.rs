@@ -1,6 +1,7 @@
 //! The API over real HTTP (bound to port 0) against a real database: one test
 //! binary, a shared `helpers` module, tests named as sentences.
 
+mod ai;
 mod allowlist;
 mod auth;
 mod catalog;

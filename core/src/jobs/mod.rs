@@ -79,6 +79,12 @@ impl JobContext {
         self.services.mail().ok_or_else(|| JobError::Permanent("this worker has no mail transport".into()))
     }
 
+    /// The worker's AI models; like the mail transport, never absent for a kind
+    /// that needs them.
+    pub fn models(&self) -> Result<Arc<dyn crate::assist::Models>, JobError> {
+        self.services.models().cloned().ok_or_else(|| JobError::Permanent("this worker has no AI models".into()))
+    }
+
     /// True once the job was cancelled or its lease lost: stop at the next safe point.
     pub fn is_cancelled(&self) -> bool {
         self.cancel.is_cancelled()

@@ -1,6 +1,6 @@
 //! What a worker process builds once at start-up and every job reaches through its
 //! [`JobContext`](super::JobContext): the mail transport today, an HTTP client, the
-//! embedding model and an LLM client as they arrive. Nothing here is a process-wide
+//! AI models, and an LLM client as it arrives. Nothing here is a process-wide
 //! global: tests hand in their own (an in-memory mail sink, say) the same way.
 //!
 //! A job kind names what it needs ([`Job::NEEDS`](super::Job::NEEDS)); a worker whose
@@ -8,18 +8,21 @@
 
 use std::sync::Arc;
 
-use crate::mail::Mailer;
+use crate::{assist::Models, mail::Mailer};
 
 /// A service a job kind may need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Need {
     Mail,
+    /// The AI models (`atum-ai`): the sentence embedder and what runs on it.
+    Models,
 }
 
 impl Need {
     pub fn as_str(self) -> &'static str {
         match self {
             Need::Mail => "mail (ATUM_SMTP_URL or ATUM_MAIL_DIR)",
+            Need::Models => "the AI models (ATUM_EMBED_MODEL_DIR, or `atum models fetch`)",
         }
     }
 }
@@ -33,6 +36,7 @@ pub struct Services {
 #[derive(Default)]
 struct Inner {
     mail: Option<Mailer>,
+    models: Option<Arc<dyn Models>>,
 }
 
 impl Services {
@@ -44,9 +48,14 @@ impl Services {
         self.inner.mail.as_ref()
     }
 
+    pub fn models(&self) -> Option<&Arc<dyn Models>> {
+        self.inner.models.as_ref()
+    }
+
     pub fn provides(&self, need: Need) -> bool {
         match need {
             Need::Mail => self.inner.mail.is_some(),
+            Need::Models => self.inner.models.is_some(),
         }
     }
 }
@@ -59,6 +68,11 @@ pub struct ServicesBuilder {
 impl ServicesBuilder {
     pub fn mail(mut self, mailer: Mailer) -> Self {
         self.inner.mail = Some(mailer);
+        self
+    }
+
+    pub fn models(mut self, models: Arc<dyn Models>) -> Self {
+        self.inner.models = Some(models);
         self
     }
 

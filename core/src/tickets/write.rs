@@ -80,7 +80,9 @@ pub struct TicketChange {
 }
 
 /// Distinguishes `"field": null` (Some(None)) from an absent field (None).
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+pub(crate) fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -341,6 +343,54 @@ pub async fn update(
     record(db, Event::by(who, id, Kind::Updated).before(Value::Object(before)).after(Value::Object(after))).await?;
     drop(row);
     reread(db, id).await
+}
+
+/// What auto-triage sets on a ticket (`crate::assist::triage`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AiChange {
+    pub category: Option<String>,
+    pub priority: Option<Priority>,
+}
+
+impl AiChange {
+    pub fn is_empty(&self) -> bool {
+        self.category.is_none() && self.priority.is_none()
+    }
+}
+
+/// Sets what triage decided, as the AI actor, on a ticket the caller has locked. The
+/// journal entry is an ordinary update, so an agent sees who did it and undoes it as
+/// any other change. A category that is not a valid one is not set.
+pub async fn apply_ai(db: &impl GenericClient, org_id: OrgId, id: i64, change: &AiChange) -> Result<()> {
+    let Some(row) =
+        db.query_opt(&format!("SELECT {COLUMNS} FROM tickets WHERE org_id = $1 AND id = $2"), &[&org_id, &id]).await?
+    else {
+        return Ok(());
+    };
+    let current = from_row(&row)?;
+    let mut next = current.clone();
+    let mut f = FieldErrors::default();
+    if let Some(c) = &change.category {
+        next.category = category(&mut f, Some(c));
+    }
+    if let Some(p) = change.priority {
+        next.priority = p;
+    }
+    if !f.is_empty() {
+        return Ok(());
+    }
+    let (before, after) = diff(&current, &next);
+    if after.is_empty() {
+        return Ok(());
+    }
+    db.execute(
+        "UPDATE tickets SET category = $3, priority = $4, updated_at = now(), version = version + 1
+          WHERE org_id = $1 AND id = $2",
+        &[&org_id, &id, &next.category, &next.priority.as_str()],
+    )
+    .await?;
+    let event = Event::by_system(crate::actor::Actor::Ai, org_id, id, Kind::Updated);
+    record(db, event.before(Value::Object(before)).after(Value::Object(after))).await
 }
 
 /// The fields that differ, as (before, after) JSON objects.

@@ -286,6 +286,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ai/triage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organisation's triage models: the newest training of each field — the model
+         *     in use with its evaluation on the held-back slice of the organisation's own
+         *     tickets, or why there is none (how many more labelled tickets it needs). Admins.
+         */
+        get: operations["get_triage_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ai/triage/train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Train the organisation's triage models now, from its labelled tickets (admins).
+         *     A training over the same tickets as the last one changes nothing.
+         */
+        post: operations["train_triage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -978,6 +1019,49 @@ export interface paths {
         patch: operations["update_ticket"];
         trace?: never;
     };
+    "/api/v1/tickets/{id}/ai": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the AI says about a ticket: its triage (category and priority with their
+         *     confidence, tier and reasons — the most similar labelled tickets — the
+         *     requester's tone and the language). Staff only.
+         */
+        get: operations["get_ticket_ai"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{id}/ai/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a triage suggestion: `accepted` sets it on the ticket, `corrected` sets
+         *     `value` instead, `rejected` takes back a value the AI applied. Each is the agent's
+         *     change to the ticket (in its history) and teaches the next training. Returns the
+         *     ticket's AI view after it.
+         */
+        post: operations["give_ai_feedback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tickets/{id}/comments": {
         parameters: {
             query?: never;
@@ -1222,7 +1306,7 @@ export interface components {
          * @description The stored and serialised name of an [`Actor`]'s kind.
          * @enum {string}
          */
-        ActorKind: "user" | "sla_worker" | "job" | "housekeeping" | "operator" | "anonymous";
+        ActorKind: "user" | "sla_worker" | "job" | "housekeeping" | "operator" | "anonymous" | "ai";
         AgentLoad: {
             display_name: string;
             /**
@@ -1233,6 +1317,29 @@ export interface components {
             /** Format: int64 */
             user_id: number;
         };
+        /** @description How sure auto-triage must be before its answer is shown, and before it is applied. */
+        AiSettings: {
+            /**
+             * Format: double
+             * @description At or above this confidence the answer is applied to the ticket by the AI
+             *     (recorded in its history, undoable); `null`: never applied, only suggested.
+             */
+            apply_threshold?: number | null;
+            /**
+             * Format: double
+             * @description Below this confidence a triage answer is not shown.
+             */
+            suggest_threshold: number;
+        };
+        AiSettingsChange: {
+            /**
+             * Format: double
+             * @description `null` turns applying off.
+             */
+            apply_threshold?: number | null;
+            /** Format: double */
+            suggest_threshold?: number | null;
+        };
         Allowlist: {
             /** @description Empty: every address is allowed. */
             entries: components["schemas"]["Entry"][];
@@ -1240,6 +1347,11 @@ export interface components {
         AllowlistInput: {
             /** @description The whole list (it replaces the current one); empty allows every address. */
             entries: components["schemas"]["EntryInput"][];
+        };
+        Alternative: {
+            /** Format: float */
+            confidence: number;
+            value: string;
         };
         /** @description An article at its current version, as staff read it. */
         Article: {
@@ -1585,6 +1697,19 @@ export interface components {
             /** @description text, long_text, number, date, single_choice, multi_choice, email or checkbox. */
             type: string;
         };
+        /** @description One field's answer as an agent sees it. */
+        FieldAnswer: components["schemas"]["Guess"] & {
+            /** @description The AI set this value on the ticket. */
+            applied: boolean;
+            /**
+             * Format: int64
+             * @description The model that answered (`GET /ai/triage` has its evaluation).
+             */
+            model_id: number;
+            tier: components["schemas"]["Tier"];
+            /** @description An agent's answer to it, if any: accepted, corrected or rejected. */
+            verdict?: string | null;
+        };
         Figures: {
             /** @description Open tickets per active agent (and admin), busiest first. */
             agent_load: components["schemas"]["AgentLoad"][];
@@ -1651,6 +1776,20 @@ export interface components {
         };
         GroupList: {
             items: components["schemas"]["Group"][];
+        };
+        /** @description What a triage model says about one text. */
+        Guess: {
+            /** @description The next most likely values. */
+            alternatives: components["schemas"]["Alternative"][];
+            /**
+             * Format: float
+             * @description Calibrated: of the answers given at 0.9, about nine in ten were right on the
+             *     organisation's held-back tickets.
+             */
+            confidence: number;
+            /** @description The most similar labelled tickets, which voted: the answer's reasons. */
+            neighbours: components["schemas"]["Neighbour"][];
+            value: string;
         };
         HealthReport: {
             components: components["schemas"]["Components"];
@@ -1774,6 +1913,12 @@ export interface components {
         };
         /** @enum {string} */
         JobState: "available" | "running" | "succeeded" | "discarded" | "cancelled";
+        LanguageView: {
+            /** @description ISO 639-3 (`eng`, `deu`, `fra`, …). */
+            code: string;
+            /** Format: float */
+            confidence: number;
+        };
         Line: {
             op: components["schemas"]["Op"];
             /** @description The line, without its line break. */
@@ -1890,6 +2035,13 @@ export interface components {
             /** Format: int32 */
             expected: number;
         };
+        Neighbour: {
+            /** Format: float */
+            similarity: number;
+            /** Format: int64 */
+            ticket_id: number;
+            value: string;
+        };
         NewArticle: {
             /** @description Markdown. */
             body?: string;
@@ -1903,6 +2055,12 @@ export interface components {
             body: string;
             /** @description `public` (default) or `internal`. */
             visibility?: string | null;
+        };
+        NewFeedback: {
+            field: components["schemas"]["Field"];
+            /** @description The right value, for `corrected` only. */
+            value?: string | null;
+            verdict: components["schemas"]["Verdict"];
         };
         NewLink: {
             /**
@@ -1945,6 +2103,7 @@ export interface components {
          *     organisation that never changed anything has.
          */
         OrgSettings: {
+            ai: components["schemas"]["AiSettings"];
             /**
              * @description Customers may choose the priority and channel of the tickets they file. Off by
              *     default: a customer's ticket starts at normal priority on the portal channel,
@@ -2161,6 +2320,13 @@ export interface components {
             /** @description Admins and agents must enrol TOTP before doing anything else. */
             require_mfa: boolean;
         };
+        /** @enum {string} */
+        SentimentLabel: "negative" | "neutral" | "positive";
+        SentimentView: {
+            label: components["schemas"]["SentimentLabel"];
+            /** Format: float */
+            score: number;
+        };
         /** @description A live session as its owner sees it (never the token). */
         SessionInfo: {
             /** Format: date-time */
@@ -2181,6 +2347,7 @@ export interface components {
         };
         /** @description A change: only the settings named are changed. */
         SettingsChange: {
+            ai?: null | components["schemas"]["AiSettingsChange"];
             customers_set_priority?: boolean | null;
         };
         Signup: {
@@ -2257,6 +2424,10 @@ export interface components {
             /** Format: int32 */
             version: number;
         };
+        /** @description Everything the AI has for one ticket, as its agent sees it. */
+        TicketAi: {
+            triage?: null | components["schemas"]["TriageView"];
+        };
         /** @description A partial update: absent fields stay as they are; `null` clears a clearable field. */
         TicketChange: {
             /** Format: int64 */
@@ -2290,9 +2461,66 @@ export interface components {
         TicketView: components["schemas"]["Ticket"] & {
             lock?: null | components["schemas"]["Lock"];
         };
+        /**
+         * @description What an answer's confidence lets triage do under an organisation's settings.
+         * @enum {string}
+         */
+        Tier: "apply" | "suggest" | "hidden";
         TokenOnly: {
             /** @description From the link in the verification email. */
             token: string;
+        };
+        /** @description The newest training of one field, as an admin sees it. */
+        Training: {
+            /** Format: date-time */
+            created_at: string;
+            detail?: string | null;
+            /** Format: int32 */
+            duration_ms: number;
+            /**
+             * @description Accuracy, macro-F1, the majority-class baseline, calibration (ECE and the
+             *     reliability table) and coverage per confidence tier on the held-back slice.
+             */
+            evaluation?: Record<string, never> | null;
+            /** Format: int32 */
+            examples: number;
+            field: components["schemas"]["Field"];
+            labels: string[];
+            /** Format: int64 */
+            model_id: number;
+            /** Format: int32 */
+            needed?: number | null;
+            /**
+             * @description `ready`: the model in use; `too_little`: no model, `needed` more labelled
+             *     tickets are; `failed`: see `detail`.
+             */
+            status: string;
+        };
+        TrainingRequested: {
+            /** @description `false`: a training was already queued or running, and that one will do. */
+            queued: boolean;
+        };
+        /**
+         * @description The state of the organisation's triage: the newest training of each field, and
+         *     whether one is queued or running.
+         */
+        TriageStatus: {
+            /** @description A training is queued or running. */
+            training_pending: boolean;
+            trainings: components["schemas"]["Training"][];
+        };
+        /**
+         * @description What triage said about a ticket. A field is `null` when there is no model for it
+         *     yet, or its answer is below the suggest threshold (and was not applied).
+         */
+        TriageView: {
+            category?: null | components["schemas"]["FieldAnswer"];
+            language?: null | components["schemas"]["LanguageView"];
+            priority?: null | components["schemas"]["FieldAnswer"];
+            /** @description The tone of the requester's newest message. */
+            sentiment: components["schemas"]["SentimentView"];
+            /** Format: date-time */
+            updated_at: string;
         };
         User: {
             /** Format: date-time */
@@ -2321,6 +2549,8 @@ export interface components {
         UserList: {
             items: components["schemas"]["User"][];
         };
+        /** @enum {string} */
+        Verdict: "accepted" | "corrected" | "rejected";
         /** @description One version as it was written. */
         Version: {
             /** Format: int64 */
@@ -4107,6 +4337,100 @@ export interface operations {
             };
             /** @description Not found (or another organisation's) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_triage_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Training state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriageStatus"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    train_triage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingRequested"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Admins only */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7179,6 +7503,164 @@ export interface operations {
             };
             /** @description If-Match missing */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_ticket_ai: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ticket's AI view */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketAi"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or another organisation's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    give_ai_feedback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewFeedback"];
+            };
+        };
+        responses: {
+            /** @description The ticket's AI view after the answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketAi"];
+                };
+            };
+            /** @description The body is not a JSON object of the expected shape (invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or another organisation's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The ticket is locked by another agent or closed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 512 KiB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as application/json (unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,118 @@
+//! The AI jobs' models, in this process: the sentence embedder, triage models read
+//! from the database, sentiment and language. The job worker builds one at start and
+//! hands it to the jobs as `atum_core::assist::Models`.
+
+use std::{
+    collections::VecDeque,
+    path::Path,
+    sync::{Arc, Mutex},
+};
+
+use atum_core::assist::{Alternative, Guess, Labelled, Language, Models, Neighbour, Sentiment, TrainFailure, Trained};
+
+use crate::{
+    EmbedError, Embedder, language, sentiment,
+    triage::{self, Example, Model, TrainError},
+};
+
+/// Triage models kept in memory: a few organisations' two fields. Each is at most
+/// the voters' 8-bit vectors (19 MB at the 50,000-ticket cap) plus its weights.
+const LOADED: usize = 8;
+
+pub struct LocalModels {
+    embedder: Embedder,
+    sentiment: sentiment::Analyzer,
+    /// The most recently used last.
+    loaded: Mutex<VecDeque<(i64, Arc<Model>)>>,
+}
+
+impl LocalModels {
+    pub fn load(model_dir: &Path) -> Result<LocalModels, EmbedError> {
+        Ok(LocalModels::new(Embedder::load(model_dir)?))
+    }
+
+    pub fn new(embedder: Embedder) -> LocalModels {
+        LocalModels { embedder, sentiment: sentiment::Analyzer::default(), loaded: Mutex::default() }
+    }
+
+    fn get(&self, model_id: i64) -> Option<Arc<Model>> {
+        let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+        let at = loaded.iter().position(|(id, _)| *id == model_id)?;
+        let entry = loaded.remove(at)?;
+        let model = entry.1.clone();
+        loaded.push_back(entry);
+        Some(model)
+    }
+}
+
+impl Models for LocalModels {
+    fn embedder(&self) -> &str {
+        self.embedder.id()
+    }
+
+    fn format(&self) -> i32 {
+        triage::FORMAT as i32
+    }
+
+    fn max_examples(&self) -> usize {
+        triage::MAX_EXAMPLES
+    }
+
+    fn train(&self, examples: &[Labelled], seed: u64) -> Result<Trained, TrainFailure> {
+        let examples: Vec<Example<'_>> =
+            examples.iter().map(|e| Example { id: e.ticket_id, text: &e.text, label: &e.label }).collect();
+        let (model, report) = triage::train_and_evaluate(&self.embedder, &examples, seed).map_err(|e| match e {
+            TrainError::TooLittle { have, need } => TrainFailure::TooLittle { have, need },
+            other => TrainFailure::Failed(other.to_string()),
+        })?;
+        let mut evaluation = serde_json::to_value(&report).map_err(|e| TrainFailure::Failed(e.to_string()))?;
+        evaluation["trained_on"] = model.trained_on.into();
+        evaluation["calibrated_on"] = model.calibrated_on.into();
+        evaluation["linear_share"] = model.mix.into();
+        evaluation["temperature"] = model.temperature.into();
+        let bytes = model.to_bytes();
+        Ok(Trained { model: bytes, format: self.format(), labels: model.labels, evaluation })
+    }
+
+    fn is_loaded(&self, model_id: i64) -> bool {
+        self.loaded.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|(id, _)| *id == model_id)
+    }
+
+    fn load(&self, model_id: i64, bytes: &[u8]) -> Result<(), String> {
+        let model = Arc::new(Model::from_bytes(bytes)?);
+        let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+        loaded.retain(|(id, _)| *id != model_id);
+        if loaded.len() == LOADED {
+            loaded.pop_front();
+        }
+        loaded.push_back((model_id, model));
+        Ok(())
+    }
+
+    fn predict(&self, model_id: i64, text: &str) -> Result<Guess, String> {
+        let model = self.get(model_id).ok_or_else(|| format!("triage model {model_id} is not loaded"))?;
+        let p = model.predict(&self.embedder, &[text]).map_err(|e| e.to_string())?.pop().ok_or("no prediction")?;
+        Ok(Guess {
+            value: p.label,
+            confidence: p.confidence,
+            alternatives: p
+                .alternatives
+                .into_iter()
+                .map(|(value, confidence)| Alternative { value, confidence })
+                .collect(),
+            neighbours: p
+                .neighbours
+                .into_iter()
+                .map(|n| Neighbour { ticket_id: n.id, value: n.label, similarity: n.similarity })
+                .collect(),
+        })
+    }
+
+    fn sentiment(&self, text: &str) -> Sentiment {
+        self.sentiment.score(text)
+    }
+
+    fn language(&self, text: &str) -> Option<Language> {
+        language::detect(text)
+    }
+}

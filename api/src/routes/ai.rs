@@ -1,0 +1,92 @@
+//! The AI's answers about a ticket and an agent's feedback on them
+//! (`/api/v1/tickets/{id}/ai`), and the organisation's triage models
+//! (`/api/v1/ai/triage`, admins). Thresholds are organisation settings
+//! (`/api/v1/admin/settings`, `ai`).
+
+use actix_web::{HttpResponse, get, post, web};
+use atum_core::assist::{
+    self, TicketAi,
+    feedback::{self, NewFeedback},
+    triage::{self, TriageStatus},
+};
+use serde::Serialize;
+
+use crate::{
+    AppState,
+    auth::Credentials,
+    error::{ApiError, ErrorBody},
+    json::Json,
+};
+
+/// What the AI says about a ticket: its triage (category and priority with their
+/// confidence, tier and reasons — the most similar labelled tickets — the
+/// requester's tone and the language). Staff only.
+#[utoipa::path(operation_id = "get_ticket_ai", tag = "ai", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket id")),
+    responses((status = 200, description = "The ticket's AI view", body = TicketAi),
+        (status = 403, description = "Staff only", body = ErrorBody)))]
+#[get("/tickets/{id}/ai")]
+pub async fn ticket_ai(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let view = state.in_tx(&creds, async |tx, who| Ok(assist::ticket(tx, &who, id).await?)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Answer a triage suggestion: `accepted` sets it on the ticket, `corrected` sets
+/// `value` instead, `rejected` takes back a value the AI applied. Each is the agent's
+/// change to the ticket (in its history) and teaches the next training. Returns the
+/// ticket's AI view after it.
+#[utoipa::path(operation_id = "give_ai_feedback", tag = "ai", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket id")), request_body = NewFeedback,
+    responses((status = 200, description = "The ticket's AI view after the answer", body = TicketAi),
+        (status = 403, description = "Staff only", body = ErrorBody),
+        (status = 409, description = "The ticket is locked by another agent or closed", body = ErrorBody)))]
+#[post("/tickets/{id}/ai/feedback")]
+pub async fn give_feedback(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    id: web::Path<i64>,
+    body: Json<NewFeedback>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let view = state
+        .in_tx(&creds, async |tx, who| {
+            feedback::give(tx, &who, id, &body).await?;
+            Ok(assist::ticket(tx, &who, id).await?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// The organisation's triage models: the newest training of each field — the model
+/// in use with its evaluation on the held-back slice of the organisation's own
+/// tickets, or why there is none (how many more labelled tickets it needs). Admins.
+#[utoipa::path(operation_id = "get_triage_status", tag = "ai", security(("bearer" = [])),
+    responses((status = 200, description = "Training state", body = TriageStatus),
+        (status = 403, description = "Admins only", body = ErrorBody)))]
+#[get("/ai/triage")]
+pub async fn triage_status(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
+    let status = state.in_tx(&creds, async |tx, who| Ok(triage::status(tx, &who).await?)).await?;
+    Ok(HttpResponse::Ok().json(status))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TrainingRequested {
+    /// `false`: a training was already queued or running, and that one will do.
+    pub queued: bool,
+}
+
+/// Train the organisation's triage models now, from its labelled tickets (admins).
+/// A training over the same tickets as the last one changes nothing.
+#[utoipa::path(operation_id = "train_triage", tag = "ai", security(("bearer" = [])),
+    responses((status = 202, description = "Queued", body = TrainingRequested),
+        (status = 403, description = "Admins only", body = ErrorBody)))]
+#[post("/ai/triage/train")]
+pub async fn train(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
+    let queued = state.in_tx(&creds, async |tx, who| Ok(triage::request_training(tx, &who).await?)).await?;
+    Ok(HttpResponse::Accepted().json(TrainingRequested { queued }))
+}

@@ -1,0 +1,133 @@
+//! AI assistance: what the models say about a ticket, stored, shown with its reasons,
+//! applied when the organisation allows it, and corrected by agents.
+//!
+//! The models themselves run in `atum-ai`, which this crate cannot link (it links
+//! us). [`Models`] is the seam: the job worker builds an implementation once and
+//! hands it to the jobs through their services ([`crate::jobs::Need::Models`]), and
+//! tests hand in the same real one. Everything around the models — which tickets are
+//! history, when a re-run is a no-op, what is applied and how it is undone — is here.
+
+pub mod feedback;
+pub mod triage;
+
+use serde::{Deserialize, Serialize};
+
+/// A ticket an agent labelled, as a model learns from it.
+#[derive(Debug, Clone)]
+pub struct Labelled {
+    pub ticket_id: i64,
+    pub text: String,
+    pub label: String,
+}
+
+/// A model fitted to an organisation's history, and how it did on the slice of that
+/// history it never saw.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// The stored form, opaque to this crate.
+    pub model: Vec<u8>,
+    pub format: i32,
+    pub labels: Vec<String>,
+    pub evaluation: serde_json::Value,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TrainFailure {
+    #[error("too little history: {have} labelled tickets, {need} more needed")]
+    TooLittle { have: usize, need: usize },
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// What a triage model says about one text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Guess {
+    pub value: String,
+    /// Calibrated: of the answers given at 0.9, about nine in ten were right on the
+    /// organisation's held-back tickets.
+    pub confidence: f32,
+    /// The next most likely values.
+    pub alternatives: Vec<Alternative>,
+    /// The most similar labelled tickets, which voted: the answer's reasons.
+    pub neighbours: Vec<Neighbour>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Alternative {
+    pub value: String,
+    pub confidence: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Neighbour {
+    pub ticket_id: i64,
+    pub value: String,
+    pub similarity: f32,
+}
+
+/// Tone of a customer's message: `score` from -1 (most negative) to 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sentiment {
+    pub score: f32,
+    pub label: SentimentLabel,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumString, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum SentimentLabel {
+    Negative,
+    Neutral,
+    Positive,
+}
+
+/// A text's language as an ISO 639-3 code (`eng`, `deu`, …), with a confidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Language {
+    pub code: String,
+    pub confidence: f32,
+}
+
+/// The models the AI jobs run. Implemented in `atum-ai`; every method is CPU-bound
+/// and is called off the async runtime.
+pub trait Models: Send + Sync + 'static {
+    /// The sentence embedder's id. A triage model trained with another embedder is
+    /// not used: its neighbours and weights mean nothing to this one.
+    fn embedder(&self) -> &str;
+    /// The stored layout this build reads; a model of another layout is retrained.
+    fn format(&self) -> i32;
+    /// The most labelled tickets a training uses (the newest).
+    fn max_examples(&self) -> usize;
+    /// Fits a model to `examples` (newest first) and evaluates it on a held-back
+    /// slice of them, deterministically for a `seed`.
+    fn train(&self, examples: &[Labelled], seed: u64) -> Result<Trained, TrainFailure>;
+    /// Whether the stored model `model_id` is in memory. Stored models never change,
+    /// so an id names one model for good and the job reads its bytes only once.
+    fn is_loaded(&self, model_id: i64) -> bool;
+    /// Reads a stored model into memory (a few may be kept; the least recent goes).
+    fn load(&self, model_id: i64, model: &[u8]) -> Result<(), String>;
+    /// The answer of the loaded model `model_id` for `text`.
+    fn predict(&self, model_id: i64, text: &str) -> Result<Guess, String>;
+    fn sentiment(&self, text: &str) -> Sentiment;
+    /// `None` when the text is too short or mixed to tell.
+    fn language(&self, text: &str) -> Option<Language>;
+}
+
+/// Everything the AI has for one ticket, as its agent sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TicketAi {
+    /// `null` until triage has run (a worker with the models picks it up within
+    /// seconds of the ticket or the customer's message).
+    pub triage: Option<triage::TriageView>,
+}
+
+/// The ticket's AI view (staff; a ticket of another organisation is a 404).
+pub async fn ticket(
+    db: &impl deadpool_postgres::GenericClient,
+    who: &crate::auth::Principal,
+    ticket_id: i64,
+) -> crate::error::Result<TicketAi> {
+    Ok(TicketAi { triage: triage::view(db, who, ticket_id).await? })
+}

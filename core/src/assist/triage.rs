@@ -1,0 +1,732 @@
+//! Auto-triage: the jobs that train an organisation's models (`TRAIN_TRIAGE`) and
+//! triage a ticket with them (`TRIAGE_TICKET`), and what an agent reads back.
+//!
+//! A ticket's triage is one row of `ticket_ai_triage`, replaced when its inputs (the
+//! text, the models) change; a re-run over the same inputs writes nothing. A value at
+//! or above the organisation's apply threshold is set on the ticket by the AI actor —
+//! only on a field no person has set, once per ticket — so the history says who did
+//! it and an agent undoes it as any change (or by rejecting it, [`super::feedback`]).
+
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use deadpool_postgres::GenericClient;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{Guess, Labelled, Models, SentimentLabel, TrainFailure, Trained};
+use crate::{
+    auth::Principal,
+    error::{Error, Result},
+    ids::{OrgId, TicketId},
+    jobs::{self, Job, JobContext, JobError, Need, enqueue::Options},
+    settings::{self, AiSettings},
+    tickets::{self, Named, Priority, Status},
+};
+
+/// An organisation's models are trained again at most this often by activity (a
+/// triaged ticket notices an older training); an admin can ask at any time.
+pub const RETRAIN_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// The queue of the AI jobs: CPU-bound, so a worker runs few at once (`ai:2` in
+/// `ATUM_JOB_QUEUES`' default) and they never hold up mail or SLA work.
+pub const QUEUE: &str = "ai";
+
+/// A ticket field triage predicts.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Field {
+    Category,
+    Priority,
+}
+
+impl Named for Field {}
+
+impl Field {
+    pub const ALL: [Field; 2] = [Field::Category, Field::Priority];
+}
+
+/// What an answer's confidence lets triage do under an organisation's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// At or above the apply threshold.
+    Apply,
+    /// Between the suggest and apply thresholds: shown to the agent.
+    Suggest,
+    /// Below the suggest threshold: not shown.
+    Hidden,
+}
+
+pub fn tier(confidence: f32, s: &AiSettings) -> Tier {
+    let c = f64::from(confidence);
+    if s.apply_threshold.is_some_and(|a| c >= a) {
+        Tier::Apply
+    } else if c >= s.suggest_threshold {
+        Tier::Suggest
+    } else {
+        Tier::Hidden
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Training
+
+/// Trains the organisation's triage models, one a field, from its labelled tickets.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainTriage {
+    pub org_id: OrgId,
+}
+
+impl Job for TrainTriage {
+    const KIND: &'static str = "TRAIN_TRIAGE";
+    const QUEUE: &'static str = QUEUE;
+    const MAX_ATTEMPTS: i32 = 3;
+    const NEEDS: &'static [Need] = &[Need::Models];
+
+    fn unique_key(&self) -> Option<String> {
+        Some(self.org_id.to_string())
+    }
+
+    fn org_id(&self) -> Option<i64> {
+        Some(self.org_id.0)
+    }
+
+    async fn run(self, ctx: JobContext) -> std::result::Result<(), JobError> {
+        let models = ctx.models()?;
+        for field in Field::ALL {
+            if ctx.is_cancelled() {
+                return Err(JobError::Cancelled);
+            }
+            train_field(&ctx.pool, models.clone(), self.org_id, field).await?;
+        }
+        Ok(())
+    }
+}
+
+/// One training of one field; nothing is written when the newest training saw the
+/// same history with the same embedder.
+async fn train_field(
+    pool: &deadpool_postgres::Pool,
+    models: Arc<dyn Models>,
+    org_id: OrgId,
+    field: Field,
+) -> std::result::Result<(), JobError> {
+    let db = pool.get().await.map_err(|e| JobError::Retry(e.to_string()))?;
+    let examples = labelled(&db, org_id, field, models.max_examples()).await?;
+    let inputs = fingerprint(models.embedder(), models.format(), &examples);
+    let newest: Option<String> = db
+        .query_opt(
+            "SELECT inputs FROM triage_models WHERE org_id = $1 AND field = $2 ORDER BY id DESC LIMIT 1",
+            &[&org_id, &field.as_str()],
+        )
+        .await?
+        .map(|r| r.get(0));
+    if newest.as_deref() == Some(inputs.as_str()) {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let count = examples.len();
+    // The seed is the organisation's: the same history gives the same model.
+    let seed = org_id.0 as u64;
+    let fit = {
+        let models = models.clone();
+        tokio::task::spawn_blocking(move || models.train(&examples, seed))
+            .await
+            .map_err(|e| JobError::Retry(format!("training stopped: {e}")))?
+    };
+    let ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+    let (status, model, format, labels, evaluation, needed, detail) = match fit {
+        Ok(Trained { model, format, labels, evaluation }) => {
+            ("ready", Some(model), format, labels, Some(evaluation), None, None)
+        }
+        Err(TrainFailure::TooLittle { need, .. }) => {
+            ("too_little", None, models.format(), Vec::new(), None, i32::try_from(need.max(1)).ok(), None)
+        }
+        Err(TrainFailure::Failed(why)) => ("failed", None, models.format(), Vec::new(), None, None, Some(why)),
+    };
+    db.execute(
+        "INSERT INTO triage_models (org_id, field, status, embedder, format, model, labels, examples, needed,
+                                    evaluation, detail, duration_ms, inputs)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        &[
+            &org_id,
+            &field.as_str(),
+            &status,
+            &models.embedder(),
+            &format,
+            &model,
+            &labels,
+            &(count as i32),
+            &needed,
+            &evaluation,
+            &detail,
+            &ms,
+            &inputs,
+        ],
+    )
+    .await?;
+    tracing::info!(org = org_id.0, field = field.as_str(), status, examples = count, ms, "triage model trained");
+    Ok(())
+}
+
+/// The text a model reads for a ticket: what the customer wrote when filing it.
+const TICKET_TEXT: &str = "t.subject || E'\\n\\n' || t.description";
+
+/// The organisation's tickets labelled by people for `field`, newest first.
+///
+/// A value the AI applied and nobody accepted is left out (the model would learn its
+/// own guesses); a correction is in, because it changed the ticket. Priority is
+/// learnt from tickets a person handled: solved or closed, or whose priority a
+/// person set; every other ticket has the default only because nobody looked.
+pub async fn labelled(db: &impl GenericClient, org_id: OrgId, field: Field, limit: usize) -> Result<Vec<Labelled>> {
+    let (label, handled) = match field {
+        Field::Category => ("t.category", "t.category IS NOT NULL"),
+        Field::Priority => (
+            "t.priority",
+            "(t.status IN ('solved', 'closed') OR EXISTS (
+                 SELECT 1 FROM ticket_events e
+                  WHERE e.org_id = t.org_id AND e.ticket_id = t.id AND e.actor_kind = 'user'
+                    AND e.event_type = 'updated' AND e.after ? 'priority'))",
+        ),
+    };
+    let sql = format!(
+        "SELECT t.id, {TICKET_TEXT}, {label}
+           FROM tickets t
+           LEFT JOIN ticket_ai_triage a ON a.org_id = t.org_id AND a.ticket_id = t.id
+          WHERE t.org_id = $1 AND {handled}
+            AND NOT (coalesce(a.applied -> $2 ->> 'after', '') = {label}
+                     AND NOT EXISTS (SELECT 1 FROM ai_feedback f
+                                      WHERE f.org_id = t.org_id AND f.ticket_id = t.id AND f.field = $2
+                                        AND f.verdict = 'accepted'))
+          ORDER BY t.created_at DESC, t.id DESC
+          LIMIT $3"
+    );
+    let rows = db.query(&sql, &[&org_id, &field.as_str(), &(limit as i64)]).await?;
+    Ok(rows.iter().map(|r| Labelled { ticket_id: r.get(0), text: r.get(1), label: r.get(2) }).collect())
+}
+
+/// Names a training's inputs: the same history and embedder give the same name.
+fn fingerprint(embedder: &str, format: i32, examples: &[Labelled]) -> String {
+    let mut h = Sha256::new();
+    h.update(embedder.as_bytes());
+    h.update(format.to_le_bytes());
+    for e in examples {
+        h.update(e.ticket_id.to_le_bytes());
+        h.update((e.label.len() as u64).to_le_bytes());
+        h.update(e.label.as_bytes());
+        h.update((e.text.len() as u64).to_le_bytes());
+        h.update(e.text.as_bytes());
+    }
+    hex(&h.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Enqueues a training when the organisation's newest is older than
+/// [`RETRAIN_AFTER`] or it has none, or when a model was made for another embedder.
+async fn retrain_if_due(db: &impl GenericClient, org_id: OrgId, stale_model: bool) -> Result<()> {
+    let due: bool = db
+        .query_one(
+            "SELECT $2 OR coalesce(max(created_at) < now() - make_interval(secs => $3), true)
+               FROM triage_models WHERE org_id = $1",
+            &[&org_id, &stale_model, &(RETRAIN_AFTER.as_secs_f64())],
+        )
+        .await?
+        .get(0);
+    if due {
+        jobs::enqueue(db, &TrainTriage { org_id }, Options::default()).await?;
+    }
+    Ok(())
+}
+
+/// Asks for a training now (an admin). `false` when one is already queued or running.
+pub async fn request_training(db: &impl GenericClient, who: &Principal) -> Result<bool> {
+    who.require_admin()?;
+    Ok(jobs::enqueue(db, &TrainTriage { org_id: who.org_id }, Options::default()).await?.is_some())
+}
+
+/// The newest training of one field, as an admin sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Training {
+    pub field: Field,
+    pub model_id: i64,
+    /// `ready`: the model in use; `too_little`: no model, `needed` more labelled
+    /// tickets are; `failed`: see `detail`.
+    pub status: String,
+    pub examples: i32,
+    pub needed: Option<i32>,
+    pub labels: Vec<String>,
+    /// Accuracy, macro-F1, the majority-class baseline, calibration (ECE and the
+    /// reliability table) and coverage per confidence tier on the held-back slice.
+    #[schema(value_type = Option<Object>)]
+    pub evaluation: Option<serde_json::Value>,
+    pub detail: Option<String>,
+    pub duration_ms: i32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The state of the organisation's triage: the newest training of each field, and
+/// whether one is queued or running.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TriageStatus {
+    pub trainings: Vec<Training>,
+    /// A training is queued or running.
+    pub training_pending: bool,
+}
+
+pub async fn status(db: &impl GenericClient, who: &Principal) -> Result<TriageStatus> {
+    who.require_admin()?;
+    let rows = db
+        .query(
+            "SELECT DISTINCT ON (field) field, id, status, examples, needed, labels, evaluation, detail, duration_ms,
+                    created_at
+               FROM triage_models WHERE org_id = $1 ORDER BY field, id DESC",
+            &[&who.org_id],
+        )
+        .await?;
+    let trainings = rows
+        .iter()
+        .filter_map(|r| {
+            Some(Training {
+                field: Field::parse(r.get(0))?,
+                model_id: r.get(1),
+                status: r.get(2),
+                examples: r.get(3),
+                needed: r.get(4),
+                labels: r.get(5),
+                evaluation: r.get(6),
+                detail: r.get(7),
+                duration_ms: r.get(8),
+                created_at: r.get(9),
+            })
+        })
+        .collect();
+    let training_pending: bool = db
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM job_queue WHERE kind = $1 AND unique_key = $2
+                             AND state IN ('available', 'running'))",
+            &[&TrainTriage::KIND, &who.org_id.to_string()],
+        )
+        .await?
+        .get(0);
+    Ok(TriageStatus { trainings, training_pending })
+}
+
+// ---------------------------------------------------------------------------------
+// Triage of one ticket
+
+/// Triages a ticket: when it is filed, and after each message from its requester.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TriageTicket {
+    pub org_id: OrgId,
+    pub ticket_id: TicketId,
+    /// The requester's comment that asked for it; 0 for the ticket's creation.
+    #[serde(default)]
+    pub after_comment: i64,
+}
+
+impl Job for TriageTicket {
+    const KIND: &'static str = "TRIAGE_TICKET";
+    const QUEUE: &'static str = QUEUE;
+    const PRIORITY: i16 = 3;
+    const NEEDS: &'static [Need] = &[Need::Models];
+
+    /// One per message: a running triage that read the ticket before a new message
+    /// must not swallow the next one.
+    fn unique_key(&self) -> Option<String> {
+        Some(format!("{}:{}", self.ticket_id.0, self.after_comment))
+    }
+
+    fn org_id(&self) -> Option<i64> {
+        Some(self.org_id.0)
+    }
+
+    async fn run(self, ctx: JobContext) -> std::result::Result<(), JobError> {
+        let models = ctx.models()?;
+        triage(&ctx.pool, models, self.org_id, self.ticket_id).await
+    }
+}
+
+/// Enqueues the triage of a ticket, in the caller's transaction.
+pub async fn enqueue(db: &impl GenericClient, org_id: OrgId, ticket_id: i64, after_comment: i64) -> Result<()> {
+    let job = TriageTicket { org_id, ticket_id: TicketId(ticket_id), after_comment };
+    jobs::enqueue(db, &job, Options::default()).await?;
+    Ok(())
+}
+
+/// What triage reads of a ticket.
+struct Input {
+    text: String,
+    /// The requester's newest public message (the description until they write
+    /// again): the tone is the customer's now, not when they filed.
+    latest: String,
+}
+
+async fn input(db: &impl GenericClient, org_id: OrgId, ticket_id: TicketId) -> Result<Option<Input>> {
+    let row = db
+        .query_opt(
+            &format!(
+                "SELECT {TICKET_TEXT}, t.description, c.body
+                   FROM tickets t
+                   LEFT JOIN LATERAL (
+                        SELECT body FROM ticket_comments
+                         WHERE org_id = t.org_id AND ticket_id = t.id AND author_id = t.requester_id
+                           AND visibility = 'public'
+                         ORDER BY created_at DESC, id DESC LIMIT 1) c ON true
+                  WHERE t.org_id = $1 AND t.id = $2"
+            ),
+            &[&org_id, &ticket_id],
+        )
+        .await?;
+    Ok(row.map(|r| {
+        let text: String = r.get(0);
+        let description: String = r.get(1);
+        let latest: Option<String> = r.get(2);
+        let latest = latest.unwrap_or_else(|| if description.trim().is_empty() { text.clone() } else { description });
+        Input { text, latest }
+    }))
+}
+
+async fn triage(
+    pool: &deadpool_postgres::Pool,
+    models: Arc<dyn Models>,
+    org_id: OrgId,
+    ticket_id: TicketId,
+) -> std::result::Result<(), JobError> {
+    let mut db = pool.get().await.map_err(|e| JobError::Retry(e.to_string()))?;
+    let Some(input) = input(&db, org_id, ticket_id).await? else {
+        return Ok(()); // deleted since: nothing to triage
+    };
+    let current = db
+        .query(
+            "SELECT DISTINCT ON (field) id, field, embedder, format FROM triage_models
+              WHERE org_id = $1 AND status = 'ready' ORDER BY field, id DESC",
+            &[&org_id],
+        )
+        .await?;
+    let mut stale_model = false;
+    let mut ids: Vec<(i64, Field)> = Vec::new();
+    for r in &current {
+        let (id, field, embedder, format): (i64, &str, &str, i32) = (r.get(0), r.get(1), r.get(2), r.get(3));
+        if embedder != models.embedder() || format != models.format() {
+            stale_model = true;
+            continue;
+        }
+        if let Some(f) = Field::parse(field) {
+            ids.push((id, f));
+        }
+    }
+    let inputs = {
+        let mut h = Sha256::new();
+        for part in [input.text.as_str(), input.latest.as_str(), models.embedder()] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        for (id, _) in &ids {
+            h.update(id.to_le_bytes());
+        }
+        hex(&h.finalize())
+    };
+    let stored: Option<String> = db
+        .query_opt("SELECT inputs FROM ticket_ai_triage WHERE org_id = $1 AND ticket_id = $2", &[&org_id, &ticket_id])
+        .await?
+        .map(|r| r.get(0));
+    if stored.as_deref() != Some(inputs.as_str()) {
+        let mut in_use = Vec::new();
+        for (id, field) in ids {
+            if !models.is_loaded(id) {
+                let bytes: Vec<u8> =
+                    db.query_one("SELECT model FROM triage_models WHERE id = $1", &[&id]).await?.get(0);
+                let models = models.clone();
+                let loaded = tokio::task::spawn_blocking(move || models.load(id, &bytes))
+                    .await
+                    .map_err(|e| JobError::Retry(format!("loading a model stopped: {e}")))?;
+                if let Err(why) = loaded {
+                    tracing::warn!(org = org_id.0, model = id, error = %why, "a triage model could not be read");
+                    stale_model = true;
+                    continue;
+                }
+            }
+            in_use.push((id, field));
+        }
+        let answers = {
+            let models = models.clone();
+            let (text, latest) = (input.text.clone(), input.latest.clone());
+            tokio::task::spawn_blocking(move || {
+                let guesses: Vec<(i64, Field, std::result::Result<Guess, String>)> =
+                    in_use.into_iter().map(|(id, field)| (id, field, models.predict(id, &text))).collect();
+                (guesses, models.sentiment(&latest), models.language(&text))
+            })
+            .await
+            .map_err(|e| JobError::Retry(format!("triage stopped: {e}")))?
+        };
+        let (guesses, sentiment, language) = answers;
+        let mut fields: HashMap<Field, serde_json::Value> = HashMap::new();
+        for (id, field, g) in guesses {
+            match g {
+                Ok(g) => {
+                    fields.insert(field, stored_guess(&g, id));
+                }
+                // The embedder could not read the model: train again rather than fail.
+                Err(why) => {
+                    tracing::warn!(org = org_id.0, model = id, error = %why, "a triage model could not be used");
+                    stale_model = true;
+                }
+            }
+        }
+        let tx = db.transaction().await?;
+        store(&tx, org_id, ticket_id, &inputs, &fields, sentiment, language).await?;
+        tx.commit().await?;
+    }
+    retrain_if_due(&db, org_id, stale_model).await?;
+    Ok(())
+}
+
+fn stored_guess(g: &Guess, model_id: i64) -> serde_json::Value {
+    let mut v = serde_json::to_value(g).unwrap_or_default();
+    v["model_id"] = serde_json::json!(model_id);
+    v
+}
+
+/// Writes the triage row and applies what the settings allow, with the ticket locked
+/// so a person's concurrent change wins or waits.
+#[allow(clippy::too_many_arguments)]
+async fn store(
+    tx: &impl GenericClient,
+    org_id: OrgId,
+    ticket_id: TicketId,
+    inputs: &str,
+    fields: &HashMap<Field, serde_json::Value>,
+    sentiment: super::Sentiment,
+    language: Option<super::Language>,
+) -> Result<()> {
+    let Some(ticket) = tx
+        .query_opt(
+            "SELECT status, category, priority FROM tickets WHERE org_id = $1 AND id = $2 FOR UPDATE",
+            &[&org_id, &ticket_id],
+        )
+        .await?
+    else {
+        return Ok(());
+    };
+    let status = Status::parse(ticket.get(0));
+    let (category, priority): (Option<String>, String) = (ticket.get(1), ticket.get(2));
+    let applied: serde_json::Value = tx
+        .query_opt("SELECT applied FROM ticket_ai_triage WHERE org_id = $1 AND ticket_id = $2", &[&org_id, &ticket_id])
+        .await?
+        .map(|r| r.get(0))
+        .unwrap_or_else(|| serde_json::json!({}));
+    let settings = settings::of_org(tx, org_id).await?.ai;
+    let set_by_person: Vec<String> = tx
+        .query(
+            "SELECT DISTINCT k FROM ticket_events e, jsonb_object_keys(e.after) k
+              WHERE e.org_id = $1 AND e.ticket_id = $2 AND e.actor_kind = 'user' AND e.event_type = 'updated'
+                AND jsonb_typeof(e.after) = 'object'",
+            &[&org_id, &ticket_id],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let open = !matches!(status, Some(Status::Solved | Status::Closed));
+
+    let mut applied = applied;
+    let mut change = tickets::write::AiChange::default();
+    for (field, guess) in fields {
+        let value = guess["value"].as_str().unwrap_or_default();
+        let confidence = guess["confidence"].as_f64().unwrap_or(0.0) as f32;
+        let untouched = open
+            && applied.get(field.as_str()).is_none()
+            && !set_by_person.iter().any(|k| k == field.as_str())
+            && match field {
+                Field::Category => category.is_none(),
+                Field::Priority => priority == Priority::Normal.as_str(),
+            };
+        if !untouched || tier(confidence, &settings) != Tier::Apply {
+            continue;
+        }
+        match field {
+            Field::Category => {
+                change.category = Some(value.to_owned());
+                applied[field.as_str()] = serde_json::json!({ "before": category, "after": value });
+            }
+            Field::Priority => {
+                let Some(p) = Priority::parse(value) else { continue };
+                if p == Priority::Normal {
+                    continue;
+                }
+                change.priority = Some(p);
+                applied[field.as_str()] = serde_json::json!({ "before": priority, "after": value });
+            }
+        }
+    }
+    let (code, confidence) = language.map(|l| (Some(l.code), Some(l.confidence))).unwrap_or((None, None));
+    tx.execute(
+        "INSERT INTO ticket_ai_triage (org_id, ticket_id, inputs, category, priority, sentiment_score,
+                                       sentiment_label, language, language_confidence, applied)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (org_id, ticket_id) DO UPDATE
+            SET inputs = excluded.inputs, category = excluded.category, priority = excluded.priority,
+                sentiment_score = excluded.sentiment_score, sentiment_label = excluded.sentiment_label,
+                language = excluded.language, language_confidence = excluded.language_confidence,
+                applied = excluded.applied, updated_at = now()",
+        &[
+            &org_id,
+            &ticket_id,
+            &inputs,
+            &fields.get(&Field::Category),
+            &fields.get(&Field::Priority),
+            &sentiment.score.clamp(-1.0, 1.0),
+            &<&'static str>::from(sentiment.label),
+            &code,
+            &confidence,
+            &applied,
+        ],
+    )
+    .await?;
+    if !change.is_empty() {
+        crate::desk::apply_ai(tx, org_id, ticket_id.0, &change).await?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------
+// Reading it back
+
+/// One field's answer as an agent sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FieldAnswer {
+    #[serde(flatten)]
+    pub guess: Guess,
+    pub tier: Tier,
+    /// The AI set this value on the ticket.
+    pub applied: bool,
+    /// The model that answered (`GET /ai/triage` has its evaluation).
+    pub model_id: i64,
+    /// An agent's answer to it, if any: accepted, corrected or rejected.
+    pub verdict: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SentimentView {
+    pub score: f32,
+    pub label: SentimentLabel,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LanguageView {
+    /// ISO 639-3 (`eng`, `deu`, `fra`, …).
+    pub code: String,
+    pub confidence: f32,
+}
+
+/// What triage said about a ticket. A field is `null` when there is no model for it
+/// yet, or its answer is below the suggest threshold (and was not applied).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TriageView {
+    pub category: Option<FieldAnswer>,
+    pub priority: Option<FieldAnswer>,
+    /// The tone of the requester's newest message.
+    pub sentiment: SentimentView,
+    pub language: Option<LanguageView>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The ticket's triage (staff), or `None` before it ran.
+pub async fn view(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Option<TriageView>> {
+    who.require_staff()?;
+    tickets::get(db, who, ticket_id).await?;
+    let Some(r) = db
+        .query_opt(
+            "SELECT category, priority, sentiment_score, sentiment_label, language, language_confidence, applied,
+                    updated_at
+               FROM ticket_ai_triage WHERE org_id = $1 AND ticket_id = $2",
+            &[&who.org_id, &ticket_id],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let settings = settings::of_org(db, who.org_id).await?.ai;
+    let applied: serde_json::Value = r.get(6);
+    let verdicts: HashMap<String, String> = db
+        .query(
+            "SELECT DISTINCT ON (field) field, verdict FROM ai_feedback
+              WHERE org_id = $1 AND ticket_id = $2 ORDER BY field, id DESC",
+            &[&who.org_id, &ticket_id],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let answer = |field: Field, stored: Option<serde_json::Value>| -> Option<FieldAnswer> {
+        let stored = stored?;
+        let model_id = stored["model_id"].as_i64()?;
+        let guess: Guess = serde_json::from_value(stored).ok()?;
+        let tier = tier(guess.confidence, &settings);
+        let applied = applied.get(field.as_str()).is_some();
+        if tier == Tier::Hidden && !applied {
+            return None;
+        }
+        Some(FieldAnswer { guess, tier, applied, model_id, verdict: verdicts.get(field.as_str()).cloned() })
+    };
+    let label: String = r.get(3);
+    let language: Option<String> = r.get(4);
+    Ok(Some(TriageView {
+        category: answer(Field::Category, r.get(0)),
+        priority: answer(Field::Priority, r.get(1)),
+        sentiment: SentimentView {
+            score: r.get(2),
+            label: label.parse().map_err(|_| Error::Internal(format!("sentiment label {label:?}")))?,
+        },
+        language: language.map(|code| LanguageView { code, confidence: r.get::<_, Option<f32>>(5).unwrap_or(0.0) }),
+        updated_at: r.get(7),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_confidence_is_applied_suggested_or_hidden_by_the_organisations_thresholds() {
+        let s = AiSettings { suggest_threshold: 0.5, apply_threshold: Some(0.9) };
+        assert_eq!(tier(0.95, &s), Tier::Apply);
+        assert_eq!(tier(0.9, &s), Tier::Apply);
+        assert_eq!(tier(0.7, &s), Tier::Suggest);
+        assert_eq!(tier(0.49, &s), Tier::Hidden);
+        let never = AiSettings { apply_threshold: None, ..s };
+        assert_eq!(tier(0.99, &never), Tier::Suggest);
+    }
+
+    #[test]
+    fn the_fingerprint_changes_with_a_label_a_text_or_the_embedder() {
+        let e = |label: &str, text: &str| Labelled { ticket_id: 1, text: text.into(), label: label.into() };
+        let base = fingerprint("m", 1, &[e("billing", "refund please")]);
+        assert_eq!(base, fingerprint("m", 1, &[e("billing", "refund please")]));
+        assert_ne!(base, fingerprint("m", 1, &[e("orders", "refund please")]));
+        assert_ne!(base, fingerprint("m", 1, &[e("billing", "refund now")]));
+        assert_ne!(base, fingerprint("n", 1, &[e("billing", "refund please")]));
+        // Length prefixes: moving a character from label to text is another history.
+        assert_ne!(fingerprint("m", 1, &[e("ab", "c")]), fingerprint("m", 1, &[e("a", "bc")]));
+    }
+}
