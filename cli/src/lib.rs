@@ -11,6 +11,7 @@ mod jobs;
 mod kb;
 mod migrate;
 pub mod models;
+mod tickets;
 mod up;
 pub mod web_build;
 
@@ -55,6 +56,11 @@ enum Command {
         #[command(subcommand)]
         action: kb::Action,
     },
+    /// Tickets: load an organisation's history from another help desk.
+    Tickets {
+        #[command(subcommand)]
+        action: tickets::Action,
+    },
     /// The AI models trained on an organisation's data, measured on yours.
     Ai {
         #[command(subcommand)]
@@ -97,6 +103,7 @@ pub fn main() -> ExitCode {
             Command::Kb { action } => kb::run(action).await,
             Command::Models { action } => models::run(action),
             Command::Ai { action } => ai::run(action),
+            Command::Tickets { action } => tickets::run(action).await,
             Command::Org { action } => admin::org(action).await,
             Command::User { action } => admin::user(action).await,
             Command::Db { action, root } => db::run(action, &root),

@@ -10,6 +10,7 @@ pub mod counts;
 pub mod events;
 pub mod feed;
 pub mod history;
+pub mod import;
 pub mod list;
 pub mod locks;
 pub mod presence;
