@@ -8,7 +8,10 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use atum_core::assist::{Alternative, Guess, Labelled, Language, Models, Neighbour, Sentiment, TrainFailure, Trained};
+use atum_core::assist::{
+    Alternative, Evaluation, Guess, Labelled, Language, Models, Neighbour, ReliabilityBin, Sentiment, TierFigure,
+    TrainFailure, Trained,
+};
 
 use crate::{
     EmbedError, Embedder, language, sentiment,
@@ -65,11 +68,34 @@ impl Models for LocalModels {
             TrainError::TooLittle { have, need } => TrainFailure::TooLittle { have, need },
             other => TrainFailure::Failed(other.to_string()),
         })?;
-        let mut evaluation = serde_json::to_value(&report).map_err(|e| TrainFailure::Failed(e.to_string()))?;
-        evaluation["trained_on"] = model.trained_on.into();
-        evaluation["calibrated_on"] = model.calibrated_on.into();
-        evaluation["linear_share"] = model.mix.into();
-        evaluation["temperature"] = model.temperature.into();
+        let evaluation = Evaluation {
+            examples: report.examples,
+            accuracy: report.accuracy,
+            macro_f1: report.macro_f1,
+            majority_label: report.majority_label,
+            majority_accuracy: report.majority_accuracy,
+            ece: report.ece,
+            tiers: report
+                .tiers
+                .iter()
+                .map(|t| TierFigure { threshold: t.threshold, coverage: t.coverage, accuracy: t.accuracy })
+                .collect(),
+            reliability: report
+                .reliability
+                .iter()
+                .map(|b| ReliabilityBin {
+                    from: b.from,
+                    to: b.to,
+                    count: b.count,
+                    confidence: b.confidence,
+                    accuracy: b.accuracy,
+                })
+                .collect(),
+            labels: report.labels,
+            confusion: report.confusion,
+            trained_on: model.trained_on,
+            calibrated_on: model.calibrated_on,
+        };
         let bytes = model.to_bytes();
         Ok(Trained { model: bytes, format: self.format(), labels: model.labels, evaluation })
     }

@@ -28,7 +28,48 @@ pub struct Trained {
     pub model: Vec<u8>,
     pub format: i32,
     pub labels: Vec<String>,
-    pub evaluation: serde_json::Value,
+    pub evaluation: Evaluation,
+}
+
+/// How a model did on the slice of the organisation's tickets held back from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Evaluation {
+    /// Held-back tickets it was scored on.
+    pub examples: usize,
+    pub accuracy: f64,
+    pub macro_f1: f64,
+    /// The most common label of the training tickets: always answering it scores
+    /// `majority_accuracy`, the baseline to beat.
+    pub majority_label: String,
+    pub majority_accuracy: f64,
+    /// Expected calibration error: the mean gap between confidence and accuracy.
+    pub ece: f64,
+    /// What answering only at or above each confidence would cover and get right.
+    pub tiers: Vec<TierFigure>,
+    /// Confidence bins: answers, their mean confidence and how many were right.
+    pub reliability: Vec<ReliabilityBin>,
+    pub labels: Vec<String>,
+    /// `confusion[truth][predicted]`, in the order of `labels`.
+    pub confusion: Vec<Vec<usize>>,
+    /// Tickets the model learnt from, and those it was calibrated on.
+    pub trained_on: usize,
+    pub calibrated_on: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TierFigure {
+    pub threshold: f32,
+    pub coverage: f64,
+    pub accuracy: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReliabilityBin {
+    pub from: f32,
+    pub to: f32,
+    pub count: usize,
+    pub confidence: f64,
+    pub accuracy: f64,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]

@@ -51,6 +51,8 @@ pub const QUEUE: &str = "ai";
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+// The catalog's form field is `Field` in the OpenAPI document.
+#[schema(as = TriageField)]
 pub enum Field {
     Category,
     Priority,
@@ -154,6 +156,7 @@ async fn train_field(
     let ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
     let (status, model, format, labels, evaluation, needed, detail) = match fit {
         Ok(Trained { model, format, labels, evaluation }) => {
+            let evaluation = serde_json::to_value(&evaluation).map_err(|e| JobError::Permanent(e.to_string()))?;
             ("ready", Some(model), format, labels, Some(evaluation), None, None)
         }
         Err(TrainFailure::TooLittle { need, .. }) => {
@@ -277,8 +280,7 @@ pub struct Training {
     pub labels: Vec<String>,
     /// Accuracy, macro-F1, the majority-class baseline, calibration (ECE and the
     /// reliability table) and coverage per confidence tier on the held-back slice.
-    #[schema(value_type = Option<Object>)]
-    pub evaluation: Option<serde_json::Value>,
+    pub evaluation: Option<super::Evaluation>,
     pub detail: Option<String>,
     pub duration_ms: i32,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -313,7 +315,7 @@ pub async fn status(db: &impl GenericClient, who: &Principal) -> Result<TriageSt
                 examples: r.get(3),
                 needed: r.get(4),
                 labels: r.get(5),
-                evaluation: r.get(6),
+                evaluation: r.get::<_, Option<serde_json::Value>>(6).and_then(|v| serde_json::from_value(v).ok()),
                 detail: r.get(7),
                 duration_ms: r.get(8),
                 created_at: r.get(9),

@@ -1637,6 +1637,37 @@ export interface components {
             /** @description For people; may change between versions. */
             message: string;
         };
+        /** @description How a model did on the slice of the organisation's tickets held back from it. */
+        Evaluation: {
+            /** Format: double */
+            accuracy: number;
+            calibrated_on: number;
+            /** @description `confusion[truth][predicted]`, in the order of `labels`. */
+            confusion: number[][];
+            /**
+             * Format: double
+             * @description Expected calibration error: the mean gap between confidence and accuracy.
+             */
+            ece: number;
+            /** @description Held-back tickets it was scored on. */
+            examples: number;
+            labels: string[];
+            /** Format: double */
+            macro_f1: number;
+            /** Format: double */
+            majority_accuracy: number;
+            /**
+             * @description The most common label of the training tickets: always answering it scores
+             *     `majority_accuracy`, the baseline to beat.
+             */
+            majority_label: string;
+            /** @description Confidence bins: answers, their mean confidence and how many were right. */
+            reliability: components["schemas"]["ReliabilityBin"][];
+            /** @description What answering only at or above each confidence would cover and get right. */
+            tiers: components["schemas"]["TierFigure"][];
+            /** @description Tickets the model learnt from, and those it was calibrated on. */
+            trained_on: number;
+        };
         Event: {
             /** Format: int64 */
             actor_id?: number | null;
@@ -2057,7 +2088,7 @@ export interface components {
             visibility?: string | null;
         };
         NewFeedback: {
-            field: components["schemas"]["Field"];
+            field: components["schemas"]["TriageField"];
             /** @description The right value, for `corrected` only. */
             value?: string | null;
             verdict: components["schemas"]["Verdict"];
@@ -2271,6 +2302,17 @@ export interface components {
             /** @description Ten single-use codes for when the device is lost. Shown once. */
             recovery_codes: string[];
         };
+        ReliabilityBin: {
+            /** Format: double */
+            accuracy: number;
+            /** Format: double */
+            confidence: number;
+            count: number;
+            /** Format: float */
+            from: number;
+            /** Format: float */
+            to: number;
+        };
         RenderRequest: {
             /** @description Markdown. */
             body: string;
@@ -2466,6 +2508,14 @@ export interface components {
          * @enum {string}
          */
         Tier: "apply" | "suggest" | "hidden";
+        TierFigure: {
+            /** Format: double */
+            accuracy: number;
+            /** Format: double */
+            coverage: number;
+            /** Format: float */
+            threshold: number;
+        };
         TokenOnly: {
             /** @description From the link in the verification email. */
             token: string;
@@ -2477,14 +2527,10 @@ export interface components {
             detail?: string | null;
             /** Format: int32 */
             duration_ms: number;
-            /**
-             * @description Accuracy, macro-F1, the majority-class baseline, calibration (ECE and the
-             *     reliability table) and coverage per confidence tier on the held-back slice.
-             */
-            evaluation?: Record<string, never> | null;
+            evaluation?: null | components["schemas"]["Evaluation"];
             /** Format: int32 */
             examples: number;
-            field: components["schemas"]["Field"];
+            field: components["schemas"]["TriageField"];
             labels: string[];
             /** Format: int64 */
             model_id: number;
@@ -2500,6 +2546,11 @@ export interface components {
             /** @description `false`: a training was already queued or running, and that one will do. */
             queued: boolean;
         };
+        /**
+         * @description A ticket field triage predicts.
+         * @enum {string}
+         */
+        TriageField: "category" | "priority";
         /**
          * @description The state of the organisation's triage: the newest training of each field, and
          *     whether one is queued or running.

@@ -3,9 +3,12 @@ import { api, type Comment, type Me, problem, type Schemas, type TicketView as V
 import { Clocks } from './Clocks';
 import { Relations } from './Relations';
 import { Suggested } from './Suggested';
+import { Triage, type TriageHandle } from './Triage';
 
 export interface TicketViewHandle {
   focusComposer: (visibility: 'public' | 'internal') => void;
+  acceptTriage: () => void;
+  correctTriage: () => void;
 }
 
 interface Props {
@@ -52,8 +55,11 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
   const [tab, setTab] = useState<'conversation' | 'history'>('conversation');
   const [history, setHistory] = useState<Schemas['Event'][]>([]);
   const [tags, setTags] = useState('');
+  const [category, setCategory] = useState('');
   // Being edited: a live reload must not replace what the agent is typing.
   const tagsEdited = useRef(false);
+  const categoryEdited = useRef(false);
+  const triage = useRef<TriageHandle>(null);
   const composer = useRef<HTMLTextAreaElement>(null);
   const [viewers, setViewers] = useState<Schemas['Viewer'][]>([]);
   const lastTyped = useRef(0);
@@ -109,6 +115,7 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
     if (t.data) {
       setTicket(t.data);
       if (!tagsEdited.current) setTags(t.data.tags.join(', '));
+      if (!categoryEdited.current) setCategory(t.data.category ?? '');
     }
     if (c.data) setComments(c.data.items);
     if (s.data) setSla(s.data);
@@ -143,6 +150,8 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
       switchTo(v);
       composer.current?.focus();
     },
+    acceptTriage: () => triage.current?.accept(),
+    correctTriage: () => triage.current?.correct(),
   }));
 
   const switchTo = (v: Visibility) => {
@@ -316,6 +325,21 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
           </select>
         </label>
         <label>
+          Category
+          <input
+            value={category}
+            onChange={(e) => {
+              categoryEdited.current = true;
+              setCategory(e.target.value);
+            }}
+            onBlur={() => {
+              categoryEdited.current = false;
+              const next = category.trim() || null;
+              if (next !== (ticket.category ?? null)) void change({ category: next });
+            }}
+          />
+        </label>
+        <label>
           Tags
           <input
             value={tags}
@@ -351,6 +375,14 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
           </p>
         )}
       </div>
+      <Triage
+        ref={triage}
+        ticketId={ticket.id}
+        changedAt={changedBy?.at ?? 0}
+        priorities={PRIORITIES}
+        onTicketChanged={() => void load()}
+        onOpenTicket={onOpenTicket}
+      />
       {sla && sla.clocks.length > 0 && <Clocks clocks={sla.clocks} />}
       <Relations id={id} onChanged={() => void load()} />
       <div role="tablist" aria-label="Ticket" className="tabs">

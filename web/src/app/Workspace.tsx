@@ -18,6 +18,7 @@ const PAGE = '100';
 const Dashboard = lazy(() => import('./Dashboard'));
 // So does the knowledge base.
 const Knowledge = lazy(() => import('./Knowledge'));
+const AiSettings = lazy(() => import('./AiSettings'));
 
 function ticketFromPath(): number | null {
   const m = /^\/app\/tickets\/(\d+)/.exec(window.location.pathname);
@@ -32,7 +33,7 @@ export function Workspace({ me, onSignOut }: Props) {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const filter = (f: Partial<Filters>) => setFilters((old) => ({ ...old, ...f }));
   const filtering = Object.keys(filterQuery(filters)).length;
-  const [pane, setPane] = useState<'ticket' | 'new' | 'account' | 'dashboard' | 'kb'>('ticket');
+  const [pane, setPane] = useState<'ticket' | 'new' | 'account' | 'dashboard' | 'kb' | 'ai'>('ticket');
   const [lastChange, setLastChange] = useState(0);
   const [tickets, setTickets] = useState<Ticket[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -223,6 +224,8 @@ export function Workspace({ me, onSignOut }: Props) {
       else if (e.key === 'k') move(-1);
       else if (e.key === 'r' && selected) ticketView.current?.focusComposer('public');
       else if (e.key === 'n' && selected) ticketView.current?.focusComposer('internal');
+      else if (e.key === 'a' && selected) ticketView.current?.acceptTriage();
+      else if (e.key === 'c' && selected) ticketView.current?.correctTriage();
       else if (e.key === '?') setHelp(true);
       else return;
       e.preventDefault();
@@ -275,6 +278,11 @@ export function Workspace({ me, onSignOut }: Props) {
         <button type="button" aria-current={pane === 'kb' ? 'page' : undefined} onClick={() => setPane('kb')}>
           Knowledge base
         </button>
+        {me.user.role === 'admin' && (
+          <button type="button" aria-current={pane === 'ai' ? 'page' : undefined} onClick={() => setPane('ai')}>
+            AI settings
+          </button>
+        )}
         <p className="who">{me.user.display_name}</p>
         <button type="button" aria-current={pane === 'account' ? 'page' : undefined} onClick={() => setPane('account')}>
           Your account
@@ -293,6 +301,13 @@ export function Workspace({ me, onSignOut }: Props) {
           </Suspense>
         </main>
       )}
+      {pane === 'ai' && (
+        <main className="ai-pane">
+          <Suspense fallback={<p role="status">Loading the AI settings…</p>}>
+            <AiSettings />
+          </Suspense>
+        </main>
+      )}
       {pane === 'kb' && (
         <main className="kb-pane">
           <Suspense fallback={<p role="status">Loading the knowledge base…</p>}>
@@ -300,7 +315,7 @@ export function Workspace({ me, onSignOut }: Props) {
           </Suspense>
         </main>
       )}
-      <main className="list-pane" hidden={pane === 'dashboard' || pane === 'kb'}>
+      <main className="list-pane" hidden={pane === 'dashboard' || pane === 'kb' || pane === 'ai'}>
         <h1>{view.label}</h1>
         <form role="search" onSubmit={(e) => e.preventDefault()}>
           <label htmlFor="search">Search tickets</label>
@@ -392,6 +407,7 @@ export function Workspace({ me, onSignOut }: Props) {
             { label: 'New ticket', run: () => setPane('new') },
             { label: 'Dashboard', run: () => setPane('dashboard') },
             { label: 'Knowledge base', run: () => setPane('kb') },
+            ...(me.user.role === 'admin' ? [{ label: 'AI settings', run: () => setPane('ai') }] : []),
             { label: 'Your account', run: () => setPane('account') },
             { label: 'Keyboard shortcuts', run: () => setHelp(true) },
             { label: 'Sign out', run: onSignOut },
@@ -409,6 +425,10 @@ export function Workspace({ me, onSignOut }: Props) {
               <dd>Reply to the customer</dd>
               <dt>n</dt>
               <dd>Internal note</dd>
+              <dt>a</dt>
+              <dd>Accept the AI's triage</dd>
+              <dt>c</dt>
+              <dd>Correct the AI's triage</dd>
               <dt>Ctrl+Enter</dt>
               <dd>Send</dd>
               <dt>Ctrl+Shift+Enter</dt>

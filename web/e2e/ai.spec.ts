@@ -1,0 +1,76 @@
+import { type APIRequestContext, expect, test } from '@playwright/test';
+import { accessible, bearer, person, signIn, token } from './support';
+
+/** The demo organisation's triage models, trained by the job worker from its 300 seeded tickets. */
+async function trained(request: APIRequestContext, admin: string) {
+  await expect
+    .poll(
+      async () => {
+        const status = await (await request.get('/api/v1/ai/triage', { headers: bearer(admin) })).json();
+        return status.trainings.find((t: { field: string }) => t.field === 'category')?.status ?? 'none';
+      },
+      { timeout: 240_000, intervals: [1_000] },
+    )
+    .toBe('ready');
+}
+
+test('an agent sees the AI\'s triage of a new ticket with its reasons and accepts it with one key', async ({ page, request }) => {
+  test.setTimeout(300_000);
+  const admin = await token(request, person('admin'));
+  await trained(request, admin);
+  const customer = await token(request, person('customer'));
+  const filed = await request.post('/api/v1/tickets', {
+    headers: bearer(customer),
+    data: {
+      subject: 'I cannot sign in to my account any more',
+      description: 'The password reset link does not work and I am locked out of my account. This is very annoying!',
+    },
+  });
+  expect(filed.status(), await filed.text()).toBe(201);
+  const id = (await filed.json()).id as number;
+
+  await signIn(page, person('agent'));
+  await page.goto(`/app/tickets/${id}`);
+  const category = page.getByTestId('triage-category');
+  // Triage runs on the job worker seconds after the ticket; the panel looks again until it has.
+  await expect(category).toContainText('% sure', { timeout: 60_000 });
+  await expect(category).toContainText('account');
+  await expect(page.getByTestId('triage-tone')).toContainText('negative');
+  await expect(page.getByRole('region', { name: 'Triage' })).toContainText('English');
+  await expect(category.getByRole('button', { name: /Open a similar ticket/ }).first()).toBeVisible();
+  await accessible(page, 'ticket-triage');
+
+  await page.getByRole('heading', { level: 2 }).focus();
+  await page.keyboard.press('a');
+  await expect(category).toContainText('you accepted it');
+  await expect(page.getByLabel('Category')).toHaveValue('account');
+  const ticket = await (await request.get(`/api/v1/tickets/${id}`, { headers: bearer(admin) })).json();
+  expect(ticket.category).toBe('account');
+});
+
+test('an admin reads how the triage model did on held-back tickets and sets its thresholds, with errors beside the field', async ({ page, request }) => {
+  test.setTimeout(300_000);
+  const admin = await token(request, person('admin'));
+  await trained(request, admin);
+  await signIn(page, person('admin'));
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'AI settings' }).click();
+  await expect(page.getByRole('heading', { name: 'AI settings' })).toBeFocused();
+  const model = page.getByTestId('model-category');
+  await expect(model).toContainText('accuracy');
+  await expect(model).toContainText('always answering');
+  await expect(model.getByRole('table')).toContainText('≥ 0.9');
+
+  await page.getByLabel('Suggest from (0 to 1)').fill('0.6');
+  await page.getByLabel('Apply from (0 to 1)').fill('0.4');
+  await page.getByRole('button', { name: 'Save thresholds' }).click();
+  await expect(page.getByText('must be at least the suggest threshold')).toBeVisible();
+  await expect(page.getByLabel('Apply from (0 to 1)')).toHaveValue('0.4');
+  await accessible(page, 'ai-settings');
+  await page.getByLabel('Apply from (0 to 1)').fill('0.95');
+  await page.getByRole('button', { name: 'Save thresholds' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+  const settings = await (await request.get('/api/v1/admin/settings', { headers: bearer(admin) })).json();
+  expect(settings.ai).toEqual({ suggest_threshold: 0.6, apply_threshold: 0.95 });
+  // Back to the defaults, for the other tests.
+  await request.patch('/api/v1/admin/settings', { headers: bearer(admin), data: { ai: { suggest_threshold: 0.5, apply_threshold: 0.9 } } });
+});
