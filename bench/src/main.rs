@@ -32,6 +32,9 @@
 //! `atum-bench triage` trains the triage model on histories of 10,000 and 100,000
 //! labelled tickets with the release `atum ai eval` and records time and peak memory
 //! (`bench/src/triage.rs`); figures go to `target/bench/triage-train.json`.
+//! `atum-bench triage-worker` runs auto-triage end to end through the product: import,
+//! training and triage on the job worker, tickets filed through the API
+//! (`bench/src/triage_worker.rs`); figures go to `target/bench/triage-worker.json`.
 //!
 //! `atum-bench retrieval` measures embedding throughput, a full re-index of
 //! `ATUM_BENCH_CHUNKS` (100,000) passages, the retrieval worker's and the API's memory
@@ -48,6 +51,7 @@ mod sla;
 mod sla_eval;
 mod sse;
 mod triage;
+mod triage_worker;
 
 use std::{
     path::{Path, PathBuf},
@@ -76,10 +80,20 @@ fn main() -> anyhow::Result<()> {
     let root = root.canonicalize()?;
 
     let mode = std::env::args().nth(1).unwrap_or_else(|| "api".into());
-    if !["api", "queue", "sla", "sla-eval", "dashboard", "sse", "retrieval", "retrieval-eval", "triage"]
-        .contains(&mode.as_str())
-    {
-        bail!("usage: atum-bench [api|queue|sla|sla-eval|dashboard|sse|retrieval|retrieval-eval|triage]");
+    const MODES: [&str; 10] = [
+        "api",
+        "queue",
+        "sla",
+        "sla-eval",
+        "dashboard",
+        "sse",
+        "retrieval",
+        "retrieval-eval",
+        "triage",
+        "triage-worker",
+    ];
+    if !MODES.contains(&mode.as_str()) {
+        bail!("usage: atum-bench [{}]", MODES.join("|"));
     }
     if mode == "triage" {
         // The CLI trains from files: no cluster needed.
@@ -104,6 +118,7 @@ fn main() -> anyhow::Result<()> {
         "sse" => run_sse(&cluster, port, &exe_dir, &root, tickets, seconds.max(10)),
         "retrieval-eval" => retrieval::run(&cluster, port, &exe_dir, &root),
         "retrieval" => rag::run(&cluster, port, &exe_dir, &root),
+        "triage-worker" => triage_worker::run(&cluster, port, &exe_dir, &root),
         _ => run_sla(&cluster, port, &root, tickets),
     };
     cluster.stop()?;

@@ -23,6 +23,38 @@ use crate::rag::peak_rss_until;
 const OPENERS: [&str; 6] = ["", "Hi, ", "Hello team, ", "Good morning. ", "Urgent: ", "Quick question - "];
 const CLOSERS: [&str; 6] = ["", " Thanks.", " Thank you!", " Regards, Sam", " Please help.", " Cheers"];
 
+/// The fixed split's training rows, `n` of them: copies after the first are worded a
+/// little differently, so that every row is a distinct text.
+pub fn history(n: usize) -> anyhow::Result<Vec<(String, String)>> {
+    let split = Path::new(env!("CARGO_MANIFEST_DIR")).join("triage");
+    let mut reader = csv::Reader::from_path(split.join("train.csv"))?;
+    let rows: Vec<(String, String)> =
+        reader.records().map(|r| r.map(|r| (r[0].to_owned(), r[1].to_owned()))).collect::<Result<_, _>>()?;
+    let mut rng = StdRng::seed_from_u64(n as u64);
+    Ok((0..n)
+        .map(|i| {
+            let (text, label) = &rows[i % rows.len()];
+            if i < rows.len() {
+                return (text.clone(), label.clone());
+            }
+            let open = OPENERS[rng.random_range(0..OPENERS.len())];
+            let close = CLOSERS[rng.random_range(0..CLOSERS.len())];
+            (format!("{open}{text} (ref {}){close}", rng.random_range(10_000..99_999)), label.clone())
+        })
+        .collect())
+}
+
+/// [`history`] as a CSV file with the columns `text` and `category`.
+pub fn write_history(file: &Path, n: usize) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(file)?;
+    w.write_record(["text", "category"])?;
+    for (text, label) in history(n)? {
+        w.write_record([text.as_str(), label.as_str()])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 pub fn run(exe_dir: &Path, root: &Path) -> anyhow::Result<()> {
     let env = atum_core::config::Env::process();
     let sizes: Vec<usize> = env
@@ -32,9 +64,6 @@ pub fn run(exe_dir: &Path, root: &Path) -> anyhow::Result<()> {
         .map(|s| s.trim().parse::<usize>().context("ATUM_BENCH_TRIAGE_SIZES must list numbers"))
         .collect::<anyhow::Result<_>>()?;
     let split = Path::new(env!("CARGO_MANIFEST_DIR")).join("triage");
-    let mut reader = csv::Reader::from_path(split.join("train.csv"))?;
-    let rows: Vec<(String, String)> =
-        reader.records().map(|r| r.map(|r| (r[0].to_owned(), r[1].to_owned()))).collect::<Result<_, _>>()?;
     let model_dir = atum_core::model_files::ensure(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../var"), &mut |m| {
         println!("{m}")
     })?;
@@ -42,22 +71,7 @@ pub fn run(exe_dir: &Path, root: &Path) -> anyhow::Result<()> {
     let mut points: Vec<Value> = Vec::new();
     for n in sizes {
         let file = root.join(format!("triage-history-{n}.csv"));
-        let mut w = csv::Writer::from_path(&file)?;
-        w.write_record(["text", "category"])?;
-        let mut rng = StdRng::seed_from_u64(n as u64);
-        for i in 0..n {
-            let (text, label) = &rows[i % rows.len()];
-            let copy = i / rows.len();
-            let text = if copy == 0 {
-                text.clone()
-            } else {
-                let open = OPENERS[rng.random_range(0..OPENERS.len())];
-                let close = CLOSERS[rng.random_range(0..CLOSERS.len())];
-                format!("{open}{text} (ref {}){close}", rng.random_range(10_000..99_999))
-            };
-            w.write_record([text.as_str(), label])?;
-        }
-        w.flush()?;
+        write_history(&file, n)?;
         let report = root.join(format!("triage-history-{n}.json"));
         println!("training on a history of {n} labelled tickets with `atum ai eval`");
         let started = Instant::now();

@@ -52,8 +52,20 @@ impl Default for AiSettings {
 pub struct SettingsChange {
     #[serde(default)]
     pub customers_set_priority: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     pub ai: Option<AiSettingsChange>,
+}
+
+/// An object or null, never an array: serde's derive would read `[0.6, null]` into a
+/// struct's fields by position, and `null` there turns applying off.
+fn object<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error as _;
+    let map = Option::<serde_json::Map<String, serde_json::Value>>::deserialize(d)?;
+    map.map(|m| serde_json::from_value(serde_json::Value::Object(m)).map_err(D::Error::custom)).transpose()
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -152,4 +164,30 @@ pub async fn change(
         audit::record(db, Record::by(who, event::ORG_SETTINGS_CHANGED, ip).detail(detail)).await?;
     }
     Ok(after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ai_change_is_an_object_and_an_array_in_its_place_is_refused() {
+        assert!(serde_json::from_str::<SettingsChange>(r#"{"ai": [null, null]}"#).is_err());
+        let c: SettingsChange = serde_json::from_str(r#"{"ai": {"apply_threshold": null}}"#).unwrap();
+        assert_eq!(c.ai.unwrap().apply_threshold, Some(None));
+        assert!(serde_json::from_str::<SettingsChange>(r#"{"ai": null}"#).unwrap().ai.is_none());
+    }
+
+    #[test]
+    fn thresholds_are_checked_against_what_they_leave_in_place() {
+        let current = OrgSettings::default();
+        let change = |json: &str| serde_json::from_str::<SettingsChange>(json).unwrap();
+        // Suggesting from 0.95 under the default apply threshold of 0.9 is refused...
+        assert!(check(&current, &change(r#"{"ai": {"suggest_threshold": 0.95}}"#)).is_err());
+        // ...unless applying is turned off in the same change.
+        let writes =
+            check(&current, &change(r#"{"ai": {"suggest_threshold": 0.95, "apply_threshold": null}}"#)).unwrap();
+        assert_eq!(writes.len(), 2);
+        assert!(check(&current, &change(r#"{"ai": {"apply_threshold": 1.01}}"#)).is_err());
+    }
 }

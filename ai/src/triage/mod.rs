@@ -117,17 +117,23 @@ pub struct Prediction {
     pub neighbours: Vec<Neighbour>,
 }
 
-/// The learner's view of a text: its sentence vector and its hashed features.
+/// The learner's view of a text: its sentence vector and its hashed features, kept
+/// sparse (a ticket sets a hundred or so of the 1,024): a training holds one for every
+/// labelled ticket, and dense they were a third of its memory.
 struct Seen {
     vector: Vec<f32>,
-    lexical: Vec<f32>,
+    lexical: Vec<(u16, f32)>,
+}
+
+fn sparse(dense: Vec<f32>) -> Vec<(u16, f32)> {
+    dense.into_iter().enumerate().filter(|(_, x)| *x != 0.0).map(|(i, x)| (i as u16, x)).collect()
 }
 
 fn see(embedder: &Embedder, texts: &[&str]) -> Result<Vec<Seen>, EmbedError> {
     let mut out = Vec::with_capacity(texts.len());
     for batch in texts.chunks(EMBED_BATCH) {
         for (text, vector) in batch.iter().zip(embedder.embed(batch)?) {
-            out.push(Seen { vector, lexical: lexical(text) });
+            out.push(Seen { vector, lexical: sparse(lexical(text)) });
         }
     }
     Ok(out)
@@ -189,14 +195,14 @@ pub fn train(embedder: &Embedder, examples: &[Example<'_>], seed: u64) -> Result
     let texts: Vec<&str> = usable.iter().map(|e| e.text).collect();
     let seen = see(embedder, &texts)?;
     let dim = embedder.dimensions() + LEXICAL_DIM;
-    fn row(s: &Seen) -> impl Iterator<Item = f32> + '_ {
-        s.vector.iter().chain(&s.lexical).copied()
-    }
-
     let mut x = Array2::<f32>::zeros((fit_idx.len(), dim));
+    let dense = embedder.dimensions();
     for (r, &i) in fit_idx.iter().enumerate() {
-        for (c, v) in row(&seen[i]).enumerate() {
-            x[[r, c]] = v;
+        for (c, v) in seen[i].vector.iter().enumerate() {
+            x[[r, c]] = *v;
+        }
+        for &(c, v) in &seen[i].lexical {
+            x[[r, dense + c as usize]] = v;
         }
     }
     let y: Array1<usize> = fit_idx.iter().map(|&i| label_of(usable[i].label)).collect();
@@ -386,8 +392,11 @@ impl Model {
     fn linear(&self, s: &Seen) -> Vec<f32> {
         let k = self.labels.len();
         let mut z = self.intercept.clone();
-        for (f, x) in s.vector.iter().chain(&s.lexical).enumerate() {
-            if *x != 0.0 {
+        let dense = s.vector.len();
+        let features =
+            s.vector.iter().copied().enumerate().chain(s.lexical.iter().map(|&(f, x)| (dense + f as usize, x)));
+        for (f, x) in features {
+            if x != 0.0 {
                 let w = &self.weights[f * k..(f + 1) * k];
                 z.iter_mut().zip(w).for_each(|(z, w)| *z += x * w);
             }

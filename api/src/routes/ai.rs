@@ -44,7 +44,9 @@ pub async fn ticket_ai(
     params(("id" = i64, Path, description = "Ticket id")), request_body = NewFeedback,
     responses((status = 200, description = "The ticket's AI view after the answer", body = TicketAi),
         (status = 403, description = "Staff only", body = ErrorBody),
-        (status = 409, description = "The ticket is locked by another agent or closed", body = ErrorBody)))]
+        (status = 409, description = "The ticket is closed", body = ErrorBody),
+        (status = 422, description = "A correction without its value, or a value on another verdict", body = ErrorBody),
+        (status = 423, description = "Another agent holds the ticket's lock", body = ErrorBody)))]
 #[post("/tickets/{id}/ai/feedback")]
 pub async fn give_feedback(
     state: web::Data<AppState>,

@@ -23,7 +23,8 @@ pub async fn get(state: web::Data<AppState>, creds: Credentials) -> Result<HttpR
 /// Change some of the organisation's settings (admins); the rest keep their values.
 /// Recorded in the security audit log.
 #[utoipa::path(operation_id = "change_org_settings", tag = "settings", security(("bearer" = [])), request_body = SettingsChange,
-    responses((status = 200, description = "The settings after the change", body = OrgSettings), (status = 403, description = "Admins only", body = ErrorBody)))]
+    responses((status = 200, description = "The settings after the change", body = OrgSettings), (status = 403, description = "Admins only", body = ErrorBody),
+        (status = 422, description = "Invalid values, named field by field (nothing is changed)", body = ErrorBody)))]
 #[patch("/admin/settings")]
 pub async fn change(
     state: web::Data<AppState>,

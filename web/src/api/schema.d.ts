@@ -3854,6 +3854,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Invalid values, named field by field (nothing is changed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The database is unavailable; try again (database_unavailable) */
             503: {
                 headers: {
@@ -7692,7 +7701,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The ticket is locked by another agent or closed */
+            /** @description The ticket is closed */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7712,6 +7721,24 @@ export interface operations {
             };
             /** @description The body is not sent as application/json (unsupported_media_type) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A correction without its value, or a value on another verdict */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Another agent holds the ticket's lock */
+            423: {
                 headers: {
                     [name: string]: unknown;
                 };
