@@ -79,12 +79,13 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
     report.insert("import".into(), json!({"tickets": history, "seconds": round(took)}));
     std::fs::remove_file(&file).ok();
 
-    let (mut worker, _) = crate::start_service(exe_dir, Service::JobWorker, &url, 4, std::slice::from_ref(&model_env))?;
+    let (worker, _) = crate::start_service(exe_dir, Service::JobWorker, &url, 4, std::slice::from_ref(&model_env))?;
+    let worker = Stopped(worker);
     let outcome = (|| -> anyhow::Result<()> {
         println!("atum-job-worker trains the organisation's models (TRAIN_TRIAGE)");
         let started = Instant::now();
         let done = "SELECT count(*) FROM job_queue WHERE kind = 'TRAIN_TRIAGE' AND state IN ('available', 'running')";
-        let peak = peak_rss_until(worker.id(), || Ok(runtime.block_on(count(&url, done))? == 0))?;
+        let peak = peak_rss_until(worker.0.id(), || Ok(runtime.block_on(count(&url, done))? == 0))?;
         let took = started.elapsed().as_secs_f64();
         let trained = runtime.block_on(training(&url))?;
         println!("  {took:.1} s with the worker's start, peak RSS {peak:.0} MB: {trained}");
@@ -93,8 +94,9 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
             json!({"history": history, "seconds": round(took), "peak_rss_mb": round(peak), "models": trained}),
         );
 
-        let (mut api, listen) = crate::start_service(exe_dir, Service::Api, &url, 8, &[])?;
-        let phases = (|| -> anyhow::Result<()> {
+        let (api, listen) = crate::start_service(exe_dir, Service::Api, &url, 8, &[])?;
+        let _api = Stopped(api);
+        (|| -> anyhow::Result<()> {
             let base = format!("http://{listen}");
             crate::wait_for(&base)?;
             let token = crate::login_as(&base, SLUG, "customer@triage.test", PASSWORD)?;
@@ -170,19 +172,26 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
                 }),
             );
             Ok(())
-        })();
-        api.kill().ok();
-        api.wait().ok();
-        phases
+        })()
     })();
-    worker.kill().ok();
-    worker.wait().ok();
+    drop(worker);
     outcome?;
     report.insert("when".into(), json!(chrono::Utc::now().to_rfc3339()));
     let path = root.join("triage-worker.json");
     std::fs::write(&path, serde_json::to_string_pretty(&Value::Object(report))?)?;
     println!("wrote {}", path.display());
     Ok(())
+}
+
+/// A child process stopped when this goes, a failed or panicking run included (its
+/// output would otherwise hold the caller's pipe open).
+struct Stopped(std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
 }
 
 /// The fixed split's test texts: tickets the model never learnt from.
@@ -287,7 +296,7 @@ async fn latencies(url: &str, after: i64) -> anyhow::Result<[f64; 3]> {
         .query_one(
             "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.95) WITHIN GROUP (ORDER BY ms),
                     max(ms)
-               FROM (SELECT extract(epoch FROM a.created_at - t.created_at) * 1000 AS ms
+               FROM (SELECT (extract(epoch FROM a.created_at - t.created_at) * 1000)::float8 AS ms
                        FROM tickets t JOIN ticket_ai_triage a ON a.ticket_id = t.id WHERE t.id > $1) l",
             &[&after],
         )
