@@ -77,10 +77,11 @@ pub enum Tier {
 }
 
 pub fn tier(confidence: f32, s: &AiSettings) -> Tier {
-    let c = f64::from(confidence);
-    if s.apply_threshold.is_some_and(|a| c >= a) {
+    // Compared as f32, the precision the confidence has: widened, 0.9f32 is
+    // 0.8999999761 and would fall below a threshold of 0.9.
+    if s.apply_threshold.is_some_and(|a| confidence >= a as f32) {
         Tier::Apply
-    } else if c >= s.suggest_threshold {
+    } else if confidence >= s.suggest_threshold as f32 {
         Tier::Suggest
     } else {
         Tier::Hidden
