@@ -38,7 +38,10 @@ fn schemathesis(app: &TestApp, token: Option<&str>, report: &std::path::Path) ->
     let mut cmd = Command::new("schemathesis");
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemathesis.toml");
     cmd.args(["--config-file", config, "run", &format!("http://{}/api/v1/openapi.json", app.addr)])
-        .args(["--seed", SEED, "--workers", "2", "--no-color", "--suppress-health-check", "all"])
+        // One worker: with two threads, Hypothesis's lambda descriptions race in Python
+        // 3.11's `ast` module ("AST constructor recursion depth mismatch", seen in CI
+        // as a Runtime Error on GET /kb/search), a crash of the tool, not a finding.
+        .args(["--seed", SEED, "--workers", "1", "--no-color", "--suppress-health-check", "all"])
         .args(["--phases", "examples,coverage,fuzzing"])
         .args(["--report", "ndjson", "--report-dir"])
         .arg(report);
