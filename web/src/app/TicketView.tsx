@@ -15,7 +15,7 @@ interface Props {
   id: number;
   me: Me;
   /** Bumped by the workspace when the feed says this ticket changed. */
-  changedBy: { actor_id: number | null; at: number } | null;
+  changedBy: { actor_id: number | null; actor_kind: string; at: number } | null;
   /** Bumped when the feed says who has this ticket open changed. */
   presenceAt: number | null;
   /** Everyone in the organisation: names, and the agents and admins to assign. */
@@ -142,7 +142,7 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
     // One's own changes are shown already.
     if (!changedBy || changedBy.actor_id === me.user.id) return;
     void load();
-    setUpdatedBy(changedBy.actor_id === null ? 'the system' : nameOf(people, changedBy.actor_id));
+    setUpdatedBy(changedBy.actor_id === null ? actorName(changedBy.actor_kind) : nameOf(people, changedBy.actor_id));
   }, [changedBy, load, me.user.id, people]);
 
   useImperativeHandle(ref, () => ({
@@ -400,7 +400,7 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
               <span className="when">{new Date(h.created_at).toLocaleString()}</span>{' '}
               <strong>{h.event_type.replaceAll('_', ' ')}</strong>
               {h.event_type === 'updated' && h.after ? ` (${changedFields(h.after)})` : ''} by{' '}
-              {h.actor_kind === 'user' ? name(h.actor_id) : h.actor_kind.replaceAll('_', ' ')}
+              {h.actor_kind === 'user' ? name(h.actor_id) : actorName(h.actor_kind)}
             </li>
           ))}
         </ol>
@@ -464,6 +464,13 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
 function nameOf(people: Schemas['User'][], userId: number | null | undefined): string {
   if (!userId) return 'nobody';
   return people.find((u) => u.id === userId)?.display_name ?? `user #${userId}`;
+}
+
+/** Which part of the system acted: "the AI", "the SLA worker", "the operator"… */
+function actorName(kind: string): string {
+  if (kind === 'ai') return 'the AI';
+  if (kind === 'sla_worker') return 'the SLA worker';
+  return `the ${kind.replaceAll('_', ' ')}`;
 }
 
 /** "status, assignee" from an update's `after`. */

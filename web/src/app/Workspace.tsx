@@ -38,7 +38,7 @@ export function Workspace({ me, onSignOut }: Props) {
   const [tickets, setTickets] = useState<Ticket[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [selected, setSelected] = useState<number | null>(ticketFromPath());
-  const [changed, setChanged] = useState<{ id: number; actor_id: number | null; at: number } | null>(null);
+  const [changed, setChanged] = useState<{ id: number; actor_id: number | null; actor_kind: string; at: number } | null>(null);
   const [presenceAt, setPresenceAt] = useState<{ id: number; at: number } | null>(null);
   const [counts, setCounts] = useState<Schemas['Counts'] | null>(null);
   const countsTimer = useRef<number | undefined>(undefined);
@@ -151,7 +151,7 @@ export function Workspace({ me, onSignOut }: Props) {
 
   const onEntry = useCallback(
     async (e: FeedEntry) => {
-      if (e.ticket_id === selected) setChanged({ id: e.ticket_id, actor_id: e.actor_id ?? null, at: Date.now() });
+      if (e.ticket_id === selected) setChanged({ id: e.ticket_id, actor_id: e.actor_id ?? null, actor_kind: e.actor_kind, at: Date.now() });
       if (e.kind === 'created') {
         await loadFirst(true);
         setAnnouncement('A new ticket arrived.');
