@@ -96,7 +96,7 @@ impl Models for LocalModels {
             trained_on: model.trained_on,
             calibrated_on: model.calibrated_on,
         };
-        let bytes = model.to_bytes();
+        let bytes = model.to_bytes().map_err(TrainFailure::Failed)?;
         Ok(Trained { model: bytes, format: self.format(), labels: model.labels, evaluation })
     }
 

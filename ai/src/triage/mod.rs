@@ -373,8 +373,8 @@ fn golden_min(f: impl Fn(f32) -> f64, lo: f32, hi: f32) -> f32 {
 
 impl Model {
     /// The stored form (postcard: compact, and read back without a schema).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        postcard::to_stdvec(self).expect("a model always serialises")
+    pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
+        postcard::to_stdvec(self).map_err(|e| format!("the triage model could not be stored: {e}"))
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Model, String> {
