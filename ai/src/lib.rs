@@ -8,8 +8,10 @@ pub mod embed;
 pub mod language;
 pub mod local;
 pub mod numeric;
+pub mod reply;
 pub mod sentiment;
 pub mod triage;
+pub mod vectors;
 
 pub use embed::{EmbedError, Embedder};
 pub use local::LocalModels;

@@ -8,14 +8,21 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use atum_core::assist::{
-    Alternative, Evaluation, Guess, Labelled, Language, Models, Neighbour, ReliabilityBin, Sentiment, TierFigure,
-    TrainFailure, Trained,
+use atum_core::{
+    assist::{
+        Alternative, BoxFuture, Evaluation, Guess, Labelled, Language, Models, Neighbour, Passage, Quote,
+        ReliabilityBin, Sentiment, TierFigure, TrainFailure, Trained,
+    },
+    db::DbPool,
+    ids::OrgId,
+    runtime::Metrics,
 };
+use tokio_util::sync::CancellationToken;
 
 use crate::{
-    EmbedError, Embedder, language, sentiment,
+    EmbedError, Embedder, language, reply, sentiment,
     triage::{self, Example, Model, TrainError},
+    vectors::Retrieval,
 };
 
 /// Triage models kept in memory: a few organisations' two fields. Each is at most
@@ -23,19 +30,36 @@ use crate::{
 const LOADED: usize = 8;
 
 pub struct LocalModels {
-    embedder: Embedder,
+    embedder: Arc<Embedder>,
     sentiment: sentiment::Analyzer,
     /// The most recently used last.
     loaded: Mutex<VecDeque<(i64, Arc<Model>)>>,
+    /// The dense retriever over the organisations' passages.
+    retrieval: Arc<Retrieval>,
 }
 
 impl LocalModels {
+    /// The models in `model_dir`, with a dense retriever that reads an organisation's
+    /// passage vectors for each search (see [`LocalModels::listening`]).
     pub fn load(model_dir: &Path) -> Result<LocalModels, EmbedError> {
         Ok(LocalModels::new(Embedder::load(model_dir)?))
     }
 
     pub fn new(embedder: Embedder) -> LocalModels {
-        LocalModels { embedder, sentiment: sentiment::Analyzer::default(), loaded: Mutex::default() }
+        let embedder = Arc::new(embedder);
+        LocalModels {
+            retrieval: Arc::new(Retrieval::uncached(embedder.clone())),
+            embedder,
+            sentiment: sentiment::Analyzer::default(),
+            loaded: Mutex::default(),
+        }
+    }
+
+    /// The same models with the passage vectors held in memory, kept fresh by the
+    /// retrieval worker's notices until `shutdown` (a long-running worker).
+    pub fn listening(self, pg: tokio_postgres::Config, metrics: Metrics, shutdown: CancellationToken) -> LocalModels {
+        let retrieval = Retrieval::listening(self.embedder.clone(), pg, metrics, shutdown);
+        LocalModels { retrieval, ..self }
     }
 
     fn get(&self, model_id: i64) -> Option<Arc<Model>> {
@@ -140,5 +164,19 @@ impl Models for LocalModels {
 
     fn language(&self, text: &str) -> Option<Language> {
         language::detect(text)
+    }
+
+    fn nearest<'a>(
+        &'a self,
+        pool: &'a DbPool,
+        org: OrgId,
+        text: &'a str,
+        k: usize,
+    ) -> BoxFuture<'a, atum_core::error::Result<Vec<i64>>> {
+        Box::pin(self.retrieval.nearest(pool, org, text, k))
+    }
+
+    fn compose(&self, question: &str, passages: &[Passage]) -> Result<Vec<Quote>, String> {
+        reply::compose(&self.embedder, question, passages).map_err(|e| e.to_string())
     }
 }

@@ -19,7 +19,6 @@ pub mod openapi;
 mod routes;
 mod server;
 mod state;
-pub mod vectors;
 pub mod web_ui;
 
 use std::sync::Arc;
@@ -73,9 +72,13 @@ pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
     if let Some(ui) = &web {
         tracing::info!(dir = %ui.dir().display(), "serving the web UI");
     }
-    let retrieval =
-        vectors::Retrieval::start(model_dir, ctx.config.database.pg.clone(), ctx.metrics.clone(), ctx.shutdown.clone())
-            .await;
+    let retrieval = atum_ai::vectors::Retrieval::start(
+        model_dir,
+        ctx.config.database.pg.clone(),
+        ctx.metrics.clone(),
+        ctx.shutdown.clone(),
+    )
+    .await;
     if let Some(reason) = &retrieval.degraded {
         tracing::warn!(reason = %reason, "search without embeddings");
     }

@@ -98,6 +98,8 @@ pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
         .service(tickets::history)
         .service(ai::ticket_ai)
         .service(ai::give_feedback)
+        .service(ai::decide_draft)
+        .service(ai::reply_stats)
         .service(ai::triage_status)
         .service(ai::train)
         .service(jobs::list)

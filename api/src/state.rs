@@ -25,7 +25,7 @@ pub struct AppState {
     /// The browser UI's files, when this process serves them.
     pub web: Option<Arc<crate::web_ui::WebUi>>,
     /// The embedding model and the organisations' passage vectors (dense retrieval).
-    pub retrieval: Arc<crate::vectors::Retrieval>,
+    pub retrieval: Arc<atum_ai::vectors::Retrieval>,
 }
 
 /// Account-security settings and the API's rate limiters.

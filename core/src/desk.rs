@@ -9,7 +9,7 @@
 use deadpool_postgres::GenericClient;
 
 use crate::{
-    assist::triage,
+    assist::{self, reply},
     auth::Principal,
     catalog::{self, Submission},
     error::Result,
@@ -26,7 +26,7 @@ use crate::{
 pub async fn create_ticket(db: &impl GenericClient, who: &Principal, new: &NewTicket) -> Result<Ticket> {
     let ticket = write::create(db, who, new).await?;
     follow(db, who, &[ticket.id]).await?;
-    triage::enqueue(db, who.org_id, ticket.id, 0).await?;
+    assist::enqueue(db, who.org_id, ticket.id, 0).await?;
     tickets::get(db, who, ticket.id).await
 }
 
@@ -43,7 +43,9 @@ pub async fn update_ticket(
 }
 
 /// A reply meets or starts clocks; a customer's reply may reopen the ticket, and is
-/// triaged again (its tone, say, is not what it was when they filed).
+/// triaged again (its tone, say, is not what it was when they filed) with new
+/// articles and a new draft for it. An agent's public reply may be the draft they
+/// inserted, as sent: how far they edited it is recorded.
 pub async fn add_comment(
     db: &impl GenericClient,
     who: &Principal,
@@ -52,9 +54,12 @@ pub async fn add_comment(
 ) -> Result<Comment> {
     let comment = comments::add(db, who, ticket_id, new).await?;
     follow(db, who, &[ticket_id]).await?;
-    if comment.visibility == Visibility::Public && tickets::get(db, who, ticket_id).await?.requester_id == who.user_id.0
-    {
-        triage::enqueue(db, who.org_id, ticket_id, comment.id).await?;
+    if comment.visibility == Visibility::Public {
+        if tickets::get(db, who, ticket_id).await?.requester_id == who.user_id.0 {
+            assist::enqueue(db, who.org_id, ticket_id, comment.id).await?;
+        } else if who.role.is_staff() {
+            reply::record_sent(db, who.org_id, ticket_id, comment.id, &comment.body).await?;
+        }
     }
     Ok(comment)
 }
@@ -69,7 +74,7 @@ pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: i64, into_i
 pub async fn submit_request(db: &impl GenericClient, who: &Principal, item_id: i64, s: &Submission) -> Result<Ticket> {
     let ticket = catalog::submit(db, who, item_id, s).await?;
     follow(db, who, &[ticket.id]).await?;
-    triage::enqueue(db, who.org_id, ticket.id, 0).await?;
+    assist::enqueue(db, who.org_id, ticket.id, 0).await?;
     tickets::get(db, who, ticket.id).await
 }
 

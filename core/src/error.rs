@@ -77,6 +77,7 @@ pub enum Code {
     MfaNotEnabled,
     MfaRequiredByOrg,
     EnrolMfaFirst,
+    DraftSuperseded,
     // Ours.
     DatabaseUnavailable,
     Internal,

@@ -9,9 +9,9 @@
 //! `SLA_RECOMPUTE` (after a policy or calendar change), `SLA_NOTIFY` (escalation
 //! notifications) and `SLA_PREDICT` (breach prediction), `SEND_EMAIL` (account
 //! mail, `atum_core::mail`), and — when the embedding model is there
-//! (`ATUM_EMBED_MODEL_DIR`) — the AI's `TRAIN_TRIAGE` and `TRIAGE_TICKET`
-//! (`atum_core::assist::triage`) on the `ai` queue. Without the model those jobs wait
-//! in the queue for a worker that has it.
+//! (`ATUM_EMBED_MODEL_DIR`) — the AI's `TRAIN_TRIAGE`, `TRIAGE_TICKET`, `KB_SUGGEST`
+//! and `SMART_REPLY` (`atum_core::assist`) on the `ai` queue. Without the model those
+//! jobs wait in the queue for a worker that has it.
 
 pub mod builtin;
 
@@ -23,7 +23,7 @@ use std::{
 
 use atum_ai::LocalModels;
 use atum_core::{
-    assist::{Models as _, triage},
+    assist::{Models as _, reply, suggest, triage},
     config::{ConfigError, Env},
     jobs::{
         self, Need, Registry, Services,
@@ -45,7 +45,11 @@ pub fn registry() -> Registry {
 
 /// The kinds that need the AI models, added to a registry whose services have them.
 pub fn with_ai(registry: Registry) -> Registry {
-    registry.register::<triage::TrainTriage>().register::<triage::TriageTicket>()
+    registry
+        .register::<triage::TrainTriage>()
+        .register::<triage::TriageTicket>()
+        .register::<suggest::KbSuggest>()
+        .register::<reply::SmartReply>()
 }
 
 /// The job worker's own settings, read once at start with the shared ones.
@@ -68,12 +72,14 @@ impl Settings {
 }
 
 /// The services this worker's jobs use, built once.
-pub fn services(mail: &MailConfig, model_dir: Option<&Path>) -> Result<Services, BoxError> {
+pub fn services(ctx: &Context, mail: &MailConfig, model_dir: Option<&Path>) -> Result<Services, BoxError> {
     tracing::info!(mail = ?mail, "mail delivery");
     let mut services = Services::builder().mail(Mailer::new(mail)?);
     match model_dir {
         Some(dir) => {
-            let models = LocalModels::load(dir).map_err(|e| format!("ATUM_EMBED_MODEL_DIR={}: {e}", dir.display()))?;
+            let models = LocalModels::load(dir)
+                .map_err(|e| format!("ATUM_EMBED_MODEL_DIR={}: {e}", dir.display()))?
+                .listening(ctx.config.database.pg.clone(), ctx.metrics.clone(), ctx.shutdown.clone());
             tracing::info!(embedder = models.embedder(), "AI jobs run here");
             services = services.models(Arc::new(models));
         }
@@ -86,7 +92,7 @@ pub fn services(mail: &MailConfig, model_dir: Option<&Path>) -> Result<Services,
 
 pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
     let Settings { worker: mut config, mail, model_dir } = settings;
-    let services = services(&mail, model_dir.as_deref())?;
+    let services = services(&ctx, &mail, model_dir.as_deref())?;
     let registry = if services.provides(Need::Models) { with_ai(registry()) } else { registry() };
     let registry = registry.with_services(services);
     registry.check()?;

@@ -7,9 +7,10 @@ use actix_web::{HttpResponse, get, post, web};
 use atum_core::assist::{
     self, TicketAi,
     feedback::{self, NewFeedback},
+    reply::{self, DraftView, ReplyStats, Verdict},
     triage::{self, TriageStatus},
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     AppState,
@@ -20,7 +21,9 @@ use crate::{
 
 /// What the AI says about a ticket: its triage (category and priority with their
 /// confidence, tier and reasons — the most similar labelled tickets — the
-/// requester's tone and the language). Staff only.
+/// requester's tone and the language), the articles that best match it, and a draft
+/// reply quoted from public articles and solved tickets, each quote cited by its
+/// passage, offsets and content hash. Staff only.
 #[utoipa::path(operation_id = "get_ticket_ai", tag = "ai", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),
     responses((status = 200, description = "The ticket's AI view", body = TicketAi),
@@ -91,4 +94,46 @@ pub struct TrainingRequested {
 pub async fn train(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let queued = state.in_tx(&creds, async |tx, who| Ok(triage::request_training(tx, &who).await?)).await?;
     Ok(HttpResponse::Accepted().json(TrainingRequested { queued }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftDecision {
+    /// `inserted` (put into the reply box, to edit and send) or `rejected`.
+    pub verdict: Verdict,
+}
+
+/// Record what the agent did with a draft reply: `inserted` it into the reply box or
+/// `rejected` it. The agent's next public reply on the ticket after inserting it
+/// counts as the draft sent, with how far it was edited. Returns the draft.
+#[utoipa::path(operation_id = "decide_draft", tag = "ai", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket id"), ("draft_id" = i64, Path, description = "Draft id")),
+    request_body = DraftDecision,
+    responses((status = 200, description = "The draft after the decision", body = DraftView),
+        (status = 403, description = "Staff only", body = ErrorBody),
+        (status = 404, description = "No such draft on this ticket", body = ErrorBody),
+        (status = 409, description = "A newer draft replaced it, or it was sent", body = ErrorBody)))]
+#[post("/tickets/{id}/ai/drafts/{draft_id}")]
+pub async fn decide_draft(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    path: web::Path<(i64, i64)>,
+    body: Json<DraftDecision>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, draft_id) = path.into_inner();
+    let view =
+        state.in_tx(&creds, async |tx, who| Ok(reply::decide(tx, &who, id, draft_id, body.verdict).await?)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// How the organisation's agents used draft replies over the last 30 days: drafts
+/// shown, inserted, rejected and sent, the acceptance rate and the mean edit distance
+/// of what was sent. Admins.
+#[utoipa::path(operation_id = "get_reply_stats", tag = "ai", security(("bearer" = [])),
+    responses((status = 200, description = "Draft figures", body = ReplyStats),
+        (status = 403, description = "Admins only", body = ErrorBody)))]
+#[get("/ai/replies")]
+pub async fn reply_stats(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
+    let stats = state.in_tx(&creds, async |tx, who| Ok(reply::stats(tx, &who, 30).await?)).await?;
+    Ok(HttpResponse::Ok().json(stats))
 }

@@ -308,8 +308,9 @@ pub async fn search(
                 }
             };
             let (dense, lexical) =
-                futures_util::future::join(dense, atum_core::retrieval::search::lexical(tx, &who, text, use_)).await;
-            Ok(atum_core::retrieval::search::fuse(tx, &who, lexical?, dense?, limit).await?)
+                futures_util::future::join(dense, atum_core::retrieval::search::lexical(tx, who.org_id, text, use_))
+                    .await;
+            Ok(atum_core::retrieval::search::fuse(tx, who.org_id, lexical?, dense?, limit).await?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(SearchHits { items }))

@@ -1,13 +1,17 @@
-//! Auto-triage through the API with the real embedding model: an organisation's
-//! labelled history → `TRAIN_TRIAGE` → a customer's new ticket → `TRIAGE_TICKET`,
-//! the jobs drained in this process by the queue's own runner with the same models
-//! the job worker builds.
+//! The AI through the API with the real embedding model: an organisation's labelled
+//! history → `TRAIN_TRIAGE` → a customer's new ticket → `TRIAGE_TICKET`; its articles
+//! (`KB_SUGGEST`) and a draft reply (`SMART_REPLY`) → what the agent does with the
+//! draft. The jobs are drained in this process by the queue's own runner with the
+//! same models the job worker builds.
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use atum_ai::LocalModels;
 use atum_core::{
-    assist::triage::{self, Field},
+    assist::{
+        reply, suggest,
+        triage::{self, Field},
+    },
     config::Service,
     ids::OrgId,
     jobs::{
@@ -48,7 +52,12 @@ async fn drain(app: &TestApp, models: &Arc<LocalModels>) -> usize {
 
 /// The AI kinds, as the job worker registers them when it has the models.
 fn atum_job_worker_kinds(services: Services) -> Registry {
-    Registry::default().register::<triage::TrainTriage>().register::<triage::TriageTicket>().with_services(services)
+    Registry::default()
+        .register::<triage::TrainTriage>()
+        .register::<triage::TriageTicket>()
+        .register::<suggest::KbSuggest>()
+        .register::<reply::SmartReply>()
+        .with_services(services)
 }
 
 /// Solved tickets of three kinds, each said many ways, with the category and
@@ -182,7 +191,7 @@ async fn a_new_ticket_is_triaged_by_the_organisations_own_model_and_a_confident_
     assert_eq!(res.status, 201, "{}", res.body);
     let id = res.body["id"].as_i64().unwrap();
     assert!(res.body["category"].is_null());
-    assert_eq!(drain(&app, &models).await, 1, "the ticket's triage was queued with it");
+    assert_eq!(drain(&app, &models).await, 3, "its triage, articles and draft were queued with it");
 
     let ai = app.get(&format!("/api/v1/tickets/{id}/ai"), Some(&agent.token)).await;
     assert_eq!(ai.status, 200, "{}", ai.body);
@@ -229,7 +238,7 @@ async fn a_new_ticket_is_triaged_by_the_organisations_own_model_and_a_confident_
         )
         .await;
     assert_eq!(res.status, 201, "{}", res.body);
-    assert_eq!(drain(&app, &models).await, 1);
+    assert_eq!(drain(&app, &models).await, 3);
     let t = app.get(&format!("/api/v1/tickets/{id}/ai"), Some(&agent.token)).await.body["triage"].clone();
     assert_eq!(t["sentiment"]["label"], "positive", "the tone is the newest message's: {t}");
     let ticket = app.get(&format!("/api/v1/tickets/{id}"), Some(&agent.token)).await.body;
@@ -355,4 +364,187 @@ async fn thresholds_outside_zero_to_one_or_an_apply_below_the_suggest_threshold_
         let res = app.post(&format!("/api/v1/tickets/{id}/ai/feedback"), Some(&admin.token), body.clone()).await;
         assert_eq!((res.status, res.code()), (422, "validation_failed"), "{body}: {}", res.body);
     }
+}
+
+/// Publishes an article through the API; its id.
+async fn article(app: &TestApp, admin: &Person, title: &str, body: &str, visibility: &str) -> i64 {
+    let res = app
+        .post(
+            "/api/v1/kb/articles",
+            Some(&admin.token),
+            json!({"title": title, "body": body, "visibility": visibility, "publish": true}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    res.body["id"].as_i64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ticket_gets_its_articles_and_a_draft_quoted_from_them_and_the_reply_sent_records_how_far_it_was_edited() {
+    let app = TestApp::spawn_with_model().await;
+    let models = models();
+    let admin = app.org("acme").await;
+    let agent = app.person(&admin, "agent", "ada").await;
+    let customer = app.person(&admin, "customer", "carl").await;
+    let vpn = article(
+        &app,
+        &admin,
+        "Resetting your VPN token",
+        "When the VPN refuses your token, reset it yourself.\n\n\
+         Open the security page of your account and choose the VPN tab. \
+         Press the reset token button and confirm with your password. \
+         Then sign in to the VPN client again with the new token.\n\n\
+         Our office in Lisbon was founded in 1998.",
+        "public",
+    )
+    .await;
+    let internal = article(
+        &app,
+        &admin,
+        "VPN token resets (staff notes)",
+        "Staff can reset a customer's VPN token from the admin console under the VPN tab.",
+        "internal",
+    )
+    .await;
+    article(&app, &admin, "Printer jams", "Open tray 3 and remove the crumpled paper carefully.", "public").await;
+    app.index().await;
+    app.embed_all().await;
+
+    let res = app
+        .post(
+            "/api/v1/tickets",
+            Some(&customer.token),
+            json!({"subject": "VPN token not accepted", "description": "The VPN says my token is invalid. How do I reset my VPN token?"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let id = res.body["id"].as_i64().unwrap();
+    assert_eq!(drain(&app, &models).await, 4, "triage, articles, draft, and a first training (there is no model)");
+
+    let ai = app.get(&format!("/api/v1/tickets/{id}/ai"), Some(&agent.token)).await;
+    assert_eq!(ai.status, 200, "{}", ai.body);
+    let articles = ai.body["kb"]["articles"].as_array().unwrap();
+    assert_eq!(articles[0]["article_id"], vpn, "{}", ai.body["kb"]);
+    assert!(
+        articles.iter().any(|a| a["article_id"] == internal && a["visibility"] == "internal"),
+        "agents see internal articles"
+    );
+
+    let draft = &ai.body["draft"];
+    assert_eq!(draft["status"], "pending", "{draft}");
+    let body = draft["body"].as_str().unwrap();
+    assert!(body.starts_with("Hi carl,\n\n"), "{body}");
+    assert!(body.contains("Press the reset token button"), "{body}");
+    assert!(!body.contains("Lisbon"), "a sentence that answers nothing is left out: {body}");
+    let citations = draft["citations"].as_array().unwrap();
+    assert!(!citations.is_empty());
+    for c in citations {
+        assert_eq!((c["source"].as_str(), c["current"].as_bool()), (Some("article"), Some(true)), "{c}");
+        assert_eq!(c["source_id"], vpn, "an internal article is never quoted to a customer: {c}");
+        let passage: String =
+            app.sql(&format!("SELECT body FROM kb_chunks WHERE id = {}", c["chunk_id"])).await[0].get(0);
+        let (s, e) = (c["start"].as_u64().unwrap() as usize, c["end"].as_u64().unwrap() as usize);
+        let (qs, qe) = (c["quote_start"].as_u64().unwrap() as usize, c["quote_end"].as_u64().unwrap() as usize);
+        assert_eq!(&body[s..e], &passage[qs..qe], "the quote is the passage's own text");
+        assert_eq!(c["content_hash"], reply::content_hash(&passage));
+    }
+
+    // The same question over the same index makes no new draft or suggestions.
+    let conn = app.db.pool.get().await.unwrap();
+    atum_core::assist::enqueue(&conn, OrgId(admin.org_id), id, 999_999).await.unwrap();
+    assert_eq!(drain(&app, &models).await, 3);
+    assert_eq!(app.sql("SELECT count(*) FROM ai_suggestions").await[0].get::<_, i64>(0), 1);
+
+    // The agent inserts the draft, adds a line and sends it.
+    let draft_id = draft["id"].as_i64().unwrap();
+    let res = app
+        .post(&format!("/api/v1/tickets/{id}/ai/drafts/{draft_id}"), Some(&agent.token), json!({"verdict": "inserted"}))
+        .await;
+    assert_eq!((res.status, &res.body["status"]), (200, &json!("inserted")), "{}", res.body);
+    let sent = format!("{body}\n\nLet me know if it works.");
+    let res = app
+        .post(
+            &format!("/api/v1/tickets/{id}/comments"),
+            Some(&agent.token),
+            json!({"body": sent, "visibility": "public"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let row = &app.sql(&format!("SELECT status, sent_distance FROM ai_suggestions WHERE id = {draft_id}")).await[0];
+    let distance: f32 = row.get(1);
+    assert_eq!(row.get::<_, &str>(0), "sent");
+    let expected = 26.0 / sent.chars().count() as f32;
+    assert!((distance - expected).abs() < 1e-4, "{distance} against {expected}");
+    let res = app
+        .post(&format!("/api/v1/tickets/{id}/ai/drafts/{draft_id}"), Some(&agent.token), json!({"verdict": "rejected"}))
+        .await;
+    assert_eq!((res.status, res.code()), (409, "draft_superseded"), "{}", res.body);
+
+    let stats = app.get("/api/v1/ai/replies", Some(&admin.token)).await;
+    assert_eq!(stats.status, 200, "{}", stats.body);
+    assert_eq!((&stats.body["drafts"], &stats.body["sent"]), (&json!(1), &json!(1)), "{}", stats.body);
+    assert_eq!(stats.body["acceptance_rate"], 1.0);
+    assert!((stats.body["mean_edit_distance"].as_f64().unwrap() - f64::from(expected)).abs() < 1e-4);
+
+    // A question nothing answers gets no draft, and says so.
+    let res = app
+        .post(
+            "/api/v1/tickets",
+            Some(&customer.token),
+            json!({"subject": "Quarterly tax forms", "description": "Which tax forms did you file for the quarter?"}),
+        )
+        .await;
+    let other = res.body["id"].as_i64().unwrap();
+    drain(&app, &models).await;
+    let draft = app.get(&format!("/api/v1/tickets/{other}/ai"), Some(&agent.token)).await.body["draft"].clone();
+    assert_eq!((draft["status"].as_str(), draft["body"].as_str()), (Some("empty"), Some("")), "{draft}");
+    let res = app
+        .post(
+            &format!("/api/v1/tickets/{other}/ai/drafts/{}", draft["id"]),
+            Some(&agent.token),
+            json!({"verdict": "inserted"}),
+        )
+        .await;
+    assert_eq!(res.status, 409, "an empty draft cannot be inserted: {}", res.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drafts_and_their_figures_are_staff_only_and_never_cross_organisations() {
+    let app = TestApp::spawn().await;
+    let acme = app.org("acme").await;
+    let globex = app.org("globex").await;
+    let acme_customer = app.person(&acme, "customer", "carl").await;
+    let globex_agent = app.person(&globex, "agent", "gus").await;
+    let acme_agent = app.person(&acme, "agent", "ada").await;
+    let t = app.ticket(&acme_customer, "my invoice is wrong").await;
+    let id = t["id"].as_i64().unwrap();
+    let draft_id: i64 = app
+        .sql(&format!(
+            "INSERT INTO ai_suggestions (org_id, ticket_id, inputs, body, citations, confidence, duration_ms)
+             VALUES ({}, {id}, 'x', 'Hi Carl,\n\nWe will fix it.', '[]', 0.6, 5) RETURNING id",
+            acme.org_id
+        ))
+        .await[0]
+        .get(0);
+    let decide = |verdict: &str| json!({"verdict": verdict});
+    let path = format!("/api/v1/tickets/{id}/ai/drafts/{draft_id}");
+    let theirs = app.post(&path, Some(&globex_agent.token), decide("inserted")).await;
+    assert_eq!(theirs.status, 404, "{}", theirs.body);
+    let customer = app.post(&path, Some(&acme_customer.token), decide("inserted")).await;
+    assert_eq!(customer.status, 403, "{}", customer.body);
+    let wrong = app.post(&path, Some(&acme_agent.token), decide("sent")).await;
+    assert_eq!(wrong.status, 400, "only inserted or rejected: {}", wrong.body);
+    let elsewhere = app
+        .post(&format!("/api/v1/tickets/{id}/ai/drafts/{}", draft_id + 1), Some(&acme_agent.token), decide("inserted"))
+        .await;
+    assert_eq!(elsewhere.status, 404, "{}", elsewhere.body);
+    assert_eq!(app.get("/api/v1/ai/replies", Some(&acme_agent.token)).await.status, 403);
+    let theirs = app.get("/api/v1/ai/replies", Some(&globex.token)).await.body;
+    assert_eq!(theirs["drafts"], 0, "{theirs}");
+    let mine = app.post(&path, Some(&acme_agent.token), decide("rejected")).await;
+    assert_eq!((mine.status, &mine.body["status"]), (200, &json!("rejected")), "{}", mine.body);
+    let ai = app.get(&format!("/api/v1/tickets/{id}/ai"), Some(&acme_agent.token)).await.body;
+    assert_eq!(ai["draft"]["id"], draft_id, "{ai}");
+    assert!(app.get(&format!("/api/v1/tickets/{id}/ai"), Some(&globex_agent.token)).await.status == 404);
+    assert_eq!(app.get("/api/v1/ai/replies", Some(&acme.token)).await.body["rejected"], 1);
 }

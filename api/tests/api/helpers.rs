@@ -99,7 +99,7 @@ impl TestApp {
             Metrics::new(Service::Api),
             shutdown.clone(),
         );
-        let retrieval = atum_api::vectors::Retrieval::start(
+        let retrieval = atum_ai::vectors::Retrieval::start(
             model_dir,
             db.config.pg.clone(),
             Metrics::new(Service::Api),
@@ -230,6 +230,23 @@ impl TestApp {
     /// here so a test reads the index right after it.
     pub async fn index(&self) -> atum_core::retrieval::index::Stats {
         atum_core::retrieval::index::catch_up(&self.db.pool, None, |_| {}).await.unwrap()
+    }
+
+    /// What atum-rag-worker does with a model: a vector for every passage.
+    pub async fn embed_all(&self) {
+        let dir = atum_core::model_files::default_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../var"));
+        let embedder = atum_ai::Embedder::load(&dir).expect("the model loads");
+        let conn = self.db.pool.get().await.unwrap();
+        loop {
+            let pending = atum_core::retrieval::index::pending_vectors(&conn, embedder.id(), 64).await.unwrap();
+            if pending.is_empty() {
+                break;
+            }
+            let texts: Vec<&str> = pending.iter().map(|(_, _, t)| t.as_str()).collect();
+            let vectors = embedder.embed(&texts).unwrap();
+            let rows: Vec<_> = pending.iter().zip(vectors).map(|((id, org, _), v)| (*id, *org, v)).collect();
+            atum_core::retrieval::index::store_vectors(&conn, embedder.id(), &rows).await.unwrap();
+        }
     }
 
     pub async fn sql(&self, query: &str) -> Vec<tokio_postgres::Row> {

@@ -386,23 +386,6 @@ async fn search_refuses_empty_long_and_odd_queries_with_4xx_and_stays_in_its_org
     }
 }
 
-/// What atum-rag-worker does with a model: a vector for every passage, announced.
-async fn embed_all(app: &TestApp) {
-    let dir = atum_core::model_files::default_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../var"));
-    let embedder = atum_ai::Embedder::load(&dir).expect("the model loads");
-    let conn = app.db.pool.get().await.unwrap();
-    loop {
-        let pending = atum_core::retrieval::index::pending_vectors(&conn, embedder.id(), 64).await.unwrap();
-        if pending.is_empty() {
-            break;
-        }
-        let texts: Vec<&str> = pending.iter().map(|(_, _, t)| t.as_str()).collect();
-        let vectors = embedder.embed(&texts).unwrap();
-        let rows: Vec<_> = pending.iter().zip(vectors).map(|((id, org, _), v)| (*id, *org, v)).collect();
-        atum_core::retrieval::index::store_vectors(&conn, embedder.id(), &rows).await.unwrap();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn with_the_model_a_question_in_other_words_finds_the_article_through_the_dense_retriever() {
     let app = TestApp::spawn_with_model().await;
@@ -428,7 +411,7 @@ async fn with_the_model_a_question_in_other_words_finds_the_article_through_the_
     )
     .await;
     app.index().await;
-    embed_all(&app).await;
+    app.embed_all().await;
     // Vectors land while the API runs: the worker's notice makes it reload them.
     app.sql("SELECT pg_notify('atum_kb_vectors', (SELECT id::text FROM organizations WHERE slug = 'acme'))").await;
 

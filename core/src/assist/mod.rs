@@ -8,9 +8,18 @@
 //! history, when a re-run is a no-op, what is applied and how it is undone — is here.
 
 pub mod feedback;
+pub mod reply;
+pub mod retrieve;
+pub mod suggest;
 pub mod triage;
 
+use std::{future::Future, pin::Pin};
+
 use serde::{Deserialize, Serialize};
+
+use crate::{db::DbPool, ids::OrgId};
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A ticket an agent labelled, as a model learns from it.
 #[derive(Debug, Clone)]
@@ -154,6 +163,42 @@ pub trait Models: Send + Sync + 'static {
     fn sentiment(&self, text: &str) -> Sentiment;
     /// `None` when the text is too short or mixed to tell.
     fn language(&self, text: &str) -> Option<Language>;
+    /// The ids of `org`'s `k` passages whose sentence vectors are nearest to `text`'s,
+    /// best first (the dense retriever; the lexical ones run in the database).
+    fn nearest<'a>(
+        &'a self,
+        pool: &'a DbPool,
+        org: OrgId,
+        text: &'a str,
+        k: usize,
+    ) -> BoxFuture<'a, crate::error::Result<Vec<i64>>>;
+    /// The spans of `passages` that answer `question`, in the order a reply should
+    /// give them; empty when none answers it closely enough. Extractive: every span
+    /// is a passage's own text.
+    fn compose(&self, question: &str, passages: &[Passage]) -> Result<Vec<Quote>, String>;
+}
+
+/// A retrieved passage a draft reply may quote.
+#[derive(Debug, Clone)]
+pub struct Passage {
+    pub chunk_id: i64,
+    pub body: String,
+    /// Where the quotable text starts (a byte offset of `body`): a solved ticket's
+    /// passage opens with the customer's question, which is no answer.
+    pub from: usize,
+    /// Its rank among the retrieved passages, best first, from 0.
+    pub rank: usize,
+}
+
+/// A span of a passage a draft uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quote {
+    pub chunk_id: i64,
+    /// Byte offsets into the passage's body.
+    pub start: usize,
+    pub end: usize,
+    /// How closely it answers the question (cosine similarity, -1 to 1).
+    pub score: f32,
 }
 
 /// Everything the AI has for one ticket, as its agent sees it.
@@ -162,6 +207,10 @@ pub struct TicketAi {
     /// `null` until triage has run (a worker with the models picks it up within
     /// seconds of the ticket or the customer's message).
     pub triage: Option<triage::TriageView>,
+    /// The articles that best match the ticket; `null` until they were looked for.
+    pub kb: Option<suggest::KbSuggestions>,
+    /// The newest draft reply; `null` until one was composed.
+    pub draft: Option<reply::DraftView>,
 }
 
 /// The ticket's AI view (staff; a ticket of another organisation is a 404).
@@ -170,5 +219,23 @@ pub async fn ticket(
     who: &crate::auth::Principal,
     ticket_id: i64,
 ) -> crate::error::Result<TicketAi> {
-    Ok(TicketAi { triage: triage::view(db, who, ticket_id).await? })
+    Ok(TicketAi {
+        triage: triage::view(db, who, ticket_id).await?,
+        kb: suggest::view(db, who, ticket_id).await?,
+        draft: reply::view(db, who, ticket_id).await?,
+    })
+}
+
+/// Enqueues everything the AI does for a ticket when it is filed (`after_comment` 0)
+/// or its requester writes again, in the caller's transaction: triage, the matching
+/// articles and a draft reply.
+pub async fn enqueue(
+    db: &impl deadpool_postgres::GenericClient,
+    org_id: OrgId,
+    ticket_id: i64,
+    after_comment: i64,
+) -> crate::error::Result<()> {
+    triage::enqueue(db, org_id, ticket_id, after_comment).await?;
+    suggest::enqueue(db, org_id, ticket_id, after_comment).await?;
+    reply::enqueue(db, org_id, ticket_id, after_comment).await
 }

@@ -17,7 +17,10 @@ use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Guess, Labelled, Models, SentimentLabel, TrainFailure, Trained};
+use super::{
+    Guess, Labelled, Models, SentimentLabel, TrainFailure, Trained,
+    retrieve::{TICKET_TEXT, hex, input},
+};
 use crate::{
     auth::Principal,
     error::{Error, Result},
@@ -190,9 +193,6 @@ async fn train_field(
     Ok(())
 }
 
-/// The text a model reads for a ticket: what the customer wrote when filing it.
-const TICKET_TEXT: &str = "t.subject || E'\\n\\n' || t.description";
-
 /// The organisation's tickets labelled by people for `field`, newest first.
 ///
 /// A value the AI applied and nobody accepted is left out (the model would learn its
@@ -239,10 +239,6 @@ fn fingerprint(embedder: &str, format: i32, examples: &[Labelled]) -> String {
         h.update(e.text.as_bytes());
     }
     hex(&h.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Enqueues a training when the organisation's newest is older than
@@ -374,39 +370,6 @@ pub async fn enqueue(db: &impl GenericClient, org_id: OrgId, ticket_id: i64, aft
     let job = TriageTicket { org_id, ticket_id: TicketId(ticket_id), after_comment };
     jobs::enqueue(db, &job, Options::default()).await?;
     Ok(())
-}
-
-/// What triage reads of a ticket.
-struct Input {
-    text: String,
-    /// The requester's newest public message (the description until they write
-    /// again): the tone is the customer's now, not when they filed.
-    latest: String,
-}
-
-async fn input(db: &impl GenericClient, org_id: OrgId, ticket_id: TicketId) -> Result<Option<Input>> {
-    let row = db
-        .query_opt(
-            &format!(
-                "SELECT {TICKET_TEXT}, t.description, c.body
-                   FROM tickets t
-                   LEFT JOIN LATERAL (
-                        SELECT body FROM ticket_comments
-                         WHERE org_id = t.org_id AND ticket_id = t.id AND author_id = t.requester_id
-                           AND visibility = 'public'
-                         ORDER BY created_at DESC, id DESC LIMIT 1) c ON true
-                  WHERE t.org_id = $1 AND t.id = $2"
-            ),
-            &[&org_id, &ticket_id],
-        )
-        .await?;
-    Ok(row.map(|r| {
-        let text: String = r.get(0);
-        let description: String = r.get(1);
-        let latest: Option<String> = r.get(2);
-        let latest = latest.unwrap_or_else(|| if description.trim().is_empty() { text.clone() } else { description });
-        Input { text, latest }
-    }))
 }
 
 async fn triage(

@@ -163,6 +163,20 @@ pub fn ticket(subject: &str, description: &str, reply: &str) -> Chunk {
     Chunk { title: subject.trim().to_owned(), body }
 }
 
+/// Where the reply begins in a solved ticket's passage (a byte offset of `body`),
+/// given the ticket's description: after the question [`ticket`] put first. 0 when
+/// the passage does not begin with it (the ticket changed since it was indexed).
+pub fn ticket_reply_start(description: &str, body: &str) -> usize {
+    let question: String = description.trim().chars().take(MAX_QUESTION_CHARS).collect();
+    if question.is_empty() {
+        return 0;
+    }
+    match body.strip_prefix(question.as_str()).and_then(|rest| rest.strip_prefix("\n\n")) {
+        Some(_) => question.len() + 2,
+        None => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,5 +230,14 @@ mod tests {
         assert_eq!(a.body, "It jams\n\nClean the roller");
         assert_eq!(a.hash(), ticket("Printer", " It jams ", "Clean the roller").hash());
         assert_ne!(a.hash(), ticket("Printer", "It jams", "Replace the roller").hash());
+    }
+
+    #[test]
+    fn a_solved_tickets_reply_starts_after_its_question() {
+        let c = ticket("Printer", " It jams ", "Clean the roller");
+        let at = ticket_reply_start(" It jams ", &c.body);
+        assert_eq!(&c.body[at..], "Clean the roller");
+        assert_eq!(ticket_reply_start("", &ticket("P", "", "Reply").body), 0);
+        assert_eq!(ticket_reply_start("Another question", &c.body), 0, "a changed ticket quotes all of it");
     }
 }

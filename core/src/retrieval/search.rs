@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use super::rrf;
 use crate::{
-    auth::Principal,
     error::{FieldErrors, Result},
+    ids::OrgId,
     kb::render,
 };
 
@@ -111,11 +111,11 @@ pub struct Lexical {
     marked: Vec<String>,
 }
 
-/// The full-text and typo-tolerant rankings of `q`, as [`use_`](Retrievers) asks. A
-/// caller that embeds the question meanwhile runs this alongside: the database and
-/// the model work at the same time.
-pub async fn lexical(db: &impl GenericClient, who: &Principal, q: &str, use_: Retrievers) -> Result<Lexical> {
-    who.require_staff()?;
+/// The full-text and typo-tolerant rankings of `q` over `org`'s passages, as
+/// [`use_`](Retrievers) asks. A caller that embeds the question meanwhile runs this
+/// alongside: the database and the model work at the same time. The passages include
+/// internal ones and solved tickets: callers are staff, or the AI working for staff.
+pub async fn lexical(db: &impl GenericClient, org: OrgId, q: &str, use_: Retrievers) -> Result<Lexical> {
     let q = query(q)?;
     let mut full_text: Vec<i64> = Vec::new();
     let mut marked: Vec<String> = Vec::new();
@@ -125,14 +125,14 @@ pub async fn lexical(db: &impl GenericClient, who: &Principal, q: &str, use_: Re
             .query(
                 "SELECT term, chunks FROM kb_terms
                  WHERE org_id = $1 AND chunks > 0 AND term = ANY (tsvector_to_array(to_tsvector('english', $2)))",
-                &[&who.org_id, &q],
+                &[&org, &q],
             )
             .await?
             .iter()
             .map(|r| (r.get::<_, String>(0), i64::from(r.get::<_, i32>(1))))
             .collect();
         let chosen = choose(terms, RANK_BUDGET);
-        full_text = ranked(db, who, &chosen).await?;
+        full_text = ranked(db, org, &chosen).await?;
         marked.extend(chosen.words);
     }
     let mut trigram: Vec<i64> = Vec::new();
@@ -155,7 +155,7 @@ pub async fn lexical(db: &impl GenericClient, who: &Principal, q: &str, use_: Re
                         AND NOT EXISTS (SELECT 1 FROM kb_terms e WHERE e.org_id = $1 AND e.term = w.word AND e.chunks > 0)
                       ORDER BY similarity(term, w.word) DESC, term LIMIT $3)
                  ) t",
-                &[&who.org_id, &q, &NEAREST_TERMS],
+                &[&org, &q, &NEAREST_TERMS],
             )
             .await?;
         let terms = if rows.iter().any(|r| !r.get::<_, bool>(2)) {
@@ -164,24 +164,23 @@ pub async fn lexical(db: &impl GenericClient, who: &Principal, q: &str, use_: Re
             Vec::new()
         };
         let chosen = choose(terms, RANK_BUDGET);
-        trigram = ranked(db, who, &chosen).await?;
+        trigram = ranked(db, org, &chosen).await?;
         marked.extend(chosen.words);
     }
     Ok(Lexical { full_text, trigram, marked })
 }
 
-/// The best passages among the caller's organisation's articles and solved tickets
-/// (staff): the lexical rankings ([`lexical`]) and the dense one (passage ids of this
-/// organisation, best first; empty without a model, computed by the caller, which
-/// holds the model) fused, at most `limit` hits, one per source.
+/// The best passages among `org`'s articles and solved tickets: the lexical rankings
+/// ([`lexical`]) and the dense one (passage ids of this organisation, best first;
+/// empty without a model, computed by the caller, which holds the model) fused, at
+/// most `limit` hits, one per source.
 pub async fn fuse(
     db: &impl GenericClient,
-    who: &Principal,
+    org: OrgId,
     lexical: Lexical,
     dense: Vec<i64>,
     limit: usize,
 ) -> Result<Vec<Hit>> {
-    who.require_staff()?;
     let Lexical { full_text, trigram, mut marked } = lexical;
 
     let fused = rrf::fuse(&[full_text, trigram, dense], rrf::K);
@@ -192,7 +191,7 @@ pub async fn fuse(
     let rows = db
         .query(
             "SELECT id, source, source_id, title, visibility FROM kb_chunks WHERE org_id = $1 AND id = ANY($2)",
-            &[&who.org_id, &ids],
+            &[&org, &ids],
         )
         .await?;
     let mut seen: HashSet<(String, i64)> = HashSet::new();
@@ -228,7 +227,7 @@ pub async fn fuse(
         .query(
             "SELECT id, ts_headline('english', body, $2::text::tsquery, $3) FROM kb_chunks
              WHERE org_id = $1 AND id = ANY($4)",
-            &[&who.org_id, &any_of(&marked), &render::headline_options(), &chosen],
+            &[&org, &any_of(&marked), &render::headline_options(), &chosen],
         )
         .await?;
     for r in snippets {
@@ -244,7 +243,7 @@ pub async fn fuse(
 /// the title weighing more than in the body), of at most [`RANK_BUDGET`]. Cover
 /// density (`ts_rank_cd`) cost twice the time and ranked worse on the evaluation set
 /// (full-text recall@1 0.651 against 0.735).
-async fn ranked(db: &impl GenericClient, who: &Principal, terms: &Terms) -> Result<Vec<i64>> {
+async fn ranked(db: &impl GenericClient, org: OrgId, terms: &Terms) -> Result<Vec<i64>> {
     if terms.words.is_empty() {
         return Ok(Vec::new());
     }
@@ -257,7 +256,7 @@ async fn ranked(db: &impl GenericClient, who: &Principal, terms: &Terms) -> Resu
              ) matches
              ORDER BY ts_rank(search, $2::text::tsquery) DESC, id
              LIMIT $3",
-            &[&who.org_id, &query, &CANDIDATES, &RANK_BUDGET],
+            &[&org, &query, &CANDIDATES, &RANK_BUDGET],
         )
         .await?
         .iter()

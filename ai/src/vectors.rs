@@ -1,12 +1,12 @@
-//! The dense retriever's side of the API: the embedding model (memory-mapped, so it
-//! shares its pages with the retrieval worker's copy), the query's vector, and each
-//! organisation's passage vectors held in memory for a brute-force cosine scan (see
-//! docs/architecture.md for when that should become an approximate index). The
-//! vectors are held as 8-bit codes with a scale per vector: a quarter of the memory
-//! of f32, and a scan that reads a quarter of the bytes (it is bound by memory: over
-//! 100,000 passages, 4 ms instead of 14 ms, measured with `atum-bench retrieval`). A notice
-//! on `atum_kb_vectors` from the worker marks an organisation's vectors as stale; the
-//! next search reloads them.
+//! The dense retriever: the embedding model (memory-mapped, so every process that
+//! loads it shares its pages), a query's vector, and each organisation's passage
+//! vectors held in memory for a brute-force cosine scan (see docs/architecture.md for
+//! when that should become an approximate index). The vectors are held as 8-bit codes
+//! with a scale per vector: a quarter of the memory of f32, and a scan that reads a
+//! quarter of the bytes (it is bound by memory: over 100,000 passages, 4 ms instead
+//! of 14 ms, measured with `atum-bench retrieval`). A notice on `atum_kb_vectors` from
+//! the retrieval worker marks an organisation's vectors as stale; the next search
+//! reloads them. The API holds one for searches, the job worker one for the AI jobs.
 
 use std::{
     collections::HashMap,
@@ -14,12 +14,9 @@ use std::{
     sync::{Arc, RwLock},
 };
 
-use atum_ai::{
-    Embedder,
-    numeric::{dot, quantise},
-};
 use atum_core::{
     db::DbPool,
+    error::{Error, Result},
     ids::OrgId,
     retrieval::index::VECTORS_CHANNEL,
     runtime::{Metrics, listener, listener::Wakeup},
@@ -28,7 +25,10 @@ use futures_util::StreamExt as _;
 use rayon::prelude::*;
 use tokio_util::sync::CancellationToken;
 
-use crate::error::ApiError;
+use crate::{
+    Embedder,
+    numeric::{dot, quantise},
+};
 
 /// Passage vectors of one organisation, quantised ([`quantise`]), row-major.
 struct Matrix {
@@ -74,12 +74,21 @@ pub struct Retrieval {
     /// Why there is no dense retriever, for `/health`.
     pub degraded: Option<String>,
     cache: RwLock<HashMap<OrgId, Cached>>,
+    /// Whether a listener keeps the cache fresh. Without one (a test, a benchmark)
+    /// every search reads the vectors again: slower, never stale.
+    cached: bool,
 }
 
 impl Retrieval {
     /// Lexical retrieval only, for `reason`.
     pub fn lexical(reason: impl Into<String>) -> Retrieval {
-        Retrieval { embedder: None, degraded: Some(reason.into()), cache: RwLock::default() }
+        Retrieval { embedder: None, degraded: Some(reason.into()), cache: RwLock::default(), cached: false }
+    }
+
+    /// Dense retrieval with `embedder` and no listener: the vectors are read for each
+    /// search.
+    pub fn uncached(embedder: Arc<Embedder>) -> Retrieval {
+        Retrieval { embedder: Some(embedder), degraded: None, cache: RwLock::default(), cached: false }
     }
 
     /// Loads the model in `dir` (or says why not) and, with a model, starts listening
@@ -101,9 +110,20 @@ impl Retrieval {
             Ok(Err(e)) => return Arc::new(Retrieval::lexical(e.to_string())),
             Err(e) => return Arc::new(Retrieval::lexical(format!("loading the model failed: {e}"))),
         };
+        Retrieval::listening(Arc::new(embedder), pg, metrics, shutdown)
+    }
+
+    /// Dense retrieval with `embedder`, the cache kept fresh by the retrieval
+    /// worker's notices until `shutdown`.
+    pub fn listening(
+        embedder: Arc<Embedder>,
+        pg: tokio_postgres::Config,
+        metrics: Metrics,
+        shutdown: CancellationToken,
+    ) -> Arc<Retrieval> {
         tracing::info!(model = embedder.id(), "embedding queries");
         let retrieval =
-            Arc::new(Retrieval { embedder: Some(Arc::new(embedder)), degraded: None, cache: RwLock::default() });
+            Arc::new(Retrieval { embedder: Some(embedder), degraded: None, cache: RwLock::default(), cached: true });
         let mut wakeups = listener::spawn(pg, vec![VECTORS_CHANNEL], metrics, shutdown.clone());
         let watcher = retrieval.clone();
         tokio::spawn(async move {
@@ -151,7 +171,7 @@ impl Retrieval {
 
     /// The ids of the `k` passages of `org` nearest to `query`, best first; empty
     /// without a model.
-    pub async fn nearest(&self, pool: &DbPool, org: OrgId, query: &str, k: usize) -> Result<Vec<i64>, ApiError> {
+    pub async fn nearest(&self, pool: &DbPool, org: OrgId, query: &str, k: usize) -> Result<Vec<i64>> {
         let Some(embedder) = self.embedder.clone() else { return Ok(Vec::new()) };
         let matrix = self.matrix(pool, org, embedder.id()).await?;
         if matrix.ids.is_empty() {
@@ -159,17 +179,17 @@ impl Retrieval {
         }
         let text = query.to_owned();
         // Both the model and the scan are CPU work of several milliseconds: off the
-        // request threads.
-        actix_web::web::block(move || {
+        // async threads.
+        tokio::task::spawn_blocking(move || {
             let q = embedder.embed(&[text.as_str()])?.pop().unwrap_or_default();
             Ok(if matrix.dim == q.len() { matrix.nearest(&q, k) } else { Vec::new() })
         })
         .await
-        .map_err(ApiError::internal)?
-        .map_err(|e: atum_ai::EmbedError| ApiError::internal(e))
+        .map_err(|e| Error::Internal(format!("the dense search stopped: {e}")))?
+        .map_err(|e: crate::EmbedError| Error::Internal(e.to_string()))
     }
 
-    async fn matrix(&self, pool: &DbPool, org: OrgId, model: &str) -> Result<Arc<Matrix>, ApiError> {
+    async fn matrix(&self, pool: &DbPool, org: OrgId, model: &str) -> Result<Arc<Matrix>> {
         let generation = {
             let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
             match cache.get(&org) {
@@ -183,16 +203,14 @@ impl Retrieval {
         let conn = atum_core::db::connection(pool).await?;
         let count: i64 = conn
             .query_one("SELECT count(*) FROM kb_chunks WHERE org_id = $1 AND model = $2", &[&org, &model])
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?
+            .await?
             .get(0);
         let rows = conn
             .query_raw(
                 "SELECT id, embedding FROM kb_chunks WHERE org_id = $1 AND model = $2 ORDER BY id",
                 [&org as &(dyn tokio_postgres::types::ToSql + Sync), &model],
             )
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?;
+            .await?;
         let mut rows = std::pin::pin!(rows);
         let capacity = usize::try_from(count).unwrap_or(0);
         let mut m = Matrix {
@@ -203,7 +221,7 @@ impl Retrieval {
         };
         let mut v = Vec::new();
         while let Some(r) = rows.next().await {
-            let r = r.map_err(|e| ApiError::internal(e.to_string()))?;
+            let r = r?;
             let bytes: &[u8] = r.get(1);
             if !bytes.len().is_multiple_of(4) || bytes.is_empty() {
                 continue;
@@ -220,6 +238,9 @@ impl Retrieval {
             }
         }
         let m = Arc::new(m);
+        if !self.cached {
+            return Ok(m);
+        }
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
         let c = cache.entry(org).or_default();
         if c.generation == generation {
