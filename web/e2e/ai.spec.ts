@@ -74,3 +74,70 @@ test('an admin reads how the triage model did on held-back tickets and sets its 
   // Back to the defaults, for the other tests.
   await request.patch('/api/v1/admin/settings', { headers: bearer(admin), data: { ai: { suggest_threshold: 0.5, apply_threshold: 0.9 } } });
 });
+
+test('an agent inserts the AI\'s cited draft with one key, edits and sends it, and links a suggested article', async ({ page, request }) => {
+  test.setTimeout(180_000);
+  const admin = await token(request, person('admin'));
+  const stamp = Date.now();
+  const title = `Renewing a Harbour garage parking permit ${stamp}`;
+  const made = await request.post('/api/v1/kb/articles', {
+    headers: bearer(admin),
+    data: {
+      title,
+      visibility: 'public',
+      publish: true,
+      body:
+        'To renew your Harbour garage parking permit, open the Permits page of your account. ' +
+        'Choose the permit that expires and press Renew, then pay the yearly fee. ' +
+        'The new permit reaches you by e-mail within an hour.\n\nThe garage was built in 1975 by the harbour board.',
+    },
+  });
+  expect(made.status(), await made.text()).toBe(201);
+  const article = (await made.json()).id as number;
+  // The retrieval worker chunks and embeds it within seconds; the draft can quote it after.
+  await expect
+    .poll(
+      async () => {
+        const q = encodeURIComponent('renew my Harbour garage parking permit');
+        const hits = await (await request.get(`/api/v1/kb/search?q=${q}&retrievers=dense`, { headers: bearer(admin) })).json();
+        return hits.items.some((h: { id: number; source: string }) => h.source === 'article' && h.id === article);
+      },
+      { timeout: 60_000, intervals: [500] },
+    )
+    .toBe(true);
+
+  const customer = await token(request, person('customer'));
+  const filed = await request.post('/api/v1/tickets', {
+    headers: bearer(customer),
+    data: { subject: 'Parking permit renewal', description: 'How do I renew my Harbour garage parking permit? It expires next week.' },
+  });
+  expect(filed.status(), await filed.text()).toBe(201);
+  const id = (await filed.json()).id as number;
+
+  await signIn(page, person('agent'));
+  await page.goto(`/app/tickets/${id}`);
+  const draft = page.getByRole('region', { name: 'Draft reply' });
+  // The draft is written on the job worker seconds after the ticket; the panel looks again until it is.
+  await expect(draft.getByTestId('draft-body')).toContainText('press Renew', { timeout: 60_000 });
+  await expect(draft.getByTestId('draft-body')).not.toContainText('1975');
+  await expect(draft.getByRole('list', { name: 'Sources of the draft' })).toContainText(title);
+  const suggested = page.getByRole('region', { name: 'Articles for this ticket' });
+  await expect(suggested).toContainText(title);
+  await draft.scrollIntoViewIfNeeded();
+  await accessible(page, 'ticket-draft');
+
+  await page.getByRole('heading', { level: 2 }).focus();
+  await page.keyboard.press('i');
+  const reply = page.getByLabel('Reply to the customer');
+  await expect(reply).toBeFocused();
+  await expect(reply).toHaveValue(/press Renew/);
+  await suggested.getByRole('button', { name: `Insert a link to ${title} into the reply` }).click();
+  await expect(reply).toHaveValue(new RegExp(`/help/[a-z0-9-]+/articles/${article}`));
+  await reply.press('Control+Enter');
+  await expect(page.getByTestId('comment').last()).toContainText('press Renew');
+  await expect(draft).toContainText('This draft was sent.');
+
+  const stats = await (await request.get('/api/v1/ai/replies', { headers: bearer(admin) })).json();
+  expect(stats.sent).toBeGreaterThanOrEqual(1);
+  expect(stats.mean_edit_distance).toBeGreaterThan(0);
+});

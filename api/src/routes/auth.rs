@@ -141,6 +141,8 @@ pub struct LoginResponse {
 pub struct MeResponse {
     pub user: users::User,
     pub org_id: i64,
+    /// The organisation's short name, as in its help centre's address (`/help/{slug}/`).
+    pub org_slug: String,
     pub mfa_enrollment_required: bool,
 }
 
@@ -279,6 +281,11 @@ pub async fn me(state: web::Data<AppState>, creds: Credentials) -> Result<HttpRe
             Ok(MeResponse {
                 user: users::get(tx, &who, who.user_id).await?,
                 org_id: who.org_id.get(),
+                org_slug: tx
+                    .query_one("SELECT slug FROM organizations WHERE id = $1", &[&who.org_id])
+                    .await
+                    .map_err(atum_core::error::Error::from)?
+                    .get(0),
                 mfa_enrollment_required: who.must_enrol_mfa,
             })
         })

@@ -334,6 +334,8 @@ pub async fn view(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> R
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+// Triage feedback has its own `Verdict` in the OpenAPI document.
+#[schema(as = DraftVerdict)]
 pub enum Verdict {
     /// Put into the reply box (to edit, then send).
     Inserted,

@@ -286,6 +286,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ai/replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How the organisation's agents used draft replies over the last 30 days: drafts
+         *     shown, inserted, rejected and sent, the acceptance rate and the mean edit distance
+         *     of what was sent. Admins.
+         */
+        get: operations["get_reply_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ai/triage": {
         parameters: {
             query?: never;
@@ -1029,11 +1050,34 @@ export interface paths {
         /**
          * What the AI says about a ticket: its triage (category and priority with their
          *     confidence, tier and reasons — the most similar labelled tickets — the
-         *     requester's tone and the language). Staff only.
+         *     requester's tone and the language), the articles that best match it, and a draft
+         *     reply quoted from public articles and solved tickets, each quote cited by its
+         *     passage, offsets and content hash. Staff only.
          */
         get: operations["get_ticket_ai"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{id}/ai/drafts/{draft_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record what the agent did with a draft reply: `inserted` it into the reply box or
+         *     `rejected` it. The agent's next public reply on the ticket after inserting it
+         *     counts as the draft sent, with how far it was edited. Returns the draft.
+         */
+        post: operations["decide_draft"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1453,6 +1497,32 @@ export interface components {
         };
         /** @enum {string} */
         Channel: "web" | "portal" | "email" | "api" | "phone" | "chat";
+        /** @description One quoted span of a draft and where it comes from. */
+        Citation: {
+            /** Format: int64 */
+            chunk_id: number;
+            /** @description SHA-256 (hex) of the passage's text when it was quoted. */
+            content_hash: string;
+            end: number;
+            quote_end: number;
+            /** @description Byte offsets of the quote in the passage's text. */
+            quote_start: number;
+            /** @description `article` or `ticket`, and its id. */
+            source: string;
+            /** Format: int64 */
+            source_id: number;
+            /** @description Byte offsets of the quote in the draft's `body`. */
+            start: number;
+            /** @description The passage's title (the article's, with its section; the ticket's subject). */
+            title: string;
+        };
+        CitationView: components["schemas"]["Citation"] & {
+            /**
+             * @description The passage still has the text that was quoted (its source may have been
+             *     edited, archived or deleted since).
+             */
+            current: boolean;
+        };
         ClockView: {
             breached: boolean;
             /** @description Business minutes (or calendar minutes, for a policy without a calendar). */
@@ -1488,7 +1558,7 @@ export interface components {
          *     snake_case and never change meaning.
          * @enum {string}
          */
-        Code: "invalid_json" | "invalid_body" | "invalid_query" | "invalid_if_match" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "validation_failed" | "invalid_input" | "not_found" | "unauthenticated" | "invalid_credentials" | "invalid_code" | "invalid_token" | "csrf_failed" | "forbidden" | "ip_not_allowed" | "email_not_verified" | "mfa_enrollment_required" | "rate_limited" | "version_mismatch" | "precondition_required" | "ticket_locked" | "ticket_closed" | "closed" | "conflict" | "retry" | "email_taken" | "name_taken" | "slug_taken" | "duplicate_pending" | "cannot_demote_self" | "already_linked" | "already_has_parent" | "already_a_duplicate" | "already_merged" | "cycle" | "duplicate_of_duplicate" | "duplicate_of_another" | "has_duplicates" | "original_closed" | "invalid_job_state" | "allowlist_excludes_you" | "mfa_not_configured" | "mfa_already_enabled" | "mfa_not_enabled" | "mfa_required_by_org" | "enrol_mfa_first" | "database_unavailable" | "internal";
+        Code: "invalid_json" | "invalid_body" | "invalid_query" | "invalid_if_match" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "validation_failed" | "invalid_input" | "not_found" | "unauthenticated" | "invalid_credentials" | "invalid_code" | "invalid_token" | "csrf_failed" | "forbidden" | "ip_not_allowed" | "email_not_verified" | "mfa_enrollment_required" | "rate_limited" | "version_mismatch" | "precondition_required" | "ticket_locked" | "ticket_closed" | "closed" | "conflict" | "retry" | "email_taken" | "name_taken" | "slug_taken" | "duplicate_pending" | "cannot_demote_self" | "already_linked" | "already_has_parent" | "already_a_duplicate" | "already_merged" | "cycle" | "duplicate_of_duplicate" | "duplicate_of_another" | "has_duplicates" | "original_closed" | "invalid_job_state" | "allowlist_excludes_you" | "mfa_not_configured" | "mfa_already_enabled" | "mfa_not_enabled" | "mfa_required_by_org" | "enrol_mfa_first" | "draft_superseded" | "database_unavailable" | "internal";
         CodeOnly: {
             /** @description The 6-digit code the authenticator shows. */
             code: string;
@@ -1577,6 +1647,37 @@ export interface components {
         };
         Done: {
             ok: boolean;
+        };
+        DraftDecision: {
+            /** @description `inserted` (put into the reply box, to edit and send) or `rejected`. */
+            verdict: components["schemas"]["DraftVerdict"];
+        };
+        /**
+         * @description What an agent did with a draft.
+         * @enum {string}
+         */
+        DraftVerdict: "inserted" | "rejected";
+        /** @description A draft as the agent sees it. */
+        DraftView: {
+            /**
+             * @description The draft, to insert into the reply box; empty when nothing in the knowledge
+             *     base or the solved tickets answered the question closely enough.
+             */
+            body: string;
+            citations: components["schemas"]["CitationView"][];
+            /**
+             * Format: float
+             * @description The quotes' mean similarity to the question (cosine, -1 to 1).
+             */
+            confidence: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            /** @description The customer's language (ISO 639-3) the greeting is in, when it was told. */
+            language?: string | null;
+            /** @description `pending`, `inserted`, `rejected`, `sent` or `empty`. */
+            status: string;
         };
         EmailOnly: {
             email: string;
@@ -1944,6 +2045,12 @@ export interface components {
         };
         /** @enum {string} */
         JobState: "available" | "running" | "succeeded" | "discarded" | "cancelled";
+        /** @description The articles that best match a ticket, best first. */
+        KbSuggestions: {
+            articles: components["schemas"]["SuggestedArticle"][];
+            /** Format: date-time */
+            updated_at: string;
+        };
         LanguageView: {
             /** @description ISO 639-3 (`eng`, `deu`, `fra`, …). */
             code: string;
@@ -2024,6 +2131,8 @@ export interface components {
             mfa_enrollment_required: boolean;
             /** Format: int64 */
             org_id: number;
+            /** @description The organisation's short name, as in its help centre's address (`/help/{slug}/`). */
+            org_slug: string;
             user: components["schemas"]["User"];
         };
         MergeRequest: {
@@ -2321,6 +2430,35 @@ export interface components {
             /** @description The Markdown as the article would show it: sanitised HTML. */
             html: string;
         };
+        /** @description How drafts fared in an organisation over a period. */
+        ReplyStats: {
+            /**
+             * Format: double
+             * @description Inserted (or sent) of those an agent decided on; `null` before any was.
+             */
+            acceptance_rate?: number | null;
+            /** Format: int32 */
+            days: number;
+            /**
+             * Format: int64
+             * @description Drafts shown (not empty, not replaced before anyone decided).
+             */
+            drafts: number;
+            /** Format: int64 */
+            inserted: number;
+            /**
+             * Format: double
+             * @description The mean edit distance of what was sent (0: sent as drafted); `null` before any was.
+             */
+            mean_edit_distance?: number | null;
+            /** Format: int64 */
+            rejected: number;
+            /**
+             * Format: int64
+             * @description Inserted drafts whose reply was sent.
+             */
+            sent: number;
+        };
         /** @description The request behind a ticket: the form as it was when filed, and the answers. */
         Request: {
             answers: Record<string, never>;
@@ -2403,6 +2541,27 @@ export interface components {
             /** @description Answers by field key. */
             answers: Record<string, never>;
         };
+        /** @description One article as the agent sees it. */
+        SuggestedArticle: {
+            /** Format: int64 */
+            article_id: number;
+            /**
+             * Format: int64
+             * @description The passage that matched best.
+             */
+            chunk_id: number;
+            retrievers: string[];
+            /**
+             * Format: double
+             * @description The fused search score (reciprocal rank fusion): higher is better.
+             */
+            score: number;
+            /** @description The passage, as HTML: escaped, matches in `<mark>`. */
+            snippet: string;
+            title: string;
+            /** @description `public` (a customer can open it: a link may go in a reply) or `internal`. */
+            visibility: string;
+        };
         /**
          * @description A tag: 1 to 50 characters that are not spaces, control characters or ASCII
          *     punctuation other than `- _ . :`; surrounding spaces are ignored; stored lowercased.
@@ -2468,6 +2627,8 @@ export interface components {
         };
         /** @description Everything the AI has for one ticket, as its agent sees it. */
         TicketAi: {
+            draft?: null | components["schemas"]["DraftView"];
+            kb?: null | components["schemas"]["KbSuggestions"];
             triage?: null | components["schemas"]["TriageView"];
         };
         /** @description A partial update: absent fields stay as they are; `null` clears a clearable field. */
@@ -4397,6 +4558,53 @@ export interface operations {
             };
             /** @description Not found (or another organisation's) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_reply_stats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Draft figures */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplyStats"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Admins only */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7622,6 +7830,107 @@ export interface operations {
             };
             /** @description Not found (or another organisation's) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    decide_draft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id */
+                id: number;
+                /** @description Draft id */
+                draft_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DraftDecision"];
+            };
+        };
+        responses: {
+            /** @description The draft after the decision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftView"];
+                };
+            };
+            /** @description The body is not a JSON object of the expected shape (invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such draft on this ticket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A newer draft replaced it, or it was sent */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 512 KiB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as application/json (unsupported_media_type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

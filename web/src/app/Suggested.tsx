@@ -8,31 +8,53 @@ interface Props {
   /** What the customer asked: the search is made of its words. */
   subject: string;
   description: string;
+  /** The articles the AI found for the ticket (`KB_SUGGEST`), once it has. */
+  stored: Schemas['KbSuggestions'] | null | undefined;
+  /** The help centre's address for this organisation: `/help/{slug}/`. */
+  helpBase: string;
   onOpenTicket: (id: number) => void;
+  /** Puts a link to a public article into the reply box. */
+  onInsertLink: (text: string) => void;
 }
 
 /** Characters of the ticket sent as the question (the API takes at most 1,000). */
 const QUESTION = 1000;
 
 /**
- * Articles for this ticket: the knowledge base and solved tickets searched with the
- * ticket's own words (the server keeps the words that tell passages apart) and, with
- * the model, its meaning. An article opens in place; a solved ticket opens as a ticket.
+ * Articles for this ticket: those the AI found for it (stored with the ticket, found
+ * again when the customer writes), or, until it has, the knowledge base and solved
+ * tickets searched now with the ticket's own words. An article opens in place and a
+ * public one's link goes into the reply; a solved ticket opens as a ticket.
  */
-export function Suggested({ ticketId, subject, description, onOpenTicket }: Props) {
-  const [hits, setHits] = useState<Hit[] | null>(null);
+export function Suggested({ ticketId, subject, description, stored, helpBase, onOpenTicket, onInsertLink }: Props) {
+  const [searched, setSearched] = useState<Hit[] | null>(null);
+  const found: Hit[] | null = stored
+    ? stored.articles.map((a) => ({
+        source: 'article',
+        id: a.article_id,
+        chunk_id: a.chunk_id,
+        title: a.title,
+        snippet: a.snippet,
+        visibility: a.visibility,
+        score: a.score,
+        retrievers: a.retrievers,
+      }))
+    : null;
+  const hits = found ?? searched;
+  const hasStored = stored !== null && stored !== undefined;
   useEffect(() => {
+    if (hasStored) return;
     let live = true;
     const q = `${subject}\n${description}`.slice(0, QUESTION);
     void api.GET('/api/v1/kb/search', { params: { query: { q, limit: '6' } } }).then(({ data }) => {
       if (!live) return;
       const others = (data?.items ?? []).filter((h) => !(h.source === 'ticket' && h.id === ticketId));
-      setHits(others.slice(0, 5));
+      setSearched(others.slice(0, 5));
     });
     return () => {
       live = false;
     };
-  }, [ticketId, subject, description]);
+  }, [ticketId, subject, description, hasStored]);
 
   return (
     <section className="suggested" aria-labelledby="suggested-title">
@@ -44,7 +66,17 @@ export function Suggested({ ticketId, subject, description, onOpenTicket }: Prop
       ) : (
         <ul aria-label="Articles for this ticket">
           {hits.map((h) =>
-            h.source === 'article' ? <ArticleHit key={`a${h.chunk_id}`} hit={h} /> : (
+            h.source === 'article' ? (
+              <ArticleHit
+                key={`a${h.chunk_id}`}
+                hit={h}
+                onInsertLink={
+                  h.visibility === 'public'
+                    ? () => onInsertLink(`${h.title}: ${window.location.origin}${helpBase}articles/${h.id}`)
+                    : undefined
+                }
+              />
+            ) : (
               <li key={`t${h.chunk_id}`}>
                 <button type="button" className="link" onClick={() => onOpenTicket(h.id)}>
                   Solved ticket: {h.title}
@@ -59,7 +91,7 @@ export function Suggested({ ticketId, subject, description, onOpenTicket }: Prop
   );
 }
 
-function ArticleHit({ hit }: { hit: Hit }) {
+function ArticleHit({ hit, onInsertLink }: { hit: Hit; onInsertLink?: () => void }) {
   const [html, setHtml] = useState<string | null>(null);
   const [open, setOpen] = useState(false);
   return (
@@ -79,6 +111,13 @@ function ArticleHit({ hit }: { hit: Hit }) {
         {html === null ? <p role="status">Loading the article…</p> : <div className="markdown" dangerouslySetInnerHTML={{ __html: html }} />}
       </details>
       {!open && <span className="snippet" dangerouslySetInnerHTML={{ __html: hit.snippet }} />}
+      {onInsertLink ? (
+        <button type="button" className="link" onClick={onInsertLink} aria-label={`Insert a link to ${hit.title} into the reply`}>
+          Insert link
+        </button>
+      ) : (
+        <span className="internal-mark"> · internal</span>
+      )}
     </li>
   );
 }

@@ -4,11 +4,14 @@ import { Clocks } from './Clocks';
 import { Relations } from './Relations';
 import { Suggested } from './Suggested';
 import { Triage, type TriageHandle } from './Triage';
+import { DraftReply, type DraftHandle } from './Draft';
+import { useTicketAi } from './ticketAi';
 
 export interface TicketViewHandle {
   focusComposer: (visibility: 'public' | 'internal') => void;
   acceptTriage: () => void;
   correctTriage: () => void;
+  insertDraft: () => void;
 }
 
 interface Props {
@@ -60,6 +63,8 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
   const tagsEdited = useRef(false);
   const categoryEdited = useRef(false);
   const triage = useRef<TriageHandle>(null);
+  const draftReply = useRef<DraftHandle>(null);
+  const [ai, setAi, refreshAi] = useTicketAi(id, changedBy?.at ?? 0);
   const composer = useRef<HTMLTextAreaElement>(null);
   const [viewers, setViewers] = useState<Schemas['Viewer'][]>([]);
   const lastTyped = useRef(0);
@@ -152,7 +157,16 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
     },
     acceptTriage: () => triage.current?.accept(),
     correctTriage: () => triage.current?.correct(),
+    insertDraft: () => draftReply.current?.insert(),
   }));
+
+  /** Into the reply box: replacing nothing the agent wrote, added after it. */
+  const insertIntoReply = (text: string) => {
+    switchTo('public');
+    const current = localStorage.getItem(draftKey(id, 'public')) ?? '';
+    type(current.trim() ? `${current.trimEnd()}\n\n${text}` : text);
+    composer.current?.focus();
+  };
 
   const switchTo = (v: Visibility) => {
     setVisibility(v);
@@ -200,6 +214,7 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
     setDraft('');
     await api.DELETE('/api/v1/tickets/{id}/lock', { params: { path: { id } } });
     await load();
+    refreshAi();
     if (next) onSentAndNext();
   };
 
@@ -454,8 +469,24 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
           </button>
         </div>
       </form>
-      {/* After the conversation: an aid to the reply, not in the way of reading. */}
-      <Suggested ticketId={ticket.id} subject={ticket.subject} description={ticket.description} onOpenTicket={onOpenTicket} />
+      {/* After the conversation: aids to the reply, not in the way of reading. */}
+      <DraftReply
+        ref={draftReply}
+        ticketId={ticket.id}
+        draft={ai === null ? undefined : ai.draft}
+        onDecided={(d) => setAi((prev) => (prev ? { ...prev, draft: d } : prev))}
+        onInsert={insertIntoReply}
+        onOpenTicket={onOpenTicket}
+      />
+      <Suggested
+        ticketId={ticket.id}
+        subject={ticket.subject}
+        description={ticket.description}
+        stored={ai?.kb}
+        helpBase={`/help/${me.org_slug}/`}
+        onOpenTicket={onOpenTicket}
+        onInsertLink={insertIntoReply}
+      />
     </section>
   );
 });

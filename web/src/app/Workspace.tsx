@@ -226,6 +226,7 @@ export function Workspace({ me, onSignOut }: Props) {
       else if (e.key === 'n' && selected) ticketView.current?.focusComposer('internal');
       else if (e.key === 'a' && selected) ticketView.current?.acceptTriage();
       else if (e.key === 'c' && selected) ticketView.current?.correctTriage();
+      else if (e.key === 'i' && selected) ticketView.current?.insertDraft();
       else if (e.key === '?') setHelp(true);
       else return;
       e.preventDefault();
@@ -429,6 +430,8 @@ export function Workspace({ me, onSignOut }: Props) {
               <dd>Accept the AI's triage</dd>
               <dt>c</dt>
               <dd>Correct the AI's triage</dd>
+              <dt>i</dt>
+              <dd>Insert the AI's draft into the reply</dd>
               <dt>Ctrl+Enter</dt>
               <dd>Send</dd>
               <dt>Ctrl+Shift+Enter</dt>
