@@ -11,6 +11,8 @@ deterministic typos, to measure typo tolerance on its own.
 
 `atum-bench retrieval-eval` loads the set into a fresh organisation and asks the
 product's own search (GET /api/v1/kb/search) with each retriever alone and all fused.
+`atum-bench reply-eval` files each query as a ticket and compares the product's draft
+reply with the agent's real reply to that message (`reply`).
 The Bitext wording is templated, so these figures are optimistic; report them so.
 """
 
@@ -59,10 +61,11 @@ for intent in sorted(by_intent):
     body = "\n\n".join(clean(r["response"]) for r in items[:REPLIES_PER_ARTICLE])
     articles.append({"intent": intent, "title": intent.replace("_", " ").capitalize(), "body": body})
     for r in items[REPLIES_PER_ARTICLE : REPLIES_PER_ARTICLE + QUERIES_PER_INTENT]:
-        queries.append({"intent": intent, "text": clean(r["instruction"]), "typo": False})
+        # The agent's real reply to it: what a draft reply is compared with.
+        queries.append({"intent": intent, "text": clean(r["instruction"]), "typo": False, "reply": clean(r["response"])})
 
 for q in rng.sample(queries, TYPO_QUERIES):
-    queries.append({"intent": q["intent"], "text": typo(q["text"], rng), "typo": True})
+    queries.append({"intent": q["intent"], "text": typo(q["text"], rng), "typo": True, "reply": q["reply"]})
 
 json.dump(
     {

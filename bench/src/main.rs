@@ -29,6 +29,12 @@
 //! asks the API's search with each retriever alone and all fused: recall@1, recall@5
 //! and MRR@10 go to `target/bench/retrieval-eval.json`.
 //!
+//! `atum-bench reply-eval` files the same set's held-back messages as tickets and
+//! compares each draft reply the job worker writes (`SMART_REPLY`) with the agent's
+//! real reply (ROUGE-L, embedding similarity) beside the best single passage, and
+//! times creation → stored draft (`bench/src/reply_eval.rs`); figures go to
+//! `target/bench/reply-eval.json`.
+//!
 //! `atum-bench triage` trains the triage model on histories of 10,000 and 100,000
 //! labelled tickets with the release `atum ai eval` and records time and peak memory
 //! (`bench/src/triage.rs`); figures go to `target/bench/triage-train.json`.
@@ -45,6 +51,7 @@ mod dashboard;
 mod load;
 mod queue;
 mod rag;
+mod reply_eval;
 mod retrieval;
 mod seed;
 mod sla;
@@ -80,7 +87,7 @@ fn main() -> anyhow::Result<()> {
     let root = root.canonicalize()?;
 
     let mode = std::env::args().nth(1).unwrap_or_else(|| "api".into());
-    const MODES: [&str; 10] = [
+    const MODES: [&str; 11] = [
         "api",
         "queue",
         "sla",
@@ -89,6 +96,7 @@ fn main() -> anyhow::Result<()> {
         "sse",
         "retrieval",
         "retrieval-eval",
+        "reply-eval",
         "triage",
         "triage-worker",
     ];
@@ -117,6 +125,7 @@ fn main() -> anyhow::Result<()> {
         "dashboard" => run_dashboard(&cluster, port, &root, tickets, seconds.max(10)),
         "sse" => run_sse(&cluster, port, &exe_dir, &root, tickets, seconds.max(10)),
         "retrieval-eval" => retrieval::run(&cluster, port, &exe_dir, &root),
+        "reply-eval" => reply_eval::run(&cluster, port, &exe_dir, &root),
         "retrieval" => rag::run(&cluster, port, &exe_dir, &root),
         "triage-worker" => triage_worker::run(&cluster, port, &exe_dir, &root),
         _ => run_sla(&cluster, port, &root, tickets),

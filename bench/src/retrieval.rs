@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::load::round;
 
-const PASSWORD: &str = "eval-admin-password";
+pub(crate) const PASSWORD: &str = "eval-admin-password";
 const CONFIGS: [(&str, &str); 5] = [
     ("full_text", "full_text"),
     ("trigram", "trigram"),
@@ -44,7 +44,7 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let url = cluster.url(port, "atum_eval")?;
-    runtime.block_on(fresh_database(cluster, port, &url))?;
+    runtime.block_on(fresh_database(cluster, port, &url, "atum_eval"))?;
 
     let (mut worker, _) = crate::start_service(exe_dir, Service::RagWorker, &url, 4, std::slice::from_ref(&model_env))?;
     let (mut api, listen) = crate::start_service(exe_dir, Service::Api, &url, 8, &[model_env])?;
@@ -140,11 +140,12 @@ impl Ranks {
     }
 }
 
-async fn fresh_database(cluster: &Cluster, port: u16, url: &str) -> anyhow::Result<()> {
+/// A new database `name` at `url` with the organisation `eval` and its admin.
+pub(crate) async fn fresh_database(cluster: &Cluster, port: u16, url: &str, name: &str) -> anyhow::Result<()> {
     let admin = atum_core::db::connect(&parse_database_url("bench", &cluster.url(port, "postgres")?)?).await?;
     // Two statements: CREATE DATABASE cannot share an (implicit) transaction.
-    admin.batch_execute("DROP DATABASE IF EXISTS atum_eval WITH (FORCE)").await?;
-    admin.batch_execute("CREATE DATABASE atum_eval").await?;
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).await?;
     let mut client = atum_core::db::connect(&parse_database_url("bench", url)?).await?;
     atum_core::schema::migrate_up(&mut client, None).await?;
     let user = NewUser {
@@ -166,7 +167,7 @@ async fn fresh_database(cluster: &Cluster, port: u16, url: &str) -> anyhow::Resu
 }
 
 /// Waits until every article is in the index and every passage has a vector.
-async fn wait_embedded(url: &str, articles: i64, limit: Duration) -> anyhow::Result<()> {
+pub(crate) async fn wait_embedded(url: &str, articles: i64, limit: Duration) -> anyhow::Result<()> {
     let client = atum_core::db::connect(&parse_database_url("bench", url)?).await?;
     let started = Instant::now();
     loop {
@@ -187,7 +188,7 @@ async fn wait_embedded(url: &str, articles: i64, limit: Duration) -> anyhow::Res
     }
 }
 
-fn post(base: &str, token: &str, path: &str, body: &Value) -> anyhow::Result<Value> {
+pub(crate) fn post(base: &str, token: &str, path: &str, body: &Value) -> anyhow::Result<Value> {
     Ok(serde_json::from_str(
         &ureq::post(&format!("{base}{path}"))
             .set("Authorization", &format!("Bearer {token}"))
@@ -197,7 +198,7 @@ fn post(base: &str, token: &str, path: &str, body: &Value) -> anyhow::Result<Val
     )?)
 }
 
-fn get(base: &str, token: &str, path: &str) -> anyhow::Result<Value> {
+pub(crate) fn get(base: &str, token: &str, path: &str) -> anyhow::Result<Value> {
     Ok(serde_json::from_str(
         &ureq::get(&format!("{base}{path}")).set("Authorization", &format!("Bearer {token}")).call()?.into_string()?,
     )?)

@@ -185,7 +185,7 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
 
 /// A child process stopped when this goes, a failed or panicking run included (its
 /// output would otherwise hold the caller's pipe open).
-struct Stopped(std::process::Child);
+pub(crate) struct Stopped(pub(crate) std::process::Child);
 
 impl Drop for Stopped {
     fn drop(&mut self) {
