@@ -36,6 +36,8 @@ pub struct LocalModels {
     loaded: Mutex<VecDeque<(i64, Arc<Model>)>>,
     /// The dense retriever over the organisations' passages.
     retrieval: Arc<Retrieval>,
+    /// The vectors of passage sentences drafts were composed from.
+    sentences: reply::SentenceCache,
 }
 
 impl LocalModels {
@@ -52,6 +54,7 @@ impl LocalModels {
             embedder,
             sentiment: sentiment::Analyzer::default(),
             loaded: Mutex::default(),
+            sentences: reply::SentenceCache::default(),
         }
     }
 
@@ -177,6 +180,6 @@ impl Models for LocalModels {
     }
 
     fn compose(&self, question: &str, passages: &[Passage]) -> Result<Vec<Quote>, String> {
-        reply::compose(&self.embedder, question, passages).map_err(|e| e.to_string())
+        reply::compose(&self.embedder, &self.sentences, question, passages).map_err(|e| e.to_string())
     }
 }

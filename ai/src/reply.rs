@@ -1,7 +1,17 @@
-//! The extractive composer of draft replies: the sentences of the retrieved passages
-//! that answer the customer's question, chosen by sentence-vector similarity to it,
-//! kept together where they are steps of one answer, and put in order. Every quote is
-//! a passage's own text, so every word of a draft can be traced to its source.
+//! The extractive composer of draft replies: the run of consecutive sentences of one
+//! retrieved passage that best answers the customer's question, by sentence-vector
+//! similarity to it. A run keeps an answer's own order (its opening, its steps, its
+//! closing); sentences from several passages stitched together read as a collage and
+//! scored worse against agents' real replies (`atum-bench reply-eval`, docs/ai-evaluation.md).
+//! Every quote is a passage's own text, so every word of a draft can be traced to its
+//! source. A sentence naming an identifier — a long number, an e-mail address — that
+//! the question does not is never quoted: in a solved ticket's reply it is another
+//! customer's order number or address.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{Arc, Mutex},
+};
 
 use atum_core::assist::{Passage, Quote};
 use unicode_segmentation::UnicodeSegmentation as _;
@@ -13,19 +23,18 @@ const PER_PASSAGE: usize = 40;
 const CANDIDATES: usize = 160;
 /// Fewer words is a greeting, a sign-off or a heading, not an answer.
 const MIN_WORDS: usize = 4;
-/// Quotes a draft keeps at most, before gaps between them are filled.
-pub const MAX_QUOTES: usize = 5;
-/// A sentence less similar to the question than this answers nothing in it.
+/// Without a sentence this similar to the question, nothing answers it: no draft.
 pub const MIN_SIMILARITY: f32 = 0.3;
-/// …nor one this far below the best sentence: it belongs to another answer.
-const MARGIN: f32 = 0.2;
-/// Passages a draft quotes at most: more reads as a collage.
-const MAX_PASSAGES: usize = 2;
-/// Sentences this alike say the same thing (passages often repeat each other).
-const DUPLICATE: f32 = 0.9;
-/// Unchosen sentences between two chosen ones of a passage that are taken too: a
-/// step between two steps is part of the answer.
-const GAP: usize = 1;
+/// A sentence adds to a run by how far its similarity is above this, and takes away
+/// by how far it is below: a run extends over a weaker sentence only between stronger
+/// ones.
+const FLOOR: f32 = 0.15;
+/// The longest run quoted, in sentences.
+pub const MAX_RUN: usize = 12;
+/// Sentences this alike say the same thing: the second is left out.
+const DUPLICATE: f32 = 0.92;
+/// Digits that make a number an identifier (an order, a phone, an account).
+const ID_DIGITS: usize = 5;
 
 /// A sentence of a passage: its byte span, trimmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,86 +91,133 @@ fn is_marker(s: &str) -> bool {
             && s[..s.len() - 1].chars().all(|c| c.is_ascii_digit()))
 }
 
+/// The identifiers a text names: numbers of [`ID_DIGITS`] digits or more, e-mail
+/// addresses; lower-cased.
+pub fn identifiers(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .filter(|w| w.chars().filter(char::is_ascii_digit).count() >= ID_DIGITS || (w.contains('@') && w.contains('.')))
+        .collect()
+}
+
+/// Sentence vectors already computed, by the sentence's text: the same passages
+/// answer many tickets, and embedding their sentences is most of a draft's cost. The
+/// encoder packs texts without padding, so a sentence's vector does not depend on
+/// what it was embedded with. The oldest go first past [`SentenceCache::CAPACITY`].
+#[derive(Default)]
+pub struct SentenceCache {
+    inner: Mutex<(HashMap<String, Arc<[f32]>>, VecDeque<String>)>,
+}
+
+impl SentenceCache {
+    /// 20,000 vectors of 384 dimensions: about 31 MB.
+    pub const CAPACITY: usize = 20_000;
+
+    /// The vectors of `texts`, embedding only those not held yet.
+    pub fn embed(&self, embedder: &Embedder, texts: &[&str]) -> Result<Vec<Arc<[f32]>>, EmbedError> {
+        let mut out: Vec<Option<Arc<[f32]>>> = {
+            let held = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            texts.iter().map(|t| held.0.get(*t).cloned()).collect()
+        };
+        let missing: Vec<&str> = texts.iter().zip(&out).filter(|(_, v)| v.is_none()).map(|(t, _)| *t).collect();
+        if !missing.is_empty() {
+            let fresh = embedder.embed(&missing)?;
+            let mut held = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            let mut fresh = missing.iter().zip(fresh);
+            for slot in out.iter_mut().filter(|v| v.is_none()) {
+                let Some((text, v)) = fresh.next() else { break };
+                let v: Arc<[f32]> = v.into();
+                if held.0.insert((*text).to_owned(), v.clone()).is_none() {
+                    held.1.push_back((*text).to_owned());
+                }
+                while held.1.len() > Self::CAPACITY {
+                    if let Some(old) = held.1.pop_front() {
+                        held.0.remove(&old);
+                    }
+                }
+                *slot = Some(v);
+            }
+        }
+        Ok(out.into_iter().map(Option::unwrap_or_default).collect())
+    }
+}
+
 /// The quotes of a draft answering `question` from `passages` (best first); empty
 /// when no sentence is similar enough to it.
-pub fn compose(embedder: &Embedder, question: &str, passages: &[Passage]) -> Result<Vec<Quote>, EmbedError> {
+pub fn compose(
+    embedder: &Embedder,
+    cache: &SentenceCache,
+    question: &str,
+    passages: &[Passage],
+) -> Result<Vec<Quote>, EmbedError> {
+    let asked = identifiers(question);
     let mut spans: Vec<Span> = Vec::new();
     for (i, p) in passages.iter().enumerate() {
-        spans.extend(sentences(i, &p.body, p.from));
+        spans.extend(
+            sentences(i, &p.body, p.from)
+                .into_iter()
+                .filter(|s| identifiers(&p.body[s.start..s.end]).iter().all(|id| asked.contains(id))),
+        );
     }
     spans.truncate(CANDIDATES);
     if spans.is_empty() {
         return Ok(Vec::new());
     }
-    let mut texts: Vec<&str> = vec![question];
-    texts.extend(spans.iter().map(|s| &passages[s.passage].body[s.start..s.end]));
-    let vectors = embedder.embed(&texts)?;
-    let (q, vectors) = vectors.split_first().expect("the question's vector");
-    let scores: Vec<f32> = vectors.iter().map(|v| cosine(q, v)).collect();
-    Ok(choose(passages, &spans, &scores, vectors))
+    let q = embedder.embed(&[question])?.pop().unwrap_or_default();
+    let texts: Vec<&str> = spans.iter().map(|s| &passages[s.passage].body[s.start..s.end]).collect();
+    let vectors = cache.embed(embedder, &texts)?;
+    let scores: Vec<f32> = vectors.iter().map(|v| cosine(&q, v)).collect();
+    Ok(choose(passages, &spans, &scores, &vectors))
 }
 
-/// The choice itself, apart from the model: the best sentences by `scores`, within
-/// [`MARGIN`] of the best and above [`MIN_SIMILARITY`], no two alike, from at most
-/// [`MAX_PASSAGES`] passages; gaps of [`GAP`] sentences filled; the best passage first,
-/// each passage's quotes in its own order.
-fn choose(passages: &[Passage], spans: &[Span], scores: &[f32], vectors: &[Vec<f32>]) -> Vec<Quote> {
-    let mut order: Vec<usize> = (0..spans.len()).collect();
-    // Best first; between equals, the better-ranked passage, then the earlier sentence.
-    order.sort_by(|&a, &b| {
-        scores[b]
-            .total_cmp(&scores[a])
-            .then(passages[spans[a].passage].rank.cmp(&passages[spans[b].passage].rank))
-            .then(spans[a].start.cmp(&spans[b].start))
-    });
-    let best = scores[order[0]];
-    let mut chosen: Vec<usize> = Vec::new();
-    let mut used: Vec<usize> = Vec::new();
-    for i in order {
-        if chosen.len() == MAX_QUOTES || scores[i] < MIN_SIMILARITY || scores[i] < best - MARGIN {
-            break;
-        }
-        let p = spans[i].passage;
-        if !used.contains(&p) && used.len() == MAX_PASSAGES {
-            continue;
-        }
-        if chosen.iter().any(|&c| cosine(&vectors[c], &vectors[i]) > DUPLICATE) {
-            continue;
-        }
-        if !used.contains(&p) {
-            used.push(p);
-        }
-        chosen.push(i);
+/// The choice itself, apart from the model: in the passage whose run of consecutive
+/// candidate sentences scores most (each sentence its similarity less [`FLOOR`]; at
+/// most [`MAX_RUN`] of them; between equal runs, the better-ranked passage), that run,
+/// less a sentence that repeats one before it. Nothing when no sentence reaches
+/// [`MIN_SIMILARITY`].
+fn choose<V: AsRef<[f32]>>(passages: &[Passage], spans: &[Span], scores: &[f32], vectors: &[V]) -> Vec<Quote> {
+    if !scores.iter().any(|&s| s >= MIN_SIMILARITY) {
+        return Vec::new();
     }
-    // Fill the gaps: a sentence between two chosen ones of its passage, at most GAP
-    // away from each, is part of the same answer.
-    let mut filled = chosen.clone();
-    for (i, s) in spans.iter().enumerate() {
-        if filled.contains(&i) {
+    // (sum, passage rank, first, last) of the best run, as indexes into `spans`.
+    let mut best: Option<(f32, usize, usize, usize)> = None;
+    let mut i = 0;
+    while i < spans.len() {
+        let passage = spans[i].passage;
+        let mut end = i;
+        while end < spans.len() && spans[end].passage == passage {
+            end += 1;
+        }
+        for first in i..end {
+            let mut sum = 0.0;
+            for last in first..end.min(first + MAX_RUN) {
+                sum += scores[last] - FLOOR;
+                let rank = passages[passage].rank;
+                let better = match best {
+                    None => true,
+                    Some((b, r, ..)) => sum > b + 1e-6 || ((sum - b).abs() <= 1e-6 && rank < r),
+                };
+                if better {
+                    best = Some((sum, rank, first, last));
+                }
+            }
+        }
+        i = end;
+    }
+    let Some((_, _, first, last)) = best else { return Vec::new() };
+    let mut kept: Vec<usize> = Vec::new();
+    for k in first..=last {
+        if kept.iter().any(|&c| cosine(vectors[c].as_ref(), vectors[k].as_ref()) > DUPLICATE) {
             continue;
         }
-        let near = |d: isize| {
-            chosen.iter().any(|&c| {
-                let gap = spans[c].index as isize - s.index as isize;
-                spans[c].passage == s.passage && gap.signum() == d.signum() && gap.abs() <= GAP as isize + 1
-            })
-        };
-        if near(-1) && near(1) {
-            filled.push(i);
-        }
+        kept.push(k);
     }
-    filled.sort_by(|&a, &b| {
-        let pa = used.iter().position(|&p| p == spans[a].passage);
-        let pb = used.iter().position(|&p| p == spans[b].passage);
-        pa.cmp(&pb).then(spans[a].start.cmp(&spans[b].start))
-    });
-    filled
-        .into_iter()
-        .map(|i| Quote {
-            chunk_id: passages[spans[i].passage].chunk_id,
-            start: spans[i].start,
-            end: spans[i].end,
-            score: scores[i],
+    kept.into_iter()
+        .map(|k| Quote {
+            chunk_id: passages[spans[k].passage].chunk_id,
+            start: spans[k].start,
+            end: spans[k].end,
+            score: scores[k],
         })
         .collect()
 }
@@ -206,42 +262,56 @@ mod tests {
         v.iter().map(|x| x / n).collect()
     }
 
+    fn one_hot(n: usize) -> Vec<Vec<f32>> {
+        (0..n)
+            .map(|i| {
+                let mut v = vec![0.0; n];
+                v[i] = 1.0;
+                v
+            })
+            .collect()
+    }
+
+    fn quoted<'a>(passages: &'a [Passage], quotes: &[Quote]) -> Vec<(i64, &'a str)> {
+        quotes
+            .iter()
+            .map(|q| (q.chunk_id, &passages.iter().find(|p| p.chunk_id == q.chunk_id).unwrap().body[q.start..q.end]))
+            .collect()
+    }
+
     #[test]
-    fn the_best_sentences_are_chosen_from_two_passages_at_most_and_put_in_their_order() {
+    fn the_best_run_of_one_passage_is_quoted_in_its_order_over_a_weaker_step_between_stronger_ones() {
         let passages = [
-            passage(10, 0, "Open settings now please. Choose the reset tab. Press the reset button now."),
-            passage(20, 1, "Our office opens at nine daily. Call us if it fails."),
-            passage(30, 2, "Reset it from the app instead."),
+            passage(
+                10,
+                0,
+                "Our office opens at nine daily. Open settings now please. Choose the reset tab. Press the reset button now. Thanks for your patience today.",
+            ),
+            passage(20, 1, "Reset it from the mobile app instead."),
         ];
         let mut spans = Vec::new();
         for (i, p) in passages.iter().enumerate() {
             spans.extend(sentences(i, &p.body, 0));
         }
         assert_eq!(spans.len(), 6, "{spans:?}");
-        // Scores: steps 1 and 3 of the first passage, then the third passage's only
-        // sentence; the step between them is filled in; the office hours answer nothing.
-        let scores = [0.8, 0.25, 0.75, 0.1, 0.1, 0.7];
-        let vectors: Vec<Vec<f32>> = (0..6)
-            .map(|i| {
-                let mut v = vec![0.0; 6];
-                v[i] = 1.0;
-                v
-            })
-            .collect();
-        let quotes = choose(&passages, &spans, &scores, &vectors);
-        let got: Vec<(i64, &str)> = quotes
-            .iter()
-            .map(|q| (q.chunk_id, &passages.iter().find(|p| p.chunk_id == q.chunk_id).unwrap().body[q.start..q.end]))
-            .collect();
+        // The steps score high, the tab between them less (but it is a step), the
+        // opening hours and the thanks nothing; the other passage's one good sentence
+        // is less than the run.
+        let scores = [0.05, 0.7, 0.25, 0.65, 0.1, 0.72];
+        let quotes = choose(&passages, &spans, &scores, &one_hot(6));
         assert_eq!(
-            got,
-            [
-                (10, "Open settings now please."),
-                (10, "Choose the reset tab."),
-                (10, "Press the reset button now."),
-                (30, "Reset it from the app instead.")
-            ]
+            quoted(&passages, &quotes),
+            [(10, "Open settings now please."), (10, "Choose the reset tab."), (10, "Press the reset button now.")]
         );
+    }
+
+    #[test]
+    fn a_sentence_naming_an_identifier_the_question_does_not_is_never_a_candidate() {
+        assert_eq!(
+            identifiers("Order 00123842 of ana@example.com, call 555-0100."),
+            ["00123842", "ana@example.com", "555-0100"]
+        );
+        assert!(identifiers("Press reset twice, then wait 30 seconds.").is_empty());
     }
 
     #[test]

@@ -97,3 +97,14 @@ fn a_model_the_encoder_cannot_run_is_refused_with_the_reason() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+#[test]
+fn a_cached_sentence_vector_is_the_one_the_embedder_gives_and_only_new_sentences_are_embedded() {
+    let embedder = Embedder::load(&model_dir()).expect("the model loads");
+    let cache = atum_ai::reply::SentenceCache::default();
+    let first = cache.embed(&embedder, &["Press the reset button.", "Wait for the light."]).expect("embeds");
+    let again = cache.embed(&embedder, &["Wait for the light.", "A sentence never seen before."]).expect("embeds");
+    assert!(std::sync::Arc::ptr_eq(&first[1], &again[0]), "the held vector is reused, not embedded again");
+    let fresh = embedder.embed(&["A sentence never seen before."]).expect("embeds");
+    assert!(cosine(&again[1], &fresh[0]) > 0.99999, "a vector does not depend on its batch");
+}

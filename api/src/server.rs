@@ -146,6 +146,8 @@ pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
         .service(kb::diff)
         .service(kb::render)
         .service(kb::portal_search)
+        .service(kb::portal_suggest)
+        .service(kb::portal_deflection)
         .service(kb::portal_article);
 }
 

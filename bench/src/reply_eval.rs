@@ -31,10 +31,7 @@ use atum_core::{
 };
 use serde_json::{Value, json};
 
-use crate::{
-    load::round,
-    retrieval::{PASSWORD, fresh_database, get, post, url_encode, wait_embedded},
-};
+use crate::retrieval::{PASSWORD, fresh_database, get, post, url_encode, wait_embedded};
 
 const DATABASE: &str = "atum_reply_eval";
 const PACE_PER_SECOND: f64 = 1.0;
@@ -126,6 +123,13 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
     let mut draft_scores = Scores::default();
     let mut baseline_scores = Scores::default();
     let (mut empty, mut citations, mut citations_ok, mut quotes) = (0usize, 0usize, 0usize, 0usize);
+    // Texts naming an identifier (a long number, an e-mail address) the customer did
+    // not: in a reply, someone else's order number.
+    let (mut draft_leaks, mut baseline_leaks) = (0usize, 0usize);
+    let foreign = |text: &str, question: &str| {
+        let asked = atum_ai::reply::identifiers(question);
+        atum_ai::reply::identifiers(text).iter().any(|id| !asked.contains(id))
+    };
     let mut examples = Vec::new();
     for (id, q) in &tickets {
         let reference = q["reply"].as_str().unwrap_or("");
@@ -169,6 +173,8 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
                 .get::<_, String>(0),
             None => String::new(),
         };
+        draft_leaks += usize::from(foreign(draft, &question));
+        baseline_leaks += usize::from(foreign(&best, &question));
         let vectors = embedder.embed(&[reference, draft, &best])?;
         draft_scores.push(rouge_l(draft, reference), cosine(&vectors[0], &vectors[1]), words(draft).len());
         baseline_scores.push(rouge_l(&best, reference), cosine(&vectors[0], &vectors[2]), words(&best).len());
@@ -190,6 +196,7 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
         "{} of {n} tickets got a draft; {citations_ok} of {citations} citations resolve to their passage's text and hash",
         n - empty
     );
+    println!("naming an identifier the customer did not: {draft_leaks} drafts, {baseline_leaks} best passages");
     let reference_words =
         tickets.iter().map(|(_, q)| words(q["reply"].as_str().unwrap_or("")).len()).sum::<usize>() as f64 / n as f64;
     let report = json!({
@@ -202,6 +209,7 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
         "citations_resolving": citations_ok,
         "draft": draft_scores.to_json(),
         "best_single_passage": baseline_scores.to_json(),
+        "foreign_identifiers": {"drafts": draft_leaks, "best_single_passages": baseline_leaks},
         "reference_words": round(reference_words),
         "latency": {"paced_tickets": paced_ids.len(), "per_second": PACE_PER_SECOND,
                     "create_to_draft_p50_ms": round(p50), "create_to_draft_p95_ms": round(p95),
@@ -267,6 +275,11 @@ impl Scores {
     fn to_json(&self) -> Value {
         json!({"rouge_l_f1": round(self.rouge()), "similarity": round(self.similarity()), "words": round(self.words())})
     }
+}
+
+/// Three decimals: the drafts and the baseline differ in the third.
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }
 
 fn mean(v: &[f64]) -> f64 {

@@ -26,12 +26,18 @@ struct OrgLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OrgVerdictLabel {
+    org: String,
+    verdict: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OrgStatusLabel {
     org: String,
     status: String,
 }
 
-/// The business gauges, refreshed from each pass's snapshots.
+/// The business gauges and flow counters, brought up to date by each pass's snapshots.
 #[derive(Clone)]
 struct Gauges {
     open: Family<OrgStatusLabel, Gauge>,
@@ -39,6 +45,13 @@ struct Gauges {
     at_risk: Family<OrgLabel, Gauge>,
     backlog_oldest: Family<OrgLabel, Gauge<f64, std::sync::atomic::AtomicU64>>,
     snapshot_seconds: Histogram,
+    // Flow counters, advanced by each snapshot's interval (the intervals add up
+    // without gaps or overlaps): rates and ratios are PromQL's to take.
+    deflection_sessions: Family<OrgLabel, Counter>,
+    deflected: Family<OrgLabel, Counter>,
+    draft_decisions: Family<OrgVerdictLabel, Counter>,
+    drafts_sent: Family<OrgLabel, Counter>,
+    draft_edit_distance: Family<OrgLabel, Counter<f64, std::sync::atomic::AtomicU64>>,
     passes: Counter,
     failures: Counter,
     last_success: Gauge<f64, std::sync::atomic::AtomicU64>,
@@ -52,6 +65,11 @@ impl Gauges {
             at_risk: Family::default(),
             backlog_oldest: Family::default(),
             snapshot_seconds: Histogram::new([0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0]),
+            deflection_sessions: Family::default(),
+            deflected: Family::default(),
+            draft_decisions: Family::default(),
+            drafts_sent: Family::default(),
+            draft_edit_distance: Family::default(),
             passes: Counter::default(),
             failures: Counter::default(),
             last_success: Gauge::default(),
@@ -64,6 +82,27 @@ impl Gauges {
             "snapshot_duration_seconds",
             "Time to compute one organisation's snapshot",
             g.snapshot_seconds.clone(),
+        );
+        m.register(
+            "portal_deflection_visits",
+            "Visits of the portal's request form shown suggested articles, counted when they end",
+            g.deflection_sessions.clone(),
+        );
+        m.register(
+            "portal_deflected_visits",
+            "Of those, visits that ended without a request (deflection rate: this over portal_deflection_visits)",
+            g.deflected.clone(),
+        );
+        m.register(
+            "ai_draft_decisions",
+            "Draft replies agents inserted or rejected, by verdict",
+            g.draft_decisions.clone(),
+        );
+        m.register("ai_drafts_sent", "Inserted draft replies whose reply was sent", g.drafts_sent.clone());
+        m.register(
+            "ai_draft_sent_edit_distance",
+            "Sum of the edit distances (0 to 1) of sent drafts: over ai_drafts_sent, the mean",
+            g.draft_edit_distance.clone(),
         );
         m.register("snapshot_passes", "Snapshot passes over all organisations that completed", g.passes.clone());
         m.register("snapshot_failures", "Snapshot passes that failed", g.failures.clone());
@@ -85,6 +124,17 @@ impl Gauges {
             self.breached.get_or_create(&org).set(t.figures.sla_breached_open);
             self.at_risk.get_or_create(&org).set(t.figures.sla_at_risk);
             self.backlog_oldest.get_or_create(&org).set(t.figures.backlog_oldest_minutes.unwrap_or(0.0) * 60.0);
+            let f = &t.figures;
+            let count = |n: i64| u64::try_from(n).unwrap_or(0);
+            self.deflection_sessions.get_or_create(&org).inc_by(count(f.deflection_sessions));
+            self.deflected.get_or_create(&org).inc_by(count(f.deflected));
+            for (verdict, n) in [("inserted", f.drafts_inserted), ("rejected", f.drafts_rejected)] {
+                let label = OrgVerdictLabel { org: t.org_slug.clone(), verdict: verdict.into() };
+                self.draft_decisions.get_or_create(&label).inc_by(count(n));
+            }
+            self.drafts_sent.get_or_create(&org).inc_by(count(f.drafts_sent));
+            let distance_sum = f.draft_edit_distance.unwrap_or(0.0) * f.drafts_sent as f64;
+            self.draft_edit_distance.get_or_create(&org).inc_by(distance_sum);
             self.snapshot_seconds.observe(t.took.as_secs_f64());
         }
         self.passes.inc();

@@ -43,19 +43,36 @@ async fn it_writes_a_snapshot_per_organisation_every_interval_and_exports_the_ga
         &[("ATUM_METRICS_INTERVAL_SECS", "1")],
     );
     // Passes every second: wait for a few snapshots per organisation.
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let n: i64 = c
-            .query_one("SELECT count(*) FROM metrics_snapshots WHERE org_id = $1 AND resolution = 'raw'", &[&org])
-            .await
-            .unwrap()
-            .get(0);
-        if n >= 3 {
-            break;
+    let snapshots = async |at_least: i64| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let n: i64 = c
+                .query_one("SELECT count(*) FROM metrics_snapshots WHERE org_id = $1 AND resolution = 'raw'", &[&org])
+                .await
+                .unwrap()
+                .get(0);
+            if n >= at_least {
+                return n;
+            }
+            assert!(std::time::Instant::now() < deadline, "only {n} snapshots after 30 s");
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        assert!(std::time::Instant::now() < deadline, "only {n} snapshots after 30 s");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    };
+    let taken = snapshots(1).await;
+    // After a snapshot, so a later one counts them: one visit deflected, one not; a
+    // draft inserted and sent with a quarter of it edited.
+    c.batch_execute(&format!(
+        "INSERT INTO kb_deflection_events (org_id, session, event) VALUES
+             ({org}, 'aaaaaaaaaaaaaaaa', 'shown'), ({org}, 'aaaaaaaaaaaaaaaa', 'abandoned'),
+             ({org}, 'bbbbbbbbbbbbbbbb', 'shown'), ({org}, 'bbbbbbbbbbbbbbbb', 'submitted'),
+             ({org}, 'cccccccccccccccc', 'abandoned');
+         INSERT INTO ai_suggestions (org_id, ticket_id, inputs, body, citations, confidence, status, decided_at,
+                                     sent_at, sent_distance, duration_ms)
+         SELECT {org}, id, 'x', 'Hi', '[]', 0.5, 'sent', now(), now(), 0.25, 3 FROM tickets WHERE org_id = {org} AND number = 1"
+    ))
+    .await
+    .unwrap();
+    snapshots(taken + 3).await;
     let orgs: i64 = c.query_one("SELECT count(DISTINCT org_id) FROM metrics_snapshots", &[]).await.unwrap().get(0);
     assert_eq!(orgs, 2);
     // Consecutive snapshots tile time: each starts where the previous one ended.
@@ -76,6 +93,11 @@ async fn it_writes_a_snapshot_per_organisation_every_interval_and_exports_the_ga
         "atum_tickets_open{org=\"acme\",status=\"open\"} 1",
         "atum_tickets_open{org=\"globex\",status=\"new\"} 0",
         "atum_sla_breached_open_tickets{org=\"acme\"} 0",
+        "atum_portal_deflection_visits_total{org=\"acme\"} 2",
+        "atum_portal_deflected_visits_total{org=\"acme\"} 1",
+        "atum_ai_draft_decisions_total{org=\"acme\",verdict=\"inserted\"} 1",
+        "atum_ai_drafts_sent_total{org=\"acme\"} 1",
+        "atum_ai_draft_sent_edit_distance_total{org=\"acme\"} 0.25",
     ] {
         assert!(metrics.lines().any(|l| l == line), "missing {line}:\n{metrics}");
     }

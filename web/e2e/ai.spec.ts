@@ -89,7 +89,7 @@ test('an agent inserts the AI\'s cited draft with one key, edits and sends it, a
       body:
         'To renew your Harbour garage parking permit, open the Permits page of your account. ' +
         'Choose the permit that expires and press Renew, then pay the yearly fee. ' +
-        'The new permit reaches you by e-mail within an hour.\n\nThe garage was built in 1975 by the harbour board.',
+        'The new permit reaches you by e-mail within an hour.\n\nOur office in Lisbon was founded in 1998.',
     },
   });
   expect(made.status(), await made.text()).toBe(201);
@@ -119,7 +119,7 @@ test('an agent inserts the AI\'s cited draft with one key, edits and sends it, a
   const draft = page.getByRole('region', { name: 'Draft reply' });
   // The draft is written on the job worker seconds after the ticket; the panel looks again until it is.
   await expect(draft.getByTestId('draft-body')).toContainText('press Renew', { timeout: 60_000 });
-  await expect(draft.getByTestId('draft-body')).not.toContainText('1975');
+  await expect(draft.getByTestId('draft-body')).not.toContainText('Lisbon');
   await expect(draft.getByRole('list', { name: 'Sources of the draft' })).toContainText(title);
   const suggested = page.getByRole('region', { name: 'Articles for this ticket' });
   await expect(suggested).toContainText(title);

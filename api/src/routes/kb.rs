@@ -2,7 +2,7 @@
 //! base (`atum_core::kb`). Handlers are thin: one transaction each.
 
 use actix_web::{HttpRequest, HttpResponse, get, http::header, patch, post, web};
-use atum_core::kb::{self, portal, write};
+use atum_core::kb::{self, deflection, portal, write};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -314,4 +314,75 @@ pub async fn search(
         })
         .await?;
     Ok(HttpResponse::Ok().json(SearchHits { items }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct SuggestQuery {
+    /// What the customer has typed so far; under three letters or digits, no suggestions.
+    #[param(max_length = 1000)]
+    pub q: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Suggestions {
+    pub items: Vec<deflection::Suggestion>,
+}
+
+/// Articles for a customer writing a new request (no sign-in; cacheable): the
+/// organisation's published public articles that best answer what they have typed so
+/// far — the same hybrid search agents use (full text, typo-tolerant, and with the
+/// model, sentence vectors), public articles only. Report what the customer does with
+/// them to `POST /portal/{org}/kb/deflection`.
+#[utoipa::path(operation_id = "portal_kb_suggest", tag = "kb",
+    params(("org" = String, Path, description = "The organisation's slug"), SuggestQuery),
+    responses((status = 200, description = "At most five articles, the best first", body = Suggestions),
+        (status = 404, description = "No such organisation", body = ErrorBody),
+        (status = 422, description = "Too long", body = ErrorBody),
+        (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
+#[get("/portal/{org}/kb/suggest")]
+pub async fn portal_suggest(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    org: web::Path<String>,
+    q: web::Query<SuggestQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    let tx = conn.transaction().await?;
+    let org = atum_core::orgs::find_by_slug(&tx, &org).await?;
+    let items = match deflection::question(&q.q)? {
+        None => Vec::new(),
+        Some(text) => {
+            let use_ = atum_core::retrieval::search::Retrievers::default();
+            let dense = state.retrieval.nearest(&state.pool, org.id, text, 40);
+            let lexical = atum_core::retrieval::search::lexical(&tx, org.id, text, use_);
+            let (dense, lexical) = futures_util::future::join(dense, lexical).await;
+            deflection::suggest(&tx, org.id, lexical?, dense?).await?
+        }
+    };
+    tx.commit().await?;
+    conditional::json_cached(&req, &Suggestions { items }, "public, max-age=60")
+}
+
+/// Report what a customer did with the suggested articles in one visit of the request
+/// form (no sign-in): `shown`, `opened` or `helpful` (with `article_id`), `abandoned`
+/// (left without sending) or `submitted`. A visit shown suggestions and abandoned
+/// without a request is a deflected request, counted on the dashboard and in
+/// `/metrics`. Reporting the same event of a visit again changes nothing.
+#[utoipa::path(operation_id = "portal_kb_deflection", tag = "kb",
+    params(("org" = String, Path, description = "The organisation's slug")), request_body = deflection::NewDeflectionEvent,
+    responses((status = 204, description = "Recorded"),
+        (status = 404, description = "No such organisation, or no such public article", body = ErrorBody),
+        (status = 422, description = "A malformed session, or an article where none belongs (or none where one does)", body = ErrorBody),
+        (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
+#[post("/portal/{org}/kb/deflection")]
+pub async fn portal_deflection(
+    state: web::Data<AppState>,
+    org: web::Path<String>,
+    body: Json<deflection::NewDeflectionEvent>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    let tx = conn.transaction().await?;
+    deflection::record(&tx, &org, &body).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -6,6 +6,7 @@ mod allowlist;
 mod auth;
 mod catalog;
 mod dashboard;
+mod deflection;
 mod email;
 mod errors;
 mod events;

@@ -27,11 +27,11 @@ use crate::{
 };
 
 /// The passages a draft may quote from: the best few sources.
-pub const PASSAGES: usize = 6;
+pub const PASSAGES: usize = 3;
 /// Sources searched before the internal articles among them are left out.
 const SEARCHED: usize = 12;
 /// The composer's version, part of a draft's inputs: a new one drafts again.
-const COMPOSER: &str = "extractive-1";
+const COMPOSER: &str = "extractive-2";
 /// Characters of a draft and of the reply sent compared for the edit distance: the
 /// distance costs their product, and what an agent changed shows in the first pages.
 const COMPARED_CHARS: usize = 3_000;
@@ -160,9 +160,11 @@ async fn draft(
     )
     .await?;
     tx.execute(
+        // The clock's time, not the transaction's start: the draft is stored now.
         "INSERT INTO ai_suggestions (org_id, ticket_id, inputs, body, citations, confidence, language, status,
-                                     duration_ms)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE EXISTS (SELECT 1 FROM tickets WHERE org_id = $1 AND id = $2)",
+                                     duration_ms, created_at)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp()
+          WHERE EXISTS (SELECT 1 FROM tickets WHERE org_id = $1 AND id = $2)",
         &[&org_id, &ticket_id, &inputs, &body, &citations, &confidence, &language, &status, &ms],
     )
     .await?;
@@ -398,7 +400,8 @@ pub async fn record_sent(
     let (id, drafted): (i64, String) = (r.get(0), r.get(1));
     let distance = edit_distance(&drafted, sent) as f32;
     db.execute(
-        "UPDATE ai_suggestions SET status = 'sent', sent_comment_id = $2, sent_distance = $3 WHERE id = $1",
+        "UPDATE ai_suggestions SET status = 'sent', sent_comment_id = $2, sent_distance = $3, sent_at = now()
+          WHERE id = $1",
         &[&id, &comment_id, &distance],
     )
     .await?;

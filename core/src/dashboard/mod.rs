@@ -62,6 +62,24 @@ pub struct Figures {
     pub jobs_by_state: BTreeMap<String, i64>,
     /// Open tickets per active agent (and admin), busiest first.
     pub agent_load: Vec<AgentLoad>,
+    /// Visits of the portal's request form that were shown suggested articles and
+    /// ended in the interval (abandoned or submitted), and those that ended without a
+    /// request: deflected ([`crate::kb::deflection`]).
+    #[serde(default)]
+    pub deflection_sessions: i64,
+    #[serde(default)]
+    pub deflected: i64,
+    /// Draft replies agents inserted into a reply and rejected in the interval, those
+    /// sent, and the mean edit distance of those sent (0: sent as drafted, 1: nothing
+    /// of the draft left).
+    #[serde(default)]
+    pub drafts_inserted: i64,
+    #[serde(default)]
+    pub drafts_rejected: i64,
+    #[serde(default)]
+    pub drafts_sent: i64,
+    #[serde(default)]
+    pub draft_edit_distance: Option<f64>,
 }
 
 /// The state figures now and the flow figures of `[start, end)`. Run it in a
@@ -180,6 +198,42 @@ pub async fn flow(
     };
     f.first_response_minutes = quantiles(flow.get(2));
     f.resolution_minutes = quantiles(flow.get(3));
+
+    // A visit counts when it ends; one that ended both ways (left, came back, sent)
+    // was not deflected.
+    let deflection = db
+        .query_one(
+            "SELECT count(*), count(*) FILTER (WHERE NOT submitted) FROM (
+                 SELECT bool_or(event = 'submitted') AS submitted,
+                        max(created_at) FILTER (WHERE event IN ('abandoned', 'submitted')) AS ended
+                   FROM kb_deflection_events
+                  WHERE org_id = $1 AND session IN (
+                        SELECT session FROM kb_deflection_events
+                         WHERE org_id = $1 AND event IN ('abandoned', 'submitted')
+                           AND created_at >= $2 AND created_at < $3)
+                  GROUP BY session
+                 HAVING bool_or(event = 'shown')) s
+              WHERE ended >= $2 AND ended < $3",
+            &[&org_id, &start, &end],
+        )
+        .await?;
+    f.deflection_sessions = deflection.get(0);
+    f.deflected = deflection.get(1);
+    let drafts = db
+        .query_one(
+            "SELECT count(*) FILTER (WHERE status IN ('inserted', 'sent') AND decided_at >= $2 AND decided_at < $3),
+                    count(*) FILTER (WHERE status = 'rejected' AND decided_at >= $2 AND decided_at < $3),
+                    count(*) FILTER (WHERE sent_at >= $2 AND sent_at < $3),
+                    avg(sent_distance) FILTER (WHERE sent_at >= $2 AND sent_at < $3)::float8
+               FROM ai_suggestions
+              WHERE org_id = $1 AND (decided_at >= $2 AND decided_at < $3 OR sent_at >= $2 AND sent_at < $3)",
+            &[&org_id, &start, &end],
+        )
+        .await?;
+    f.drafts_inserted = drafts.get(0);
+    f.drafts_rejected = drafts.get(1);
+    f.drafts_sent = drafts.get(2);
+    f.draft_edit_distance = drafts.get(3);
     Ok(())
 }
 

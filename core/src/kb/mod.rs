@@ -6,6 +6,7 @@
 //! holds the current one, `kb_article_versions` all of them. Writes are announced on
 //! [`CHANNEL`] for the retrieval index.
 
+pub mod deflection;
 pub mod diff;
 pub mod portal;
 pub mod render;

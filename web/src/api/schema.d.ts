@@ -930,6 +930,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/portal/{org}/kb/deflection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report what a customer did with the suggested articles in one visit of the request
+         *     form (no sign-in): `shown`, `opened` or `helpful` (with `article_id`), `abandoned`
+         *     (left without sending) or `submitted`. A visit shown suggestions and abandoned
+         *     without a request is a deflected request, counted on the dashboard and in
+         *     `/metrics`. Reporting the same event of a visit again changes nothing.
+         */
+        post: operations["portal_kb_deflection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/portal/{org}/kb/search": {
         parameters: {
             query?: never;
@@ -939,6 +962,29 @@ export interface paths {
         };
         /** Search an organisation's public help articles (no sign-in; cacheable). */
         get: operations["portal_kb_search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/portal/{org}/kb/suggest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Articles for a customer writing a new request (no sign-in; cacheable): the
+         *     organisation's published public articles that best answer what they have typed so
+         *     far — the same hybrid search agents use (full text, typo-tolerant, and with the
+         *     model, sentence vectors), public articles only. Report what the customer does with
+         *     them to `POST /portal/{org}/kb/deflection`.
+         */
+        get: operations["portal_kb_suggest"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1623,6 +1669,11 @@ export interface components {
             /** @description `connected` or `unreachable`. */
             status: string;
         };
+        /**
+         * @description What happened in a visit of the request form.
+         * @enum {string}
+         */
+        DeflectionEvent: "shown" | "opened" | "helpful" | "abandoned" | "submitted";
         Diff: {
             deleted: number;
             /** Format: int32 */
@@ -1858,6 +1909,28 @@ export interface components {
              * @description Tickets created in the interval.
              */
             created: number;
+            /** Format: int64 */
+            deflected?: number;
+            /**
+             * Format: int64
+             * @description Visits of the portal's request form that were shown suggested articles and
+             *     ended in the interval (abandoned or submitted), and those that ended without a
+             *     request: deflected ([`crate::kb::deflection`]).
+             */
+            deflection_sessions?: number;
+            /** Format: double */
+            draft_edit_distance?: number | null;
+            /**
+             * Format: int64
+             * @description Draft replies agents inserted into a reply and rejected in the interval, those
+             *     sent, and the mean edit distance of those sent (0: sent as drafted, 1: nothing
+             *     of the draft left).
+             */
+            drafts_inserted?: number;
+            /** Format: int64 */
+            drafts_rejected?: number;
+            /** Format: int64 */
+            drafts_sent?: number;
             /**
              * @description Minutes from creation to the first public reply, for tickets first answered in
              *     the interval.
@@ -2195,6 +2268,16 @@ export interface components {
             body: string;
             /** @description `public` (default) or `internal`. */
             visibility?: string | null;
+        };
+        NewDeflectionEvent: {
+            /**
+             * Format: int64
+             * @description The article, for `opened` and `helpful`.
+             */
+            article_id?: number | null;
+            event: components["schemas"]["DeflectionEvent"];
+            /** @description The visit's random id (16 to 64 letters, digits, `-` or `_`), made by the portal. */
+            session: string;
         };
         NewFeedback: {
             field: components["schemas"]["TriageField"];
@@ -2561,6 +2644,22 @@ export interface components {
             title: string;
             /** @description `public` (a customer can open it: a link may go in a reply) or `internal`. */
             visibility: string;
+        };
+        /** @description An article suggested to a customer. */
+        Suggestion: {
+            /** Format: int64 */
+            id: number;
+            /**
+             * Format: double
+             * @description The fused search score: higher is better.
+             */
+            score: number;
+            /** @description The matching passage as HTML, matches in `<mark>`. */
+            snippet: string;
+            title: string;
+        };
+        Suggestions: {
+            items: components["schemas"]["Suggestion"][];
         };
         /**
          * @description A tag: 1 to 50 characters that are not spaces, control characters or ASCII
@@ -7163,6 +7262,94 @@ export interface operations {
             };
         };
     };
+    portal_kb_deflection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organisation's slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewDeflectionEvent"];
+            };
+        };
+        responses: {
+            /** @description Recorded */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not a JSON object of the expected shape (invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such organisation, or no such public article */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 512 KiB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A malformed session, or an article where none belongs (or none where one does) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     portal_kb_search: {
         parameters: {
             query?: {
@@ -7206,6 +7393,77 @@ export interface operations {
                 };
             };
             /** @description Query too long */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    portal_kb_suggest: {
+        parameters: {
+            query: {
+                /** @description What the customer has typed so far; under three letters or digits, no suggestions. */
+                q: string;
+            };
+            header?: never;
+            path: {
+                /** @description The organisation's slug */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description At most five articles, the best first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Suggestions"];
+                };
+            };
+            /** @description A query parameter is malformed (invalid_query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such organisation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too long */
             422: {
                 headers: {
                     [name: string]: unknown;

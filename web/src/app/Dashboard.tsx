@@ -96,6 +96,8 @@ export default function Dashboard({ changedAt }: { changedAt: number }) {
             ['SLA breached (open)', live.sla_breached_open],
             ['SLA at risk', live.sla_at_risk],
             ['Jobs waiting or running', queued],
+            [`Requests deflected (${range})`, share(live.deflected ?? 0, live.deflection_sessions ?? 0), 'tile-deflected'],
+            [`Drafts accepted (${range})`, drafts(live), 'tile-drafts'],
           ].map(([label, value, testId]) => (
             <div key={String(label)}>
               <dt>{label}</dt>
@@ -138,4 +140,19 @@ export default function Dashboard({ changedAt }: { changedAt: number }) {
       )}
     </section>
   );
+}
+
+/** "3 of 10 (30%)", or "none yet". */
+function share(part: number, whole: number): string {
+  if (whole === 0) return 'none yet';
+  return `${part} of ${whole} (${Math.round((part / whole) * 100)}%)`;
+}
+
+/** How agents used the AI's draft replies: inserted of those decided, and how much the sent ones were edited. */
+function drafts(f: Schemas['Figures']): string {
+  const inserted = f.drafts_inserted ?? 0;
+  const decided = inserted + (f.drafts_rejected ?? 0);
+  if (decided === 0) return 'none yet';
+  const edited = f.draft_edit_distance == null ? '' : `, ${Math.round(f.draft_edit_distance * 100)}% edited`;
+  return `${share(inserted, decided)}${edited}`;
 }
