@@ -106,7 +106,14 @@ pub fn identifiers(text: &str) -> Vec<String> {
 /// what it was embedded with. The oldest go first past [`SentenceCache::CAPACITY`].
 #[derive(Default)]
 pub struct SentenceCache {
-    inner: Mutex<(HashMap<String, Arc<[f32]>>, VecDeque<String>)>,
+    inner: Mutex<Held>,
+}
+
+#[derive(Default)]
+struct Held {
+    vectors: HashMap<String, Arc<[f32]>>,
+    /// The oldest first.
+    order: VecDeque<String>,
 }
 
 impl SentenceCache {
@@ -117,7 +124,7 @@ impl SentenceCache {
     pub fn embed(&self, embedder: &Embedder, texts: &[&str]) -> Result<Vec<Arc<[f32]>>, EmbedError> {
         let mut out: Vec<Option<Arc<[f32]>>> = {
             let held = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-            texts.iter().map(|t| held.0.get(*t).cloned()).collect()
+            texts.iter().map(|t| held.vectors.get(*t).cloned()).collect()
         };
         let missing: Vec<&str> = texts.iter().zip(&out).filter(|(_, v)| v.is_none()).map(|(t, _)| *t).collect();
         if !missing.is_empty() {
@@ -127,12 +134,12 @@ impl SentenceCache {
             for slot in out.iter_mut().filter(|v| v.is_none()) {
                 let Some((text, v)) = fresh.next() else { break };
                 let v: Arc<[f32]> = v.into();
-                if held.0.insert((*text).to_owned(), v.clone()).is_none() {
-                    held.1.push_back((*text).to_owned());
+                if held.vectors.insert((*text).to_owned(), v.clone()).is_none() {
+                    held.order.push_back((*text).to_owned());
                 }
-                while held.1.len() > Self::CAPACITY {
-                    if let Some(old) = held.1.pop_front() {
-                        held.0.remove(&old);
+                while held.order.len() > Self::CAPACITY {
+                    if let Some(old) = held.order.pop_front() {
+                        held.vectors.remove(&old);
                     }
                 }
                 *slot = Some(v);
@@ -190,8 +197,8 @@ fn choose<V: AsRef<[f32]>>(passages: &[Passage], spans: &[Span], scores: &[f32],
         }
         for first in i..end {
             let mut sum = 0.0;
-            for last in first..end.min(first + MAX_RUN) {
-                sum += scores[last] - FLOOR;
+            for (last, score) in scores.iter().enumerate().take(end.min(first + MAX_RUN)).skip(first) {
+                sum += score - FLOOR;
                 let rank = passages[passage].rank;
                 let better = match best {
                     None => true,
