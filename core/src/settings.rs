@@ -28,7 +28,8 @@ pub struct OrgSettings {
     pub ai: AiSettings,
 }
 
-/// How sure auto-triage must be before its answer is shown, and before it is applied.
+/// How sure auto-triage must be before its answer is shown, and before it is applied;
+/// and when the customer's tone escalates a ticket.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AiSettings {
     /// Below this confidence a triage answer is not shown.
@@ -36,15 +37,54 @@ pub struct AiSettings {
     /// At or above this confidence the answer is applied to the ticket by the AI
     /// (recorded in its history, undoable); `null`: never applied, only suggested.
     pub apply_threshold: Option<f64>,
+    /// Rules applied after each customer message is triaged ([`crate::assist::escalate`]).
+    pub escalation: Vec<EscalationRule>,
 }
 
 impl Default for AiSettings {
     /// A model's "0.9" is right about nine times in ten on held-back tickets, so an
     /// applied value is wrong about once in ten at worst: agents see and undo it.
     fn default() -> Self {
-        AiSettings { suggest_threshold: 0.5, apply_threshold: Some(0.9) }
+        AiSettings { suggest_threshold: 0.5, apply_threshold: Some(0.9), escalation: Vec::new() }
     }
 }
+
+/// Escalates a ticket whose customer wrote `consecutive` negative messages in a row:
+/// done by the AI, in the ticket's history, once per rule until a person acts on the
+/// ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationRule {
+    /// Its name in the ticket's history ("Angry customer").
+    #[schema(min_length = 1, max_length = 80)]
+    pub name: String,
+    /// A customer message whose tone scores at or below this (−1, most negative, to 0)
+    /// counts as negative.
+    #[schema(minimum = -1, maximum = 0)]
+    pub threshold: f64,
+    /// Negative customer messages in a row that set the rule off (1 to 10).
+    #[schema(minimum = 1, maximum = 10)]
+    pub consecutive: u32,
+    pub action: EscalationAction,
+    /// `move_to_group`: the group the ticket moves to. `notify`: whose members are told
+    /// when nobody is assigned (else the ticket's group, else the admins).
+    #[serde(default)]
+    pub group_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum EscalationAction {
+    /// One step up: low → normal → high → urgent.
+    RaisePriority,
+    MoveToGroup,
+    /// An in-app notification for the assignee (else the group's members, else the admins).
+    Notify,
+}
+
+/// Rules an organisation may have.
+pub const MAX_ESCALATION_RULES: usize = 10;
 
 /// A change: only the settings named are changed.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -78,11 +118,15 @@ pub struct AiSettingsChange {
     #[serde(default, deserialize_with = "crate::tickets::write::present")]
     #[schema(value_type = Option<f64>, minimum = 0, maximum = 1)]
     pub apply_threshold: Option<Option<f64>>,
+    /// Replaces every escalation rule (`[]` removes them all).
+    #[serde(default)]
+    pub escalation: Option<Vec<EscalationRule>>,
 }
 
 const CUSTOMERS_SET_PRIORITY: &str = "tickets.customers_set_priority";
 const AI_SUGGEST_THRESHOLD: &str = "ai.suggest_threshold";
 const AI_APPLY_THRESHOLD: &str = "ai.apply_threshold";
+const AI_ESCALATION: &str = "ai.escalation";
 
 /// The settings of `org_id`, for any code acting in that organisation.
 pub async fn of_org(db: &impl GenericClient, org_id: OrgId) -> Result<OrgSettings> {
@@ -96,6 +140,7 @@ pub async fn of_org(db: &impl GenericClient, org_id: OrgId) -> Result<OrgSetting
             // A stored null is "never apply"; anything unreadable keeps the default.
             AI_APPLY_THRESHOLD if value.is_null() => s.ai.apply_threshold = None,
             AI_APPLY_THRESHOLD => s.ai.apply_threshold = value.as_f64().or(s.ai.apply_threshold),
+            AI_ESCALATION => s.ai.escalation = serde_json::from_value(value).unwrap_or_default(),
             _ => {}
         }
     }
@@ -125,6 +170,9 @@ fn check(current: &OrgSettings, change: &SettingsChange) -> Result<Vec<(&'static
             f.add("ai.apply_threshold", "must be at least the suggest threshold");
         }
     }
+    if let Some(rules) = &ai.escalation {
+        check_rules(&mut f, rules);
+    }
     f.finish()?;
     if let Some(v) = ai.suggest_threshold {
         writes.push((AI_SUGGEST_THRESHOLD, serde_json::json!(v)));
@@ -132,7 +180,38 @@ fn check(current: &OrgSettings, change: &SettingsChange) -> Result<Vec<(&'static
     if let Some(v) = ai.apply_threshold {
         writes.push((AI_APPLY_THRESHOLD, serde_json::json!(v)));
     }
+    if let Some(rules) = &ai.escalation {
+        writes.push((AI_ESCALATION, serde_json::json!(rules)));
+    }
     Ok(writes)
+}
+
+/// Each rule on its own terms; that its group is the organisation's is checked with
+/// the database ([`change`]).
+fn check_rules(f: &mut FieldErrors, rules: &[EscalationRule]) {
+    if rules.len() > MAX_ESCALATION_RULES {
+        f.add("ai.escalation", format!("at most {MAX_ESCALATION_RULES} rules"));
+    }
+    for (i, r) in rules.iter().enumerate() {
+        let field = |name: &str| format!("ai.escalation[{i}].{name}");
+        let name = r.name.trim();
+        if name.is_empty() || name.chars().count() > 80 || name.contains('\0') {
+            f.add(&field("name"), "must be 1 to 80 characters");
+        } else if rules[..i].iter().any(|o| o.name.trim() == name) {
+            f.add(&field("name"), "another rule has this name");
+        }
+        if !(-1.0..0.0).contains(&r.threshold) {
+            f.add(&field("threshold"), "must be from -1 up to (not including) 0");
+        }
+        if !(1..=10).contains(&r.consecutive) {
+            f.add(&field("consecutive"), "must be from 1 to 10");
+        }
+        match (r.action, r.group_id) {
+            (EscalationAction::MoveToGroup, None) => f.add(&field("group_id"), "names the group to move the ticket to"),
+            (EscalationAction::RaisePriority, Some(_)) => f.add(&field("group_id"), "is only for moving or notifying"),
+            _ => {}
+        }
+    }
 }
 
 /// The caller's organisation's settings (admins).
@@ -149,7 +228,24 @@ pub async fn change(
     ip: Option<IpAddr>,
 ) -> Result<OrgSettings> {
     let before = get(db, who).await?;
-    for (key, value) in check(&before, change)? {
+    let writes = check(&before, change)?;
+    if let Some(rules) = change.ai.as_ref().and_then(|ai| ai.escalation.as_ref()) {
+        let ids: Vec<i64> = rules.iter().filter_map(|r| r.group_id).collect();
+        let known: Vec<i64> = db
+            .query("SELECT id FROM agent_groups WHERE org_id = $1 AND id = ANY($2)", &[&who.org_id, &ids])
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let mut f = FieldErrors::default();
+        for (i, r) in rules.iter().enumerate() {
+            if r.group_id.is_some_and(|g| !known.contains(&g)) {
+                f.add(&format!("ai.escalation[{i}].group_id"), "must be a group of your organisation");
+            }
+        }
+        f.finish()?;
+    }
+    for (key, value) in writes {
         db.execute(
             "INSERT INTO org_settings (org_id, key, value, updated_by) VALUES ($1, $2, $3, $4)
              ON CONFLICT (org_id, key) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by,
@@ -189,5 +285,28 @@ mod tests {
             check(&current, &change(r#"{"ai": {"suggest_threshold": 0.95, "apply_threshold": null}}"#)).unwrap();
         assert_eq!(writes.len(), 2);
         assert!(check(&current, &change(r#"{"ai": {"apply_threshold": 1.01}}"#)).is_err());
+    }
+
+    #[test]
+    fn escalation_rules_are_checked_field_by_field() {
+        let current = OrgSettings::default();
+        let change = |json: &str| serde_json::from_str::<SettingsChange>(json).unwrap();
+        let ok = r#"{"ai": {"escalation": [{"name": "Angry", "threshold": -0.5, "consecutive": 2, "action": "raise_priority"}]}}"#;
+        assert_eq!(check(&current, &change(ok)).unwrap().len(), 1);
+        let bad = r#"{"ai": {"escalation": [
+            {"name": "Angry", "threshold": -0.5, "consecutive": 2, "action": "raise_priority", "group_id": 3},
+            {"name": " Angry ", "threshold": 0.2, "consecutive": 0, "action": "move_to_group"}]}}"#;
+        let Err(crate::error::Error::Invalid(f)) = check(&current, &change(bad)) else { panic!("refused") };
+        let fields: Vec<&str> = f.0.keys().map(String::as_str).collect();
+        assert_eq!(
+            fields,
+            [
+                "ai.escalation[0].group_id",
+                "ai.escalation[1].consecutive",
+                "ai.escalation[1].group_id",
+                "ai.escalation[1].name",
+                "ai.escalation[1].threshold"
+            ]
+        );
     }
 }

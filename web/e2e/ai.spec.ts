@@ -70,9 +70,42 @@ test('an admin reads how the triage model did on held-back tickets and sets its 
   await page.getByRole('button', { name: 'Save thresholds' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
   const settings = await (await request.get('/api/v1/admin/settings', { headers: bearer(admin) })).json();
-  expect(settings.ai).toEqual({ suggest_threshold: 0.6, apply_threshold: 0.95 });
+  expect(settings.ai).toEqual({ suggest_threshold: 0.6, apply_threshold: 0.95, escalation: [] });
   // Back to the defaults, for the other tests.
   await request.patch('/api/v1/admin/settings', { headers: bearer(admin), data: { ai: { suggest_threshold: 0.5, apply_threshold: 0.9 } } });
+});
+
+test('an admin writes an escalation rule, sees the API\'s error beside the field, fixes it and saves it', async ({ page, request }) => {
+  const admin = await token(request, person('admin'));
+  await signIn(page, person('admin'));
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'AI settings' }).click();
+  const form = page.getByRole('form', { name: 'Escalation rules' });
+  await form.getByRole('button', { name: 'Add a rule' }).click();
+  await form.getByLabel('Name').fill('Angry customer');
+  await form.getByLabel('Negative at or below (−1 to 0)').fill('0.4');
+  await form.getByLabel('Negative messages in a row (1 to 10)').fill('2');
+  await form.getByLabel('Then').selectOption('move_to_group');
+  await form.getByRole('button', { name: 'Save rules' }).click();
+  await expect(form.getByText('must be from -1 up to (not including) 0')).toBeVisible();
+  await expect(form.getByText('names the group to move the ticket to')).toBeVisible();
+  await expect(form.getByLabel('Name')).toHaveValue('Angry customer');
+  await accessible(page, 'ai-escalation');
+
+  await form.getByLabel('Negative at or below (−1 to 0)').fill('-0.4');
+  await form.getByLabel('Then').selectOption('raise_priority');
+  await form.getByRole('button', { name: 'Save rules' }).click();
+  await expect(form.getByRole('status').filter({ hasText: 'Rules saved.' })).toBeVisible();
+  const settings = await (await request.get('/api/v1/admin/settings', { headers: bearer(admin) })).json();
+  expect(settings.ai.escalation).toEqual([
+    { name: 'Angry customer', threshold: -0.4, consecutive: 2, action: 'raise_priority', group_id: null },
+  ]);
+  // No rules again, for the other tests.
+  await form.getByRole('button', { name: 'Remove rule 1' }).click();
+  await form.getByRole('button', { name: 'Save rules' }).click();
+  await expect(form.getByText('No rules.')).toBeVisible();
+  await expect
+    .poll(async () => (await (await request.get('/api/v1/admin/settings', { headers: bearer(admin) })).json()).ai.escalation)
+    .toEqual([]);
 });
 
 test('an agent inserts the AI\'s cited draft with one key, edits and sends it, and links a suggested article', async ({ page, request }) => {

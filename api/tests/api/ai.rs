@@ -157,7 +157,7 @@ async fn a_new_ticket_is_triaged_by_the_organisations_own_model_and_a_confident_
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.body);
-    assert_eq!(res.body["ai"], json!({"suggest_threshold": 0.2, "apply_threshold": 0.5}));
+    assert_eq!(res.body["ai"], json!({"suggest_threshold": 0.2, "apply_threshold": 0.5, "escalation": []}));
 
     let res = app.post("/api/v1/ai/triage/train", Some(&admin.token), json!({})).await;
     assert_eq!((res.status, &res.body["queued"]), (202, &json!(true)), "{}", res.body);
@@ -350,7 +350,11 @@ async fn thresholds_outside_zero_to_one_or_an_apply_below_the_suggest_threshold_
         assert!(res.body["error"]["fields"][field].is_string(), "{body}: {}", res.body);
     }
     let after = app.get("/api/v1/admin/settings", Some(&admin.token)).await.body;
-    assert_eq!(after["ai"], json!({"suggest_threshold": 0.5, "apply_threshold": 0.9}), "nothing was half-written");
+    assert_eq!(
+        after["ai"],
+        json!({"suggest_threshold": 0.5, "apply_threshold": 0.9, "escalation": []}),
+        "nothing was half-written"
+    );
     // `null` turns applying off.
     let res =
         app.patch("/api/v1/admin/settings", Some(&admin.token), json!({"ai": {"apply_threshold": null}}), None).await;
@@ -547,4 +551,111 @@ async fn drafts_and_their_figures_are_staff_only_and_never_cross_organisations()
     assert_eq!(ai["draft"]["id"], draft_id, "{ai}");
     assert!(app.get(&format!("/api/v1/tickets/{id}/ai"), Some(&globex_agent.token)).await.status == 404);
     assert_eq!(app.get("/api/v1/ai/replies", Some(&acme.token)).await.body["rejected"], 1);
+}
+
+/// The AI's escalations of a ticket, oldest first: (rule, action).
+async fn escalations(app: &TestApp, ticket: i64) -> Vec<(String, String)> {
+    app.sql(&format!("SELECT rule, action FROM ticket_escalations WHERE ticket_id = {ticket} ORDER BY id"))
+        .await
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_customer_angry_twice_in_a_row_gets_their_ticket_escalated_by_the_ai_once_until_a_person_acts() {
+    let app = TestApp::spawn_with_model().await;
+    let models = models();
+    let admin = app.org("acme").await;
+    let agent = app.person(&admin, "agent", "ada").await;
+    let customer = app.person(&admin, "customer", "carl").await;
+    let globex = app.org("globex").await;
+    let leads =
+        app.post("/api/v1/admin/groups", Some(&admin.token), json!({"name": "Leads", "member_ids": [agent.id]})).await;
+    let leads = leads.body["id"].as_i64().unwrap();
+    let theirs = app.post("/api/v1/admin/groups", Some(&globex.token), json!({"name": "Theirs"})).await;
+    let theirs = theirs.body["id"].as_i64().unwrap();
+
+    let rules = |group: i64| {
+        json!({"ai": {"escalation": [
+            {"name": "Angry twice", "threshold": -0.3, "consecutive": 2, "action": "raise_priority"},
+            {"name": "To the leads", "threshold": -0.3, "consecutive": 2, "action": "move_to_group", "group_id": group},
+            {"name": "Tell someone", "threshold": -0.3, "consecutive": 1, "action": "notify"}
+        ]}})
+    };
+    let res = app.patch("/api/v1/admin/settings", Some(&admin.token), rules(theirs), None).await;
+    assert_eq!((res.status, res.code()), (422, "validation_failed"), "{}", res.body);
+    assert!(res.body["error"]["fields"]["ai.escalation[1].group_id"].is_string(), "{}", res.body);
+    let res = app.patch("/api/v1/admin/settings", Some(&admin.token), rules(leads), None).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["ai"]["escalation"][1]["group_id"], leads);
+
+    let angry = [
+        "This is terrible. I am furious, nothing works and nobody helps!",
+        "Still broken. This is awful, I hate this useless service!",
+    ];
+    let res = app
+        .post("/api/v1/tickets", Some(&customer.token), json!({"subject": "Broken again", "description": angry[0]}))
+        .await;
+    let id = res.body["id"].as_i64().unwrap();
+    drain(&app, &models).await;
+    // One negative message: only the rule that needs one fires; nobody is assigned and
+    // there is no group, so the admins are told.
+    assert_eq!(escalations(&app, id).await, [("Tell someone".into(), "notify".into())]);
+    let told =
+        app.sql(&format!("SELECT user_id FROM notifications WHERE ticket_id = {id} AND kind = 'ai_escalation'")).await;
+    assert_eq!(told.iter().map(|r| r.get::<_, i64>(0)).collect::<Vec<_>>(), [admin.id]);
+    let ticket = app.get(&format!("/api/v1/tickets/{id}"), Some(&agent.token)).await.body;
+    assert_eq!(ticket["priority"], "normal");
+
+    let say = async |who: &Person, body: &str| {
+        let res = app
+            .post(
+                &format!("/api/v1/tickets/{id}/comments"),
+                Some(&who.token),
+                json!({"body": body, "visibility": "public"}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.body);
+    };
+    say(&customer, angry[1]).await;
+    drain(&app, &models).await;
+    let ticket = app.get(&format!("/api/v1/tickets/{id}"), Some(&agent.token)).await.body;
+    assert_eq!((ticket["priority"].as_str(), ticket["group_id"].as_i64()), (Some("high"), Some(leads)), "{ticket}");
+    assert_eq!(escalations(&app, id).await.len(), 3, "the two-message rules fired; the notice did not repeat");
+    let history = history_of(&app, id).await;
+    let last = history.last().unwrap();
+    assert_eq!((&last["actor_kind"], &last["after"]["priority"]), (&json!("ai"), &json!("high")), "{history:?}");
+    let escalated = app
+        .sql(&format!(
+            "SELECT count(*) FROM ticket_events WHERE ticket_id = {id} AND event_type = 'escalated' AND actor_kind = 'ai'"
+        ))
+        .await[0]
+        .get::<_, i64>(0);
+    assert_eq!(escalated, 3);
+
+    // Angry again, but nobody has acted since: nothing fires twice.
+    say(&customer, angry[0]).await;
+    drain(&app, &models).await;
+    assert_eq!(escalations(&app, id).await.len(), 3);
+
+    // An agent acts; the next angry message sets the rules off once more.
+    say(&agent, "Sorry to hear that. We are looking into it right now.").await;
+    say(&customer, angry[1]).await;
+    drain(&app, &models).await;
+    let ticket = app.get(&format!("/api/v1/tickets/{id}"), Some(&agent.token)).await.body;
+    assert_eq!(ticket["priority"], "urgent", "{ticket}");
+    assert_eq!(escalations(&app, id).await.len(), 6);
+    let told = app
+        .sql(&format!(
+            "SELECT user_id FROM notifications WHERE ticket_id = {id} AND kind = 'ai_escalation' ORDER BY id DESC LIMIT 1"
+        ))
+        .await;
+    assert_eq!(told[0].get::<_, i64>(0), agent.id, "with a group and no assignee, its members are told");
+
+    // A calm customer sets nothing off.
+    say(&agent, "It is fixed now.").await;
+    say(&customer, "Thank you so much, that is wonderful and works great!").await;
+    drain(&app, &models).await;
+    assert_eq!(escalations(&app, id).await.len(), 6);
 }

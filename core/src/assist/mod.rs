@@ -7,6 +7,7 @@
 //! tests hand in the same real one. Everything around the models — which tickets are
 //! history, when a re-run is a no-op, what is applied and how it is undone — is here.
 
+pub mod escalate;
 pub mod feedback;
 pub mod reply;
 pub mod retrieve;

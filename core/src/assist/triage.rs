@@ -361,7 +361,8 @@ impl Job for TriageTicket {
 
     async fn run(self, ctx: JobContext) -> std::result::Result<(), JobError> {
         let models = ctx.models()?;
-        triage(&ctx.pool, models, self.org_id, self.ticket_id).await
+        triage(&ctx.pool, models.clone(), self.org_id, self.ticket_id).await?;
+        escalate(&ctx.pool, models, self.org_id, self.ticket_id, self.after_comment).await
     }
 }
 
@@ -464,6 +465,44 @@ async fn triage(
         tx.commit().await?;
     }
     retrain_if_due(&db, org_id, stale_model).await?;
+    Ok(())
+}
+
+/// The tone of the message this triage was for, recorded, and the organisation's
+/// escalation rules applied ([`super::escalate`]).
+async fn escalate(
+    pool: &deadpool_postgres::Pool,
+    models: Arc<dyn Models>,
+    org_id: OrgId,
+    ticket_id: TicketId,
+    comment_id: i64,
+) -> std::result::Result<(), JobError> {
+    let mut db = pool.get().await.map_err(|e| JobError::Retry(e.to_string()))?;
+    let text: Option<String> = if comment_id == 0 {
+        db.query_opt(
+            "SELECT CASE WHEN btrim(description) = '' THEN subject ELSE description END FROM tickets
+              WHERE org_id = $1 AND id = $2",
+            &[&org_id, &ticket_id],
+        )
+        .await?
+        .map(|r| r.get(0))
+    } else {
+        db.query_opt(
+            "SELECT c.body FROM ticket_comments c JOIN tickets t ON t.org_id = c.org_id AND t.id = c.ticket_id
+              WHERE c.org_id = $1 AND c.ticket_id = $2 AND c.id = $3 AND c.author_id = t.requester_id
+                AND c.visibility = 'public'",
+            &[&org_id, &ticket_id, &comment_id],
+        )
+        .await?
+        .map(|r| r.get(0))
+    };
+    let Some(text) = text else { return Ok(()) };
+    let score = tokio::task::spawn_blocking(move || models.sentiment(&text).score)
+        .await
+        .map_err(|e| JobError::Retry(format!("reading the tone stopped: {e}")))?;
+    let tx = db.transaction().await?;
+    super::escalate::after_message(&tx, org_id, ticket_id, comment_id, score).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -675,7 +714,7 @@ mod tests {
 
     #[test]
     fn a_confidence_is_applied_suggested_or_hidden_by_the_organisations_thresholds() {
-        let s = AiSettings { suggest_threshold: 0.5, apply_threshold: Some(0.9) };
+        let s = AiSettings { suggest_threshold: 0.5, apply_threshold: Some(0.9), escalation: Vec::new() };
         assert_eq!(tier(0.95, &s), Tier::Apply);
         assert_eq!(tier(0.9, &s), Tier::Apply);
         assert_eq!(tier(0.7, &s), Tier::Suggest);

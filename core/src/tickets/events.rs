@@ -36,6 +36,8 @@ pub enum Kind {
     SlaWarning,
     SlaBreached,
     SlaEscalated,
+    /// An escalation rule fired on the customer's tone (by the AI).
+    Escalated,
 }
 
 impl Kind {

@@ -350,11 +350,13 @@ pub async fn update(
 pub struct AiChange {
     pub category: Option<String>,
     pub priority: Option<Priority>,
+    /// An escalation's move (the group is the organisation's: its rule was checked).
+    pub group_id: Option<i64>,
 }
 
 impl AiChange {
     pub fn is_empty(&self) -> bool {
-        self.category.is_none() && self.priority.is_none()
+        self.category.is_none() && self.priority.is_none() && self.group_id.is_none()
     }
 }
 
@@ -376,6 +378,9 @@ pub async fn apply_ai(db: &impl GenericClient, org_id: OrgId, id: i64, change: &
     if let Some(p) = change.priority {
         next.priority = p;
     }
+    if let Some(g) = change.group_id {
+        next.group_id = Some(g);
+    }
     if !f.is_empty() {
         return Ok(());
     }
@@ -384,9 +389,9 @@ pub async fn apply_ai(db: &impl GenericClient, org_id: OrgId, id: i64, change: &
         return Ok(());
     }
     db.execute(
-        "UPDATE tickets SET category = $3, priority = $4, updated_at = now(), version = version + 1
+        "UPDATE tickets SET category = $3, priority = $4, group_id = $5, updated_at = now(), version = version + 1
           WHERE org_id = $1 AND id = $2",
-        &[&org_id, &id, &next.category, &next.priority.as_str()],
+        &[&org_id, &id, &next.category, &next.priority.as_str(), &next.group_id],
     )
     .await?;
     let event = Event::by_system(crate::actor::Actor::Ai, org_id, id, Kind::Updated);

@@ -1407,7 +1407,10 @@ export interface components {
             /** Format: int64 */
             user_id: number;
         };
-        /** @description How sure auto-triage must be before its answer is shown, and before it is applied. */
+        /**
+         * @description How sure auto-triage must be before its answer is shown, and before it is applied;
+         *     and when the customer's tone escalates a ticket.
+         */
         AiSettings: {
             /**
              * Format: double
@@ -1415,6 +1418,8 @@ export interface components {
              *     (recorded in its history, undoable); `null`: never applied, only suggested.
              */
             apply_threshold?: number | null;
+            /** @description Rules applied after each customer message is triaged ([`crate::assist::escalate`]). */
+            escalation: components["schemas"]["EscalationRule"][];
             /**
              * Format: double
              * @description Below this confidence a triage answer is not shown.
@@ -1427,6 +1432,8 @@ export interface components {
              * @description `null` turns applying off.
              */
             apply_threshold?: number | null;
+            /** @description Replaces every escalation rule (`[]` removes them all). */
+            escalation?: components["schemas"]["EscalationRule"][] | null;
             /** Format: double */
             suggest_threshold?: number | null;
         };
@@ -1788,6 +1795,35 @@ export interface components {
             } | null;
             /** @description For people; may change between versions. */
             message: string;
+        };
+        /** @enum {string} */
+        EscalationAction: "raise_priority" | "move_to_group" | "notify";
+        /**
+         * @description Escalates a ticket whose customer wrote `consecutive` negative messages in a row:
+         *     done by the AI, in the ticket's history, once per rule until a person acts on the
+         *     ticket.
+         */
+        EscalationRule: {
+            action: components["schemas"]["EscalationAction"];
+            /**
+             * Format: int32
+             * @description Negative customer messages in a row that set the rule off (1 to 10).
+             */
+            consecutive: number;
+            /**
+             * Format: int64
+             * @description `move_to_group`: the group the ticket moves to. `notify`: whose members are told
+             *     when nobody is assigned (else the ticket's group, else the admins).
+             */
+            group_id?: number | null;
+            /** @description Its name in the ticket's history ("Angry customer"). */
+            name: string;
+            /**
+             * Format: double
+             * @description A customer message whose tone scores at or below this (−1, most negative, to 0)
+             *     counts as negative.
+             */
+            threshold: number;
         };
         /** @description How a model did on the slice of the organisation's tickets held back from it. */
         Evaluation: {

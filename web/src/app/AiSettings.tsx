@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { api, problem, type Schemas } from './api';
+import { Escalation } from './Escalation';
 
 type Training = Schemas['Training'];
 
@@ -21,12 +22,14 @@ export default function AiSettings() {
   const [saved, setSaved] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<Schemas['TriageStatus'] | null>(null);
+  const [rules, setRules] = useState<Schemas['EscalationRule'][] | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
 
   const show = (s: Schemas['OrgSettings']) => {
     setSuggest(String(s.ai.suggest_threshold));
     setApply(s.ai.apply_threshold === null || s.ai.apply_threshold === undefined ? '0.9' : String(s.ai.apply_threshold));
     setNever(s.ai.apply_threshold === null || s.ai.apply_threshold === undefined);
+    setRules(s.ai.escalation);
   };
 
   const loadStatus = useCallback(async () => {
@@ -130,6 +133,8 @@ export default function AiSettings() {
           </p>
         )}
       </form>
+
+      <Escalation rules={rules} />
 
       <section aria-labelledby="models-title">
         <h3 id="models-title">Models learnt from your tickets</h3>
