@@ -5,7 +5,8 @@
 //! us). [`Models`] is the seam: the job worker builds an implementation once and
 //! hands it to the jobs through their services ([`crate::jobs::Need::Models`]), and
 //! tests hand in the same real one. Everything around the models — which tickets are
-//! history, when a re-run is a no-op, what is applied and how it is undone — is here.
+//! history, what a search finds for a ticket, when a re-run is a no-op, what is
+//! applied and how it is undone — is here.
 
 pub mod escalate;
 pub mod feedback;
@@ -141,8 +142,9 @@ pub struct Language {
     pub confidence: f32,
 }
 
-/// The models the AI jobs run. Implemented in `atum-ai`; every method is CPU-bound
-/// and is called off the async runtime.
+/// The models the AI jobs run. Implemented in `atum-ai`; every method but
+/// [`Models::nearest`] (which reads the database) is CPU-bound and is called off the
+/// async runtime.
 pub trait Models: Send + Sync + 'static {
     /// The sentence embedder's id. A triage model trained with another embedder is
     /// not used: its neighbours and weights mean nothing to this one.
