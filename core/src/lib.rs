@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod kb;
 pub mod mail;
 pub mod model_files;
+pub mod notifications;
 pub mod orgs;
 pub mod pg_cluster;
 pub mod retrieval;

@@ -14,7 +14,8 @@ use crate::{
     actor::Actor,
     error::Result,
     ids::{OrgId, TicketId},
-    settings::{self, EscalationAction, EscalationRule},
+    notifications::{self, Responsible},
+    settings::{self, EscalationAction},
     tickets::{
         Named as _, Priority, Status,
         events::{Event, Kind},
@@ -89,7 +90,12 @@ pub(super) async fn after_message(
                     change.group_id = rule.group_id;
                 }
             }
-            EscalationAction::Notify => notify(tx, org_id, ticket_id, rule, assignee_id, group_id).await?,
+            EscalationAction::Notify => {
+                // The rule's group, when it names one, stands for the ticket's.
+                let to = Responsible { assignee_id, group_id: rule.group_id.or(group_id) };
+                let body = json!({ "rule": rule.name });
+                notifications::notify(tx, org_id, ticket_id.0, "ai_escalation", &body, &to).await?;
+            }
         }
         let run = &scores[..n];
         tx.execute(
@@ -140,31 +146,6 @@ async fn fired_since_a_person_acted(
         )
         .await?
         .get(0))
-}
-
-/// An in-app notification for the assignee; nobody assigned, for the members of the
-/// rule's group (else the ticket's); no group, for every admin.
-async fn notify(
-    tx: &impl GenericClient,
-    org_id: OrgId,
-    ticket_id: TicketId,
-    rule: &EscalationRule,
-    assignee_id: Option<i64>,
-    group_id: Option<i64>,
-) -> Result<()> {
-    let group = rule.group_id.or(group_id);
-    tx.execute(
-        "INSERT INTO notifications (org_id, user_id, kind, ticket_id, body)
-         SELECT $1, u.id, 'ai_escalation', $2, jsonb_build_object('rule', $3::text)
-           FROM users u
-          WHERE u.org_id = $1 AND u.is_active AND CASE
-                WHEN $4::bigint IS NOT NULL THEN u.id = $4
-                WHEN $5::bigint IS NOT NULL THEN u.id IN (SELECT user_id FROM agent_group_members WHERE group_id = $5)
-                ELSE u.role = 'admin' END",
-        &[&org_id, &ticket_id, &rule.name, &assignee_id, &group],
-    )
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]

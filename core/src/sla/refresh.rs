@@ -22,6 +22,7 @@ use crate::{
     actor::Actor,
     error::Result,
     jobs::{self, Job, JobContext, JobError},
+    notifications,
     tickets::events::{self, Event, Kind},
 };
 
@@ -369,18 +370,15 @@ impl Job for NotifyEscalation {
 
     async fn run(self, ctx: JobContext) -> Result<(), JobError> {
         let conn = ctx.pool.get().await.map_err(|e| JobError::Retry(e.to_string()))?;
-        conn.execute(
-            "INSERT INTO notifications (org_id, user_id, kind, ticket_id, body)
-             SELECT $1, u.id, 'sla_escalation', $2, jsonb_build_object('clock', $3::text)
-             FROM users u
-             WHERE u.org_id = $1 AND u.is_active AND CASE
-                 WHEN $4::bigint IS NOT NULL THEN u.id = $4
-                 WHEN $5::bigint IS NOT NULL THEN u.id IN (SELECT user_id FROM agent_group_members WHERE group_id = $5)
-                 ELSE u.role = 'admin' END",
-            &[&self.org_id, &self.ticket_id, &self.clock, &self.assignee_id, &self.group_id],
-        )
-        .await
-        .map_err(|e| JobError::Retry(crate::db::root_cause(&e)))?;
+        let to = notifications::Responsible { assignee_id: self.assignee_id, group_id: self.group_id };
+        let body = serde_json::json!({ "clock": self.clock });
+        // Every failure is retried, as it always was: a notification is worth another try.
+        notifications::notify(&conn, self.org_id, self.ticket_id, "sla_escalation", &body, &to).await.map_err(|e| {
+            JobError::Retry(match e {
+                crate::error::Error::Db(db) => crate::db::root_cause(&db),
+                other => other.to_string(),
+            })
+        })?;
         Ok(())
     }
 }
