@@ -370,19 +370,6 @@ async fn thresholds_outside_zero_to_one_or_an_apply_below_the_suggest_threshold_
     }
 }
 
-/// Publishes an article through the API; its id.
-async fn article(app: &TestApp, admin: &Person, title: &str, body: &str, visibility: &str) -> i64 {
-    let res = app
-        .post(
-            "/api/v1/kb/articles",
-            Some(&admin.token),
-            json!({"title": title, "body": body, "visibility": visibility, "publish": true}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.body);
-    res.body["id"].as_i64().unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_ticket_gets_its_articles_and_a_draft_quoted_from_them_and_the_reply_sent_records_how_far_it_was_edited() {
     let app = TestApp::spawn_with_model().await;
@@ -390,27 +377,27 @@ async fn a_ticket_gets_its_articles_and_a_draft_quoted_from_them_and_the_reply_s
     let admin = app.org("acme").await;
     let agent = app.person(&admin, "agent", "ada").await;
     let customer = app.person(&admin, "customer", "carl").await;
-    let vpn = article(
-        &app,
-        &admin,
-        "Resetting your VPN token",
-        "When the VPN refuses your token, reset it yourself.\n\n\
+    let vpn = app
+        .publish(
+            &admin,
+            "Resetting your VPN token",
+            "When the VPN refuses your token, reset it yourself.\n\n\
          Open the security page of your account and choose the VPN tab. \
          Press the reset token button and confirm with your password. \
          Then sign in to the VPN client again with the new token.\n\n\
          Our office in Lisbon was founded in 1998.",
-        "public",
-    )
-    .await;
-    let internal = article(
-        &app,
-        &admin,
-        "VPN token resets (staff notes)",
-        "Staff can reset a customer's VPN token from the admin console under the VPN tab.",
-        "internal",
-    )
-    .await;
-    article(&app, &admin, "Printer jams", "Open tray 3 and remove the crumpled paper carefully.", "public").await;
+            "public",
+        )
+        .await;
+    let internal = app
+        .publish(
+            &admin,
+            "VPN token resets (staff notes)",
+            "Staff can reset a customer's VPN token from the admin console under the VPN tab.",
+            "internal",
+        )
+        .await;
+    app.publish(&admin, "Printer jams", "Open tray 3 and remove the crumpled paper carefully.", "public").await;
     app.index().await;
     app.embed_all().await;
 

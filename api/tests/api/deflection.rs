@@ -3,19 +3,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Person, TestApp};
-
-async fn publish(app: &TestApp, admin: &Person, title: &str, body: &str, visibility: &str) -> i64 {
-    let res = app
-        .post(
-            "/api/v1/kb/articles",
-            Some(&admin.token),
-            json!({"title": title, "body": body, "visibility": visibility, "publish": true}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.body);
-    res.body["id"].as_i64().unwrap()
-}
+use crate::helpers::TestApp;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_customer_typing_a_request_is_shown_public_articles_only_even_with_a_typo() {
@@ -23,11 +11,9 @@ async fn a_customer_typing_a_request_is_shown_public_articles_only_even_with_a_t
     let acme = app.org("acme").await;
     let globex = app.org("globex").await;
     let public =
-        publish(&app, &acme, "Resetting your VPN token", "Open the security page and press reset token.", "public")
-            .await;
-    publish(&app, &acme, "VPN token resets for staff", "Staff reset a VPN token in the admin console.", "internal")
-        .await;
-    publish(&app, &globex, "Globex VPN token help", "Globex customers reset VPN tokens here.", "public").await;
+        app.publish(&acme, "Resetting your VPN token", "Open the security page and press reset token.", "public").await;
+    app.publish(&acme, "VPN token resets for staff", "Staff reset a VPN token in the admin console.", "internal").await;
+    app.publish(&globex, "Globex VPN token help", "Globex customers reset VPN tokens here.", "public").await;
     app.index().await;
 
     let res = app.get("/api/v1/portal/acme/kb/suggest?q=how%20do%20I%20reset%20my%20vpn%20tokn", None).await;
@@ -50,9 +36,9 @@ async fn a_visit_shown_suggestions_and_left_without_a_request_counts_as_deflecte
     let app = TestApp::spawn().await;
     let acme = app.org("acme").await;
     let globex = app.org("globex").await;
-    let article = publish(&app, &acme, "Printer jams", "Open tray 3 and remove the paper.", "public").await;
-    let internal = publish(&app, &acme, "Printer internals", "Staff only.", "internal").await;
-    let theirs = publish(&app, &globex, "Globex printers", "Theirs.", "public").await;
+    let article = app.publish(&acme, "Printer jams", "Open tray 3 and remove the paper.", "public").await;
+    let internal = app.publish(&acme, "Printer internals", "Staff only.", "internal").await;
+    let theirs = app.publish(&globex, "Globex printers", "Theirs.", "public").await;
     let event = |session: &str, event: &str, article: Option<i64>| json!({"session": session, "event": event, "article_id": article});
     let post = async |body: serde_json::Value| app.post("/api/v1/portal/acme/kb/deflection", None, body).await;
     let found = "found-it-0000000001";

@@ -232,6 +232,19 @@ impl TestApp {
         atum_core::retrieval::index::catch_up(&self.db.pool, None, |_| {}).await.unwrap()
     }
 
+    /// Publishes an article through the API (`public` or `internal`); its id.
+    pub async fn publish(&self, admin: &Person, title: &str, body: &str, visibility: &str) -> i64 {
+        let res = self
+            .post(
+                "/api/v1/kb/articles",
+                Some(&admin.token),
+                serde_json::json!({"title": title, "body": body, "visibility": visibility, "publish": true}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        res.body["id"].as_i64().unwrap()
+    }
+
     /// What atum-rag-worker does with a model: a vector for every passage.
     pub async fn embed_all(&self) {
         let dir = atum_core::model_files::default_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../var"));
