@@ -90,6 +90,10 @@ test('an admin writes an escalation rule, sees the API\'s error beside the field
   await expect(form.getByText('names the group to move the ticket to')).toBeVisible();
   await expect(form.getByLabel('Name')).toHaveValue('Angry customer');
   await accessible(page, 'ai-escalation');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await form.getByLabel('Negative at or below (−1 to 0)').scrollIntoViewIfNeeded();
+  await accessible(page, 'phone-ai-escalation');
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   await form.getByLabel('Negative at or below (−1 to 0)').fill('-0.4');
   await form.getByLabel('Then').selectOption('raise_priority');
@@ -158,6 +162,12 @@ test('an agent inserts the AI\'s cited draft with one key, edits and sends it, a
   await expect(suggested).toContainText(title);
   await draft.scrollIntoViewIfNeeded();
   await accessible(page, 'ticket-draft');
+  // On a phone the panel keeps its sources and actions within the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await draft.scrollIntoViewIfNeeded();
+  await expect(draft.getByRole('button', { name: 'Insert into the reply (i)' })).toBeInViewport();
+  await accessible(page, 'phone-draft');
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   await page.getByRole('heading', { level: 2 }).focus();
   await page.keyboard.press('i');

@@ -8,6 +8,8 @@ test('the dashboard shows live figures and charts, and follows a new ticket with
   const created = page.getByTestId('tile-created');
   await expect(created).toHaveText(/^\d+$/);
   await expect(page.locator('figure.chart')).toHaveCount(4);
+  // A share is a figure with what it is made of beneath it, or a dash before there is any.
+  await expect(page.getByTestId('tile-deflected')).toHaveText(/^(—none yet|\d+%\d+ of \d+)$/);
   await accessible(page, 'dashboard');
   const before = Number(await created.textContent());
 

@@ -87,21 +87,13 @@ export default function Dashboard({ changedAt }: { changedAt: number }) {
       )}
       {live && (
         <dl className="tiles" aria-live="polite">
-          {[
-            ['Open', live.open_total, 'tile-open'],
-            [`Created (${range})`, live.created, 'tile-created'],
-            [`Solved (${range})`, live.solved],
-            ['First response, median', minutes(live.first_response_minutes.p50)],
-            ['Resolution, median', minutes(live.resolution_minutes.p50)],
-            ['SLA breached (open)', live.sla_breached_open],
-            ['SLA at risk', live.sla_at_risk],
-            ['Jobs waiting or running', queued],
-            [`Requests deflected (${range})`, share(live.deflected ?? 0, live.deflection_sessions ?? 0), 'tile-deflected'],
-            [`Drafts accepted (${range})`, drafts(live), 'tile-drafts'],
-          ].map(([label, value, testId]) => (
-            <div key={String(label)}>
+          {tiles(live, range, queued).map(({ label, value, note, id }) => (
+            <div key={label}>
               <dt>{label}</dt>
-              <dd data-testid={testId}>{value}</dd>
+              <dd data-testid={id}>
+                {value}
+                {note && <span className="tile-note">{note}</span>}
+              </dd>
             </div>
           ))}
         </dl>
@@ -142,17 +134,41 @@ export default function Dashboard({ changedAt }: { changedAt: number }) {
   );
 }
 
-/** "3 of 10 (30%)", or "none yet". */
-function share(part: number, whole: number): string {
-  if (whole === 0) return 'none yet';
-  return `${part} of ${whole} (${Math.round((part / whole) * 100)}%)`;
+interface Tile {
+  label: string;
+  value: string | number;
+  /** Below the figure, smaller: what it is made of. */
+  note?: string;
+  id?: string;
+}
+
+function tiles(live: Schemas['Figures'], range: string, queued: number): Tile[] {
+  const [deflected, deflectedOf] = share(live.deflected ?? 0, live.deflection_sessions ?? 0);
+  const [accepted, acceptedOf] = drafts(live);
+  return [
+    { label: 'Open', value: live.open_total, id: 'tile-open' },
+    { label: `Created (${range})`, value: live.created, id: 'tile-created' },
+    { label: `Solved (${range})`, value: live.solved },
+    { label: 'First response, median', value: minutes(live.first_response_minutes.p50) },
+    { label: 'Resolution, median', value: minutes(live.resolution_minutes.p50) },
+    { label: 'SLA breached (open)', value: live.sla_breached_open },
+    { label: 'SLA at risk', value: live.sla_at_risk },
+    { label: 'Jobs waiting or running', value: queued },
+    { label: `Requests deflected (${range})`, value: deflected, note: deflectedOf, id: 'tile-deflected' },
+    { label: `Drafts accepted (${range})`, value: accepted, note: acceptedOf, id: 'tile-drafts' },
+  ];
+}
+
+/** A share as the tile's figure ("30%") and its note ("3 of 10"); "—" before there is any. */
+function share(part: number, whole: number): [string, string] {
+  if (whole === 0) return ['—', 'none yet'];
+  return [`${Math.round((part / whole) * 100)}%`, `${part} of ${whole}`];
 }
 
 /** How agents used the AI's draft replies: inserted of those decided, and how much the sent ones were edited. */
-function drafts(f: Schemas['Figures']): string {
+function drafts(f: Schemas['Figures']): [string, string] {
   const inserted = f.drafts_inserted ?? 0;
-  const decided = inserted + (f.drafts_rejected ?? 0);
-  if (decided === 0) return 'none yet';
-  const edited = f.draft_edit_distance == null ? '' : `, ${Math.round(f.draft_edit_distance * 100)}% edited`;
-  return `${share(inserted, decided)}${edited}`;
+  const [value, note] = share(inserted, inserted + (f.drafts_rejected ?? 0));
+  const edited = f.draft_edit_distance == null ? '' : ` · ${Math.round(f.draft_edit_distance * 100)}% edited when sent`;
+  return [value, `${note}${edited}`];
 }

@@ -393,7 +393,8 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
       <Triage
         ref={triage}
         ticketId={ticket.id}
-        changedAt={changedBy?.at ?? 0}
+        ai={ai}
+        onAi={setAi}
         priorities={PRIORITIES}
         onTicketChanged={() => void load()}
         onOpenTicket={onOpenTicket}

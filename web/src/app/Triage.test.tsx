@@ -2,6 +2,7 @@ import { cleanup, render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Triage } from './Triage';
+import { useTicketAi } from './ticketAi';
 
 afterEach(() => {
   cleanup();
@@ -30,13 +31,19 @@ const view = (category: Record<string, unknown>) => ({
   },
 });
 
+/** The panel as the ticket view has it: fed by the ticket's AI view. */
+function Harness(props: { priorities: string[]; onTicketChanged: () => void; onOpenTicket: (id: number) => void }) {
+  const [ai, setAi] = useTicketAi(5, 0);
+  return <Triage ticketId={5} ai={ai} onAi={setAi} {...props} />;
+}
+
 const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } });
 
 describe('Triage', () => {
   it('shows how sure the AI is, why, and the tone and language of the customer', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => json(view(answer('access')))));
     const opened: number[] = [];
-    render(<Triage ticketId={5} changedAt={0} priorities={['low', 'normal']} onTicketChanged={() => {}} onOpenTicket={(id) => opened.push(id)} />);
+    render(<Harness priorities={['low', 'normal']} onTicketChanged={() => {}} onOpenTicket={(id) => opened.push(id)} />);
     const category = await screen.findByTestId('triage-category');
     expect(category.textContent).toContain('access');
     expect(category.textContent).toContain('93% sure');
@@ -53,7 +60,7 @@ describe('Triage', () => {
     );
     vi.stubGlobal('fetch', fetch);
     let changed = 0;
-    render(<Triage ticketId={5} changedAt={0} priorities={[]} onTicketChanged={() => changed++} onOpenTicket={() => {}} />);
+    render(<Harness priorities={[]} onTicketChanged={() => changed++} onOpenTicket={() => {}} />);
     await userEvent.click(await screen.findByRole('button', { name: 'Correct…' }));
     const input = screen.getByLabelText('Right category');
     expect(document.activeElement).toBe(input);

@@ -1,4 +1,4 @@
-import { type FormEvent, forwardRef, useCallback, useEffect, useImperativeHandle, useRef, useState } from 'react';
+import { type FormEvent, forwardRef, useEffect, useImperativeHandle, useRef, useState } from 'react';
 import { api, problem, type Schemas } from './api';
 
 type Field = Schemas["TriageField"];
@@ -13,8 +13,10 @@ export interface TriageHandle {
 
 interface Props {
   ticketId: number;
-  /** Bumped when the ticket changed (a customer's message is triaged again). */
-  changedAt: number;
+  /** The ticket's AI view (`useTicketAi`: looked for again until triage has run). */
+  ai: Schemas['TicketAi'] | null;
+  /** Feedback came back with the AI view after it. */
+  onAi: (ai: Schemas['TicketAi']) => void;
   priorities: readonly string[];
   /** Feedback changed the ticket: reload it. */
   onTicketChanged: () => void;
@@ -42,10 +44,6 @@ const LANGUAGES: Record<string, string> = {
   jpn: 'Japanese',
   cmn: 'Chinese',
 };
-/** How long to look again for a triage that has not run yet, and how often. */
-const POLL_MS = 3_000;
-const POLLS = 20;
-
 // A model is never certain: 0.996 shows as 99%, not 100%.
 const percent = (p: number) => `${Math.min(99, Math.round(p * 100))}%`;
 
@@ -55,44 +53,18 @@ const percent = (p: number) => `${Math.min(99, Math.round(p * 100))}%`;
  * agent accepts, corrects or rejects each answer; each is their change to the ticket.
  */
 export const Triage = forwardRef<TriageHandle, Props>(function Triage(
-  { ticketId, changedAt, priorities, onTicketChanged, onOpenTicket },
+  { ticketId, ai, onAi, priorities, onTicketChanged, onOpenTicket },
   ref,
 ) {
-  const [ai, setAi] = useState<Schemas['TicketAi'] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [correcting, setCorrecting] = useState<Field | null>(null);
   const [value, setValue] = useState('');
   const correction = useRef<HTMLInputElement & HTMLSelectElement>(null);
 
-  const load = useCallback(async () => {
-    const { data } = await api.GET('/api/v1/tickets/{id}/ai', { params: { path: { id: ticketId } } });
-    return data ?? null;
-  }, [ticketId]);
-
   useEffect(() => {
-    setAi(null);
     setCorrecting(null);
     setError(null);
   }, [ticketId]);
-
-  // Triage runs seconds after the ticket or the customer's message: until it has,
-  // look again now and then.
-  useEffect(() => {
-    let live = true;
-    let timer = 0;
-    let tries = 0;
-    const look = async () => {
-      const data = await load();
-      if (!live) return;
-      if (data) setAi(data);
-      if (!data?.triage && ++tries < POLLS) timer = window.setTimeout(() => void look(), POLL_MS);
-    };
-    void look();
-    return () => {
-      live = false;
-      window.clearTimeout(timer);
-    };
-  }, [load, changedAt]);
 
   useEffect(() => {
     if (correcting) correction.current?.focus();
@@ -108,7 +80,7 @@ export const Triage = forwardRef<TriageHandle, Props>(function Triage(
       setError(problem(err, response).message);
       return;
     }
-    setAi(data);
+    onAi(data);
     setCorrecting(null);
     onTicketChanged();
   };

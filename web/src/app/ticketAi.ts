@@ -6,9 +6,9 @@ const POLL_MS = 3_000;
 const POLLS = 20;
 
 /**
- * The ticket's AI view (its articles and draft reply), looked for again every few
- * seconds until the jobs that make them have run, and again when the ticket changed
- * (a customer's message brings new ones).
+ * The ticket's AI view (its triage, articles and draft reply), looked for again every
+ * few seconds until the jobs that make them have run, and again when the ticket
+ * changed (a customer's message brings new ones).
  */
 export function useTicketAi(ticketId: number, changedAt: number) {
   const [ai, setAi] = useState<Schemas['TicketAi'] | null>(null);
@@ -24,7 +24,7 @@ export function useTicketAi(ticketId: number, changedAt: number) {
       const { data } = await api.GET('/api/v1/tickets/{id}/ai', { params: { path: { id: ticketId } } });
       if (!live) return;
       if (data) setAi(data);
-      if ((!data?.kb || !data.draft) && ++tries < POLLS) timer = window.setTimeout(() => void look(), POLL_MS);
+      if ((!data?.triage || !data.kb || !data.draft) && ++tries < POLLS) timer = window.setTimeout(() => void look(), POLL_MS);
     };
     void look();
     return () => {
