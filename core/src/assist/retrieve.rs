@@ -92,9 +92,10 @@ pub(super) async fn passages(
 pub(super) async fn index_version(db: &impl GenericClient, org: OrgId) -> Result<String> {
     let r = db
         .query_one(
+            // One pass over the organisation's passages: this runs for every ticket.
             "SELECT (SELECT coalesce(max(indexed_to)::text, '') FROM kb_index_state WHERE org_id = $1),
-                    (SELECT count(*) FROM kb_chunks WHERE org_id = $1),
-                    (SELECT count(*) FROM kb_chunks WHERE org_id = $1 AND embedding IS NOT NULL)",
+                    count(*), count(embedding)
+               FROM kb_chunks WHERE org_id = $1",
             &[&org],
         )
         .await?;
