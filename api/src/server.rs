@@ -100,6 +100,8 @@ pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
         .service(ai::give_feedback)
         .service(ai::decide_draft)
         .service(ai::reply_stats)
+        .service(ai::llm_requests)
+        .service(ai::test_llm)
         .service(ai::triage_status)
         .service(ai::train)
         .service(jobs::list)

@@ -78,6 +78,7 @@ pub enum Code {
     MfaRequiredByOrg,
     EnrolMfaFirst,
     DraftSuperseded,
+    SecretKeyNotConfigured,
     // Ours.
     DatabaseUnavailable,
     Internal,

@@ -15,6 +15,7 @@ pub mod groups;
 pub mod ids;
 pub mod jobs;
 pub mod kb;
+pub mod llm;
 pub mod mail;
 pub mod model_files;
 pub mod notifications;

@@ -13,8 +13,10 @@ use crate::{
     auth::{
         Principal,
         audit::{self, Record, event},
+        secret_key::SecretKey,
     },
     error::{FieldErrors, Result},
+    llm::{EndpointChange, EndpointView, endpoint},
 };
 
 /// Every setting, with its value for one organisation. `Default` is what an
@@ -39,13 +41,16 @@ pub struct AiSettings {
     pub apply_threshold: Option<f64>,
     /// Rules applied after each customer message is triaged ([`crate::assist::escalate`]).
     pub escalation: Vec<EscalationRule>,
+    /// The language model the features named in it may use; `null`: none, nothing
+    /// leaves the machine.
+    pub llm: Option<EndpointView>,
 }
 
 impl Default for AiSettings {
     /// A model's "0.9" is right about nine times in ten on held-back tickets, so an
     /// applied value is wrong about once in ten at worst: agents see and undo it.
     fn default() -> Self {
-        AiSettings { suggest_threshold: 0.5, apply_threshold: Some(0.9), escalation: Vec::new() }
+        AiSettings { suggest_threshold: 0.5, apply_threshold: Some(0.9), escalation: Vec::new(), llm: None }
     }
 }
 
@@ -121,6 +126,10 @@ pub struct AiSettingsChange {
     /// Replaces every escalation rule (`[]` removes them all).
     #[serde(default)]
     pub escalation: Option<Vec<EscalationRule>>,
+    /// Replaces the language model's endpoint; `null` removes it.
+    #[serde(default, deserialize_with = "crate::tickets::write::present")]
+    #[schema(value_type = Option<EndpointChange>)]
+    pub llm: Option<Option<EndpointChange>>,
 }
 
 const CUSTOMERS_SET_PRIORITY: &str = "tickets.customers_set_priority";
@@ -144,6 +153,7 @@ pub async fn of_org(db: &impl GenericClient, org_id: OrgId) -> Result<OrgSetting
             _ => {}
         }
     }
+    s.ai.llm = endpoint::view(db, org_id).await?;
     Ok(s)
 }
 
@@ -172,6 +182,9 @@ fn check(current: &OrgSettings, change: &SettingsChange) -> Result<Vec<(&'static
     }
     if let Some(rules) = &ai.escalation {
         check_rules(&mut f, rules);
+    }
+    if let Some(Some(llm)) = &ai.llm {
+        endpoint::check(&mut f, "ai.llm", llm);
     }
     f.finish()?;
     if let Some(v) = ai.suggest_threshold {
@@ -220,9 +233,11 @@ pub async fn get(db: &impl GenericClient, who: &Principal) -> Result<OrgSettings
     of_org(db, who.org_id).await
 }
 
-/// Changes the named settings; the change is in the security audit log.
+/// Changes the named settings; the change is in the security audit log. `key` seals
+/// a language model's API key.
 pub async fn change(
     db: &impl GenericClient,
+    key: Option<&SecretKey>,
     who: &Principal,
     change: &SettingsChange,
     ip: Option<IpAddr>,
@@ -254,9 +269,18 @@ pub async fn change(
         )
         .await?;
     }
+    if let Some(llm) = change.ai.as_ref().and_then(|ai| ai.llm.as_ref()) {
+        endpoint::save(db, key, who, llm.as_ref()).await?;
+    }
     let after = of_org(db, who.org_id).await?;
-    if before != after {
-        let detail = serde_json::json!({ "before": before, "after": after });
+    // A new API key changes nothing the settings show, but is a change to audit.
+    let key_changed = change
+        .ai
+        .as_ref()
+        .and_then(|ai| ai.llm.as_ref())
+        .is_some_and(|l| l.as_ref().is_some_and(|c| c.api_key.is_some()));
+    if before != after || key_changed {
+        let detail = serde_json::json!({ "before": before, "after": after, "api_key_changed": key_changed });
         audit::record(db, Record::by(who, event::ORG_SETTINGS_CHANGED, ip).detail(detail)).await?;
     }
     Ok(after)

@@ -24,6 +24,7 @@ use std::{
 use atum_ai::LocalModels;
 use atum_core::{
     assist::{Models as _, reply, suggest, triage},
+    auth::secret_key::SecretKey,
     config::{ConfigError, Env},
     jobs::{
         self, Need, Registry, Services,
@@ -59,6 +60,8 @@ pub struct Settings {
     /// The sentence-embedding model's directory (`ATUM_EMBED_MODEL_DIR`); without it
     /// this worker runs no AI jobs.
     pub model_dir: Option<PathBuf>,
+    /// Opens a language model's stored API key (`ATUM_SECRET_KEY_FILE`).
+    pub secret_key: Option<SecretKey>,
 }
 
 impl Settings {
@@ -67,14 +70,20 @@ impl Settings {
             worker: WorkerConfig::from_env(env)?,
             mail: MailConfig::from_env(env)?,
             model_dir: env.get("ATUM_EMBED_MODEL_DIR").map(PathBuf::from),
+            secret_key: SecretKey::from_env(env)?,
         })
     }
 }
 
 /// The services this worker's jobs use, built once.
-pub fn services(ctx: &Context, mail: &MailConfig, model_dir: Option<&Path>) -> Result<Services, BoxError> {
+pub fn services(
+    ctx: &Context,
+    mail: &MailConfig,
+    model_dir: Option<&Path>,
+    secret_key: Option<SecretKey>,
+) -> Result<Services, BoxError> {
     tracing::info!(mail = ?mail, "mail delivery");
-    let mut services = Services::builder().mail(Mailer::new(mail)?);
+    let mut services = Services::builder().mail(Mailer::new(mail)?).secret_key(secret_key);
     match model_dir {
         Some(dir) => {
             let models = LocalModels::load(dir)
@@ -91,8 +100,8 @@ pub fn services(ctx: &Context, mail: &MailConfig, model_dir: Option<&Path>) -> R
 }
 
 pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
-    let Settings { worker: mut config, mail, model_dir } = settings;
-    let services = services(&ctx, &mail, model_dir.as_deref())?;
+    let Settings { worker: mut config, mail, model_dir, secret_key } = settings;
+    let services = services(&ctx, &mail, model_dir.as_deref(), secret_key)?;
     let registry = if services.provides(Need::Models) { with_ai(registry()) } else { registry() };
     let registry = registry.with_services(services);
     registry.check()?;

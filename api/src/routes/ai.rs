@@ -10,6 +10,10 @@ use atum_core::assist::{
     reply::{self, DraftView, ReplyStats, Verdict},
     triage::{self, TriageStatus},
 };
+use atum_core::llm::{
+    log::{self as llm_log, RequestView},
+    probe::{self, Probe},
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -136,4 +140,49 @@ pub async fn decide_draft(
 pub async fn reply_stats(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
     let stats = state.in_tx(&creds, async |tx, who| Ok(reply::stats(tx, &who, 30).await?)).await?;
     Ok(HttpResponse::Ok().json(stats))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LlmRequestsQuery {
+    /// At most this many (1 to 100; 50 when absent).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// Only requests older than this id (the last id of the page before).
+    pub before: Option<i64>,
+}
+
+/// The requests made to the organisation's language model, newest first: what was
+/// sent, what came back, how long it took and whether the answer was used. Admins.
+#[utoipa::path(operation_id = "list_llm_requests", tag = "ai", security(("bearer" = [])),
+    params(LlmRequestsQuery),
+    responses((status = 200, description = "The request log", body = Vec<RequestView>),
+        (status = 403, description = "Admins only", body = ErrorBody),
+        (status = 422, description = "A limit outside 1 to 100", body = ErrorBody)))]
+#[get("/ai/llm/requests")]
+pub async fn llm_requests(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    query: web::Query<LlmRequestsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(atum_core::error::FieldErrors::single("limit", "must be from 1 to 100").into());
+    }
+    let rows = state.in_tx(&creds, async |tx, who| Ok(llm_log::list(tx, &who, limit, q.before).await?)).await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// Sends the configured language model a small request and says whether it answered
+/// the JSON asked for, and how fast. Logged with the other requests. Admins.
+#[utoipa::path(operation_id = "test_llm", tag = "ai", security(("bearer" = [])),
+    responses((status = 200, description = "How the test went (`status` ok, or why not)", body = Probe),
+        (status = 403, description = "Admins only", body = ErrorBody),
+        (status = 404, description = "No language model is configured", body = ErrorBody)))]
+#[post("/ai/llm/test")]
+pub async fn test_llm(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
+    let key = state.security.key.as_ref();
+    let probe = state.in_tx(&creds, async |tx, who| Ok(probe::probe(tx, key, &who).await?)).await?;
+    Ok(HttpResponse::Ok().json(probe))
 }

@@ -24,6 +24,7 @@ pub async fn get(state: web::Data<AppState>, creds: Credentials) -> Result<HttpR
 /// Recorded in the security audit log.
 #[utoipa::path(operation_id = "change_org_settings", tag = "settings", security(("bearer" = [])), request_body = SettingsChange,
     responses((status = 200, description = "The settings after the change", body = OrgSettings), (status = 403, description = "Admins only", body = ErrorBody),
+        (status = 409, description = "An API key for the language model needs ATUM_SECRET_KEY_FILE on the server (`secret_key_not_configured`)", body = ErrorBody),
         (status = 422, description = "Invalid values, named field by field (nothing is changed)", body = ErrorBody)))]
 #[patch("/admin/settings")]
 pub async fn change(
@@ -31,6 +32,7 @@ pub async fn change(
     creds: Credentials,
     body: Json<SettingsChange>,
 ) -> Result<HttpResponse, ApiError> {
-    let s = state.in_tx(&creds, async |tx, who| Ok(settings::change(tx, &who, &body, creds.ip).await?)).await?;
+    let key = state.security.key.as_ref();
+    let s = state.in_tx(&creds, async |tx, who| Ok(settings::change(tx, key, &who, &body, creds.ip).await?)).await?;
     Ok(HttpResponse::Ok().json(s))
 }

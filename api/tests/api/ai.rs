@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Person, TestApp};
 
-fn models() -> Arc<LocalModels> {
+pub(crate) fn models() -> Arc<LocalModels> {
     let dir = atum_core::model_files::ensure(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../var"), &mut |m| {
         eprintln!("{m}")
     })
@@ -32,9 +32,11 @@ fn models() -> Arc<LocalModels> {
     Arc::new(LocalModels::load(&dir).expect("the model loads"))
 }
 
-/// Runs every queued job (the AI's and the rest) until none is left.
-async fn drain(app: &TestApp, models: &Arc<LocalModels>) -> usize {
-    let registry = atum_job_worker_kinds(Services::builder().models(models.clone()).build());
+/// Runs every queued job (the AI's and the rest) until none is left, with the secret
+/// key the test API seals with.
+pub(crate) async fn drain(app: &TestApp, models: &Arc<LocalModels>) -> usize {
+    let services = Services::builder().models(models.clone()).secret_key(Some(crate::helpers::secret_key())).build();
+    let registry = atum_job_worker_kinds(services);
     registry.check().expect("the runner has what the AI kinds need");
     let config = WorkerConfig {
         worker_id: "in-process".into(),
@@ -157,7 +159,10 @@ async fn a_new_ticket_is_triaged_by_the_organisations_own_model_and_a_confident_
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.body);
-    assert_eq!(res.body["ai"], json!({"suggest_threshold": 0.2, "apply_threshold": 0.5, "escalation": []}));
+    assert_eq!(
+        res.body["ai"],
+        json!({"suggest_threshold": 0.2, "apply_threshold": 0.5, "escalation": [], "llm": null})
+    );
 
     let res = app.post("/api/v1/ai/triage/train", Some(&admin.token), json!({})).await;
     assert_eq!((res.status, &res.body["queued"]), (202, &json!(true)), "{}", res.body);
@@ -352,7 +357,7 @@ async fn thresholds_outside_zero_to_one_or_an_apply_below_the_suggest_threshold_
     let after = app.get("/api/v1/admin/settings", Some(&admin.token)).await.body;
     assert_eq!(
         after["ai"],
-        json!({"suggest_threshold": 0.5, "apply_threshold": 0.9, "escalation": []}),
+        json!({"suggest_threshold": 0.5, "apply_threshold": 0.9, "escalation": [], "llm": null}),
         "nothing was half-written"
     );
     // `null` turns applying off.

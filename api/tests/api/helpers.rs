@@ -15,6 +15,11 @@ use atum_core::{
 use atum_testing::TestDb;
 use serde_json::{Value, json};
 
+/// The key the test API seals secrets with (TOTP secrets, a model's API key).
+pub fn secret_key() -> SecretKey {
+    SecretKey::from_bytes([42; 32])
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub db: TestDb,
@@ -85,7 +90,7 @@ impl TestApp {
     ) -> TestApp {
         let db = TestDb::migrated().await;
         let mut security = Security {
-            key: Some(SecretKey::from_bytes([42; 32])),
+            key: Some(secret_key()),
             per_ip: RateLimiter::new(100_000, 10_000),
             per_account: RateLimiter::new(100_000, 10_000),
             per_ip_reads: RateLimiter::new(100_000, 10_000),

@@ -15,6 +15,7 @@ mod helpers;
 mod hostile;
 mod jobs;
 mod kb;
+mod llm;
 mod lockout;
 mod mfa;
 mod nginx;

@@ -10,8 +10,10 @@
 
 pub mod escalate;
 pub mod feedback;
+pub mod grounding;
 pub mod reply;
 pub mod retrieve;
+pub mod reword;
 pub mod suggest;
 pub mod triage;
 

@@ -714,7 +714,7 @@ mod tests {
 
     #[test]
     fn a_confidence_is_applied_suggested_or_hidden_by_the_organisations_thresholds() {
-        let s = AiSettings { suggest_threshold: 0.5, apply_threshold: Some(0.9), escalation: Vec::new() };
+        let s = AiSettings { suggest_threshold: 0.5, apply_threshold: Some(0.9), escalation: Vec::new(), llm: None };
         assert_eq!(tier(0.95, &s), Tier::Apply);
         assert_eq!(tier(0.9, &s), Tier::Apply);
         assert_eq!(tier(0.7, &s), Tier::Suggest);

@@ -85,6 +85,10 @@ impl JobContext {
         self.services.models().cloned().ok_or_else(|| JobError::Permanent("this worker has no AI models".into()))
     }
 
+    pub fn secret_key(&self) -> Option<&crate::auth::secret_key::SecretKey> {
+        self.services.secret_key()
+    }
+
     /// True once the job was cancelled or its lease lost: stop at the next safe point.
     pub fn is_cancelled(&self) -> bool {
         self.cancel.is_cancelled()

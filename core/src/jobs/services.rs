@@ -1,6 +1,7 @@
 //! What a worker process builds once at start-up and every job reaches through its
 //! [`JobContext`](super::JobContext): the mail transport today, an HTTP client, the
-//! AI models, and an LLM client as it arrives. Nothing here is a process-wide
+//! AI models, and the secret key that opens what is stored sealed (an LLM endpoint's
+//! API key). Nothing here is a process-wide
 //! global: tests hand in their own (an in-memory mail sink, say) the same way.
 //!
 //! A job kind names what it needs ([`Job::NEEDS`](super::Job::NEEDS)); a worker whose
@@ -8,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crate::{assist::Models, mail::Mailer};
+use crate::{assist::Models, auth::secret_key::SecretKey, mail::Mailer};
 
 /// A service a job kind may need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,7 @@ pub struct Services {
 struct Inner {
     mail: Option<Mailer>,
     models: Option<Arc<dyn Models>>,
+    secret_key: Option<SecretKey>,
 }
 
 impl Services {
@@ -50,6 +52,12 @@ impl Services {
 
     pub fn models(&self) -> Option<&Arc<dyn Models>> {
         self.inner.models.as_ref()
+    }
+
+    /// The key named by `ATUM_SECRET_KEY_FILE`, when this worker has it: without it a
+    /// language model with a stored API key is not called (the request log says so).
+    pub fn secret_key(&self) -> Option<&SecretKey> {
+        self.inner.secret_key.as_ref()
     }
 
     pub fn provides(&self, need: Need) -> bool {
@@ -73,6 +81,11 @@ impl ServicesBuilder {
 
     pub fn models(mut self, models: Arc<dyn Models>) -> Self {
         self.inner.models = Some(models);
+        self
+    }
+
+    pub fn secret_key(mut self, key: Option<SecretKey>) -> Self {
+        self.inner.secret_key = key;
         self
     }
 
