@@ -286,6 +286,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ai/llm/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The requests made to the organisation's language model, newest first: what was
+         *     sent, what came back, how long it took and whether the answer was used. Admins.
+         */
+        get: operations["list_llm_requests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ai/llm/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends the configured language model a small request and says whether it answered
+         *     the JSON asked for, and how fast. Logged with the other requests. Admins.
+         */
+        post: operations["test_llm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ai/replies": {
         parameters: {
             query?: never;
@@ -1420,6 +1460,7 @@ export interface components {
             apply_threshold?: number | null;
             /** @description Rules applied after each customer message is triaged ([`crate::assist::escalate`]). */
             escalation: components["schemas"]["EscalationRule"][];
+            llm?: null | components["schemas"]["EndpointView"];
             /**
              * Format: double
              * @description Below this confidence a triage answer is not shown.
@@ -1434,6 +1475,7 @@ export interface components {
             apply_threshold?: number | null;
             /** @description Replaces every escalation rule (`[]` removes them all). */
             escalation?: components["schemas"]["EscalationRule"][] | null;
+            llm?: null | components["schemas"]["EndpointChange"];
             /** Format: double */
             suggest_threshold?: number | null;
         };
@@ -1558,13 +1600,19 @@ export interface components {
             content_hash: string;
             end: number;
             quote_end: number;
-            /** @description Byte offsets of the quote in the passage's text. */
+            /**
+             * @description Byte offsets of the quote in the passage's text (of the quotes the model was
+             *     given from it, in a worded draft).
+             */
             quote_start: number;
             /** @description `article` or `ticket`, and its id. */
             source: string;
             /** Format: int64 */
             source_id: number;
-            /** @description Byte offsets of the quote in the draft's `body`. */
+            /**
+             * @description Byte offsets of the quote in the draft's `body` (of the sentence, in a draft a
+             *     model worded).
+             */
             start: number;
             /** @description The passage's title (the article's, with its section; the ticket's subject). */
             title: string;
@@ -1611,7 +1659,7 @@ export interface components {
          *     snake_case and never change meaning.
          * @enum {string}
          */
-        Code: "invalid_json" | "invalid_body" | "invalid_query" | "invalid_if_match" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "validation_failed" | "invalid_input" | "not_found" | "unauthenticated" | "invalid_credentials" | "invalid_code" | "invalid_token" | "csrf_failed" | "forbidden" | "ip_not_allowed" | "email_not_verified" | "mfa_enrollment_required" | "rate_limited" | "version_mismatch" | "precondition_required" | "ticket_locked" | "ticket_closed" | "closed" | "conflict" | "retry" | "email_taken" | "name_taken" | "slug_taken" | "duplicate_pending" | "cannot_demote_self" | "already_linked" | "already_has_parent" | "already_a_duplicate" | "already_merged" | "cycle" | "duplicate_of_duplicate" | "duplicate_of_another" | "has_duplicates" | "original_closed" | "invalid_job_state" | "allowlist_excludes_you" | "mfa_not_configured" | "mfa_already_enabled" | "mfa_not_enabled" | "mfa_required_by_org" | "enrol_mfa_first" | "draft_superseded" | "database_unavailable" | "internal";
+        Code: "invalid_json" | "invalid_body" | "invalid_query" | "invalid_if_match" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "validation_failed" | "invalid_input" | "not_found" | "unauthenticated" | "invalid_credentials" | "invalid_code" | "invalid_token" | "csrf_failed" | "forbidden" | "ip_not_allowed" | "email_not_verified" | "mfa_enrollment_required" | "rate_limited" | "version_mismatch" | "precondition_required" | "ticket_locked" | "ticket_closed" | "closed" | "conflict" | "retry" | "email_taken" | "name_taken" | "slug_taken" | "duplicate_pending" | "cannot_demote_self" | "already_linked" | "already_has_parent" | "already_a_duplicate" | "already_merged" | "cycle" | "duplicate_of_duplicate" | "duplicate_of_another" | "has_duplicates" | "original_closed" | "invalid_job_state" | "allowlist_excludes_you" | "mfa_not_configured" | "mfa_already_enabled" | "mfa_not_enabled" | "mfa_required_by_org" | "enrol_mfa_first" | "draft_superseded" | "secret_key_not_configured" | "database_unavailable" | "internal";
         CodeOnly: {
             /** @description The 6-digit code the authenticator shows. */
             code: string;
@@ -1736,6 +1784,11 @@ export interface components {
             language?: string | null;
             /** @description `pending`, `inserted`, `rejected`, `sent` or `empty`. */
             status: string;
+            /**
+             * @description The language model that worded the draft from its quotes (each sentence cites
+             *     the passages that back it); `null`: the draft is the quotes themselves.
+             */
+            worded_by?: string | null;
         };
         EmailOnly: {
             email: string;
@@ -1744,6 +1797,39 @@ export interface components {
              *     exactly one organisation.
              */
             org?: string | null;
+        };
+        /** @description Replaces the endpoint; `api_key` absent keeps the stored key, `null` removes it. */
+        EndpointChange: {
+            api_key?: string | null;
+            /** @description The server's root, e.g. `http://127.0.0.1:11434`. */
+            base_url: string;
+            features?: components["schemas"]["Feature"][];
+            model: string;
+            provider: components["schemas"]["Provider"];
+            /**
+             * Format: int32
+             * @description Attempts after the first when the server is unreachable, late or answers 429
+             *     or 5xx (0 to 5; 1 when absent).
+             */
+            retries?: number | null;
+            /**
+             * Format: int32
+             * @description Each attempt's limit (1,000 to 300,000; 30,000 when absent).
+             */
+            timeout_ms?: number | null;
+        };
+        /** @description The endpoint as admins see it in the settings: the key is never shown. */
+        EndpointView: {
+            /** @description An API key is stored (sent as `Authorization: Bearer …`). */
+            api_key_set: boolean;
+            base_url: string;
+            features: components["schemas"]["Feature"][];
+            model: string;
+            provider: components["schemas"]["Provider"];
+            /** Format: int32 */
+            retries: number;
+            /** Format: int32 */
+            timeout_ms: number;
         };
         /** @description What enrolment shows the user, once. */
         Enrolment: {
@@ -1875,6 +1961,11 @@ export interface components {
         EventList: {
             items: components["schemas"]["Event"][];
         };
+        /**
+         * @description What the model may be used for; each is off until an admin names it.
+         * @enum {string}
+         */
+        Feature: "reply";
         /** @description One journal entry, as streamed. */
         FeedEntry: {
             /** Format: int64 */
@@ -2370,6 +2461,11 @@ export interface components {
              */
             customers_set_priority: boolean;
         };
+        /**
+         * @description How an exchange ended, as the request log records it.
+         * @enum {string}
+         */
+        Outcome: "ok" | "invalid" | "unsupported" | "timeout" | "unreachable" | "http_error";
         Page: {
             items: components["schemas"]["Ticket"][];
             /** @description Pass as `cursor` to get the next page; absent on the last page. */
@@ -2494,6 +2590,22 @@ export interface components {
         };
         /** @enum {string} */
         Priority: "low" | "normal" | "high" | "urgent";
+        Probe: {
+            /** Format: int32 */
+            attempts: number;
+            /** Format: int64 */
+            duration_ms: number;
+            error?: string | null;
+            /**
+             * Format: int64
+             * @description The request log's row for it.
+             */
+            request_id: number;
+            /** @description `ok` when the model answered `{"ok": true}`. */
+            status: components["schemas"]["Outcome"];
+        };
+        /** @enum {string} */
+        Provider: "ollama" | "openai";
         /** @description A published public article. */
         PublicArticle: {
             /** @description Sanitised HTML. */
@@ -2587,6 +2699,29 @@ export interface components {
             /** Format: int64 */
             item_id: number;
             item_name: string;
+        };
+        RequestView: {
+            /** Format: int32 */
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int32 */
+            duration_ms: number;
+            error?: string | null;
+            /** @description `reply` (a draft reworded) or `test` (an admin's connection test). */
+            feature: string;
+            /** Format: int64 */
+            id: number;
+            model: string;
+            provider: string;
+            /** @description The JSON body sent. */
+            request: unknown;
+            /** @description The answer as received (at most 64 KiB). */
+            response?: string | null;
+            status: components["schemas"]["Outcome"];
+            /** Format: int64 */
+            ticket_id?: number | null;
+            url: string;
         };
         ResetConfirm: {
             password: string;
@@ -4132,6 +4267,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description An API key for the language model needs ATUM_SECRET_KEY_FILE on the server (`secret_key_not_configured`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The body is larger than 512 KiB (payload_too_large) */
             413: {
                 headers: {
@@ -4692,6 +4836,132 @@ export interface operations {
                 };
             };
             /** @description Not found (or another organisation's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_llm_requests: {
+        parameters: {
+            query?: {
+                /** @description At most this many (1 to 100; 50 when absent). */
+                limit?: number | null;
+                /** @description Only requests older than this id (the last id of the page before). */
+                before?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request log */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestView"][];
+                };
+            };
+            /** @description A query parameter is malformed (invalid_query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A limit outside 1 to 100 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    test_llm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How the test went (`status` ok, or why not) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Probe"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No language model is configured */
             404: {
                 headers: {
                     [name: string]: unknown;
