@@ -46,6 +46,14 @@ fn the_web_ui_builds_matches_the_api_and_passes_its_component_and_browser_tests(
     run(Command::new("npx").args(["vitest", "run"]).current_dir(&web), "the component tests (vitest)");
 
     assert!(Path::new("/usr/bin/chromium").exists() || std::env::var_os("CHROMIUM").is_some(), "chromium is missing");
+    // The fake language model server the LLM's browser tests talk to: a binary of the
+    // test harness, which no test of its own package builds.
+    run(
+        Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "atum-testing", "--bin", "atum-fake-llm"])
+            .current_dir(&root),
+        "building atum-fake-llm",
+    );
     let out = Command::new("npx").args(["playwright", "test"]).current_dir(&web).output().expect("npx playwright");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let summary = text.lines().find(|l| l.starts_with("e2e: ")).unwrap_or("e2e: no summary").to_owned();

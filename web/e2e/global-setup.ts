@@ -7,6 +7,8 @@ import { resolve } from 'node:path';
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const VAR = resolve(ROOT, 'target/e2e/var');
 const PORT = 18180;
+/** The fake language model server (`atum-fake-llm`), for the tests of the optional LLM. */
+export const FAKE_LLM = 'http://127.0.0.1:18190';
 
 export default async function globalSetup() {
   rmSync(VAR, { recursive: true, force: true });
@@ -35,6 +37,11 @@ export default async function globalSetup() {
     detached: true,
   });
   writeFileSync(resolve(VAR, 'atum-up.pid'), String(child.pid));
+  const fake = spawn(resolve(ROOT, 'target/debug/atum-fake-llm'), [new URL(FAKE_LLM).host], {
+    stdio: ['ignore', openSync(resolve(VAR, 'fake-llm.log'), 'w'), 'inherit'],
+    detached: true,
+  });
+  writeFileSync(resolve(VAR, 'fake-llm.pid'), String(fake.pid));
   const deadline = Date.now() + 120_000;
   while (!readFileSync(log, 'utf8').includes('ATUM Desk is up')) {
     if (child.exitCode !== null || Date.now() > deadline) {

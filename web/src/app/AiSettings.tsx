@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { api, problem, type Schemas } from './api';
 import { Escalation } from './Escalation';
+import { LanguageModel } from './LanguageModel';
 
 type Training = Schemas['Training'];
 
@@ -23,6 +24,7 @@ export default function AiSettings() {
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<Schemas['TriageStatus'] | null>(null);
   const [rules, setRules] = useState<Schemas['EscalationRule'][] | null>(null);
+  const [llm, setLlm] = useState<Schemas['EndpointView'] | null | undefined>(undefined);
   const heading = useRef<HTMLHeadingElement>(null);
 
   const show = (s: Schemas['OrgSettings']) => {
@@ -30,6 +32,7 @@ export default function AiSettings() {
     setApply(s.ai.apply_threshold === null || s.ai.apply_threshold === undefined ? '0.9' : String(s.ai.apply_threshold));
     setNever(s.ai.apply_threshold === null || s.ai.apply_threshold === undefined);
     setRules(s.ai.escalation);
+    setLlm(s.ai.llm ?? null);
   };
 
   const loadStatus = useCallback(async () => {
@@ -135,6 +138,8 @@ export default function AiSettings() {
       </form>
 
       <Escalation rules={rules} />
+
+      <LanguageModel endpoint={llm} />
 
       <section aria-labelledby="models-title">
         <h3 id="models-title">Models learnt from your tickets</h3>

@@ -72,6 +72,28 @@ describe('DraftReply', () => {
     expect(none).toEqual([]);
   });
 
+  it('shows a sentence a model worded once, with every source it cites', () => {
+    const worded = 'Hi Ana,\n\nReset the token and sign in again.';
+    const start = bytes('Hi Ana,\n\n');
+    const cite = (chunk: number, title: string): Schemas['CitationView'] => ({
+      start,
+      end: bytes(worded),
+      source: 'article',
+      source_id: chunk,
+      chunk_id: chunk,
+      title,
+      quote_start: 0,
+      quote_end: 10,
+      content_hash: 'cd',
+      current: true,
+    });
+    const d = draft({ body: worded, worded_by: 'llama3.2', citations: [cite(1, 'Tokens'), cite(2, 'Signing in')] });
+    render(<DraftReply ticketId={5} draft={d} onDecided={() => {}} onInsert={() => {}} onOpenTicket={() => {}} />);
+    expect(screen.getByTestId('draft-body').textContent).toBe('Hi Ana,\n\nReset the token and sign in again.[1][2]');
+    expect(screen.getByText(/Worded by llama3.2 from 2/)).toBeTruthy();
+    expect(screen.getByRole('list', { name: 'Sources of the draft' }).querySelectorAll('li')).toHaveLength(2);
+  });
+
   it('says when nothing answered closely enough', () => {
     render(<DraftReply ticketId={5} draft={draft({ status: 'empty', body: '', citations: [] })} onDecided={() => {}} onInsert={() => {}} onOpenTicket={() => {}} />);
     expect(screen.getByRole('status').textContent).toContain('nothing in the public articles');

@@ -18,23 +18,31 @@ interface Props {
   onOpenTicket: (id: number) => void;
 }
 
-/** A piece of the draft: its own words, or a quote with its source's number. */
+/** A piece of the draft: its own words, or a quote (or a worded sentence) with its sources' numbers. */
 interface Piece {
   text: string;
-  source?: number;
+  sources?: number[];
 }
 
-/** The draft cut at its citations, and its sources numbered in order of first use. */
+/**
+ * The draft cut at its citations, and its sources numbered in order of first use. A
+ * sentence a model worded may cite several sources: their citations share a span.
+ */
 function pieces(d: Draft): { pieces: Piece[]; sources: Schemas['CitationView'][] } {
   const sources: Schemas['CitationView'][] = [];
   const out: Piece[] = [];
   let at = 0;
-  const sorted = [...d.citations].sort((a, b) => a.start - b.start);
+  const sorted = [...d.citations].sort((a, b) => a.start - b.start || a.end - b.end);
   for (const c of sorted) {
-    if (c.start > at) out.push({ text: byteSlice(d.body, at, c.start) });
     let n = sources.findIndex((s) => s.chunk_id === c.chunk_id);
     if (n < 0) n = sources.push(c) - 1;
-    out.push({ text: byteSlice(d.body, c.start, c.end), source: n + 1 });
+    const last = out[out.length - 1];
+    if (last?.sources && c.start < at) {
+      if (!last.sources.includes(n + 1)) last.sources.push(n + 1);
+      continue;
+    }
+    if (c.start > at) out.push({ text: byteSlice(d.body, at, c.start) });
+    out.push({ text: byteSlice(d.body, c.start, c.end), sources: [n + 1] });
     at = c.end;
   }
   const rest = byteSlice(d.body, at, new TextEncoder().encode(d.body).length);
@@ -115,20 +123,23 @@ export const DraftReply = forwardRef<DraftHandle, Props>(function DraftReply(
     <section className="draft" aria-labelledby="draft-title">
       <h3 id="draft-title">Draft reply</h3>
       <p className="meta">
-        Quoted from {sources.length} {sources.length === 1 ? 'source' : 'sources'} · {Math.round(Math.max(0, draft.confidence) * 100)}% alike to the question
+        {draft.worded_by ? `Worded by ${draft.worded_by} from` : 'Quoted from'} {sources.length}{' '}
+        {sources.length === 1 ? 'source' : 'sources'} · {Math.round(Math.max(0, draft.confidence) * 100)}% alike to the question
       </p>
       <div className="draft-body" data-testid="draft-body">
         {parts.map((p, i) =>
-          p.source === undefined ? (
+          p.sources === undefined ? (
             <span key={i}>{p.text}</span>
           ) : (
             <span key={i} className="quote">
               {p.text}
-              <sup>
-                <a href={`#draft-source-${p.source}`} aria-label={`source ${p.source}`}>
-                  [{p.source}]
-                </a>
-              </sup>
+              {p.sources.map((n) => (
+                <sup key={n}>
+                  <a href={`#draft-source-${n}`} aria-label={`source ${n}`}>
+                    [{n}]
+                  </a>
+                </sup>
+              ))}
             </span>
           ),
         )}
