@@ -32,8 +32,8 @@ use atum_core::{
 pub use http::{client_ip, error, json, rate_limit};
 pub(crate) use http::{origin, request_id};
 pub(crate) use routes::{
-    account, ai, auth, catalog, dashboard, events, groups, health, jobs, kb, locks, presence, relationships, security,
-    settings, sla, tickets, users,
+    account, ai, auth, catalog, dashboard, events, groups, health, jobs, kb, locks, notifications, presence,
+    relationships, security, settings, sla, tickets, users,
 };
 pub(crate) use server::route_template;
 pub use server::{routes, start};

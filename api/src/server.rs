@@ -19,7 +19,8 @@ use crate::{
     error::{ApiError, Code},
     events, groups, health,
     http::metrics as http_metrics,
-    jobs, kb, locks, openapi, presence, relationships, request_id, security, settings, sla, tickets, users,
+    jobs, kb, locks, notifications, openapi, presence, relationships, request_id, security, settings, sla, tickets,
+    users,
 };
 
 /// Binds the API (port 0 picks a free one) and returns the server to be awaited.
@@ -101,6 +102,9 @@ pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
         .service(ai::decide_draft)
         .service(ai::reply_stats)
         .service(ai::llm_requests)
+        .service(notifications::list)
+        .service(notifications::read)
+        .service(notifications::read_all)
         .service(ai::test_llm)
         .service(ai::triage_status)
         .service(ai::train)

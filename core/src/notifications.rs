@@ -1,6 +1,7 @@
 //! In-app notifications about a ticket (`notifications`), for the people responsible
 //! for it: its assignee; nobody assigned, the members of its group; no group, every
 //! admin of the organisation. Written by the SLA's escalations and the AI's.
+//! Each person reads their own (`GET /api/v1/notifications`) and marks them read.
 
 use deadpool_postgres::GenericClient;
 
@@ -34,4 +35,112 @@ pub async fn notify(
     )
     .await?;
     Ok(())
+}
+
+/// A notification as its reader sees it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct NotificationView {
+    pub id: i64,
+    /// `sla_escalation` or `ai_escalation`.
+    pub kind: String,
+    pub ticket_id: Option<i64>,
+    pub ticket_subject: Option<String>,
+    /// What happened, in a sentence.
+    pub text: String,
+    /// The kind's details (`clock` of an SLA escalation, `rule` of the AI's).
+    pub body: serde_json::Value,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub read_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A page of the reader's notifications, and how many are unread in all.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Inbox {
+    pub unread: i64,
+    pub items: Vec<NotificationView>,
+}
+
+fn text(kind: &str, body: &serde_json::Value, ticket_id: Option<i64>) -> String {
+    let ticket = ticket_id.map(|t| format!("#{t}")).unwrap_or_else(|| "a ticket".into());
+    match kind {
+        "sla_escalation" => {
+            let clock = body["clock"].as_str().unwrap_or("an").replace('_', " ");
+            format!("The {clock} SLA of {ticket} escalated")
+        }
+        "ai_escalation" => match body["rule"].as_str() {
+            Some(rule) => format!("The AI escalated {ticket} (rule “{rule}”)"),
+            None => format!("The AI escalated {ticket}"),
+        },
+        other => format!("{} on {ticket}", other.replace('_', " ")),
+    }
+}
+
+/// The reader's notifications, newest first, before the id `before`; only the unread
+/// ones when `unread_only`.
+pub async fn list(
+    db: &impl GenericClient,
+    who: &crate::auth::Principal,
+    limit: i64,
+    before: Option<i64>,
+    unread_only: bool,
+) -> Result<Inbox> {
+    let rows = db
+        .query(
+            "SELECT n.id, n.kind, n.ticket_id, t.subject, n.body, n.created_at, n.read_at
+               FROM notifications n
+               LEFT JOIN tickets t ON t.org_id = n.org_id AND t.id = n.ticket_id
+              WHERE n.org_id = $1 AND n.user_id = $2 AND ($3::bigint IS NULL OR n.id < $3)
+                AND (NOT $4 OR n.read_at IS NULL)
+              ORDER BY n.id DESC LIMIT $5",
+            &[&who.org_id, &who.user_id, &before, &unread_only, &limit.clamp(1, 100)],
+        )
+        .await?;
+    let unread: i64 = db
+        .query_one(
+            "SELECT count(*) FROM notifications WHERE org_id = $1 AND user_id = $2 AND read_at IS NULL",
+            &[&who.org_id, &who.user_id],
+        )
+        .await?
+        .get(0);
+    let items = rows
+        .iter()
+        .map(|r| {
+            let (kind, body, ticket_id): (String, serde_json::Value, Option<i64>) = (r.get(1), r.get(4), r.get(2));
+            NotificationView {
+                id: r.get(0),
+                text: text(&kind, &body, ticket_id),
+                kind,
+                ticket_id,
+                ticket_subject: r.get(3),
+                body,
+                created_at: r.get(5),
+                read_at: r.get(6),
+            }
+        })
+        .collect();
+    Ok(Inbox { unread, items })
+}
+
+/// Marks one of the reader's notifications read (again: no change); another's is not found.
+pub async fn mark_read(db: &impl GenericClient, who: &crate::auth::Principal, id: i64) -> Result<()> {
+    let n = db
+        .execute(
+            "UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE org_id = $1 AND user_id = $2 AND id = $3",
+            &[&who.org_id, &who.user_id, &id],
+        )
+        .await?;
+    if n == 0 {
+        return Err(crate::error::Error::NotFound("notification"));
+    }
+    Ok(())
+}
+
+/// Marks every notification of the reader read; how many were unread.
+pub async fn mark_all_read(db: &impl GenericClient, who: &crate::auth::Principal) -> Result<u64> {
+    Ok(db
+        .execute(
+            "UPDATE notifications SET read_at = now() WHERE org_id = $1 AND user_id = $2 AND read_at IS NULL",
+            &[&who.org_id, &who.user_id],
+        )
+        .await?)
 }

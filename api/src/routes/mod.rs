@@ -11,6 +11,7 @@ pub mod health;
 pub mod jobs;
 pub mod kb;
 pub mod locks;
+pub mod notifications;
 pub mod presence;
 pub mod relationships;
 pub mod security;

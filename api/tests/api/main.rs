@@ -19,6 +19,7 @@ mod llm;
 mod lockout;
 mod mfa;
 mod nginx;
+mod notifications;
 mod observability;
 mod openapi;
 mod pagination;

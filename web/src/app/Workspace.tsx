@@ -3,6 +3,7 @@ import { api, type FeedEntry, type Me, type Schemas, type Ticket } from './api';
 import { useLiveFeed } from './live';
 import { TicketList } from './TicketList';
 import { NewTicket } from './NewTicket';
+import { Notifications } from './Notifications';
 import { Palette } from './Palette';
 import { Profile } from './Profile';
 import { TicketView, type TicketViewHandle } from './TicketView';
@@ -33,7 +34,7 @@ export function Workspace({ me, onSignOut }: Props) {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const filter = (f: Partial<Filters>) => setFilters((old) => ({ ...old, ...f }));
   const filtering = Object.keys(filterQuery(filters)).length;
-  const [pane, setPane] = useState<'ticket' | 'new' | 'account' | 'dashboard' | 'kb' | 'ai'>('ticket');
+  const [pane, setPane] = useState<'ticket' | 'new' | 'account' | 'dashboard' | 'kb' | 'ai' | 'inbox'>('ticket');
   const [lastChange, setLastChange] = useState(0);
   const [tickets, setTickets] = useState<Ticket[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -43,19 +44,33 @@ export function Workspace({ me, onSignOut }: Props) {
   const [counts, setCounts] = useState<Schemas['Counts'] | null>(null);
   const countsTimer = useRef<number | undefined>(undefined);
 
-  // The rail's counts, refreshed at most once a second while changes stream in.
+  const [inbox, setInbox] = useState<Schemas['Inbox'] | null>(null);
+  const loadInbox = useCallback(async () => {
+    const { data } = await api.GET('/api/v1/notifications');
+    if (data) setInbox(data);
+  }, []);
+
+  // The rail's counts, refreshed at most once a second while changes stream in. An
+  // escalation is a change to its ticket, so the notifications are asked for with them.
   const refreshCounts = useCallback(() => {
     if (countsTimer.current !== undefined) return;
     countsTimer.current = window.setTimeout(async () => {
       countsTimer.current = undefined;
       const { data } = await api.GET('/api/v1/tickets/counts');
       if (data) setCounts(data);
+      await loadInbox();
     }, 1_000);
-  }, []);
+  }, [loadInbox]);
   useEffect(() => {
     void api.GET('/api/v1/tickets/counts').then(({ data }) => data && setCounts(data));
-    return () => window.clearTimeout(countsTimer.current);
-  }, []);
+    void loadInbox();
+    // An SLA's escalation changes no ticket: look for one every minute as well.
+    const timer = window.setInterval(() => void loadInbox(), 60_000);
+    return () => {
+      window.clearTimeout(countsTimer.current);
+      window.clearInterval(timer);
+    };
+  }, [loadInbox]);
   const [announcement, setAnnouncement] = useState('');
   const [help, setHelp] = useState(false);
   const [palette, setPalette] = useState(false);
@@ -273,6 +288,15 @@ export function Workspace({ me, onSignOut }: Props) {
         >
           New ticket
         </button>
+        <button type="button" className="inbox" aria-current={pane === 'inbox' ? 'page' : undefined} onClick={() => setPane('inbox')}>
+          <span>Notifications</span>
+          {inbox && inbox.unread > 0 && (
+            <span className="count" data-testid="unread-notifications">
+              {inbox.unread}
+              <span className="sr-only"> unread</span>
+            </span>
+          )}
+        </button>
         <button type="button" aria-current={pane === 'dashboard' ? 'page' : undefined} onClick={() => setPane('dashboard')}>
           Dashboard
         </button>
@@ -302,6 +326,11 @@ export function Workspace({ me, onSignOut }: Props) {
           </Suspense>
         </main>
       )}
+      {pane === 'inbox' && (
+        <main className="inbox-pane">
+          <Notifications inbox={inbox} onChanged={() => void loadInbox()} onOpenTicket={open} />
+        </main>
+      )}
       {pane === 'ai' && (
         <main className="ai-pane">
           <Suspense fallback={<p role="status">Loading the AI settings…</p>}>
@@ -316,7 +345,7 @@ export function Workspace({ me, onSignOut }: Props) {
           </Suspense>
         </main>
       )}
-      <main className="list-pane" hidden={pane === 'dashboard' || pane === 'kb' || pane === 'ai'}>
+      <main className="list-pane" hidden={pane === 'dashboard' || pane === 'kb' || pane === 'ai' || pane === 'inbox'}>
         <h1>{view.label}</h1>
         <form role="search" onSubmit={(e) => e.preventDefault()}>
           <label htmlFor="search">Search tickets</label>
