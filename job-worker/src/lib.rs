@@ -11,7 +11,8 @@
 //! mail, `atum_core::mail`), and — when the embedding model is there
 //! (`ATUM_EMBED_MODEL_DIR`) — the AI's `TRAIN_TRIAGE`, `TRIAGE_TICKET`, `KB_SUGGEST`
 //! and `SMART_REPLY` (`atum_core::assist`) on the `ai` queue. Without the model those
-//! jobs wait in the queue for a worker that has it.
+//! jobs wait in the queue for a worker that has it. `WORD_REPLY` (a draft worded by an
+//! organisation's language model) needs no model here and runs on the `llm` queue.
 
 pub mod builtin;
 
@@ -42,6 +43,7 @@ pub fn registry() -> Registry {
         .register::<atum_core::sla::refresh::NotifyEscalation>()
         .register::<atum_core::sla::prediction_job::Predict>()
         .register::<atum_core::mail::SendEmail>()
+        .register::<atum_core::assist::reword::WordReply>()
 }
 
 /// The kinds that need the AI models, added to a registry whose services have them.

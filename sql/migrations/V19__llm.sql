@@ -43,6 +43,8 @@ CREATE TABLE llm_requests (
 CREATE INDEX llm_requests_org_idx ON llm_requests (org_id, id DESC);
 
 -- A draft the model worded: which model, and the request that did it. NULL: the
--- extractive draft (no model configured, or its answer was not used).
+-- extractive draft (no model configured, or its answer was not used). `wording`:
+-- whether a model was asked to word it (asked), did (done), or was not used (refused).
+ALTER TABLE ai_suggestions ADD COLUMN wording text CHECK (wording IN ('asked', 'done', 'refused'));
 ALTER TABLE ai_suggestions ADD COLUMN worded_by text;
 ALTER TABLE ai_suggestions ADD COLUMN llm_request_id bigint REFERENCES llm_requests (id) ON DELETE SET NULL;

@@ -9,7 +9,7 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 use atum_ai::LocalModels;
 use atum_core::{
     assist::{
-        reply, suggest,
+        reply, reword, suggest,
         triage::{self, Field},
     },
     config::Service,
@@ -40,7 +40,7 @@ pub(crate) async fn drain(app: &TestApp, models: &Arc<LocalModels>) -> usize {
     registry.check().expect("the runner has what the AI kinds need");
     let config = WorkerConfig {
         worker_id: "in-process".into(),
-        queues: vec![(triage::QUEUE.into(), 1), ("default".into(), 1)],
+        queues: vec![(triage::QUEUE.into(), 1), ("default".into(), 1), (reword::QUEUE.into(), 1)],
         lease: Duration::from_secs(120),
         poll_interval: Duration::from_secs(1),
         retention: Duration::from_secs(3600),
@@ -59,6 +59,7 @@ fn atum_job_worker_kinds(services: Services) -> Registry {
         .register::<triage::TriageTicket>()
         .register::<suggest::KbSuggest>()
         .register::<reply::SmartReply>()
+        .register::<reword::WordReply>()
         .with_services(services)
 }
 

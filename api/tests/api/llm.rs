@@ -145,7 +145,11 @@ async fn a_draft_is_worded_by_the_model_and_each_sentence_cites_a_passage_it_was
     drain(&app, &models).await;
 
     let draft = app.get(&format!("/api/v1/tickets/{id}/ai"), Some(&agent.token)).await.body["draft"].clone();
-    assert_eq!(draft["worded_by"], "fake-writer", "{draft}");
+    assert_eq!(
+        (draft["worded_by"].as_str(), draft["wording"].as_str()),
+        (Some("fake-writer"), Some("done")),
+        "{draft}"
+    );
     let body = draft["body"].as_str().unwrap();
     assert!(body.starts_with("Hi carl,\n\nIn short, "), "the greeting is ours, the wording the model's: {body}");
     assert!(body.contains("Press the reset token button"), "{body}");
@@ -209,9 +213,11 @@ async fn a_model_that_misbehaves_leaves_the_quoted_draft_and_the_log_says_why() 
         let conn = app.db.pool.get().await.unwrap();
         atum_core::assist::enqueue(&conn, OrgId(admin.org_id), id, 1).await.unwrap();
         drain(&app, &models).await;
-        let row =
-            &app.sql("SELECT body, worded_by, llm_request_id FROM ai_suggestions ORDER BY id DESC LIMIT 1").await[0];
+        let row = &app
+            .sql("SELECT body, worded_by, llm_request_id, wording FROM ai_suggestions ORDER BY id DESC LIMIT 1")
+            .await[0];
         assert_eq!(row.get::<_, &str>(0), quoted, "{model}: the quoted draft stands");
+        assert_eq!(row.get::<_, Option<&str>>(3), Some("refused"), "{model}");
         assert_eq!(row.get::<_, Option<&str>>(1), None, "{model}");
         assert_eq!(row.get::<_, Option<i64>>(2), None, "{model}");
         let log = &app.get("/api/v1/ai/llm/requests?limit=1", Some(&admin.token)).await.body[0];

@@ -19,15 +19,11 @@ use super::{
     triage::QUEUE,
 };
 use crate::{
-    auth::{Principal, secret_key::SecretKey},
+    auth::Principal,
     error::{Code, Error, Result},
     ids::{OrgId, TicketId},
     jobs::{self, Job, JobContext, JobError, Need, enqueue::Options},
-    llm::{
-        self,
-        endpoint::{self, Feature},
-        prompt,
-    },
+    llm::endpoint::{self, Feature},
     retrieval::chunk,
     tickets,
 };
@@ -68,7 +64,7 @@ impl Job for SmartReply {
 
     async fn run(self, ctx: JobContext) -> std::result::Result<(), JobError> {
         let models = ctx.models()?;
-        draft(&ctx.pool, models, ctx.secret_key(), self.org_id, self.ticket_id).await
+        draft(&ctx.pool, models, self.org_id, self.ticket_id).await
     }
 }
 
@@ -110,7 +106,6 @@ struct Source {
 async fn draft(
     pool: &deadpool_postgres::Pool,
     models: Arc<dyn Models>,
-    key: Option<&SecretKey>,
     org_id: OrgId,
     ticket_id: TicketId,
 ) -> std::result::Result<(), JobError> {
@@ -119,9 +114,9 @@ async fn draft(
     let Some(input) = input(&db, org_id, ticket_id).await? else { return Ok(()) };
     let question = input.question();
     let version = retrieve::index_version(&db, org_id).await?;
-    let llm = endpoint::load(&db, key, org_id).await?.filter(|e| e.serves(Feature::Reply));
+    let llm = endpoint::view(&db, org_id).await?.filter(|e| e.features.contains(&Feature::Reply));
     // Another model (or none) words the draft differently: a change drafts again.
-    let wording = llm.as_ref().map(|e| format!("{}|{}", e.url(), e.model)).unwrap_or_default();
+    let wording = llm.as_ref().map(|e| format!("{:?}|{}|{}", e.provider, e.base_url, e.model)).unwrap_or_default();
     let inputs = fingerprint(&[&question, &version, models.embedder(), COMPOSER, &wording]);
     let newest: Option<String> = db
         .query_opt(
@@ -146,7 +141,7 @@ async fn draft(
         .take(PASSAGES)
         .collect();
     let sources = sources(&tx, org_id, &chosen).await?;
-    // The search only read: nothing is held open while the draft is composed and worded.
+    // The search only read: nothing is held open while the draft is composed.
     tx.commit().await?;
     let passages: Vec<Passage> = sources.iter().map(|s| s.passage.clone()).collect();
     let quotes = {
@@ -158,39 +153,7 @@ async fn draft(
             .map_err(JobError::Retry)?
     };
     let language = models.language(&input.latest).map(|l| l.code);
-    let hello = greeting(language.as_deref(), &input.requester_name);
-    let (mut body, mut citations) = assemble(&hello, &quotes, &sources);
-    let mut worded: Option<(String, i64)> = None;
-    if let Some(endpoint) = llm.filter(|_| !quotes.is_empty()) {
-        let blocks = blocks(&quotes, &sources);
-        let request = reword::request(ticket_id.0, language.as_deref(), &question, &blocks);
-        let signs = prompt::injection_signs(&question);
-        if !signs.is_empty() {
-            tracing::warn!(
-                org = org_id.0,
-                ticket = ticket_id.0,
-                ?signs,
-                "the customer's message reads like instructions to a model"
-            );
-        }
-        let exchange = llm::client::chat_async(endpoint.clone(), request.clone()).await;
-        let exchange = match exchange.content.as_deref().map(|c| reword::judge(c, &blocks)) {
-            Some(Ok(sentences)) => {
-                (body, citations) = assemble_worded(&hello, &sentences, &blocks, &sources);
-                exchange
-            }
-            Some(Err((outcome, why))) => exchange.judged(outcome, Some(why)),
-            None => exchange,
-        };
-        let id = llm::log::record(&db, &endpoint, &request, &exchange).await?;
-        if exchange.outcome == llm::Outcome::Ok {
-            worded = Some((endpoint.model.clone(), id));
-        } else {
-            tracing::info!(org = org_id.0, ticket = ticket_id.0, request = id, outcome = ?exchange.outcome,
-                           "the model's wording was not used; the quoted draft stands");
-        }
-    }
-    let (worded_by, llm_request_id) = worded.unzip();
+    let (body, citations) = assemble(&greeting(language.as_deref(), &input.requester_name), &quotes, &sources);
     let tx = db.transaction().await?;
     let confidence = if quotes.is_empty() {
         0.0
@@ -206,27 +169,23 @@ async fn draft(
         &[&org_id, &ticket_id],
     )
     .await?;
-    tx.execute(
-        // The clock's time, not the transaction's start: the draft is stored now.
-        "INSERT INTO ai_suggestions (org_id, ticket_id, inputs, body, citations, confidence, language, status,
-                                     duration_ms, worded_by, llm_request_id, created_at)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, clock_timestamp()
-          WHERE EXISTS (SELECT 1 FROM tickets WHERE org_id = $1 AND id = $2)",
-        &[
-            &org_id,
-            &ticket_id,
-            &inputs,
-            &body,
-            &citations,
-            &confidence,
-            &language,
-            &status,
-            &ms,
-            &worded_by,
-            &llm_request_id,
-        ],
-    )
-    .await?;
+    // With a language model for replies, the quoted draft is stored now and worded on
+    // the `llm` queue ([`reword::WordReply`]): a slow model never holds up triage.
+    let wording = (llm.is_some() && status == "pending").then_some("asked");
+    let row = tx
+        .query_opt(
+            // The clock's time, not the transaction's start: the draft is stored now.
+            "INSERT INTO ai_suggestions (org_id, ticket_id, inputs, body, citations, confidence, language, status,
+                                         duration_ms, wording, created_at)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, clock_timestamp()
+              WHERE EXISTS (SELECT 1 FROM tickets WHERE org_id = $1 AND id = $2)
+             RETURNING id",
+            &[&org_id, &ticket_id, &inputs, &body, &citations, &confidence, &language, &status, &ms, &wording],
+        )
+        .await?;
+    if let (Some(row), Some(_)) = (row, wording) {
+        reword::enqueue(&tx, org_id, ticket_id, row.get(0)).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -321,69 +280,6 @@ fn assemble(greeting: &str, quotes: &[Quote], sources: &[Source]) -> (String, Ve
     (body, citations)
 }
 
-/// The quotes as the model gets them: one numbered source a passage, its quotes
-/// joined, in the order the draft first quotes it.
-fn blocks(quotes: &[Quote], sources: &[Source]) -> Vec<reword::Block> {
-    let mut blocks: Vec<reword::Block> = Vec::new();
-    for q in quotes {
-        let Some(text) =
-            sources.iter().find(|s| s.passage.chunk_id == q.chunk_id).and_then(|s| s.passage.body.get(q.start..q.end))
-        else {
-            continue;
-        };
-        match blocks.iter_mut().find(|b| b.chunk_id == q.chunk_id) {
-            Some(b) => {
-                b.text.push(' ');
-                b.text.push_str(text);
-                b.quote_start = b.quote_start.min(q.start);
-                b.quote_end = b.quote_end.max(q.end);
-            }
-            None => blocks.push(reword::Block {
-                chunk_id: q.chunk_id,
-                text: text.to_owned(),
-                quote_start: q.start,
-                quote_end: q.end,
-            }),
-        }
-    }
-    blocks
-}
-
-/// A worded draft's text and citations: each sentence cites the span of every passage
-/// it was backed by. Sentences citing the same sources share a paragraph.
-fn assemble_worded(
-    greeting: &str,
-    sentences: &[reword::Sentence],
-    blocks: &[reword::Block],
-    sources: &[Source],
-) -> (String, Vec<Citation>) {
-    let mut body = greeting.to_owned();
-    let mut citations = Vec::new();
-    let mut last: Option<&[usize]> = None;
-    for s in sentences {
-        body.push_str(if last == Some(s.sources.as_slice()) { " " } else { "\n\n" });
-        last = Some(&s.sources);
-        let start = body.len();
-        body.push_str(&s.text);
-        for &b in &s.sources {
-            let block = &blocks[b];
-            let Some(src) = sources.iter().find(|x| x.passage.chunk_id == block.chunk_id) else { continue };
-            citations.push(Citation {
-                start,
-                end: body.len(),
-                source: src.source.clone(),
-                source_id: src.source_id,
-                chunk_id: block.chunk_id,
-                title: src.title.clone(),
-                quote_start: block.quote_start,
-                quote_end: block.quote_end,
-                content_hash: content_hash(&src.passage.body),
-            });
-        }
-    }
-    (body, citations)
-}
-
 pub fn content_hash(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes()))
 }
@@ -405,6 +301,10 @@ pub struct DraftView {
     /// The language model that worded the draft from its quotes (each sentence cites
     /// the passages that back it); `null`: the draft is the quotes themselves.
     pub worded_by: Option<String>,
+    /// `asked`: the organisation's language model is wording this draft (a worded one
+    /// replaces it while it is pending); `done`; `refused`: its wording was not used
+    /// (the request log says why); `null`: no model was asked.
+    pub wording: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -423,7 +323,7 @@ pub async fn view(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> R
     tickets::get(db, who, ticket_id).await?;
     let Some(r) = db
         .query_opt(
-            "SELECT id, body, citations, confidence, language, status, created_at, worded_by FROM ai_suggestions
+            "SELECT id, body, citations, confidence, language, status, created_at, worded_by, wording FROM ai_suggestions
               WHERE org_id = $1 AND ticket_id = $2 AND kind = 'reply' ORDER BY id DESC LIMIT 1",
             &[&who.org_id, &ticket_id],
         )
@@ -454,6 +354,7 @@ pub async fn view(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> R
         language: r.get(4),
         status: r.get(5),
         worded_by: r.get(7),
+        wording: r.get(8),
         created_at: r.get(6),
     }))
 }

@@ -1,17 +1,162 @@
 //! A draft reply reworded by the organisation's language model, when an admin chose
-//! it for replies. The model gets the extractive draft's quotes as numbered sources
-//! and the customer's message, all as marked data; it answers sentences, each naming
-//! the sources it says. The answer is used only when it is the JSON asked for, cites
-//! only sources it was given, and every sentence is backed by what it cites
-//! ([`super::grounding`]); else the quoted draft stands, and the request log says why.
+//! it for replies (`WORD_REPLY`, queued by `SMART_REPLY` with the quoted draft). The
+//! model gets the draft's quotes as numbered sources and the customer's message, all
+//! as marked data; it answers sentences, each naming the sources it says. The answer
+//! is used only when it is the JSON asked for, cites only sources it was given, and
+//! every sentence is backed by what it cites ([`super::grounding`]); else the quoted
+//! draft stands, and the request log says why.
+//!
+//! The job runs on its own queue, `llm`: a model that takes a minute holds up no
+//! triage, and the agent has the quoted draft meanwhile. A draft the agent already
+//! inserted or rejected is left as it is.
 
-use serde::Deserialize;
+use deadpool_postgres::GenericClient;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::grounding;
-use crate::llm::{Outcome, Request, prompt};
+use super::{
+    grounding,
+    reply::{Citation, content_hash},
+    retrieve::input,
+};
+use crate::{
+    error::Result,
+    ids::{OrgId, TicketId},
+    jobs::{self, Job, JobContext, JobError, enqueue::Options},
+    llm::{
+        Outcome, Request,
+        client::chat_async,
+        endpoint::{self, Feature},
+        log, prompt,
+    },
+};
 
-/// One source as the model sees it: the text quoted from one passage.
+/// The queue of the jobs that wait on a language model.
+pub const QUEUE: &str = "llm";
+
+/// Words a pending draft with the organisation's language model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WordReply {
+    pub org_id: OrgId,
+    pub ticket_id: TicketId,
+    pub draft_id: i64,
+}
+
+impl Job for WordReply {
+    const KIND: &'static str = "WORD_REPLY";
+    const QUEUE: &'static str = QUEUE;
+    const PRIORITY: i16 = 4;
+
+    fn unique_key(&self) -> Option<String> {
+        Some(self.draft_id.to_string())
+    }
+
+    fn org_id(&self) -> Option<i64> {
+        Some(self.org_id.0)
+    }
+
+    async fn run(self, ctx: JobContext) -> std::result::Result<(), JobError> {
+        word(&ctx.pool, ctx.secret_key(), self).await
+    }
+}
+
+pub async fn enqueue(db: &impl GenericClient, org_id: OrgId, ticket_id: TicketId, draft_id: i64) -> Result<()> {
+    jobs::enqueue(db, &WordReply { org_id, ticket_id, draft_id }, Options::default()).await?;
+    Ok(())
+}
+
+async fn word(
+    pool: &deadpool_postgres::Pool,
+    key: Option<&crate::auth::secret_key::SecretKey>,
+    job: WordReply,
+) -> std::result::Result<(), JobError> {
+    let WordReply { org_id, ticket_id, draft_id } = job;
+    let mut db = pool.get().await.map_err(|e| JobError::Retry(e.to_string()))?;
+    let Some(row) = db
+        .query_opt(
+            "SELECT body, citations, language FROM ai_suggestions
+              WHERE org_id = $1 AND ticket_id = $2 AND id = $3 AND status = 'pending' AND wording = 'asked'",
+            &[&org_id, &ticket_id, &draft_id],
+        )
+        .await?
+    else {
+        return Ok(());
+    };
+    let (body, citations, language): (String, Value, Option<String>) = (row.get(0), row.get(1), row.get(2));
+    let citations: Vec<Citation> = serde_json::from_value(citations).unwrap_or_default();
+    let endpoint = endpoint::load(&db, key, org_id).await?.filter(|e| e.serves(Feature::Reply));
+    let (Some(endpoint), Some(input), Some(first)) =
+        (endpoint, input(&db, org_id, ticket_id).await?, citations.first())
+    else {
+        db.execute("UPDATE ai_suggestions SET wording = NULL WHERE id = $1", &[&draft_id]).await?;
+        return Ok(());
+    };
+    let ids: Vec<i64> = citations.iter().map(|c| c.chunk_id).collect();
+    let passages: Vec<(i64, String)> = db
+        .query("SELECT id, body FROM kb_chunks WHERE org_id = $1 AND id = ANY($2)", &[&org_id, &ids])
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let Some(blocks) = blocks(&citations, &passages) else {
+        // A quoted passage changed since: the next draft quotes what it says now.
+        db.execute("UPDATE ai_suggestions SET wording = NULL WHERE id = $1", &[&draft_id]).await?;
+        return Ok(());
+    };
+    let greeting = body.get(..first.start).unwrap_or_default().trim_end().to_owned();
+    let question = input.question();
+    let signs = prompt::injection_signs(&question);
+    if !signs.is_empty() {
+        tracing::warn!(
+            org = org_id.0,
+            ticket = ticket_id.0,
+            ?signs,
+            "the customer's message reads like instructions to a model"
+        );
+    }
+    let request = request(ticket_id.0, language.as_deref(), &question, &blocks);
+    let exchange = chat_async(endpoint.clone(), request.clone()).await;
+    let (exchange, worded) = match exchange.content.as_deref().map(|c| judge(c, &blocks)) {
+        Some(Ok(sentences)) => (exchange, Some(assemble(&greeting, &sentences, &blocks))),
+        Some(Err((outcome, why))) => (exchange.judged(outcome, Some(why)), None),
+        None => (exchange, None),
+    };
+    let tx = db.transaction().await?;
+    let request_id = log::record(&tx, &endpoint, &request, &exchange).await?;
+    // The agent may have inserted or rejected the quoted draft meanwhile: it stays.
+    let still: bool = tx
+        .query_opt("SELECT 1 FROM ai_suggestions WHERE id = $1 AND status = 'pending' FOR UPDATE", &[&draft_id])
+        .await?
+        .is_some();
+    match worded {
+        Some((body, citations)) if still => {
+            let citations = serde_json::to_value(&citations).map_err(|e| JobError::Permanent(e.to_string()))?;
+            tx.execute(
+                "UPDATE ai_suggestions SET body = $2, citations = $3, wording = 'done', worded_by = $4,
+                                           llm_request_id = $5
+                  WHERE id = $1",
+                &[&draft_id, &body, &citations, &endpoint.model, &request_id],
+            )
+            .await?;
+        }
+        _ => {
+            if exchange.outcome != Outcome::Ok {
+                tracing::info!(org = org_id.0, ticket = ticket_id.0, request = request_id, outcome = ?exchange.outcome,
+                               "the model's wording was not used; the quoted draft stands");
+            }
+            tx.execute(
+                "UPDATE ai_suggestions SET wording = 'refused' WHERE id = $1 AND wording = 'asked'",
+                &[&draft_id],
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One source as the model sees it: the text quoted from one passage, and what a
+/// sentence citing it cites.
 #[derive(Debug, Clone)]
 pub struct Block {
     pub chunk_id: i64,
@@ -19,6 +164,59 @@ pub struct Block {
     pub text: String,
     pub quote_start: usize,
     pub quote_end: usize,
+    pub cite: Citation,
+}
+
+/// The draft's quotes as the model gets them: one numbered source a passage, its
+/// quotes joined, in the order the draft first quotes it. `None` when a passage is
+/// gone or no longer has the text quoted.
+fn blocks(citations: &[Citation], passages: &[(i64, String)]) -> Option<Vec<Block>> {
+    let mut blocks: Vec<Block> = Vec::new();
+    for c in citations {
+        let passage = passages.iter().find(|(id, body)| *id == c.chunk_id && content_hash(body) == c.content_hash)?;
+        let text = passage.1.get(c.quote_start..c.quote_end)?;
+        match blocks.iter_mut().find(|b| b.chunk_id == c.chunk_id) {
+            Some(b) => {
+                b.text.push(' ');
+                b.text.push_str(text);
+                b.quote_start = b.quote_start.min(c.quote_start);
+                b.quote_end = b.quote_end.max(c.quote_end);
+            }
+            None => blocks.push(Block {
+                chunk_id: c.chunk_id,
+                text: text.to_owned(),
+                quote_start: c.quote_start,
+                quote_end: c.quote_end,
+                cite: c.clone(),
+            }),
+        }
+    }
+    Some(blocks)
+}
+
+/// A worded draft's text and citations: each sentence cites the span of every passage
+/// it was backed by. Sentences citing the same sources share a paragraph.
+fn assemble(greeting: &str, sentences: &[Sentence], blocks: &[Block]) -> (String, Vec<Citation>) {
+    let mut body = greeting.to_owned();
+    let mut citations = Vec::new();
+    let mut last: Option<&[usize]> = None;
+    for s in sentences {
+        body.push_str(if last == Some(s.sources.as_slice()) { " " } else { "\n\n" });
+        last = Some(&s.sources);
+        let start = body.len();
+        body.push_str(&s.text);
+        for &b in &s.sources {
+            let block = &blocks[b];
+            citations.push(Citation {
+                start,
+                end: body.len(),
+                quote_start: block.quote_start,
+                quote_end: block.quote_end,
+                ..block.cite.clone()
+            });
+        }
+    }
+    (body, citations)
 }
 
 /// A sentence of the reworded draft and the sources (0-based) it cites.
@@ -170,16 +368,53 @@ pub fn judge(content: &str, blocks: &[Block]) -> Result<Vec<Sentence>, (Outcome,
 mod tests {
     use super::*;
 
+    fn cite(chunk_id: i64, start: usize, end: usize, body: &str) -> Citation {
+        Citation {
+            start: 0,
+            end: 0,
+            source: "article".into(),
+            source_id: chunk_id,
+            chunk_id,
+            title: format!("Article {chunk_id}"),
+            quote_start: start,
+            quote_end: end,
+            content_hash: content_hash(body),
+        }
+    }
+
+    const VPN: &str =
+        "Open the security page and choose the VPN tab. Press the reset token button. We were founded in 1998.";
+    const TOKENS: &str = "Tokens last 30 days.";
+
     fn blocks() -> Vec<Block> {
-        vec![
-            Block {
-                chunk_id: 7,
-                text: "Open the security page and choose the VPN tab. Press the reset token button.".into(),
-                quote_start: 0,
-                quote_end: 10,
-            },
-            Block { chunk_id: 9, text: "Tokens last 30 days.".into(), quote_start: 0, quote_end: 20 },
-        ]
+        // Two quotes of the first passage, one of the second.
+        let citations = [cite(7, 0, 46, VPN), cite(9, 0, 20, TOKENS), cite(7, 47, 76, VPN)];
+        super::blocks(&citations, &[(7, VPN.into()), (9, TOKENS.into())]).unwrap()
+    }
+
+    #[test]
+    fn each_passage_is_one_source_with_its_quotes_and_a_changed_passage_is_none() {
+        let b = blocks();
+        assert_eq!(b.len(), 2);
+        assert_eq!(b[0].text, "Open the security page and choose the VPN tab. Press the reset token button.");
+        assert_eq!((b[0].quote_start, b[0].quote_end), (0, 76));
+        let edited = "Open the settings page instead.";
+        assert!(super::blocks(&[cite(7, 0, 10, VPN)], &[(7, edited.into())]).is_none());
+    }
+
+    #[test]
+    fn a_worded_draft_cites_every_source_of_each_sentence_and_keeps_their_paragraphs() {
+        let sentences = [
+            Sentence { text: "Open the VPN tab.".into(), sources: vec![0] },
+            Sentence { text: "Press reset.".into(), sources: vec![0] },
+            Sentence { text: "Tokens last 30 days.".into(), sources: vec![1, 0] },
+        ];
+        let (body, citations) = assemble("Hi Ana,", &sentences, &blocks());
+        assert_eq!(body, "Hi Ana,\n\nOpen the VPN tab. Press reset.\n\nTokens last 30 days.");
+        assert_eq!(citations.len(), 4);
+        assert_eq!(&body[citations[2].start..citations[2].end], "Tokens last 30 days.");
+        assert_eq!((citations[2].chunk_id, citations[3].chunk_id), (9, 7));
+        assert_eq!((citations[3].quote_start, citations[3].quote_end), (0, 76));
     }
 
     #[test]

@@ -60,7 +60,7 @@ impl WorkerConfig {
         let invalid = |var: &str, reason: String| ConfigError::Invalid { var: var.into(), reason };
         // The AI's CPU-bound jobs get their own queue, and two of them at most at
         // once, so they never hold up mail or SLA work.
-        let raw = env.get("ATUM_JOB_QUEUES").unwrap_or_else(|| "default:8,ai:2".into());
+        let raw = env.get("ATUM_JOB_QUEUES").unwrap_or_else(|| "default:8,ai:2,llm:4".into());
         let mut queues = Vec::new();
         for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, n) = part.split_once(':').unwrap_or((part, "8"));

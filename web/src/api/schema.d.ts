@@ -1840,6 +1840,12 @@ export interface components {
              *     the passages that back it); `null`: the draft is the quotes themselves.
              */
             worded_by?: string | null;
+            /**
+             * @description `asked`: the organisation's language model is wording this draft (a worded one
+             *     replaces it while it is pending); `done`; `refused`: its wording was not used
+             *     (the request log says why); `null`: no model was asked.
+             */
+            wording?: string | null;
         };
         EmailOnly: {
             email: string;

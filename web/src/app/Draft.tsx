@@ -126,6 +126,14 @@ export const DraftReply = forwardRef<DraftHandle, Props>(function DraftReply(
         {draft.worded_by ? `Worded by ${draft.worded_by} from` : 'Quoted from'} {sources.length}{' '}
         {sources.length === 1 ? 'source' : 'sources'} · {Math.round(Math.max(0, draft.confidence) * 100)}% alike to the question
       </p>
+      {draft.wording === 'asked' && draft.status === 'pending' && (
+        <p className="meta" role="status">
+          The language model is wording this draft; its wording replaces it here when every sentence checks out.
+        </p>
+      )}
+      {draft.wording === 'refused' && (
+        <p className="meta">The language model’s wording did not check out against the sources; these are the quotes.</p>
+      )}
       <div className="draft-body" data-testid="draft-body">
         {parts.map((p, i) =>
           p.sources === undefined ? (

@@ -7,7 +7,8 @@ const POLLS = 20;
 
 /**
  * The ticket's AI view (its triage, articles and draft reply), looked for again every
- * few seconds until the jobs that make them have run, and again when the ticket
+ * few seconds until the jobs that make them have run (a language model wording the
+ * draft included), and again when the ticket
  * changed (a customer's message brings new ones).
  */
 export function useTicketAi(ticketId: number, changedAt: number) {
@@ -24,7 +25,8 @@ export function useTicketAi(ticketId: number, changedAt: number) {
       const { data } = await api.GET('/api/v1/tickets/{id}/ai', { params: { path: { id: ticketId } } });
       if (!live) return;
       if (data) setAi(data);
-      if ((!data?.triage || !data.kb || !data.draft) && ++tries < POLLS) timer = window.setTimeout(() => void look(), POLL_MS);
+      const waiting = !data?.triage || !data.kb || !data.draft || data.draft.wording === 'asked';
+      if (waiting && ++tries < POLLS) timer = window.setTimeout(() => void look(), POLL_MS);
     };
     void look();
     return () => {
