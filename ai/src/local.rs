@@ -58,6 +58,19 @@ impl LocalModels {
         }
     }
 
+    /// The models over a dense retriever already running (the API's), sharing its
+    /// embedder and its passage vectors; `None` when it has no embedder.
+    pub fn over(retrieval: Arc<Retrieval>) -> Option<LocalModels> {
+        let embedder = retrieval.embedder()?.clone();
+        Some(LocalModels {
+            embedder,
+            sentiment: sentiment::Analyzer::default(),
+            loaded: Mutex::default(),
+            retrieval,
+            sentences: reply::SentenceCache::default(),
+        })
+    }
+
     /// The same models with the passage vectors held in memory, kept fresh by the
     /// retrieval worker's notices until `shutdown` (a long-running worker).
     pub fn listening(self, pg: tokio_postgres::Config, metrics: Metrics, shutdown: CancellationToken) -> LocalModels {

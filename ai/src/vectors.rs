@@ -146,6 +146,11 @@ impl Retrieval {
         retrieval
     }
 
+    /// The sentence embedder, when there is one.
+    pub fn embedder(&self) -> Option<&Arc<Embedder>> {
+        self.embedder.as_ref()
+    }
+
     /// The model's id, when there is one.
     pub fn model(&self) -> Option<&str> {
         self.embedder.as_deref().map(Embedder::id)

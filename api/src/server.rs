@@ -15,7 +15,7 @@ use atum_core::runtime::{Metrics, metrics::metrics_handler};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 use crate::{
-    AppState, account, ai, auth, catalog, dashboard,
+    AppState, account, ai, auth, catalog, copilot, dashboard,
     error::{ApiError, Code},
     events, groups, health,
     http::metrics as http_metrics,
@@ -102,6 +102,10 @@ pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
         .service(ai::decide_draft)
         .service(ai::reply_stats)
         .service(ai::llm_requests)
+        .service(copilot::ask)
+        .service(copilot::get_run)
+        .service(copilot::for_ticket)
+        .service(copilot::replay_run)
         .service(notifications::list)
         .service(notifications::read)
         .service(notifications::read_all)

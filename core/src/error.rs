@@ -79,6 +79,7 @@ pub enum Code {
     EnrolMfaFirst,
     DraftSuperseded,
     SecretKeyNotConfigured,
+    ModelNotLoaded,
     // Ours.
     DatabaseUnavailable,
     Internal,

@@ -6,6 +6,7 @@ pub mod assist;
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod copilot;
 pub mod dashboard;
 pub mod db;
 pub mod demo;

@@ -4,6 +4,7 @@ pub mod account;
 pub mod ai;
 pub mod auth;
 pub mod catalog;
+pub mod copilot;
 pub mod dashboard;
 pub mod events;
 pub mod groups;

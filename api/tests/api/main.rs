@@ -5,6 +5,7 @@ mod ai;
 mod allowlist;
 mod auth;
 mod catalog;
+mod copilot;
 mod dashboard;
 mod deflection;
 mod email;

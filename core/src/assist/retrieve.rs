@@ -67,7 +67,7 @@ pub(super) async fn input(db: &impl GenericClient, org_id: OrgId, ticket_id: Tic
 
 /// `org`'s best passages for `question`, at most `limit`, one per source (hybrid:
 /// full text, typo-tolerant and dense, fused). A question with no words is no search.
-pub(super) async fn passages(
+pub(crate) async fn passages(
     db: &impl GenericClient,
     pool: &DbPool,
     models: &dyn Models,
@@ -89,7 +89,7 @@ pub(super) async fn passages(
 /// The version of `org`'s passages: it changes when a passage is written, removed or
 /// embedded, so a job that found passages before can tell whether looking again
 /// could find others.
-pub(super) async fn index_version(db: &impl GenericClient, org: OrgId) -> Result<String> {
+pub(crate) async fn index_version(db: &impl GenericClient, org: OrgId) -> Result<String> {
     let r = db
         .query_one(
             // One pass over the organisation's passages: this runs for every ticket.
@@ -113,7 +113,7 @@ pub(super) fn fingerprint(parts: &[&str]) -> String {
     hex(&h.finalize())
 }
 
-pub(super) fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -703,6 +703,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/copilot/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask about a ticket: the answer, every sentence quoted from a passage this run's
+         *     tools returned and cited — or a refusal that says why. Stored with its steps.
+         */
+        post: operations["ask_copilot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/copilot/runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A run with its plan, tool calls and gate, in order. */
+        get: operations["get_copilot_run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/copilot/runs/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replays a run as the asking agent: their rights checked again, the tools run
+         *     again with the recorded arguments, each step compared, and the stored answer
+         *     checked against today's passages.
+         */
+        post: operations["replay_copilot_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dashboard": {
         parameters: {
             query?: never;
@@ -1261,6 +1319,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tickets/{id}/copilot/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ticket's runs, newest first (without their steps). */
+        get: operations["list_ticket_copilot_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tickets/{id}/history": {
         parameters: {
             query?: never;
@@ -1613,6 +1688,13 @@ export interface components {
             version: number;
             visibility: components["schemas"]["Visibility"];
         };
+        /** @description A question about a ticket. */
+        Ask: {
+            /** @description "How do I resolve this?", "Has this customer had this before?", "When does this breach?" */
+            question: string;
+            /** Format: int64 */
+            ticket_id: number;
+        };
         AuditPage: {
             items: components["schemas"]["Entry"][];
         };
@@ -1710,7 +1792,7 @@ export interface components {
          *     snake_case and never change meaning.
          * @enum {string}
          */
-        Code: "invalid_json" | "invalid_body" | "invalid_query" | "invalid_if_match" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "validation_failed" | "invalid_input" | "not_found" | "unauthenticated" | "invalid_credentials" | "invalid_code" | "invalid_token" | "csrf_failed" | "forbidden" | "ip_not_allowed" | "email_not_verified" | "mfa_enrollment_required" | "rate_limited" | "version_mismatch" | "precondition_required" | "ticket_locked" | "ticket_closed" | "closed" | "conflict" | "retry" | "email_taken" | "name_taken" | "slug_taken" | "duplicate_pending" | "cannot_demote_self" | "already_linked" | "already_has_parent" | "already_a_duplicate" | "already_merged" | "cycle" | "duplicate_of_duplicate" | "duplicate_of_another" | "has_duplicates" | "original_closed" | "invalid_job_state" | "allowlist_excludes_you" | "mfa_not_configured" | "mfa_already_enabled" | "mfa_not_enabled" | "mfa_required_by_org" | "enrol_mfa_first" | "draft_superseded" | "secret_key_not_configured" | "database_unavailable" | "internal";
+        Code: "invalid_json" | "invalid_body" | "invalid_query" | "invalid_if_match" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "validation_failed" | "invalid_input" | "not_found" | "unauthenticated" | "invalid_credentials" | "invalid_code" | "invalid_token" | "csrf_failed" | "forbidden" | "ip_not_allowed" | "email_not_verified" | "mfa_enrollment_required" | "rate_limited" | "version_mismatch" | "precondition_required" | "ticket_locked" | "ticket_closed" | "closed" | "conflict" | "retry" | "email_taken" | "name_taken" | "slug_taken" | "duplicate_pending" | "cannot_demote_self" | "already_linked" | "already_has_parent" | "already_a_duplicate" | "already_merged" | "cycle" | "duplicate_of_duplicate" | "duplicate_of_another" | "has_duplicates" | "original_closed" | "invalid_job_state" | "allowlist_excludes_you" | "mfa_not_configured" | "mfa_already_enabled" | "mfa_not_enabled" | "mfa_required_by_org" | "enrol_mfa_first" | "draft_superseded" | "secret_key_not_configured" | "model_not_loaded" | "database_unavailable" | "internal";
         CodeOnly: {
             /** @description The 6-digit code the authenticator shows. */
             code: string;
@@ -1735,6 +1817,24 @@ export interface components {
             disk: components["schemas"]["DiskHealth"];
             migrations: components["schemas"]["MigrationHealth"];
             retrieval: components["schemas"]["RetrievalHealth"];
+        };
+        /** @description One cited sentence of an answer. */
+        CopilotCitation: {
+            /** @description SHA-256 (hex) of the passage's text. */
+            content_hash: string;
+            end: number;
+            /** Format: int64 */
+            id: number;
+            provenance: components["schemas"]["Provenance"];
+            quote_end: number;
+            /** @description Byte offsets of the sentence in the passage's text. */
+            quote_start: number;
+            /** @description `article`, `ticket`, `sla` or `history`, and the article's or ticket's id. */
+            source: string;
+            source_id: string;
+            /** @description Byte offsets of the sentence in the answer. */
+            start: number;
+            title: string;
         };
         Counts: {
             /**
@@ -2686,6 +2786,8 @@ export interface components {
             status: components["schemas"]["Outcome"];
         };
         /** @enum {string} */
+        Provenance: "kb" | "solved_ticket" | "system" | "customer";
+        /** @enum {string} */
         Provider: "ollama" | "openai";
         /** @description A published public article. */
         PublicArticle: {
@@ -2741,6 +2843,15 @@ export interface components {
         Rendered: {
             /** @description The Markdown as the article would show it: sanitised HTML. */
             html: string;
+        };
+        Replay: {
+            because: string;
+            /** Format: int64 */
+            run_id: number;
+            steps: components["schemas"]["StepDiff"][];
+            /** @description The stored answer, checked against today's passages. */
+            still_supported: boolean;
+            verdicts: components["schemas"]["Verdict"][];
         };
         /** @description How drafts fared in an organisation over a period. */
         ReplyStats: {
@@ -2826,6 +2937,37 @@ export interface components {
         };
         /** @enum {string} */
         Role: "admin" | "agent" | "customer";
+        /** @description A run as the agent sees it. */
+        Run: {
+            answer?: string | null;
+            answerer: string;
+            citations: components["schemas"]["CopilotCitation"][];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int32 */
+            duration_ms: number;
+            gate: string;
+            /** Format: int64 */
+            id: number;
+            index_version: string;
+            /** @description `offline`: extractive. */
+            mode: string;
+            planner: string;
+            question: string;
+            /** @description Why there is no answer. */
+            refusal?: string | null;
+            status: components["schemas"]["RunStatus"];
+            /** @description The plan, each tool call and the gate, in order (with `GET /copilot/runs/{id}`). */
+            steps: components["schemas"]["Step"][];
+            thresholds: unknown;
+            /** Format: int64 */
+            ticket_id: number;
+            /** Format: int64 */
+            user_id: number;
+            verdicts: components["schemas"]["Verdict"][];
+        };
+        /** @enum {string} */
+        RunStatus: "answered" | "refused" | "error";
         SearchHits: {
             items: components["schemas"]["Hit"][];
         };
@@ -2870,8 +3012,47 @@ export interface components {
             email: string;
             password: string;
         };
+        /** @description A passage a step returned, by id and content hash. */
+        SourceRef: {
+            content_hash: string;
+            provenance: components["schemas"]["Provenance"];
+            source_id: string;
+        };
         /** @enum {string} */
         Status: "new" | "open" | "pending" | "on_hold" | "solved" | "closed";
+        /** @description A step of a run, as the trace shows it. */
+        Step: {
+            /** @description `gen_ai.tool.call.arguments`: canonical JSON (keys sorted). */
+            arguments: unknown;
+            /** Format: int32 */
+            duration_ms: number;
+            error?: string | null;
+            /** @description `plan`, `tool`, `llm` or `gate`. */
+            kind: string;
+            /** @description `gen_ai.tool.name` for a tool. */
+            name: string;
+            /** @description `gen_ai.tool.call.result`. */
+            result?: unknown;
+            result_sha256?: string | null;
+            /** Format: int32 */
+            seq: number;
+            sources: components["schemas"]["SourceRef"][];
+        };
+        /** @description How one tool step compares with its recorded self. */
+        StepDiff: {
+            after_sha256?: string | null;
+            before_sha256?: string | null;
+            error?: string | null;
+            name: string;
+            /** @description The same result and the same sources (by id and content hash). */
+            same: boolean;
+            /** Format: int32 */
+            seq: number;
+            sources_added: string[];
+            /** @description Sources returned both times whose text changed. */
+            sources_changed: string[];
+            sources_removed: string[];
+        };
         Submission: {
             /** @description Answers by field key. */
             answers: Record<string, never>;
@@ -3112,8 +3293,13 @@ export interface components {
         UserList: {
             items: components["schemas"]["User"][];
         };
-        /** @enum {string} */
-        Verdict: "accepted" | "corrected" | "rejected";
+        /** @description The gate's verdict on one sentence. */
+        Verdict: {
+            because: string;
+            end: number;
+            start: number;
+            supported: boolean;
+        };
         /** @description One version as it was written. */
         Version: {
             /** Format: int64 */
@@ -6542,6 +6728,238 @@ export interface operations {
             };
         };
     };
+    ask_copilot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Ask"];
+            };
+        };
+        responses: {
+            /** @description The run: answered, refused or error */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description The body is not a JSON object of the expected shape (invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such ticket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The embedding model is not loaded (`model_not_loaded`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 512 KiB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An empty or overlong question */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_copilot_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run and its steps */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    replay_copilot_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Run id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What changed, and whether the answer still holds */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Replay"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The embedding model is not loaded (`model_not_loaded`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     dashboard: {
         parameters: {
             query?: {
@@ -9034,6 +9452,65 @@ export interface operations {
             };
             /** @description Invalid fields */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_ticket_copilot_runs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"][];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such ticket */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

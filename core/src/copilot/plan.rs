@@ -1,0 +1,144 @@
+//! The deterministic planner: which tools a run calls, decided from the agent's
+//! question alone — before any customer-written text is read, so nothing a customer
+//! wrote can add a tool, drop one or change what it is asked.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::tools::Tool;
+
+pub const PLANNER: &str = "rules-1";
+
+/// What the agent asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    /// How to resolve the ticket: the knowledge base and similar solved tickets.
+    Resolve,
+    /// Whether the customer had this before: their other tickets.
+    History,
+    /// When the ticket's SLA is due or breaches.
+    Sla,
+}
+
+/// A planned call: the tool and where its arguments come from. `"ticket"` binds the
+/// run's ticket when the call is made; the plan itself holds no ticket text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Call {
+    pub tool: Tool,
+    pub arguments: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub intents: Vec<Intent>,
+    pub calls: Vec<Call>,
+}
+
+const SLA: &[&str] = &[
+    "sla",
+    "breach",
+    "due",
+    "deadline",
+    "overdue",
+    "when",
+    "how long",
+    "how much time",
+    "time left",
+    "target",
+    "late",
+    "expire",
+];
+const HISTORY: &[&str] = &[
+    "before",
+    "again",
+    "history",
+    "previous",
+    "earlier",
+    "past",
+    "other ticket",
+    "repeat",
+    "had this",
+    "recurring",
+    "last time",
+    "already",
+];
+const RESOLVE: &[&str] = &[
+    "how do",
+    "how can",
+    "how to",
+    "how should",
+    "how would",
+    "resolve",
+    "fix",
+    "solve",
+    "answer",
+    "reply",
+    "steps",
+    "what should",
+    "what do",
+    "help",
+    "workaround",
+    "what can",
+    "suggest",
+    "recommend",
+];
+
+fn mentions(question: &str, words: &[&str]) -> bool {
+    let q = format!(" {} ", question.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" "));
+    words.iter().any(|w| {
+        q.match_indices(w).any(|(at, _)| {
+            // A whole word or phrase: "due" is not "produce", "fix" is not "prefix".
+            let before = q[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+            let after = q[at + w.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+            before && after
+        })
+    })
+}
+
+/// The plan for `question`: the ticket is always read; then what each intent needs.
+pub fn plan(question: &str) -> Plan {
+    let mut intents = Vec::new();
+    if mentions(question, RESOLVE) {
+        intents.push(Intent::Resolve);
+    }
+    if mentions(question, HISTORY) {
+        intents.push(Intent::History);
+    }
+    if mentions(question, SLA) {
+        intents.push(Intent::Sla);
+    }
+    let mut calls = vec![Call { tool: Tool::GetTicket, arguments: json!({ "ticket_id": "ticket" }) }];
+    for intent in &intents {
+        match intent {
+            Intent::Resolve => {
+                calls.push(Call { tool: Tool::SearchKb, arguments: json!({ "query": "ticket", "limit": 5 }) });
+                calls.push(Call {
+                    tool: Tool::SimilarResolvedTickets,
+                    arguments: json!({ "ticket_id": "ticket", "limit": 3 }),
+                });
+            }
+            Intent::History => calls
+                .push(Call { tool: Tool::CustomerHistory, arguments: json!({ "ticket_id": "ticket", "limit": 10 }) }),
+            Intent::Sla => calls.push(Call { tool: Tool::GetSlaStatus, arguments: json!({ "ticket_id": "ticket" }) }),
+        }
+    }
+    Plan { intents, calls }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_question_gets_the_tools_its_intents_need_and_nothing_else() {
+        assert_eq!(plan("How do I resolve this?").intents, [Intent::Resolve]);
+        assert_eq!(plan("Has this customer had this before?").intents, [Intent::History]);
+        assert_eq!(plan("When does this breach?").intents, [Intent::Sla]);
+        assert_eq!(plan("How long until the SLA is due, and how do I fix it?").intents, [Intent::Resolve, Intent::Sla]);
+        let p = plan("What is the weather in Lisbon?");
+        assert!(p.intents.is_empty());
+        assert_eq!(p.calls.len(), 1, "only the ticket is read");
+        assert!(plan("We produce a prefix").intents.is_empty(), "words, not parts of words");
+    }
+}
