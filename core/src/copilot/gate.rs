@@ -32,6 +32,7 @@ pub struct Citation {
 
 /// The gate's verdict on one sentence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = GateVerdict)]
 pub struct Verdict {
     pub start: usize,
     pub end: usize,

@@ -48,6 +48,7 @@ const MAX_QUESTION_CHARS: usize = 1_000;
 
 /// A question about a ticket.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[schema(as = CopilotAsk)]
 #[serde(deny_unknown_fields)]
 pub struct Ask {
     pub ticket_id: i64,
@@ -59,6 +60,7 @@ pub struct Ask {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[schema(as = CopilotRunStatus)]
 pub enum RunStatus {
     Answered,
     Refused,
@@ -67,6 +69,7 @@ pub enum RunStatus {
 
 /// A step of a run, as the trace shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = CopilotStep)]
 pub struct Step {
     pub seq: i32,
     /// `plan`, `tool`, `llm` or `gate`.
@@ -85,6 +88,7 @@ pub struct Step {
 
 /// A passage a step returned, by id and content hash.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = CopilotSource)]
 pub struct SourceRef {
     pub source_id: String,
     pub content_hash: String,
@@ -93,6 +97,7 @@ pub struct SourceRef {
 
 /// A run as the agent sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = CopilotRun)]
 pub struct Run {
     pub id: i64,
     pub ticket_id: i64,

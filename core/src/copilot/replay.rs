@@ -13,6 +13,7 @@ use crate::{assist::Models, auth::Principal, db::DbPool, error::Result};
 
 /// How one tool step compares with its recorded self.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = CopilotStepDiff)]
 pub struct StepDiff {
     pub seq: i32,
     pub name: String,
@@ -28,6 +29,7 @@ pub struct StepDiff {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = CopilotReplay)]
 pub struct Replay {
     pub run_id: i64,
     pub steps: Vec<StepDiff>,

@@ -1688,13 +1688,6 @@ export interface components {
             version: number;
             visibility: components["schemas"]["Visibility"];
         };
-        /** @description A question about a ticket. */
-        Ask: {
-            /** @description "How do I resolve this?", "Has this customer had this before?", "When does this breach?" */
-            question: string;
-            /** Format: int64 */
-            ticket_id: number;
-        };
         AuditPage: {
             items: components["schemas"]["Entry"][];
         };
@@ -1818,6 +1811,13 @@ export interface components {
             migrations: components["schemas"]["MigrationHealth"];
             retrieval: components["schemas"]["RetrievalHealth"];
         };
+        /** @description A question about a ticket. */
+        CopilotAsk: {
+            /** @description "How do I resolve this?", "Has this customer had this before?", "When does this breach?" */
+            question: string;
+            /** Format: int64 */
+            ticket_id: number;
+        };
         /** @description One cited sentence of an answer. */
         CopilotCitation: {
             /** @description SHA-256 (hex) of the passage's text. */
@@ -1835,6 +1835,85 @@ export interface components {
             /** @description Byte offsets of the sentence in the answer. */
             start: number;
             title: string;
+        };
+        CopilotReplay: {
+            because: string;
+            /** Format: int64 */
+            run_id: number;
+            steps: components["schemas"]["CopilotStepDiff"][];
+            /** @description The stored answer, checked against today's passages. */
+            still_supported: boolean;
+            verdicts: components["schemas"]["GateVerdict"][];
+        };
+        /** @description A run as the agent sees it. */
+        CopilotRun: {
+            answer?: string | null;
+            answerer: string;
+            citations: components["schemas"]["CopilotCitation"][];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int32 */
+            duration_ms: number;
+            gate: string;
+            /** Format: int64 */
+            id: number;
+            index_version: string;
+            /** @description `offline`: extractive. */
+            mode: string;
+            planner: string;
+            question: string;
+            /** @description Why there is no answer. */
+            refusal?: string | null;
+            status: components["schemas"]["CopilotRunStatus"];
+            /** @description The plan, each tool call and the gate, in order (with `GET /copilot/runs/{id}`). */
+            steps: components["schemas"]["CopilotStep"][];
+            thresholds: unknown;
+            /** Format: int64 */
+            ticket_id: number;
+            /** Format: int64 */
+            user_id: number;
+            verdicts: components["schemas"]["GateVerdict"][];
+        };
+        /** @enum {string} */
+        CopilotRunStatus: "answered" | "refused" | "error";
+        /** @description A passage a step returned, by id and content hash. */
+        CopilotSource: {
+            content_hash: string;
+            provenance: components["schemas"]["Provenance"];
+            source_id: string;
+        };
+        /** @description A step of a run, as the trace shows it. */
+        CopilotStep: {
+            /** @description `gen_ai.tool.call.arguments`: canonical JSON (keys sorted). */
+            arguments: unknown;
+            /** Format: int32 */
+            duration_ms: number;
+            error?: string | null;
+            /** @description `plan`, `tool`, `llm` or `gate`. */
+            kind: string;
+            /** @description `gen_ai.tool.name` for a tool. */
+            name: string;
+            /** @description `gen_ai.tool.call.result`. */
+            result?: unknown;
+            result_sha256?: string | null;
+            /** Format: int32 */
+            seq: number;
+            sources: components["schemas"]["CopilotSource"][];
+        };
+        /** @description How one tool step compares with its recorded self. */
+        CopilotStepDiff: {
+            after_sha256?: string | null;
+            before_sha256?: string | null;
+            error?: string | null;
+            name: string;
+            /** @description The same result and the same sources (by id and content hash). */
+            same: boolean;
+            /** Format: int32 */
+            seq: number;
+            sources_added: string[];
+            /** @description Sources returned both times whose text changed. */
+            sources_changed: string[];
+            sources_removed: string[];
         };
         Counts: {
             /**
@@ -2249,6 +2328,13 @@ export interface components {
              * @description Tickets that reached solved in the interval.
              */
             solved: number;
+        };
+        /** @description The gate's verdict on one sentence. */
+        GateVerdict: {
+            because: string;
+            end: number;
+            start: number;
+            supported: boolean;
         };
         Group: {
             /** Format: int64 */
@@ -2844,15 +2930,6 @@ export interface components {
             /** @description The Markdown as the article would show it: sanitised HTML. */
             html: string;
         };
-        Replay: {
-            because: string;
-            /** Format: int64 */
-            run_id: number;
-            steps: components["schemas"]["StepDiff"][];
-            /** @description The stored answer, checked against today's passages. */
-            still_supported: boolean;
-            verdicts: components["schemas"]["Verdict"][];
-        };
         /** @description How drafts fared in an organisation over a period. */
         ReplyStats: {
             /**
@@ -2937,37 +3014,6 @@ export interface components {
         };
         /** @enum {string} */
         Role: "admin" | "agent" | "customer";
-        /** @description A run as the agent sees it. */
-        Run: {
-            answer?: string | null;
-            answerer: string;
-            citations: components["schemas"]["CopilotCitation"][];
-            /** Format: date-time */
-            created_at: string;
-            /** Format: int32 */
-            duration_ms: number;
-            gate: string;
-            /** Format: int64 */
-            id: number;
-            index_version: string;
-            /** @description `offline`: extractive. */
-            mode: string;
-            planner: string;
-            question: string;
-            /** @description Why there is no answer. */
-            refusal?: string | null;
-            status: components["schemas"]["RunStatus"];
-            /** @description The plan, each tool call and the gate, in order (with `GET /copilot/runs/{id}`). */
-            steps: components["schemas"]["Step"][];
-            thresholds: unknown;
-            /** Format: int64 */
-            ticket_id: number;
-            /** Format: int64 */
-            user_id: number;
-            verdicts: components["schemas"]["Verdict"][];
-        };
-        /** @enum {string} */
-        RunStatus: "answered" | "refused" | "error";
         SearchHits: {
             items: components["schemas"]["Hit"][];
         };
@@ -3012,47 +3058,8 @@ export interface components {
             email: string;
             password: string;
         };
-        /** @description A passage a step returned, by id and content hash. */
-        SourceRef: {
-            content_hash: string;
-            provenance: components["schemas"]["Provenance"];
-            source_id: string;
-        };
         /** @enum {string} */
         Status: "new" | "open" | "pending" | "on_hold" | "solved" | "closed";
-        /** @description A step of a run, as the trace shows it. */
-        Step: {
-            /** @description `gen_ai.tool.call.arguments`: canonical JSON (keys sorted). */
-            arguments: unknown;
-            /** Format: int32 */
-            duration_ms: number;
-            error?: string | null;
-            /** @description `plan`, `tool`, `llm` or `gate`. */
-            kind: string;
-            /** @description `gen_ai.tool.name` for a tool. */
-            name: string;
-            /** @description `gen_ai.tool.call.result`. */
-            result?: unknown;
-            result_sha256?: string | null;
-            /** Format: int32 */
-            seq: number;
-            sources: components["schemas"]["SourceRef"][];
-        };
-        /** @description How one tool step compares with its recorded self. */
-        StepDiff: {
-            after_sha256?: string | null;
-            before_sha256?: string | null;
-            error?: string | null;
-            name: string;
-            /** @description The same result and the same sources (by id and content hash). */
-            same: boolean;
-            /** Format: int32 */
-            seq: number;
-            sources_added: string[];
-            /** @description Sources returned both times whose text changed. */
-            sources_changed: string[];
-            sources_removed: string[];
-        };
         Submission: {
             /** @description Answers by field key. */
             answers: Record<string, never>;
@@ -3293,13 +3300,8 @@ export interface components {
         UserList: {
             items: components["schemas"]["User"][];
         };
-        /** @description The gate's verdict on one sentence. */
-        Verdict: {
-            because: string;
-            end: number;
-            start: number;
-            supported: boolean;
-        };
+        /** @enum {string} */
+        Verdict: "accepted" | "corrected" | "rejected";
         /** @description One version as it was written. */
         Version: {
             /** Format: int64 */
@@ -6737,7 +6739,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Ask"];
+                "application/json": components["schemas"]["CopilotAsk"];
             };
         };
         responses: {
@@ -6747,7 +6749,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["CopilotRun"];
                 };
             };
             /** @description The body is not a JSON object of the expected shape (invalid_json) */
@@ -6851,7 +6853,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"];
+                    "application/json": components["schemas"]["CopilotRun"];
                 };
             };
             /** @description No valid session (unauthenticated) */
@@ -6910,7 +6912,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Replay"];
+                    "application/json": components["schemas"]["CopilotReplay"];
                 };
             };
             /** @description No valid session (unauthenticated) */
@@ -9488,7 +9490,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Run"][];
+                    "application/json": components["schemas"]["CopilotRun"][];
                 };
             };
             /** @description No valid session (unauthenticated) */

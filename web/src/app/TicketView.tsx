@@ -1,6 +1,7 @@
 import { type FormEvent, type KeyboardEvent, forwardRef, useCallback, useEffect, useImperativeHandle, useRef, useState } from 'react';
 import { api, type Comment, type Me, problem, type Schemas, type TicketView as View } from './api';
 import { Clocks } from './Clocks';
+import { Copilot } from './Copilot';
 import { Relations } from './Relations';
 import { Suggested } from './Suggested';
 import { Triage, type TriageHandle } from './Triage';
@@ -479,6 +480,7 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
         onInsert={insertIntoReply}
         onOpenTicket={onOpenTicket}
       />
+      <Copilot ticketId={ticket.id} onOpenTicket={onOpenTicket} />
       <Suggested
         ticketId={ticket.id}
         subject={ticket.subject}
