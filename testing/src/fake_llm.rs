@@ -13,8 +13,10 @@
 //! | `obey` | follows the instruction planted in the customer's message |
 //! | anything else | the sources' sentences, lightly reworded, each citing its source |
 //!
-//! A connection test (`connection_test` schema) gets `{"ok": true}`. Every request is
-//! kept, with its path and `Authorization` header, for tests to look at.
+//! A connection test (`connection_test` schema) gets `{"ok": true}`; the copilot's
+//! plan (`copilot_plan`) gets `{"intents": ["resolve"]}` (prose for `invalid`). The
+//! customer's text is the `CUSTOMER MESSAGE` or `TICKET` block. Every request is kept,
+//! with its path and `Authorization` header, for tests to look at.
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
@@ -151,9 +153,19 @@ fn respond(path: &str, body: &Value, n: usize) -> (&'static str, Value) {
     if is_test {
         return ("200 OK", wrap(json!({ "ok": true }).to_string()));
     }
+    let is_plan = schema == "copilot_plan"
+        || body["format"]["required"] == json!(["intents"])
+        || body["response_format"]["json_schema"]["schema"]["required"] == json!(["intents"]);
+    if is_plan {
+        if model.contains("invalid") {
+            return ("200 OK", wrap("I would look at the knowledge base first.".into()));
+        }
+        return ("200 OK", wrap(json!({ "intents": ["resolve"] }).to_string()));
+    }
     let user = body["messages"][1]["content"].as_str().unwrap_or_default();
     let sources = blocks(user, "SOURCE ");
-    let customer = blocks(user, "CUSTOMER MESSAGE").into_iter().next().unwrap_or_default();
+    let customer =
+        blocks(user, "CUSTOMER MESSAGE").into_iter().chain(blocks(user, "TICKET")).next().unwrap_or_default();
     if model.contains("invalid") {
         return ("200 OK", wrap("Sure! Here is a friendly reply: {\"sentences\": [".into()));
     }

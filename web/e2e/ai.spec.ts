@@ -70,7 +70,7 @@ test('an admin reads how the triage model did on held-back tickets and sets its 
   await page.getByRole('button', { name: 'Save thresholds' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
   const settings = await (await request.get('/api/v1/admin/settings', { headers: bearer(admin) })).json();
-  expect(settings.ai).toEqual({ suggest_threshold: 0.6, apply_threshold: 0.95, escalation: [] });
+  expect(settings.ai).toEqual({ suggest_threshold: 0.6, apply_threshold: 0.95, escalation: [], llm: null });
   // Back to the defaults, for the other tests.
   await request.patch('/api/v1/admin/settings', { headers: bearer(admin), data: { ai: { suggest_threshold: 0.5, apply_threshold: 0.9 } } });
 });

@@ -43,7 +43,7 @@ pub async fn ask(state: web::Data<AppState>, creds: Credentials, body: Json<Ask>
     let run = state
         .in_tx(&creds, async |tx, who| {
             let models = models(&state)?;
-            Ok(copilot::ask(tx, &pool, models, &who, &body).await?)
+            Ok(copilot::ask(tx, &pool, models, state.security.key.as_ref(), &who, &body).await?)
         })
         .await?;
     Ok(HttpResponse::Created().json(run))

@@ -186,3 +186,73 @@ async fn a_replay_runs_the_tools_again_and_says_the_answer_no_longer_holds_once_
         "{changed}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_a_language_model_the_answer_is_worded_and_each_way_the_model_misbehaves_is_refused() {
+    let app = TestApp::spawn_with_model().await;
+    let fake = atum_testing::fake_llm::FakeLlm::start();
+    let (admin, agent, _, ticket, _) = setup(&app).await;
+    let configure = async |model: &str| {
+        let body = json!({"ai": {"llm": {"provider": "ollama", "base_url": fake.url, "model": model,
+                                        "features": ["copilot"], "timeout_ms": 1000, "retries": 0}}});
+        let res = app.patch("/api/v1/admin/settings", Some(&admin.token), body, None).await;
+        assert_eq!(res.status, 200, "{}", res.body);
+    };
+
+    configure("fake-writer").await;
+    let run = ask(&app, &agent, ticket, "How do I resolve this?").await.body;
+    assert_eq!((run["status"].as_str(), run["mode"].as_str()), (Some("answered"), Some("llm")), "{run}");
+    assert_eq!(run["model"]["model"], "fake-writer");
+    let answer = run["answer"].as_str().unwrap();
+    assert!(answer.starts_with("In short, "), "worded by the model: {answer}");
+    assert!(answer.contains("Press the reset token button") && !answer.contains("evil.example"), "{answer}");
+    assert!(run["citations"].as_array().unwrap().iter().all(|c| c["provenance"] == "kb"), "{}", run["citations"]);
+    assert!(run["verdicts"].as_array().unwrap().iter().all(|v| v["supported"] == true));
+    let id = run["id"].as_i64().unwrap();
+    let steps = app.get(&format!("/api/v1/copilot/runs/{id}"), Some(&agent.token)).await.body["steps"].clone();
+    let names: Vec<String> = steps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| format!("{}:{}", s["kind"].as_str().unwrap(), s["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "llm:plan",
+            "plan:llm",
+            "tool:get_ticket",
+            "tool:search_kb",
+            "tool:similar_resolved_tickets",
+            "llm:word",
+            "gate:llm-word-1"
+        ]
+    );
+    // The plan was asked with the question alone; the wording saw the ticket as data.
+    let sent = fake.received();
+    assert!(!sent[0].message("user").contains("VPN"), "{}", sent[0].message("user"));
+    let (system, user) = (sent[1].message("system"), sent[1].message("user"));
+    assert!(
+        !system.contains("evil.example") && user.contains("help@evil.example."),
+        "the ticket is data in the user message"
+    );
+    let replay = app.post(&format!("/api/v1/copilot/runs/{id}/replay"), Some(&agent.token), json!({})).await.body;
+    assert_eq!(replay["still_supported"], true, "{replay}");
+
+    for (model, planner, why) in [
+        ("fake-invalid", "rules-1", "not the JSON asked for"),
+        ("fake-invent", "llm", "cites a source this run did not return"),
+        ("fake-opposite", "llm", "negates what it cites"),
+        ("fake-obey", "llm", "\"help@evil.example\" is not in what it cites"),
+        ("fake-slow", "rules-1", "gave no answer (timeout"),
+    ] {
+        configure(model).await;
+        let run = ask(&app, &agent, ticket, "How do I resolve this?").await.body;
+        assert_eq!((run["status"].as_str(), run["answer"].as_str()), (Some("refused"), None), "{model}: {run}");
+        assert!(run["refusal"].as_str().unwrap().contains(why), "{model}: {}", run["refusal"]);
+        let id = run["id"].as_i64().unwrap();
+        let steps = app.get(&format!("/api/v1/copilot/runs/{id}"), Some(&agent.token)).await.body["steps"].clone();
+        let plan = steps.as_array().unwrap().iter().find(|s| s["kind"] == "plan").unwrap();
+        assert_eq!(plan["name"], planner, "{model}: an invalid or late plan falls back to the rules");
+    }
+}

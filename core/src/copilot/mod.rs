@@ -17,6 +17,7 @@ pub mod gate;
 pub mod plan;
 pub mod replay;
 pub mod tools;
+pub mod word;
 
 use std::{
     sync::Arc,
@@ -35,9 +36,14 @@ use self::{
 };
 use crate::{
     assist::{self, Models, reply::content_hash, retrieve},
-    auth::Principal,
+    auth::{Principal, secret_key::SecretKey},
     db::DbPool,
     error::{Error, FieldErrors, Result},
+    llm::{
+        Outcome,
+        client::chat_async,
+        endpoint::{self, Feature},
+    },
 };
 
 pub const ANSWERER: &str = "extractive-1";
@@ -103,7 +109,7 @@ pub struct Run {
     pub ticket_id: i64,
     pub user_id: i64,
     pub question: String,
-    /// `offline`: extractive.
+    /// `offline`: quoted; `llm`: worded by the organisation's language model.
     pub mode: String,
     pub status: RunStatus,
     pub answer: Option<String>,
@@ -115,6 +121,8 @@ pub struct Run {
     pub answerer: String,
     pub gate: String,
     pub thresholds: Value,
+    /// The language model and its parameters, in the `llm` mode.
+    pub model: Option<Value>,
     pub index_version: String,
     pub duration_ms: i32,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -333,6 +341,7 @@ pub async fn ask(
     db: &impl GenericClient,
     pool: &DbPool,
     models: Arc<dyn Models>,
+    key: Option<&SecretKey>,
     who: &Principal,
     ask: &Ask,
 ) -> Result<Run> {
@@ -343,23 +352,42 @@ pub async fn ask(
     }
     let ticket = crate::tickets::get(db, who, ask.ticket_id).await?;
     let started = Instant::now();
-    let plan: Plan = plan::plan(question);
-    let mut steps = vec![Step {
+    let llm = endpoint::load(db, key, who.org_id).await?.filter(|e| e.serves(Feature::Copilot));
+    let mut steps = Vec::new();
+    // With a model, the plan is asked of it from the question alone; anything but the
+    // JSON asked for falls back to the rules.
+    let planned = match &llm {
+        None => None,
+        Some(e) => {
+            let request = word::plan_request(question);
+            let x = chat_async(e.clone(), request.clone()).await;
+            let intents = x.content.as_deref().and_then(word::parse_plan);
+            let x = match (&intents, x.outcome) {
+                (None, Outcome::Ok) => x.judged(Outcome::Invalid, Some("not the plan asked for".into())),
+                _ => x,
+            };
+            steps.push(llm_step(db, e, &request, &x, "plan").await?);
+            intents
+        }
+    };
+    let from_model = planned.is_some();
+    let plan: Plan = planned.map(plan::for_intents).unwrap_or_else(|| plan::plan(question));
+    steps.push(Step {
         seq: 0,
         kind: "plan".into(),
-        name: PLANNER.into(),
+        name: if from_model { "llm".into() } else { PLANNER.into() },
         arguments: canonical(&json!({ "question": question })),
         result_sha256: Some(sha256(&serde_json::to_value(&plan).unwrap_or_default())),
         result: Some(canonical(&serde_json::to_value(&plan).unwrap_or_default())),
         sources: Vec::new(),
         duration_ms: 0,
         error: None,
-    }];
+    });
     let mut calls = Vec::new();
     for c in &plan.calls {
         calls.push((c.tool, bind(db, who, c, ticket.id).await?));
     }
-    let executed = execute(pool, models.as_ref(), who, &calls, 1).await?;
+    let executed = execute(pool, models.as_ref(), who, &calls, 0).await?;
     steps.extend(executed.steps);
     let topic = tools::ticket_query(db, who, ticket.id).await?;
     let (status, text, citations, verdicts, refusal) = if let Some(e) = executed.error {
@@ -388,6 +416,43 @@ pub async fn ask(
                 verdicts.clone(),
                 Some(format!("The answer failed its check: {}.", bad.because)),
             )
+        } else if let Some(e) = &llm {
+            // The model words the answer from the passages the quotes came from.
+            let mut sources: Vec<&Passage> = Vec::new();
+            for c in &citations {
+                if let Some(p) = executed.passages.iter().find(|p| p.source_id == c.source_id)
+                    && !sources.iter().any(|s| s.source_id == p.source_id)
+                {
+                    sources.push(p);
+                }
+            }
+            let request = word::word_request(ticket.id, question, &topic, &sources);
+            let x = chat_async(e.clone(), request.clone()).await;
+            let checked = x.content.as_deref().map(|c| word::check(c, &sources));
+            let x = match &checked {
+                Some(Err((why, _))) => x.judged(Outcome::Unsupported, Some(why.clone())),
+                _ => x,
+            };
+            let outcome: &'static str = x.outcome.into();
+            let why = x.error.clone().unwrap_or_default();
+            steps.push(llm_step(db, e, &request, &x, "word").await?);
+            match checked {
+                Some(Ok(w)) => (RunStatus::Answered, Some(w.answer), w.citations, w.verdicts, None),
+                Some(Err((why, verdicts))) => (
+                    RunStatus::Refused,
+                    None,
+                    Vec::new(),
+                    verdicts,
+                    Some(format!("The model's answer failed its check: {why}.")),
+                ),
+                None => (
+                    RunStatus::Refused,
+                    None,
+                    Vec::new(),
+                    Vec::new(),
+                    Some(format!("The language model gave no answer ({outcome}: {why}).")),
+                ),
+            }
         } else {
             let note = (!unanswered.is_empty()).then(|| {
                 let names: Vec<&str> = unanswered
@@ -404,9 +469,9 @@ pub async fn ask(
         }
     };
     steps.push(Step {
-        seq: steps.len() as i32,
+        seq: 0,
         kind: "gate".into(),
-        name: GATE.into(),
+        name: if llm.is_some() { word::WORDER.into() } else { GATE.into() },
         arguments: canonical(&json!({ "sentences": citations.len() })),
         result_sha256: Some(sha256(&serde_json::to_value(&verdicts).unwrap_or_default())),
         result: Some(canonical(&json!({ "verdicts": verdicts }))),
@@ -418,22 +483,29 @@ pub async fn ask(
         "min_similarity": 0.3, "max_calls": MAX_CALLS, "tool_budget_ms": TOOL_BUDGET.as_millis() as u64,
         "max_passage_chars": 4000,
     });
+    for (i, s) in steps.iter_mut().enumerate() {
+        s.seq = i as i32;
+    }
+    let mode = if llm.is_some() { "llm" } else { "offline" };
+    let model = llm.as_ref().map(|e| json!({ "provider": e.provider, "model": e.model, "temperature": 0 }));
+    let (answerer, gate) = if llm.is_some() { (word::WORDER, word::WORDER) } else { (ANSWERER, GATE) };
+    let planner = if from_model { "llm" } else { PLANNER };
     let version = retrieve::index_version(db, who.org_id).await?;
     let ms = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
     let status_str: &'static str = status.into();
     let id: i64 = db
         .query_one(
             "INSERT INTO copilot_runs (org_id, user_id, ticket_id, question, mode, planner, answerer, gate, thresholds,
-                                       index_version, status, answer, citations, refusal, verdicts, duration_ms)
-             VALUES ($1, $2, $3, $4, 'offline', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+                                       index_version, status, answer, citations, refusal, verdicts, duration_ms, model)
+             VALUES ($1, $2, $3, $4, $16, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17) RETURNING id",
             &[
                 &who.org_id,
                 &who.user_id,
                 &ticket.id,
                 &question,
-                &PLANNER,
-                &ANSWERER,
-                &GATE,
+                &planner,
+                &answerer,
+                &gate,
                 &thresholds,
                 &version,
                 &status_str,
@@ -442,6 +514,8 @@ pub async fn ask(
                 &refusal,
                 &serde_json::to_value(&verdicts).unwrap_or_default(),
                 &ms,
+                &mode,
+                &model,
             ],
         )
         .await?
@@ -469,6 +543,30 @@ pub async fn ask(
     get(db, who, id).await
 }
 
+/// A model call as a step, after it is in the request log.
+async fn llm_step(
+    db: &impl GenericClient,
+    e: &crate::llm::Endpoint,
+    request: &crate::llm::Request,
+    x: &crate::llm::Exchange,
+    name: &str,
+) -> Result<Step> {
+    let id = crate::llm::log::record(db, e, request, x).await?;
+    let outcome: &'static str = x.outcome.into();
+    let result = canonical(&word::trace(&e.model, outcome, x.content.as_deref(), x.error.as_deref()));
+    Ok(Step {
+        seq: 0,
+        kind: "llm".into(),
+        name: name.into(),
+        arguments: canonical(&json!({ "model": e.model, "request_id": id, "schema": request.schema_name })),
+        result_sha256: Some(sha256(&result)),
+        result: Some(result),
+        sources: Vec::new(),
+        duration_ms: x.duration.as_millis().min(i32::MAX as u128) as i32,
+        error: x.error.clone(),
+    })
+}
+
 fn status(s: &str) -> RunStatus {
     match s {
         "answered" => RunStatus::Answered,
@@ -483,7 +581,7 @@ pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ru
     let r = db
         .query_opt(
             "SELECT id, ticket_id, user_id, question, mode, status, answer, citations, refusal, verdicts, planner,
-                    answerer, gate, thresholds, index_version, duration_ms, created_at
+                    answerer, gate, thresholds, index_version, duration_ms, created_at, model
                FROM copilot_runs WHERE org_id = $1 AND id = $2",
             &[&who.org_id, &id],
         )
@@ -529,6 +627,7 @@ pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ru
         answerer: r.get(11),
         gate: r.get(12),
         thresholds: r.get(13),
+        model: r.get(17),
         index_version: r.get(14),
         duration_ms: r.get(15),
         created_at: r.get(16),

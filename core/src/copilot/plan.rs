@@ -10,7 +10,7 @@ use super::tools::Tool;
 pub const PLANNER: &str = "rules-1";
 
 /// What the agent asked about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Intent {
     /// How to resolve the ticket: the knowledge base and similar solved tickets.
@@ -108,6 +108,17 @@ pub fn plan(question: &str) -> Plan {
     if mentions(question, SLA) {
         intents.push(Intent::Sla);
     }
+    for_intents(intents)
+}
+
+/// The calls the intents need, the ticket read first; an intent named twice is one.
+pub fn for_intents(mut intents: Vec<Intent>) -> Plan {
+    let mut seen = Vec::new();
+    intents.retain(|i| {
+        let new = !seen.contains(i);
+        seen.push(*i);
+        new
+    });
     let mut calls = vec![Call { tool: Tool::GetTicket, arguments: json!({ "ticket_id": "ticket" }) }];
     for intent in &intents {
         match intent {

@@ -47,6 +47,7 @@ pub async fn replay(
     run_id: i64,
 ) -> Result<Replay> {
     let run = get(db, who, run_id).await?;
+    // The recorded model outputs are kept: only the tools run again.
     let recorded: Vec<_> = run.steps.iter().filter(|s| s.kind == "tool").collect();
     let calls: Vec<(Tool, serde_json::Value)> = recorded
         .iter()
@@ -90,7 +91,11 @@ pub async fn replay(
     let (still_supported, because, verdicts) = match &run.answer {
         None => (false, "the run has no answer to check".to_owned(), Vec::new()),
         Some(answer) => {
-            let verdicts = gate::check(answer, &run.citations, &again.passages);
+            let verdicts = if run.mode == "llm" {
+                super::word::recheck(answer, &run.citations, &again.passages)
+            } else {
+                gate::check(answer, &run.citations, &again.passages)
+            };
             match verdicts.iter().find(|v| !v.supported) {
                 Some(bad) => (false, bad.because.clone(), verdicts.clone()),
                 None => (

@@ -48,12 +48,17 @@ pub enum Feature {
     /// Draft replies are reworded from their quotes; every sentence must still be
     /// backed by a source it cites, else the quoted draft is kept.
     Reply,
+    /// The copilot's plan is asked of the model (an invalid one falls back to the
+    /// rules), and its answer is worded by it; a sentence its citations do not back
+    /// refuses the whole answer.
+    Copilot,
 }
 
 impl Feature {
     fn parse(s: &str) -> Option<Self> {
         match s {
             "reply" => Some(Feature::Reply),
+            "copilot" => Some(Feature::Copilot),
             _ => None,
         }
     }

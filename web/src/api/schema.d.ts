@@ -1858,8 +1858,10 @@ export interface components {
             /** Format: int64 */
             id: number;
             index_version: string;
-            /** @description `offline`: extractive. */
+            /** @description `offline`: quoted; `llm`: worded by the organisation's language model. */
             mode: string;
+            /** @description The language model and its parameters, in the `llm` mode. */
+            model?: unknown;
             planner: string;
             question: string;
             /** @description Why there is no answer. */
@@ -2201,7 +2203,7 @@ export interface components {
          * @description What the model may be used for; each is off until an admin names it.
          * @enum {string}
          */
-        Feature: "reply";
+        Feature: "reply" | "copilot";
         /** @description One journal entry, as streamed. */
         FeedEntry: {
             /** Format: int64 */

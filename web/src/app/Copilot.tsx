@@ -121,7 +121,13 @@ export function Copilot({ ticketId, onOpenTicket }: Props) {
         <div className="copilot-run" data-testid="copilot-run" aria-live="polite">
           <p className="meta">
             “{run.question}” —{' '}
-            {run.status === 'answered' ? 'answered, every sentence quoted from its source' : run.status === 'refused' ? 'refused' : 'failed'}
+            {run.status === 'answered'
+              ? run.mode === 'llm'
+                ? `answered, worded by ${String((run.model as { model?: string } | null)?.model ?? 'the language model')}, every sentence backed by its source`
+                : 'answered, every sentence quoted from its source'
+              : run.status === 'refused'
+                ? 'refused'
+                : 'failed'}
           </p>
           {run.status === 'answered' ? (
             <div className="copilot-answer" data-testid="copilot-answer">

@@ -29,6 +29,7 @@ interface Form {
   timeoutS: string;
   retries: string;
   reply: boolean;
+  copilot: boolean;
 }
 
 const form = (e: Endpoint | null): Form => ({
@@ -40,6 +41,7 @@ const form = (e: Endpoint | null): Form => ({
   timeoutS: String((e?.timeout_ms ?? 30_000) / 1000),
   retries: String(e?.retries ?? 1),
   reply: e ? e.features.includes('reply') : true,
+  copilot: e ? e.features.includes('copilot') : false,
 });
 
 /**
@@ -98,7 +100,7 @@ export function LanguageModel({ endpoint }: { endpoint: Endpoint | null | undefi
       model: f.model,
       timeout_ms: Math.round(Number(f.timeoutS) * 1000),
       retries: Number(f.retries),
-      features: f.reply ? ['reply'] : [],
+      features: [...(f.reply ? (['reply'] as const) : []), ...(f.copilot ? (['copilot'] as const) : [])],
     };
     // Absent: the stored key stays; null removes it.
     if (f.apiKey) llm.api_key = f.apiKey;
@@ -197,6 +199,10 @@ export function LanguageModel({ endpoint }: { endpoint: Endpoint | null | undefi
               <input type="checkbox" checked={f.reply} onChange={(e) => set({ reply: e.target.checked })} /> Word draft replies
               from their quotes
             </label>
+            <label className="check">
+              <input type="checkbox" checked={f.copilot} onChange={(e) => set({ copilot: e.target.checked })} /> Plan and word
+              the copilot's answers (a sentence its sources do not back refuses the answer)
+            </label>
           </fieldset>
           <div className="actions">
             <button type="submit">Save language model</button>
@@ -256,7 +262,13 @@ function RequestLog({ rows }: { rows: LogRow[] | null }) {
             {rows.map((r) => (
               <tr key={r.id} data-testid="llm-request">
                 <td>{new Date(r.created_at).toLocaleString()}</td>
-                <td>{r.feature === 'reply' ? `Draft, ticket #${r.ticket_id ?? '?'}` : 'Connection test'}</td>
+                <td>
+                  {r.feature === 'reply'
+                    ? `Draft, ticket #${r.ticket_id ?? '?'}`
+                    : r.feature === 'copilot'
+                      ? `Copilot${r.ticket_id ? `, ticket #${r.ticket_id}` : ''}`
+                      : 'Connection test'}
+                </td>
                 <td>{r.model}</td>
                 <td>
                   {OUTCOMES[r.status]}
