@@ -35,6 +35,11 @@
 //! times creation → stored draft (`bench/src/reply_eval.rs`); figures go to
 //! `target/bench/reply-eval.json`.
 //!
+//! `atum-bench copilot-eval` asks the copilot (offline) about tickets filed from the
+//! same set: the answered rate and citation checks on answerable ones, the refusal rate
+//! out of scope, and tickets with planted instructions (`bench/src/copilot_eval.rs`);
+//! figures go to `target/bench/copilot-eval.json`.
+//!
 //! `atum-bench triage` trains the triage model on histories of 10,000 and 100,000
 //! labelled tickets with the release `atum ai eval` and records time and peak memory
 //! (`bench/src/triage.rs`); figures go to `target/bench/triage-train.json`.
@@ -47,6 +52,7 @@
 //! with the model, and search latency at concurrency 1 and 8 (`bench/src/rag.rs`);
 //! figures go to `target/bench/retrieval.json`.
 
+mod copilot_eval;
 mod dashboard;
 mod load;
 mod queue;
@@ -87,7 +93,7 @@ fn main() -> anyhow::Result<()> {
     let root = root.canonicalize()?;
 
     let mode = std::env::args().nth(1).unwrap_or_else(|| "api".into());
-    const MODES: [&str; 11] = [
+    const MODES: [&str; 12] = [
         "api",
         "queue",
         "sla",
@@ -97,6 +103,7 @@ fn main() -> anyhow::Result<()> {
         "retrieval",
         "retrieval-eval",
         "reply-eval",
+        "copilot-eval",
         "triage",
         "triage-worker",
     ];
@@ -126,6 +133,7 @@ fn main() -> anyhow::Result<()> {
         "sse" => run_sse(&cluster, port, &exe_dir, &root, tickets, seconds.max(10)),
         "retrieval-eval" => retrieval::run(&cluster, port, &exe_dir, &root),
         "reply-eval" => reply_eval::run(&cluster, port, &exe_dir, &root),
+        "copilot-eval" => copilot_eval::run(&cluster, port, &exe_dir, &root),
         "retrieval" => rag::run(&cluster, port, &exe_dir, &root),
         "triage-worker" => triage_worker::run(&cluster, port, &exe_dir, &root),
         _ => run_sla(&cluster, port, &root, tickets),

@@ -90,6 +90,7 @@ async fn the_copilot_answers_how_to_resolve_a_ticket_quoting_the_knowledge_base_
     assert_eq!(steps[1]["arguments"], json!({"ticket_id": ticket}));
     let query = steps[2]["arguments"]["query"].as_str().unwrap();
     assert!(query.starts_with("VPN token not accepted"), "the ticket is searched for as data: {query}");
+    assert_eq!(steps[1]["result"]["injection_signs"], json!(["ignore previous"]), "the attempt is in the trace");
     let ticket_sources = steps[1]["sources"].as_array().unwrap();
     assert!(ticket_sources.iter().all(|s| s["provenance"] == "customer"), "{}", steps[1]);
     assert!(steps[2]["result_sha256"].as_str().unwrap().len() == 64);

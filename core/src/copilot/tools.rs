@@ -57,6 +57,12 @@ pub struct Passage {
 
 impl Passage {
     fn new(source_id: String, source: &str, id: i64, title: String, provenance: Provenance, text: String) -> Passage {
+        // What a customer wrote loses the characters that render as nothing (the usual
+        // carriers of hidden instructions) before anything reads it.
+        let text = match provenance {
+            Provenance::Customer => crate::llm::prompt::visible(&text),
+            _ => text,
+        };
         let content_hash = content_hash(&text);
         Passage { source_id, source: source.into(), id, title, provenance, text, content_hash }
     }
@@ -148,7 +154,7 @@ pub async fn call(
 
 async fn get_ticket(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Output> {
     let t = crate::tickets::get(db, who, id).await?;
-    let result = json!({
+    let mut result = json!({
         "id": t.id, "status": t.status, "priority": t.priority, "category": t.category, "tags": t.tags,
         "assignee_id": t.assignee_id, "group_id": t.group_id, "created_at": t.created_at,
     });
@@ -179,13 +185,19 @@ async fn get_ticket(db: &impl GenericClient, who: &Principal, id: i64) -> Result
             capped(c.get(1)),
         ));
     }
+    // Phrases that read as orders to a model: in the trace and the log, trusted by nothing.
+    let signs: Vec<&str> = passages.iter().flat_map(|p| crate::llm::prompt::injection_signs(&p.text)).collect();
+    if !signs.is_empty() {
+        tracing::warn!(org = who.org_id.0, ticket = id, ?signs, "the ticket's text reads like instructions to a model");
+    }
+    result["injection_signs"] = json!(signs);
     Ok(Output { result, passages })
 }
 
 /// The ticket's text as a search query: data to match, never instructions.
 pub async fn ticket_query(db: &impl GenericClient, who: &Principal, id: i64) -> Result<String> {
     let t = crate::tickets::get(db, who, id).await?;
-    let q = format!("{}\n\n{}", t.subject, t.description).replace('\0', " ");
+    let q = crate::llm::prompt::visible(&format!("{}\n\n{}", t.subject, t.description)).replace('\0', " ");
     Ok(q.chars().take(crate::retrieval::search::MAX_QUERY).collect::<String>().trim().to_owned())
 }
 

@@ -23,10 +23,14 @@ fn invisible(c: char) -> bool {
         || (c.is_control() && c != '\n' && c != '\t')
 }
 
+/// The text without the characters that render as nothing.
+pub fn visible(text: &str) -> String {
+    text.chars().filter(|c| !invisible(*c)).collect()
+}
+
 /// The text without invisible characters and without anything that looks like a marker.
 pub fn clean(text: &str, marker: &str) -> String {
-    let visible: String = text.chars().filter(|c| !invisible(*c)).collect();
-    visible.replace(marker, "").replace("<<", "‹‹").replace(">>", "››")
+    visible(text).replace(marker, "").replace("<<", "‹‹").replace(">>", "››")
 }
 
 /// One block of data: `<<LABEL marker>>` … `<</LABEL marker>>`.
