@@ -83,11 +83,19 @@ pub async fn for_ticket(
     Ok(HttpResponse::Ok().json(runs))
 }
 
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayQuery {
+    /// Ask the language model again (a run it worded) instead of keeping its recorded
+    /// answer.
+    pub rerun_llm: Option<bool>,
+}
+
 /// Replays a run as the asking agent: their rights checked again, the tools run
 /// again with the recorded arguments, each step compared, and the stored answer
-/// checked against today's passages.
+/// checked against today's passages; with `rerun_llm`, the model words it again.
 #[utoipa::path(operation_id = "replay_copilot_run", tag = "copilot", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Run id")),
+    params(("id" = i64, Path, description = "Run id"), ReplayQuery),
     responses((status = 200, description = "What changed, and whether the answer still holds", body = replay::Replay),
         (status = 403, description = "Staff only", body = ErrorBody),
         (status = 404, description = "No such run", body = ErrorBody),
@@ -97,13 +105,15 @@ pub async fn replay_run(
     state: web::Data<AppState>,
     creds: Credentials,
     id: web::Path<i64>,
+    query: web::Query<ReplayQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    let rerun = query.rerun_llm.unwrap_or(false);
     let pool = state.pool.clone();
     let report = state
         .in_tx(&creds, async |tx, who| {
             let models = models(&state)?;
-            Ok(replay::replay(tx, &pool, models, &who, id).await?)
+            Ok(replay::replay(tx, &pool, models, state.security.key.as_ref(), &who, id, rerun).await?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(report))

@@ -239,6 +239,18 @@ async fn with_a_language_model_the_answer_is_worded_and_each_way_the_model_misbe
     );
     let replay = app.post(&format!("/api/v1/copilot/runs/{id}/replay"), Some(&agent.token), json!({})).await.body;
     assert_eq!(replay["still_supported"], true, "{replay}");
+    assert_eq!(replay["rerun"], Value::Null, "the recorded wording is kept");
+    assert_eq!(fake.received().len(), 2);
+    let again =
+        app.post(&format!("/api/v1/copilot/runs/{id}/replay?rerun_llm=true"), Some(&agent.token), json!({})).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body["rerun"]["same_answer"], true, "{}", again.body);
+    assert_eq!(fake.received().len(), 3, "the model was asked again");
+    configure("fake-opposite").await;
+    let opposite =
+        app.post(&format!("/api/v1/copilot/runs/{id}/replay?rerun_llm=true"), Some(&agent.token), json!({})).await;
+    assert!(opposite.body["rerun"]["refusal"].as_str().unwrap().contains("negates"), "{}", opposite.body);
+    assert_eq!(opposite.body["still_supported"], true, "the stored answer still holds");
 
     for (model, planner, why) in [
         ("fake-invalid", "rules-1", "not the JSON asked for"),

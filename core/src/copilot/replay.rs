@@ -1,15 +1,26 @@
 //! Replaying a run: the replaying agent's rights are checked again, the run's tool
 //! calls are made again with their recorded arguments, each step's result and sources
 //! are compared with what was recorded, and the gate checks the stored answer against
-//! the passages the tools return today.
+//! the passages the tools return today. The recorded model outputs are kept unless
+//! the agent asks for the model to be asked again (`rerun_llm`): then the answer is
+//! worded again from today's passages and put through the gate, beside the stored one.
 
 use std::sync::Arc;
 
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
 
-use super::{execute, gate, get, tools::Tool};
-use crate::{assist::Models, auth::Principal, db::DbPool, error::Result};
+use super::{execute, gate, get, tools::Tool, word};
+use crate::{
+    assist::Models,
+    auth::{Principal, secret_key::SecretKey},
+    db::DbPool,
+    error::Result,
+    llm::{
+        client::chat_async,
+        endpoint::{self, Feature},
+    },
+};
 
 /// How one tool step compares with its recorded self.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -37,14 +48,33 @@ pub struct Replay {
     pub still_supported: bool,
     pub because: String,
     pub verdicts: Vec<gate::Verdict>,
+    /// With `rerun_llm`, on a run the model worded: its wording today.
+    pub rerun: Option<Rerun>,
+}
+
+/// The model asked again, from today's passages.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = CopilotRerun)]
+pub struct Rerun {
+    pub model: Option<String>,
+    /// Today's answer, when it passed the gate.
+    pub answer: Option<String>,
+    /// Why today's answer was refused (or why the model could not be asked).
+    pub refusal: Option<String>,
+    /// Today's answer is the stored one, word for word.
+    pub same_answer: bool,
+    /// Its request in the request log.
+    pub request_id: Option<i64>,
 }
 
 pub async fn replay(
     db: &impl GenericClient,
     pool: &DbPool,
     models: Arc<dyn Models>,
+    key: Option<&SecretKey>,
     who: &Principal,
     run_id: i64,
+    rerun_llm: bool,
 ) -> Result<Replay> {
     let run = get(db, who, run_id).await?;
     // The recorded model outputs are kept: only the tools run again.
@@ -106,5 +136,60 @@ pub async fn replay(
             }
         }
     };
-    Ok(Replay { run_id, steps, still_supported, because, verdicts })
+    let rerun =
+        if rerun_llm && run.mode == "llm" { Some(reword(db, key, who, &run, &again.passages).await?) } else { None };
+    Ok(Replay { run_id, steps, still_supported, because, verdicts, rerun })
+}
+
+/// The run's answer worded again by the organisation's model from today's versions of
+/// the passages it cited.
+async fn reword(
+    db: &impl GenericClient,
+    key: Option<&SecretKey>,
+    who: &Principal,
+    run: &super::Run,
+    passages: &[super::tools::Passage],
+) -> Result<Rerun> {
+    let refused = |why: &str| Rerun {
+        model: None,
+        answer: None,
+        refusal: Some(why.to_owned()),
+        same_answer: false,
+        request_id: None,
+    };
+    let Some(e) = endpoint::load(db, key, who.org_id).await?.filter(|e| e.serves(Feature::Copilot)) else {
+        return Ok(refused("no language model serves the copilot any more"));
+    };
+    let mut sources = Vec::new();
+    for c in &run.citations {
+        if let Some(p) = passages.iter().find(|p| p.source_id == c.source_id)
+            && !sources.iter().any(|s: &&super::tools::Passage| s.source_id == p.source_id)
+        {
+            sources.push(p);
+        }
+    }
+    if sources.is_empty() {
+        return Ok(refused("none of the passages the answer cited is returned by the tools today"));
+    }
+    let ticket = super::tools::ticket_query(db, who, run.ticket_id).await?;
+    let request = word::word_request(run.ticket_id, &run.question, &ticket, &sources);
+    let x = chat_async(e.clone(), request.clone()).await;
+    let checked = x.content.as_deref().map(|c| word::check(c, &sources));
+    let x = match &checked {
+        Some(Err((why, _))) => x.judged(crate::llm::Outcome::Unsupported, Some(why.clone())),
+        _ => x,
+    };
+    let request_id = crate::llm::log::record(db, &e, &request, &x).await?;
+    let (answer, refusal) = match checked {
+        Some(Ok(w)) => (Some(w.answer), None),
+        Some(Err((why, _))) => (None, Some(format!("the model's answer failed its check: {why}"))),
+        None => (None, Some(format!("the language model gave no answer: {}", x.error.unwrap_or_default()))),
+    };
+    Ok(Rerun {
+        model: Some(e.model.clone()),
+        same_answer: answer.is_some() && answer == run.answer,
+        answer,
+        refusal,
+        request_id: Some(request_id),
+    })
 }

@@ -752,7 +752,7 @@ export interface paths {
         /**
          * Replays a run as the asking agent: their rights checked again, the tools run
          *     again with the recorded arguments, each step compared, and the stored answer
-         *     checked against today's passages.
+         *     checked against today's passages; with `rerun_llm`, the model words it again.
          */
         post: operations["replay_copilot_run"];
         delete?: never;
@@ -1838,12 +1838,28 @@ export interface components {
         };
         CopilotReplay: {
             because: string;
+            rerun?: null | components["schemas"]["CopilotRerun"];
             /** Format: int64 */
             run_id: number;
             steps: components["schemas"]["CopilotStepDiff"][];
             /** @description The stored answer, checked against today's passages. */
             still_supported: boolean;
             verdicts: components["schemas"]["GateVerdict"][];
+        };
+        /** @description The model asked again, from today's passages. */
+        CopilotRerun: {
+            /** @description Today's answer, when it passed the gate. */
+            answer?: string | null;
+            model?: string | null;
+            /** @description Why today's answer was refused (or why the model could not be asked). */
+            refusal?: string | null;
+            /**
+             * Format: int64
+             * @description Its request in the request log.
+             */
+            request_id?: number | null;
+            /** @description Today's answer is the stored one, word for word. */
+            same_answer: boolean;
         };
         /** @description A run as the agent sees it. */
         CopilotRun: {
@@ -6898,7 +6914,13 @@ export interface operations {
     };
     replay_copilot_run: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Ask the language model again (a run it worded) instead of keeping its recorded
+                 *     answer.
+                 */
+                rerun_llm?: boolean | null;
+            };
             header?: never;
             path: {
                 /** @description Run id */
@@ -6915,6 +6937,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CopilotReplay"];
+                };
+            };
+            /** @description A query parameter is malformed (invalid_query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description No valid session (unauthenticated) */

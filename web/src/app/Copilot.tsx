@@ -80,9 +80,11 @@ export function Copilot({ ticketId, onOpenTicket }: Props) {
     const { data } = await api.GET('/api/v1/copilot/runs/{id}', { params: { path: { id: run.id } } });
     if (data) setTrace(data);
   };
-  const doReplay = async () => {
+  const doReplay = async (rerunLlm = false) => {
     if (!run) return;
-    const { data, error: err, response } = await api.POST('/api/v1/copilot/runs/{id}/replay', { params: { path: { id: run.id } } });
+    const { data, error: err, response } = await api.POST('/api/v1/copilot/runs/{id}/replay', {
+      params: { path: { id: run.id }, query: rerunLlm ? { rerun_llm: true } : {} },
+    });
     if (data) setReplay(data);
     else setError(problem(err, response).message);
   };
@@ -174,6 +176,11 @@ export function Copilot({ ticketId, onOpenTicket }: Props) {
             <button type="button" onClick={() => void doReplay()}>
               Replay
             </button>
+            {run.mode === 'llm' && (
+              <button type="button" onClick={() => void doReplay(true)}>
+                Replay, asking the model again
+              </button>
+            )}
           </div>
           {trace && <Trace run={trace} />}
           {replay && (
@@ -181,6 +188,16 @@ export function Copilot({ ticketId, onOpenTicket }: Props) {
               <p>
                 Still supported: <strong>{replay.still_supported ? 'yes' : 'no'}</strong>, because {replay.because}.
               </p>
+              {replay.rerun && (
+                <p>
+                  Asked again, the model{' '}
+                  {replay.rerun.refusal
+                    ? `was refused: ${replay.rerun.refusal}.`
+                    : replay.rerun.same_answer
+                      ? 'gave the same answer.'
+                      : `gave another answer that passes the gate: “${replay.rerun.answer ?? ''}”`}
+                </p>
+              )}
               <ul>
                 {replay.steps.map((s) => (
                   <li key={s.seq}>
