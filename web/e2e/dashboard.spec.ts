@@ -18,11 +18,11 @@ test('the dashboard shows live figures and charts, and follows a new ticket with
   expect(res.status()).toBe(201);
   await expect(created).toHaveText(String(before + 1));
 
-  // Unchanged figures are not sent again: the dashboard's own requests get 304s.
+  // Unchanged figures are not sent again: the dashboard's own requests get 304s. The
+  // new ticket's AI jobs may still change it for a few seconds (a 200 each time).
   const answers: number[] = [];
   page.on('response', (r) => {
     if (r.url().includes('/api/v1/dashboard')) answers.push(r.status());
   });
-  await expect.poll(() => answers.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
-  expect(answers).toContain(304);
+  await expect.poll(() => answers.includes(304), { timeout: 45_000 }).toBe(true);
 });
