@@ -113,11 +113,7 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
     let step: usize = Env::process().parse_or("ATUM_BENCH_COPILOT_STEP", 3, "a number")?;
     let set_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("retrieval/retrieval-set.json");
     let set: Value = serde_json::from_str(&std::fs::read_to_string(&set_path)?)?;
-    let model_dir =
-        atum_core::model_files::ensure(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../var"), &mut |m| {
-            println!("{m}")
-        })?
-        .canonicalize()?;
+    let model_dir = crate::model_dir()?;
     let model_env = ("ATUM_EMBED_MODEL_DIR", model_dir.display().to_string());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let url = cluster.url(port, DATABASE)?;

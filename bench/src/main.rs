@@ -342,6 +342,15 @@ pub(crate) fn start_service(
     Ok((child, listen))
 }
 
+/// The embedding model's directory under `var/` (fetched when missing), absolute: the
+/// services the benches start read it from `ATUM_EMBED_MODEL_DIR`.
+pub(crate) fn model_dir() -> anyhow::Result<PathBuf> {
+    Ok(atum_core::model_files::ensure(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../var"), &mut |m| {
+        println!("{m}")
+    })?
+    .canonicalize()?)
+}
+
 pub(crate) fn wait_for(base: &str) -> anyhow::Result<()> {
     for _ in 0..100 {
         if ureq::get(&format!("{base}/api/v1/health")).call().is_ok() {

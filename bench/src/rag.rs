@@ -73,11 +73,7 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
     });
     let mut samples = read_dataset(&dataset)?;
     samples.shuffle(&mut StdRng::seed_from_u64(20261201));
-    let model_dir =
-        atum_core::model_files::ensure(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../var"), &mut |m| {
-            println!("{m}")
-        })?;
-    let model_dir = model_dir.canonicalize()?;
+    let model_dir = crate::model_dir()?;
     let model_env = ("ATUM_EMBED_MODEL_DIR", model_dir.display().to_string());
 
     // The questions the search is asked are kept out of the corpus and the timing sets.

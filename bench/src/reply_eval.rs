@@ -40,11 +40,7 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
     let paced_n: usize = Env::process().parse_or("ATUM_BENCH_REPLY_PACED", 100, "a number of tickets")?;
     let set_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("retrieval/retrieval-set.json");
     let set: Value = serde_json::from_str(&std::fs::read_to_string(&set_path)?)?;
-    let model_dir =
-        atum_core::model_files::ensure(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../var"), &mut |m| {
-            println!("{m}")
-        })?
-        .canonicalize()?;
+    let model_dir = crate::model_dir()?;
     let model_env = ("ATUM_EMBED_MODEL_DIR", model_dir.display().to_string());
     let embedder = Embedder::load(&model_dir)?;
 

@@ -36,11 +36,7 @@ const CONFIGS: [(&str, &str); 5] = [
 pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow::Result<()> {
     let set_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("retrieval/retrieval-set.json");
     let set: Value = serde_json::from_str(&std::fs::read_to_string(&set_path)?)?;
-    let model_dir =
-        atum_core::model_files::ensure(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../var"), &mut |m| {
-            println!("{m}")
-        })?;
-    let model_env = ("ATUM_EMBED_MODEL_DIR", model_dir.canonicalize()?.display().to_string());
+    let model_env = ("ATUM_EMBED_MODEL_DIR", crate::model_dir()?.display().to_string());
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let url = cluster.url(port, "atum_eval")?;

@@ -17,7 +17,7 @@
 //! Figures go to `target/bench/triage-worker.json`.
 
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     process::{Command, Stdio},
     sync::{Arc, atomic::AtomicUsize},
     time::{Duration, Instant},
@@ -48,11 +48,7 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
     let env = Env::process();
     let history: usize = env.parse_or("ATUM_BENCH_TRIAGE_HISTORY", 10_000, "a number of tickets")?;
     let tickets: usize = env.parse_or("ATUM_BENCH_TRIAGE_TICKETS", 400, "a number of tickets")?;
-    let model_dir =
-        atum_core::model_files::ensure(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../var"), &mut |m| {
-            println!("{m}")
-        })?
-        .canonicalize()?;
+    let model_dir = crate::model_dir()?;
     let model_env = ("ATUM_EMBED_MODEL_DIR", model_dir.display().to_string());
     let texts = test_texts()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

@@ -42,7 +42,7 @@ pub struct AiSettings {
     /// Rules applied after each customer message is triaged ([`crate::assist::escalate`]).
     pub escalation: Vec<EscalationRule>,
     /// The language model the features named in it may use; `null`: none, nothing
-    /// leaves the machine.
+    /// leaves the machine. Read by the settings' API ([`get`]); [`of_org`] leaves it out.
     pub llm: Option<EndpointView>,
 }
 
@@ -153,6 +153,14 @@ pub async fn of_org(db: &impl GenericClient, org_id: OrgId) -> Result<OrgSetting
             _ => {}
         }
     }
+    Ok(s)
+}
+
+/// [`of_org`] with the language model's endpoint, which only the settings' readers
+/// need: the code acting in the organisation (a ticket's write, triage) reads the
+/// endpoint itself where it uses it.
+async fn with_llm(db: &impl GenericClient, org_id: OrgId) -> Result<OrgSettings> {
+    let mut s = of_org(db, org_id).await?;
     s.ai.llm = endpoint::view(db, org_id).await?;
     Ok(s)
 }
@@ -230,7 +238,7 @@ fn check_rules(f: &mut FieldErrors, rules: &[EscalationRule]) {
 /// The caller's organisation's settings (admins).
 pub async fn get(db: &impl GenericClient, who: &Principal) -> Result<OrgSettings> {
     who.require_admin()?;
-    of_org(db, who.org_id).await
+    with_llm(db, who.org_id).await
 }
 
 /// Changes the named settings; the change is in the security audit log. `key` seals
@@ -272,7 +280,7 @@ pub async fn change(
     if let Some(llm) = change.ai.as_ref().and_then(|ai| ai.llm.as_ref()) {
         endpoint::save(db, key, who, llm.as_ref()).await?;
     }
-    let after = of_org(db, who.org_id).await?;
+    let after = with_llm(db, who.org_id).await?;
     // A new API key changes nothing the settings show, but is a change to audit.
     let key_changed = change
         .ai

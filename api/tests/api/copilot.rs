@@ -12,20 +12,8 @@ async fn setup(app: &TestApp) -> (Person, Person, Person, i64, i64) {
     let admin = app.org("acme").await;
     let agent = app.person(&admin, "agent", "ada").await;
     let customer = app.person(&admin, "customer", "carl").await;
-    let article = app
-        .publish(
-            &admin,
-            "Resetting your VPN token",
-            "When the VPN refuses your token, reset it yourself.\n\n\
-             Open the security page of your account and choose the VPN tab. \
-             Press the reset token button and confirm with your password. \
-             Then sign in to the VPN client again with the new token.",
-            "public",
-        )
-        .await;
     app.publish(&admin, "Printer jams", "Open tray 3 and remove the crumpled paper carefully.", "public").await;
-    app.index().await;
-    app.embed_all().await;
+    let article = app.vpn_article(&admin).await;
     let res = app
         .post(
             "/api/v1/tickets",

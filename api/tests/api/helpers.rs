@@ -250,6 +250,25 @@ impl TestApp {
         res.body["id"].as_i64().unwrap()
     }
 
+    /// Publishes the public article on resetting a VPN token the AI tests answer from,
+    /// then indexes and embeds every passage; the article's id.
+    pub async fn vpn_article(&self, admin: &Person) -> i64 {
+        let id = self
+            .publish(
+                admin,
+                "Resetting your VPN token",
+                "When the VPN refuses your token, reset it yourself.\n\n\
+                 Open the security page of your account and choose the VPN tab. \
+                 Press the reset token button and confirm with your password. \
+                 Then sign in to the VPN client again with the new token.",
+                "public",
+            )
+            .await;
+        self.index().await;
+        self.embed_all().await;
+        id
+    }
+
     /// What atum-rag-worker does with a model: a vector for every passage.
     pub async fn embed_all(&self) {
         let dir = atum_core::model_files::default_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../var"));

@@ -154,17 +154,17 @@ pub fn sha256(v: &Value) -> String {
 
 /// The concrete arguments of a planned call: `"ticket"` becomes the run's ticket (its
 /// id, or its text as a search query — data to match, never instructions).
-async fn bind(db: &impl GenericClient, who: &Principal, call: &plan::Call, ticket_id: i64) -> Result<Value> {
+fn bind(call: &plan::Call, ticket_id: i64, ticket_text: &str) -> Value {
     let mut args = call.arguments.clone();
     if let Some(map) = args.as_object_mut() {
         if map.get("ticket_id") == Some(&json!("ticket")) {
             map.insert("ticket_id".into(), json!(ticket_id));
         }
         if map.get("query") == Some(&json!("ticket")) {
-            map.insert("query".into(), json!(tools::ticket_query(db, who, ticket_id).await?));
+            map.insert("query".into(), json!(ticket_text));
         }
     }
-    Ok(canonical(&args))
+    canonical(&args)
 }
 
 struct Executed {
@@ -261,12 +261,15 @@ fn quote_all(answer: &mut String, citations: &mut Vec<Citation>, p: &Passage) {
 }
 
 fn push_quote(answer: &mut String, citations: &mut Vec<Citation>, p: &Passage, start: usize, end: usize) {
+    // Offsets from the composer are the passage's own sentence bounds; anything else is
+    // no quote.
+    let Some(quote) = p.text.get(start..end) else { return };
     if !answer.is_empty() {
         let joined = citations.last().is_some_and(|c| c.source_id == p.source_id && c.quote_end <= start);
         answer.push_str(if joined { " " } else { "\n\n" });
     }
     let at = answer.len();
-    answer.push_str(&p.text[start..end]);
+    answer.push_str(quote);
     citations.push(Citation {
         start: at,
         end: answer.len(),
@@ -383,13 +386,11 @@ pub async fn ask(
         duration_ms: 0,
         error: None,
     });
-    let mut calls = Vec::new();
-    for c in &plan.calls {
-        calls.push((c.tool, bind(db, who, c, ticket.id).await?));
-    }
+    // The ticket's text is read only now, after the plan.
+    let topic = tools::query_of(&ticket);
+    let calls: Vec<(Tool, Value)> = plan.calls.iter().map(|c| (c.tool, bind(c, ticket.id, &topic))).collect();
     let executed = execute(pool, models.as_ref(), who, &calls, 0).await?;
     steps.extend(executed.steps);
-    let topic = tools::ticket_query(db, who, ticket.id).await?;
     let (status, text, citations, verdicts, refusal) = if let Some(e) = executed.error {
         (RunStatus::Error, None, Vec::new(), Vec::new(), Some(format!("a tool failed: {e}")))
     } else if plan.intents.is_empty() {
@@ -580,9 +581,7 @@ pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ru
     who.require_staff()?;
     let r = db
         .query_opt(
-            "SELECT id, ticket_id, user_id, question, mode, status, answer, citations, refusal, verdicts, planner,
-                    answerer, gate, thresholds, index_version, duration_ms, created_at, model
-               FROM copilot_runs WHERE org_id = $1 AND id = $2",
+            &format!("SELECT {RUN_COLUMNS} FROM copilot_runs WHERE org_id = $1 AND id = $2"),
             &[&who.org_id, &id],
         )
         .await?
@@ -612,9 +611,17 @@ pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ru
             error: s.get(8),
         })
         .collect();
-    Ok(Run {
+    Ok(Run { steps, ..run(&r) })
+}
+
+const RUN_COLUMNS: &str = "id, ticket_id, user_id, question, mode, status, answer, citations, refusal, verdicts, \
+                           planner, answerer, gate, thresholds, index_version, duration_ms, created_at, model";
+
+/// A run from a row of [`RUN_COLUMNS`], without its steps.
+fn run(r: &tokio_postgres::Row) -> Run {
+    Run {
         id: r.get(0),
-        ticket_id,
+        ticket_id: r.get(1),
         user_id: r.get(2),
         question: r.get(3),
         mode: r.get(4),
@@ -627,32 +634,25 @@ pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ru
         answerer: r.get(11),
         gate: r.get(12),
         thresholds: r.get(13),
-        model: r.get(17),
         index_version: r.get(14),
         duration_ms: r.get(15),
         created_at: r.get(16),
-        steps,
-    })
+        model: r.get(17),
+        steps: Vec::new(),
+    }
 }
 
 /// The ticket's runs, newest first, without their steps (staff).
 pub async fn for_ticket(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Vec<Run>> {
     who.require_staff()?;
     crate::tickets::get(db, who, ticket_id).await?;
-    let ids: Vec<i64> = db
+    let rows = db
         .query(
-            "SELECT id FROM copilot_runs WHERE org_id = $1 AND ticket_id = $2 ORDER BY id DESC LIMIT 20",
+            &format!(
+                "SELECT {RUN_COLUMNS} FROM copilot_runs WHERE org_id = $1 AND ticket_id = $2 ORDER BY id DESC LIMIT 20"
+            ),
             &[&who.org_id, &ticket_id],
         )
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    let mut runs = Vec::new();
-    for id in ids {
-        let mut run = get(db, who, id).await?;
-        run.steps.clear();
-        runs.push(run);
-    }
-    Ok(runs)
+        .await?;
+    Ok(rows.iter().map(run).collect())
 }

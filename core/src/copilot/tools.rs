@@ -195,10 +195,14 @@ async fn get_ticket(db: &impl GenericClient, who: &Principal, id: i64) -> Result
 }
 
 /// The ticket's text as a search query: data to match, never instructions.
-pub async fn ticket_query(db: &impl GenericClient, who: &Principal, id: i64) -> Result<String> {
-    let t = crate::tickets::get(db, who, id).await?;
+pub fn query_of(t: &crate::tickets::Ticket) -> String {
     let q = crate::llm::prompt::visible(&format!("{}\n\n{}", t.subject, t.description)).replace('\0', " ");
-    Ok(q.chars().take(crate::retrieval::search::MAX_QUERY).collect::<String>().trim().to_owned())
+    q.chars().take(crate::retrieval::search::MAX_QUERY).collect::<String>().trim().to_owned()
+}
+
+/// [`query_of`] the ticket `id`, as `who` may see it.
+pub async fn ticket_query(db: &impl GenericClient, who: &Principal, id: i64) -> Result<String> {
+    Ok(query_of(&crate::tickets::get(db, who, id).await?))
 }
 
 async fn search_kb(
@@ -262,7 +266,7 @@ async fn similar_resolved(
         let Some(r) = rows.iter().find(|r| r.get::<_, i64>(0) == h.chunk_id) else { continue };
         let (body, description): (String, String) = (r.get(1), r.get(2));
         // The passage opens with that ticket's customer's words: only the reply is ours.
-        let reply = body[chunk::ticket_reply_start(&description, &body)..].trim();
+        let reply = body.get(chunk::ticket_reply_start(&description, &body)..).unwrap_or_default().trim();
         if reply.is_empty() {
             continue;
         }

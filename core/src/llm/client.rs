@@ -131,12 +131,14 @@ pub fn chat(endpoint: &Endpoint, request: &Request) -> Exchange {
             return exchange;
         }
     };
-    let agent = ureq::AgentBuilder::new()
+    let mut agent = ureq::AgentBuilder::new()
         .timeout(endpoint.timeout)
         // A redirect could carry the key and the customer's text to another host.
-        .redirects(0)
-        .tls_connector(super::tls::connector())
-        .build();
+        .redirects(0);
+    if let Some(tls) = super::tls::connector() {
+        agent = agent.tls_connector(tls);
+    }
+    let agent = agent.build();
     let text = exchange.sent.to_string();
     for attempt in 0..=endpoint.retries {
         if attempt > 0 {

@@ -14,16 +14,19 @@ use ureq::{ReadWrite, TlsConnector};
 pub struct Rustls(Arc<rustls::ClientConfig>);
 
 /// The connector every endpoint shares: built once, with the web's root certificates.
-pub fn connector() -> Arc<Rustls> {
-    static CONNECTOR: LazyLock<Arc<Rustls>> = LazyLock::new(|| {
+/// `None` only if the crypto provider refused the default protocol versions (then an
+/// https endpoint fails to connect, and the request log says so).
+pub fn connector() -> Option<Arc<Rustls>> {
+    static CONNECTOR: LazyLock<Option<Arc<Rustls>>> = LazyLock::new(|| {
         let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map(|b| b.with_root_certificates(roots).with_no_client_auth())
-            // The ring provider supports the default versions; this cannot fail.
-            .unwrap_or_else(|_| unreachable!("ring supports TLS 1.2 and 1.3"));
-        Arc::new(Rustls(Arc::new(config)))
+        match rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions() {
+            Ok(b) => Some(Arc::new(Rustls(Arc::new(b.with_root_certificates(roots).with_no_client_auth())))),
+            Err(e) => {
+                tracing::error!(error = %e, "TLS is unavailable for language model endpoints");
+                None
+            }
+        }
     });
     CONNECTOR.clone()
 }
