@@ -1,5 +1,5 @@
 import { type APIRequestContext, expect, test } from '@playwright/test';
-import { accessible, bearer, person, signIn, token } from './support';
+import { accessible, bearer, person, publishIndexed, signIn, token } from './support';
 
 /** The demo organisation's triage models, trained by the job worker from its 300 seeded tickets. */
 async function trained(request: APIRequestContext, admin: string) {
@@ -117,31 +117,15 @@ test('an agent inserts the AI\'s cited draft with one key, edits and sends it, a
   const admin = await token(request, person('admin'));
   const stamp = Date.now();
   const title = `Renewing a Harbour garage parking permit ${stamp}`;
-  const made = await request.post('/api/v1/kb/articles', {
-    headers: bearer(admin),
-    data: {
-      title,
-      visibility: 'public',
-      publish: true,
-      body:
-        'To renew your Harbour garage parking permit, open the Permits page of your account. ' +
-        'Choose the permit that expires and press Renew, then pay the yearly fee. ' +
-        'The new permit reaches you by e-mail within an hour.\n\nOur office in Lisbon was founded in 1998.',
-    },
-  });
-  expect(made.status(), await made.text()).toBe(201);
-  const article = (await made.json()).id as number;
-  // The retrieval worker chunks and embeds it within seconds; the draft can quote it after.
-  await expect
-    .poll(
-      async () => {
-        const q = encodeURIComponent('renew my Harbour garage parking permit');
-        const hits = await (await request.get(`/api/v1/kb/search?q=${q}&retrievers=dense`, { headers: bearer(admin) })).json();
-        return hits.items.some((h: { id: number; source: string }) => h.source === 'article' && h.id === article);
-      },
-      { timeout: 60_000, intervals: [500] },
-    )
-    .toBe(true);
+  const article = await publishIndexed(
+    request,
+    admin,
+    title,
+    'To renew your Harbour garage parking permit, open the Permits page of your account. ' +
+      'Choose the permit that expires and press Renew, then pay the yearly fee. ' +
+      'The new permit reaches you by e-mail within an hour.\n\nOur office in Lisbon was founded in 1998.',
+    'renew my Harbour garage parking permit',
+  );
 
   const customer = await token(request, person('customer'));
   const filed = await request.post('/api/v1/tickets', {

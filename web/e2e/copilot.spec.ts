@@ -1,32 +1,18 @@
 import { expect, test } from '@playwright/test';
-import { accessible, bearer, person, signIn, token } from './support';
+import { accessible, bearer, person, publishIndexed, signIn, token } from './support';
 
 test('an agent asks the copilot how to resolve a ticket, sees the cited answer, its trace and a replay, and a refusal', async ({ page, request }) => {
   test.setTimeout(180_000);
   const admin = await token(request, person('admin'));
   const stamp = Date.now();
   const title = `Unlocking a Harbour locker ${stamp}`;
-  const made = await request.post('/api/v1/kb/articles', {
-    headers: bearer(admin),
-    data: {
-      title,
-      visibility: 'public',
-      publish: true,
-      body: 'To unlock a Harbour locker, open the Lockers page of your account and press Unlock. The locker opens within a minute.',
-    },
-  });
-  expect(made.status(), await made.text()).toBe(201);
-  const article = (await made.json()).id as number;
-  await expect
-    .poll(
-      async () => {
-        const q = encodeURIComponent('unlock my Harbour locker');
-        const hits = await (await request.get(`/api/v1/kb/search?q=${q}&retrievers=dense`, { headers: bearer(admin) })).json();
-        return hits.items.some((h: { id: number; source: string }) => h.source === 'article' && h.id === article);
-      },
-      { timeout: 60_000, intervals: [500] },
-    )
-    .toBe(true);
+  await publishIndexed(
+    request,
+    admin,
+    title,
+    'To unlock a Harbour locker, open the Lockers page of your account and press Unlock. The locker opens within a minute.',
+    'unlock my Harbour locker',
+  );
   const customer = await token(request, person('customer'));
   const filed = await request.post('/api/v1/tickets', {
     headers: bearer(customer),
@@ -55,6 +41,11 @@ test('an agent asks the copilot how to resolve a ticket, sees the cited answer, 
   await expect(copilot.getByTestId('copilot-replay')).toContainText('Still supported: yes');
   await copilot.scrollIntoViewIfNeeded();
   await accessible(page, 'ticket-copilot');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await answer.scrollIntoViewIfNeeded();
+  await expect(copilot.getByRole('button', { name: 'Replay' })).toBeVisible();
+  await accessible(page, 'phone-copilot');
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   await copilot.getByLabel('Ask about this ticket').fill('What is the weather in Lisbon?');
   await copilot.getByRole('button', { name: 'Ask', exact: true }).click();

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { FAKE_LLM } from './global-setup';
-import { accessible, bearer, person, signIn, token } from './support';
+import { accessible, bearer, person, publishIndexed, signIn, token } from './support';
 
 // The optional language model, against the fake model server the suite starts
 // (`atum-fake-llm`): it rewords the draft's quotes, starting with "In short,".
@@ -25,30 +25,22 @@ test('an admin connects a language model and tests it, and the agent\'s draft is
   await expect(page.getByTestId('llm-request').first()).toContainText('Connection test');
   await expect(page.getByTestId('llm-request').first()).toContainText('Used');
   await accessible(page, 'ai-llm');
+  // On a phone the form and the log stay within the screen (the log scrolls sideways).
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByTestId('llm-request').first().scrollIntoViewIfNeeded();
+  await expect(form.getByRole('button', { name: 'Test the connection' })).toBeVisible();
+  await accessible(page, 'phone-ai-llm');
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   const stamp = Date.now();
   const title = `Replacing a lost Harbour gym badge ${stamp}`;
-  const made = await request.post('/api/v1/kb/articles', {
-    headers: bearer(admin),
-    data: {
-      title,
-      visibility: 'public',
-      publish: true,
-      body: 'To replace a lost Harbour gym badge, open the Badges page of your account and press Replace. The new gym badge works at once.',
-    },
-  });
-  expect(made.status(), await made.text()).toBe(201);
-  const article = (await made.json()).id as number;
-  await expect
-    .poll(
-      async () => {
-        const q = encodeURIComponent('replace my lost Harbour gym badge');
-        const hits = await (await request.get(`/api/v1/kb/search?q=${q}&retrievers=dense`, { headers: bearer(admin) })).json();
-        return hits.items.some((h: { id: number; source: string }) => h.source === 'article' && h.id === article);
-      },
-      { timeout: 60_000, intervals: [500] },
-    )
-    .toBe(true);
+  await publishIndexed(
+    request,
+    admin,
+    title,
+    'To replace a lost Harbour gym badge, open the Badges page of your account and press Replace. The new gym badge works at once.',
+    'replace my lost Harbour gym badge',
+  );
   const customer = await token(request, person('customer'));
   const filed = await request.post('/api/v1/tickets', {
     headers: bearer(customer),

@@ -30,6 +30,10 @@ test('an admin is told of the AI\'s escalation, opens the ticket from the notifi
   await expect(item).toContainText('Broken for the third time');
   await expect(item).toHaveClass(/unread/);
   await accessible(page, 'notifications');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await item.scrollIntoViewIfNeeded();
+  await accessible(page, 'phone-notifications');
+  await page.setViewportSize({ width: 1280, height: 800 });
   await item.getByRole('button').click();
   await expect(page.getByRole('heading', { level: 2, name: /Broken for the third time/ })).toBeVisible();
   await rail.getByRole('button', { name: /^Notifications/ }).click();

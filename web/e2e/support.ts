@@ -71,3 +71,29 @@ export function sql(statement: string) {
     encoding: 'utf8',
   });
 }
+
+/**
+ * Publishes a public article as `admin` and waits until the dense retriever finds it
+ * for `query` (the retrieval worker chunks and embeds it within seconds): a draft or
+ * the copilot can quote it after. Its id.
+ */
+export async function publishIndexed(request: APIRequestContext, admin: string, title: string, body: string, query: string) {
+  const made = await request.post('/api/v1/kb/articles', {
+    headers: bearer(admin),
+    data: { title, visibility: 'public', publish: true, body },
+  });
+  expect(made.status(), await made.text()).toBe(201);
+  const article = (await made.json()).id as number;
+  await expect
+    .poll(
+      async () => {
+        const hits = await (
+          await request.get(`/api/v1/kb/search?q=${encodeURIComponent(query)}&retrievers=dense`, { headers: bearer(admin) })
+        ).json();
+        return hits.items.some((h: { id: number; source: string }) => h.source === 'article' && h.id === article);
+      },
+      { timeout: 60_000, intervals: [500] },
+    )
+    .toBe(true);
+  return article;
+}

@@ -219,32 +219,35 @@ export function Copilot({ ticketId, onOpenTicket }: Props) {
 
 function Trace({ run }: { run: Run }) {
   return (
-    <table className="copilot-trace" aria-label="The run's steps">
-      <thead>
-        <tr>
-          <th scope="col">#</th>
-          <th scope="col">Step</th>
-          <th scope="col">Arguments</th>
-          <th scope="col">Sources</th>
-          <th scope="col">Time</th>
-        </tr>
-      </thead>
-      <tbody>
-        {run.steps.map((s) => (
-          <tr key={s.seq}>
-            <td>{s.seq}</td>
-            <td>
-              {s.kind}: {s.name}
-              {s.error && <span className="error"> — {s.error}</span>}
-            </td>
-            <td>
-              <code>{JSON.stringify(s.arguments)}</code>
-            </td>
-            <td>{s.sources.map((r) => `${r.source_id} (${PROVENANCE[r.provenance]})`).join(', ') || '—'}</td>
-            <td>{s.duration_ms} ms</td>
+    // Wide on a phone: it scrolls sideways, so it takes the keyboard's focus to scroll.
+    <div className="copilot-trace" role="region" aria-label="The run's steps, scrollable" tabIndex={0}>
+      <table aria-label="The run's steps">
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            <th scope="col">Step</th>
+            <th scope="col">Arguments</th>
+            <th scope="col">Sources</th>
+            <th scope="col">Time</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {run.steps.map((s) => (
+            <tr key={s.seq}>
+              <td>{s.seq}</td>
+              <td>
+                {s.kind}: {s.name}
+                {s.error && <span className="error"> — {s.error}</span>}
+              </td>
+              <td>
+                <code>{JSON.stringify(s.arguments)}</code>
+              </td>
+              <td>{s.sources.map((r) => `${r.source_id} (${PROVENANCE[r.provenance]})`).join(', ') || '—'}</td>
+              <td>{s.duration_ms} ms</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

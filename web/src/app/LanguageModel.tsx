@@ -247,47 +247,49 @@ function RequestLog({ rows }: { rows: LogRow[] | null }) {
       {rows.length === 0 ? (
         <p>None yet.</p>
       ) : (
-        <table aria-labelledby="llm-log-title">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">For</th>
-              <th scope="col">Model</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Time</th>
-              <th scope="col">Exchange</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={r.id} data-testid="llm-request">
-                <td>{new Date(r.created_at).toLocaleString()}</td>
-                <td>
-                  {r.feature === 'reply'
-                    ? `Draft, ticket #${r.ticket_id ?? '?'}`
-                    : r.feature === 'copilot'
-                      ? `Copilot${r.ticket_id ? `, ticket #${r.ticket_id}` : ''}`
-                      : 'Connection test'}
-                </td>
-                <td>{r.model}</td>
-                <td>
-                  {OUTCOMES[r.status]}
-                  {r.error && <span className="why"> — {r.error}</span>}
-                </td>
-                <td>
-                  {r.duration_ms} ms{r.attempts > 1 ? `, ${r.attempts} attempts` : ''}
-                </td>
-                <td>
-                  <details>
-                    <summary>Sent and received</summary>
-                    <pre>{JSON.stringify(r.request, null, 2)}</pre>
-                    <pre>{r.response ?? '(no answer)'}</pre>
-                  </details>
-                </td>
+        <div className="scroll" role="region" aria-label="Requests to the model, scrollable" tabIndex={0}>
+          <table aria-labelledby="llm-log-title">
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">For</th>
+                <th scope="col">Model</th>
+                <th scope="col">Outcome</th>
+                <th scope="col">Time</th>
+                <th scope="col">Exchange</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.id} data-testid="llm-request">
+                  <td>{new Date(r.created_at).toLocaleString()}</td>
+                  <td>
+                    {r.feature === 'reply'
+                      ? `Draft, ticket #${r.ticket_id ?? '?'}`
+                      : r.feature === 'copilot'
+                        ? `Copilot${r.ticket_id ? `, ticket #${r.ticket_id}` : ''}`
+                        : 'Connection test'}
+                  </td>
+                  <td>{r.model}</td>
+                  <td>
+                    {OUTCOMES[r.status]}
+                    {r.error && <span className="why"> — {r.error}</span>}
+                  </td>
+                  <td>
+                    {r.duration_ms} ms{r.attempts > 1 ? `, ${r.attempts} attempts` : ''}
+                  </td>
+                  <td>
+                    <details>
+                      <summary>Sent and received</summary>
+                      <pre>{JSON.stringify(r.request, null, 2)}</pre>
+                      <pre>{r.response ?? '(no answer)'}</pre>
+                    </details>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </div>
   );

@@ -52,7 +52,7 @@ export function Notifications({ inbox, onChanged, onOpenTicket }: Props) {
                     {n.text}
                     {n.ticket_subject ? ` — ${n.ticket_subject}` : ''}
                   </button>
-                  <span className="when"> {new Date(n.created_at).toLocaleString()}</span>
+                  <span className="when">{new Date(n.created_at).toLocaleString()}</span>
                 </li>
               ))}
             </ul>
