@@ -1,6 +1,8 @@
 //! `atum-bench copilot-eval`: the caged copilot through the product's own path (the
-//! release API with the model, offline mode), on the knowledge base and messages of
-//! `bench/retrieval/retrieval-set.json` (Bitext, CDLA-Sharing-1.0).
+//! release API with the model, offline mode), on one knowledge base of the articles and
+//! messages of `bench/retrieval/retrieval-set.json` (Bitext, CDLA-Sharing-1.0) and the
+//! troubleshooting flows of `bench/copilot/flows.json` (GNOME Help, CC BY-SA 3.0; the
+//! messages ours).
 //!
 //! - **Answerable**: every `ATUM_BENCH_COPILOT_STEP`th (3) held-back customer message is
 //!   filed as a ticket and the copilot is asked "How do I resolve this?". Each has an
@@ -9,7 +11,10 @@
 //!   needed by its sentence), checked mechanically per sentence — the cited span of the
 //!   passage, at its offsets, hashing as cited, equals the sentence; and the share of
 //!   citations that point to the article of the message's own intent (topical
-//!   precision), and of answers citing it (topical recall).
+//!   precision), and of answers citing it (topical recall). The same for the flows'
+//!   messages, each about one flow's article.
+//! - **Judged sample**: 20 cited sentences of each set, judged by a person against their
+//!   whole passage (`bench/copilot/judgments.json`).
 //! - **Out of scope**: questions the copilot does not answer, asked on those tickets;
 //!   and tickets about things no article covers, asked how to resolve them. Reported:
 //!   the refusal rate of each.
@@ -98,6 +103,195 @@ fn tools_of(run: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// One answerable set's figures, and every cited sentence for the judged sample.
+#[derive(Default)]
+struct Tally {
+    tickets: usize,
+    answered: usize,
+    sentences: usize,
+    exact: usize,
+    on_gold: usize,
+    answers_on_gold: usize,
+    /// Runs whose `search_kb` step ranked the message's own article first, and in its
+    /// first five: how often the answer could have quoted it.
+    retrieved_first: usize,
+    retrieved_top5: usize,
+    cited: Vec<Cited>,
+}
+
+struct Cited {
+    message: String,
+    sentence: String,
+    source: String,
+    passage: String,
+}
+
+impl Tally {
+    /// An answer's citations checked mechanically: an article's sentence is the cited
+    /// span of its passage at its offsets, the passage hashing as cited; a solved
+    /// ticket's sentence is in the reply part of its passage.
+    fn check(
+        &mut self,
+        message: &str,
+        run: &Value,
+        gold: i64,
+        passage: &dyn Fn(i64) -> anyhow::Result<Option<String>>,
+    ) -> anyhow::Result<()> {
+        self.tickets += 1;
+        let ranked: Vec<i64> = run["steps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s["kind"] == "tool" && s["name"] == "search_kb")
+            .flat_map(|s| s["result"].as_array().cloned().unwrap_or_default())
+            .filter_map(|h| h["article_id"].as_i64())
+            .fold(Vec::new(), |mut seen, id| {
+                if !seen.contains(&id) {
+                    seen.push(id);
+                }
+                seen
+            });
+        let at = ranked.iter().position(|&id| id == gold);
+        self.retrieved_first += usize::from(at == Some(0));
+        self.retrieved_top5 += usize::from(at.is_some_and(|i| i < 5));
+        if run["status"] != "answered" {
+            return Ok(());
+        }
+        self.answered += 1;
+        let answer = run["answer"].as_str().unwrap_or("");
+        let mut cites_gold = false;
+        for c in run["citations"].as_array().into_iter().flatten() {
+            self.sentences += 1;
+            let span = |a: &str, b: &str| (c[a].as_u64().unwrap_or(0) as usize, c[b].as_u64().unwrap_or(0) as usize);
+            let ((s, e), (qs, qe)) = (span("start", "end"), span("quote_start", "quote_end"));
+            let chunk =
+                c["source_id"].as_str().unwrap_or("").trim_start_matches("chunk:").split(':').next().unwrap_or("");
+            let body = match chunk.parse::<i64>() {
+                Ok(id) => passage(id)?,
+                Err(_) => None,
+            };
+            let said = answer.get(s..e).filter(|t| !t.trim().is_empty());
+            let exact = match (body.as_deref(), said) {
+                (Some(p), Some(said)) if c["provenance"] == "kb" => {
+                    p.get(qs..qe) == Some(said)
+                        && c["content_hash"].as_str() == Some(atum_core::assist::reply::content_hash(p).as_str())
+                }
+                (Some(p), Some(said)) => p.contains(said),
+                _ => false,
+            };
+            self.exact += usize::from(exact);
+            if c["source"] == "article" && c["id"].as_i64() == Some(gold) {
+                self.on_gold += 1;
+                cites_gold = true;
+            }
+            self.cited.push(Cited {
+                message: message.to_owned(),
+                sentence: said.unwrap_or("").trim().to_owned(),
+                source: c["title"].as_str().unwrap_or("").to_owned(),
+                passage: body.unwrap_or_default(),
+            });
+        }
+        self.answers_on_gold += usize::from(cites_gold);
+        Ok(())
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "{} of {} answered; {} of {} sentences are their cited span exactly; {} of {} citations point to the \
+             message's own article; {} of {} answers cite it; search_kb ranked it first {} times, in its first five {}",
+            self.answered,
+            self.tickets,
+            self.exact,
+            self.sentences,
+            self.on_gold,
+            self.sentences,
+            self.answers_on_gold,
+            self.answered,
+            self.retrieved_first,
+            self.retrieved_top5,
+        )
+    }
+
+    fn report(&self) -> Value {
+        json!({
+            "tickets": self.tickets, "answered": self.answered, "answered_rate": rate(self.answered, self.tickets),
+            "sentences": self.sentences,
+            "alce_citation_recall": rate(self.exact, self.sentences),
+            "alce_citation_precision": rate(self.exact, self.sentences),
+            "citations_to_own_article": rate(self.on_gold, self.sentences),
+            "answers_citing_own_article": rate(self.answers_on_gold, self.answered),
+            "search_kb_own_article_first": rate(self.retrieved_first, self.tickets),
+            "search_kb_own_article_in_top5": rate(self.retrieved_top5, self.tickets),
+        })
+    }
+}
+
+/// Sentences judged per set: evenly spaced over its cited sentences.
+const SAMPLE_PER_SET: usize = 20;
+
+/// The judged sample: [`SAMPLE_PER_SET`] cited sentences of each set, looked up in
+/// `bench/copilot/judgments.json` (a person's judgment of the sentence against its
+/// whole passage: `supported` — the passage says it, ALCE's support; `stands_alone` —
+/// read in the answer, away from the passage, it still means what the passage means;
+/// `helps` — it helps resolve the message). A sampled sentence nobody has judged yet is
+/// written, with empty judgments, to `copilot-sample-unjudged.json` to be judged.
+fn judge(sets: &[(&str, &Tally)], root: &Path) -> anyhow::Result<Value> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("copilot/judgments.json");
+    let judgments: Vec<Value> = match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str::<Value>(&text)?["judgments"].as_array().cloned().unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    let mut out = serde_json::Map::new();
+    let mut unjudged = Vec::new();
+    for (name, tally) in sets {
+        let n = tally.cited.len();
+        let picked: Vec<&Cited> =
+            (0..SAMPLE_PER_SET.min(n)).map(|i| &tally.cited[i * n / SAMPLE_PER_SET.min(n)]).collect();
+        let (mut judged, mut supported, mut alone, mut helps) = (0usize, 0usize, 0usize, 0usize);
+        for c in &picked {
+            let found =
+                judgments.iter().find(|j| j["message"] == c.message.as_str() && j["sentence"] == c.sentence.as_str());
+            match found {
+                Some(j) => {
+                    judged += 1;
+                    supported += usize::from(j["supported"] == true);
+                    alone += usize::from(j["stands_alone"] == true);
+                    helps += usize::from(j["helps"] == true);
+                }
+                None => unjudged.push(json!({
+                    "set": name, "message": c.message, "sentence": c.sentence, "source": c.source,
+                    "passage": c.passage, "supported": null, "stands_alone": null, "helps": null, "note": "",
+                })),
+            }
+        }
+        println!(
+            "judged sample ({name}): {judged} of {} sampled sentences judged; supported {supported}, stands alone {alone}, \
+             helps {helps}",
+            picked.len()
+        );
+        out.insert(
+            (*name).to_owned(),
+            json!({
+                "sampled": picked.len(), "judged": judged,
+                "alce_citation_recall": rate(supported, judged),
+                "alce_citation_precision": rate(supported, judged),
+                "stands_alone": rate(alone, judged),
+                "helps": rate(helps, judged),
+            }),
+        );
+    }
+    if !unjudged.is_empty() {
+        let file = root.join("copilot-sample-unjudged.json");
+        std::fs::write(&file, serde_json::to_string_pretty(&unjudged)?)?;
+        println!("{} sampled sentences have no judgment yet: {}", unjudged.len(), file.display());
+    }
+    Ok(Value::Object(out))
+}
+
+fn rate(a: usize, b: usize) -> f64 {
+    if b == 0 { 0.0 } else { round(a as f64 / b as f64) }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -142,8 +336,22 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
         )?;
         article_of_intent.insert(a["intent"].as_str().unwrap_or("").to_owned(), made["id"].as_i64().unwrap_or(0));
     }
-    runtime.block_on(wait_embedded(&url, articles.len() as i64, Duration::from_secs(600)))?;
-    println!("{} articles indexed and embedded", articles.len());
+    let flows_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("copilot/flows.json");
+    let flows: Value = serde_json::from_str(&std::fs::read_to_string(&flows_path)?)?;
+    let flow_articles = flows["articles"].as_array().context("flow articles")?;
+    let mut article_of_flow = std::collections::HashMap::new();
+    for a in flow_articles {
+        let made = post(
+            &base,
+            &token,
+            "/api/v1/kb/articles",
+            &json!({"title": a["title"], "body": a["body"], "visibility": "public", "publish": true}),
+        )?;
+        article_of_flow.insert(a["flow"].as_str().unwrap_or("").to_owned(), made["id"].as_i64().unwrap_or(0));
+    }
+    let published = (articles.len() + flow_articles.len()) as i64;
+    runtime.block_on(wait_embedded(&url, published, Duration::from_secs(600)))?;
+    println!("{published} articles indexed and embedded");
 
     let file = |subject: &str, description: &str| -> anyhow::Result<i64> {
         let res = post(&base, &token, "/api/v1/tickets", &json!({"subject": subject, "description": description}))?;
@@ -158,7 +366,7 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
         crate::retrieval::get(&base, &token, &format!("/api/v1/copilot/runs/{id}"))
     };
 
-    // Answerable.
+    // Answerable: the Bitext messages, then the GNOME Help flows' messages.
     let queries: Vec<&Value> = set["queries"]
         .as_array()
         .context("queries")?
@@ -166,11 +374,15 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
         .filter(|q| q["typo"] != true)
         .step_by(step.max(1))
         .collect();
-    let (mut answered, mut sentences, mut sentences_exact, mut citations, mut on_intent, mut answers_on_intent) =
-        (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
+    let passage = |chunk: i64| -> anyhow::Result<Option<String>> {
+        Ok(runtime
+            .block_on(db.query_opt("SELECT body FROM kb_chunks WHERE id = $1", &[&chunk]))?
+            .map(|r| r.get::<_, String>(0)))
+    };
     let mut tickets = Vec::new();
     let mut plain_tools = Vec::new();
     let mut examples = Vec::new();
+    let mut bitext = Tally::default();
     for q in &queries {
         let text = q["text"].as_str().unwrap_or("");
         let subject: String = text.chars().take(120).collect();
@@ -178,53 +390,23 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
         let run = ask(ticket, "How do I resolve this?")?;
         tickets.push(ticket);
         plain_tools.push(tools_of(&run));
-        if run["status"] != "answered" {
-            continue;
-        }
-        answered += 1;
-        let answer = run["answer"].as_str().unwrap_or("");
         let gold = article_of_intent.get(q["intent"].as_str().unwrap_or("")).copied().unwrap_or(-1);
-        let mut cites_gold = false;
-        for c in run["citations"].as_array().into_iter().flatten() {
-            sentences += 1;
-            citations += 1;
-            let span = |a: &str, b: &str| (c[a].as_u64().unwrap_or(0) as usize, c[b].as_u64().unwrap_or(0) as usize);
-            let ((s, e), (qs, qe)) = (span("start", "end"), span("quote_start", "quote_end"));
-            let chunk =
-                c["source_id"].as_str().unwrap_or("").trim_start_matches("chunk:").split(':').next().unwrap_or("");
-            let passage: Option<String> = match chunk.parse::<i64>() {
-                Ok(id) => runtime
-                    .block_on(db.query_opt("SELECT body FROM kb_chunks WHERE id = $1", &[&id]))?
-                    .map(|r| r.get::<_, String>(0)),
-                Err(_) => None,
-            };
-            // An article's passage is its chunk: the span at its offsets, hashing as cited.
-            // A solved ticket's is the reply part of its chunk: the sentence is in it.
-            let said = answer.get(s..e).filter(|t| !t.trim().is_empty());
-            let exact = match (passage.as_deref(), said) {
-                (Some(p), Some(said)) if c["provenance"] == "kb" => {
-                    p.get(qs..qe) == Some(said)
-                        && c["content_hash"].as_str() == Some(atum_core::assist::reply::content_hash(p).as_str())
-                }
-                (Some(p), Some(said)) => p.contains(said),
-                _ => false,
-            };
-            sentences_exact += usize::from(exact);
-            if c["source"] == "article" && c["id"].as_i64() == Some(gold) {
-                on_intent += 1;
-                cites_gold = true;
-            }
-        }
-        answers_on_intent += usize::from(cites_gold);
-        if examples.len() < 3 {
-            examples.push(json!({"message": text, "answer": answer}));
+        bitext.check(text, &run, gold, &passage)?;
+        if run["status"] == "answered" && examples.len() < 3 {
+            examples.push(json!({"message": text, "answer": run["answer"]}));
         }
     }
-    let n = queries.len();
-    println!(
-        "answerable: {answered} of {n} answered; {sentences_exact} of {sentences} sentences are their cited span exactly; \
-         {on_intent} of {citations} citations point to the intent's own article; {answers_on_intent} of {answered} answers cite it"
-    );
+    println!("answerable (Bitext): {}", bitext.line());
+    let mut gnome = Tally::default();
+    for q in flows["queries"].as_array().context("flow queries")? {
+        let text = q["text"].as_str().unwrap_or("");
+        let ticket = file(text, text)?;
+        let run = ask(ticket, "How do I resolve this?")?;
+        let gold = article_of_flow.get(q["flow"].as_str().unwrap_or("")).copied().unwrap_or(-1);
+        gnome.check(text, &run, gold, &passage)?;
+    }
+    println!("answerable (GNOME Help flows): {}", gnome.line());
+    let judged = judge(&[("bitext", &bitext), ("gnome-help", &gnome)], root)?;
 
     // Out of scope.
     let mut scope_refused = 0;
@@ -273,19 +455,15 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
     latencies.sort_by(f64::total_cmp);
     let (p50, p95) = (percentile(&latencies, 0.5), percentile(&latencies, 0.95));
     println!("ask round trip: p50 {p50:.0} ms, p95 {p95:.0} ms over {} runs", latencies.len());
-    let rate = |a: usize, b: usize| if b == 0 { 0.0 } else { round(a as f64 / b as f64) };
     let report = json!({
         "set": "bench/retrieval/retrieval-set.json",
         "mode": "offline",
         "articles": articles.len(),
-        "answerable": {
-            "tickets": n, "answered": answered, "answered_rate": rate(answered, n),
-            "sentences": sentences,
-            "alce_citation_recall": rate(sentences_exact, sentences),
-            "alce_citation_precision": rate(sentences_exact, citations),
-            "citations_to_intent_article": rate(on_intent, citations),
-            "answers_citing_intent_article": rate(answers_on_intent, answered),
-        },
+        "flows": "bench/copilot/flows.json",
+        "flow_articles": flow_articles.len(),
+        "answerable": bitext.report(),
+        "answerable_flows": gnome.report(),
+        "judged_sample": judged,
         "out_of_scope": {
             "questions": OUT_OF_SCOPE.len(), "refused": scope_refused, "refusal_rate": rate(scope_refused, OUT_OF_SCOPE.len()),
             "uncovered_tickets": UNCOVERED.len(), "uncovered_refused": uncovered_refused,
