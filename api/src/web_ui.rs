@@ -3,8 +3,9 @@
 //! for `atum up` and for the browser tests, so one process is the whole desk.
 //!
 //! Hashed assets (`/assets/…`) never change under a name: cached for a year. The
-//! pages — the landing page at `/`, the agent app at `/app/` and the public help
-//! center at `/help/`, each with every path under it (its own routes) — are
+//! pages — the landing page at `/`, the agent app at `/app/` (and the mailed links'
+//! `/reset-password` and `/verify-email`) and the public help center at `/help/`,
+//! each with every path under it (its own routes) — are
 //! revalidated on each load, so a new build shows at once.
 //! Nothing under `/api/` ever falls back to a page.
 
@@ -67,7 +68,9 @@ impl WebUi {
                 .route(web::head().to(page(landing))),
         )
         .service(
-            web::resource(["/app", "/app/{tail:.*}"])
+            // The mailed links' pages (a password to choose, an address to confirm) are
+            // the app's, outside `/app/` so the links stay short and stable.
+            web::resource(["/app", "/app/{tail:.*}", "/reset-password", "/verify-email"])
                 .wrap(pages.clone())
                 .route(web::get().to(page(app.clone())))
                 .route(web::head().to(page(app))),

@@ -1,5 +1,5 @@
 import { type APIRequestContext, expect, test } from '@playwright/test';
-import { accessible, bearer, person, publishIndexed, signIn, token } from './support';
+import { accessible, bearer, openAdmin, person, publishIndexed, signIn, token } from './support';
 
 /** The demo organisation's triage models, trained by the job worker from its 300 seeded tickets. */
 async function trained(request: APIRequestContext, admin: string) {
@@ -53,7 +53,7 @@ test('an admin reads how the triage model did on held-back tickets and sets its 
   const admin = await token(request, person('admin'));
   await trained(request, admin);
   await signIn(page, person('admin'));
-  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'AI settings' }).click();
+  await openAdmin(page, 'AI settings');
   await expect(page.getByRole('heading', { name: 'AI settings' })).toBeFocused();
   const model = page.getByTestId('model-category');
   await expect(model).toContainText('accuracy');
@@ -78,7 +78,7 @@ test('an admin reads how the triage model did on held-back tickets and sets its 
 test('an admin writes an escalation rule, sees the API\'s error beside the field, fixes it and saves it', async ({ page, request }) => {
   const admin = await token(request, person('admin'));
   await signIn(page, person('admin'));
-  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'AI settings' }).click();
+  await openAdmin(page, 'AI settings');
   const form = page.getByRole('form', { name: 'Escalation rules' });
   await form.getByRole('button', { name: 'Add a rule' }).click();
   await form.getByLabel('Name').fill('Angry customer');

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { FAKE_LLM } from './global-setup';
-import { accessible, bearer, person, publishIndexed, signIn, token } from './support';
+import { accessible, bearer, openAdmin, person, publishIndexed, signIn, token } from './support';
 
 // The optional language model, against the fake model server the suite starts
 // (`atum-fake-llm`): it rewords the draft's quotes, starting with "In short,".
@@ -8,7 +8,7 @@ test('an admin connects a language model and tests it, and the agent\'s draft is
   test.setTimeout(180_000);
   const admin = await token(request, person('admin'));
   await signIn(page, person('admin'));
-  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'AI settings' }).click();
+  await openAdmin(page, 'AI settings');
   const form = page.getByRole('form', { name: 'Language model' });
   await form.getByLabel('Server').selectOption('ollama');
   await form.getByLabel('Address').fill('not an address');
@@ -62,7 +62,7 @@ test('an admin connects a language model and tests it, and the agent\'s draft is
   // The admin's log has the draft's request; removing the model stops them.
   await page.context().clearCookies();
   await signIn(page, person('admin'));
-  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'AI settings' }).click();
+  await openAdmin(page, 'AI settings');
   await expect(page.getByTestId('llm-request').first()).toContainText(`Draft, ticket #${id}`);
   await page.getByTestId('llm-request').first().getByText('Sent and received').click();
   await expect(page.getByTestId('llm-request').first()).toContainText('CUSTOMER MESSAGE');

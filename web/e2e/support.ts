@@ -1,7 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { type APIRequestContext, type Page, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export interface Login {
@@ -46,6 +46,13 @@ export async function signIn(page: Page, who: Login) {
   await page.getByLabel('Password').fill(who.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('navigation', { name: 'Views' })).toBeVisible();
+}
+
+/** Opens a section of the admin console from the rail. */
+export async function openAdmin(page: Page, section: string) {
+  await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Administration' }).click();
+  await expect(page.getByRole('heading', { name: 'Administration', level: 1 })).toBeVisible();
+  await page.getByRole('navigation', { name: 'Administration' }).getByRole('button', { name: section }).click();
 }
 
 const SHOTS = resolve(import.meta.dirname, '../../target/e2e/screenshots');
@@ -96,4 +103,41 @@ export async function publishIndexed(request: APIRequestContext, admin: string, 
     )
     .toBe(true);
   return article;
+}
+
+const MAIL = resolve(VAR, 'mail');
+
+/** Quoted-printable, as lettre writes a long line: soft breaks joined, `=XX` decoded. */
+function unquote(text: string): string {
+  return text.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/**
+ * The newest mail the job worker wrote to `to` (the suite has no SMTP relay: mail is
+ * `.eml` files under its mail directory), waited for, decoded.
+ */
+export async function mailTo(to: string, subject: string): Promise<string> {
+  let found = '';
+  await expect
+    .poll(
+      () => {
+        const files = existsSync(MAIL) ? readdirSync(MAIL).filter((f) => f.endsWith('.eml')) : [];
+        const mails = files
+          .map((f) => ({ at: statSync(resolve(MAIL, f)).mtimeMs, text: unquote(readFileSync(resolve(MAIL, f), 'utf8')) }))
+          .filter((m) => m.text.split('\n').some((l) => l.startsWith('To:') && l.includes(to)) && m.text.includes(`Subject: ${subject}`))
+          .sort((a, b) => b.at - a.at);
+        found = mails[0]?.text ?? '';
+        return found !== '';
+      },
+      { timeout: 30_000, intervals: [250] },
+    )
+    .toBe(true);
+  return found;
+}
+
+/** The path and query of the one link in a mail that goes to `path`. */
+export function linkIn(mail: string, path: string): string {
+  const m = new RegExp(`https?://[^/\\s]+(${path}\\?token=[0-9a-f]{64})`).exec(mail);
+  expect(m, `a ${path} link in:\n${mail}`).not.toBeNull();
+  return (m as RegExpExecArray)[1];
 }

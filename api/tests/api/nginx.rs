@@ -186,6 +186,12 @@ async fn the_shipped_nginx_config_passes_nginx_t_and_rate_limits_auth_bursts_whi
         {
             assert!(headers.contains(h), "missing {h}: {headers}");
         }
+        // The mailed links' pages are the app's, and send no referrer with their token.
+        let (status, headers) = n.curl("GET", "/reset-password?token=00", None, &[]);
+        assert_eq!(status, 200, "{headers}");
+        assert!(headers.contains("referrer-policy: no-referrer") && headers.contains("script-src 'self'"), "{headers}");
+        assert_eq!(n.curl("GET", "/verify-email?token=00", None, &[]).0, 200);
+        assert_eq!(n.curl("GET", "/reset-password/elsewhere", None, &[]).0, 404);
         let (status, headers) = n.curl("GET", "/help/acme/articles/3", None, &[]);
         assert_eq!(status, 200, "{headers}");
         assert!(headers.contains("cache-control: no-cache") && headers.contains("script-src 'self'"), "{headers}");

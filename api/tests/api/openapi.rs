@@ -78,3 +78,46 @@ fn the_organisation_field_states_the_servers_slug_rule() {
         assert_eq!(org["maxLength"], 63, "{schema}: {org}");
     }
 }
+
+/// utoipa names a schema after its type and keeps the last of two with one name, so
+/// two `Entry` types would silently share one (wrong) shape in the document and in
+/// the web client's types. Every schema's name, as declared, must be unique.
+#[test]
+fn no_two_schema_types_share_a_name() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+    let mut dupes = Vec::new();
+    let mut stack = vec![root.join("core/src"), root.join("api/src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let mut pending = false;
+            let mut alias: Option<String> = None;
+            for line in text.lines().map(str::trim) {
+                if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                    (pending, alias) = (true, None);
+                } else if pending && line.starts_with("#[schema(as = ") {
+                    alias = line.trim_start_matches("#[schema(as = ").split([')', ',']).next().map(str::to_owned);
+                } else if pending && (line.starts_with("pub struct ") || line.starts_with("pub enum ")) {
+                    let name = line.split_whitespace().nth(2).unwrap().split(['<', '{', '(', ';']).next().unwrap();
+                    let name = alias.take().unwrap_or_else(|| name.to_owned());
+                    let here = path.strip_prefix(root).unwrap().display().to_string();
+                    if let Some(before) = seen.insert(name.clone(), here.clone()) {
+                        dupes.push(format!("{name}: {before} and {here}"));
+                    }
+                    pending = false;
+                }
+            }
+        }
+    }
+    assert!(seen.len() > 50, "found only {} schema types", seen.len());
+    assert!(dupes.is_empty(), "schema names declared twice: {dupes:#?}");
+}

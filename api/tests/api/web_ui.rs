@@ -47,7 +47,7 @@ async fn the_pages_revalidate_the_assets_cache_for_a_year_and_api_paths_never_fa
     assert_eq!((landing.status, landing.body.as_str()), (200, Some("<h1>landing</h1>")));
     assert_eq!(landing.header("cache-control"), Some("no-cache"));
     assert!(landing.header("content-security-policy").is_some_and(|c| c.contains("script-src 'self'")));
-    for route in ["/app", "/app/", "/app/tickets/42"] {
+    for route in ["/app", "/app/", "/app/tickets/42", "/reset-password?token=ab", "/verify-email?token=cd"] {
         let page = app.get(route, None).await;
         assert_eq!((page.status, page.body.as_str()), (200, Some("<div id=root>app</div>")), "{route}");
     }

@@ -35,6 +35,7 @@ pub struct EntryInput {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = AllowlistEntry)]
 pub struct Entry {
     pub id: i64,
     /// Canonical form, always with the prefix length.

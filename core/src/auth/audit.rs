@@ -112,6 +112,7 @@ pub async fn record(db: &impl GenericClient, r: Record) -> Result<()> {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = AuditEntry)]
 pub struct Entry {
     pub id: i64,
     pub event: String,

@@ -1607,7 +1607,18 @@ export interface components {
         };
         Allowlist: {
             /** @description Empty: every address is allowed. */
-            entries: components["schemas"]["Entry"][];
+            entries: components["schemas"]["AllowlistEntry"][];
+        };
+        AllowlistEntry: {
+            /** @description Canonical form, always with the prefix length. */
+            cidr: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            created_by?: number | null;
+            /** Format: int64 */
+            id: number;
+            note: string;
         };
         AllowlistInput: {
             /** @description The whole list (it replaces the current one); empty allows every address. */
@@ -1688,8 +1699,27 @@ export interface components {
             version: number;
             visibility: components["schemas"]["Visibility"];
         };
+        AuditEntry: {
+            /** Format: int64 */
+            actor_id?: number | null;
+            /**
+             * @description A person (`actor_id` is theirs, or null once they were deleted), or which part
+             *     of the system acted.
+             */
+            actor_kind: components["schemas"]["ActorKind"];
+            /** Format: date-time */
+            created_at: string;
+            detail: unknown;
+            event: string;
+            /** Format: int64 */
+            id: number;
+            /** @description The client address the API saw (after the trusted-proxy rules). */
+            ip?: string | null;
+            /** Format: int64 */
+            target_user_id?: number | null;
+        };
         AuditPage: {
-            items: components["schemas"]["Entry"][];
+            items: components["schemas"]["AuditEntry"][];
         };
         /** @description A calendar as admins write it: `hours` maps "mon".."sun" to `[["09:00", "17:00"], …]`. */
         CalendarInput: {
@@ -2092,25 +2122,6 @@ export interface components {
             qr_svg: string;
             /** @description The shared secret in base32, for typing into an authenticator app. */
             secret: string;
-        };
-        Entry: {
-            /** Format: int64 */
-            actor_id?: number | null;
-            /**
-             * @description A person (`actor_id` is theirs, or null once they were deleted), or which part
-             *     of the system acted.
-             */
-            actor_kind: components["schemas"]["ActorKind"];
-            /** Format: date-time */
-            created_at: string;
-            detail: unknown;
-            event: string;
-            /** Format: int64 */
-            id: number;
-            /** @description The client address the API saw (after the trusted-proxy rules). */
-            ip?: string | null;
-            /** Format: int64 */
-            target_user_id?: number | null;
         };
         EntryInput: {
             /**

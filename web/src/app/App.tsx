@@ -1,11 +1,22 @@
 import { useCallback, useEffect, useState } from 'react';
+import { ResetPassword, VerifyEmail } from './AccountLinks';
 import { api, type Me } from './api';
 import { TotpEnrolment } from './Profile';
 import { SignIn } from './SignIn';
 import { Workspace } from './Workspace';
 
-/** Who is signed in decides the screen: the sign-in form, or the workspace. */
+/**
+ * The pages of the mailed links need no session; otherwise who is signed in decides
+ * the screen: the sign-in form, or the workspace.
+ */
 export function App() {
+  const path = window.location.pathname;
+  if (path === '/reset-password') return <ResetPassword />;
+  if (path === '/verify-email') return <VerifyEmail />;
+  return <Desk />;
+}
+
+function Desk() {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const refresh = useCallback(async () => {
     const { data } = await api.GET('/api/v1/me');

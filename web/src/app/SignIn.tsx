@@ -1,4 +1,5 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { ForgotPassword } from './AccountLinks';
 import { api, problem, type Problem } from './api';
 
 interface Props {
@@ -31,12 +32,13 @@ export function SignIn({ onSignedIn }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [needsOrg, setNeedsOrg] = useState(false);
+  const [forgot, setForgot] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
   const codeInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     (challenge ? codeInput.current : heading.current)?.focus();
-  }, [challenge]);
+  }, [challenge, forgot]);
 
   const signIn = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -81,6 +83,16 @@ export function SignIn({ onSignedIn }: Props) {
     await onSignedIn();
   };
 
+  if (forgot) {
+    return (
+      <main className="signin">
+        <h1 ref={heading} tabIndex={-1}>
+          Reset your password
+        </h1>
+        <ForgotPassword onBack={() => setForgot(false)} />
+      </main>
+    );
+  }
   return (
     <main className="signin">
       <h1 ref={heading} tabIndex={-1}>
@@ -121,6 +133,9 @@ export function SignIn({ onSignedIn }: Props) {
           <input id="password" name="password" type="password" autoComplete="current-password" required />
           <button type="submit" disabled={busy}>
             Sign in
+          </button>
+          <button type="button" className="link" onClick={() => setForgot(true)}>
+            Forgot your password?
           </button>
         </form>
       )}

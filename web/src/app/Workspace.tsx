@@ -19,7 +19,8 @@ const PAGE = '100';
 const Dashboard = lazy(() => import('./Dashboard'));
 // So does the knowledge base.
 const Knowledge = lazy(() => import('./Knowledge'));
-const AiSettings = lazy(() => import('./AiSettings'));
+// And the admin console.
+const Admin = lazy(() => import('./admin/Admin'));
 
 function ticketFromPath(): number | null {
   const m = /^\/app\/tickets\/(\d+)/.exec(window.location.pathname);
@@ -34,7 +35,7 @@ export function Workspace({ me, onSignOut }: Props) {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const filter = (f: Partial<Filters>) => setFilters((old) => ({ ...old, ...f }));
   const filtering = Object.keys(filterQuery(filters)).length;
-  const [pane, setPane] = useState<'ticket' | 'new' | 'account' | 'dashboard' | 'kb' | 'ai' | 'inbox'>('ticket');
+  const [pane, setPane] = useState<'ticket' | 'new' | 'account' | 'dashboard' | 'kb' | 'admin' | 'inbox'>('ticket');
   const [lastChange, setLastChange] = useState(0);
   const [tickets, setTickets] = useState<Ticket[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -304,8 +305,8 @@ export function Workspace({ me, onSignOut }: Props) {
           Knowledge base
         </button>
         {me.user.role === 'admin' && (
-          <button type="button" aria-current={pane === 'ai' ? 'page' : undefined} onClick={() => setPane('ai')}>
-            AI settings
+          <button type="button" aria-current={pane === 'admin' ? 'page' : undefined} onClick={() => setPane('admin')}>
+            Administration
           </button>
         )}
         <p className="who">{me.user.display_name}</p>
@@ -331,10 +332,10 @@ export function Workspace({ me, onSignOut }: Props) {
           <Notifications inbox={inbox} onChanged={() => void loadInbox()} onOpenTicket={open} />
         </main>
       )}
-      {pane === 'ai' && (
-        <main className="ai-pane">
-          <Suspense fallback={<p role="status">Loading the AI settings…</p>}>
-            <AiSettings />
+      {pane === 'admin' && (
+        <main className="admin-pane">
+          <Suspense fallback={<p role="status">Loading the administration…</p>}>
+            <Admin me={me} />
           </Suspense>
         </main>
       )}
@@ -345,7 +346,7 @@ export function Workspace({ me, onSignOut }: Props) {
           </Suspense>
         </main>
       )}
-      <main className="list-pane" hidden={pane === 'dashboard' || pane === 'kb' || pane === 'ai' || pane === 'inbox'}>
+      <main className="list-pane" hidden={pane === 'dashboard' || pane === 'kb' || pane === 'admin' || pane === 'inbox'}>
         <h1>{view.label}</h1>
         <form role="search" onSubmit={(e) => e.preventDefault()}>
           <label htmlFor="search">Search tickets</label>
@@ -437,7 +438,7 @@ export function Workspace({ me, onSignOut }: Props) {
             { label: 'New ticket', run: () => setPane('new') },
             { label: 'Dashboard', run: () => setPane('dashboard') },
             { label: 'Knowledge base', run: () => setPane('kb') },
-            ...(me.user.role === 'admin' ? [{ label: 'AI settings', run: () => setPane('ai') }] : []),
+            ...(me.user.role === 'admin' ? [{ label: 'Administration', run: () => setPane('admin') }] : []),
             { label: 'Your account', run: () => setPane('account') },
             { label: 'Keyboard shortcuts', run: () => setHelp(true) },
             { label: 'Sign out', run: onSignOut },

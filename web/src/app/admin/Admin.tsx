@@ -1,0 +1,52 @@
+import { useEffect, useRef, useState } from 'react';
+import AiSettings from '../AiSettings';
+import { api, type Me, type User } from '../api';
+import { Groups } from './Groups';
+import { People } from './People';
+import { Security } from './Security';
+
+export type Section = 'people' | 'groups' | 'security' | 'ai';
+
+const SECTIONS: Record<Section, string> = {
+  people: 'People',
+  groups: 'Groups',
+  security: 'Security',
+  ai: 'AI settings',
+};
+
+/**
+ * The admin console: every setting the API has, by subject. It loads as its own
+ * chunk when an admin opens it.
+ */
+export default function Admin({ me, initial = 'people' }: { me: Me; initial?: Section }) {
+  const [section, setSection] = useState<Section>(initial);
+  const [people, setPeople] = useState<User[]>([]);
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    void api.GET('/api/v1/users').then(({ data }) => data && setPeople(data.items));
+  }, [section]);
+  useEffect(() => heading.current?.focus(), []);
+
+  return (
+    <div className="admin">
+      <h1 ref={heading} tabIndex={-1}>
+        Administration
+      </h1>
+      <nav aria-label="Administration">
+        <ul className="admin-nav">
+          {Object.entries(SECTIONS).map(([id, label]) => (
+            <li key={id}>
+              <button type="button" aria-current={section === id ? 'page' : undefined} onClick={() => setSection(id as Section)}>
+                {label}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      {section === 'people' && <People me={me} />}
+      {section === 'groups' && <Groups />}
+      {section === 'security' && <Security people={people} />}
+      {section === 'ai' && <AiSettings />}
+    </div>
+  );
+}

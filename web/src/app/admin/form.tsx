@@ -1,0 +1,46 @@
+import type { ReactNode } from 'react';
+import { problem } from '../api';
+
+/**
+ * What a failed save left to show: the API's message, and its field errors by the
+ * field's name in the request (`email`, `entries[1].cidr`, …).
+ */
+export interface Failure {
+  message: string;
+  code: string;
+  fields: Record<string, string>;
+}
+
+export function failure(error: unknown, response: Response): Failure {
+  const p = problem(error, response);
+  return { message: p.fields ? 'Some values need fixing.' : p.message, code: p.code, fields: p.fields ?? {} };
+}
+
+/** The props that tie an input to its error (the error's id is `${id}-error`). */
+export function invalid(f: Failure | null, field: string, id: string) {
+  return f?.fields[field] ? { 'aria-invalid': true as const, 'aria-describedby': `${id}-error` } : {};
+}
+
+/** The API's error for one field, beside the field. */
+export function FieldError({ f, field, id }: { f: Failure | null; field: string; id: string }) {
+  const text = f?.fields[field];
+  return text ? (
+    <p id={`${id}-error`} className="field-error">
+      {text}
+    </p>
+  ) : null;
+}
+
+/** A save's outcome, announced: the failure as an alert, success as a status. */
+export function Outcome({ f, saved }: { f: Failure | null; saved: ReactNode }) {
+  return (
+    <div aria-live="polite">
+      {f && (
+        <p className="error" role="alert">
+          {f.message}
+        </p>
+      )}
+      {!f && saved && <p role="status">{saved}</p>}
+    </div>
+  );
+}
