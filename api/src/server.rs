@@ -126,6 +126,7 @@ pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
         .service(sla::create_policy)
         .service(sla::update_policy)
         .service(sla::delete_policy)
+        .service(sla::preview)
         .service(sla::ticket_sla)
         .service(dashboard::dashboard)
         .service(events::stream)

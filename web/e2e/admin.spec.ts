@@ -173,3 +173,183 @@ test('the IP allowlist warns before, and refuses, a list that would lock the adm
     await request.put('/api/v1/admin/security/ip-allowlist', { headers: bearer(admin), data: { entries: [] } });
   }
 });
+
+test('an admin finds a failed mail job, reads its error and payload, and runs it again until it is delivered', async ({ page }) => {
+  const stamp = Date.now();
+  const to = `retry-${stamp}@example.test`;
+  const org = `(SELECT org_id FROM users WHERE email = '${person('admin').email}')`;
+  const failed = (payload: object) =>
+    sql(
+      `INSERT INTO job_queue (kind, queue, org_id, payload, state, attempt, max_attempts, errors, finished_at)
+       SELECT 'SEND_EMAIL', 'default', ${org}, '${JSON.stringify(payload)}'::jsonb || jsonb_build_object('org_id', ${org}),
+              'discarded', 3, 3, jsonb_build_array(jsonb_build_object('attempt', 3, 'at', now(), 'error', 'smtp: connection refused')), now()`,
+    );
+  failed({ to: `secret-${stamp}@example.test`, subject: 'Reset your password', text: 'https://desk/reset-password?token=abc', sensitive: true });
+  failed({ to, subject: `Your request ${stamp}`, text: 'We answered your request.', sensitive: false });
+
+  await signIn(page, person('admin'));
+  await openAdmin(page, 'Jobs');
+  const states = page.getByRole('group', { name: 'Show jobs by state' });
+  await states.getByRole('button', { name: /^Failed/ }).click();
+  await expect(states.getByRole('button', { name: /^Failed/ })).toHaveAttribute('aria-pressed', 'true');
+  await page.getByLabel('Kind').fill('SEND_EMAIL');
+  const jobs = page.getByRole('region', { name: 'Jobs, scrollable' });
+  await expect(jobs.getByRole('row').nth(2)).toContainText('smtp: connection refused');
+  await accessible(page, 'admin-jobs');
+
+  // The mail with a one-time link never shows its body, even to an admin.
+  await jobs.getByRole('row').nth(2).getByRole('button', { name: /details/ }).click();
+  await expect(page.getByTestId('job-payload')).toContainText('removed: this message carried a one-time link');
+  await expect(page.getByTestId('job-payload')).not.toContainText('token=abc');
+
+  await jobs.getByRole('row').nth(1).getByRole('button', { name: /details/ }).click();
+  const detail = page.getByRole('article');
+  await expect(detail.getByTestId('job-payload')).toContainText(to);
+  await expect(detail).toContainText('Attempt 3');
+  await accessible(page, 'admin-job-detail');
+  await detail.getByRole('button', { name: /^Run job \d+ again$/ }).click();
+  await expect(page.getByRole('status').first()).toContainText('is waiting to run again');
+  // The job worker sends it this time: the mail is in the suite's mail directory.
+  const mail = await mailTo(to, `Your request ${stamp}`);
+  expect(mail).toContain('We answered your request.');
+  await states.getByRole('button', { name: /^Succeeded/ }).click();
+  await expect(jobs).toContainText('SEND_EMAIL');
+});
+
+test('an admin sets up a calendar and a policy, previews its due times and sees a ticket\'s SLA change', async ({ page, request }) => {
+  const stamp = Date.now();
+  const category = `e2e-sla-${stamp}`;
+  const calendarName = `Lisbon office ${stamp}`;
+  const policyName = `Lisbon urgent ${stamp}`;
+  const admin = await token(request, person('admin'));
+  const made = await request.post('/api/v1/tickets', {
+    headers: bearer(admin),
+    data: { subject: 'The warehouse scanner is down', description: 'Nothing scans since this morning.', priority: 'urgent', category },
+  });
+  expect(made.status(), await made.text()).toBe(201);
+  const ticket = (await made.json()).id as number;
+  const slaOf = async () => (await request.get(`/api/v1/tickets/${ticket}/sla`, { headers: bearer(admin) })).json();
+  const before = await slaOf();
+
+  await signIn(page, person('admin'));
+  await openAdmin(page, 'Service levels');
+  await page.getByRole('button', { name: 'New calendar' }).click();
+  const cal = page.getByRole('form', { name: 'New calendar' });
+  await cal.getByLabel('Name').fill(calendarName);
+  await cal.getByLabel('Time zone').fill('Europe/Lisbon');
+  await cal.getByLabel('Monday').fill('9-5');
+  await cal.getByRole('button', { name: 'Save calendar' }).click();
+  // The API's reason, beside the day; everything typed stays.
+  await expect(cal.locator('#cal-mon-error')).toContainText('HH:MM');
+  await expect(cal.getByLabel('Monday')).toHaveAttribute('aria-invalid', 'true');
+  await expect(cal.getByLabel('Name')).toHaveValue(calendarName);
+  await cal.getByLabel('Monday').fill('09:00-12:30, 13:30-18:00');
+  await cal.getByRole('button', { name: 'Save calendar' }).click();
+  await expect(page.getByText(`Calendar ${calendarName} saved`)).toBeVisible();
+  const week = page.getByRole('table', { name: `Open hours of ${calendarName}` });
+  await expect(week.getByRole('row', { name: /Mon/ })).toContainText('09:00–12:30, 13:30–18:00');
+  await expect(week.getByRole('row', { name: /Sat/ })).toContainText('Closed');
+
+  await page.getByRole('button', { name: 'New policy' }).click();
+  const pol = page.getByRole('form', { name: 'New policy' });
+  await pol.getByLabel('Name').fill(policyName);
+  await pol.getByRole('checkbox', { name: 'urgent' }).check();
+  await pol.getByLabel(/^Categories/).fill(category);
+  await pol.getByLabel('Counted in').selectOption({ label: `${calendarName}'s open hours` });
+  await pol.getByLabel(/^First response target/).fill('0');
+  await pol.getByRole('button', { name: 'Save policy' }).click();
+  await expect(pol.locator('#pol-first-error')).toContainText('whole number of minutes');
+  await pol.getByLabel(/^First response target/).fill('600');
+  await pol.getByLabel(/^Resolution target/).fill('2400');
+  await pol.getByRole('button', { name: 'Save policy' }).click();
+  await expect(page.getByText(`Policy ${policyName} saved`)).toBeVisible();
+
+  // Policies match in order: the new one goes first.
+  const item = page.getByTestId(`policy-${policyName}`);
+  await expect(item).toContainText(`in ${calendarName}'s hours`);
+  for (let i = 0; i < 20 && (await item.getByRole('button', { name: `Move ${policyName} up` }).isEnabled()); i++) {
+    await item.getByRole('button', { name: `Move ${policyName} up` }).click();
+    await expect(page.getByText(new RegExp(`${policyName} is now number`))).toBeVisible();
+  }
+  await expect(page.getByRole('list').filter({ has: item }).getByRole('listitem').first()).toHaveAttribute('data-testid', `policy-${policyName}`);
+
+  // The preview: the same engine, for a ticket like this one.
+  const ask = page.getByRole('form', { name: "What would a new ticket's due times be?" });
+  await ask.getByLabel('Priority').selectOption('urgent');
+  await ask.getByLabel('Category').fill(category);
+  await ask.getByRole('button', { name: 'Show due times' }).click();
+  const preview = page.getByTestId('sla-preview');
+  await expect(preview).toContainText(`Policy ${policyName} would apply`);
+  await expect(preview).toContainText('First response: 10 h of open hours');
+  await expect(preview).toContainText('Resolution: 40 h of open hours');
+  await accessible(page, 'admin-sla');
+
+  // The ticket's clocks are recomputed under the new policy, in business hours.
+  await expect
+    .poll(async () => {
+      const sla = await slaOf();
+      return [sla.policy?.name, sla.clocks.find((c: { clock: string }) => c.clock === 'first_response')?.target_minutes];
+    }, { timeout: 30_000 })
+    .toEqual([policyName, 600]);
+  const after = await slaOf();
+  expect(after.clocks[0].business_hours).toBe(true);
+  expect(after.next_due_at).not.toBe(before.next_due_at);
+  await page.goto(`/app/tickets/${ticket}`);
+  const due = page.getByTestId('clock-first_response').locator('time');
+  await expect(due).toHaveAttribute('datetime', after.clocks.find((c: { clock: string }) => c.clock === 'first_response').due_at);
+
+  // Put the demo back as it was: the policy goes, and the ticket with it.
+  const policies = (await (await request.get('/api/v1/admin/sla/policies', { headers: bearer(admin) })).json()).items;
+  const mine = policies.find((p: { name: string }) => p.name === policyName);
+  expect((await request.delete(`/api/v1/admin/sla/policies/${mine.id}`, { headers: bearer(admin) })).status()).toBe(204);
+});
+
+test('an admin builds a catalog form with the API\'s errors beside its fields, previews it as a customer, and a change makes a new version', async ({
+  page,
+}) => {
+  const name = `New laptop ${Date.now()}`;
+  await signIn(page, person('admin'));
+  await openAdmin(page, 'Service catalog');
+  await page.getByRole('button', { name: 'New request type' }).click();
+  const form = page.getByRole('form', { name: 'New request type' });
+  await form.getByLabel('Name', { exact: true }).fill(name);
+  await form.getByLabel(/^Description/).fill('Ask for a laptop for a new colleague.');
+  // Field 1 (details, long text) is there from the start; a choice and a number join it.
+  await form.getByRole('button', { name: 'Add a field' }).click();
+  await form.getByLabel('Label of field 2').fill('Laptop model');
+  await expect(form.getByLabel(/^Key of field 2/)).toHaveValue('laptop_model');
+  await form.getByLabel('Type of field 2').selectOption('single_choice');
+  await form.getByLabel('Field 2 is required').check();
+  await form.getByRole('button', { name: 'Add a field' }).click();
+  await form.getByLabel('Label of field 3').fill('Screens');
+  await form.getByLabel('Type of field 3').selectOption('number');
+  await form.getByLabel('Smallest number for field 3').fill('3');
+  await form.getByLabel('Largest number for field 3').fill('1');
+  await form.getByRole('button', { name: 'Save request type' }).click();
+  // The API's reasons, each beside its field; nothing typed is lost.
+  await expect(form.locator('#field-1-options-error')).toContainText('a choice needs 1 to');
+  await expect(form.locator('#field-2-max-error')).toContainText('must not be below min');
+  await expect(form.getByLabel('Label of field 3')).toHaveValue('Screens');
+
+  await form.getByLabel('Choices of field 2').fill('13-inch\n15-inch');
+  await form.getByLabel('Largest number for field 3').fill('3');
+  await form.getByLabel('Smallest number for field 3').fill('0');
+  await form.getByLabel('Help text of field 3').fill('External screens, if any.');
+  const preview = page.getByRole('region', { name: 'As the customer sees it' });
+  await expect(preview.getByRole('heading', { name })).toBeVisible();
+  await expect(preview.getByLabel(/Laptop model/)).toBeVisible();
+  await expect(preview.getByRole('option', { name: '15-inch' })).toBeAttached();
+  await expect(preview.getByLabel(/Screens/)).toHaveAttribute('max', '3');
+  await expect(preview.getByText('External screens, if any.')).toBeVisible();
+  await accessible(page, 'admin-catalog-editor');
+  await form.getByRole('button', { name: 'Save request type' }).click();
+  await expect(page.getByText(`${name} saved as version 1.`)).toBeVisible();
+  await expect(page.getByTestId(`catalog-${name}`)).toContainText('3 fields, version 1');
+
+  await page.getByRole('button', { name: `Edit ${name}` }).click();
+  const edit = page.getByRole('form', { name: 'Edit request type' });
+  await edit.getByRole('button', { name: 'Move field 3 up' }).click();
+  await expect(edit.getByLabel('Label of field 2')).toHaveValue('Screens');
+  await edit.getByRole('button', { name: 'Save request type' }).click();
+  await expect(page.getByTestId(`catalog-${name}`)).toContainText('version 2');
+});

@@ -39,6 +39,8 @@ impl utoipa::ToSchema for JobState {}
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct JobList {
     pub items: Vec<JobRecord>,
+    /// The organisation's jobs per state, whatever the filter.
+    pub counts: admin::StateCounts,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -59,14 +61,15 @@ pub async fn list(
     creds: Credentials,
     q: web::Query<JobsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let items = state
+    let list = state
         .in_tx(&creds, async |tx, who| {
             let (state, kind, queue) = (q.state.as_deref(), q.kind.as_deref(), q.queue.as_deref());
             let scope = admin::scope_of(&who)?;
-            Ok(admin::list(tx, scope, state, kind, queue, q.before, q.limit.unwrap_or(50)).await?)
+            let items = admin::list(tx, scope, state, kind, queue, q.before, q.limit.unwrap_or(50)).await?;
+            Ok(JobList { items, counts: admin::counts(tx, scope).await? })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(JobList { items }))
+    Ok(HttpResponse::Ok().json(list))
 }
 
 /// One job with its full event history.

@@ -115,6 +115,21 @@ pub async fn delete_policy(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The policy a new ticket of this priority and category would match and its due
+/// times, computed as for a real ticket (staff): a check of calendars and policies.
+#[utoipa::path(operation_id = "preview_sla", tag = "sla", security(("bearer" = [])),
+    request_body = atum_core::sla::preview::PreviewInput,
+    responses((status = 200, description = "The matched policy and its clocks' due times", body = atum_core::sla::preview::Preview), (status = 403, description = "Staff only (or CSRF check failed)", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody)))]
+#[post("/admin/sla/preview")]
+pub async fn preview(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    body: Json<atum_core::sla::preview::PreviewInput>,
+) -> Result<HttpResponse, ApiError> {
+    let p = state.in_tx(&creds, async |tx, who| Ok(atum_core::sla::preview::preview(tx, &who, &body).await?)).await?;
+    Ok(HttpResponse::Ok().json(p))
+}
+
 /// A ticket's SLA clocks, computed now: target, due time, elapsed and remaining
 /// minutes, paused, breached, met.
 #[utoipa::path(operation_id = "get_ticket_sla", tag = "sla", security(("bearer" = [])),

@@ -37,6 +37,14 @@ async fn admins_see_and_steer_only_their_organisations_jobs() {
     assert_eq!(list.status, 200, "{}", list.body);
     let ids: Vec<i64> = list.body["items"].as_array().unwrap().iter().map(|j| j["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, [mine]);
+    // The counts are the organisation's own: globex's job and the instance's are not in them.
+    assert_eq!(
+        list.body["counts"],
+        json!({"available": 1, "running": 0, "succeeded": 0, "discarded": 0, "cancelled": 0})
+    );
+    let none = app.get("/api/v1/admin/jobs?state=discarded", t).await;
+    assert_eq!(none.body["items"], json!([]));
+    assert_eq!(none.body["counts"]["available"], 1, "the counts do not follow the filter");
     assert_eq!(app.get("/api/v1/admin/jobs", Some(&agent.token)).await.status, 403);
     assert_eq!(app.get("/api/v1/admin/jobs?state=lost", t).await.status, 422);
 
@@ -53,6 +61,11 @@ async fn admins_see_and_steer_only_their_organisations_jobs() {
     assert_eq!(cancelled.body["state"], "cancelled");
     let again = app.post(&format!("/api/v1/admin/jobs/{mine}/cancel"), t, json!({})).await;
     assert_eq!((again.status, again.code()), (409, "invalid_job_state"));
+    let counted = app.get("/api/v1/admin/jobs", t).await;
+    assert_eq!(
+        (counted.body["counts"]["available"].as_i64(), counted.body["counts"]["cancelled"].as_i64()),
+        (Some(0), Some(1))
+    );
     let retried = app.post(&format!("/api/v1/admin/jobs/{mine}/retry"), t, json!({})).await;
     assert_eq!(retried.body["state"], "available");
     let theirs_state: String =

@@ -391,3 +391,77 @@ async fn next_response_runs_from_the_oldest_unanswered_customer_message_and_warn
         (Some("met"), Some(false), Some(1))
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_preview_names_the_policy_a_new_ticket_would_match_and_its_due_times_in_business_hours() {
+    let app = TestApp::spawn().await;
+    let acme = app.org("acme").await;
+    let globex = app.org("globex").await;
+    let agent = app.person(&acme, "agent", "ada").await;
+    let customer = app.person(&acme, "customer", "cy").await;
+    let t = Some(acme.token.as_str());
+    let weekdays = json!([["09:00", "17:00"]]);
+    let cal = app
+        .post(
+            "/api/v1/admin/sla/calendars",
+            t,
+            json!({"name": "Berlin office", "timezone": "Europe/Berlin",
+                   "hours": {"mon": weekdays, "tue": weekdays, "wed": weekdays, "thu": weekdays, "fri": weekdays}}),
+        )
+        .await;
+    assert_eq!(cal.status, 201, "{}", cal.body);
+    let billing = policy(
+        &app,
+        &acme,
+        json!({"name": "Urgent billing", "priorities": ["urgent"], "categories": ["billing"], "calendar_id": cal.body["id"],
+               "first_response_minutes": 60, "next_response_minutes": 120, "resolution_minutes": 480}),
+    )
+    .await;
+    let fallback = policy(&app, &acme, json!({"name": "Everything else", "first_response_minutes": 1440})).await;
+
+    // Friday 16:30 in Berlin (15:30 UTC in winter): half an hour left that day.
+    let friday = "2026-12-04T15:30:00Z";
+    let res = app
+        .post(
+            "/api/v1/admin/sla/preview",
+            Some(&agent.token),
+            json!({"priority": "urgent", "category": "Billing", "created_at": friday}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["policy"], json!({"id": billing, "name": "Urgent billing"}));
+    let due = |name: &str| clock(&res.body, name)["due_at"].clone();
+    assert_eq!(due("first_response"), json!("2026-12-07T08:30:00Z"), "Monday 09:30 in Berlin");
+    assert_eq!(
+        due("resolution"),
+        json!("2026-12-07T15:30:00Z"),
+        "Monday 16:30: 30 minutes on Friday, 7½ hours on Monday"
+    );
+    assert_eq!(clock(&res.body, "next_response")["target_minutes"], 120);
+    assert_eq!(due("next_response"), Value::Null, "it starts with the customer's next message");
+    assert_eq!(clock(&res.body, "first_response")["business_hours"], true);
+
+    // Another priority falls through to the next policy, counted around the clock.
+    let res = app
+        .post("/api/v1/admin/sla/preview", t, json!({"priority": "low", "category": "billing", "created_at": friday}))
+        .await;
+    assert_eq!(res.body["policy"]["id"], fallback);
+    assert_eq!(clock(&res.body, "first_response")["due_at"], json!("2026-12-05T15:30:00Z"));
+    assert_eq!(clock(&res.body, "first_response")["business_hours"], false);
+    assert_eq!(res.body["clocks"].as_array().unwrap().len(), 1);
+
+    // Another organisation has no policy: nothing would run there.
+    let theirs = app.post("/api/v1/admin/sla/preview", Some(&globex.token), json!({"priority": "urgent"})).await;
+    assert_eq!((theirs.status, &theirs.body["policy"], &theirs.body["clocks"]), (200, &Value::Null, &json!([])));
+    let now = time(&theirs.body["created_at"]);
+    assert!((Utc::now() - now).num_seconds().abs() < 60, "created_at defaults to now: {now}");
+
+    assert_eq!(
+        app.post("/api/v1/admin/sla/preview", Some(&customer.token), json!({"priority": "urgent"})).await.status,
+        403
+    );
+    let bad = app.post("/api/v1/admin/sla/preview", t, json!({"priority": "whenever"})).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    let long = app.post("/api/v1/admin/sla/preview", t, json!({"priority": "low", "category": "x".repeat(101)})).await;
+    assert_eq!((long.status, long.code()), (422, "validation_failed"));
+}

@@ -89,6 +89,37 @@ pub fn scope_of(who: &crate::auth::Principal) -> Result<Option<i64>> {
 
 pub const STATES: [&str; 5] = ["available", "running", "succeeded", "discarded", "cancelled"];
 
+/// How many jobs are in each state (finished ones until housekeeping prunes them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct StateCounts {
+    pub available: i64,
+    pub running: i64,
+    pub succeeded: i64,
+    pub discarded: i64,
+    pub cancelled: i64,
+}
+
+pub async fn counts(db: &impl GenericClient, scope: Option<i64>) -> Result<StateCounts> {
+    let rows = db
+        .query(
+            "SELECT state, count(*) FROM job_queue WHERE ($1::bigint IS NULL OR org_id = $1) GROUP BY state",
+            &[&scope],
+        )
+        .await?;
+    let mut c = StateCounts::default();
+    for r in rows {
+        let n: i64 = r.get(1);
+        match r.get::<_, &str>(0) {
+            "available" => c.available = n,
+            "running" => c.running = n,
+            "succeeded" => c.succeeded = n,
+            "discarded" => c.discarded = n,
+            _ => c.cancelled += n,
+        }
+    }
+    Ok(c)
+}
+
 /// Newest first; `before` is the last id of the previous page.
 pub async fn list(
     db: &impl GenericClient,

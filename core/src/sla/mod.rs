@@ -11,6 +11,7 @@ pub mod clocks;
 pub mod policies;
 pub mod predict;
 pub mod prediction_job;
+pub mod preview;
 pub mod refresh;
 
 use crate::ids::OrgId;

@@ -286,6 +286,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/sla/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The policy a new ticket of this priority and category would match and its due
+         *     times, computed as for a real ticket (staff): a check of calendars and policies.
+         */
+        post: operations["preview_sla"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ai/llm/requests": {
         parameters: {
             query?: never;
@@ -2491,6 +2511,8 @@ export interface components {
             worker_id?: string | null;
         };
         JobList: {
+            /** @description The organisation's jobs per state, whatever the filter. */
+            counts: components["schemas"]["StateCounts"];
             items: components["schemas"]["JobRecord"][];
         };
         JobRecord: {
@@ -2884,6 +2906,35 @@ export interface components {
             id: number;
             name: string;
         };
+        Preview: {
+            clocks: components["schemas"]["PreviewClock"][];
+            /** Format: date-time */
+            created_at: string;
+            policy?: null | components["schemas"]["PolicyRef"];
+        };
+        PreviewClock: {
+            /** @description Counted in the calendar's open hours (false: around the clock). */
+            business_hours: boolean;
+            /**
+             * @description first_response or resolution; next_response starts only with the customer's
+             *     first message after an agent's first reply, so it has a target and no due time.
+             */
+            clock: string;
+            /** Format: date-time */
+            due_at?: string | null;
+            /** Format: int64 */
+            target_minutes: number;
+        };
+        PreviewInput: {
+            /** @description The ticket's category, if it has one. */
+            category?: string | null;
+            /**
+             * Format: date-time
+             * @description When the ticket would be created; now when left out.
+             */
+            created_at?: string | null;
+            priority: components["schemas"]["Priority"];
+        };
         /** @enum {string} */
         Priority: "low" | "normal" | "high" | "urgent";
         Probe: {
@@ -3086,6 +3137,19 @@ export interface components {
             display_name: string;
             email: string;
             password: string;
+        };
+        /** @description How many jobs are in each state (finished ones until housekeeping prunes them). */
+        StateCounts: {
+            /** Format: int64 */
+            available: number;
+            /** Format: int64 */
+            cancelled: number;
+            /** Format: int64 */
+            discarded: number;
+            /** Format: int64 */
+            running: number;
+            /** Format: int64 */
+            succeeded: number;
         };
         /** @enum {string} */
         Status: "new" | "open" | "pending" | "on_hold" | "solved" | "closed";
@@ -5135,6 +5199,93 @@ export interface operations {
             };
             /** @description Not found (or another organisation's) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    preview_sla: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewInput"];
+            };
+        };
+        responses: {
+            /** @description The matched policy and its clocks' due times */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preview"];
+                };
+            };
+            /** @description The body is not a JSON object of the expected shape (invalid_json) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Staff only (or CSRF check failed) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 512 KiB (payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not sent as application/json (unsupported_media_type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,17 +1,23 @@
 import { useEffect, useRef, useState } from 'react';
 import AiSettings from '../AiSettings';
 import { api, type Me, type User } from '../api';
+import { Catalog } from './Catalog';
 import { Groups } from './Groups';
+import { Jobs } from './Jobs';
 import { People } from './People';
 import { Security } from './Security';
+import { Sla } from './Sla';
 
-export type Section = 'people' | 'groups' | 'security' | 'ai';
+export type Section = 'people' | 'groups' | 'security' | 'sla' | 'catalog' | 'ai' | 'jobs';
 
 const SECTIONS: Record<Section, string> = {
   people: 'People',
   groups: 'Groups',
   security: 'Security',
+  sla: 'Service levels',
+  catalog: 'Service catalog',
   ai: 'AI settings',
+  jobs: 'Jobs',
 };
 
 /**
@@ -46,7 +52,10 @@ export default function Admin({ me, initial = 'people' }: { me: Me; initial?: Se
       {section === 'people' && <People me={me} />}
       {section === 'groups' && <Groups />}
       {section === 'security' && <Security people={people} />}
+      {section === 'sla' && <Sla people={people} />}
+      {section === 'catalog' && <Catalog />}
       {section === 'ai' && <AiSettings />}
+      {section === 'jobs' && <Jobs />}
     </div>
   );
 }
