@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { accessible, bearer, person, signIn, token, totp } from './support';
+import { accessible, bearer, linkIn, mailTo, person, signIn, token, totp } from './support';
 
 test('an agent turns on two-factor, changes the password and signs out another session', async ({ page, request }) => {
   const admin = await token(request, person('admin'));
@@ -43,4 +43,36 @@ test('an agent turns on two-factor, changes the password and signs out another s
   await next.getByRole('button', { name: 'Verify' }).click();
   await expect(next.getByRole('navigation', { name: 'Views' })).toBeVisible();
   await other.close();
+});
+
+test('a person who forgot their password asks for a link, chooses a new one and signs in with it', async ({ page, request }) => {
+  const admin = await token(request, person('admin'));
+  const who = { role: 'agent', email: `forgot-${Date.now()}@demo.atum.test`, password: 'the old password here' };
+  const made = await request.post('/api/v1/users', {
+    headers: bearer(admin),
+    data: { email: who.email, display_name: 'Frida Forgetful', role: 'agent', password: who.password },
+  });
+  expect(made.status(), await made.text()).toBe(201);
+
+  await page.goto('/app/');
+  await page.getByRole('button', { name: 'Forgot your password?' }).click();
+  await expect(page.getByRole('heading', { name: 'Reset your password' })).toBeFocused();
+  await page.getByLabel('E-mail').fill(who.email);
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  await expect(page.getByRole('status')).toContainText(`If ${who.email} has an account`);
+  await accessible(page, 'forgot-password');
+
+  const link = linkIn(await mailTo(who.email, 'Reset your password'), '/reset-password');
+  await page.goto(link);
+  await page.getByLabel(/^New password/).fill('short');
+  await page.getByLabel('The same password again').fill('short');
+  await page.getByRole('button', { name: 'Set password' }).click();
+  // The API's rule, beside the field.
+  await expect(page.locator('#new-password-error')).not.toBeEmpty();
+  await expect(page.getByLabel(/^New password/)).toHaveAttribute('aria-invalid', 'true');
+  await page.getByLabel(/^New password/).fill('a much better password');
+  await page.getByLabel('The same password again').fill('a much better password');
+  await page.getByRole('button', { name: 'Set password' }).click();
+  await expect(page.getByRole('heading', { name: 'Your password is set' })).toBeVisible();
+  await signIn(page, { ...who, password: 'a much better password' });
 });
