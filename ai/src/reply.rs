@@ -1,6 +1,6 @@
-//! The extractive composer of draft replies: the run of consecutive sentences of one
-//! retrieved passage that best answers the customer's question, by sentence-vector
-//! similarity to it. A run keeps an answer's own order (its opening, its steps, its
+//! The extractive composer of draft replies: of the best-ranked retrieved passage that
+//! answers at all, the run of consecutive sentences that best answers the customer's
+//! question, by sentence-vector similarity to it. A run keeps an answer's own order (its opening, its steps, its
 //! closing); sentences from several passages stitched together read as a collage and
 //! scored worse against agents' real replies (`atum-bench reply-eval`, docs/ai-evaluation.md).
 //! Every quote is a passage's own text, so every word of a draft can be traced to its
@@ -177,41 +177,35 @@ pub fn compose(
     Ok(choose(passages, &spans, &scores, &vectors))
 }
 
-/// The choice itself, apart from the model: in the passage whose run of consecutive
-/// candidate sentences scores most (each sentence its similarity less [`FLOOR`]; at
-/// most [`MAX_RUN`] of them; between equal runs, the better-ranked passage), that run,
-/// less a sentence that repeats one before it. Nothing when no sentence reaches
-/// [`MIN_SIMILARITY`].
+/// The choice itself, apart from the model: the best-ranked passage with a sentence
+/// at [`MIN_SIMILARITY`] or more answers (the retriever ranked whole passages against
+/// the whole question, which a single sentence's similarity cannot outweigh); in it,
+/// the run of consecutive candidate sentences that scores most (each sentence its
+/// similarity less [`FLOOR`]; at most [`MAX_RUN`] of them), less a sentence that
+/// repeats one before it. Nothing when no sentence reaches [`MIN_SIMILARITY`].
 fn choose<V: AsRef<[f32]>>(passages: &[Passage], spans: &[Span], scores: &[f32], vectors: &[V]) -> Vec<Quote> {
-    if !scores.iter().any(|&s| s >= MIN_SIMILARITY) {
+    let Some(answering) = spans
+        .iter()
+        .zip(scores)
+        .filter(|&(_, &score)| score >= MIN_SIMILARITY)
+        .map(|(s, _)| s.passage)
+        .min_by_key(|&p| (passages[p].rank, p))
+    else {
         return Vec::new();
-    }
-    // (sum, passage rank, first, last) of the best run, as indexes into `spans`.
-    let mut best: Option<(f32, usize, usize, usize)> = None;
-    let mut i = 0;
-    while i < spans.len() {
-        let passage = spans[i].passage;
-        let mut end = i;
-        while end < spans.len() && spans[end].passage == passage {
-            end += 1;
-        }
-        for first in i..end {
-            let mut sum = 0.0;
-            for (last, score) in scores.iter().enumerate().take(end.min(first + MAX_RUN)).skip(first) {
-                sum += score - FLOOR;
-                let rank = passages[passage].rank;
-                let better = match best {
-                    None => true,
-                    Some((b, r, ..)) => sum > b + 1e-6 || ((sum - b).abs() <= 1e-6 && rank < r),
-                };
-                if better {
-                    best = Some((sum, rank, first, last));
-                }
+    };
+    // (sum, first, last) of the best run, as indexes into `spans`.
+    let mut best: Option<(f32, usize, usize)> = None;
+    let own: Vec<usize> = (0..spans.len()).filter(|&k| spans[k].passage == answering).collect();
+    for (i, &first) in own.iter().enumerate() {
+        let mut sum = 0.0;
+        for &last in own.iter().skip(i).take(MAX_RUN) {
+            sum += scores[last] - FLOOR;
+            if best.is_none_or(|(b, ..)| sum > b + 1e-6) {
+                best = Some((sum, first, last));
             }
         }
-        i = end;
     }
-    let Some((_, _, first, last)) = best else { return Vec::new() };
+    let Some((_, first, last)) = best else { return Vec::new() };
     let mut kept: Vec<usize> = Vec::new();
     for k in first..=last {
         if kept.iter().any(|&c| cosine(vectors[c].as_ref(), vectors[k].as_ref()) > DUPLICATE) {
@@ -328,5 +322,28 @@ mod tests {
         let same = vec![unit(&[1.0, 0.0]), unit(&[1.0, 0.0])];
         assert!(choose(&passages, &spans, &[0.2, 0.2], &same).is_empty());
         assert_eq!(choose(&passages, &spans, &[0.6, 0.6], &same).len(), 1);
+    }
+
+    #[test]
+    fn the_better_ranked_passage_answers_though_a_lower_one_has_a_closer_sentence_unless_it_has_none_close_enough() {
+        let passages = [
+            passage(10, 0, "Open the printer's front panel first. Pull the jammed sheet out carefully."),
+            passage(20, 1, "Cancel the print job by clicking the stop button."),
+            passage(30, 2, "Paper jams are rare with this printer model."),
+        ];
+        let mut spans = Vec::new();
+        for (i, p) in passages.iter().enumerate() {
+            spans.extend(sentences(i, &p.body, 0));
+        }
+        // The second passage's one sentence is closest to the question; the first,
+        // ranked best by the retriever, still reaches the similarity floor.
+        let quotes = choose(&passages, &spans, &[0.35, 0.5, 0.8, 0.2], &one_hot(4));
+        assert_eq!(
+            quoted(&passages, &quotes),
+            [(10, "Open the printer's front panel first."), (10, "Pull the jammed sheet out carefully.")]
+        );
+        // When the best-ranked passage has no sentence at the floor, the next that does answers.
+        let quotes = choose(&passages, &spans, &[0.2, 0.25, 0.8, 0.9], &one_hot(4));
+        assert_eq!(quoted(&passages, &quotes), [(20, "Cancel the print job by clicking the stop button.")]);
     }
 }
