@@ -5,6 +5,7 @@
 
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use sha2::{Digest, Sha256};
+use unicode_segmentation::UnicodeSegmentation as _;
 
 use crate::kb::render;
 
@@ -153,7 +154,45 @@ fn split_long(p: &str) -> Vec<String> {
     if words(p) <= MAX_WORDS {
         return vec![p.to_owned()];
     }
-    p.split_whitespace().collect::<Vec<_>>().chunks(MAX_WORDS).map(|w| w.join(" ")).collect()
+    // A list's items (a line each), then a line's sentences, then — for a sentence
+    // longer than a passage — its words: a passage never starts in the middle of a
+    // sentence that fits in one, so a sentence quoted from it reads as its author wrote it.
+    let mut pieces: Vec<(String, &str)> = Vec::new();
+    for line in p.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if words(line) <= MAX_WORDS {
+            pieces.push((line.to_owned(), "\n"));
+            continue;
+        }
+        for sentence in line.unicode_sentences().map(str::trim).filter(|s| !s.is_empty()) {
+            if words(sentence) <= MAX_WORDS {
+                pieces.push((sentence.to_owned(), " "));
+            } else {
+                let all: Vec<&str> = sentence.split_whitespace().collect();
+                pieces.extend(all.chunks(MAX_WORDS).map(|w| (w.join(" "), " ")));
+            }
+        }
+        // The line ends where its last sentence does.
+        if let Some(last) = pieces.last_mut() {
+            last.1 = "\n";
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut joiner = "";
+    for (piece, after) in pieces {
+        if !current.is_empty() && words(&current) + words(&piece) > MAX_WORDS {
+            out.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push_str(joiner);
+        }
+        current.push_str(&piece);
+        joiner = after;
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
 }
 
 /// A solved ticket as one passage: the subject, the question (cut), and the reply.
@@ -215,11 +254,29 @@ mod tests {
     }
 
     #[test]
-    fn a_long_section_is_split_between_paragraphs_and_a_long_paragraph_between_words() {
+    fn a_long_section_is_split_between_paragraphs_and_a_sentence_longer_than_a_passage_between_words() {
         let para = "word ".repeat(100);
         let chunks = article("T", &format!("{para}\n\n{para}\n\n{}", "w ".repeat(400)));
         assert!(chunks.iter().all(|c| words(&c.body) <= MAX_WORDS), "{chunks:?}");
         assert_eq!(chunks.len(), 2 + 3, "two paragraphs of 100 apart, then 400 words in three");
+    }
+
+    #[test]
+    fn a_long_list_is_split_between_items_and_a_long_item_between_sentences() {
+        let sentence = |n: usize| format!("Step {n} {}done.", "and more ".repeat(10));
+        let items: Vec<String> = (0..12).map(|n| format!("- {} {}", sentence(n), sentence(n + 100))).collect();
+        let chunks = article("List", &items.join("\n"));
+        assert!(chunks.len() > 1, "{chunks:?}");
+        for c in &chunks {
+            assert!(words(&c.body) <= MAX_WORDS, "{c:?}");
+            assert!(c.body.starts_with("Step "), "a passage starts with an item: {:?}", c.body);
+            assert!(c.body.ends_with("done."), "and ends with a sentence: {:?}", c.body);
+        }
+        // A single item longer than a passage is cut between its sentences.
+        let long = format!("- {}", (0..20).map(sentence).collect::<Vec<_>>().join(" "));
+        let chunks = article("Long item", &long);
+        assert!(chunks.len() > 1);
+        assert!(chunks.iter().all(|c| c.body.starts_with("Step ") && c.body.ends_with("done.")), "{chunks:?}");
     }
 
     #[test]
