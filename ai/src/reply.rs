@@ -1,8 +1,9 @@
 //! The extractive composer of draft replies: of the best-ranked retrieved passage that
 //! answers at all, the run of consecutive sentences that best answers the customer's
-//! question, by sentence-vector similarity to it. A run keeps an answer's own order (its opening, its steps, its
-//! closing); sentences from several passages stitched together read as a collage and
-//! scored worse against agents' real replies (`atum-bench reply-eval`, docs/ai-evaluation.md).
+//! question, by sentence-vector similarity to it. A run keeps an answer's own order
+//! (its opening, its steps, its closing); sentences from several passages stitched
+//! together read as a collage and scored worse against agents' real replies
+//! (`atum-bench reply-eval`, docs/ai-evaluation.md).
 //! Every quote is a passage's own text, so every word of a draft can be traced to its
 //! source. A sentence naming an identifier — a long number, an e-mail address — that
 //! the question does not is never quoted: in a solved ticket's reply it is another

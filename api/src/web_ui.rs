@@ -51,8 +51,12 @@ impl WebUi {
 
     /// The UI's routes: the three pages and the assets.
     pub fn routes(&self, cfg: &mut web::ServiceConfig) {
-        let pages =
-            DefaultHeaders::new().add((header::CACHE_CONTROL, "no-cache")).add((header::CONTENT_SECURITY_POLICY, CSP));
+        // No page sends its address on: `/reset-password?token=…` must not leak its
+        // token in a `Referer`, and none of the others needs to tell anyone where it was.
+        let pages = DefaultHeaders::new()
+            .add((header::CACHE_CONTROL, "no-cache"))
+            .add((header::CONTENT_SECURITY_POLICY, CSP))
+            .add((header::REFERRER_POLICY, "no-referrer"));
         let landing = self.dir.join("index.html");
         let app = self.dir.join("app/index.html");
         let help = self.dir.join("help/index.html");

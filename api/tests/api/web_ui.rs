@@ -50,6 +50,7 @@ async fn the_pages_revalidate_the_assets_cache_for_a_year_and_api_paths_never_fa
     for route in ["/app", "/app/", "/app/tickets/42", "/reset-password?token=ab", "/verify-email?token=cd"] {
         let page = app.get(route, None).await;
         assert_eq!((page.status, page.body.as_str()), (200, Some("<div id=root>app</div>")), "{route}");
+        assert_eq!(page.header("referrer-policy"), Some("no-referrer"), "{route}: a token must not leave in a Referer");
     }
     for route in ["/help/acme/", "/help/acme/articles/7"] {
         let page = app.get(route, None).await;
