@@ -55,6 +55,12 @@ test('an admin adds and invites people, changes a role, deactivates and unlocks;
   await beaRow.getByRole('button', { name: `Unlock ${bea.name}` }).click();
   await expect(page.getByRole('status').first()).toHaveText(`${bea.name} can sign in again.`);
   await expect(beaRow).toContainText('Active');
+  // On a phone the table scrolls sideways inside its region; the form stays on the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await add.getByRole('button', { name: 'Invite person' }).scrollIntoViewIfNeeded();
+  await expect(add.getByRole('button', { name: 'Invite person' })).toBeInViewport();
+  await accessible(page, 'phone-admin-people');
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   // The invitation: the link sets a password, and the person signs in with it.
   const mail = await mailTo(ivy.email, 'Reset your password');
@@ -132,6 +138,11 @@ test('the IP allowlist warns before, and refuses, a list that would lock the adm
     await form.getByLabel('Note 1').fill('Head office');
     await expect(form.getByText('This list does not include your address (127.0.0.1)')).toBeVisible();
     await accessible(page, 'admin-security');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await form.getByRole('button', { name: 'Save IP allowlist' }).scrollIntoViewIfNeeded();
+    await expect(form.getByRole('button', { name: 'Save IP allowlist' })).toBeInViewport();
+    await accessible(page, 'phone-admin-security');
+    await page.setViewportSize({ width: 1280, height: 800 });
     await form.getByRole('button', { name: 'Save IP allowlist' }).click();
     await expect(form.getByRole('alert').last()).toContainText('add it, or you would be locked out');
     const stored = await (await request.get('/api/v1/admin/security/ip-allowlist', { headers: bearer(admin) })).json();
@@ -283,6 +294,11 @@ test('an admin sets up a calendar and a policy, previews its due times and sees 
   await expect(preview).toContainText('First response: 10 h of open hours');
   await expect(preview).toContainText('Resolution: 40 h of open hours');
   await accessible(page, 'admin-sla');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await week.scrollIntoViewIfNeeded();
+  await expect(week.getByRole('row', { name: /Mon/ })).toBeInViewport();
+  await accessible(page, 'phone-admin-sla');
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   // The ticket's clocks are recomputed under the new policy, in business hours.
   await expect
@@ -342,6 +358,13 @@ test('an admin builds a catalog form with the API\'s errors beside its fields, p
   await expect(preview.getByLabel(/Screens/)).toHaveAttribute('max', '3');
   await expect(preview.getByText('External screens, if any.')).toBeVisible();
   await accessible(page, 'admin-catalog-editor');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await preview.scrollIntoViewIfNeeded();
+  // Nothing wider than the screen: the page does not scroll sideways.
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  expect(await page.locator('.admin-pane').evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
+  await accessible(page, 'phone-admin-catalog-editor');
+  await page.setViewportSize({ width: 1280, height: 800 });
   await form.getByRole('button', { name: 'Save request type' }).click();
   await expect(page.getByText(`${name} saved as version 1.`)).toBeVisible();
   await expect(page.getByTestId(`catalog-${name}`)).toContainText('3 fields, version 1');
