@@ -38,7 +38,7 @@ use atum_core::{
 };
 use serde_json::{Value, json};
 
-use crate::retrieval::{PASSWORD, fresh_database, post, wait_embedded};
+use crate::retrieval::{PASSWORD, fresh_database, post, publish, wait_embedded};
 
 const DATABASE: &str = "atum_copilot_eval";
 
@@ -326,29 +326,13 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
     let token = crate::login_as(&base, "eval", "admin@eval.test", PASSWORD)?;
 
     let articles = set["articles"].as_array().context("articles")?;
-    let mut article_of_intent = std::collections::HashMap::new();
-    for a in articles {
-        let made = post(
-            &base,
-            &token,
-            "/api/v1/kb/articles",
-            &json!({"title": a["title"], "body": a["body"], "visibility": "public", "publish": true}),
-        )?;
-        article_of_intent.insert(a["intent"].as_str().unwrap_or("").to_owned(), made["id"].as_i64().unwrap_or(0));
-    }
+    let article_of_intent: std::collections::HashMap<String, i64> =
+        publish(&base, &token, articles, "intent")?.into_iter().collect();
     let flows_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("copilot/flows.json");
     let flows: Value = serde_json::from_str(&std::fs::read_to_string(&flows_path)?)?;
     let flow_articles = flows["articles"].as_array().context("flow articles")?;
-    let mut article_of_flow = std::collections::HashMap::new();
-    for a in flow_articles {
-        let made = post(
-            &base,
-            &token,
-            "/api/v1/kb/articles",
-            &json!({"title": a["title"], "body": a["body"], "visibility": "public", "publish": true}),
-        )?;
-        article_of_flow.insert(a["flow"].as_str().unwrap_or("").to_owned(), made["id"].as_i64().unwrap_or(0));
-    }
+    let article_of_flow: std::collections::HashMap<String, i64> =
+        publish(&base, &token, flow_articles, "flow")?.into_iter().collect();
     let published = (articles.len() + flow_articles.len()) as i64;
     runtime.block_on(wait_embedded(&url, published, Duration::from_secs(600)))?;
     println!("{published} articles indexed and embedded");

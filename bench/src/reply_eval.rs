@@ -62,14 +62,7 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
     let token = crate::login_as(&base, "eval", "admin@eval.test", PASSWORD)?;
 
     let articles = set["articles"].as_array().context("articles")?;
-    for a in articles {
-        post(
-            &base,
-            &token,
-            "/api/v1/kb/articles",
-            &json!({"title": a["title"], "body": a["body"], "visibility": "public", "publish": true}),
-        )?;
-    }
+    crate::retrieval::publish(&base, &token, articles, "intent")?;
     runtime.block_on(wait_embedded(&url, articles.len() as i64, Duration::from_secs(600)))?;
     println!("{} articles indexed and embedded", articles.len());
 

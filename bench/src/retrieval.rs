@@ -48,18 +48,11 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
         let base = format!("http://{listen}");
         crate::wait_for(&base)?;
         let token = crate::login_as(&base, "eval", "admin@eval.test", PASSWORD)?;
-        let mut intent_of = std::collections::HashMap::new();
-        for a in set["articles"].as_array().context("articles")? {
-            let res: Value = post(
-                &base,
-                &token,
-                "/api/v1/kb/articles",
-                &json!({
-                    "title": a["title"], "body": a["body"], "visibility": "public", "publish": true
-                }),
-            )?;
-            intent_of.insert(res["id"].as_i64().context("article id")?, a["intent"].as_str().unwrap_or("").to_owned());
-        }
+        let intent_of: std::collections::HashMap<i64, String> =
+            publish(&base, &token, set["articles"].as_array().context("articles")?, "intent")?
+                .into_iter()
+                .map(|(intent, id)| (id, intent))
+                .collect();
         let started = Instant::now();
         runtime.block_on(wait_embedded(&url, intent_of.len() as i64, Duration::from_secs(600)))?;
         println!("{} articles indexed and embedded in {:.1} s", intent_of.len(), started.elapsed().as_secs_f64());
@@ -192,6 +185,23 @@ pub(crate) fn post(base: &str, token: &str, path: &str, body: &Value) -> anyhow:
             .send_string(&body.to_string())?
             .into_string()?,
     )?)
+}
+
+/// Writes and publishes each of `articles` (`title`, `body`) as a public article through
+/// the API: each one's `key` field (its intent, its flow) with the id it got.
+pub(crate) fn publish(base: &str, token: &str, articles: &[Value], key: &str) -> anyhow::Result<Vec<(String, i64)>> {
+    articles
+        .iter()
+        .map(|a| {
+            let made = post(
+                base,
+                token,
+                "/api/v1/kb/articles",
+                &json!({"title": a["title"], "body": a["body"], "visibility": "public", "publish": true}),
+            )?;
+            Ok((a[key].as_str().unwrap_or("").to_owned(), made["id"].as_i64().context("article id")?))
+        })
+        .collect()
 }
 
 pub(crate) fn get(base: &str, token: &str, path: &str) -> anyhow::Result<Value> {

@@ -122,7 +122,7 @@ export function VerifyEmail({ search = window.location.search }: { search?: stri
           <>
             <p role="status">Your e-mail address is confirmed. You can sign in now.</p>
             <p>
-              <a href={new URLSearchParams(search).get('next') ?? '/app/'}>Sign in</a>
+              <a href="/app/">Sign in</a>
             </p>
           </>
         )}

@@ -1,5 +1,6 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, problem, type Schemas } from './api';
+import { PRIORITIES } from './views';
 
 interface Props {
   /** Whom a ticket can be filed for (a caller, say). */
@@ -8,7 +9,6 @@ interface Props {
   onCancel: () => void;
 }
 
-const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 
 /** A new ticket, filed by an agent (for a phone call, say). */
 export function NewTicket({ customers, onCreated, onCancel }: Props) {

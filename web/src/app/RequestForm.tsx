@@ -17,6 +17,24 @@ export function toSubmission(fields: Field[], answers: Answers): Record<string, 
   return out;
 }
 
+/** A field's help and the API's error under it, with the ids its control points to. */
+function Notes({ id, help, error }: { id: string; help?: string; error?: string }) {
+  return (
+    <>
+      {help && (
+        <p id={`${id}-help`} className="help">
+          {help}
+        </p>
+      )}
+      {error && (
+        <p id={`${id}-error`} className="field-error">
+          {error}
+        </p>
+      )}
+    </>
+  );
+}
+
 interface Props {
   fields: Field[];
   answers: Answers;
@@ -80,16 +98,7 @@ export function RequestFields({ fields, answers, onChange, errors = {}, idPrefix
                     {o}
                   </label>
                 ))}
-                {field.help && (
-                  <p id={`${id}-help`} className="help">
-                    {field.help}
-                  </p>
-                )}
-                {error && (
-                  <p id={`${id}-error`} className="field-error">
-                    {error}
-                  </p>
-                )}
+                <Notes id={id} help={field.help} error={error} />
               </fieldset>
             );
           }
@@ -99,16 +108,7 @@ export function RequestFields({ fields, answers, onChange, errors = {}, idPrefix
                 <label className="check">
                   <input {...common} type="checkbox" checked={value === true} onChange={(e) => set(field.key, e.target.checked)} /> {label}
                 </label>
-                {field.help && (
-                  <p id={`${id}-help`} className="help">
-                    {field.help}
-                  </p>
-                )}
-                {error && (
-                  <p id={`${id}-error`} className="field-error">
-                    {error}
-                  </p>
-                )}
+                <Notes id={id} help={field.help} error={error} />
               </div>
             );
           default:
@@ -128,16 +128,7 @@ export function RequestFields({ fields, answers, onChange, errors = {}, idPrefix
           <div key={field.key} className="request-field">
             <label htmlFor={id}>{label}</label>
             {input}
-            {field.help && (
-              <p id={`${id}-help`} className="help">
-                {field.help}
-              </p>
-            )}
-            {error && (
-              <p id={`${id}-error`} className="field-error">
-                {error}
-              </p>
-            )}
+            <Notes id={id} help={field.help} error={error} />
           </div>
         );
       })}

@@ -7,6 +7,7 @@ import { Suggested } from './Suggested';
 import { Triage, type TriageHandle } from './Triage';
 import { DraftReply, type DraftHandle } from './Draft';
 import { useTicketAi } from './ticketAi';
+import { PRIORITIES } from './views';
 
 export interface TicketViewHandle {
   focusComposer: (visibility: 'public' | 'internal') => void;
@@ -41,7 +42,6 @@ const TYPING_MS = 4_000;
 type Visibility = 'public' | 'internal';
 const draftKey = (id: number, v: Visibility) => `atum:draft:${id}:${v}`;
 const STATUSES = ['new', 'open', 'pending', 'on_hold', 'solved', 'closed'] as const;
-const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 
 /** One ticket: the conversation, the reply and note box, its fields, SLA clocks and lock. */
 export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketView(

@@ -8,6 +8,9 @@ export interface View {
 
 const OPEN = 'new,open,pending,on_hold';
 
+/** A ticket's priorities, lowest first. */
+export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+
 export const VIEWS: View[] = [
   { id: 'mine', label: 'My open tickets', query: { status: OPEN, assignee_id: 'me' } },
   { id: 'unassigned', label: 'Unassigned', query: { status: OPEN, assignee_id: 'none' } },

@@ -1,7 +1,8 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { api, type Schemas } from '../api';
 import { type Answers, RequestFields } from '../RequestForm';
-import { type Failure, FieldError, Outcome, failure, invalid } from './form';
+import { type Failure, FieldError, Outcome, SaveOrCancel, failure, invalid } from './form';
+import { PRIORITIES } from '../views';
 
 type Item = Schemas['Item'];
 type Field = Schemas['Field'];
@@ -16,7 +17,6 @@ const TYPES: Record<string, string> = {
   email: 'E-mail address',
   checkbox: 'Checkbox (must be ticked when required)',
 };
-const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 
 /** A field as the editor holds it: choices one a line, bounds as typed. */
 interface Draft {
@@ -346,12 +346,7 @@ export function Catalog() {
             >
               Add a field
             </button>
-            <div className="actions">
-              <button type="submit">Save request type</button>
-              <button type="button" onClick={() => (setEditing(null), setF(null))}>
-                Cancel
-              </button>
-            </div>
+            <SaveOrCancel save="Save request type" onCancel={() => (setEditing(null), setF(null))} />
             <Outcome f={f} saved={null} />
           </form>
           <section className="customer-preview" aria-labelledby="preview-form-title">

@@ -1,6 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { api, type Schemas, type User } from '../api';
-import { type Failure, FieldError, Outcome, failure, invalid } from './form';
+import { type Failure, FieldError, Outcome, SaveOrCancel, failure, invalid } from './form';
 
 type Group = Schemas['Group'];
 
@@ -107,12 +107,7 @@ export function Groups() {
             ))}
           </fieldset>
           <FieldError f={f} field="member_ids" id="group-members" />
-          <div className="actions">
-            <button type="submit">Save group</button>
-            <button type="button" onClick={() => (setEditing(null), setF(null))}>
-              Cancel
-            </button>
-          </div>
+          <SaveOrCancel save="Save group" onCancel={() => (setEditing(null), setF(null))} />
         </form>
       )}
       <Outcome f={f} saved={saved} />

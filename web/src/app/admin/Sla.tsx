@@ -1,14 +1,14 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { api, type Schemas, type User } from '../api';
-import { type Failure, FieldError, Outcome, failure, invalid } from './form';
+import { type Failure, FieldError, Outcome, SaveOrCancel, failure, invalid } from './form';
 import { DAYS, DAY_NAMES, type Day, type Ranges, formatRanges, minutes, parseRanges, weeklyMinutes } from './hours';
+import { PRIORITIES } from '../views';
 
 type Calendar = Schemas['CalendarRecord'];
 type Policy = Schemas['PolicyRecord'];
 type Priority = Schemas['Priority'];
 type Status = Schemas['Status'];
 
-const PRIORITIES: Priority[] = ['low', 'normal', 'high', 'urgent'];
 const PAUSABLE: Status[] = ['new', 'open', 'pending', 'on_hold'];
 const STATUS_NAMES: Record<string, string> = { new: 'New', open: 'Open', pending: 'Pending', on_hold: 'On hold' };
 const CLOCK_NAMES: Record<string, string> = {
@@ -211,12 +211,7 @@ function Calendars({ calendars, onSaved }: { calendars: Calendar[] | null; onSav
             {...invalid(f, 'holidays', 'cal-holidays')}
           />
           <FieldError f={f} field="holidays" id="cal-holidays" />
-          <div className="actions">
-            <button type="submit">Save calendar</button>
-            <button type="button" onClick={() => (setForm(null), setF(null))}>
-              Cancel
-            </button>
-          </div>
+          <SaveOrCancel save="Save calendar" onCancel={() => (setForm(null), setF(null))} />
         </form>
       )}
       <Outcome f={f} saved={saved} />
@@ -513,12 +508,7 @@ function Policies({
               group)
             </label>
           </fieldset>
-          <div className="actions">
-            <button type="submit">Save policy</button>
-            <button type="button" onClick={() => (setForm(null), setF(null))}>
-              Cancel
-            </button>
-          </div>
+          <SaveOrCancel save="Save policy" onCancel={() => (setForm(null), setF(null))} />
         </form>
       )}
       <Outcome f={f} saved={saved} />

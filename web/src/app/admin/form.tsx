@@ -44,3 +44,15 @@ export function Outcome({ f, saved }: { f: Failure | null; saved: ReactNode }) {
     </div>
   );
 }
+
+/** A form's save button, and a cancel that drops what was typed. */
+export function SaveOrCancel({ save, onCancel }: { save: string; onCancel: () => void }) {
+  return (
+    <div className="actions">
+      <button type="submit">{save}</button>
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+    </div>
+  );
+}
