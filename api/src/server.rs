@@ -94,6 +94,7 @@ pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
         .service(presence::activity)
         .service(tickets::get)
         .service(tickets::update)
+        .service(tickets::solve)
         .service(tickets::list_comments)
         .service(tickets::add_comment)
         .service(tickets::history)

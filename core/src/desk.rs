@@ -42,6 +42,14 @@ pub async fn update_ticket(
     tickets::get(db, who, id).await
 }
 
+/// The requester marks their request solved; its clocks stop as they would for an
+/// agent's change.
+pub async fn solve_request(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ticket> {
+    write::solve_as_requester(db, who, id).await?;
+    follow(db, who, &[id]).await?;
+    tickets::get(db, who, id).await
+}
+
 /// A reply meets or starts clocks; a customer's reply may reopen the ticket, and is
 /// triaged again (its tone, say, is not what it was when they filed) with new
 /// articles and a new draft for it. An agent's public reply may be the draft they

@@ -206,53 +206,102 @@ pub async fn deliver(mailer: &Mailer, mail: &SendEmail, job_id: i64) -> Result<(
     Ok(())
 }
 
-/// The messages the desk sends about accounts. `public_url` is where users reach the
-/// desk (`ATUM_PUBLIC_URL`).
+/// The messages the desk sends about accounts. Their links open the account's pages
+/// ([`AccountPages`]).
 pub mod messages {
     use super::SendEmail;
+    use crate::auth::Role;
 
-    pub fn verify_email(public_url: &str, org_id: crate::ids::OrgId, to: &str, name: &str, token: &str) -> SendEmail {
+    /// Where a person's account pages are: a customer's in their organisation's help
+    /// centre (`/help/{org}/…`), so they never land in the agents' app; staff's at the
+    /// desk's root (`/reset-password`, `/verify-email`, signing in at `/app/`).
+    /// `public_url` is where users reach the desk (`ATUM_PUBLIC_URL`).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct AccountPages {
+        base: String,
+        customer: bool,
+    }
+
+    impl AccountPages {
+        pub fn of(public_url: &str, role: Role, org_slug: &str) -> Self {
+            let root = public_url.trim_end_matches('/');
+            match role {
+                Role::Customer => AccountPages { base: format!("{root}/help/{org_slug}"), customer: true },
+                Role::Admin | Role::Agent => AccountPages { base: root.to_owned(), customer: false },
+            }
+        }
+
+        pub fn verify_email(&self, token: &str) -> String {
+            format!("{}/verify-email?token={token}", self.base)
+        }
+
+        pub fn reset_password(&self, token: &str) -> String {
+            format!("{}/reset-password?token={token}", self.base)
+        }
+
+        pub fn sign_in(&self) -> String {
+            if self.customer { format!("{}/sign-in", self.base) } else { format!("{}/app/", self.base) }
+        }
+
+        /// Where to ask for a reset link.
+        pub fn forgot_password(&self) -> String {
+            if self.customer { format!("{}/forgot-password", self.base) } else { format!("{}/app/", self.base) }
+        }
+    }
+
+    pub fn verify_email(
+        pages: &AccountPages,
+        org_id: crate::ids::OrgId,
+        to: &str,
+        name: &str,
+        token: &str,
+    ) -> SendEmail {
         SendEmail {
             org_id: Some(org_id),
             to: to.to_owned(),
             subject: "Confirm your email address".into(),
             text: format!(
                 "Hello {name},\n\nplease confirm your email address to finish creating your account:\n\n\
-                 {}/verify-email?token={token}\n\nThe link works once and expires in 48 hours. \
+                 {}\n\nThe link works once and expires in 48 hours. \
                  If you did not sign up, ignore this message.\n",
-                public_url.trim_end_matches('/')
+                pages.verify_email(token)
             ),
             sensitive: true,
         }
     }
 
-    pub fn reset_password(public_url: &str, org_id: crate::ids::OrgId, to: &str, name: &str, token: &str) -> SendEmail {
+    pub fn reset_password(
+        pages: &AccountPages,
+        org_id: crate::ids::OrgId,
+        to: &str,
+        name: &str,
+        token: &str,
+    ) -> SendEmail {
         SendEmail {
             org_id: Some(org_id),
             to: to.to_owned(),
             subject: "Reset your password".into(),
             text: format!(
                 "Hello {name},\n\nsomeone (hopefully you) asked to reset the password of this account. \
-                 To choose a new one, open:\n\n{}/reset-password?token={token}\n\n\
+                 To choose a new one, open:\n\n{}\n\n\
                  The link works once and expires in 1 hour. Resetting signs out every session. \
                  If you did not ask for this, ignore this message; your password stays as it is.\n",
-                public_url.trim_end_matches('/')
+                pages.reset_password(token)
             ),
             sensitive: true,
         }
     }
 
-    pub fn already_registered(public_url: &str, org_id: crate::ids::OrgId, org_slug: &str, to: &str) -> SendEmail {
+    pub fn already_registered(pages: &AccountPages, org_id: crate::ids::OrgId, to: &str) -> SendEmail {
         SendEmail {
             org_id: Some(org_id),
             to: to.to_owned(),
             subject: "You already have an account".into(),
             text: format!(
                 "Hello,\n\nsomeone tried to sign up with this address, which already has an account. \
-                 If it was you, sign in at {0}/login?org={1} or reset your password at \
-                 {0}/reset-password?org={1}.\n",
-                public_url.trim_end_matches('/'),
-                org_slug
+                 If it was you, sign in at {} or ask for a new password at {}.\n",
+                pages.sign_in(),
+                pages.forgot_password(),
             ),
             sensitive: false,
         }
@@ -270,13 +319,8 @@ mod tests {
             transport: Transport::Directory(dir.clone()),
             from: "Desk <desk@example.test>".parse().unwrap(),
         };
-        let mail = messages::reset_password(
-            "https://desk.example.test/",
-            crate::ids::OrgId(1),
-            "ann@example.test",
-            "Ann",
-            &"a".repeat(64),
-        );
+        let pages = messages::AccountPages::of("https://desk.example.test/", crate::auth::Role::Agent, "acme");
+        let mail = messages::reset_password(&pages, crate::ids::OrgId(1), "ann@example.test", "Ann", &"a".repeat(64));
         deliver(&Mailer::new(&config).unwrap(), &mail, 77).await.unwrap();
         let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
         assert_eq!(files.len(), 1);
@@ -287,6 +331,20 @@ mod tests {
         assert!(text.contains("To: ann@example.test"), "{text}");
         assert!(text.contains(&format!("https://desk.example.test/reset-password?token={}", "a".repeat(64))), "{text}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_customers_links_open_their_help_centre_and_staffs_the_desk() {
+        use crate::auth::Role;
+        let customer = messages::AccountPages::of("https://desk.example.test/", Role::Customer, "acme");
+        assert_eq!(customer.reset_password("t"), "https://desk.example.test/help/acme/reset-password?token=t");
+        assert_eq!(customer.verify_email("t"), "https://desk.example.test/help/acme/verify-email?token=t");
+        assert_eq!(customer.sign_in(), "https://desk.example.test/help/acme/sign-in");
+        let agent = messages::AccountPages::of("https://desk.example.test", Role::Agent, "acme");
+        assert_eq!(agent.reset_password("t"), "https://desk.example.test/reset-password?token=t");
+        assert_eq!(agent.sign_in(), "https://desk.example.test/app/");
+        let note = messages::already_registered(&customer, crate::ids::OrgId(1), "c@example.test");
+        assert!(note.text.contains("https://desk.example.test/help/acme/forgot-password"), "{}", note.text);
     }
 
     #[test]

@@ -113,6 +113,21 @@ pub async fn update(
     Ok(HttpResponse::Ok().insert_header((header::ETAG, format!("\"{}\"", ticket.version))).json(ticket))
 }
 
+/// The requester marks their request solved (the portal's "close"); a later reply from
+/// them reopens it. Customers only: staff set the status with `PATCH`.
+#[utoipa::path(operation_id = "solve_request", tag = "tickets", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket id")),
+    responses((status = 200, description = "Solved (or already was)", body = atum_core::tickets::Ticket), (status = 403, description = "Staff (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or not the caller's)", body = crate::error::ErrorBody), (status = 409, description = "Closed already (`ticket_closed`)", body = crate::error::ErrorBody)))]
+#[post("/tickets/{id}/solve")]
+pub async fn solve(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let ticket = state.in_tx(&creds, async |tx, who| Ok(desk::solve_request(tx, &who, *id).await?)).await?;
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, format!("\"{}\"", ticket.version))).json(ticket))
+}
+
 /// Reply publicly or add an internal note (staff only).
 #[utoipa::path(tag = "tickets", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket id")),

@@ -63,6 +63,11 @@ async fn a_portal_customer_verifies_their_address_before_signing_in() {
     assert!(message.contains("From: \"Acme Support\" <support@acme.test>"), "{message}");
     assert!(message.contains("Subject: Confirm your email address"), "{message}");
     let token = token_in(&message);
+    let decoded = message.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+    assert!(
+        decoded.contains(&format!("/help/acme/verify-email?token={token}")),
+        "a customer's link opens their help centre: {decoded}"
+    );
     // The token is stored only as a hash; the queued mail's copy is scrubbed once sent.
     let stored = app
         .sql(&format!(

@@ -140,6 +140,46 @@ async fn a_customer_reply_reopens_a_solved_ticket_and_a_closed_one_takes_no_repl
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_customer_marks_their_own_request_solved_and_their_reply_reopens_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let carol = app.person(&admin, "customer", "carol").await;
+    let dave = app.person(&admin, "customer", "dave").await;
+    let ticket = app.ticket(&carol, "Broken").await;
+    let path = format!("/api/v1/tickets/{}", ticket["id"]);
+
+    // Someone else's request is not there for them; staff use PATCH.
+    let other = app.post(&format!("{path}/solve"), Some(&dave.token), json!({})).await;
+    assert_eq!((other.status, other.code()), (404, "not_found"), "{}", other.body);
+    let staff = app.post(&format!("{path}/solve"), Some(&admin.token), json!({})).await;
+    assert_eq!((staff.status, staff.code()), (403, "forbidden"), "{}", staff.body);
+    let elsewhere = app.org("globex").await;
+    let outsider = app.post(&format!("{path}/solve"), Some(&elsewhere.token), json!({})).await;
+    assert_eq!(outsider.status, 404);
+
+    let solved = app.post(&format!("{path}/solve"), Some(&carol.token), json!({})).await;
+    assert_eq!(solved.status, 200, "{}", solved.body);
+    assert_eq!(solved.body["status"], "solved");
+    assert!(solved.body["solved_at"].is_string());
+    let again = app.post(&format!("{path}/solve"), Some(&carol.token), json!({})).await;
+    assert_eq!((again.status, &again.body["version"]), (200, &solved.body["version"]), "solving twice changes nothing");
+    let history = app.get(&format!("{path}/history"), Some(&admin.token)).await;
+    let by_carol = history.body["items"].as_array().unwrap().iter().any(|e| {
+        e["after"]["status"] == "solved" && e["before"]["status"] == "new" && e["actor_id"].as_i64() == Some(carol.id)
+    });
+    assert!(by_carol, "the journal says the requester solved it: {}", history.body);
+
+    app.post(&format!("{path}/comments"), Some(&carol.token), json!({"body": "it broke again"})).await;
+    assert_eq!(app.get(&path, Some(&carol.token)).await.body["status"], "open");
+
+    let v = app.get(&path, Some(&admin.token)).await.body["version"].as_i64();
+    let s = app.patch(&path, Some(&admin.token), json!({"status": "solved"}), v).await;
+    app.patch(&path, Some(&admin.token), json!({"status": "closed"}), s.body["version"].as_i64()).await;
+    let closed = app.post(&format!("{path}/solve"), Some(&carol.token), json!({})).await;
+    assert_eq!((closed.status, closed.code()), (409, "ticket_closed"), "{}", closed.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn lists_filter_by_status_tag_assignee_and_full_text() {
     let app = TestApp::spawn().await;
     let admin = app.org("acme").await;

@@ -24,7 +24,7 @@ use super::{
 use crate::{
     error::{Error, FieldErrors, Result},
     jobs::{self, enqueue::Options},
-    mail::messages,
+    mail::messages::{self, AccountPages},
     orgs, users,
 };
 
@@ -95,6 +95,13 @@ pub async fn revoke_other_sessions(db: &impl GenericClient, who: &Principal, ip:
     Ok(n)
 }
 
+/// The account pages of a user row whose columns 4 and 5 are its role and its
+/// organisation's slug.
+fn pages_of(public_url: &str, row: &tokio_postgres::Row) -> Result<AccountPages> {
+    let role = Role::parse(row.get(4)).ok_or_else(|| Error::Internal("a user with an unknown role".into()))?;
+    Ok(AccountPages::of(public_url, role, row.get(5)))
+}
+
 /// Mails a reset link when `email` belongs to an active account of the organisation
 /// `org` names (see [`orgs::for_sign_in`]); says nothing either way (the caller
 /// answers 202 regardless).
@@ -108,8 +115,9 @@ pub async fn request_reset(
     let Some(org_id) = orgs::for_sign_in(db, org).await? else { return Ok(()) };
     let Some(row) = db
         .query_opt(
-            "SELECT id, org_id, email, display_name FROM users
-             WHERE org_id = $1 AND lower(email) = lower($2) AND is_active",
+            "SELECT u.id, u.org_id, u.email, u.display_name, u.role, o.slug
+               FROM users u JOIN organizations o ON o.id = u.org_id
+             WHERE u.org_id = $1 AND lower(u.email) = lower($2) AND u.is_active",
             &[&org_id, &email.trim()],
         )
         .await?
@@ -118,9 +126,9 @@ pub async fn request_reset(
     };
     let (user_id, org_id, address, name): (UserId, OrgId, String, String) =
         (row.get(0), row.get(1), row.get(2), row.get(3));
+    let pages = pages_of(public_url, &row)?;
     let token = email_tokens::issue(db, Purpose::ResetPassword, org_id, user_id, &address).await?;
-    jobs::enqueue(db, &messages::reset_password(public_url, org_id, &address, &name, &token), Options::default())
-        .await?;
+    jobs::enqueue(db, &messages::reset_password(&pages, org_id, &address, &name, &token), Options::default()).await?;
     audit::record(db, Record::about(org_id, user_id, event::PASSWORD_RESET_REQUESTED, ip)).await
 }
 
@@ -162,9 +170,10 @@ pub async fn resend_verification(
     let Some(org_id) = orgs::for_sign_in(db, org).await? else { return Ok(()) };
     let Some(row) = db
         .query_opt(
-            "SELECT id, org_id, email, display_name FROM users
-             WHERE org_id = $1 AND lower(email) = lower($2)
-               AND is_active AND must_verify_email AND email_verified_at IS NULL",
+            "SELECT u.id, u.org_id, u.email, u.display_name, u.role, o.slug
+               FROM users u JOIN organizations o ON o.id = u.org_id
+             WHERE u.org_id = $1 AND lower(u.email) = lower($2)
+               AND u.is_active AND u.must_verify_email AND u.email_verified_at IS NULL",
             &[&org_id, &email.trim()],
         )
         .await?
@@ -173,8 +182,9 @@ pub async fn resend_verification(
     };
     let (user_id, org_id, address, name): (UserId, OrgId, String, String) =
         (row.get(0), row.get(1), row.get(2), row.get(3));
+    let pages = pages_of(public_url, &row)?;
     let token = email_tokens::issue(db, Purpose::VerifyEmail, org_id, user_id, &address).await?;
-    jobs::enqueue(db, &messages::verify_email(public_url, org_id, &address, &name, &token), Options::default()).await?;
+    jobs::enqueue(db, &messages::verify_email(&pages, org_id, &address, &name, &token), Options::default()).await?;
     Ok(())
 }
 
@@ -221,24 +231,22 @@ pub async fn signup(
     };
     new.validate()?;
     let existing = db
-        .query_opt("SELECT 1 FROM users WHERE org_id = $1 AND lower(email) = lower($2)", &[&org.id, &s.email.trim()])
+        .query_opt("SELECT role FROM users WHERE org_id = $1 AND lower(email) = lower($2)", &[&org.id, &s.email.trim()])
         .await?;
-    if existing.is_some() {
-        jobs::enqueue(
-            db,
-            &messages::already_registered(public_url, org.id, &org.slug, s.email.trim()),
-            Options::default(),
-        )
-        .await?;
+    if let Some(row) = existing {
+        let role = Role::parse(row.get(0)).ok_or_else(|| Error::Internal("a user with an unknown role".into()))?;
+        let pages = AccountPages::of(public_url, role, &org.slug);
+        jobs::enqueue(db, &messages::already_registered(&pages, org.id, s.email.trim()), Options::default()).await?;
         return Ok(());
     }
     let hash = hash_blocking(s.password.clone()).await?;
     let user = users::insert(db, org.id, &new, Some(hash)).await?;
     db.execute("UPDATE users SET must_verify_email = true WHERE id = $1", &[&user.id]).await?;
     let token = email_tokens::issue(db, Purpose::VerifyEmail, org.id, user.id, &user.email).await?;
+    let pages = AccountPages::of(public_url, Role::Customer, &org.slug);
     jobs::enqueue(
         db,
-        &messages::verify_email(public_url, org.id, &user.email, &user.display_name, &token),
+        &messages::verify_email(&pages, org.id, &user.email, &user.display_name, &token),
         Options::default(),
     )
     .await?;

@@ -345,6 +345,39 @@ pub async fn update(
     reread(db, id).await
 }
 
+/// The requester says their request is solved (the portal's "close"): the ticket
+/// becomes `solved`, as an agent would set it, and a later reply from them reopens it
+/// as it does any solved ticket. Staff change the status with [`update`]; this is the
+/// customer's one say over it. Agent locks do not apply: they keep agents from
+/// overwriting each other, not a customer from closing their own request.
+pub async fn solve_as_requester(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ticket> {
+    let current = get_for_update(db, who, id).await?;
+    if who.role.is_staff() {
+        return Err(Error::Forbidden("staff set a ticket's status with PATCH /api/v1/tickets/{id}"));
+    }
+    match current.status {
+        Status::Solved => return Ok(current),
+        Status::Closed => {
+            return Err(Error::Conflict {
+                code: crate::error::Code::TicketClosed,
+                message: "this request is closed already".into(),
+            });
+        }
+        _ => {}
+    }
+    db.execute(
+        "UPDATE tickets SET status = 'solved', solved_at = coalesce(solved_at, now()), updated_at = now(),
+                version = version + 1
+          WHERE org_id = $1 AND id = $2",
+        &[&who.org_id, &id],
+    )
+    .await?;
+    let before = json!({ "status": current.status });
+    let after = json!({ "status": Status::Solved });
+    record(db, Event::by(who, id, Kind::Updated).before(before).after(after)).await?;
+    reread(db, id).await
+}
+
 /// What auto-triage sets on a ticket (`crate::assist::triage`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AiChange {
