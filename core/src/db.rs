@@ -96,6 +96,21 @@ impl Loggable {
     }
 }
 
+/// An error for a log line: a database error anywhere in the chain as its
+/// [`Loggable`] parts (never values), anything else as its [`root_cause`]. A bare
+/// "db error" says nothing an operator can act on.
+pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = Some(e);
+    while let Some(level) = cur {
+        if let Some(db) = level.downcast_ref::<tokio_postgres::Error>().and_then(Loggable::of) {
+            let table = db.table.map(|t| format!(" (table {t})")).unwrap_or_default();
+            return format!("database error {}{table}: {}", db.sqlstate, db.message);
+        }
+        cur = level.source();
+    }
+    root_cause(e)
+}
+
 /// The innermost error message: "connection refused" rather than a chain of wrappers.
 pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = e;

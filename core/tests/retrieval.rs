@@ -81,3 +81,30 @@ async fn the_vocabulary_counts_the_passages_of_each_word_through_edits_removals_
         .get(0);
     assert_eq!(wrong, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_index_health_of_an_organisation_not_indexed_yet_is_its_backlog_not_an_error() {
+    let db = TestDb::migrated().await;
+    let c = db.client().await;
+    let acme = fixtures::org(&c, "acme").await;
+    let ada = fixtures::user(&c, acme, "agent", "ada").await;
+    for (title, age) in [("VPN", "2 hours"), ("Printer", "0 hours")] {
+        c.execute(
+            "INSERT INTO kb_articles (org_id, title, body, status, visibility, author_id, created_by, updated_at)
+             VALUES ($1, $2, 'Text.', 'published', 'internal', $3, $3, now() - $4::text::interval)",
+            &[&acme, &title, &ada, &age],
+        )
+        .await
+        .unwrap();
+    }
+    let pooled = atum_core::db::connection(&db.pool).await.unwrap();
+    let before = index::health(&pooled).await.expect("no index mark yet is no error");
+    let (_, chunks, lag) = before.iter().find(|(org, _, _)| org.get() == acme).copied().unwrap();
+    assert_eq!(chunks, 0);
+    assert!((lag - 7200.0).abs() < 5.0, "the backlog spans two hours: {lag}");
+
+    index::catch_up(&db.pool, None, |_| {}).await.unwrap();
+    let after = index::health(&pooled).await.unwrap();
+    let (_, chunks, lag) = after.iter().find(|(org, _, _)| org.get() == acme).copied().unwrap();
+    assert_eq!((chunks, lag), (2, 0.0), "indexed and up to date");
+}

@@ -126,7 +126,9 @@ async fn pass(ctx: &Context, metrics: &IndexMetrics, embedder: Option<&Arc<atum_
             ctx.metrics.ticks.inc();
             ctx.progress.tick();
         }
-        Ok(Err(e)) => tracing::warn!(error = %e, "indexing failed; the next tick tries again"),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %atum_core::db::describe(&*e), "indexing failed; the next tick tries again")
+        }
         Err(_) => tracing::warn!("an indexing pass took over 300 s; the next tick goes on from where it stopped"),
     }
     ctx.metrics.observe_pool(&ctx.pool);

@@ -17,8 +17,9 @@ export default class SummaryReporter implements Reporter {
     for (const a of result.attachments) {
       if (a.name !== 'error-context' || !a.path) continue;
       try {
-        const shown = readFileSync(a.path, 'utf8');
-        console.log(`what the page showed when "${test.title}" failed:\n${shown.slice(0, 4000)}`);
+        const context = readFileSync(a.path, 'utf8');
+        const at = context.indexOf('# Page snapshot');
+        if (at >= 0) console.log(`what the page showed when "${test.title}" failed:\n${context.slice(at, at + 4000)}`);
       } catch {
         // No snapshot was written (the page had closed): the error says enough.
       }

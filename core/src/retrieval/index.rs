@@ -233,17 +233,23 @@ async fn write(db: &impl GenericClient, org: OrgId, source: Source, rows: &[Row]
 }
 
 /// Chunks per organisation, and how far each organisation's index trails its newest
-/// change (seconds; 0 when up to date), for `/metrics`.
+/// change (seconds; 0 when up to date), for `/metrics`. Before its first pass an
+/// organisation trails by the span of its changes: measuring from `-infinity` would
+/// overflow the interval and fail the whole query.
 pub async fn health(db: &impl GenericClient) -> Result<Vec<(OrgId, i64, f64)>> {
     let rows = db
         .query(
             "SELECT o.id,
                     (SELECT count(*) FROM kb_chunks c WHERE c.org_id = o.id),
                     greatest(0, extract(epoch FROM greatest(
-                        (SELECT max(updated_at) FROM kb_articles a WHERE a.org_id = o.id)
-                            - coalesce((SELECT indexed_to FROM kb_index_state s WHERE s.org_id = o.id AND s.source = 'article'), '-infinity'::timestamptz),
-                        (SELECT max(updated_at) FROM tickets t WHERE t.org_id = o.id)
-                            - coalesce((SELECT indexed_to FROM kb_index_state s WHERE s.org_id = o.id AND s.source = 'ticket'), '-infinity'::timestamptz),
+                        (SELECT max(updated_at) - coalesce(
+                                    (SELECT indexed_to FROM kb_index_state s WHERE s.org_id = o.id AND s.source = 'article'),
+                                    min(updated_at))
+                           FROM kb_articles a WHERE a.org_id = o.id),
+                        (SELECT max(updated_at) - coalesce(
+                                    (SELECT indexed_to FROM kb_index_state s WHERE s.org_id = o.id AND s.source = 'ticket'),
+                                    min(updated_at))
+                           FROM tickets t WHERE t.org_id = o.id),
                         interval '0')))::float8
              FROM organizations o ORDER BY o.id",
             &[],

@@ -22,7 +22,7 @@ function Page({ title, children }: { title: string; children: React.ReactNode })
  * `/reset-password?token=…`, the link of a reset (or an invitation's) e-mail: choose a
  * password. Every session of the account ends; the person signs in with it after.
  */
-export function ResetPassword({ search = window.location.search }: { search?: string }) {
+export function ResetPassword({ search = window.location.search, signInHref = '/app/' }: { search?: string; signInHref?: string }) {
   const token = tokenOf(search);
   const [error, setError] = useState<string | null>(null);
   const [fieldError, setFieldError] = useState<string | null>(null);
@@ -57,7 +57,7 @@ export function ResetPassword({ search = window.location.search }: { search?: st
       <Page title="Your password is set">
         <p role="status">Sign in with your new password. Every other session of your account was signed out.</p>
         <p>
-          <a href="/app/">Sign in</a>
+          <a href={signInHref}>Sign in</a>
         </p>
       </Page>
     );
@@ -97,7 +97,7 @@ export function ResetPassword({ search = window.location.search }: { search?: st
 }
 
 /** `/verify-email?token=…`: confirms the address on opening, then says what next. */
-export function VerifyEmail({ search = window.location.search }: { search?: string }) {
+export function VerifyEmail({ search = window.location.search, signInHref = '/app/' }: { search?: string; signInHref?: string }) {
   const token = tokenOf(search);
   const [state, setState] = useState<'checking' | 'ok' | 'failed'>('checking');
   const [message, setMessage] = useState('');
@@ -122,7 +122,7 @@ export function VerifyEmail({ search = window.location.search }: { search?: stri
           <>
             <p role="status">Your e-mail address is confirmed. You can sign in now.</p>
             <p>
-              <a href="/app/">Sign in</a>
+              <a href={signInHref}>Sign in</a>
             </p>
           </>
         )}
@@ -137,14 +137,14 @@ export function VerifyEmail({ search = window.location.search }: { search?: stri
 }
 
 /** "Forgot your password?": asks for the reset e-mail. The answer is the same whether or not the address has an account. */
-export function ForgotPassword({ onBack }: { onBack: () => void }) {
+export function ForgotPassword({ onBack, org: fixedOrg }: { onBack: () => void; org?: string }) {
   const [sent, setSent] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
     const email = String(form.get('email')).trim();
-    const org = String(form.get('org') ?? '').trim();
+    const org = fixedOrg ?? String(form.get('org') ?? '').trim();
     setError(null);
     const { error: err, response } = await api.POST('/api/v1/auth/password-reset', { body: { email, ...(org ? { org } : {}) } });
     if (response.ok) setSent(email);
@@ -159,8 +159,12 @@ export function ForgotPassword({ onBack }: { onBack: () => void }) {
           <p>We send a link to choose a new password.</p>
           <label htmlFor="forgot-email">E-mail</label>
           <input id="forgot-email" name="email" type="email" autoComplete="username" required />
-          <label htmlFor="forgot-org">Organisation (its short name; only if this server hosts several)</label>
-          <input id="forgot-org" name="org" autoComplete="organization" pattern="[a-z0-9-]+" />
+          {!fixedOrg && (
+            <>
+              <label htmlFor="forgot-org">Organisation (its short name; only if this server hosts several)</label>
+              <input id="forgot-org" name="org" autoComplete="organization" pattern="[a-z0-9-]+" />
+            </>
+          )}
           <button type="submit">Send the link</button>
         </form>
       )}

@@ -1,9 +1,16 @@
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react';
 import { ForgotPassword } from './AccountLinks';
 import { api, problem, type Problem } from './api';
 
 interface Props {
   onSignedIn: () => void | Promise<void>;
+  /** The organisation signed in to, when the page's address names it (the help centre). */
+  org?: string;
+  title?: string;
+  /** Where "Forgot your password?" leads; without it the form asks for the link itself. */
+  onForgot?: () => void;
+  /** Shown under the form (the help centre's "No account? Sign up"). */
+  footer?: ReactNode;
 }
 
 /** What to tell the person, for each way a sign-in can be refused. */
@@ -27,9 +34,12 @@ export function explain(p: Problem): string {
   }
 }
 
-export function SignIn({ onSignedIn }: Props) {
+export function SignIn({ onSignedIn, org: fixedOrg, title = 'Sign in to ATUM Desk', onForgot, footer }: Props) {
   const [challenge, setChallenge] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Set when the account's address is not confirmed yet: who may ask for the link again.
+  const [unverified, setUnverified] = useState<{ email: string; org: string } | null>(null);
+  const [resent, setResent] = useState(false);
   const [busy, setBusy] = useState(false);
   const [needsOrg, setNeedsOrg] = useState(false);
   const [forgot, setForgot] = useState(false);
@@ -43,16 +53,20 @@ export function SignIn({ onSignedIn }: Props) {
   const signIn = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
-    const org = String(form.get('org') ?? '').trim();
+    const org = fixedOrg ?? String(form.get('org') ?? '').trim();
+    const email = String(form.get('email'));
     setBusy(true);
     setError(null);
+    setUnverified(null);
+    setResent(false);
     const { data, error: err, response } = await api.POST('/api/v1/auth/login', {
-      body: { email: String(form.get('email')), password: String(form.get('password')), ...(org ? { org } : {}) },
+      body: { email, password: String(form.get('password')), ...(org ? { org } : {}) },
     });
     setBusy(false);
     if (err || !data) {
       const p = problem(err, response);
       if (p.fields?.org) setNeedsOrg(true);
+      if (p.code === 'email_not_verified') setUnverified({ email, org });
       setError(explain(p));
       return;
     }
@@ -83,6 +97,14 @@ export function SignIn({ onSignedIn }: Props) {
     await onSignedIn();
   };
 
+  const resend = async () => {
+    if (!unverified) return;
+    const { email, org } = unverified;
+    const { error: err, response } = await api.POST('/api/v1/auth/verify-email/resend', { body: { email, ...(org ? { org } : {}) } });
+    if (response.ok) setResent(true);
+    else setError(explain(problem(err, response)));
+  };
+
   if (forgot) {
     return (
       <main className="signin">
@@ -96,13 +118,21 @@ export function SignIn({ onSignedIn }: Props) {
   return (
     <main className="signin">
       <h1 ref={heading} tabIndex={-1}>
-        Sign in to ATUM Desk
+        {title}
       </h1>
       {error && (
         <p className="error" role="alert">
           {error}
         </p>
       )}
+      {unverified &&
+        (resent ? (
+          <p role="status">A new link is on its way to {unverified.email}. It works for 48 hours.</p>
+        ) : (
+          <button type="button" className="link" onClick={() => void resend()}>
+            Send the confirmation link again
+          </button>
+        ))}
       {challenge ? (
         <form onSubmit={verify} aria-label="Second factor">
           <label htmlFor="code">Code from your authenticator app, or a recovery code</label>
@@ -121,7 +151,7 @@ export function SignIn({ onSignedIn }: Props) {
         </form>
       ) : (
         <form onSubmit={signIn} aria-label="Sign in">
-          {needsOrg && (
+          {needsOrg && !fixedOrg && (
             <>
               <label htmlFor="org">Organisation (its short name)</label>
               <input id="org" name="org" autoComplete="organization" required pattern="[a-z0-9-]+" />
@@ -134,11 +164,12 @@ export function SignIn({ onSignedIn }: Props) {
           <button type="submit" disabled={busy}>
             Sign in
           </button>
-          <button type="button" className="link" onClick={() => setForgot(true)}>
+          <button type="button" className="link" onClick={() => (onForgot ? onForgot() : setForgot(true))}>
             Forgot your password?
           </button>
         </form>
       )}
+      {footer}
     </main>
   );
 }

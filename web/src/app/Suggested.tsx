@@ -22,13 +22,17 @@ const QUESTION = 1000;
 
 /**
  * Articles for this ticket: those the AI found for it (stored with the ticket, found
- * again when the customer writes), or, until it has, the knowledge base and solved
- * tickets searched now with the ticket's own words. An article opens in place and a
- * public one's link goes into the reply; a solved ticket opens as a ticket.
+ * again when the customer writes), or, until it has (or when it found none), the
+ * knowledge base and solved tickets searched now with the ticket's own words. An
+ * article opens in place and a public one's link goes into the reply; a solved
+ * ticket opens as a ticket.
  */
 export function Suggested({ ticketId, subject, description, stored, helpBase, onOpenTicket, onInsertLink }: Props) {
   const [searched, setSearched] = useState<Hit[] | null>(null);
-  const found: Hit[] | null = stored
+  // Stored suggestions that found nothing are no answer: the knowledge base may have
+  // grown since, so the search runs now instead.
+  const hasStored = stored !== null && stored !== undefined && stored.articles.length > 0;
+  const found: Hit[] | null = hasStored
     ? stored.articles.map((a) => ({
         source: 'article',
         id: a.article_id,
@@ -41,7 +45,6 @@ export function Suggested({ ticketId, subject, description, stored, helpBase, on
       }))
     : null;
   const hits = found ?? searched;
-  const hasStored = stored !== null && stored !== undefined;
   useEffect(() => {
     if (hasStored) return;
     let live = true;

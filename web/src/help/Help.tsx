@@ -1,140 +1,173 @@
-import { useEffect, useRef, useState } from 'react';
-import { api, type Schemas } from '../app/api';
-import { parseHelpPath } from './route';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
+import { ForgotPassword, ResetPassword, VerifyEmail } from '../app/AccountLinks';
+import { api, type Me } from '../app/api';
+import { SignIn } from '../app/SignIn';
+import { Article, Search } from './Articles';
+import { Link } from './Link';
+import { go, helpPath, type HelpPage, parseHelpPath } from './route';
+import { SignUp } from './SignUp';
+
+// What only a signed-in customer uses loads when they first need it.
+const Requests = lazy(() => import('./Requests'));
+const Conversation = lazy(() => import('./Conversation'));
+const NewRequest = lazy(() => import('./NewRequest'));
 
 /**
- * An organisation's public help center: search its published public articles and
- * read one. No sign-in; everything comes from the portal's public routes.
+ * An organisation's help centre: its public articles for anyone, and for its
+ * customers their account (sign up, sign in, a forgotten password) and their
+ * requests. Everything goes through the public API, as any client would.
  */
 export function Help() {
   const [route, setRoute] = useState(() => parseHelpPath(window.location.pathname));
+  // undefined: not known yet; null: nobody is signed in (here).
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  // Each move is a fresh page, even to the address already shown ("New request" again).
+  const [visit, setVisit] = useState(0);
+  const refresh = useCallback(async () => {
+    const { data } = await api.GET('/api/v1/me');
+    setMe(data ?? null);
+  }, []);
   useEffect(() => {
-    const onPop = () => setRoute(parseHelpPath(window.location.pathname));
+    void refresh();
+    const onPop = () => {
+      setRoute(parseHelpPath(window.location.pathname));
+      setVisit((v) => v + 1);
+    };
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
-  }, []);
+  }, [refresh]);
+
   if (!route) {
     return (
-      <main className="help">
-        <h1>Help center</h1>
-        <p>This address names no help center. Ask your support team for the link to theirs.</p>
-      </main>
+      <div className="portal">
+        <main>
+          <h1>Help center</h1>
+          <p>This address names no help center. Ask your support team for the link to theirs.</p>
+        </main>
+      </div>
     );
   }
-  const go = (articleId: number | null) => {
-    window.history.pushState(null, '', articleId ? `/help/${route.org}/articles/${articleId}` : `/help/${route.org}/`);
-    setRoute({ ...route, articleId });
+  const { org, page } = route;
+  const path = (p: HelpPage) => helpPath(org, p);
+  // A session of another organisation is no session here: its requests are elsewhere.
+  const here = me && me.org_slug === org ? me : me === undefined ? undefined : null;
+  const signOut = async () => {
+    await api.POST('/api/v1/auth/logout');
+    setMe(null);
+    go(path({ kind: 'home' }));
   };
+
   return (
-    <div className="help">
+    <div className="portal">
       <header>
-        <a href={`/help/${route.org}/`} onClick={(e) => { e.preventDefault(); go(null); }} className="brand">
+        <Link href={path({ kind: 'home' })} className="brand">
           Help center
-        </a>
+        </Link>
+        <nav aria-label="Help center">
+          <ul>
+            <li>
+              <Link href={path({ kind: 'home' })} current={page.kind === 'home' || page.kind === 'article'}>
+                Articles
+              </Link>
+            </li>
+            <li>
+              <Link href={path({ kind: 'requests' })} current={page.kind === 'requests' || page.kind === 'request'}>
+                My requests
+              </Link>
+            </li>
+            <li>
+              <Link href={path({ kind: 'new-request' })} current={page.kind === 'new-request'}>
+                New request
+              </Link>
+            </li>
+          </ul>
+        </nav>
+        <div className="who">
+          {here ? (
+            <>
+              <span>{here.user.display_name}</span>
+              <button type="button" className="link" onClick={() => void signOut()}>
+                Sign out
+              </button>
+            </>
+          ) : here === null ? (
+            <>
+              <Link href={path({ kind: 'sign-in' })}>Sign in</Link>
+              <Link href={path({ kind: 'sign-up' })}>Sign up</Link>
+            </>
+          ) : null}
+        </div>
       </header>
-      {route.articleId === null ? <Search org={route.org} onOpen={go} /> : <Article org={route.org} id={route.articleId} onBack={() => go(null)} />}
+      <Page key={visit} org={org} page={page} me={here} onSignedIn={refresh} />
     </div>
   );
 }
 
-function Search({ org, onOpen }: { org: string; onOpen: (id: number) => void }) {
-  const [q, setQ] = useState('');
-  const [hits, setHits] = useState<Schemas['PublicHit'][] | null>(null);
-  const [missing, setMissing] = useState(false);
-  useEffect(() => {
-    let live = true;
-    const timer = window.setTimeout(async () => {
-      const { data, response } = await api.GET('/api/v1/portal/{org}/kb/search', {
-        params: { path: { org }, query: q.trim() ? { q: q.trim() } : {} },
-      });
-      if (!live) return;
-      setMissing(response.status === 404);
-      if (data) setHits(data.items);
-    }, 200);
-    return () => {
-      live = false;
-      window.clearTimeout(timer);
-    };
-  }, [org, q]);
-  if (missing) {
-    return (
-      <main>
-        <h1>No such help center</h1>
-        <p>Check the address, or ask your support team for the link.</p>
-      </main>
-    );
+function Page({ org, page, me, onSignedIn }: { org: string; page: HelpPage; me: Me | null | undefined; onSignedIn: () => Promise<void> }) {
+  const path = (p: HelpPage) => helpPath(org, p);
+  switch (page.kind) {
+    case 'home':
+      return <Search org={org} />;
+    case 'article':
+      return <Article org={org} id={page.id} />;
+    case 'sign-up':
+      return <SignUp org={org} />;
+    case 'reset-password':
+      return <ResetPassword signInHref={path({ kind: 'sign-in' })} />;
+    case 'verify-email':
+      return <VerifyEmail signInHref={path({ kind: 'sign-in' })} />;
+    case 'forgot-password':
+      return (
+        <main className="signin">
+          <h1>Reset your password</h1>
+          <ForgotPassword org={org} onBack={() => go(path({ kind: 'sign-in' }))} />
+        </main>
+      );
+    case 'sign-in':
+      if (me) {
+        return (
+          <main>
+            <h1>You are signed in</h1>
+            <p>
+              As {me.user.email}. <Link href={path({ kind: 'requests' })}>See your requests</Link>.
+            </p>
+          </main>
+        );
+      }
+      return <CustomerSignIn org={org} onSignedIn={async () => {
+        await onSignedIn();
+        go(path({ kind: 'requests' }));
+      }} />;
+    default:
+      break;
+  }
+  // The rest is a signed-in customer's.
+  if (me === undefined) return <p role="status">Loading…</p>;
+  if (me === null) {
+    const why = page.kind === 'new-request' ? 'Sign in to ask for help' : 'Sign in to see your requests';
+    return <CustomerSignIn org={org} title={why} onSignedIn={onSignedIn} />;
   }
   return (
-    <main>
-      <h1>How can we help?</h1>
-      <form role="search" onSubmit={(e) => e.preventDefault()}>
-        <label htmlFor="help-search">Search the help articles</label>
-        <input id="help-search" type="search" value={q} onChange={(e) => setQ(e.target.value)} autoFocus />
-      </form>
-      <p className="sr-only" aria-live="polite">
-        {hits ? `${hits.length} article${hits.length === 1 ? '' : 's'}` : ''}
-      </p>
-      {hits && hits.length === 0 && <p>No article matches. Try other words, or contact support.</p>}
-      <ul className="hits">
-        {hits?.map((h) => (
-          <li key={h.id}>
-            <a
-              href={`/help/${org}/articles/${h.id}`}
-              onClick={(e) => {
-                e.preventDefault();
-                onOpen(h.id);
-              }}
-            >
-              {h.title}
-            </a>
-            {h.snippet && <p className="snippet" dangerouslySetInnerHTML={{ __html: h.snippet }} />}
-          </li>
-        ))}
-      </ul>
-    </main>
+    <Suspense fallback={<p role="status">Loading…</p>}>
+      {page.kind === 'requests' && <Requests org={org} me={me} />}
+      {page.kind === 'new-request' && <NewRequest org={org} />}
+      {page.kind === 'request' && <Conversation org={org} id={page.id} me={me} />}
+    </Suspense>
   );
 }
 
-function Article({ org, id, onBack }: { org: string; id: number; onBack: () => void }) {
-  const [article, setArticle] = useState<Schemas['PublicArticle'] | null>(null);
-  const [missing, setMissing] = useState(false);
-  const heading = useRef<HTMLHeadingElement>(null);
-  useEffect(() => {
-    void api.GET('/api/v1/portal/{org}/kb/articles/{id}', { params: { path: { org, id } } }).then(({ data, response }) => {
-      setMissing(response.status === 404);
-      if (data) {
-        setArticle(data);
-        document.title = `${data.title} · Help center`;
-      }
-    });
-  }, [org, id]);
-  useEffect(() => heading.current?.focus(), [article]);
+function CustomerSignIn({ org, title = 'Sign in', onSignedIn }: { org: string; title?: string; onSignedIn: () => Promise<void> }) {
   return (
-    <main>
-      <a
-        href={`/help/${org}/`}
-        onClick={(e) => {
-          e.preventDefault();
-          onBack();
-        }}
-      >
-        ← All articles
-      </a>
-      {missing && (
-        <>
-          <h1>This article is not available</h1>
-          <p>It may have been withdrawn. Search for another one.</p>
-        </>
-      )}
-      {article && (
-        <article aria-labelledby="help-article-title">
-          <h1 id="help-article-title" ref={heading} tabIndex={-1}>
-            {article.title}
-          </h1>
-          <p className="meta">Updated {new Date(article.updated_at).toLocaleDateString()}</p>
-          <div className="markdown" dangerouslySetInnerHTML={{ __html: article.body_html }} />
-        </article>
-      )}
-    </main>
+    <SignIn
+      org={org}
+      title={title}
+      onSignedIn={onSignedIn}
+      onForgot={() => go(helpPath(org, { kind: 'forgot-password' }))}
+      footer={
+        <p>
+          No account yet? <Link href={helpPath(org, { kind: 'sign-up' })}>Sign up</Link>
+        </p>
+      }
+    />
   );
 }

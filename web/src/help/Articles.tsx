@@ -1,0 +1,124 @@
+import { useEffect, useRef, useState } from 'react';
+import { api, type Schemas } from '../app/api';
+import { Link } from './Link';
+import { helpPath } from './route';
+
+/** The help centre's front page: search the organisation's public articles. */
+export function Search({ org }: { org: string }) {
+  const [q, setQ] = useState('');
+  const [hits, setHits] = useState<Schemas['PublicHit'][] | null>(null);
+  const [missing, setMissing] = useState(false);
+  useEffect(() => {
+    document.title = 'Help center';
+    let live = true;
+    const timer = window.setTimeout(async () => {
+      const { data, response } = await api.GET('/api/v1/portal/{org}/kb/search', {
+        params: { path: { org }, query: q.trim() ? { q: q.trim() } : {} },
+      });
+      if (!live) return;
+      setMissing(response.status === 404);
+      if (data) setHits(data.items);
+    }, 200);
+    return () => {
+      live = false;
+      window.clearTimeout(timer);
+    };
+  }, [org, q]);
+  if (missing) {
+    return (
+      <main>
+        <h1>No such help center</h1>
+        <p>Check the address, or ask your support team for the link.</p>
+      </main>
+    );
+  }
+  return (
+    <main>
+      <h1>How can we help?</h1>
+      <form role="search" onSubmit={(e) => e.preventDefault()}>
+        <label htmlFor="help-search">Search the help articles</label>
+        <input id="help-search" type="search" value={q} onChange={(e) => setQ(e.target.value)} autoFocus />
+      </form>
+      <p className="sr-only" aria-live="polite">
+        {hits ? `${hits.length} article${hits.length === 1 ? '' : 's'}` : ''}
+      </p>
+      {hits && hits.length === 0 && (
+        <p>
+          No article matches. Try other words, or <Link href={helpPath(org, { kind: 'new-request' })}>ask us</Link>.
+        </p>
+      )}
+      <ul className="hits">
+        {hits?.map((h) => (
+          <li key={h.id}>
+            <Link href={helpPath(org, { kind: 'article', id: h.id })}>{h.title}</Link>
+            {h.snippet && <p className="snippet" dangerouslySetInnerHTML={{ __html: h.snippet }} />}
+          </li>
+        ))}
+      </ul>
+      <p className="ask">
+        Did not find your answer? <Link href={helpPath(org, { kind: 'new-request' })}>Send us a request</Link>.
+      </p>
+    </main>
+  );
+}
+
+/** One public article, fetched by id; `missing` when it is not (or no longer) public. */
+export function useArticle(org: string, id: number) {
+  const [article, setArticle] = useState<Schemas['PublicArticle'] | null>(null);
+  const [missing, setMissing] = useState(false);
+  useEffect(() => {
+    let live = true;
+    void api.GET('/api/v1/portal/{org}/kb/articles/{id}', { params: { path: { org, id } } }).then(({ data, response }) => {
+      if (!live) return;
+      setMissing(response.status === 404);
+      setArticle(data ?? null);
+    });
+    return () => {
+      live = false;
+    };
+  }, [org, id]);
+  return { article, missing };
+}
+
+/**
+ * An article's title and body. The body is the API's sanitised rendering of the
+ * article's Markdown: it is shown as HTML as the agents' knowledge base shows it.
+ */
+export function ArticleBody({ article, level = 1 }: { article: Schemas['PublicArticle']; level?: 1 | 2 }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), [article.id]);
+  const Heading = level === 1 ? 'h1' : 'h2';
+  return (
+    <article aria-labelledby={`article-${article.id}-title`}>
+      <Heading id={`article-${article.id}-title`} ref={heading} tabIndex={-1}>
+        {article.title}
+      </Heading>
+      <p className="meta">Updated {new Date(article.updated_at).toLocaleDateString()}</p>
+      <div className="markdown" dangerouslySetInnerHTML={{ __html: article.body_html }} />
+    </article>
+  );
+}
+
+export function Article({ org, id }: { org: string; id: number }) {
+  const { article, missing } = useArticle(org, id);
+  useEffect(() => {
+    if (article) document.title = `${article.title} · Help center`;
+  }, [article]);
+  return (
+    <main>
+      <Link href={helpPath(org, { kind: 'home' })}>← All articles</Link>
+      {missing && (
+        <>
+          <h1>This article is not available</h1>
+          <p>It may have been withdrawn. Search for another one.</p>
+        </>
+      )}
+      {article && <ArticleBody article={article} />}
+      {article && (
+        <p className="ask">
+          Still stuck? <Link href={helpPath(org, { kind: 'new-request' })}>Send us a request</Link>.
+        </p>
+      )}
+    </main>
+  );
+}

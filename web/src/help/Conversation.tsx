@@ -1,0 +1,155 @@
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
+import { api, type Comment, type Me, problem, type Ticket } from '../app/api';
+import { useLiveFeed } from '../app/live';
+import { Link } from './Link';
+import { helpPath } from './route';
+import { customerStatus } from './status';
+
+/**
+ * One request as its customer sees it: what they wrote, the public replies, a box to
+ * answer, and a way to say it is solved. A reply from support arrives by itself (the
+ * event stream) and is announced.
+ */
+export default function Conversation({ org, id, me }: { org: string; id: number; me: Me }) {
+  const [ticket, setTicket] = useState<Ticket | null>(null);
+  const [comments, setComments] = useState<Comment[]>([]);
+  const [missing, setMissing] = useState(false);
+  const [announcement, setAnnouncement] = useState('');
+  const [draft, setDraft] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const seen = useRef<number | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  const load = useCallback(async () => {
+    const [t, c] = await Promise.all([
+      api.GET('/api/v1/tickets/{id}', { params: { path: { id } } }),
+      api.GET('/api/v1/tickets/{id}/comments', { params: { path: { id } } }),
+    ]);
+    if (!t.data || !c.data) {
+      setMissing(true);
+      return;
+    }
+    setTicket(t.data);
+    setComments(c.data.items);
+    const fromSupport = c.data.items.filter((x) => x.author_id !== me.user.id).length;
+    if (seen.current !== null && fromSupport > seen.current) setAnnouncement('Support replied.');
+    seen.current = fromSupport;
+  }, [id, me.user.id]);
+  useEffect(() => {
+    seen.current = null;
+    void load();
+  }, [load]);
+  useEffect(() => {
+    if (ticket) document.title = `${ticket.subject} · Help center`;
+  }, [ticket]);
+  useEffect(() => heading.current?.focus(), [ticket?.id]);
+  useLiveFeed(
+    (e) => {
+      if (e.ticket_id === id) void load();
+    },
+    () => void load(),
+  );
+
+  const reply = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    setBusy(true);
+    const { data, error: err, response } = await api.POST('/api/v1/tickets/{id}/comments', { params: { path: { id } }, body: { body: draft } });
+    setBusy(false);
+    if (!data) {
+      const p = problem(err, response);
+      setError(p.fields?.body ?? p.message);
+      return;
+    }
+    setDraft('');
+    setAnnouncement('Your reply was sent.');
+    await load();
+  };
+
+  const solve = async () => {
+    setError(null);
+    const { data, error: err, response } = await api.POST('/api/v1/tickets/{id}/solve', { params: { path: { id } } });
+    if (!data) {
+      setError(problem(err, response).message);
+      return;
+    }
+    setTicket(data);
+    setAnnouncement('Your request is marked solved.');
+  };
+
+  if (missing) {
+    return (
+      <main>
+        <h1>This request is not available</h1>
+        <p>
+          It is not one of yours, or the address is wrong. <Link href={helpPath(org, { kind: 'requests' })}>Your requests</Link>
+        </p>
+      </main>
+    );
+  }
+  if (!ticket) return <p role="status">Loading…</p>;
+  const closed = ticket.status === 'closed';
+  const solved = ticket.status === 'solved';
+  return (
+    <main className="conversation">
+      <Link href={helpPath(org, { kind: 'requests' })}>← My requests</Link>
+      <h1 ref={heading} tabIndex={-1}>
+        {ticket.subject}
+      </h1>
+      <p className="meta">
+        <span className={`status status-${ticket.status}`}>{customerStatus(ticket.status)}</span> · #{ticket.number} · opened{' '}
+        <time dateTime={ticket.created_at}>{new Date(ticket.created_at).toLocaleString()}</time>
+      </p>
+      <p className="sr-only" aria-live="polite" data-testid="announcement">
+        {announcement}
+      </p>
+      <ol className="messages" aria-label="Conversation">
+        {ticket.description.trim() && (
+          <li className="message mine">
+            <p className="author">
+              You · <time dateTime={ticket.created_at}>{new Date(ticket.created_at).toLocaleString()}</time>
+            </p>
+            <p className="body">{ticket.description}</p>
+          </li>
+        )}
+        {comments.map((c) => {
+          const mine = c.author_id === me.user.id;
+          return (
+            <li key={c.id} className={`message${mine ? ' mine' : ''}`}>
+              <p className="author">
+                {mine ? 'You' : 'Support'} · <time dateTime={c.created_at}>{new Date(c.created_at).toLocaleString()}</time>
+              </p>
+              <p className="body">{c.body}</p>
+            </li>
+          );
+        })}
+      </ol>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {closed ? (
+        <p>
+          This request is closed. If you need more help, <Link href={helpPath(org, { kind: 'new-request' })}>send a new request</Link>.
+        </p>
+      ) : (
+        <form onSubmit={(e) => void reply(e)} aria-label="Reply">
+          <label htmlFor="reply">{solved ? 'Not solved after all? Reply and we reopen it' : 'Your reply'}</label>
+          <textarea id="reply" rows={5} maxLength={100000} value={draft} onChange={(e) => setDraft(e.target.value)} required />
+          <div className="actions">
+            <button type="submit" disabled={busy || !draft.trim()}>
+              Send reply
+            </button>
+            {!solved && (
+              <button type="button" className="secondary" onClick={() => void solve()}>
+                My problem is solved: close this request
+              </button>
+            )}
+          </div>
+        </form>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,56 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api, type Me, type Ticket } from '../app/api';
+import { useLiveFeed } from '../app/live';
+import { Link } from './Link';
+import { helpPath } from './route';
+import { customerStatus } from './status';
+
+/** "My requests": the caller's requests, the latest changed first, kept current by the event stream. */
+export default function Requests({ org, me }: { org: string; me: Me }) {
+  const [items, setItems] = useState<Ticket[] | null>(null);
+  const [failed, setFailed] = useState<string | null>(null);
+  const load = useCallback(async () => {
+    // Staff reading their own help centre see the requests they made, not the desk's.
+    const mine = me.user.role === 'customer' ? {} : { requester_id: String(me.user.id) };
+    const { data, response } = await api.GET('/api/v1/tickets', { params: { query: { sort: '-updated_at', limit: '100', ...mine } } });
+    if (data) {
+      setItems(data.items);
+      setFailed(null);
+    } else setFailed(response.status === 401 ? 'Your session has ended. Sign in again.' : `The list did not load (${response.status}).`);
+  }, [me]);
+  useEffect(() => {
+    document.title = 'My requests · Help center';
+    void load();
+  }, [load]);
+  useLiveFeed(() => void load(), () => void load());
+
+  return (
+    <main>
+      <h1>My requests</h1>
+      <p>
+        <Link href={helpPath(org, { kind: 'new-request' })} className="button">
+          New request
+        </Link>
+      </p>
+      {failed && (
+        <p className="error" role="alert">
+          {failed}
+        </p>
+      )}
+      {items && items.length === 0 && <p>You have no requests yet.</p>}
+      {items && items.length > 0 && (
+        <ul className="requests">
+          {items.map((t) => (
+            <li key={t.id}>
+              <Link href={helpPath(org, { kind: 'request', id: t.id })}>{t.subject}</Link>
+              <p className="meta">
+                <span className={`status status-${t.status}`}>{customerStatus(t.status)}</span> · #{t.number} · updated{' '}
+                <time dateTime={t.updated_at}>{new Date(t.updated_at).toLocaleString()}</time>
+              </p>
+            </li>
+          ))}
+        </ul>
+      )}
+    </main>
+  );
+}
