@@ -207,3 +207,57 @@ test('a customer fills in a catalog form, is told beside the field what is wrong
   await expect(answers).toContainText('A new designer starts on Monday.');
   await desk.close();
 });
+
+test('a customer who forgot their password gets a link into the help centre, chooses a new one and signs in there', async ({ browser, request }) => {
+  const stamp = Date.now();
+  const admin = await token(request, person('admin'));
+  const email = `forgetful-${stamp}@example.test`;
+  const made = await request.post('/api/v1/users', {
+    headers: bearer(admin),
+    data: { email, display_name: 'Frida Forgetful', role: 'customer', password: `the old password ${stamp}` },
+  });
+  expect(made.status(), await made.text()).toBe(201);
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto('/help/demo/');
+  await accessible(page, 'portal-home');
+  await fitsAPhone(page, 'phone-portal-home');
+  await page.getByRole('banner').getByRole('link', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in', level: 1 })).toBeVisible();
+  await accessible(page, 'portal-sign-in');
+  await fitsAPhone(page, 'phone-portal-sign-in');
+  await page.getByRole('button', { name: 'Forgot your password?' }).click();
+  await expect(page).toHaveURL(/\/help\/demo\/forgot-password$/);
+  // The help centre knows its organisation: nobody is asked for it.
+  await expect(page.getByLabel(/Organisation/)).toHaveCount(0);
+  await page.getByLabel('E-mail').fill(email);
+  await accessible(page, 'portal-forgot-password');
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  await expect(page.getByRole('status')).toContainText(`If ${email} has an account`);
+
+  const mail = await mailTo(email, 'Reset your password');
+  await page.goto(linkIn(mail, '/help/demo/reset-password'));
+  await expect(page.getByRole('banner')).toContainText('Help center');
+  const fresh = `the new password ${stamp}`;
+  await page.getByLabel('New password (at least 12 characters)').fill(fresh);
+  await page.getByLabel('The same password again').fill(fresh);
+  await accessible(page, 'portal-reset-password');
+  await fitsAPhone(page, 'phone-portal-reset-password');
+  await page.getByRole('button', { name: 'Set password' }).click();
+  await expect(page.getByRole('status')).toContainText('Sign in with your new password');
+  await page.getByRole('main').getByRole('link', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/help\/demo\/sign-in$/);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(fresh);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'My requests' })).toBeVisible();
+  await expect(page.getByRole('banner')).toContainText('Frida Forgetful');
+
+  // Signing out leaves the help centre readable and the requests behind a sign-in.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'How can we help?' })).toBeVisible();
+  await page.goto('/help/demo/requests');
+  await expect(page.getByRole('heading', { name: 'Sign in to see your requests' })).toBeVisible();
+  await context.close();
+});

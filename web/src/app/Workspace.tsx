@@ -1,4 +1,4 @@
-import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
+import { lazy, useCallback, useEffect, useRef, useState } from 'react';
 import { api, type FeedEntry, type Me, type Schemas, type Ticket } from './api';
 import { useLiveFeed } from './live';
 import { TicketList } from './TicketList';
@@ -8,6 +8,7 @@ import { Palette } from './Palette';
 import { Profile } from './Profile';
 import { TicketView, type TicketViewHandle } from './TicketView';
 import { filterQuery, type Filters, NO_FILTERS, VIEWS, type View } from './views';
+import { Loading } from './Loading';
 
 interface Props {
   me: Me;
@@ -322,9 +323,9 @@ export function Workspace({ me, onSignOut }: Props) {
       </nav>
       {pane === 'dashboard' && (
         <main className="dashboard-pane">
-          <Suspense fallback={<p role="status">Loading the dashboard…</p>}>
+          <Loading what="dashboard">
             <Dashboard changedAt={lastChange} />
-          </Suspense>
+          </Loading>
         </main>
       )}
       {pane === 'inbox' && (
@@ -334,16 +335,16 @@ export function Workspace({ me, onSignOut }: Props) {
       )}
       {pane === 'admin' && (
         <main className="admin-pane">
-          <Suspense fallback={<p role="status">Loading the administration…</p>}>
+          <Loading what="administration">
             <Admin me={me} />
-          </Suspense>
+          </Loading>
         </main>
       )}
       {pane === 'kb' && (
         <main className="kb-pane">
-          <Suspense fallback={<p role="status">Loading the knowledge base…</p>}>
+          <Loading what="knowledge base">
             <Knowledge people={people} onOpenTicket={open} />
-          </Suspense>
+          </Loading>
         </main>
       )}
       <main className="list-pane" hidden={pane === 'dashboard' || pane === 'kb' || pane === 'admin' || pane === 'inbox'}>

@@ -1,6 +1,7 @@
-import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
+import { lazy, useCallback, useEffect, useState } from 'react';
 import { ForgotPassword, ResetPassword, VerifyEmail } from '../app/AccountLinks';
 import { api, type Me } from '../app/api';
+import { Loading } from '../app/Loading';
 import { SignIn } from '../app/SignIn';
 import { Article, Search } from './Articles';
 import { Link } from './Link';
@@ -148,11 +149,11 @@ function Page({ org, page, me, onSignedIn }: { org: string; page: HelpPage; me: 
     return <CustomerSignIn org={org} title={why} onSignedIn={onSignedIn} />;
   }
   return (
-    <Suspense fallback={<p role="status">Loading…</p>}>
+    <Loading what="page">
       {page.kind === 'requests' && <Requests org={org} me={me} />}
       {page.kind === 'new-request' && <NewRequest org={org} />}
       {page.kind === 'request' && <Conversation org={org} id={page.id} me={me} />}
-    </Suspense>
+    </Loading>
   );
 }
 
