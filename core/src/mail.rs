@@ -292,6 +292,30 @@ pub mod messages {
         }
     }
 
+    pub fn invitation(
+        pages: &AccountPages,
+        org_id: crate::ids::OrgId,
+        org_name: &str,
+        inviter: &str,
+        to: &str,
+        name: &str,
+        token: &str,
+    ) -> SendEmail {
+        SendEmail {
+            org_id: Some(org_id),
+            to: to.to_owned(),
+            subject: format!("You are invited to {org_name}"),
+            text: format!(
+                "Hello {name},\n\n{inviter} made you an account at {org_name}. \
+                 To choose your password and sign in, open:\n\n{}\n\n\
+                 The link works once and expires in 7 days; after that, ask {inviter} for a new one. \
+                 If you did not expect this, ignore this message.\n",
+                pages.reset_password(token)
+            ),
+            sensitive: true,
+        }
+    }
+
     pub fn already_registered(pages: &AccountPages, org_id: crate::ids::OrgId, to: &str) -> SendEmail {
         SendEmail {
             org_id: Some(org_id),

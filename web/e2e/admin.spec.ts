@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { accessible, bearer, linkIn, mailTo, openAdmin, person, signIn, sql, token } from './support';
+import { accessible, bearer, linkIn, mailsTo, mailTo, openAdmin, person, signIn, sql, token } from './support';
 
 test('an admin adds and invites people, changes a role, deactivates and unlocks; the invited person sets a password from the mail', async ({
   page,
@@ -35,6 +35,10 @@ test('an admin adds and invites people, changes a role, deactivates and unlocks;
   await add.getByRole('button', { name: 'Invite person' }).click();
   await expect(add.getByRole('status')).toContainText(`${ivy.name} was invited`);
   await expect(page.getByTestId(`person-${ivy.email}`)).toContainText('Invited');
+  // The first mail went astray: the admin sends another, and only its link works.
+  await mailTo(ivy.email, 'You are invited to');
+  await page.getByTestId(`person-${ivy.email}`).getByRole('button', { name: `Invite ${ivy.name} again` }).click();
+  await expect(page.getByRole('status').first()).toContainText(`A new invitation is on its way to ${ivy.email}`);
 
   // A role change, a deactivation and a reactivation.
   await beaRow.getByLabel(`Role of ${bea.name}`).selectOption('admin');
@@ -63,7 +67,8 @@ test('an admin adds and invites people, changes a role, deactivates and unlocks;
   await page.setViewportSize({ width: 1280, height: 800 });
 
   // The invitation: the link sets a password, and the person signs in with it.
-  const mail = await mailTo(ivy.email, 'Reset your password');
+  const [mail, astray] = await mailsTo(ivy.email, 'You are invited to', 2);
+  expect(mail).toContain('made you an account');
   const link = linkIn(mail, '/reset-password');
   const other = await page.context().browser()!.newContext();
   const ivyPage = await other.newPage();
@@ -78,6 +83,24 @@ test('an admin adds and invites people, changes a role, deactivates and unlocks;
   await expect(ivyPage.getByRole('heading', { name: 'Your password is set' })).toBeVisible();
   await accessible(ivyPage, 'reset-password-done');
   await signIn(ivyPage, { role: 'agent', email: ivy.email, password: 'ivy chose this password' });
+
+  // Where Ivy is signed in: the admin sees her session and signs it out.
+  await page.getByTestId(`person-${ivy.email}`).getByRole('button', { name: `Sessions of ${ivy.name}` }).click();
+  const sessions = page.getByRole('region', { name: `Where ${ivy.name} is signed in` });
+  await expect(sessions.getByRole('row')).toHaveCount(2);
+  await expect(sessions.getByRole('rowheader')).toContainText('Chrome on Linux');
+  await accessible(page, 'admin-sessions');
+  await sessions.getByRole('button', { name: /^Sign out session \d+/ }).click();
+  await expect(sessions.getByRole('status')).toContainText('was signed out');
+  await expect(sessions).toContainText('Not signed in anywhere.');
+  await ivyPage.reload();
+  await expect(ivyPage.getByRole('heading', { name: 'Sign in to ATUM Desk' })).toBeVisible();
+  // The astray invitation's link died when the second was sent.
+  await ivyPage.goto(linkIn(astray, '/reset-password'));
+  await ivyPage.getByLabel(/^New password/).fill('another good password');
+  await ivyPage.getByLabel('The same password again').fill('another good password');
+  await ivyPage.getByRole('button', { name: 'Set password' }).click();
+  await expect(ivyPage.getByRole('alert')).toContainText('expired or was already used');
   // The link worked once.
   await ivyPage.goto(link);
   await ivyPage.getByLabel(/^New password/).fill('another good password');

@@ -113,26 +113,33 @@ function unquote(text: string): string {
 }
 
 /**
- * The newest mail the job worker wrote to `to` (the suite has no SMTP relay: mail is
- * `.eml` files under its mail directory), waited for, decoded.
+ * The mails the job worker wrote to `to` with `subject` (the suite has no SMTP relay:
+ * mail is `.eml` files under its mail directory), newest first, decoded; waited for
+ * until there are `atLeast`.
  */
-export async function mailTo(to: string, subject: string): Promise<string> {
-  let found = '';
+export async function mailsTo(to: string, subject: string, atLeast = 1): Promise<string[]> {
+  let found: string[] = [];
   await expect
     .poll(
       () => {
         const files = existsSync(MAIL) ? readdirSync(MAIL).filter((f) => f.endsWith('.eml')) : [];
-        const mails = files
-          .map((f) => ({ at: statSync(resolve(MAIL, f)).mtimeMs, text: unquote(readFileSync(resolve(MAIL, f), 'utf8')) }))
+        found = files
+          .map((f) => ({ at: statSync(resolve(MAIL, f)).mtimeMs, name: f, text: unquote(readFileSync(resolve(MAIL, f), 'utf8')) }))
           .filter((m) => m.text.split('\n').some((l) => l.startsWith('To:') && l.includes(to)) && m.text.includes(`Subject: ${subject}`))
-          .sort((a, b) => b.at - a.at);
-        found = mails[0]?.text ?? '';
-        return found !== '';
+          // The file name starts with the time it was written, to the millisecond.
+          .sort((a, b) => b.at - a.at || b.name.localeCompare(a.name))
+          .map((m) => m.text);
+        return found.length;
       },
       { timeout: 30_000, intervals: [250] },
     )
-    .toBe(true);
+    .toBeGreaterThanOrEqual(atLeast);
   return found;
+}
+
+/** The newest mail to `to` with `subject`, waited for, decoded. */
+export async function mailTo(to: string, subject: string): Promise<string> {
+  return (await mailsTo(to, subject))[0];
 }
 
 /** The path and query of the one link in a mail that goes to `path`. */

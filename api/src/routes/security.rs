@@ -9,7 +9,7 @@ use actix_web::{
     middleware::Next,
     web,
 };
-use actix_web::{get, post, put};
+use actix_web::{delete, get, post, put};
 use atum_core::auth::{
     account::{self, SecuritySettings},
     allowlist::{self, EntryInput},
@@ -64,6 +64,53 @@ pub async fn limit_auth_routes(
         limiter.check(&key).map_err(ApiError::rate_limited)?;
     }
     next.call(req).await
+}
+
+/// Where a person of your organisation is signed in (admins): their live sessions.
+#[utoipa::path(operation_id = "user_sessions", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, description = "Live sessions, most recently used first", body = crate::routes::account::SessionList), (status = 403, description = "Admins only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody)))]
+#[get("/users/{id}/sessions")]
+pub async fn user_sessions(
+    state: web::Data<AppState>,
+    creds: crate::auth::Credentials,
+    id: web::Path<atum_core::ids::UserId>,
+) -> Result<HttpResponse, ApiError> {
+    let items =
+        state.in_tx(&creds, async |tx, who| Ok(account::sessions_of(tx, &who, *id, state.sessions).await?)).await?;
+    Ok(HttpResponse::Ok().json(crate::routes::account::SessionList { items }))
+}
+
+/// Sign out one session of a person of your organisation (admins), say a lost device.
+#[utoipa::path(operation_id = "revoke_user_session", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id"), ("session_id" = i64, Path, description = "Session id")),
+    responses((status = 204, description = "Signed out"), (status = 403, description = "Admins only", body = ErrorBody), (status = 404, description = "No such live session of this person", body = ErrorBody)))]
+#[delete("/users/{id}/sessions/{session_id}")]
+pub async fn revoke_user_session(
+    state: web::Data<AppState>,
+    creds: crate::auth::Credentials,
+    path: web::Path<(atum_core::ids::UserId, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (user, session) = *path;
+    state
+        .in_tx(&creds, async |tx, who| Ok(account::revoke_session_of(tx, &who, user, session, creds.ip).await?))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Sign a person of your organisation out everywhere (admins).
+#[utoipa::path(operation_id = "revoke_user_sessions", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, description = "How many sessions ended", body = crate::routes::account::Revoked), (status = 403, description = "Admins only", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody)))]
+#[post("/users/{id}/sessions/revoke")]
+pub async fn revoke_user_sessions(
+    state: web::Data<AppState>,
+    creds: crate::auth::Credentials,
+    id: web::Path<atum_core::ids::UserId>,
+) -> Result<HttpResponse, ApiError> {
+    let revoked =
+        state.in_tx(&creds, async |tx, who| Ok(account::revoke_sessions_of(tx, &who, *id, creds.ip).await?)).await?;
+    Ok(HttpResponse::Ok().json(crate::routes::account::Revoked { revoked }))
 }
 
 /// Lift a user's lockout (admins).

@@ -12,7 +12,8 @@ pub struct UserList {
     pub items: Vec<users::User>,
 }
 
-/// Add a person (admins only). Without a password the user is invited.
+/// Add a person (admins only). Without a password the person is invited: mailed a
+/// link, good for a week, to choose one.
 #[utoipa::path(operation_id = "create_user", tag = "users", security(("bearer" = [])),
     request_body = atum_core::users::NewUser,
     responses((status = 201, description = "Created", body = atum_core::users::User), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 409, description = "Conflict", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody)))]
@@ -23,8 +24,33 @@ pub async fn create(
     body: Json<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner();
-    let user = state.in_tx(&creds, async |tx, who| Ok(users::create(tx, &who, &new).await?)).await?;
+    let public_url = &state.security.public_url;
+    let user = state
+        .in_tx(&creds, async |tx, who| {
+            let user = users::create(tx, &who, &new).await?;
+            if user.invited {
+                atum_core::auth::account::invite(tx, public_url, &who, user.id).await?;
+            }
+            Ok(user)
+        })
+        .await?;
     Ok(HttpResponse::Created().json(user))
+}
+
+/// Mail an invited person a new link to choose their password (admins), when the
+/// first expired or went astray; the older link stops working.
+#[utoipa::path(operation_id = "invite_user", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 202, description = "The invitation is on its way"), (status = 403, description = "Admins only", body = crate::error::ErrorBody), (status = 404, description = "Not found, inactive, or another organisation's", body = crate::error::ErrorBody), (status = 409, description = "The person has a password already", body = crate::error::ErrorBody)))]
+#[post("/users/{id}/invite")]
+pub async fn invite(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    id: web::Path<atum_core::ids::UserId>,
+) -> Result<HttpResponse, ApiError> {
+    let public_url = &state.security.public_url;
+    state.in_tx(&creds, async |tx, who| Ok(atum_core::auth::account::invite(tx, public_url, &who, *id).await?)).await?;
+    Ok(HttpResponse::Accepted().finish())
 }
 
 /// The people of your organisation (staff only).

@@ -165,3 +165,67 @@ async fn a_reset_link_sets_a_new_password_once_and_ends_every_session() {
         assert_eq!(app.post("/api/v1/auth/password-reset/confirm", None, body(t)).await.status, 400, "expired");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invited_person_is_mailed_a_week_long_link_in_the_admins_name_and_sets_their_first_password() {
+    let app = TestApp::spawn().await;
+    let smtp = SmtpServer::start();
+    let _worker = mail_worker(&app, &smtp);
+    let admin = app.org("acme").await;
+    let made = app
+        .post(
+            "/api/v1/users",
+            Some(&admin.token),
+            json!({"email": "nina@acme.test", "display_name": "Nina", "role": "agent"}),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(made.body["invited"], true);
+    let nina = made.body["id"].as_i64().unwrap();
+
+    let message = smtp.wait_for("nina@acme.test", "reset-password?token=", Duration::from_secs(30));
+    assert!(message.contains("Subject: You are invited to"), "{message}");
+    assert!(message.contains("made you an account"), "in the admin's name: {message}");
+    let token = token_in(&message);
+    let lifetime: f64 = app
+        .sql(&format!(
+            "SELECT extract(epoch FROM expires_at - created_at)::float8 FROM password_reset_tokens
+              WHERE token_hash = sha256(convert_to('{token}', 'UTF8'))"
+        ))
+        .await[0]
+        .get(0);
+    assert!((lifetime - 7.0 * 86400.0).abs() < 60.0, "a week, not a reset's hour: {lifetime}");
+
+    // Only an admin of the organisation sends it again, and only to someone without a password.
+    let path = format!("/api/v1/users/{nina}/invite");
+    let agent = app.person(&admin, "agent", "ann").await;
+    assert_eq!(app.post(&path, Some(&agent.token), json!({})).await.status, 403);
+    let globex = app.org("globex").await;
+    assert_eq!(app.post(&path, Some(&globex.token), json!({})).await.status, 404);
+    let has_password = app.post(&format!("/api/v1/users/{}/invite", agent.id), Some(&admin.token), json!({})).await;
+    assert_eq!((has_password.status, has_password.code()), (409, "conflict"), "{}", has_password.body);
+    let again = app.post(&path, Some(&admin.token), json!({})).await;
+    assert_eq!(again.status, 202, "{}", again.body);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let newer = loop {
+        let all: Vec<String> = smtp
+            .messages()
+            .iter()
+            .filter(|m| m.contains("You are invited to") && m.contains("nina@acme.test"))
+            .map(|m| token_in(m))
+            .collect();
+        if let Some(t) = all.into_iter().find(|t| t != &token) {
+            break t;
+        }
+        assert!(std::time::Instant::now() < deadline, "no second invitation");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let body = |t: &str| json!({"token": t, "password": "ninas-first-password"});
+    let old = app.post("/api/v1/auth/password-reset/confirm", None, body(&token)).await;
+    assert_eq!((old.status, old.code()), (400, "invalid_token"), "the older link is void: {}", old.body);
+    let set = app.post("/api/v1/auth/password-reset/confirm", None, body(&newer)).await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    assert_eq!(app.try_login_to("acme", "nina@acme.test", "ninas-first-password", &[]).await.status, 200);
+    let audit = app.get("/api/v1/admin/security/audit?event=user.invited", Some(&admin.token)).await;
+    assert_eq!(audit.body["items"].as_array().unwrap().len(), 2, "{}", audit.body);
+}

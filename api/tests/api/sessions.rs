@@ -134,3 +134,57 @@ async fn the_audit_log_records_role_changes_and_sign_ins_for_admins_of_that_org_
     let err = pool.execute("UPDATE security_audit_log SET event = 'x.y'", &[]).await.unwrap_err();
     assert!(err.to_string().contains("append-only") || format!("{err:?}").contains("append-only"), "{err:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_sees_where_a_person_is_signed_in_and_signs_out_one_device_or_all() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let agent = app.person(&admin, "agent", "ann").await;
+    let lost_laptop = app.login(&agent.email, &agent.password).await;
+    let path = format!("/api/v1/users/{}/sessions", agent.id);
+
+    let list = app.get(&path, Some(&admin.token)).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let items = list.body["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2, "{}", list.body);
+    assert!(items.iter().all(|s| s["current"] == false), "neither is the admin's own session");
+    assert!(items.iter().all(|s| s.get("token").is_none() && s.get("token_hash").is_none()));
+
+    // Only admins, only their own organisation's people.
+    assert_eq!(app.get(&path, Some(&agent.token)).await.status, 403);
+    let globex = app.org("globex").await;
+    assert_eq!(app.get(&path, Some(&globex.token)).await.status, 404);
+    assert_eq!(app.post(&format!("{path}/revoke"), Some(&globex.token), json!({})).await.status, 404);
+
+    let laptop_id = app.get("/api/v1/auth/sessions", Some(&lost_laptop)).await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(app.delete(&format!("{path}/{laptop_id}"), Some(&globex.token)).await.status, 404);
+    let gone = app.delete(&format!("{path}/{laptop_id}"), Some(&admin.token)).await;
+    assert_eq!(gone.status, 204, "{}", gone.body);
+    assert_eq!(app.get("/api/v1/me", Some(&lost_laptop)).await.status, 401);
+    assert_eq!(app.get("/api/v1/me", Some(&agent.token)).await.status, 200, "the other device stays signed in");
+    // A session of someone else is not this person's to end.
+    let admin_session =
+        app.get("/api/v1/auth/sessions", Some(&admin.token)).await.body["items"][0]["id"].as_i64().unwrap();
+    assert_eq!(app.delete(&format!("{path}/{admin_session}"), Some(&admin.token)).await.status, 404);
+
+    let all = app.post(&format!("{path}/revoke"), Some(&admin.token), json!({})).await;
+    assert_eq!((all.status, &all.body["revoked"]), (200, &json!(1)), "{}", all.body);
+    assert_eq!(app.get("/api/v1/me", Some(&agent.token)).await.status, 401);
+    assert_eq!(app.get(&path, Some(&admin.token)).await.body["items"], json!([]));
+
+    let audit = app.get("/api/v1/admin/security/audit?event=session.revoked", Some(&admin.token)).await;
+    let by_admin = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor_id"].as_i64() == Some(admin.id) && e["target_user_id"].as_i64() == Some(agent.id))
+        .count();
+    assert_eq!(by_admin, 2, "both revocations are in the audit log as the admin's: {}", audit.body);
+}

@@ -132,6 +132,36 @@ pub async fn request_reset(
     audit::record(db, Record::about(org_id, user_id, event::PASSWORD_RESET_REQUESTED, ip)).await
 }
 
+/// Mails an invited person (an account with no password yet) the link to choose one,
+/// in the name of the admin `who`; a newer invitation voids the older link.
+pub async fn invite(db: &impl GenericClient, public_url: &str, who: &Principal, user_id: UserId) -> Result<()> {
+    who.require_admin()?;
+    let row = db
+        .query_opt(
+            "SELECT u.id, u.org_id, u.email, u.display_name, u.role, o.slug, o.name, u.password_hash IS NULL,
+                    (SELECT display_name FROM users WHERE id = $3)
+               FROM users u JOIN organizations o ON o.id = u.org_id
+              WHERE u.org_id = $1 AND u.id = $2 AND u.is_active",
+            &[&who.org_id, &user_id, &who.user_id],
+        )
+        .await?
+        .ok_or(Error::NotFound("user"))?;
+    if !row.get::<_, bool>(7) {
+        return Err(Error::Conflict {
+            code: crate::error::Code::Conflict,
+            message: "this person has a password already; they can ask for a reset link".into(),
+        });
+    }
+    let (address, name, org_name, inviter): (String, String, String, Option<String>) =
+        (row.get(2), row.get(3), row.get(6), row.get(8));
+    let pages = pages_of(public_url, &row)?;
+    let token = email_tokens::issue(db, Purpose::Invite, who.org_id, user_id, &address).await?;
+    let inviter = inviter.unwrap_or_else(|| "An administrator".into());
+    let mail = messages::invitation(&pages, who.org_id, &org_name, &inviter, &address, &name, &token);
+    jobs::enqueue(db, &mail, Options::default()).await?;
+    audit::record(db, Record::by(who, event::INVITED, None).target(user_id)).await
+}
+
 /// Sets a new password with a reset link's token. Every session of the account ends,
 /// any lock is lifted, and the address counts as verified (the link reached it).
 pub async fn confirm_reset(db: &impl GenericClient, token: &str, new: String, ip: Option<IpAddr>) -> Result<()> {
@@ -392,6 +422,53 @@ pub async fn unlock_as_operator(db: &impl GenericClient, org_id: OrgId, email: &
         .detail(serde_json::json!({ "by": "operator" }));
     audit::record(db, record).await?;
     Ok(user_id)
+}
+
+/// An admin reads where a person of their organisation is signed in.
+pub async fn sessions_of(
+    db: &impl GenericClient,
+    who: &Principal,
+    user_id: UserId,
+    policy: session::SessionPolicy,
+) -> Result<Vec<session::SessionInfo>> {
+    who.require_admin()?;
+    users::get(db, who, user_id).await?;
+    session::list_live_of(db, who.org_id, user_id, who.session_id, policy).await
+}
+
+/// An admin signs out one session of a person of their organisation (a lost laptop),
+/// recorded in the audit log as theirs.
+pub async fn revoke_session_of(
+    db: &impl GenericClient,
+    who: &Principal,
+    user_id: UserId,
+    session_id: i64,
+    ip: Option<IpAddr>,
+) -> Result<()> {
+    who.require_admin()?;
+    users::get(db, who, user_id).await?;
+    if !session::revoke_of(db, who.org_id, user_id, session_id).await? {
+        return Err(Error::NotFound("session"));
+    }
+    let record = Record::by(who, event::SESSION_REVOKED, ip)
+        .target(user_id)
+        .detail(serde_json::json!({ "session_id": session_id }));
+    audit::record(db, record).await
+}
+
+/// An admin signs a person out everywhere; how many sessions ended.
+pub async fn revoke_sessions_of(
+    db: &impl GenericClient,
+    who: &Principal,
+    user_id: UserId,
+    ip: Option<IpAddr>,
+) -> Result<u64> {
+    who.require_admin()?;
+    users::get(db, who, user_id).await?;
+    let n = session::revoke_all(db, who.org_id, user_id).await?;
+    let record = Record::by(who, event::SESSION_REVOKED, ip).target(user_id).detail(serde_json::json!({ "all": n }));
+    audit::record(db, record).await?;
+    Ok(n)
 }
 
 /// An admin lifts a user's lockout.

@@ -39,6 +39,7 @@ pub mod event {
     pub const SETTINGS_CHANGED: &str = "security.settings_changed";
     pub const ORG_SETTINGS_CHANGED: &str = "org.settings_changed";
     pub const SIGNUP: &str = "user.signed_up";
+    pub const INVITED: &str = "user.invited";
     /// An unverified sign-up deleted by housekeeping once its link expired.
     pub const SIGNUP_EXPIRED: &str = "user.signup_expired";
 }

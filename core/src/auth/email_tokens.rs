@@ -16,13 +16,16 @@ use crate::error::Result;
 pub enum Purpose {
     VerifyEmail,
     ResetPassword,
+    /// A new person's first password: a reset link that lives a week, as the person
+    /// may not read the mail within the hour. It is spent as a reset is.
+    Invite,
 }
 
 impl Purpose {
     fn table(self) -> &'static str {
         match self {
             Purpose::VerifyEmail => "email_verification_tokens",
-            Purpose::ResetPassword => "password_reset_tokens",
+            Purpose::ResetPassword | Purpose::Invite => "password_reset_tokens",
         }
     }
 
@@ -30,6 +33,7 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => Duration::from_secs(48 * 3600),
             Purpose::ResetPassword => Duration::from_secs(3600),
+            Purpose::Invite => Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -43,7 +47,7 @@ pub async fn issue(
     email: &str,
 ) -> Result<String> {
     let table = purpose.table();
-    if purpose == Purpose::ResetPassword {
+    if purpose.table() == Purpose::ResetPassword.table() {
         db.execute(&format!("UPDATE {table} SET used_at = now() WHERE user_id = $1 AND used_at IS NULL"), &[&user_id])
             .await?;
     }

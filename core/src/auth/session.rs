@@ -175,13 +175,25 @@ pub struct SessionInfo {
 
 /// The user's live sessions, most recently used first.
 pub async fn list_live(db: &impl GenericClient, who: &Principal, policy: SessionPolicy) -> Result<Vec<SessionInfo>> {
+    list_live_of(db, who.org_id, who.user_id, who.session_id, policy).await
+}
+
+/// The live sessions of any user of `org_id` (an admin's view); `current` marks the
+/// session `viewer_session`, the one asking.
+pub async fn list_live_of(
+    db: &impl GenericClient,
+    org_id: OrgId,
+    user_id: UserId,
+    viewer_session: i64,
+    policy: SessionPolicy,
+) -> Result<Vec<SessionInfo>> {
     let rows = db
         .query(
             "SELECT id, created_at, last_seen_at, expires_at, ip, user_agent FROM sessions
              WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now()
                AND last_seen_at > now() - make_interval(secs => $3)
              ORDER BY last_seen_at DESC, id DESC",
-            &[&who.org_id, &who.user_id, &policy.idle.as_secs_f64()],
+            &[&org_id, &user_id, &policy.idle.as_secs_f64()],
         )
         .await?;
     Ok(rows
@@ -193,17 +205,22 @@ pub async fn list_live(db: &impl GenericClient, who: &Principal, policy: Session
             expires_at: r.get(3),
             ip: r.get(4),
             user_agent: r.get(5),
-            current: r.get::<_, i64>(0) == who.session_id,
+            current: r.get::<_, i64>(0) == viewer_session,
         })
         .collect())
 }
 
 /// Revokes one of the user's own sessions; false when it is not theirs or not live.
 pub async fn revoke_own(db: &impl GenericClient, who: &Principal, session_id: i64) -> Result<bool> {
+    revoke_of(db, who.org_id, who.user_id, session_id).await
+}
+
+/// Revokes one session of a user of `org_id`; false when it is not theirs or not live.
+pub async fn revoke_of(db: &impl GenericClient, org_id: OrgId, user_id: UserId, session_id: i64) -> Result<bool> {
     Ok(db
         .execute(
             "UPDATE sessions SET revoked_at = now() WHERE org_id = $1 AND user_id = $2 AND id = $3 AND revoked_at IS NULL",
-            &[&who.org_id, &who.user_id, &session_id],
+            &[&org_id, &user_id, &session_id],
         )
         .await?
         > 0)

@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useMemo, useState } from 'react';
 import { api, type Me, type Schemas, type User } from '../api';
 import { type Failure, FieldError, Outcome, failure, invalid } from './form';
+import { Sessions } from './Sessions';
 
 type Role = Schemas['Role'];
 const ROLES: Record<Role, string> = { admin: 'Admin', agent: 'Agent', customer: 'Customer' };
@@ -35,6 +36,7 @@ export function People({ me }: { me: Me }) {
   const [added, setAdded] = useState<string | null>(null);
   const [rowFailure, setRowFailure] = useState<Failure | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const [sessionsOf, setSessionsOf] = useState<User | null>(null);
 
   const load = useCallback(async () => {
     const { data } = await api.GET('/api/v1/users');
@@ -63,13 +65,11 @@ export function People({ me }: { me: Me }) {
       setAddFailure(failure(error, response));
       return;
     }
-    let note = `${data.display_name} was added.`;
-    if (data.invited) {
-      // An invited person sets their password through the reset link the desk mails.
-      await api.POST('/api/v1/auth/password-reset', { body: { org: me.org_slug, email: data.email } });
-      note = `${data.display_name} was invited: an e-mail with a link to set a password is on its way.`;
-    }
-    setAdded(note);
+    setAdded(
+      data.invited
+        ? `${data.display_name} was invited: an e-mail with a link to choose a password (good for a week) is on its way.`
+        : `${data.display_name} was added.`,
+    );
     setDraft(EMPTY);
     await load();
   };
@@ -84,6 +84,14 @@ export function People({ me }: { me: Me }) {
     }
     setDone(said);
     await load();
+  };
+
+  const reinvite = async (u: User) => {
+    setDone(null);
+    setRowFailure(null);
+    const { error, response } = await api.POST('/api/v1/users/{id}/invite', { params: { path: { id: u.id } } });
+    if (response.status !== 202) setRowFailure(failure(error, response));
+    else setDone(`A new invitation is on its way to ${u.email}; the older link no longer works.`);
   };
 
   const unlock = async (u: User) => {
@@ -167,6 +175,16 @@ export function People({ me }: { me: Me }) {
                           Unlock
                         </button>
                       )}
+                      {u.is_active && u.invited && (
+                        <button type="button" aria-label={`Invite ${u.display_name} again`} onClick={() => void reinvite(u)}>
+                          Invite again
+                        </button>
+                      )}
+                      {u.is_active && (
+                        <button type="button" aria-label={`Sessions of ${u.display_name}`} aria-expanded={sessionsOf?.id === u.id} onClick={() => setSessionsOf(u)}>
+                          Sessions
+                        </button>
+                      )}
                       {!self &&
                         (u.is_active ? (
                           <button
@@ -195,6 +213,7 @@ export function People({ me }: { me: Me }) {
           {shown.length === 0 && <p>No one matches.</p>}
         </div>
       )}
+      {sessionsOf && <Sessions key={sessionsOf.id} user={sessionsOf} onClose={() => setSessionsOf(null)} />}
 
       <h3 id="add-person-title">Add a person</h3>
       <form onSubmit={(e) => void add(e)} aria-labelledby="add-person-title" className="admin-form" noValidate>

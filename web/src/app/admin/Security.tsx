@@ -27,6 +27,7 @@ export const EVENTS: Record<string, string> = {
   'security.settings_changed': 'Security settings changed',
   'org.settings_changed': 'Organisation settings changed',
   'user.signed_up': 'Signed up',
+  'user.invited': 'Invited',
   'user.signup_expired': 'Unverified sign-up removed',
 };
 
