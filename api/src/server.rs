@@ -161,6 +161,7 @@ pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
         .service(kb::get_version)
         .service(kb::diff)
         .service(kb::render)
+        .service(kb::portal_info)
         .service(kb::portal_search)
         .service(kb::portal_suggest)
         .service(kb::portal_deflection)

@@ -182,6 +182,24 @@ pub struct PortalSearch {
     pub q: Option<String>,
 }
 
+/// An organisation's help center: its name and whether customers may sign up (no
+/// sign-in; cacheable for a minute).
+#[utoipa::path(operation_id = "portal_info", tag = "kb",
+    params(("org" = String, Path, description = "The organisation's slug")),
+    responses((status = 200, description = "The help center", body = portal::PortalInfo), (status = 404, description = "No such organisation", body = ErrorBody), (status = 429, description = "Too many requests (Retry-After)", body = ErrorBody)))]
+#[get("/portal/{org}")]
+pub async fn portal_info(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    org: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.conn().await?;
+    let tx = conn.transaction().await?;
+    let info = portal::info(&tx, &org).await?;
+    tx.commit().await?;
+    conditional::json_cached(&req, &info, "public, max-age=60")
+}
+
 /// Search an organisation's public help articles (no sign-in; cacheable).
 #[utoipa::path(operation_id = "portal_kb_search", tag = "kb",
     params(("org" = String, Path, description = "The organisation's slug"), PortalSearch),

@@ -33,11 +33,13 @@ const SESSIONLESS_AUTH_ROUTES: &[&str] = &[
     "/api/v1/auth/verify-email/resend",
 ];
 
-/// `/api/v1/portal/{org}/kb/…`: the public knowledge base, read without a session.
+/// `/api/v1/portal/{org}` and `/api/v1/portal/{org}/kb/…`: the help center and its
+/// public knowledge base, read without a session.
 fn is_public_read(path: &str) -> bool {
-    path.strip_prefix("/api/v1/portal/")
-        .and_then(|rest| rest.split_once('/'))
-        .is_some_and(|(_, rest)| rest.starts_with("kb/"))
+    path.strip_prefix("/api/v1/portal/").is_some_and(|rest| match rest.split_once('/') {
+        None => true,
+        Some((_, rest)) => rest.starts_with("kb/"),
+    })
 }
 
 /// Per-address limit on every request under `/api/v1/auth/` and `/api/v1/portal/`
@@ -208,4 +210,17 @@ pub async fn audit_log(
 ) -> Result<HttpResponse, ApiError> {
     let items = state.in_tx(&creds, async |tx, who| Ok(audit::list(tx, &who, &filter).await?)).await?;
     Ok(HttpResponse::Ok().json(AuditPage { items }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_public_read;
+
+    #[test]
+    fn the_help_center_and_its_articles_are_public_reads_and_sign_up_is_not() {
+        assert!(is_public_read("/api/v1/portal/acme"));
+        assert!(is_public_read("/api/v1/portal/acme/kb/search"));
+        assert!(!is_public_read("/api/v1/portal/acme/signup"));
+        assert!(!is_public_read("/api/v1/auth/login"));
+    }
 }

@@ -442,3 +442,23 @@ async fn without_the_model_health_says_retrieval_is_degraded_and_why() {
     assert_eq!(r["status"], "degraded", "{}", health.body);
     assert!(r["reason"].as_str().unwrap().contains("atum models fetch"), "{}", health.body);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_help_center_says_whose_it_is_and_whether_it_takes_sign_ups() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let info = app.get("/api/v1/portal/acme", None).await;
+    assert_eq!(info.status, 200, "{}", info.body);
+    assert_eq!(info.body["signup"], false, "closed by default");
+    assert!(info.body["name"].as_str().is_some_and(|n| !n.is_empty()), "{}", info.body);
+    assert_eq!(info.body.as_object().unwrap().len(), 2, "nothing else about the organisation: {}", info.body);
+    app.put(
+        "/api/v1/admin/security/settings",
+        Some(&admin.token),
+        json!({"require_mfa": false, "portal_signup": true}),
+    )
+    .await;
+    assert_eq!(app.get("/api/v1/portal/acme", None).await.body["signup"], true);
+    let nobody = app.get("/api/v1/portal/nobody", None).await;
+    assert_eq!((nobody.status, nobody.code()), (404, "not_found"));
+}

@@ -33,6 +33,23 @@ pub struct PublicHit {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What the help center shows before anyone signs in: whose it is, and whether it
+/// takes sign-ups (so it offers the form only where it would work).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PortalInfo {
+    /// The organisation's name.
+    pub name: String,
+    /// Customers may create their own accounts here.
+    pub signup: bool,
+}
+
+pub async fn info(db: &impl GenericClient, slug: &str) -> Result<PortalInfo> {
+    db.query_opt("SELECT name, portal_signup FROM organizations WHERE slug = $1", &[&slug])
+        .await?
+        .map(|r| PortalInfo { name: r.get(0), signup: r.get(1) })
+        .ok_or(Error::NotFound("portal"))
+}
+
 pub const MAX_QUERY: usize = 200;
 
 /// Published public articles of the organisation `slug` matching `q` (web-search

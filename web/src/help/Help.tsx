@@ -1,6 +1,6 @@
 import { lazy, useCallback, useEffect, useState } from 'react';
 import { ForgotPassword, ResetPassword, VerifyEmail } from '../app/AccountLinks';
-import { api, type Me } from '../app/api';
+import { api, type Me, type Schemas } from '../app/api';
 import { Loading } from '../app/Loading';
 import { SignIn } from '../app/SignIn';
 import { Article, Search } from './Articles';
@@ -24,10 +24,20 @@ export function Help() {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   // Each move is a fresh page, even to the address already shown ("New request" again).
   const [visit, setVisit] = useState(0);
+  // Whose help center this is; null when the address names no organisation.
+  const [info, setInfo] = useState<Schemas['PortalInfo'] | null | undefined>(undefined);
   const refresh = useCallback(async () => {
     const { data } = await api.GET('/api/v1/me');
     setMe(data ?? null);
   }, []);
+  const org = route?.org;
+  useEffect(() => {
+    if (!org) return;
+    void api.GET('/api/v1/portal/{org}', { params: { path: { org } } }).then(({ data, response }) => {
+      if (data) setInfo(data);
+      else if (response.status === 404) setInfo(null);
+    });
+  }, [org]);
   useEffect(() => {
     void refresh();
     const onPop = () => {
@@ -48,8 +58,19 @@ export function Help() {
       </div>
     );
   }
-  const { org, page } = route;
-  const path = (p: HelpPage) => helpPath(org, p);
+  const { page } = route;
+  if (info === null) {
+    return (
+      <div className="portal">
+        <main>
+          <h1>No such help center</h1>
+          <p>Check the address, or ask your support team for the link.</p>
+        </main>
+      </div>
+    );
+  }
+  const path = (p: HelpPage) => helpPath(route.org, p);
+  const signup = info?.signup ?? false;
   // A session of another organisation is no session here: its requests are elsewhere.
   const here = me && me.org_slug === org ? me : me === undefined ? undefined : null;
   const signOut = async () => {
@@ -62,7 +83,7 @@ export function Help() {
     <div className="portal">
       <header>
         <Link href={path({ kind: 'home' })} className="brand">
-          Help center
+          {info ? `${info.name} help center` : 'Help center'}
         </Link>
         <nav aria-label="Help center">
           <ul>
@@ -94,17 +115,26 @@ export function Help() {
           ) : here === null ? (
             <>
               <Link href={path({ kind: 'sign-in' })}>Sign in</Link>
-              <Link href={path({ kind: 'sign-up' })}>Sign up</Link>
+              {signup && <Link href={path({ kind: 'sign-up' })}>Sign up</Link>}
             </>
           ) : null}
         </div>
       </header>
-      <Page key={visit} org={org} page={page} me={here} onSignedIn={refresh} />
+      <Page key={visit} org={route.org} page={page} me={here} signup={info ? info.signup : undefined} onSignedIn={refresh} />
     </div>
   );
 }
 
-function Page({ org, page, me, onSignedIn }: { org: string; page: HelpPage; me: Me | null | undefined; onSignedIn: () => Promise<void> }) {
+interface PageProps {
+  org: string;
+  page: HelpPage;
+  me: Me | null | undefined;
+  /** The organisation takes sign-ups here (undefined until known). */
+  signup: boolean | undefined;
+  onSignedIn: () => Promise<void>;
+}
+
+function Page({ org, page, me, signup, onSignedIn }: PageProps) {
   const path = (p: HelpPage) => helpPath(org, p);
   switch (page.kind) {
     case 'home':
@@ -112,7 +142,7 @@ function Page({ org, page, me, onSignedIn }: { org: string; page: HelpPage; me: 
     case 'article':
       return <Article org={org} id={page.id} />;
     case 'sign-up':
-      return <SignUp org={org} />;
+      return signup === undefined ? <p role="status">Loading…</p> : <SignUp org={org} open={signup} />;
     case 'reset-password':
       return <ResetPassword signInHref={path({ kind: 'sign-in' })} />;
     case 'verify-email':
@@ -135,10 +165,16 @@ function Page({ org, page, me, onSignedIn }: { org: string; page: HelpPage; me: 
           </main>
         );
       }
-      return <CustomerSignIn org={org} onSignedIn={async () => {
-        await onSignedIn();
-        go(path({ kind: 'requests' }));
-      }} />;
+      return (
+        <CustomerSignIn
+          org={org}
+          signup={signup ?? false}
+          onSignedIn={async () => {
+            await onSignedIn();
+            go(path({ kind: 'requests' }));
+          }}
+        />
+      );
     default:
       break;
   }
@@ -146,7 +182,7 @@ function Page({ org, page, me, onSignedIn }: { org: string; page: HelpPage; me: 
   if (me === undefined) return <p role="status">Loading…</p>;
   if (me === null) {
     const why = page.kind === 'new-request' ? 'Sign in to ask for help' : 'Sign in to see your requests';
-    return <CustomerSignIn org={org} title={why} onSignedIn={onSignedIn} />;
+    return <CustomerSignIn org={org} title={why} signup={signup ?? false} onSignedIn={onSignedIn} />;
   }
   return (
     <Loading what="page">
@@ -157,7 +193,7 @@ function Page({ org, page, me, onSignedIn }: { org: string; page: HelpPage; me: 
   );
 }
 
-function CustomerSignIn({ org, title = 'Sign in', onSignedIn }: { org: string; title?: string; onSignedIn: () => Promise<void> }) {
+function CustomerSignIn({ org, title = 'Sign in', signup, onSignedIn }: { org: string; title?: string; signup: boolean; onSignedIn: () => Promise<void> }) {
   return (
     <SignIn
       org={org}
@@ -165,9 +201,13 @@ function CustomerSignIn({ org, title = 'Sign in', onSignedIn }: { org: string; t
       onSignedIn={onSignedIn}
       onForgot={() => go(helpPath(org, { kind: 'forgot-password' }))}
       footer={
-        <p>
-          No account yet? <Link href={helpPath(org, { kind: 'sign-up' })}>Sign up</Link>
-        </p>
+        signup ? (
+          <p>
+            No account yet? <Link href={helpPath(org, { kind: 'sign-up' })}>Sign up</Link>
+          </p>
+        ) : (
+          <p>No account yet? Ask the support team to make you one.</p>
+        )
       }
     />
   );

@@ -11,7 +11,7 @@ type Field = 'display_name' | 'email' | 'password' | 'again';
  * same whether or not the address had one (the API mails its owner either way), so
  * the page says to look in the mailbox; the account works once the link is opened.
  */
-export function SignUp({ org }: { org: string }) {
+export function SignUp({ org, open }: { org: string; open: boolean }) {
   const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
   const [error, setError] = useState<string | null>(null);
   const [sentTo, setSentTo] = useState<string | null>(null);
@@ -56,7 +56,7 @@ export function SignUp({ org }: { org: string }) {
       </main>
     );
   }
-  if (closed) {
+  if (closed || !open) {
     return (
       <main className="signin">
         <h1 ref={heading} tabIndex={-1}>
