@@ -51,7 +51,8 @@ async fn a_mail_job_is_delivered_through_the_mailer_the_worker_was_given() {
     let mut conn = db.pool.get().await.unwrap();
     let org = atum_testing::fixtures::org(&conn, "acme").await;
     let token = "b".repeat(64);
-    let mail = messages::reset_password("https://desk.example.test", org.into(), "ann@example.test", "Ann", &token);
+    let pages = messages::AccountPages::of("https://desk.example.test", atum_core::auth::Role::Agent, "acme");
+    let mail = messages::reset_password(&pages, org.into(), "ann@example.test", "Ann", &token);
     let tx = conn.transaction().await.unwrap();
     let id = jobs::enqueue(&tx, &mail, Options::default()).await.unwrap().unwrap();
     tx.commit().await.unwrap();
