@@ -28,7 +28,7 @@ test('a customer signs up, confirms the address from the mail, finds an article 
   expect(open.status(), await open.text()).toBe(200);
   try {
     const title = `The router light blinks orange ${stamp}`;
-    await publishIndexed(
+    const article = await publishIndexed(
       request,
       admin,
       title,
@@ -55,6 +55,7 @@ test('a customer signs up, confirms the address from the mail, finds an article 
     await expect(form.locator('#signup-password-error')).not.toBeEmpty();
     await expect(form.getByLabel('E-mail')).toHaveValue(email);
     await accessible(page, 'portal-sign-up');
+    await fitsAPhone(page, 'phone-portal-sign-up');
     await form.getByLabel('Password (at least 12 characters)').fill(password);
     await form.getByLabel('The same password again').fill(password);
     await form.getByRole('button', { name: 'Sign up' }).click();
@@ -91,6 +92,10 @@ test('a customer signs up, confirms the address from the mail, finds an article 
     await fitsAPhone(page, 'phone-portal-new-request');
     await suggested.getByRole('button', { name: 'This answered my question' }).click();
     await expect(page.getByRole('heading', { name: 'Glad that helped' })).toBeVisible();
+    await page.getByRole('link', { name: 'Back to the help articles' }).click();
+    await page.goto(`/help/demo/articles/${article}`);
+    await expect(page.getByRole('heading', { name: title, level: 1 })).toBeFocused();
+    await fitsAPhone(page, 'phone-portal-article');
     await expect.poll(() => deflected(request, admin), { timeout: 15_000 }).toBe(before + 1);
 
     // Another day, another problem: this one she sends.
