@@ -1,5 +1,5 @@
-//! Admin security routes (`/api/v1/admin/security/*`, unlocking users) and the rate
-//! limit in front of the authentication routes.
+//! Admin security routes (`/api/v1/admin/security/*`, unlocking users, their
+//! sessions) and the rate limit in front of the authentication routes.
 
 use crate::json::Json;
 use actix_web::{

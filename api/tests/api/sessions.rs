@@ -5,6 +5,18 @@ use serde_json::json;
 
 use crate::helpers::TestApp;
 
+/// The id of the session a token belongs to, as its owner's list marks it.
+async fn current_session(app: &TestApp, token: &str) -> i64 {
+    app.get("/api/v1/auth/sessions", Some(token)).await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn users_list_their_sessions_and_revoke_one_or_all_others() {
     let app = TestApp::spawn().await;
@@ -21,14 +33,7 @@ async fn users_list_their_sessions_and_revoke_one_or_all_others() {
     assert!(items.iter().all(|s| s["ip"] == "127.0.0.1" && s.get("token").is_none() && s.get("token_hash").is_none()));
 
     // Revoke the phone's session by id (find it from the phone itself).
-    let phone_id = app.get("/api/v1/auth/sessions", Some(&phone)).await.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["current"] == true)
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let phone_id = current_session(&app, &phone).await;
     let res = app.delete(&format!("/api/v1/auth/sessions/{phone_id}"), Some(&agent.token)).await;
     assert_eq!(res.status, 204, "{}", res.body);
     assert_eq!(app.get("/api/v1/me", Some(&phone)).await.status, 401);
@@ -156,14 +161,7 @@ async fn an_admin_sees_where_a_person_is_signed_in_and_signs_out_one_device_or_a
     assert_eq!(app.get(&path, Some(&globex.token)).await.status, 404);
     assert_eq!(app.post(&format!("{path}/revoke"), Some(&globex.token), json!({})).await.status, 404);
 
-    let laptop_id = app.get("/api/v1/auth/sessions", Some(&lost_laptop)).await.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["current"] == true)
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let laptop_id = current_session(&app, &lost_laptop).await;
     assert_eq!(app.delete(&format!("{path}/{laptop_id}"), Some(&globex.token)).await.status, 404);
     let gone = app.delete(&format!("{path}/{laptop_id}"), Some(&admin.token)).await;
     assert_eq!(gone.status, 204, "{}", gone.body);
