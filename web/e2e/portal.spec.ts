@@ -123,6 +123,8 @@ test('a customer signs up, confirms the address from the mail, finds an article 
     });
     expect(reply.status(), await reply.text()).toBe(201);
     await expect(conversation).toContainText('We refunded the second charge');
+    const agentName = (await (await request.get('/api/v1/me', { headers: bearer(agent) })).json()).user.display_name as string;
+    await expect(conversation.getByRole('listitem').filter({ hasText: 'We refunded' })).toContainText(`${agentName}, support`);
     await expect(page.getByTestId('announcement')).toHaveText('Support replied.');
     await expect(conversation).not.toContainText('Internal: refund approved');
 
@@ -136,8 +138,9 @@ test('a customer signs up, confirms the address from the mail, finds an article 
     await fitsAPhone(page, 'phone-portal-conversation');
 
     await page.getByRole('link', { name: '← My requests' }).click();
-    const mine = page.getByRole('listitem').filter({ hasText: `Invoice ${stamp} is charged twice` });
-    await expect(mine).toContainText('Solved');
+    const done = page.getByRole('region', { name: 'Solved and closed' });
+    await expect(done.getByRole('listitem').filter({ hasText: `Invoice ${stamp} is charged twice` })).toContainText('Solved');
+    await expect(page.getByRole('region', { name: 'Open' })).toContainText('Nothing open');
     await accessible(page, 'portal-my-requests');
     await fitsAPhone(page, 'phone-portal-my-requests');
     await context.close();

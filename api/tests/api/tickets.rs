@@ -104,6 +104,11 @@ async fn customers_see_only_their_own_tickets_and_public_comments() {
     let bodies: Vec<&str> =
         comments.body["items"].as_array().unwrap().iter().map(|c| c["body"].as_str().unwrap()).collect();
     assert_eq!(bodies, ["hello carol"]);
+    let admin_name = app.get("/api/v1/me", Some(&admin.token)).await.body["user"]["display_name"].clone();
+    assert_eq!(comments.body["items"][0]["author_name"], admin_name, "the customer sees who answered");
+    let own = app.post(&format!("{path}/comments"), Some(&carol.token), json!({"body": "thanks"})).await;
+    let carol_name = app.get("/api/v1/me", Some(&carol.token)).await.body["user"]["display_name"].clone();
+    assert_eq!(own.body["author_name"], carol_name, "{}", own.body);
 
     let internal =
         app.post(&format!("{path}/comments"), Some(&carol.token), json!({"body": "x", "visibility": "internal"})).await;

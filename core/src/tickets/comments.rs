@@ -45,6 +45,9 @@ pub struct Comment {
     pub ticket_id: i64,
     #[schema(value_type = i64)]
     pub author_id: UserId,
+    /// The author's name as it is now, so a customer reading their request sees who
+    /// answered (they may not list the organisation's people).
+    pub author_name: String,
     pub visibility: Visibility,
     pub body: String,
     pub created_at: DateTime<Utc>,
@@ -91,7 +94,8 @@ pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: 
     let row = db
         .query_one(
             "INSERT INTO ticket_comments (org_id, ticket_id, author_id, visibility, body)
-             VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at",
+             VALUES ($1, $2, $3, $4, $5)
+             RETURNING id, created_at, (SELECT display_name FROM users WHERE id = author_id)",
             &[&who.org_id, &ticket_id, &who.user_id, &visibility.as_str(), &new.body],
         )
         .await?;
@@ -99,6 +103,7 @@ pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: 
         id: row.get(0),
         ticket_id,
         author_id: who.user_id,
+        author_name: row.get(2),
         visibility,
         body: new.body.clone(),
         created_at: row.get(1),
@@ -135,9 +140,10 @@ pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> R
     get(db, who, ticket_id).await?;
     let rows = db
         .query(
-            "SELECT id, author_id, visibility, body, created_at FROM ticket_comments
-             WHERE org_id = $1 AND ticket_id = $2 AND ($3 OR visibility = 'public')
-             ORDER BY created_at, id",
+            "SELECT c.id, c.author_id, c.visibility, c.body, c.created_at, u.display_name
+               FROM ticket_comments c JOIN users u ON u.id = c.author_id
+             WHERE c.org_id = $1 AND c.ticket_id = $2 AND ($3 OR c.visibility = 'public')
+             ORDER BY c.created_at, c.id",
             &[&who.org_id, &ticket_id, &who.role.is_staff()],
         )
         .await?;
@@ -147,6 +153,7 @@ pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> R
             id: r.get(0),
             ticket_id,
             author_id: r.get(1),
+            author_name: r.get(5),
             visibility: if r.get::<_, &str>(2) == "internal" { Visibility::Internal } else { Visibility::Public },
             body: r.get(3),
             created_at: r.get(4),

@@ -1957,6 +1957,11 @@ export interface components {
         Comment: {
             /** Format: int64 */
             author_id: number;
+            /**
+             * @description The author's name as it is now, so a customer reading their request sees who
+             *     answered (they may not list the organisation's people).
+             */
+            author_name: string;
             body: string;
             /** Format: date-time */
             created_at: string;

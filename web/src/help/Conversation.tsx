@@ -118,7 +118,7 @@ export default function Conversation({ org, id, me }: { org: string; id: number;
           return (
             <li key={c.id} className={`message${mine ? ' mine' : ''}`}>
               <p className="author">
-                {mine ? 'You' : 'Support'} · <time dateTime={c.created_at}>{new Date(c.created_at).toLocaleString()}</time>
+                {mine ? 'You' : `${c.author_name}, support`} · <time dateTime={c.created_at}>{new Date(c.created_at).toLocaleString()}</time>
               </p>
               <p className="body">{c.body}</p>
             </li>

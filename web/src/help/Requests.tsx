@@ -5,6 +5,8 @@ import { Link } from './Link';
 import { helpPath } from './route';
 import { customerStatus } from './status';
 
+const DONE: Ticket['status'][] = ['solved', 'closed'];
+
 /** "My requests": the caller's requests, the latest changed first, kept current by the event stream. */
 export default function Requests({ org, me }: { org: string; me: Me }) {
   const [items, setItems] = useState<Ticket[] | null>(null);
@@ -39,6 +41,23 @@ export default function Requests({ org, me }: { org: string; me: Me }) {
       )}
       {items && items.length === 0 && <p>You have no requests yet.</p>}
       {items && items.length > 0 && (
+        <>
+          <Group org={org} title="Open" items={items.filter((t) => !DONE.includes(t.status))} none="Nothing open right now." />
+          <Group org={org} title="Solved and closed" items={items.filter((t) => DONE.includes(t.status))} none="None yet." />
+        </>
+      )}
+    </main>
+  );
+}
+
+function Group({ org, title, items, none }: { org: string; title: string; items: Ticket[]; none: string }) {
+  const id = `requests-${title.toLowerCase().replace(/\W+/g, '-')}`;
+  return (
+    <section aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
+      {items.length === 0 ? (
+        <p>{none}</p>
+      ) : (
         <ul className="requests">
           {items.map((t) => (
             <li key={t.id}>
@@ -51,6 +70,6 @@ export default function Requests({ org, me }: { org: string; me: Me }) {
           ))}
         </ul>
       )}
-    </main>
+    </section>
   );
 }
