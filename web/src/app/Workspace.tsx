@@ -273,9 +273,15 @@ export function Workspace({ me, onSignOut }: Props) {
             <li key={v.id}>
               <button type="button" aria-current={v.id === view.id ? 'page' : undefined} onClick={() => setView(v)}>
                 <span>{v.label}</span>
-                {counts && (
+                {/* The pill is there before the counts arrive, so nothing below moves
+                    under a pointer on its way to a button when they do. */}
+                {counts ? (
                   <span className="count" data-testid={`count-${v.id}`}>
                     {counts[v.id]}
+                  </span>
+                ) : (
+                  <span className="count" aria-hidden="true">
+                    …
                   </span>
                 )}
               </button>
