@@ -195,4 +195,8 @@ impl Models for LocalModels {
     fn compose(&self, question: &str, passages: &[Passage]) -> Result<Vec<Quote>, String> {
         reply::compose(&self.embedder, &self.sentences, question, passages).map_err(|e| e.to_string())
     }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, String> {
+        self.embedder.embed(texts).map_err(|e| e.to_string())
+    }
 }

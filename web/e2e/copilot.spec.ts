@@ -34,7 +34,7 @@ test('an agent asks the copilot how to resolve a ticket, sees the cited answer, 
   await expect(copilot.getByRole('list', { name: 'Sources of the answer' })).toContainText(title);
   await copilot.getByRole('button', { name: 'Show the plan and tool trace' }).click();
   const trace = copilot.getByRole('table', { name: "The run's steps" });
-  await expect(trace).toContainText('plan: rules-1');
+  await expect(trace).toContainText('plan: rules-2');
   await expect(trace).toContainText('tool: search_kb');
   await expect(trace).toContainText('gate: exact-span-1');
   await copilot.getByRole('button', { name: 'Replay' }).click();

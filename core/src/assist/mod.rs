@@ -181,6 +181,8 @@ pub trait Models: Send + Sync + 'static {
     /// give them; empty when none answers it closely enough. Extractive: every span
     /// is a passage's own text.
     fn compose(&self, question: &str, passages: &[Passage]) -> Result<Vec<Quote>, String>;
+    /// The sentence vectors of `texts` (the copilot's scope check compares them).
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, String>;
 }
 
 /// A retrieved passage a draft reply may quote.

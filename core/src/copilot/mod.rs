@@ -4,6 +4,8 @@
 //!
 //! - [`plan`]: the tools are chosen from the agent's question alone, before any
 //!   customer-written text is read;
+//! - [`scope`]: the question as a whole must ask what the plan says it asks, or the
+//!   run is refused before any tool runs;
 //! - [`tools`]: a fixed allowlist of read-only tools with checked arguments, run as the
 //!   agent in a read-only transaction, with limits on calls, sizes and time;
 //! - the answerer quotes knowledge-base passages, replies that solved similar tickets
@@ -16,6 +18,7 @@
 pub mod gate;
 pub mod plan;
 pub mod replay;
+pub mod scope;
 pub mod tools;
 pub mod word;
 
@@ -78,7 +81,7 @@ pub enum RunStatus {
 #[schema(as = CopilotStep)]
 pub struct Step {
     pub seq: i32,
-    /// `plan`, `tool`, `llm` or `gate`.
+    /// `plan`, `scope`, `tool`, `llm` or `gate`.
     pub kind: String,
     /// `gen_ai.tool.name` for a tool.
     pub name: String,
@@ -182,6 +185,9 @@ async fn execute(
     calls: &[(Tool, Value)],
     first_seq: i32,
 ) -> Result<Executed> {
+    if calls.is_empty() {
+        return Ok(Executed { steps: Vec::new(), passages: Vec::new(), error: None });
+    }
     let mut conn = pool.get().await.map_err(|e| Error::Unavailable(e.to_string()))?;
     let tx = conn.build_transaction().read_only(true).start().await?;
     let mut out = Executed { steps: Vec::new(), passages: Vec::new(), error: None };
@@ -374,7 +380,7 @@ pub async fn ask(
         }
     };
     let from_model = planned.is_some();
-    let plan: Plan = planned.map(plan::for_intents).unwrap_or_else(|| plan::plan(question));
+    let mut plan: Plan = planned.map(plan::for_intents).unwrap_or_else(|| plan::plan(question));
     steps.push(Step {
         seq: 0,
         kind: "plan".into(),
@@ -386,21 +392,51 @@ pub async fn ask(
         duration_ms: 0,
         error: None,
     });
-    // The ticket's text is read only now, after the plan.
-    let topic = tools::query_of(&ticket);
+    // The second gate: the question as a whole, scored against each intent.
+    let scoped = {
+        let (models, asked, intents) = (models.clone(), question.to_owned(), plan.intents.clone());
+        let checked = Instant::now();
+        let verdict = tokio::task::spawn_blocking(move || scope::check(models.as_ref(), &asked, &intents))
+            .await
+            .map_err(|e| Error::Internal(format!("the scope check stopped: {e}")))?
+            .map_err(Error::Internal)?;
+        let result = canonical(&serde_json::to_value(&verdict).unwrap_or_default());
+        steps.push(Step {
+            seq: 0,
+            kind: "scope".into(),
+            name: scope::SCOPE_CHECK.into(),
+            arguments: canonical(&json!({ "question": question, "planned": plan.intents })),
+            result_sha256: Some(sha256(&result)),
+            result: Some(result),
+            sources: Vec::new(),
+            duration_ms: checked.elapsed().as_millis().min(i32::MAX as u128) as i32,
+            error: None,
+        });
+        verdict
+    };
+    let below_floor = plan.intents.len() > scoped.kept.len();
+    if below_floor {
+        plan = plan::for_intents(scoped.kept.clone());
+    }
+    // The ticket's text is read only now, after the plan; a question outside the
+    // scope runs no tool at all.
+    let topic = if plan.calls.is_empty() { String::new() } else { tools::query_of(&ticket) };
     let calls: Vec<(Tool, Value)> = plan.calls.iter().map(|c| (c.tool, bind(c, ticket.id, &topic))).collect();
     let executed = execute(pool, models.as_ref(), who, &calls, 0).await?;
     steps.extend(executed.steps);
     let (status, text, citations, verdicts, refusal) = if let Some(e) = executed.error {
         (RunStatus::Error, None, Vec::new(), Vec::new(), Some(format!("a tool failed: {e}")))
     } else if plan.intents.is_empty() {
-        (
-            RunStatus::Refused,
-            None,
-            Vec::new(),
-            Vec::new(),
-            Some(format!("The question is outside what I answer. {SCOPE}")),
-        )
+        let why = if below_floor {
+            format!(
+                "The question does not read as one I answer (its closest match scored {:.2}, below {:.2}). {SCOPE}",
+                scoped.scores.values().copied().fold(0.0_f32, f32::max),
+                scoped.floor
+            )
+        } else {
+            format!("The question is outside what I answer. {SCOPE}")
+        };
+        (RunStatus::Refused, None, Vec::new(), Vec::new(), Some(why))
     } else {
         let (text, citations, unanswered) = answer(&models, &plan.intents, &executed.passages, &topic).await?;
         let verdicts = gate::check(&text, &citations, &executed.passages);
@@ -469,7 +505,9 @@ pub async fn ask(
             (RunStatus::Answered, Some(text), citations, verdicts, note)
         }
     };
-    steps.push(Step {
+    // A question refused before its tools had nothing to check.
+    let checked = !plan.intents.is_empty();
+    steps.extend(checked.then(|| Step {
         seq: 0,
         kind: "gate".into(),
         name: if llm.is_some() { word::WORDER.into() } else { GATE.into() },
@@ -479,7 +517,7 @@ pub async fn ask(
         sources: Vec::new(),
         duration_ms: 0,
         error: None,
-    });
+    }));
     let thresholds = json!({
         "min_similarity": 0.3, "max_calls": MAX_CALLS, "tool_budget_ms": TOOL_BUDGET.as_millis() as u64,
         "max_passage_chars": 4000,

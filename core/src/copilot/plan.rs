@@ -1,13 +1,20 @@
 //! The deterministic planner: which tools a run calls, decided from the agent's
 //! question alone — before any customer-written text is read, so nothing a customer
 //! wrote can add a tool, drop one or change what it is asked.
+//!
+//! A cue ("how do", "before", "due") names an intent only in a question about the
+//! ticket in front of the agent: one that refers to it, its customer or its clocks
+//! ("this", "the customer", "them", "the SLA"). "How do I raise money for a startup?"
+//! has a cue and no such reference, and plans nothing: the copilot refuses it before
+//! any tool runs. [`super::scope`] then holds what the rules kept to the question as a
+//! whole.
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::tools::Tool;
 
-pub const PLANNER: &str = "rules-1";
+pub const PLANNER: &str = "rules-2";
 
 /// What the agent asked about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -84,6 +91,41 @@ const RESOLVE: &[&str] = &[
     "recommend",
 ];
 
+/// Words that tie a question to the ticket the copilot is asked about: it, its
+/// customer, its conversation or its clocks.
+const ABOUT_THE_TICKET: &[&str] = &[
+    "this",
+    "these",
+    "it",
+    "its",
+    "here",
+    "ticket",
+    "tickets",
+    "customer",
+    "customers",
+    "customer's",
+    "client",
+    "requester",
+    "caller",
+    "they",
+    "them",
+    "their",
+    "he",
+    "him",
+    "his",
+    "she",
+    "her",
+    "issue",
+    "problem",
+    "request",
+    "case",
+    "complaint",
+    "sla",
+    "reply",
+    "respond",
+    "response",
+];
+
 fn mentions(question: &str, words: &[&str]) -> bool {
     let q = format!(" {} ", question.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" "));
     words.iter().any(|w| {
@@ -96,9 +138,13 @@ fn mentions(question: &str, words: &[&str]) -> bool {
     })
 }
 
-/// The plan for `question`: the ticket is always read; then what each intent needs.
+/// The plan for `question`: the ticket is read, then what each intent needs; a
+/// question that is not about the ticket plans nothing.
 pub fn plan(question: &str) -> Plan {
     let mut intents = Vec::new();
+    if !mentions(question, ABOUT_THE_TICKET) {
+        return for_intents(intents);
+    }
     if mentions(question, RESOLVE) {
         intents.push(Intent::Resolve);
     }
@@ -112,6 +158,7 @@ pub fn plan(question: &str) -> Plan {
 }
 
 /// The calls the intents need, the ticket read first; an intent named twice is one.
+/// No intent, no call: not even the ticket is read for a question outside the scope.
 pub fn for_intents(mut intents: Vec<Intent>) -> Plan {
     let mut seen = Vec::new();
     intents.retain(|i| {
@@ -119,6 +166,9 @@ pub fn for_intents(mut intents: Vec<Intent>) -> Plan {
         seen.push(*i);
         new
     });
+    if intents.is_empty() {
+        return Plan { intents, calls: Vec::new() };
+    }
     let mut calls = vec![Call { tool: Tool::GetTicket, arguments: json!({ "ticket_id": "ticket" }) }];
     for intent in &intents {
         match intent {
@@ -149,7 +199,23 @@ mod tests {
         assert_eq!(plan("How long until the SLA is due, and how do I fix it?").intents, [Intent::Resolve, Intent::Sla]);
         let p = plan("What is the weather in Lisbon?");
         assert!(p.intents.is_empty());
-        assert_eq!(p.calls.len(), 1, "only the ticket is read");
-        assert!(plan("We produce a prefix").intents.is_empty(), "words, not parts of words");
+        assert!(p.calls.is_empty(), "nothing is read for a question outside the scope");
+        assert!(plan("How do we produce a prefix for this?").intents == [Intent::Resolve], "words, not parts of words");
+    }
+
+    #[test]
+    fn a_cue_in_a_question_that_is_not_about_the_ticket_plans_nothing() {
+        for question in [
+            "How do I raise money for a startup?",
+            "What do I do if someone faints?",
+            "When is the best time to fly to Japan?",
+            "How can I install Debian from CD-ROMs?",
+            "What is the deadline for filing taxes in Germany?",
+        ] {
+            let p = plan(question);
+            assert!(p.intents.is_empty() && p.calls.is_empty(), "{question}: {p:?}");
+        }
+        assert_eq!(plan("When is the best time to reply to this customer?").intents, [Intent::Resolve, Intent::Sla]);
+        assert_eq!(plan("Has she had this before?").intents, [Intent::History]);
     }
 }
