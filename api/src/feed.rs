@@ -1,11 +1,14 @@
 //! The API's one reader of the ticket journal, fanned out to every open event stream.
 //!
-//! One LISTEN connection per API process, whatever the number of clients: on each
-//! notice the reader fetches the new journal entries once (for every organisation)
-//! and broadcasts them; each stream keeps those its principal may see. Ids of
-//! `ticket_events` are assigned at insert but become visible at commit, so a smaller
-//! id can appear after a larger one: the reader looks back over a window and remembers
-//! which ids it already sent.
+//! One LISTEN connection per API process, whatever the number of clients: each
+//! notice names its journal entry, which the reader fetches by its key (the notices
+//! waiting are read together, once for every organisation) and broadcasts; each
+//! stream keeps those its principal may see. A notice arrives only once its entry has
+//! committed, so reading by id needs no look-back. Only when notices may have been
+//! missed — the listener (re)connected — does the reader scan the journal from its
+//! newest id less a window: ids are assigned at insert but become visible at commit,
+//! so a smaller id can appear after a larger one, and it remembers which ids it sent.
+//! While no stream is open the reader reads nothing.
 
 use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
@@ -95,10 +98,10 @@ async fn read(
             _ = shutdown.cancelled() => return,
             w = wakeups.recv() => w,
         };
-        // A presence notice is passed on as it is; anything else (a journal notice, a
-        // reconnection) means reading what is new, once for all notices waiting.
+        // A presence notice is passed on as it is; a journal notice names the entry to
+        // read; a (re)connection means scanning for what may have been missed.
         let Some(first) = wakeup else { return };
-        let mut read = false;
+        let (mut wanted, mut scan) = (Vec::new(), false);
         let mut next = Some(first);
         while let Some(w) = next {
             match w {
@@ -107,14 +110,18 @@ async fn read(
                         let _ = tx.send(Live::Presence(notice));
                     }
                 }
-                _ => read = true,
+                Wakeup::Notification { payload, .. } => match Notice::parse(&payload).and_then(|n| n.entry_id) {
+                    Some(id) => wanted.push(id),
+                    None => scan = true,
+                },
+                Wakeup::Connected => scan = true,
             }
             next = wakeups.try_recv().ok();
         }
-        if !read {
+        if wanted.is_empty() && !scan {
             continue;
         }
-        if let Err(e) = reader.pass(&pool, &tx).await {
+        if let Err(e) = reader.pass(&pool, &tx, wanted, scan).await {
             tracing::warn!(error = %e, "reading the ticket journal for the event stream failed");
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -129,7 +136,19 @@ struct Reader {
 }
 
 impl Reader {
-    async fn pass(&mut self, pool: &DbPool, tx: &broadcast::Sender<Live>) -> atum_core::error::Result<()> {
+    async fn pass(
+        &mut self,
+        pool: &DbPool,
+        tx: &broadcast::Sender<Live>,
+        wanted: Vec<i64>,
+        mut scan: bool,
+    ) -> atum_core::error::Result<()> {
+        if self.high.is_some() && tx.receiver_count() == 0 {
+            // Nobody is watching: nothing to read. A stream opened later resumes from
+            // its Last-Event-ID (`feed::missed`), not from this reader.
+            self.mark(wanted.iter().copied());
+            return Ok(());
+        }
         let conn = atum_core::db::connection(pool).await?;
         if self.high.is_none() {
             // What is in the journal already is history, not news: a fresh reader
@@ -140,23 +159,40 @@ impl Reader {
             self.high = Some(newest);
             return Ok(());
         }
-        loop {
+        let unsent: Vec<i64> = wanted.into_iter().filter(|id| !self.sent.contains(id)).collect();
+        if !unsent.is_empty() {
+            let entries = feed::by_ids(&conn, &unsent).await?;
+            self.send(tx, entries);
+        }
+        while scan {
             let from = self.high.unwrap_or(0).saturating_sub(LOOK_BACK);
             let entries = feed::after(&conn, from, BATCH).await?;
-            let full = entries.len() as i64 == BATCH;
-            let mut newest = self.high.unwrap_or(0);
-            for entry in entries {
-                newest = newest.max(entry.id);
-                if self.sent.insert(entry.id) {
-                    // No receiver is not an error: nobody is watching right now.
-                    let _ = tx.send(Live::Entry(Arc::new(Encoded::new(entry))));
-                }
-            }
-            self.high = Some(newest);
-            self.sent = self.sent.split_off(&(newest - LOOK_BACK));
-            if !full {
-                return Ok(());
+            scan = entries.len() as i64 == BATCH;
+            self.send(tx, entries);
+        }
+        Ok(())
+    }
+
+    /// Broadcasts the entries not sent yet, oldest first.
+    fn send(&mut self, tx: &broadcast::Sender<Live>, entries: Vec<feed::Entry>) {
+        let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
+        for entry in entries {
+            if !self.sent.contains(&entry.id) {
+                // No receiver is not an error: nobody is watching right now.
+                let _ = tx.send(Live::Entry(Arc::new(Encoded::new(entry))));
             }
         }
+        self.mark(ids);
+    }
+
+    /// Remembers ids as sent, and forgets those older than the look-back window.
+    fn mark(&mut self, ids: impl IntoIterator<Item = i64>) {
+        let mut newest = self.high.unwrap_or(0);
+        for id in ids {
+            newest = newest.max(id);
+            self.sent.insert(id);
+        }
+        self.high = Some(newest);
+        self.sent = self.sent.split_off(&(newest - LOOK_BACK));
     }
 }

@@ -25,9 +25,10 @@ use crate::{
 
 pub async fn create_ticket(db: &impl GenericClient, who: &Principal, new: &NewTicket) -> Result<Ticket> {
     let ticket = write::create(db, who, new).await?;
-    follow(db, who, &[ticket.id]).await?;
+    let clocked = follow(db, who, &[ticket.id]).await?;
     assist::enqueue(db, who.org_id, ticket.id, 0).await?;
-    tickets::get(db, who, ticket.id).await
+    // Read again only when the clocks may have written its deadlines.
+    if clocked { tickets::get(db, who, ticket.id).await } else { Ok(ticket) }
 }
 
 pub async fn update_ticket(
@@ -89,19 +90,22 @@ pub async fn submit_request(db: &impl GenericClient, who: &Principal, item_id: i
 /// Auto-triage's change to a ticket (a new priority moves its clocks).
 pub async fn apply_ai(db: &impl GenericClient, org_id: OrgId, ticket_id: i64, change: &AiChange) -> Result<()> {
     write::apply_ai(db, org_id, ticket_id, change).await?;
-    refresh(db, org_id, &[ticket_id]).await
+    refresh(db, org_id, &[ticket_id]).await.map(drop)
 }
 
-/// Brings the clocks of `ids` up to date with what was just written.
-async fn follow(db: &impl GenericClient, who: &Principal, ids: &[i64]) -> Result<()> {
+/// Brings the clocks of `ids` up to date with what was just written; whether any
+/// policy applies.
+async fn follow(db: &impl GenericClient, who: &Principal, ids: &[i64]) -> Result<bool> {
     refresh(db, who.org_id, ids).await
 }
 
-async fn refresh(db: &impl GenericClient, org_id: OrgId, ids: &[i64]) -> Result<()> {
+/// Whether any policy applies in the organisation (so the clocks were recomputed).
+async fn refresh(db: &impl GenericClient, org_id: OrgId, ids: &[i64]) -> Result<bool> {
     let policies = sla::policies::load(db, org_id).await?;
-    if !policies.is_empty() {
-        let now = sla::db_now(db).await?;
-        sla::refresh::refresh_with(db, org_id, ids, &policies, now).await?;
+    if policies.is_empty() {
+        return Ok(false);
     }
-    Ok(())
+    let now = sla::db_now(db).await?;
+    sla::refresh::refresh_with(db, org_id, ids, &policies, now).await?;
+    Ok(true)
 }

@@ -49,15 +49,27 @@ async fn an_event_is_announced_at_commit_and_a_rolled_back_one_never() {
     events::record(&tx, breach.clone()).await.unwrap();
     tx.commit().await.unwrap();
 
-    let Some(Wakeup::Notification { channel, payload }) =
-        tokio::time::timeout(Duration::from_secs(5), wakeups.recv()).await.unwrap()
-    else {
-        panic!("no notification")
-    };
-    assert_eq!(
-        (channel.as_str(), Notice::parse(&payload)),
-        (CHANNEL, Some(Notice { org_id: org.into(), ticket_id: ticket.into() }))
-    );
+    // One notice per entry, each naming it: the committed three, never the rolled back.
+    let ids: Vec<i64> = conn
+        .query("SELECT id FROM ticket_events WHERE ticket_id = $1 ORDER BY id", &[&ticket])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let mut noticed = Vec::new();
+    while noticed.len() < ids.len() {
+        let Some(Wakeup::Notification { channel, payload }) =
+            tokio::time::timeout(Duration::from_secs(5), wakeups.recv()).await.unwrap()
+        else {
+            panic!("no notification")
+        };
+        let notice = Notice::parse(&payload).unwrap();
+        assert_eq!((channel.as_str(), notice.org_id, notice.ticket_id), (CHANNEL, org.into(), ticket.into()));
+        noticed.push(notice.entry_id.unwrap());
+    }
+    noticed.sort();
+    assert_eq!(noticed, ids);
     let rows = conn
         .query(
             "SELECT event_type, actor_kind, actor_id FROM ticket_events WHERE ticket_id = $1 ORDER BY id",

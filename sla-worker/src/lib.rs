@@ -147,7 +147,7 @@ async fn sweep_once(ctx: &Context, lanes: usize) -> Result<(usize, Option<Durati
 
 /// Records a notice from the ticket journal.
 fn note_change(changed: &mut BTreeMap<OrgId, Vec<i64>>, payload: &str) {
-    if let Some(Notice { org_id, ticket_id }) = Notice::parse(payload) {
+    if let Some(Notice { org_id, ticket_id, .. }) = Notice::parse(payload) {
         let ids = changed.entry(org_id).or_default();
         if !ids.contains(&ticket_id.get()) && ids.len() < 10_000 {
             ids.push(ticket_id.get());

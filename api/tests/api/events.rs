@@ -42,6 +42,26 @@ async fn staff_see_every_change_live_and_a_customer_only_what_their_own_ticket_s
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_entry_that_commits_after_a_newer_one_still_reaches_the_stream() {
+    use atum_core::tickets::events::{self, Actor, Event, Kind};
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let feed = app.events(&admin.token, None);
+    let early = app.ticket(&admin, "early").await["id"].as_i64().unwrap();
+    assert_eq!(feed.next_ticket("the early ticket"), (early, "created".into()));
+
+    // A journal entry takes its id now and commits only after a newer one has.
+    let org: i64 = app.sql(&format!("SELECT org_id FROM tickets WHERE id = {early}")).await[0].get(0);
+    let mut conn = app.db.pool.get().await.unwrap();
+    let slow = conn.transaction().await.unwrap();
+    events::record(&slow, Event::by_system(Actor::SlaWorker, org.into(), early, Kind::SlaWarning)).await.unwrap();
+    let late = app.ticket(&admin, "late").await["id"].as_i64().unwrap();
+    assert_eq!(feed.next_ticket("the newer entry, committed first"), (late, "created".into()));
+    slow.commit().await.unwrap();
+    assert_eq!(feed.next_ticket("the older entry, committed last"), (early, "sla_warning".into()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_stream_carries_nothing_of_another_organisation() {
     let app = TestApp::spawn().await;
     let acme = app.org("acme").await;

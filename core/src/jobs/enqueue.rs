@@ -1,8 +1,9 @@
 //! Putting jobs in the queue, inside the caller's transaction.
 //!
-//! The NOTIFY is sent with the queue name as payload; PostgreSQL delivers identical
-//! notifications of one transaction once, at commit, so a transaction that enqueues a
-//! thousand jobs wakes the workers once — and a rolled-back one not at all.
+//! The NOTIFY is sent with the queue name as payload, by the statement that inserts
+//! (no second round trip), and only when it inserted a job; PostgreSQL delivers
+//! identical notifications of one transaction once, at commit, so a transaction that
+//! enqueues a thousand jobs wakes the workers once — and a rolled-back one not at all.
 
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
@@ -54,7 +55,7 @@ pub async fn enqueue_many<J: Job>(db: &impl GenericClient, jobs: &[J], opts: Opt
              ), events AS (
                  INSERT INTO job_events (job_id, kind, event) SELECT id, $4, 'enqueued' FROM inserted
              )
-             SELECT id, unique_key FROM inserted ORDER BY id",
+             SELECT id, unique_key FROM inserted, LATERAL (SELECT pg_notify('atum_jobs', $5)) wake ORDER BY id",
         )
         .await?;
     let rows: Vec<Row> = db
@@ -75,10 +76,6 @@ pub async fn enqueue_many<J: Job>(db: &impl GenericClient, jobs: &[J], opts: Opt
         if ids[i].is_some() && keys[i].is_some() && ids[..i].contains(&ids[i]) {
             ids[i] = None;
         }
-    }
-    if !rows.is_empty() {
-        let wake = db.prepare_cached("SELECT pg_notify('atum_jobs', $1)").await?;
-        db.execute(&wake, &[&J::QUEUE]).await?;
     }
     Ok(ids)
 }

@@ -79,22 +79,38 @@ impl Event {
     }
 }
 
-/// The payload of a NOTIFY on [`CHANNEL`]: which ticket of which organisation.
+/// The payload of a NOTIFY on [`CHANNEL`]: which ticket of which organisation, and
+/// the journal entry that announced it (`org:ticket:entry`), so a reader fetches
+/// that entry by its key instead of scanning the journal. Presence notices
+/// (`tickets::presence`) name no entry (`org:ticket`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Notice {
     pub org_id: OrgId,
     pub ticket_id: TicketId,
+    pub entry_id: Option<i64>,
 }
 
 impl Notice {
     pub fn encode(self) -> String {
-        format!("{}:{}", self.org_id, self.ticket_id)
+        match self.entry_id {
+            Some(e) => format!("{}:{}:{e}", self.org_id, self.ticket_id),
+            None => format!("{}:{}", self.org_id, self.ticket_id),
+        }
     }
 
     /// `None` for a payload this journal did not write.
     pub fn parse(payload: &str) -> Option<Notice> {
-        let (org, ticket) = payload.split_once(':')?;
-        Some(Notice { org_id: org.parse().ok()?, ticket_id: ticket.parse().ok()? })
+        let mut parts = payload.split(':');
+        let org_id = parts.next()?.parse().ok()?;
+        let ticket_id = parts.next()?.parse().ok()?;
+        let entry_id = match parts.next() {
+            Some(e) => Some(e.parse().ok()?),
+            None => None,
+        };
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(Notice { org_id, ticket_id, entry_id })
     }
 }
 
@@ -105,12 +121,12 @@ pub async fn record(db: &impl GenericClient, event: Event) -> Result<()> {
         .prepare_cached(
             "WITH e AS (
                  INSERT INTO ticket_events (org_id, ticket_id, actor_id, actor_kind, event_type, before, after)
-                 VALUES ($1, $2, $3, $9, $4, $5, $6) RETURNING 1
+                 VALUES ($1, $2, $3, $9, $4, $5, $6) RETURNING id
              )
-             SELECT pg_notify($7, $8) FROM e",
+             SELECT pg_notify($7, $8 || ':' || id) FROM e",
         )
         .await?;
-    let notice = Notice { org_id: event.org_id, ticket_id: event.ticket_id }.encode();
+    let notice = Notice { org_id: event.org_id, ticket_id: event.ticket_id, entry_id: None }.encode();
     db.execute(
         &stmt,
         &[
@@ -130,7 +146,7 @@ pub async fn record(db: &impl GenericClient, event: Event) -> Result<()> {
 }
 
 /// Records several events of one organisation in one statement (the SLA worker's
-/// breaches), each announced.
+/// breaches), each announced with its entry.
 pub async fn record_many(db: &impl GenericClient, org_id: OrgId, events: &[Event]) -> Result<()> {
     if events.is_empty() {
         return Ok(());
@@ -145,9 +161,9 @@ pub async fn record_many(db: &impl GenericClient, org_id: OrgId, events: &[Event
         "WITH e AS (
              INSERT INTO ticket_events (org_id, ticket_id, actor_id, actor_kind, event_type, before, after)
              SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $8::text[], $4::text[], $5::jsonb[], $6::jsonb[])
-             RETURNING ticket_id
+             RETURNING id, ticket_id
          )
-         SELECT pg_notify($7, $1::text || ':' || ticket_id) FROM (SELECT DISTINCT ticket_id FROM e) t",
+         SELECT pg_notify($7, $1::text || ':' || ticket_id || ':' || id) FROM e",
         &[&org_id, &tickets, &actors, &kinds, &befores, &afters, &CHANNEL, &actor_kinds],
     )
     .await?;
@@ -171,9 +187,12 @@ mod tests {
 
     #[test]
     fn a_notice_round_trips_and_foreign_payloads_are_ignored() {
-        let n = Notice { org_id: OrgId(7), ticket_id: TicketId(4012) };
+        let n = Notice { org_id: OrgId(7), ticket_id: TicketId(4012), entry_id: None };
         assert_eq!(Notice::parse(&n.encode()), Some(n));
-        for junk in ["", "7", "7:", ":4", "a:b", "7:4:1"] {
+        let n = Notice { entry_id: Some(99), ..n };
+        assert_eq!(n.encode(), "7:4012:99");
+        assert_eq!(Notice::parse(&n.encode()), Some(n));
+        for junk in ["", "7", "7:", ":4", "a:b", "7:4:x", "7:4:1:2"] {
             assert_eq!(Notice::parse(junk), None, "{junk:?}");
         }
     }

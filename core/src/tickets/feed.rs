@@ -92,6 +92,22 @@ pub async fn after(db: &impl GenericClient, after_id: i64, limit: i64) -> Result
     Ok(rows.iter().map(from_row).collect())
 }
 
+/// The entries with these ids, oldest first: what the notices of a pass named. Read
+/// by the primary key, so a change costs the reader one short lookup however long
+/// the journal is.
+pub async fn by_ids(db: &impl GenericClient, ids: &[i64]) -> Result<Vec<Entry>> {
+    let rows = db
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+                 WHERE e.id = ANY($1) ORDER BY e.id"
+            ),
+            &[&ids],
+        )
+        .await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
 /// What `who` missed after `after_id` (a reconnect's `Last-Event-ID`), oldest first.
 pub async fn missed(db: &impl GenericClient, who: &Principal, after_id: i64, limit: i64) -> Result<Vec<Entry>> {
     let rows = db

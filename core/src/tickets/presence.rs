@@ -117,7 +117,7 @@ pub async fn gone(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> R
 /// Tells open workspaces that who is on the ticket changed: a viewer, or the lock's
 /// holder (the lock module announces its changes here too, for the list's badges).
 pub(crate) async fn announce(db: &impl GenericClient, org_id: OrgId, ticket_id: i64) -> Result<()> {
-    let notice = Notice { org_id, ticket_id: TicketId(ticket_id) }.encode();
+    let notice = Notice { org_id, ticket_id: TicketId(ticket_id), entry_id: None }.encode();
     db.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &notice]).await?;
     Ok(())
 }

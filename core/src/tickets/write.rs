@@ -254,7 +254,8 @@ pub async fn create(db: &impl GenericClient, who: &Principal, new: &NewTicket) -
         "requester_id": ticket.requester_id, "channel": ticket.channel,
     });
     record(db, Event::by(who, ticket.id, Kind::Created).after(after)).await?;
-    reread(db, ticket.id).await
+    // Recording changes no column of the ticket: the inserted row is the ticket.
+    Ok(ticket)
 }
 
 /// The ticket as it is after `record` (its SLA deadlines were just computed).
