@@ -19,6 +19,7 @@ pub mod openapi;
 mod routes;
 mod server;
 mod state;
+pub mod unlocks;
 pub mod web_ui;
 
 use std::sync::Arc;
@@ -90,6 +91,13 @@ pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
         web: web.map(Arc::new),
         retrieval,
     };
+    unlocks::start(
+        ctx.pool.clone(),
+        ctx.config.database.pg.clone(),
+        ctx.metrics.clone(),
+        state.security.clone(),
+        ctx.shutdown.clone(),
+    );
     let (server, addr) = start(state, ctx.metrics.clone(), ctx.config.listen, ctx.config.shutdown_timeout)?;
     tracing::info!(listen = %addr, "serving the API");
     // Bound: connections are accepted (and queued until the server runs) from now on.

@@ -39,7 +39,7 @@ pub enum Action {
         #[arg(long)]
         json: Option<PathBuf>,
         /// The embedding model's directory (default: ATUM_EMBED_MODEL_DIR, else
-        /// var/models/all-minilm-l6-v2).
+        /// var/models/all-minilm-l6-v2, fetched there first when missing).
         #[arg(long)]
         model_dir: Option<PathBuf>,
     },
@@ -77,9 +77,12 @@ pub fn run(action: Action) -> anyhow::Result<ExitCode> {
     if test_rows.is_empty() {
         bail!("{} has no labelled rows", test.display());
     }
-    let dir = model_dir
-        .or_else(|| std::env::var_os("ATUM_EMBED_MODEL_DIR").map(PathBuf::from))
-        .unwrap_or_else(|| atum_core::model_files::default_dir(Path::new("var")));
+    // Like `atum up`: the default model is fetched (and said so) when it is missing;
+    // a directory named by the flag or ATUM_EMBED_MODEL_DIR is used as it is.
+    let dir = match model_dir {
+        Some(dir) => dir,
+        None => atum_core::model_files::ensure(Path::new("var"), &mut |m| println!("{m}"))?,
+    };
     let embedder = Embedder::load(&dir)?;
 
     let examples: Vec<Example<'_>> =

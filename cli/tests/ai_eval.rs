@@ -81,3 +81,37 @@ fn ai_eval_trains_on_one_file_and_reports_on_the_other() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn ai_eval_without_a_model_directory_installs_the_default_model_as_atum_up_does() {
+    // A working directory whose var/ holds the model's files (linked, not copied): with
+    // no flag and no ATUM_EMBED_MODEL_DIR, `atum ai eval` goes through the same fetch
+    // as `atum up`, which checks the files against their pins and says so. A missing
+    // file would be downloaded by that same step instead of ending the command.
+    let model = model_dir();
+    let work = std::env::temp_dir().join(format!("atum-ai-eval-fetch-{}", std::process::id()));
+    let target = atum_core::model_files::default_dir(&work.join("var"));
+    std::fs::create_dir_all(&target).unwrap();
+    for entry in std::fs::read_dir(&model).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() && !path.file_name().unwrap().to_string_lossy().starts_with('.') {
+            let to = target.join(path.file_name().unwrap());
+            let _ = std::fs::remove_file(&to);
+            std::fs::hard_link(&path, &to).or_else(|_| std::fs::copy(&path, &to).map(drop)).unwrap();
+        }
+    }
+    std::fs::write(work.join("train.csv"), csv(0)).unwrap();
+    std::fs::write(work.join("test.csv"), csv(4)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_atum"))
+        .current_dir(&work)
+        .env_remove("ATUM_EMBED_MODEL_DIR")
+        .args(["ai", "eval", "--train", "train.csv", "--test", "test.csv", "--text-column", "message"])
+        .args(["--label-column", "team"])
+        .output()
+        .expect("runs atum");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("the embedding model is already installed and verified"), "{stdout}");
+    assert!(stdout.contains("accuracy"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&work);
+}

@@ -7,9 +7,10 @@
 //! grows, so memory stays bounded by the keys active within a minute. Limits are per
 //! API process; the database-backed lockout and IP throttle
 //! (`atum_core::auth::lockout`) hold across processes, and nginx's `limit_req` sits in
-//! front of both.
+//! front of both. An account unlocked by an admin or the operator is forgiven here too
+//! ([`RateLimiter::forget`]): its next sign-in is not refused for the attempts before.
 
-use std::{num::NonZeroU32, time::Duration};
+use std::{collections::HashMap, num::NonZeroU32, sync::Mutex, time::Duration};
 
 use governor::{
     Quota,
@@ -24,6 +25,9 @@ const MAX_KEYS: usize = 10_000;
 pub struct RateLimiter<C: Clock = DefaultClock> {
     inner: governor::RateLimiter<String, DefaultKeyedStateStore<String>, C, NoOpMiddleware<C::Instant>>,
     clock: C,
+    /// Keys forgotten, each with how many times: governor cannot drop one key's state,
+    /// so a forgotten key is counted under a new name (`key#n`), fresh.
+    forgotten: Mutex<HashMap<String, u32>>,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -46,7 +50,11 @@ impl RateLimiter {
 
 impl<C: Clock + Clone> RateLimiter<C> {
     pub fn with_clock(per_minute: u32, burst: u32, clock: C) -> Self {
-        RateLimiter { inner: governor::RateLimiter::dashmap_with_clock(quota(per_minute, burst), clock.clone()), clock }
+        RateLimiter {
+            inner: governor::RateLimiter::dashmap_with_clock(quota(per_minute, burst), clock.clone()),
+            clock,
+            forgotten: Mutex::default(),
+        }
     }
 
     /// `Ok` when `key` may go ahead now (and counts it), else the wait.
@@ -54,7 +62,22 @@ impl<C: Clock + Clone> RateLimiter<C> {
         if self.inner.len() > MAX_KEYS {
             self.inner.retain_recent();
         }
-        self.inner.check_key(&key.to_owned()).map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+        let key = match self.forgotten.lock().map(|f| f.get(key).copied()) {
+            Ok(Some(n)) => format!("{key}#{n}"),
+            _ => key.to_owned(),
+        };
+        self.inner.check_key(&key).map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+
+    /// Starts `key` afresh, with its full burst.
+    pub fn forget(&self, key: &str) {
+        if let Ok(mut f) = self.forgotten.lock() {
+            if f.len() > MAX_KEYS {
+                // Forgiven more than a minute ago, all of them recovered anyway.
+                f.clear();
+            }
+            *f.entry(key.to_owned()).or_default() += 1;
+        }
     }
 }
 
@@ -85,5 +108,20 @@ mod tests {
             assert!(limiter.check("a").is_ok());
         }
         assert!(limiter.check("a").is_err());
+    }
+
+    #[test]
+    fn a_forgotten_key_has_its_full_burst_again_and_others_keep_their_count() {
+        let limiter = RateLimiter::with_clock(60, 2, FakeRelativeClock::default());
+        for key in ["a", "b"] {
+            assert!(limiter.check(key).is_ok() && limiter.check(key).is_ok());
+            assert!(limiter.check(key).is_err());
+        }
+        limiter.forget("a");
+        assert!(limiter.check("a").is_ok() && limiter.check("a").is_ok());
+        assert!(limiter.check("a").is_err(), "then counted again");
+        assert!(limiter.check("b").is_err(), "b was not forgiven");
+        limiter.forget("a");
+        assert!(limiter.check("a").is_ok(), "forgotten a second time");
     }
 }

@@ -160,7 +160,7 @@ pub async fn login(
     state
         .security
         .per_account
-        .check(&format!("login:{}:{}", org.as_deref().unwrap_or(""), email.trim().to_lowercase()))
+        .check(&atum_core::auth::lockout::sign_in_key(org.as_deref(), &email))
         .map_err(ApiError::rate_limited)?;
     let rules = Rules { policy: &state.security.login, key: state.security.key.as_ref() };
     let mut conn = state.conn().await?;

@@ -119,6 +119,13 @@ impl TestApp {
             web: web.map(Arc::new),
             retrieval,
         };
+        atum_api::unlocks::start(
+            db.pool.clone(),
+            db.config.pg.clone(),
+            Metrics::new(Service::Api),
+            state.security.clone(),
+            shutdown.clone(),
+        );
         let (server, addr) =
             atum_api::start(state, Metrics::new(Service::Api), "127.0.0.1:0".parse().unwrap(), Duration::from_secs(1))
                 .expect("bind the API");

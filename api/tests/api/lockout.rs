@@ -158,3 +158,34 @@ async fn a_burst_against_the_auth_routes_gets_429_with_retry_after_and_other_rou
     assert_eq!((anonymous.status, anonymous.code()), (401, "unauthenticated"));
     assert_eq!(app.get("/api/v1/auth/sessions", Some("not-a-real-token")).await.status, 429);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unlock_also_forgives_the_sign_in_rate_so_the_next_attempt_is_not_refused() {
+    let app = TestApp::spawn_with(|s| s.per_account = RateLimiter::new(3, 3)).await;
+    let admin = app.org("acme").await;
+    let agent = app.person(&admin, "agent", "ann").await;
+    for _ in 0..3 {
+        assert_eq!(app.try_login(&agent.email, "not-the-password", &[]).await.status, 401);
+    }
+    let limited = app.try_login(&agent.email, &agent.password, &[]).await;
+    assert_eq!(limited.status, 429, "{}", limited.body);
+    let unlock = app.post(&format!("/api/v1/users/{}/unlock", agent.id), Some(&admin.token), json!({})).await;
+    assert_eq!(unlock.status, 204, "{}", unlock.body);
+    // The unlock reaches the API's limiter as a notice after its commit: a refused
+    // attempt costs nothing, so asking again until it lands changes nothing else.
+    let started = std::time::Instant::now();
+    let signed_in = loop {
+        let res = app.try_login(&agent.email, &agent.password, &[]).await;
+        if res.status != 429 || started.elapsed() > Duration::from_secs(10) {
+            break res;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(signed_in.status, 200, "{}", signed_in.body);
+    // Another account's count was not touched.
+    let other = app.person(&admin, "agent", "bob").await;
+    for _ in 0..3 {
+        app.try_login(&other.email, "not-the-password", &[]).await;
+    }
+    assert_eq!(app.try_login(&other.email, &other.password, &[]).await.status, 429);
+}

@@ -208,14 +208,46 @@ pub async fn note_success(db: &impl GenericClient, user_id: UserId) -> Result<()
 
 /// An admin lifts a lock (and forgets the failures). Returns false for no such user.
 pub async fn unlock(db: &impl GenericClient, org_id: OrgId, user_id: UserId) -> Result<bool> {
+    // Announced at commit, so every API process forgets the account's sign-in rate
+    // too (the per-account limiter lives in each process's memory).
     Ok(db
         .execute(
-            "UPDATE users SET failed_logins = 0, failed_logins_since = NULL, locked_until = NULL, lockouts = 0
-             WHERE org_id = $1 AND id = $2",
-            &[&org_id, &user_id],
+            "WITH u AS (
+                 UPDATE users SET failed_logins = 0, failed_logins_since = NULL, locked_until = NULL, lockouts = 0
+                 WHERE org_id = $1 AND id = $2 RETURNING org_id, id
+             )
+             SELECT pg_notify($3, org_id || ':' || id) FROM u",
+            &[&org_id, &user_id, &UNLOCKED],
         )
         .await?
         > 0)
+}
+
+/// The NOTIFY channel of [`unlock`]; the payload is `org_id:user_id`.
+pub const UNLOCKED: &str = "atum_unlocked";
+
+/// The keys the API's per-account limiter counts `user`'s sign-ins under: the
+/// address as typed (trimmed, lowercased) with the organisation named, and without
+/// (an instance with one organisation lets the sign-in leave it out).
+pub async fn sign_in_keys(db: &impl GenericClient, org_id: OrgId, user_id: UserId) -> Result<Vec<String>> {
+    let row = db
+        .query_opt(
+            "SELECT o.slug, lower(u.email) FROM users u JOIN organizations o ON o.id = u.org_id
+             WHERE u.org_id = $1 AND u.id = $2",
+            &[&org_id, &user_id],
+        )
+        .await?;
+    Ok(row
+        .map(|r| {
+            let (slug, email): (String, String) = (r.get("slug"), r.get(1));
+            vec![sign_in_key(Some(&slug), &email), sign_in_key(None, &email)]
+        })
+        .unwrap_or_default())
+}
+
+/// The per-account limiter's key for a sign-in to `org` (as named, if at all) as `email`.
+pub fn sign_in_key(org: Option<&str>, email: &str) -> String {
+    format!("login:{}:{}", org.unwrap_or(""), email.trim().to_lowercase())
 }
 
 #[cfg(test)]
