@@ -97,21 +97,24 @@ const EVAL_IN: &[&str] = &[
     "When will this ticket breach?",
 ];
 
-/// The scope step of a run: the question's best score over the intents, and whether
-/// an intent passed (the run went on to its tools).
-fn scope_of(run: &Value) -> (f64, bool) {
+/// The scope step of a run: the question's best score over the intents, whether the
+/// rules planned an intent, and whether one passed the floor (the run went on to its
+/// tools).
+fn scope_of(run: &Value) -> (f64, bool, bool) {
     let step = run["steps"].as_array().into_iter().flatten().find(|s| s["kind"] == "scope");
     let result = step.map(|s| &s["result"]);
     let best = result
         .and_then(|r| r["scores"].as_object())
         .map(|m| m.values().filter_map(Value::as_f64).fold(0.0, f64::max))
         .unwrap_or(0.0);
+    let planned = step.and_then(|s| s["arguments"]["planned"].as_array()).is_some_and(|p| !p.is_empty());
     let kept = result.and_then(|r| r["kept"].as_array()).is_some_and(|k| !k.is_empty());
-    (best, kept)
+    (best, planned, kept)
 }
 
-/// The floor that best tells the in-scope questions from the others: the score that
-/// maximises the mean of the two recall rates (ties go to the lower floor).
+/// The floor that best tells the in-scope questions from the others: among the
+/// scores that maximise the mean of the two recall rates, the lowest, moved halfway
+/// down to the next score below it (the middle of the gap, not its edge).
 fn fit_floor(scored: &[(f64, bool)]) -> (f64, f64) {
     let (n_in, n_out) = scored.iter().fold((0, 0), |(i, o), (_, inside)| if *inside { (i + 1, o) } else { (i, o + 1) });
     let mut best = (0.0, -1.0);
@@ -123,7 +126,9 @@ fn fit_floor(scored: &[(f64, bool)]) -> (f64, f64) {
             best = (*candidate, balanced);
         }
     }
-    best
+    let below = scored.iter().map(|(s, _)| *s).filter(|s| *s < best.0).fold(f64::MIN, f64::max);
+    let floor = if below == f64::MIN { best.0 } else { (below + best.0) / 2.0 };
+    (floor, best.1)
 }
 
 /// Tickets about things no article covers, asked how to resolve them.
@@ -491,11 +496,17 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
         fit.push((scope_of(&ask(tickets[i % tickets.len()], q)?).0, true));
     }
     let (fitted, balanced) = fit_floor(&fit);
+    let lowest_in = fit.iter().filter(|(_, inside)| *inside).map(|(s, _)| *s).fold(f64::MAX, f64::min);
+    let highest_out = fit.iter().filter(|(_, inside)| !*inside).map(|(s, _)| *s).fold(f64::MIN, f64::max);
+    println!("scope fit: in-scope questions score {lowest_in:.3} at least, the Python FAQ's {highest_out:.3} at most");
     let evaluate = questions("evaluate");
-    let mut public_refused = 0;
+    let (mut public_refused, mut by_rules, mut by_floor) = (0, 0, 0);
     let mut public_answered = Vec::new();
     for (i, q) in evaluate.iter().enumerate() {
         let run = ask(tickets[i % tickets.len()], q)?;
+        let (_, planned, kept) = scope_of(&run);
+        by_rules += usize::from(!planned);
+        by_floor += usize::from(planned && !kept);
         if run["status"] == "refused" {
             public_refused += 1;
         } else {
@@ -505,12 +516,12 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
     let (mut in_passed, mut in_answered) = (0usize, 0usize);
     for (i, q) in EVAL_IN.iter().enumerate() {
         let run = ask(tickets[i % tickets.len()], q)?;
-        in_passed += usize::from(scope_of(&run).1);
+        in_passed += usize::from(scope_of(&run).2);
         in_answered += usize::from(run["status"] == "answered");
     }
     println!(
         "scope check: floor {} in the code, {fitted:.3} fitted on {} questions (balanced accuracy {balanced:.3}); \
-         Debian FAQ: {public_refused} of {} refused; our in-scope questions: {in_passed} of {} pass the scope, \
+         Debian FAQ: {public_refused} of {} refused ({by_rules} by the plan's rules, {by_floor} by the floor); our in-scope questions: {in_passed} of {} pass the scope, \
          {in_answered} answered",
         atum_core::copilot::scope::FLOOR,
         fit.len(),
@@ -558,8 +569,10 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
             "uncovered_answers": uncovered_answers,
         },
         "scope_check": {
-            "floor": atum_core::copilot::scope::FLOOR,
+            "floor": round(atum_core::copilot::scope::FLOOR.into()),
+            "public_refused_by_rules": by_rules, "public_refused_by_floor": by_floor,
             "fitted_floor": round(fitted), "fit_balanced_accuracy": round(balanced),
+            "fit_lowest_in_scope": round(lowest_in), "fit_highest_out_of_scope": round(highest_out),
             "fit_questions": fit.len(), "fit_source": public["fit_source"],
             "evaluate_source": public["evaluate_source"]["document"],
             "public_questions": evaluate.len(), "public_refused": public_refused,

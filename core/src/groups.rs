@@ -16,7 +16,11 @@ use crate::{
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupInput {
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
     /// Agents and admins of the organisation; replaces the current members.
     #[serde(default)]
@@ -43,9 +47,7 @@ fn from_row(r: &Row) -> Group {
 impl GroupInput {
     fn validate(&self) -> Result<()> {
         let mut f = FieldErrors::default();
-        if self.name.trim().is_empty() || self.name.chars().count() > 100 {
-            f.add("name", "must be 1 to 100 characters");
-        }
+        crate::text::line(&mut f, "name", &self.name, 100);
         if self.member_ids.len() > 1000 {
             f.add("member_ids", "at most 1000 members");
         }

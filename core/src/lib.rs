@@ -28,5 +28,6 @@ pub mod schema;
 pub mod settings;
 pub mod sla;
 pub mod telemetry;
+pub mod text;
 pub mod tickets;
 pub mod users;

@@ -61,7 +61,11 @@ impl Default for AiSettings {
 #[serde(deny_unknown_fields)]
 pub struct EscalationRule {
     /// Its name in the ticket's history ("Angry customer").
-    #[schema(min_length = 1, max_length = 80)]
+    #[schema(
+        min_length = 1,
+        max_length = 80,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
     /// A customer message whose tone scores at or below this (−1, most negative, to 0)
     /// counts as negative.
@@ -216,9 +220,8 @@ fn check_rules(f: &mut FieldErrors, rules: &[EscalationRule]) {
     for (i, r) in rules.iter().enumerate() {
         let field = |name: &str| format!("ai.escalation[{i}].{name}");
         let name = r.name.trim();
-        if name.is_empty() || name.chars().count() > 80 || name.contains('\0') {
-            f.add(&field("name"), "must be 1 to 80 characters");
-        } else if rules[..i].iter().any(|o| o.name.trim() == name) {
+        crate::text::line(f, &field("name"), &r.name, 80);
+        if crate::text::is_line(&r.name) && rules[..i].iter().any(|o| o.name.trim() == name) {
             f.add(&field("name"), "another rule has this name");
         }
         if !(-1.0..0.0).contains(&r.threshold) {

@@ -59,7 +59,11 @@ pub struct NewUser {
         pattern = r"^\s*[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f.][^@\s\x00-\x1f\x7f-\x9f]*\.[^@\s\x00-\x1f\x7f-\x9f]*[^@\s\x00-\x1f\x7f-\x9f.]\s*$"
     )]
     pub email: String,
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub display_name: String,
     pub role: Role,
     /// Omit to invite: the user sets a password later.
@@ -94,12 +98,9 @@ pub fn validate_password(fields: &mut FieldErrors, field: &str, password: &str) 
     }
 }
 
-/// 1 to 200 characters as sent, not all of them spaces.
+/// A person's name: a line (`text::LINE`) of 1 to 200 characters as sent.
 pub fn validate_name(fields: &mut FieldErrors, field: &str, name: &str) {
-    let blank = name.chars().all(|c| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c));
-    if blank || name.chars().count() > 200 {
-        fields.add(field, "must be 1 to 200 characters");
-    }
+    crate::text::line(fields, field, name, 200);
 }
 
 impl NewUser {
@@ -189,7 +190,11 @@ pub struct UserChange {
     #[serde(default)]
     pub is_active: Option<bool>,
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub display_name: Option<String>,
 }
 

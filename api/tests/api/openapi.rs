@@ -121,3 +121,69 @@ fn no_two_schema_types_share_a_name() {
     assert!(seen.len() > 50, "found only {} schema types", seen.len());
     assert!(dupes.is_empty(), "schema names declared twice: {dupes:#?}");
 }
+
+/// Free text a request may send whose rule is not `atum_core::text`'s, each with why.
+const OWN_RULE: &[&str] = &[
+    "ArticleChange.title", // a line that also may not be only a byte-order mark
+    "NewArticle.title",
+    "EndpointChange.api_key",  // a secret: checked, never shown
+    "EndpointChange.base_url", // a URL, parsed
+    "EndpointChange.model",
+    "CalendarInput.timezone", // an IANA name, looked up
+    "CopilotAsk.question",
+    "LoginRequest.email", // credentials: looked up, a wrong one is a 401
+    "MfaVerifyRequest.challenge",
+    "NewFeedback.value",     // one of the field's labels
+    "PreviewInput.category", // matched against policies, never stored
+    "RenderRequest.body",    // Markdown rendered for a preview, never stored
+];
+
+#[test]
+fn every_free_text_field_states_the_servers_rule_about_control_characters() {
+    let doc: serde_json::Value = serde_json::from_str(atum_api::openapi::document()).unwrap();
+    let rules = [atum_core::text::LINE, atum_core::text::PROSE, atum_core::text::PROSE_NOT_BLANK];
+    let (mut checked, mut missing) = (Vec::new(), Vec::new());
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        for (prop, p) in schema["properties"].as_object().into_iter().flatten() {
+            let string = p["type"] == "string" || p["type"].as_array().is_some_and(|t| t.contains(&"string".into()));
+            let pattern = p["pattern"].as_str();
+            // Free text: a string with a length limit, no format, and no pattern of
+            // its own shape (a key, an enum, an e-mail address, a token).
+            let free = string
+                && p.get("maxLength").is_some()
+                && p.get("format").is_none()
+                && pattern.is_none_or(|x| rules.contains(&x) || x == r"\S" || x.contains(r"[^\s\u0000]"));
+            let field = format!("{name}.{prop}");
+            if !free || OWN_RULE.contains(&field.as_str()) || prop.contains("password") || prop == "code" {
+                continue;
+            }
+            if !pattern.is_some_and(|x| rules.contains(&x)) {
+                missing.push(field.clone());
+            }
+            checked.push(field);
+        }
+    }
+    assert!(missing.is_empty(), "these free-text fields do not state text::LINE or PROSE: {missing:?}");
+    for field in ["NewUser.display_name", "UserChange.display_name", "NewTicket.subject", "NewComment.body"] {
+        assert!(checked.iter().any(|c| c == field), "{field} is held to a rule: {checked:?}");
+    }
+}
+
+#[test]
+fn the_documents_text_patterns_accept_exactly_what_the_server_accepts() {
+    use atum_core::text::{LINE, PROSE, PROSE_NOT_BLANK, is_line, is_prose};
+    let (line, prose, prose_not_blank) = (
+        regex::Regex::new(LINE).unwrap(),
+        regex::Regex::new(PROSE).unwrap(),
+        regex::Regex::new(PROSE_NOT_BLANK).unwrap(),
+    );
+    let chars = (0u32..0x3100).chain([0xfeff, 0x1f600]).filter_map(char::from_u32);
+    for c in chars {
+        for s in [c.to_string(), format!("a{c}b"), format!("{c}{c}"), format!(" {c} ")] {
+            assert_eq!(line.is_match(&s), is_line(&s), "a line of {s:?} (U+{:04X})", c as u32);
+            assert_eq!(prose.is_match(&s), is_prose(&s), "prose of {s:?} (U+{:04X})", c as u32);
+            let said = is_prose(&s) && !s.trim().is_empty();
+            assert_eq!(prose_not_blank.is_match(&s), said, "prose of {s:?} (U+{:04X})", c as u32);
+        }
+    }
+}

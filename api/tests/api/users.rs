@@ -1,4 +1,4 @@
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 
@@ -59,4 +59,27 @@ async fn admins_manage_people_and_others_cannot() {
     let selfish =
         app.patch(&format!("/api/v1/users/{}", admin.id), Some(&admin.token), json!({"is_active": false}), None).await;
     assert_eq!((selfish.status, selfish.code()), (409, "cannot_demote_self"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_name_with_a_control_character_is_refused_by_the_server_as_the_document_says() {
+    let app = TestApp::spawn().await;
+    let admin = app.org("acme").await;
+    let ann = app.person(&admin, "agent", "ann").await;
+    let doc: Value = serde_json::from_str(atum_api::openapi::document()).unwrap();
+    let pattern = doc["components"]["schemas"]["UserChange"]["properties"]["display_name"]["pattern"].as_str().unwrap();
+    let documented = regex::Regex::new(pattern).unwrap();
+    for name in ["\u{1e}", "Ann\u{7}", "\u{85}", "Ann\nLovelace"] {
+        assert!(!documented.is_match(name), "the document refuses {name:?}");
+        let res = app
+            .patch(&format!("/api/v1/users/{}", ann.id), Some(&admin.token), json!({"display_name": name}), None)
+            .await;
+        assert_eq!((res.status, res.code()), (422, "validation_failed"), "{name:?}: {}", res.body);
+        assert!(res.body["error"]["fields"]["display_name"].as_str().unwrap().contains("control characters"));
+    }
+    let fine = app
+        .patch(&format!("/api/v1/users/{}", ann.id), Some(&admin.token), json!({"display_name": "Ann Ló"}), None)
+        .await;
+    assert_eq!(fine.status, 200, "{}", fine.body);
+    assert!(documented.is_match("Ann Ló"));
 }

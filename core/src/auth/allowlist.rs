@@ -30,7 +30,7 @@ pub struct EntryInput {
     #[schema(min_length = 2, max_length = 64, pattern = r"^\s*[0-9A-Fa-f:.]+(/[0-9]{1,3})?\s*$")]
     pub cidr: String,
     #[serde(default)]
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub note: String,
 }
 
@@ -110,9 +110,7 @@ pub async fn replace(
             Ok(c) => cidrs.push(c),
             Err(why) => f.add(&format!("entries[{i}].cidr"), why),
         }
-        if e.note.chars().count() > 200 {
-            f.add(&format!("entries[{i}].note"), "must be at most 200 characters");
-        }
+        crate::text::prose(&mut f, &format!("entries[{i}].note"), &e.note, 200, false);
     }
     f.finish()?;
     if !cidrs.is_empty() {

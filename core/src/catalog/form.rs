@@ -19,7 +19,11 @@ pub struct Field {
     /// The answer's key: lower case letters, digits and `_`, starting with a letter.
     #[schema(pattern = "^[a-z][a-z0-9_]{0,39}$")]
     pub key: String,
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub label: String,
     /// text, long_text, number, date, single_choice, multi_choice, email or checkbox.
     #[serde(rename = "type")]
@@ -28,7 +32,7 @@ pub struct Field {
     #[serde(default)]
     pub required: bool,
     #[serde(default)]
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub help: String,
     /// The choices of single_choice and multi_choice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -69,12 +73,8 @@ pub fn validate_definition(fields: &[Field], f: &mut FieldErrors) {
         } else if !keys.insert(field.key.as_str()) {
             f.add(&at("key"), format!("{:?} is used by another field", field.key));
         }
-        if field.label.trim().is_empty() || field.label.chars().count() > 200 {
-            f.add(&at("label"), "must be 1 to 200 characters");
-        }
-        if field.help.chars().count() > 500 {
-            f.add(&at("help"), "must be at most 500 characters");
-        }
+        crate::text::line(f, &at("label"), &field.label, 200);
+        crate::text::prose(f, &at("help"), &field.help, 500, false);
         let kind = field.kind.as_str();
         if !TYPES.split(", ").any(|t| t == kind) {
             f.add(&at("type"), format!("must be one of: {TYPES}"));

@@ -43,13 +43,21 @@ pub struct Item {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemInput {
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
     #[serde(default)]
-    #[schema(max_length = 5000)]
+    #[schema(max_length = 5000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub description: String,
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub category: Option<String>,
     /// Priority of the tickets it creates (default normal).
     #[serde(default)]
@@ -84,14 +92,10 @@ fn from_row(r: &Row) -> Result<Item> {
 
 async fn validate(db: &impl GenericClient, who: &Principal, input: &ItemInput) -> Result<()> {
     let mut f = FieldErrors::default();
-    if input.name.trim().is_empty() || input.name.chars().count() > 200 {
-        f.add("name", "must be 1 to 200 characters");
-    }
-    if input.description.chars().count() > 5000 {
-        f.add("description", "must be at most 5000 characters");
-    }
-    if input.category.as_deref().is_some_and(|c| c.trim().is_empty() || c.chars().count() > 100) {
-        f.add("category", "must be 1 to 100 characters");
+    crate::text::line(&mut f, "name", &input.name, 200);
+    crate::text::prose(&mut f, "description", &input.description, 5000, false);
+    if let Some(c) = &input.category {
+        crate::text::line(&mut f, "category", c, 100);
     }
     if input.priority.as_deref().is_some_and(|p| !PRIORITIES.contains(&p)) {
         f.add("priority", "must be one of: low, normal, high, urgent");

@@ -24,7 +24,7 @@ use crate::assist::Models;
 pub const SCOPE_CHECK: &str = "examples-1";
 
 /// The least cosine similarity between the question and its intent's nearest example.
-pub const FLOOR: f32 = 0.45;
+pub const FLOOR: f32 = 0.435;
 
 /// Questions an agent asks for each intent (ours). They name no product or topic, so
 /// the nearest one measures what is asked, not what the ticket is about.

@@ -25,7 +25,11 @@ use crate::{
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarInput {
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
     /// IANA timezone, e.g. "Europe/Berlin".
     #[schema(min_length = 1, max_length = 64)]
@@ -77,9 +81,7 @@ impl CalendarInput {
     /// Checks everything and returns the calendar and its canonical `hours` JSON.
     fn validate(&self) -> Result<(Calendar, Value)> {
         let mut f = FieldErrors::default();
-        if self.name.trim().is_empty() || self.name.chars().count() > 100 {
-            f.add("name", "must be 1 to 100 characters");
-        }
+        crate::text::line(&mut f, "name", &self.name, 100);
         for day in self.hours.keys() {
             if !WEEKDAYS.contains(&day.as_str()) {
                 f.add(&format!("hours.{day}"), "is not a weekday: use mon, tue, wed, thu, fri, sat, sun");
@@ -211,7 +213,11 @@ pub async fn list_calendars(db: &impl GenericClient, who: &Principal) -> Result<
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyInput {
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
     #[serde(default)]
     pub position: i32,
@@ -278,9 +284,7 @@ const MAX_TARGET_MINUTES: i32 = 525_600;
 impl PolicyInput {
     fn validate(&self) -> Result<()> {
         let mut f = FieldErrors::default();
-        if self.name.trim().is_empty() || self.name.chars().count() > 100 {
-            f.add("name", "must be 1 to 100 characters");
-        }
+        crate::text::line(&mut f, "name", &self.name, 100);
         for p in &self.priorities {
             if Priority::parse(p).is_none() {
                 f.add("priorities", format!("{p:?} is not a priority: use low, normal, high, urgent"));

@@ -56,7 +56,11 @@ pub struct Comment {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewComment {
-    #[schema(min_length = 1, max_length = 100000, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 100000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub body: String,
     /// `public` (default) or `internal`.
     #[serde(default)]
@@ -68,10 +72,7 @@ pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: 
     let ticket = get_for_update(db, who, ticket_id).await?;
     super::locks::ensure_free_for(db, who, ticket_id).await?;
     let mut f = FieldErrors::default();
-    let body = new.body.trim();
-    if body.is_empty() || new.body.chars().count() > 100_000 || new.body.contains('\0') {
-        f.add("body", "must be 1 to 100000 characters, without NUL");
-    }
+    crate::text::prose(&mut f, "body", &new.body, 100_000, true);
     let visibility = match new.visibility.as_deref() {
         None | Some("public") => Visibility::Public,
         Some("internal") => Visibility::Internal,

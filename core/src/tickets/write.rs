@@ -22,16 +22,24 @@ pub const MAX_TAGS: usize = 50;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTicket {
-    #[schema(min_length = 1, max_length = 300, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 300,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub subject: String,
     #[serde(default)]
-    #[schema(max_length = 100000, pattern = r"^[^\u0000]*$")]
+    #[schema(max_length = 100000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub description: String,
     #[serde(default)]
     #[schema(value_type = Option<super::Priority>)]
     pub priority: Option<String>,
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub category: Option<String>,
     #[serde(default)]
     #[schema(max_items = 50)]
@@ -58,7 +66,11 @@ pub struct Tag(pub String);
 #[serde(deny_unknown_fields)]
 pub struct TicketChange {
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 300, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 300,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub subject: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<super::Status>)]
@@ -67,7 +79,11 @@ pub struct TicketChange {
     #[schema(value_type = Option<super::Priority>)]
     pub priority: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub category: Option<Option<String>>,
     #[serde(default)]
     #[schema(max_items = 50)]
@@ -90,18 +106,13 @@ pub(crate) fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
 // `maxItems` and `pattern`; lengths count the characters as sent, so the two agree.
 
 fn subject(f: &mut FieldErrors, s: &str) -> String {
-    // PostgreSQL's text cannot hold NUL: refused here, with the field named.
-    if s.trim().is_empty() || s.chars().count() > 300 || s.contains('\0') {
-        f.add("subject", "must be 1 to 300 characters, not all spaces");
-    }
+    crate::text::line(f, "subject", s, 300);
     s.trim().to_owned()
 }
 
 fn category(f: &mut FieldErrors, c: Option<&str>) -> Option<String> {
     let c = c?;
-    if c.trim().is_empty() || c.chars().count() > 100 || c.contains('\0') {
-        f.add("category", "must be 1 to 100 characters, not all spaces, or null");
-    }
+    crate::text::line(f, "category", c, 100);
     Some(c.trim().to_lowercase())
 }
 
@@ -178,9 +189,7 @@ async fn check_group(db: &impl GenericClient, f: &mut FieldErrors, org_id: OrgId
 pub async fn create(db: &impl GenericClient, who: &Principal, new: &NewTicket) -> Result<Ticket> {
     let mut f = FieldErrors::default();
     let subject = subject(&mut f, &new.subject);
-    if new.description.chars().count() > 100_000 || new.description.contains('\0') {
-        f.add("description", "must be at most 100000 characters, without NUL");
-    }
+    crate::text::prose(&mut f, "description", &new.description, 100_000, false);
     let priority = parse_enum(&mut f, "priority", new.priority.as_deref(), Priority::parse, Priority::choices)
         .unwrap_or(Priority::Normal);
     let category = category(&mut f, new.category.as_deref());
