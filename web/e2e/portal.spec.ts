@@ -40,6 +40,10 @@ test('a customer signs up, confirms the address from the mail, finds an article 
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto('/help/demo/');
+    // Before anything is typed, the front page offers articles, never "No article matches".
+    await expect(page.getByRole('heading', { name: 'Popular articles' })).toBeVisible();
+    await expect(page.getByRole('list', { name: 'Popular articles' }).getByRole('link', { name: title })).toBeVisible();
+    await expect(page.getByText('No article matches')).toHaveCount(0);
     await page.getByRole('link', { name: 'Sign up' }).click();
     await expect(page).toHaveURL(/\/help\/demo\/sign-up$/);
     const email = `carla-${stamp}@example.test`;

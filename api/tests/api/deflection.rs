@@ -87,3 +87,35 @@ async fn a_visit_shown_suggestions_and_left_without_a_request_counts_as_deflecte
     let theirs = app.get("/api/v1/dashboard?range=1h", Some(&globex.token)).await.body;
     assert_eq!(theirs["live"]["deflection_sessions"], 0, "{theirs}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_help_centers_front_page_lists_the_articles_that_helped_customers_most_before_any_search() {
+    let app = TestApp::spawn().await;
+    let acme = app.org("acme").await;
+    let globex = app.org("globex").await;
+    let quiet = app.publish(&acme, "Quiet article", "Nobody has read this yet.", "public").await;
+    let opened = app.publish(&acme, "Opened article", "Customers open this one.", "public").await;
+    let helpful = app.publish(&acme, "Helpful article", "This one answers questions.", "public").await;
+    app.publish(&acme, "Staff only", "Internal.", "internal").await;
+    let theirs = app.publish(&globex, "Globex article", "Theirs.", "public").await;
+    let event =
+        |session: &str, event: &str, article: i64| json!({"session": session, "event": event, "article_id": article});
+    for (org, body) in [
+        ("acme", event("visit-one-000000001", "opened", opened)),
+        ("acme", event("visit-two-000000002", "opened", opened)),
+        ("acme", event("visit-three-0000003", "opened", helpful)),
+        ("acme", event("visit-three-0000003", "helpful", helpful)),
+        ("globex", event("visit-four-00000004", "helpful", theirs)),
+    ] {
+        let res = app.post(&format!("/api/v1/portal/{org}/kb/deflection"), None, body).await;
+        assert!(res.status < 300, "{}", res.body);
+    }
+    let front = app.get("/api/v1/portal/acme/kb/search", None).await;
+    assert_eq!(front.status, 200, "{}", front.body);
+    let ids: Vec<i64> = front.body["items"].as_array().unwrap().iter().map(|h| h["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [helpful, opened, quiet], "helpful first, then opened, then the rest; public and acme's only");
+    assert!(front.body["items"][0]["snippet"].is_null(), "no query, no snippet: {}", front.body);
+    // A question ranks by relevance, not by use.
+    let asked = app.get("/api/v1/portal/acme/kb/search?q=quiet", None).await;
+    assert_eq!(asked.body["items"][0]["id"], quiet, "{}", asked.body);
+}

@@ -53,27 +53,49 @@ pub async fn info(db: &impl GenericClient, slug: &str) -> Result<PortalInfo> {
 pub const MAX_QUERY: usize = 200;
 
 /// Published public articles of the organisation `slug` matching `q` (web-search
-/// syntax), the most relevant first; without `q`, the most recently updated.
+/// syntax), the most relevant first; without `q`, the ones that helped customers most
+/// lately, then the newest (the help center's front page).
 pub async fn search(db: &impl GenericClient, slug: &str, q: Option<&str>, limit: i64) -> Result<Vec<PublicHit>> {
     let q = q.map(str::trim).filter(|s| !s.is_empty());
     if q.is_some_and(|q| q.chars().count() > MAX_QUERY) {
         return Err(FieldErrors::single("q", format!("must be at most {MAX_QUERY} characters")));
     }
     let org = orgs::find_by_slug(db, slug).await?;
-    let rows = db
-        .query(
-            "SELECT id, title, updated_at,
-                    CASE WHEN $2::text IS NULL THEN NULL ELSE
-                        ts_headline('english', title || E'\\n' || body, websearch_to_tsquery('english', $2), $4) END
-             FROM kb_articles
-             WHERE org_id = $1 AND status = 'published' AND visibility = 'public'
-               AND ($2::text IS NULL OR search @@ websearch_to_tsquery('english', $2))
-             ORDER BY CASE WHEN $2::text IS NULL THEN 0 ELSE ts_rank(search, websearch_to_tsquery('english', $2)) END DESC,
-                      updated_at DESC, id DESC
-             LIMIT $3",
-            &[&org.id, &q, &limit, &render::headline_options()],
-        )
-        .await?;
+    let rows = match q {
+        Some(q) => {
+            db.query(
+                "SELECT id, title, updated_at,
+                        ts_headline('english', title || E'\\n' || body, websearch_to_tsquery('english', $2), $4)
+                 FROM kb_articles
+                 WHERE org_id = $1 AND status = 'published' AND visibility = 'public'
+                   AND search @@ websearch_to_tsquery('english', $2)
+                 ORDER BY ts_rank(search, websearch_to_tsquery('english', $2)) DESC, updated_at DESC, id DESC
+                 LIMIT $3",
+                &[&org.id, &q, &limit, &render::headline_options()],
+            )
+            .await?
+        }
+        // No question yet: the articles that helped customers most in the last 90 days
+        // (found helpful, then opened, as the help center's visits reported them), then
+        // the newest.
+        None => {
+            db.query(
+                "SELECT a.id, a.title, a.updated_at, NULL::text
+                 FROM kb_articles a
+                 LEFT JOIN LATERAL (
+                     SELECT count(*) FILTER (WHERE d.event = 'helpful') AS helpful,
+                            count(*) FILTER (WHERE d.event = 'opened') AS opened
+                     FROM kb_deflection_events d
+                     WHERE d.org_id = a.org_id AND d.article_id = a.id AND d.created_at > now() - interval '90 days'
+                 ) used ON true
+                 WHERE a.org_id = $1 AND a.status = 'published' AND a.visibility = 'public'
+                 ORDER BY used.helpful DESC, used.opened DESC, a.updated_at DESC, a.id DESC
+                 LIMIT $2",
+                &[&org.id, &limit],
+            )
+            .await?
+        }
+    };
     Ok(rows
         .iter()
         .map(|r| PublicHit {

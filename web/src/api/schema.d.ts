@@ -2076,7 +2076,7 @@ export interface components {
             /** Format: int32 */
             duration_ms: number;
             error?: string | null;
-            /** @description `plan`, `tool`, `llm` or `gate`. */
+            /** @description `plan`, `scope`, `tool`, `llm` or `gate`. */
             kind: string;
             /** @description `gen_ai.tool.name` for a tool. */
             name: string;
@@ -8720,7 +8720,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Published public articles, the most relevant first */
+            /** @description Published public articles: with `q`, the most relevant first; without, the ones customers found helpful (then opened) most in the last 90 days, then the newest */
             200: {
                 headers: {
                     [name: string]: unknown;

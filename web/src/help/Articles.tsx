@@ -3,10 +3,13 @@ import { api, type Schemas } from '../app/api';
 import { Link } from './Link';
 import { helpPath } from './route';
 
-/** The help centre's front page: search the organisation's public articles. */
+/** The help centre's front page: the articles that helped most, and a search of the public articles. */
 export function Search({ org }: { org: string }) {
   const [q, setQ] = useState('');
   const [hits, setHits] = useState<Schemas['PublicHit'][] | null>(null);
+  // The query the shown hits answer (empty: the front page's popular articles).
+  const [answered, setAnswered] = useState('');
+  const searched = answered !== '';
   const [missing, setMissing] = useState(false);
   useEffect(() => {
     document.title = 'Help center';
@@ -17,7 +20,10 @@ export function Search({ org }: { org: string }) {
       });
       if (!live) return;
       setMissing(response.status === 404);
-      if (data) setHits(data.items);
+      if (data) {
+        setHits(data.items);
+        setAnswered(q.trim());
+      }
     }, 200);
     return () => {
       live = false;
@@ -40,14 +46,16 @@ export function Search({ org }: { org: string }) {
         <input id="help-search" type="search" value={q} onChange={(e) => setQ(e.target.value)} autoFocus />
       </form>
       <p className="sr-only" aria-live="polite">
-        {hits ? `${hits.length} article${hits.length === 1 ? '' : 's'}` : ''}
+        {hits && searched ? `${hits.length} article${hits.length === 1 ? '' : 's'}` : ''}
       </p>
-      {hits && hits.length === 0 && (
+      {/* Before a question: the articles that helped customers most (the API's order). */}
+      {hits && !searched && hits.length > 0 && <h2>Popular articles</h2>}
+      {hits && searched && hits.length === 0 && (
         <p>
           No article matches. Try other words, or <Link href={helpPath(org, { kind: 'new-request' })}>ask us</Link>.
         </p>
       )}
-      <ul className="hits">
+      <ul className="hits" aria-label={searched ? 'Search results' : 'Popular articles'}>
         {hits?.map((h) => (
           <li key={h.id}>
             <Link href={helpPath(org, { kind: 'article', id: h.id })}>{h.title}</Link>
