@@ -430,7 +430,7 @@ pub async fn ask(
         let why = if below_floor {
             format!(
                 "The question does not read as one I answer (its closest match scored {:.2}, below {:.2}). {SCOPE}",
-                scoped.scores.values().copied().fold(0.0_f32, f32::max),
+                scoped.dropped.iter().map(|i| scoped.score(*i)).fold(0.0_f32, f32::max),
                 scoped.floor
             )
         } else {
@@ -520,7 +520,7 @@ pub async fn ask(
     }));
     let thresholds = json!({
         "min_similarity": 0.3, "max_calls": MAX_CALLS, "tool_budget_ms": TOOL_BUDGET.as_millis() as u64,
-        "max_passage_chars": 4000,
+        "max_passage_chars": 4000, "scope_floor": scope::FLOOR,
     });
     for (i, s) in steps.iter_mut().enumerate() {
         s.seq = i as i32;

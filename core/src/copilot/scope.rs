@@ -84,6 +84,13 @@ pub struct Scope {
     pub dropped: Vec<Intent>,
 }
 
+impl Scope {
+    /// The question's score for `intent`.
+    pub fn score(&self, intent: Intent) -> f32 {
+        self.scores.get(intent_name(intent)).copied().unwrap_or(0.0)
+    }
+}
+
 fn intent_name(i: Intent) -> &'static str {
     match i {
         Intent::Resolve => "resolve",
