@@ -21,6 +21,7 @@ pub mod mail;
 pub mod model_files;
 pub mod notifications;
 pub mod orgs;
+pub mod paging;
 pub mod pg_cluster;
 pub mod retrieval;
 pub mod runtime;

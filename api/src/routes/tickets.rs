@@ -9,16 +9,6 @@ use atum_core::tickets::{self, comments, write};
 
 use crate::{AppState, auth::Credentials, error::ApiError};
 
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct CommentList {
-    pub items: Vec<comments::Comment>,
-}
-
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct EventList {
-    pub items: Vec<tickets::history::Event>,
-}
-
 /// Open a ticket. Customers open tickets for themselves; staff may name a requester.
 #[utoipa::path(operation_id = "create_ticket", tag = "tickets", security(("bearer" = [])),
     request_body = atum_core::tickets::write::NewTicket,
@@ -144,30 +134,36 @@ pub async fn add_comment(
     Ok(HttpResponse::Created().json(comment))
 }
 
-/// The ticket's comments, oldest first; customers see public ones only.
+/// A page of the ticket's comments, from the oldest (default) or the newest; customers
+/// see public ones only. `total` counts them all, so a client can say how many it has
+/// not loaded.
 #[utoipa::path(tag = "tickets", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Ticket id")),
-    responses((status = 200, description = "Comments", body = CommentList), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody)))]
+    params(("id" = i64, Path, description = "Ticket id"), atum_core::paging::ThreadQuery),
+    responses((status = 200, description = "Comments", body = atum_core::tickets::comments::CommentPage), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 422, description = "Invalid parameters", body = crate::error::ErrorBody)))]
 #[get("/tickets/{id}/comments")]
 pub async fn list_comments(
     state: web::Data<AppState>,
     creds: Credentials,
     id: web::Path<i64>,
+    query: web::Query<atum_core::paging::ThreadQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let items = state.in_tx(&creds, async |tx, who| Ok(comments::list(tx, &who, *id).await?)).await?;
-    Ok(HttpResponse::Ok().json(CommentList { items }))
+    let page = query.check("c")?;
+    let page = state.in_tx(&creds, async |tx, who| Ok(comments::list(tx, &who, *id, &page).await?)).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
-/// The ticket's history (staff only).
+/// A page of the ticket's history, from the oldest (default) or the newest (staff only).
 #[utoipa::path(operation_id = "ticket_history", tag = "tickets", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Ticket id")),
-    responses((status = 200, description = "Events, oldest first", body = EventList), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody)))]
+    params(("id" = i64, Path, description = "Ticket id"), atum_core::paging::ThreadQuery),
+    responses((status = 200, description = "Events", body = atum_core::tickets::history::EventPage), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody), (status = 422, description = "Invalid parameters", body = crate::error::ErrorBody)))]
 #[get("/tickets/{id}/history")]
 pub async fn history(
     state: web::Data<AppState>,
     creds: Credentials,
     id: web::Path<i64>,
+    query: web::Query<atum_core::paging::ThreadQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let items = state.in_tx(&creds, async |tx, who| Ok(tickets::history::list(tx, &who, *id).await?)).await?;
-    Ok(HttpResponse::Ok().json(EventList { items }))
+    let page = query.check("h")?;
+    let page = state.in_tx(&creds, async |tx, who| Ok(tickets::history::list(tx, &who, *id, &page).await?)).await?;
+    Ok(HttpResponse::Ok().json(page))
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::get;
-use crate::{actor::ActorKind, auth::Principal, error::Result};
+use crate::{actor::ActorKind, auth::Principal, error::Result, paging::Thread};
 
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Event {
@@ -24,17 +24,30 @@ pub struct Event {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Vec<Event>> {
+/// A page of a ticket's history.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EventPage {
+    /// In the order asked for.
+    pub items: Vec<Event>,
+    /// Pass as `cursor` (with the same `order`) for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// A page of the ticket's history, from either end (staff only).
+pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64, page: &Thread) -> Result<EventPage> {
     get(db, who, ticket_id).await?;
     who.require_staff()?;
-    let rows = db
-        .query(
-            "SELECT id, actor_id, event_type, before, after, created_at, actor_kind FROM ticket_events
-             WHERE org_id = $1 AND ticket_id = $2 ORDER BY created_at, id",
-            &[&who.org_id, &ticket_id],
-        )
-        .await?;
-    Ok(rows
+    let (at, id) = page.after.map(|a| (Some(a.at), Some(a.id))).unwrap_or_default();
+    let sql = format!(
+        "SELECT id, actor_id, event_type, before, after, created_at, actor_kind FROM ticket_events
+          WHERE org_id = $1 AND ticket_id = $2
+            AND ($3::timestamptz IS NULL OR (created_at, id) {} ($3, $4))
+          ORDER BY created_at {dir}, id {dir} LIMIT $5",
+        page.order.after(),
+        dir = page.order.sql()
+    );
+    let rows = db.query(&sql, &[&who.org_id, &ticket_id, &at, &id, &(page.limit + 1)]).await?;
+    let items = rows
         .iter()
         .map(|r| Event {
             id: r.get(0),
@@ -45,5 +58,7 @@ pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> R
             after: r.get(4),
             created_at: r.get(5),
         })
-        .collect())
+        .collect();
+    let (items, next_cursor) = page.page(items, |e: &Event| (e.created_at, e.id));
+    Ok(EventPage { items, next_cursor })
 }

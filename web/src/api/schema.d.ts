@@ -1348,7 +1348,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The ticket's comments, oldest first; customers see public ones only. */
+        /**
+         * A page of the ticket's comments, from the oldest (default) or the newest; customers
+         *     see public ones only. `total` counts them all, so a client can say how many it has
+         *     not loaded.
+         */
         get: operations["list_comments"];
         put?: never;
         /** Reply publicly or add an internal note (staff only). */
@@ -1383,7 +1387,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The ticket's history (staff only). */
+        /** A page of the ticket's history, from the oldest (default) or the newest (staff only). */
         get: operations["ticket_history"];
         put?: never;
         post?: never;
@@ -1971,8 +1975,17 @@ export interface components {
             ticket_id: number;
             visibility: components["schemas"]["Visibility"];
         };
-        CommentList: {
+        /** @description A page of a ticket's comments. */
+        CommentPage: {
+            /** @description In the order asked for. */
             items: components["schemas"]["Comment"][];
+            /** @description Pass as `cursor` (with the same `order`) for the next page; absent on the last. */
+            next_cursor?: string | null;
+            /**
+             * Format: int64
+             * @description How many comments the reader may see on the ticket in all, on every page.
+             */
+            total: number;
         };
         Components: {
             database: components["schemas"]["DatabaseHealth"];
@@ -2362,8 +2375,12 @@ export interface components {
             /** Format: int64 */
             id: number;
         };
-        EventList: {
+        /** @description A page of a ticket's history. */
+        EventPage: {
+            /** @description In the order asked for. */
             items: components["schemas"]["Event"][];
+            /** @description Pass as `cursor` (with the same `order`) for the next page; absent on the last. */
+            next_cursor?: string | null;
         };
         /**
          * @description What the model may be used for; each is off until an admin names it.
@@ -9681,7 +9698,14 @@ export interface operations {
     };
     list_comments: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `oldest` first (default) or `newest` first. */
+                order?: string;
+                /** @description `next_cursor` of the previous page, with the same `order`. */
+                cursor?: string;
+                /** @description 1 to 200, default 50. */
+                limit?: string;
+            };
             header?: never;
             path: {
                 /** @description Ticket id */
@@ -9697,7 +9721,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CommentList"];
+                    "application/json": components["schemas"]["CommentPage"];
+                };
+            };
+            /** @description A query parameter is malformed (invalid_query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description No valid session (unauthenticated) */
@@ -9720,6 +9753,15 @@ export interface operations {
             };
             /** @description Not found (or another organisation's) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9907,7 +9949,14 @@ export interface operations {
     };
     ticket_history: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `oldest` first (default) or `newest` first. */
+                order?: string;
+                /** @description `next_cursor` of the previous page, with the same `order`. */
+                cursor?: string;
+                /** @description 1 to 200, default 50. */
+                limit?: string;
+            };
             header?: never;
             path: {
                 /** @description Ticket id */
@@ -9917,13 +9966,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Events, oldest first */
+            /** @description Events */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EventList"];
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description A query parameter is malformed (invalid_query) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description No valid session (unauthenticated) */
@@ -9946,6 +10004,15 @@ export interface operations {
             };
             /** @description Not found (or another organisation's) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid parameters */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
