@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
-import { api, type Comment, type Me, problem, type Ticket } from '../app/api';
+import { api, type Me, problem, type Ticket } from '../app/api';
+import { earlier, EARLIER, useThread } from '../app/thread';
 import { useLiveFeed } from '../app/live';
 import { Link } from './Link';
 import { helpPath } from './route';
@@ -12,34 +13,31 @@ import { customerStatus } from './status';
  */
 export default function Conversation({ org, id, me }: { org: string; id: number; me: Me }) {
   const [ticket, setTicket] = useState<Ticket | null>(null);
-  const [comments, setComments] = useState<Comment[]>([]);
+  const conversation = useThread(id);
   const [missing, setMissing] = useState(false);
   const [announcement, setAnnouncement] = useState('');
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const seen = useRef<number | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
 
+  const { refresh } = conversation;
   const load = useCallback(async () => {
-    const [t, c] = await Promise.all([
-      api.GET('/api/v1/tickets/{id}', { params: { path: { id } } }),
-      api.GET('/api/v1/tickets/{id}/comments', { params: { path: { id } } }),
-    ]);
-    if (!t.data || !c.data) {
+    const [t, added] = await Promise.all([api.GET('/api/v1/tickets/{id}', { params: { path: { id } } }), refresh()]);
+    if (!t.data) {
       setMissing(true);
       return;
     }
     setTicket(t.data);
-    setComments(c.data.items);
-    const fromSupport = c.data.items.filter((x) => x.author_id !== me.user.id).length;
-    if (seen.current !== null && fromSupport > seen.current) setAnnouncement('Support replied.');
-    seen.current = fromSupport;
-  }, [id, me.user.id]);
+    if (added.some((x) => x.author_id !== me.user.id)) setAnnouncement('Support replied.');
+  }, [id, me.user.id, refresh]);
   useEffect(() => {
-    seen.current = null;
     void load();
   }, [load]);
+  const showEarlier = async () => {
+    const n = await conversation.showEarlier();
+    if (n > 0) setAnnouncement(`${n} earlier ${n === 1 ? 'message' : 'messages'} shown.`);
+  };
   useEffect(() => {
     if (ticket) document.title = `${ticket.subject} · Help center`;
   }, [ticket]);
@@ -113,7 +111,15 @@ export default function Conversation({ org, id, me }: { org: string; id: number;
             <p className="body">{ticket.description}</p>
           </li>
         )}
-        {comments.map((c) => {
+        {conversation.thread && earlier(conversation.thread) > 0 && (
+          <li className="earlier">
+            <button type="button" className="secondary" onClick={() => void showEarlier()} aria-disabled={conversation.busy}>
+              {earlier(conversation.thread).toLocaleString()} earlier {earlier(conversation.thread) === 1 ? 'message' : 'messages'}: show{' '}
+              {Math.min(EARLIER, earlier(conversation.thread))} more
+            </button>
+          </li>
+        )}
+        {(conversation.thread?.items ?? []).map((c) => {
           const mine = c.author_id === me.user.id;
           return (
             <li key={c.id} className={`message${mine ? ' mine' : ''}`}>
@@ -125,9 +131,9 @@ export default function Conversation({ org, id, me }: { org: string; id: number;
           );
         })}
       </ol>
-      {error && (
+      {(error ?? conversation.error) && (
         <p className="error" role="alert">
-          {error}
+          {error ?? `The conversation could not be loaded: ${conversation.error}`}
         </p>
       )}
       {closed ? (
