@@ -102,6 +102,7 @@ pub fn api_v1(cfg: &mut ServiceConfig<'_>) {
         .service(tickets::list_comments)
         .service(tickets::add_comment)
         .service(tickets::history)
+        .service(tickets::requester)
         .service(ai::ticket_ai)
         .service(ai::give_feedback)
         .service(ai::decide_draft)

@@ -25,7 +25,8 @@ test('an agent assigns and tags a ticket and reads who did what in its history',
   await page.getByRole('tab', { name: 'History' }).click();
   const events = page.getByTestId('history-event');
   await expect(events.filter({ hasText: 'updated' })).toHaveCount(2);
-  await expect(events.first()).toContainText('created');
+  // Newest first: the ticket's creation is the last entry.
+  await expect(events.last()).toContainText('created');
   await accessible(page, 'ticket-history');
   const saved = await (await request.get(`/api/v1/tickets/${ticket.id}`, { headers: bearer(t) })).json();
   expect(saved.tags).toEqual(['printer', 'billing']);
@@ -107,4 +108,66 @@ test('an agent routes a ticket to a group, filters the list by it, and sees its 
   await expect(page.getByText('No ticket in this view matches the search and filters.')).toBeVisible();
   await page.getByRole('button', { name: 'Clear filters' }).click();
   await expect(list).not.toHaveAttribute('data-count', '1');
+});
+
+test('beside the ticket an agent sees who asked and opens their other tickets from the keyboard; a wide screen shows the reply box beside them', async ({
+  browser,
+  request,
+}) => {
+  const t = await token(request, person('agent', 0));
+  const customer = person('customer');
+  const me = await (await request.get('/api/v1/me', { headers: bearer(await token(request, customer)) })).json();
+  const open = async (subject: string) => {
+    const res = await request.post('/api/v1/tickets', {
+      headers: bearer(t),
+      data: { subject, description: 'Asked for the requester panel test.', requester_id: me.user.id },
+    });
+    expect(res.status(), await res.text()).toBe(201);
+    return res.json();
+  };
+  const earlier = await open(`Earlier question ${Date.now()}`);
+  const current = await open(`Current question ${Date.now()}`);
+
+  const context = await browser.newContext({ viewport: { width: 1680, height: 950 } });
+  const page = await context.newPage();
+  await signIn(page, person('agent', 0));
+  await page.goto(`/app/tickets/${current.id}`);
+  const panel = page.getByRole('region', { name: 'Requester' });
+  await expect(panel).toContainText(me.user.display_name);
+  await expect(panel).toContainText(customer.email);
+  await expect(panel.getByText('Last seen')).toBeVisible();
+  const others = panel.getByRole('list', { name: 'Their other open tickets' });
+  await expect(others.getByRole('link', { name: new RegExp(earlier.subject) })).toBeVisible();
+  await expect(others.getByRole('link', { name: new RegExp(current.subject) })).toHaveCount(0);
+
+  // Two columns: the requester is beside the conversation, and the reply box is on
+  // the first screen.
+  const conversation = await page.getByRole('list', { name: 'Conversation' }).boundingBox();
+  const beside = await panel.boundingBox();
+  const composer = await page.getByLabel('Reply to the customer').boundingBox();
+  expect(beside!.x).toBeGreaterThan(conversation!.x + conversation!.width - 1);
+  expect(composer!.y).toBeLessThan(950);
+  await accessible(page, 'ticket-wide');
+
+  await page.getByRole('heading', { name: new RegExp(current.subject) }).focus();
+  await page.keyboard.press('o');
+  await expect(others.getByRole('link', { name: new RegExp(earlier.subject) })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(new RegExp(`/app/tickets/${earlier.id}$`));
+  await expect(page.getByRole('heading', { name: new RegExp(earlier.subject) })).toBeVisible();
+  await context.close();
+
+  // A narrower pane: one column, the other tickets folded until o unfolds them.
+  const narrow = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const small = await narrow.newPage();
+  await signIn(small, person('agent', 0));
+  await small.goto(`/app/tickets/${current.id}`);
+  const folded = small.getByRole('region', { name: 'Requester' });
+  await expect(folded).toContainText(customer.email);
+  const link = folded.getByRole('link', { name: new RegExp(earlier.subject) });
+  await expect(link).toBeHidden();
+  await small.getByRole('heading', { name: new RegExp(current.subject) }).focus();
+  await small.keyboard.press('o');
+  await expect(link).toBeFocused();
+  await narrow.close();
 });

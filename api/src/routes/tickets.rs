@@ -167,3 +167,18 @@ pub async fn history(
     let page = state.in_tx(&creds, async |tx, who| Ok(tickets::history::list(tx, &who, *id, &page).await?)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
+
+/// The person who asked, beside their ticket (staff only): name, e-mail and domain,
+/// language, when they were last seen, and their other open and recent tickets.
+#[utoipa::path(operation_id = "ticket_requester", tag = "tickets", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket id")),
+    responses((status = 200, description = "The requester", body = atum_core::tickets::requester::Requester), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody)))]
+#[get("/tickets/{id}/requester")]
+pub async fn requester(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let found = state.in_tx(&creds, async |tx, who| Ok(tickets::requester::of_ticket(tx, &who, *id).await?)).await?;
+    Ok(HttpResponse::Ok().json(found))
+}

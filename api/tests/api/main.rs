@@ -26,6 +26,7 @@ mod openapi;
 mod pagination;
 mod people;
 mod presence;
+mod requester;
 mod schemathesis;
 mod sessions;
 mod sla;

@@ -26,6 +26,7 @@ async fn every_route_hides_another_organisations_resources() {
                 app.get(&format!("{path}/comments"), t).await,
                 app.post(&format!("{path}/comments"), t, json!({"body": "hi"})).await,
                 app.get(&format!("{path}/history"), t).await,
+                app.get(&format!("{path}/requester"), t).await,
             ];
             for (i, res) in responses.iter().enumerate() {
                 assert_eq!(

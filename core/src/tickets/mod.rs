@@ -15,6 +15,7 @@ pub mod list;
 pub mod locks;
 pub mod presence;
 pub mod relationships;
+pub mod requester;
 pub mod write;
 
 use chrono::{DateTime, Utc};

@@ -1510,6 +1510,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tickets/{id}/requester": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The person who asked, beside their ticket (staff only): name, e-mail and domain,
+         *     language, when they were last seen, and their other open and recent tickets.
+         */
+        get: operations["ticket_requester"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tickets/{id}/sla": {
         parameters: {
             query?: never;
@@ -3218,6 +3238,45 @@ export interface components {
             ticket_id?: number | null;
             url: string;
         };
+        Requester: {
+            display_name: string;
+            /** @description The part of the address after the `@`: their company, as far as the desk knows. */
+            domain: string;
+            email: string;
+            /** Format: int64 */
+            id: number;
+            /** @description False once an admin deactivated the account. */
+            is_active: boolean;
+            /**
+             * @description The language the triage model detected in their latest ticket that has one
+             *     (ISO 639-1, such as `en`).
+             */
+            language?: string | null;
+            /**
+             * Format: date-time
+             * @description When they last used the desk (a signed-in request), if ever.
+             */
+            last_seen_at?: string | null;
+            /** @description Their other tickets not solved or closed, the latest change first (up to 10). */
+            open: components["schemas"]["TicketSummary"][];
+            /** Format: int64 */
+            open_tickets: number;
+            /** @description Their other solved or closed tickets, the latest change first (up to 5). */
+            recent: components["schemas"]["TicketSummary"][];
+            /** @description `customer`, or `agent`/`admin` for a ticket staff opened for themselves. */
+            role: string;
+            /**
+             * Format: date-time
+             * @description When the account was made.
+             */
+            since: string;
+            /**
+             * Format: int64
+             * @description How many tickets they have asked, this one included, and how many are not
+             *     solved or closed.
+             */
+            tickets: number;
+        };
         ResetConfirm: {
             password: string;
             /** @description From the link in the reset email. */
@@ -3437,6 +3496,17 @@ export interface components {
             ticket_id: number;
             /** Format: int32 */
             time_to_breach_minutes?: number | null;
+        };
+        TicketSummary: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int32 */
+            number: number;
+            priority: components["schemas"]["Priority"];
+            status: components["schemas"]["Status"];
+            subject: string;
+            /** Format: date-time */
+            updated_at: string;
         };
         /** @description A ticket as read on its own: with the agent lock on it, if any (staff only). */
         TicketView: components["schemas"]["Ticket"] & {
@@ -10835,6 +10905,65 @@ export interface operations {
                 };
             };
             /** @description No such ticket, or not filed from the catalog */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ticket_requester: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ticket id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The requester */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Requester"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role (or CSRF check failed) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or another organisation's) */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -1,12 +1,14 @@
 import { type FormEvent, type KeyboardEvent, forwardRef, useCallback, useEffect, useImperativeHandle, useRef, useState } from 'react';
-import { api, type Comment, type Me, problem, type Schemas, type TicketView as View } from './api';
+import { api, type Me, problem, type Schemas, type TicketView as View } from './api';
 import { Clocks } from './Clocks';
 import { Copilot } from './Copilot';
 import { Relations } from './Relations';
+import { Requester, type RequesterHandle } from './Requester';
 import { Suggested } from './Suggested';
 import { Triage, type TriageHandle } from './Triage';
 import { DraftReply, type DraftHandle } from './Draft';
 import { useTicketAi } from './ticketAi';
+import { earlier, EARLIER, useThread } from './thread';
 import { PRIORITIES } from './views';
 
 export interface TicketViewHandle {
@@ -14,6 +16,7 @@ export interface TicketViewHandle {
   acceptTriage: () => void;
   correctTriage: () => void;
   insertDraft: () => void;
+  focusRequesterTickets: () => void;
 }
 
 interface Props {
@@ -42,6 +45,8 @@ const TYPING_MS = 4_000;
 type Visibility = 'public' | 'internal';
 const draftKey = (id: number, v: Visibility) => `atum:draft:${id}:${v}`;
 const STATUSES = ['new', 'open', 'pending', 'on_hold', 'solved', 'closed'] as const;
+/** From this width the pane shows two columns (the container rule in styles/app.css). */
+const WIDE_PANE_PX = 52 * 16;
 
 /** One ticket: the conversation, the reply and note box, its fields, SLA clocks and lock. */
 export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketView(
@@ -49,7 +54,8 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
   ref,
 ) {
   const [ticket, setTicket] = useState<View | null>(null);
-  const [comments, setComments] = useState<Comment[]>([]);
+  const conversation = useThread(id);
+  const [announced, setAnnounced] = useState('');
   const [sla, setSla] = useState<Schemas['TicketSla'] | null>(null);
   const [visibility, setVisibility] = useState<Visibility>('public');
   const [draft, setDraft] = useState('');
@@ -57,7 +63,7 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
   const [lockedBy, setLockedBy] = useState<string | null>(null);
   const [updatedBy, setUpdatedBy] = useState<string | null>(null);
   const [tab, setTab] = useState<'conversation' | 'history'>('conversation');
-  const [history, setHistory] = useState<Schemas['Event'][]>([]);
+  const [history, setHistory] = useState<{ items: Schemas['Event'][]; older: string | null }>({ items: [], older: null });
   const [tags, setTags] = useState('');
   const [category, setCategory] = useState('');
   // Being edited: a live reload must not replace what the agent is typing.
@@ -65,6 +71,7 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
   const categoryEdited = useRef(false);
   const triage = useRef<TriageHandle>(null);
   const draftReply = useRef<DraftHandle>(null);
+  const requester = useRef<RequesterHandle>(null);
   const [ai, setAi, refreshAi] = useTicketAi(id, changedBy?.at ?? 0);
   const composer = useRef<HTMLTextAreaElement>(null);
   const [viewers, setViewers] = useState<Schemas['Viewer'][]>([]);
@@ -105,16 +112,26 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
     });
   }, [presenceAt, id]);
   const heading = useRef<HTMLHeadingElement>(null);
+  // Whether the pane is wide enough for two columns, watched as it is resized.
+  const [wide, setWide] = useState(false);
+  const watch = useRef<ResizeObserver | null>(null);
+  const pane = useCallback((el: HTMLElement | null) => {
+    watch.current?.disconnect();
+    if (!el || typeof ResizeObserver !== 'function') return;
+    watch.current = new ResizeObserver(([entry]) => setWide(entry.contentRect.width >= WIDE_PANE_PX));
+    watch.current.observe(el);
+  }, []);
 
   // The ticket shown now: answers that arrive for one the agent has moved on from
   // (j, "send and next", the back button) are dropped.
   const showing = useRef(id);
   showing.current = id;
 
+  const { refresh: refreshThread } = conversation;
   const load = useCallback(async () => {
-    const [t, c, s] = await Promise.all([
+    const [t, , s] = await Promise.all([
       api.GET('/api/v1/tickets/{id}', { params: { path: { id } } }),
-      api.GET('/api/v1/tickets/{id}/comments', { params: { path: { id } } }),
+      refreshThread(),
       api.GET('/api/v1/tickets/{id}/sla', { params: { path: { id } } }),
     ]);
     if (showing.current !== id) return;
@@ -123,12 +140,14 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
       if (!tagsEdited.current) setTags(t.data.tags.join(', '));
       if (!categoryEdited.current) setCategory(t.data.category ?? '');
     }
-    if (c.data) setComments(c.data.items);
     if (s.data) setSla(s.data);
-  }, [id]);
+  }, [id, refreshThread]);
 
   useEffect(() => {
     setTicket(null);
+    setAnnounced('');
+    setHistory({ items: [], older: null });
+    setTab('conversation');
     setError(null);
     setLockedBy(null);
     setUpdatedBy(null);
@@ -159,6 +178,7 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
     acceptTriage: () => triage.current?.accept(),
     correctTriage: () => triage.current?.correct(),
     insertDraft: () => draftReply.current?.insert(),
+    focusRequesterTickets: () => requester.current?.focusTickets(),
   }));
 
   /** Into the reply box: replacing nothing the agent wrote, added after it. */
@@ -219,10 +239,24 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
     if (next) onSentAndNext();
   };
 
-  const showHistory = async () => {
+  /** The history, newest first: the first page, or (`more`) the page after those shown. */
+  const showHistory = async (more: boolean) => {
     setTab('history');
-    const { data } = await api.GET('/api/v1/tickets/{id}/history', { params: { path: { id } } });
-    if (data) setHistory(data.items);
+    const cursor = more ? (history.older ?? undefined) : undefined;
+    const { data, error: err, response } = await api.GET('/api/v1/tickets/{id}/history', {
+      params: { path: { id }, query: { order: 'newest', cursor } },
+    });
+    if (showing.current !== id) return;
+    if (!data) {
+      setError(problem(err, response).message);
+      return;
+    }
+    setHistory((h) => ({ items: more ? [...h.items, ...data.items] : data.items, older: data.next_cursor ?? null }));
+  };
+
+  const showEarlier = async () => {
+    const n = await conversation.showEarlier();
+    if (n > 0) setAnnounced(`${n} earlier ${n === 1 ? 'message' : 'messages'} shown.`);
   };
 
   const name = (userId: number | null | undefined) => nameOf(people, userId);
@@ -272,224 +306,261 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
     );
   }
   return (
-    <section className="ticket-view" aria-labelledby="ticket-title">
-      <button type="button" className="back" onClick={onBack}>
-        ← Back to the list
-      </button>
-      <h2 id="ticket-title" ref={heading} tabIndex={-1}>
-        #{ticket.number} {ticket.subject}
-      </h2>
-      <p className="meta">
-        Requested by {name(ticket.requester_id)} · {new Date(ticket.created_at).toLocaleString()}
-        {ticket.channel ? ` · via ${ticket.channel}` : ''}
-      </p>
-      {updatedBy && (
-        <p className="banner" role="status">
-          This ticket was just updated by {updatedBy}.{' '}
-          <button type="button" onClick={() => setUpdatedBy(null)}>
-            Dismiss
+    <section className="ticket-view" aria-labelledby="ticket-title" ref={pane}>
+      {/* One column on a phone or a narrow pane; on a wide one the requester, the
+          fields and the AI's aids sit beside the conversation (styles/app.css). */}
+      <div className="ticket-layout">
+        <header className="ticket-head">
+          <button type="button" className="back" onClick={onBack}>
+            ← Back to the list
           </button>
-        </p>
-      )}
-      <div className="fields">
-        <label>
-          Status
-          <select value={ticket.status} onChange={(e) => void change({ status: e.target.value as Schemas['Status'] })}>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s.replace('_', ' ')}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Priority
-          <select value={ticket.priority} onChange={(e) => void change({ priority: e.target.value as Schemas['Priority'] })}>
-            {PRIORITIES.map((p) => (
-              <option key={p} value={p}>
-                {p}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Assignee
-          <select
-            value={ticket.assignee_id ?? ''}
-            onChange={(e) => void change({ assignee_id: e.target.value ? Number(e.target.value) : null })}
-          >
-            <option value="">Unassigned</option>
-            {staff.map((u) => (
-              <option key={u.id} value={u.id}>
-                {u.display_name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Group
-          <select
-            value={ticket.group_id ?? ''}
-            onChange={(e) => void change({ group_id: e.target.value ? Number(e.target.value) : null })}
-          >
-            <option value="">No group</option>
-            {groups.map((g) => (
-              <option key={g.id} value={g.id}>
-                {g.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Category
-          <input
-            value={category}
-            onChange={(e) => {
-              categoryEdited.current = true;
-              setCategory(e.target.value);
-            }}
-            onBlur={() => {
-              categoryEdited.current = false;
-              const next = category.trim() || null;
-              if (next !== (ticket.category ?? null)) void change({ category: next });
-            }}
-          />
-        </label>
-        <label>
-          Tags
-          <input
-            value={tags}
-            onChange={(e) => {
-              tagsEdited.current = true;
-              setTags(e.target.value);
-            }}
-            onBlur={() => {
-              tagsEdited.current = false;
-              const next = tags.split(',').map((t) => t.trim()).filter(Boolean);
-              if (next.join(',') !== ticket.tags.join(',')) void change({ tags: next });
-            }}
-          />
-        </label>
-        <ul className="presence" aria-label="Also on this ticket" aria-live="polite">
-          {viewers
-            .filter((v) => !v.me)
-            .map((v) => (
-              <li key={v.user_id} data-testid="viewer" title={`${v.display_name} is ${v.typing ? 'typing' : 'viewing'}`}>
-                <span className={`avatar${v.typing ? ' typing' : ''}`} aria-hidden="true">
-                  {v.display_name.slice(0, 1).toUpperCase()}
-                </span>
-                <span className="sr-only">
-                  {v.display_name} is {v.typing ? 'typing' : 'viewing'}
-                </span>
-                {v.typing && <span className="typing-label">{v.display_name} is typing…</span>}
+          <h2 id="ticket-title" ref={heading} tabIndex={-1}>
+            #{ticket.number} {ticket.subject}
+          </h2>
+          <p className="meta">
+            Requested by {name(ticket.requester_id)} · {new Date(ticket.created_at).toLocaleString()}
+            {ticket.channel ? ` · via ${ticket.channel}` : ''}
+          </p>
+          {updatedBy && (
+            <p className="banner" role="status">
+              This ticket was just updated by {updatedBy}.{' '}
+              <button type="button" onClick={() => setUpdatedBy(null)}>
+                Dismiss
+              </button>
+            </p>
+          )}
+        </header>
+        <div className="ticket-context">
+          <Requester ref={requester} ticketId={ticket.id} changedAt={changedBy?.at ?? 0} onOpenTicket={onOpenTicket} wide={wide} />
+          <div className="fields">
+            <label>
+              Status
+              <select value={ticket.status} onChange={(e) => void change({ status: e.target.value as Schemas['Status'] })}>
+                {STATUSES.map((s) => (
+                  <option key={s} value={s}>
+                    {s.replace('_', ' ')}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Priority
+              <select value={ticket.priority} onChange={(e) => void change({ priority: e.target.value as Schemas['Priority'] })}>
+                {PRIORITIES.map((p) => (
+                  <option key={p} value={p}>
+                    {p}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Assignee
+              <select
+                value={ticket.assignee_id ?? ''}
+                onChange={(e) => void change({ assignee_id: e.target.value ? Number(e.target.value) : null })}
+              >
+                <option value="">Unassigned</option>
+                {staff.map((u) => (
+                  <option key={u.id} value={u.id}>
+                    {u.display_name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Group
+              <select
+                value={ticket.group_id ?? ''}
+                onChange={(e) => void change({ group_id: e.target.value ? Number(e.target.value) : null })}
+              >
+                <option value="">No group</option>
+                {groups.map((g) => (
+                  <option key={g.id} value={g.id}>
+                    {g.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Category
+              <input
+                value={category}
+                onChange={(e) => {
+                  categoryEdited.current = true;
+                  setCategory(e.target.value);
+                }}
+                onBlur={() => {
+                  categoryEdited.current = false;
+                  const next = category.trim() || null;
+                  if (next !== (ticket.category ?? null)) void change({ category: next });
+                }}
+              />
+            </label>
+            <label>
+              Tags
+              <input
+                value={tags}
+                onChange={(e) => {
+                  tagsEdited.current = true;
+                  setTags(e.target.value);
+                }}
+                onBlur={() => {
+                  tagsEdited.current = false;
+                  const next = tags.split(',').map((t) => t.trim()).filter(Boolean);
+                  if (next.join(',') !== ticket.tags.join(',')) void change({ tags: next });
+                }}
+              />
+            </label>
+            <ul className="presence" aria-label="Also on this ticket" aria-live="polite">
+              {viewers
+                .filter((v) => !v.me)
+                .map((v) => (
+                  <li key={v.user_id} data-testid="viewer" title={`${v.display_name} is ${v.typing ? 'typing' : 'viewing'}`}>
+                    <span className={`avatar${v.typing ? ' typing' : ''}`} aria-hidden="true">
+                      {v.display_name.slice(0, 1).toUpperCase()}
+                    </span>
+                    <span className="sr-only">
+                      {v.display_name} is {v.typing ? 'typing' : 'viewing'}
+                    </span>
+                    {v.typing && <span className="typing-label">{v.display_name} is typing…</span>}
+                  </li>
+                ))}
+            </ul>
+            {ticket.lock && !ticket.lock.mine && (
+              <p className="lock" data-testid="lock-holder">
+                {ticket.lock.holder_name} is working on this ticket
+              </p>
+            )}
+          </div>
+          {sla && sla.clocks.length > 0 && <Clocks clocks={sla.clocks} />}
+        </div>
+        <div className="ticket-main">
+          <div role="tablist" aria-label="Ticket" className="tabs">
+            <button type="button" role="tab" aria-selected={tab === 'conversation'} onClick={() => setTab('conversation')}>
+              Conversation
+            </button>
+            <button type="button" role="tab" aria-selected={tab === 'history'} onClick={() => void showHistory(false)}>
+              History
+            </button>
+          </div>
+          {tab === 'history' && (
+            <ol className="history" aria-label="History, newest first">
+              {history.items.map((h) => (
+                <li key={h.id} data-testid="history-event">
+                  <span className="when">{new Date(h.created_at).toLocaleString()}</span>{' '}
+                  <strong>{h.event_type.replaceAll('_', ' ')}</strong>
+                  {h.event_type === 'updated' && h.after ? ` (${changedFields(h.after)})` : ''} by{' '}
+                  {h.actor_kind === 'user' ? name(h.actor_id) : actorName(h.actor_kind)}
+                </li>
+              ))}
+              {history.older && (
+                <li>
+                  <button type="button" onClick={() => void showHistory(true)}>
+                    Show older events
+                  </button>
+                </li>
+              )}
+            </ol>
+          )}
+          <p className="sr-only" role="status">
+            {announced}
+          </p>
+          {conversation.error && (
+            <p className="error" role="alert">
+              The conversation could not be loaded: {conversation.error}
+            </p>
+          )}
+          <ol className="conversation" aria-label="Conversation" hidden={tab !== 'conversation'} aria-busy={conversation.thread === null}>
+            <li className="comment description">
+              <p>{ticket.description}</p>
+            </li>
+            {conversation.thread && earlier(conversation.thread) > 0 && (
+              <li className="earlier">
+                <button type="button" onClick={() => void showEarlier()} aria-disabled={conversation.busy} data-testid="show-earlier">
+                  {earlier(conversation.thread).toLocaleString()} earlier {earlier(conversation.thread) === 1 ? 'message' : 'messages'}: show{' '}
+                  {Math.min(EARLIER, earlier(conversation.thread))} more
+                </button>
+              </li>
+            )}
+            {(conversation.thread?.items ?? []).map((c) => (
+              <li key={c.id} className={`comment ${c.visibility}`} data-testid="comment">
+                <p className="meta">
+                  {c.visibility === 'internal' ? 'Internal note' : 'Reply'} by {name(c.author_id)} ·{' '}
+                  {new Date(c.created_at).toLocaleString()}
+                </p>
+                <p>{c.body}</p>
               </li>
             ))}
-        </ul>
-        {ticket.lock && !ticket.lock.mine && (
-          <p className="lock" data-testid="lock-holder">
-            {ticket.lock.holder_name} is working on this ticket
-          </p>
-        )}
-      </div>
-      <Triage
-        ref={triage}
-        ticketId={ticket.id}
-        ai={ai}
-        onAi={setAi}
-        priorities={PRIORITIES}
-        onTicketChanged={() => void load()}
-        onOpenTicket={onOpenTicket}
-      />
-      {sla && sla.clocks.length > 0 && <Clocks clocks={sla.clocks} />}
-      <Relations id={id} onChanged={() => void load()} />
-      <div role="tablist" aria-label="Ticket" className="tabs">
-        <button type="button" role="tab" aria-selected={tab === 'conversation'} onClick={() => setTab('conversation')}>
-          Conversation
-        </button>
-        <button type="button" role="tab" aria-selected={tab === 'history'} onClick={() => void showHistory()}>
-          History
-        </button>
-      </div>
-      {tab === 'history' && (
-        <ol className="history" aria-label="History">
-          {history.map((h) => (
-            <li key={h.id} data-testid="history-event">
-              <span className="when">{new Date(h.created_at).toLocaleString()}</span>{' '}
-              <strong>{h.event_type.replaceAll('_', ' ')}</strong>
-              {h.event_type === 'updated' && h.after ? ` (${changedFields(h.after)})` : ''} by{' '}
-              {h.actor_kind === 'user' ? name(h.actor_id) : actorName(h.actor_kind)}
-            </li>
-          ))}
-        </ol>
-      )}
-      <ol className="conversation" aria-label="Conversation" aria-live="polite" hidden={tab !== 'conversation'}>
-        <li className="comment description">
-          <p>{ticket.description}</p>
-        </li>
-        {comments.map((c) => (
-          <li key={c.id} className={`comment ${c.visibility}`} data-testid="comment">
-            <p className="meta">
-              {c.visibility === 'internal' ? 'Internal note' : 'Reply'} by {name(c.author_id)} ·{' '}
-              {new Date(c.created_at).toLocaleString()}
-            </p>
-            <p>{c.body}</p>
-          </li>
-        ))}
-      </ol>
-      <form
-        className={`composer ${visibility}`}
-        aria-label="Reply or note"
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
-          void send(false);
-        }}
-      >
-        <div role="tablist" aria-label="Kind of message">
-          <button type="button" role="tab" aria-selected={visibility === 'public'} onClick={() => switchTo('public')}>
-            Reply (r)
-          </button>
-          <button type="button" role="tab" aria-selected={visibility === 'internal'} onClick={() => switchTo('internal')}>
-            Internal note (n)
-          </button>
+          </ol>
+          <form
+            className={`composer ${visibility}`}
+            aria-label="Reply or note"
+            onSubmit={(e: FormEvent) => {
+              e.preventDefault();
+              void send(false);
+            }}
+          >
+            <div role="tablist" aria-label="Kind of message">
+              <button type="button" role="tab" aria-selected={visibility === 'public'} onClick={() => switchTo('public')}>
+                Reply (r)
+              </button>
+              <button type="button" role="tab" aria-selected={visibility === 'internal'} onClick={() => switchTo('internal')}>
+                Internal note (n)
+              </button>
+            </div>
+            <label htmlFor="composer">{visibility === 'public' ? 'Reply to the customer' : 'Internal note, for staff only'}</label>
+            <textarea id="composer" ref={composer} value={draft} onChange={(e) => type(e.target.value)} onKeyDown={onComposerKey} rows={5} />
+            {error && (
+              <p className="error" role="alert">
+                {error}
+              </p>
+            )}
+            {lockedBy && (
+              <button type="button" onClick={() => void takeLock(true).then((ok) => ok && setError(null))}>
+                Take over from {lockedBy}
+              </button>
+            )}
+            <div className="actions">
+              <button type="submit">Send (Ctrl+Enter)</button>
+              <button type="button" onClick={() => void send(true)}>
+                Send and next (Ctrl+Shift+Enter)
+              </button>
+            </div>
+          </form>
         </div>
-        <label htmlFor="composer">{visibility === 'public' ? 'Reply to the customer' : 'Internal note, for staff only'}</label>
-        <textarea id="composer" ref={composer} value={draft} onChange={(e) => type(e.target.value)} onKeyDown={onComposerKey} rows={5} />
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-        {lockedBy && (
-          <button type="button" onClick={() => void takeLock(true).then((ok) => ok && setError(null))}>
-            Take over from {lockedBy}
-          </button>
-        )}
-        <div className="actions">
-          <button type="submit">Send (Ctrl+Enter)</button>
-          <button type="button" onClick={() => void send(true)}>
-            Send and next (Ctrl+Shift+Enter)
-          </button>
+        {/* Beside the conversation, or after it on a narrow screen: aids to the reply,
+            not in the way of reading. */}
+        <div className="ticket-aids">
+          <Triage
+            ref={triage}
+            ticketId={ticket.id}
+            ai={ai}
+            onAi={setAi}
+            priorities={PRIORITIES}
+            onTicketChanged={() => void load()}
+            onOpenTicket={onOpenTicket}
+          />
+          <Relations id={id} onChanged={() => void load()} />
+          <DraftReply
+            ref={draftReply}
+            ticketId={ticket.id}
+            draft={ai === null ? undefined : ai.draft}
+            onDecided={(d) => setAi((prev) => (prev ? { ...prev, draft: d } : prev))}
+            onInsert={insertIntoReply}
+            onOpenTicket={onOpenTicket}
+          />
+          <Copilot ticketId={ticket.id} onOpenTicket={onOpenTicket} />
+          <Suggested
+            ticketId={ticket.id}
+            subject={ticket.subject}
+            description={ticket.description}
+            stored={ai?.kb}
+            helpBase={`/help/${me.org_slug}/`}
+            onOpenTicket={onOpenTicket}
+            onInsertLink={insertIntoReply}
+          />
         </div>
-      </form>
-      {/* After the conversation: aids to the reply, not in the way of reading. */}
-      <DraftReply
-        ref={draftReply}
-        ticketId={ticket.id}
-        draft={ai === null ? undefined : ai.draft}
-        onDecided={(d) => setAi((prev) => (prev ? { ...prev, draft: d } : prev))}
-        onInsert={insertIntoReply}
-        onOpenTicket={onOpenTicket}
-      />
-      <Copilot ticketId={ticket.id} onOpenTicket={onOpenTicket} />
-      <Suggested
-        ticketId={ticket.id}
-        subject={ticket.subject}
-        description={ticket.description}
-        stored={ai?.kb}
-        helpBase={`/help/${me.org_slug}/`}
-        onOpenTicket={onOpenTicket}
-        onInsertLink={insertIntoReply}
-      />
+      </div>
     </section>
   );
 });

@@ -244,6 +244,7 @@ export function Workspace({ me, onSignOut }: Props) {
       else if (e.key === 'a' && selected) ticketView.current?.acceptTriage();
       else if (e.key === 'c' && selected) ticketView.current?.correctTriage();
       else if (e.key === 'i' && selected) ticketView.current?.insertDraft();
+      else if (e.key === 'o' && selected) ticketView.current?.focusRequesterTickets();
       else if (e.key === '?') setHelp(true);
       else return;
       e.preventDefault();
@@ -469,6 +470,8 @@ export function Workspace({ me, onSignOut }: Props) {
               <dd>Correct the AI's triage</dd>
               <dt>i</dt>
               <dd>Insert the AI's draft into the reply</dd>
+              <dt>o</dt>
+              <dd>The requester's other tickets</dd>
               <dt>Ctrl+Enter</dt>
               <dd>Send</dd>
               <dt>Ctrl+Shift+Enter</dt>
