@@ -181,6 +181,49 @@ async fn concurrent_enqueues_with_one_unique_key_make_one_job() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_batch_of_several_kinds_keeps_each_jobs_own_settings_and_keys() {
+    let db = TestDb::migrated().await;
+    let conn = db.pool.get().await.unwrap();
+    jobs::enqueue(&conn, &Keyed { ticket: 1 }, Options::default()).await.unwrap().unwrap();
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    let mut batch = jobs::Batch::default();
+    batch.push(&Keyed { ticket: 1 }, Options::default()).unwrap(); // already waiting
+    batch.push(&Flaky, Options { priority: Some(2), run_at: None }).unwrap();
+    batch.push(&Keyed { ticket: 2 }, Options::default()).unwrap();
+    batch.push(&Wait { ms: 5 }, Options { priority: None, run_at: Some(later) }).unwrap();
+    batch.push(&Keyed { ticket: 2 }, Options::default()).unwrap(); // earlier in this batch
+    let ids = batch.enqueue(&conn).await.unwrap();
+    assert!(ids[0].is_none() && ids[4].is_none(), "{ids:?}");
+    let (flaky, keyed, wait) = (ids[1].unwrap(), ids[2].unwrap(), ids[3].unwrap());
+    assert!(flaky < keyed && keyed < wait, "ids follow the order of the batch: {ids:?}");
+    let row = |id: i64| {
+        let conn = &conn;
+        async move {
+            conn.query_one(
+                "SELECT kind::text, priority::int, max_attempts::int, run_at > now() + interval '59 minutes',
+                        (SELECT count(*) FROM job_events e WHERE e.job_id = q.id AND e.event = 'enqueued')
+                   FROM job_queue q WHERE id = $1",
+                &[&id],
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let f = row(flaky).await;
+    assert_eq!((f.get::<_, String>(0), f.get::<_, i32>(1), f.get::<_, i32>(2)), ("FLAKY".into(), 2, 3));
+    assert!(!f.get::<_, bool>(3));
+    let k = row(keyed).await;
+    assert_eq!((k.get::<_, String>(0), k.get::<_, i32>(2)), ("KEYED".into(), Keyed::MAX_ATTEMPTS));
+    let w = row(wait).await;
+    assert_eq!(w.get::<_, String>(0), "WAIT");
+    assert!(w.get::<_, bool>(3), "the wait job runs an hour from now");
+    for r in [&f, &k, &w] {
+        assert_eq!(r.get::<_, i64>(4), 1, "one enqueued event per job");
+    }
+    assert_eq!(count(&db, "SELECT count(*) FROM job_queue").await, 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn failures_back_off_exponentially_and_end_discarded_with_every_error_kept() {
     let db = TestDb::migrated().await;
     let conn = db.pool.get().await.unwrap();

@@ -234,15 +234,20 @@ pub async fn ticket(
 }
 
 /// Enqueues everything the AI does for a ticket when it is filed (`after_comment` 0)
-/// or its requester writes again, in the caller's transaction: triage, the matching
-/// articles and a draft reply.
+/// or its requester writes again, in the caller's transaction and one statement:
+/// triage, the matching articles and a draft reply.
 pub async fn enqueue(
     db: &impl deadpool_postgres::GenericClient,
     org_id: OrgId,
     ticket_id: i64,
     after_comment: i64,
 ) -> crate::error::Result<()> {
-    triage::enqueue(db, org_id, ticket_id, after_comment).await?;
-    suggest::enqueue(db, org_id, ticket_id, after_comment).await?;
-    reply::enqueue(db, org_id, ticket_id, after_comment).await
+    use crate::jobs::{Batch, enqueue::Options};
+    let ticket_id = crate::ids::TicketId(ticket_id);
+    let mut batch = Batch::default();
+    batch.push(&triage::TriageTicket { org_id, ticket_id, after_comment }, Options::default())?;
+    batch.push(&suggest::KbSuggest { org_id, ticket_id, after_comment }, Options::default())?;
+    batch.push(&reply::SmartReply { org_id, ticket_id, after_comment }, Options::default())?;
+    batch.enqueue(db).await?;
+    Ok(())
 }

@@ -22,7 +22,7 @@ use crate::{
     auth::Principal,
     error::{Code, Error, Result},
     ids::{OrgId, TicketId},
-    jobs::{self, Job, JobContext, JobError, Need, enqueue::Options},
+    jobs::{Job, JobContext, JobError, Need},
     llm::endpoint::{self, Feature},
     retrieval::chunk,
     tickets,
@@ -66,12 +66,6 @@ impl Job for SmartReply {
         let models = ctx.models()?;
         draft(&ctx.pool, models, self.org_id, self.ticket_id).await
     }
-}
-
-pub async fn enqueue(db: &impl GenericClient, org_id: OrgId, ticket_id: i64, after_comment: i64) -> Result<()> {
-    let job = SmartReply { org_id, ticket_id: TicketId(ticket_id), after_comment };
-    jobs::enqueue(db, &job, Options::default()).await?;
-    Ok(())
 }
 
 /// One quoted span of a draft and where it comes from.

@@ -15,7 +15,7 @@ use crate::{
     auth::Principal,
     error::Result,
     ids::{OrgId, TicketId},
-    jobs::{self, Job, JobContext, JobError, Need, enqueue::Options},
+    jobs::{Job, JobContext, JobError, Need},
     tickets,
 };
 
@@ -52,12 +52,6 @@ impl Job for KbSuggest {
         let models = ctx.models()?;
         suggest(&ctx.pool, models, self.org_id, self.ticket_id).await
     }
-}
-
-pub async fn enqueue(db: &impl GenericClient, org_id: OrgId, ticket_id: i64, after_comment: i64) -> Result<()> {
-    let job = KbSuggest { org_id, ticket_id: TicketId(ticket_id), after_comment };
-    jobs::enqueue(db, &job, Options::default()).await?;
-    Ok(())
 }
 
 /// One article as the agent sees it.

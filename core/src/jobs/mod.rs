@@ -21,7 +21,7 @@ use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Durat
 use serde::{Serialize, de::DeserializeOwned};
 use tokio_util::sync::CancellationToken;
 
-pub use enqueue::{enqueue, enqueue_many};
+pub use enqueue::{Batch, enqueue, enqueue_many};
 pub use services::{MissingService, Need, Services};
 
 /// The NOTIFY channel that wakes job workers; the payload is the queue name.
