@@ -35,6 +35,36 @@ pub struct Refreshed {
     pub policy: Option<Arc<Policy>>,
     pub clocks: Vec<Clock>,
     pub summary: Summary,
+    /// The deadline copies the ticket row held when it was read.
+    stored: Copies,
+}
+
+/// The deadline copies a ticket row carries (policy, the four clocks' due times, the
+/// earliest, the warning time), as stored or as computed.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Copies {
+    policy: Option<i64>,
+    first_response: Option<DateTime<Utc>>,
+    next_response: Option<DateTime<Utc>>,
+    next_response_started: Option<DateTime<Utc>>,
+    resolution: Option<DateTime<Utc>>,
+    next_due: Option<DateTime<Utc>>,
+    warn_at: Option<DateTime<Utc>>,
+}
+
+impl Refreshed {
+    fn computed(&self) -> Copies {
+        let warn = self.policy.as_ref().map_or(0, |p| p.warn_before_minutes);
+        Copies {
+            policy: self.policy.as_ref().map(|p| p.id),
+            first_response: self.summary.first_response_due_at,
+            next_response: self.summary.next_response_due_at,
+            next_response_started: self.summary.next_response_started_at,
+            resolution: self.summary.resolution_due_at,
+            next_due: self.summary.next_due_at,
+            warn_at: self.summary.next_due_at.map(|d| d - Duration::minutes(warn.into())),
+        }
+    }
 }
 
 struct TicketRow {
@@ -53,7 +83,10 @@ pub async fn evaluate(
 ) -> Result<Vec<Refreshed>> {
     let tickets = db
         .query(
-            "SELECT id, created_at, priority, category FROM tickets WHERE org_id = $1 AND id = ANY($2) ORDER BY id",
+            "SELECT id, created_at, priority, category, sla_policy_id, sla_first_response_due_at,
+                    sla_next_response_due_at, sla_next_response_started_at, sla_resolution_due_at, sla_next_due_at,
+                    sla_warn_at
+             FROM tickets WHERE org_id = $1 AND id = ANY($2) ORDER BY id",
             &[&org_id, &ids],
         )
         .await?;
@@ -101,7 +134,16 @@ pub async fn evaluate(
                 }
                 _ => (Vec::new(), Summary::default()),
             };
-            Refreshed { ticket_id: t.id, priority: t.priority, category: t.category, policy, clocks, summary }
+            let stored = Copies {
+                policy: r.get(4),
+                first_response: r.get(5),
+                next_response: r.get(6),
+                next_response_started: r.get(7),
+                resolution: r.get(8),
+                next_due: r.get(9),
+                warn_at: r.get(10),
+            };
+            Refreshed { ticket_id: t.id, priority: t.priority, category: t.category, policy, clocks, summary, stored }
         })
         .collect())
 }
@@ -180,36 +222,57 @@ pub async fn refresh_with(
 }
 
 /// Writes the deadline copies of `refreshed` on the tickets and their next escalation
-/// time in `ticket_sla_schedule`. Ticket rows whose values did not change are not
-/// rewritten: a ticket row carries many indexes, and a sweep changes no deadline.
+/// time in `ticket_sla_schedule`. Ticket rows whose copies did not change are not
+/// rewritten, nor even sent: a ticket row carries many indexes, and a sweep that acts
+/// on time passing changes no deadline (the statement still checks, in case another
+/// transaction changed a row since it was read).
 async fn store(db: &impl GenericClient, org_id: OrgId, refreshed: &[Refreshed]) -> Result<()> {
     if refreshed.is_empty() {
         return Ok(());
     }
-    let col = |f: fn(&Refreshed) -> Option<DateTime<Utc>>| refreshed.iter().map(f).collect::<Vec<_>>();
-    let ids: Vec<i64> = refreshed.iter().map(|r| r.ticket_id).collect();
-    let policy: Vec<Option<i64>> = refreshed.iter().map(|r| r.policy.as_ref().map(|p| p.id)).collect();
-    let warn_at: Vec<Option<DateTime<Utc>>> = refreshed
+    let changed: Vec<(i64, Copies)> = refreshed
         .iter()
-        .map(|r| {
-            let warn = r.policy.as_ref().map_or(0, |p| p.warn_before_minutes);
-            r.summary.next_due_at.map(|d| d - Duration::minutes(warn.into()))
-        })
+        .map(|r| (r.ticket_id, r.computed()))
+        .zip(refreshed)
+        .filter(|((_, computed), r)| *computed != r.stored)
+        .map(|(c, _)| c)
         .collect();
-    let stmt = db
-        .prepare_cached(
-            "UPDATE tickets t SET sla_policy_id = u.policy, sla_first_response_due_at = u.fr,
-                 sla_next_response_due_at = u.nr, sla_next_response_started_at = u.nr_start,
-                 sla_resolution_due_at = u.res, sla_next_due_at = u.next_due, sla_warn_at = u.warn_at
-             FROM unnest($2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[],
-                         $7::timestamptz[], $8::timestamptz[], $9::timestamptz[])
-                  AS u(id, policy, fr, nr, nr_start, res, next_due, warn_at)
-             WHERE t.org_id = $1 AND t.id = u.id
-               AND (t.sla_policy_id, t.sla_first_response_due_at, t.sla_next_response_due_at,
-                    t.sla_next_response_started_at, t.sla_resolution_due_at, t.sla_next_due_at, t.sla_warn_at)
-                   IS DISTINCT FROM (u.policy, u.fr, u.nr, u.nr_start, u.res, u.next_due, u.warn_at)",
+    if !changed.is_empty() {
+        let col = |f: fn(&Copies) -> Option<DateTime<Utc>>| changed.iter().map(|(_, c)| f(c)).collect::<Vec<_>>();
+        let ids: Vec<i64> = changed.iter().map(|(id, _)| *id).collect();
+        let policy: Vec<Option<i64>> = changed.iter().map(|(_, c)| c.policy).collect();
+        let stmt = db
+            .prepare_cached(
+                "UPDATE tickets t SET sla_policy_id = u.policy, sla_first_response_due_at = u.fr,
+                     sla_next_response_due_at = u.nr, sla_next_response_started_at = u.nr_start,
+                     sla_resolution_due_at = u.res, sla_next_due_at = u.next_due, sla_warn_at = u.warn_at
+                 FROM unnest($2::bigint[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[],
+                             $7::timestamptz[], $8::timestamptz[], $9::timestamptz[])
+                      AS u(id, policy, fr, nr, nr_start, res, next_due, warn_at)
+                 WHERE t.org_id = $1 AND t.id = u.id
+                   AND (t.sla_policy_id, t.sla_first_response_due_at, t.sla_next_response_due_at,
+                        t.sla_next_response_started_at, t.sla_resolution_due_at, t.sla_next_due_at, t.sla_warn_at)
+                       IS DISTINCT FROM (u.policy, u.fr, u.nr, u.nr_start, u.res, u.next_due, u.warn_at)",
+            )
+            .await?;
+        db.execute(
+            &stmt,
+            &[
+                &org_id,
+                &ids,
+                &policy,
+                &col(|c| c.first_response),
+                &col(|c| c.next_response),
+                &col(|c| c.next_response_started),
+                &col(|c| c.resolution),
+                &col(|c| c.next_due),
+                &col(|c| c.warn_at),
+            ],
         )
         .await?;
+    }
+    let col = |f: fn(&Refreshed) -> Option<DateTime<Utc>>| refreshed.iter().map(f).collect::<Vec<_>>();
+    let ids: Vec<i64> = refreshed.iter().map(|r| r.ticket_id).collect();
     let schedule = db
         .prepare_cached(
             "WITH u AS (
@@ -224,21 +287,6 @@ async fn store(db: &impl GenericClient, org_id: OrgId, refreshed: &[Refreshed]) 
              WHERE ticket_sla_schedule.next_escalation_at IS DISTINCT FROM EXCLUDED.next_escalation_at",
         )
         .await?;
-    db.execute(
-        &stmt,
-        &[
-            &org_id,
-            &ids,
-            &policy,
-            &col(|r| r.summary.first_response_due_at),
-            &col(|r| r.summary.next_response_due_at),
-            &col(|r| r.summary.next_response_started_at),
-            &col(|r| r.summary.resolution_due_at),
-            &col(|r| r.summary.next_due_at),
-            &warn_at,
-        ],
-    )
-    .await?;
     db.execute(&schedule, &[&org_id, &ids, &col(|r| r.summary.next_escalation_at)]).await?;
     Ok(())
 }
