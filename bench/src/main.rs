@@ -1,6 +1,7 @@
 //! atum-bench: the API under load against a million-ticket organisation, beside a raw
-//! PostgreSQL baseline (pgbench running the same insert) on the same cluster in the
-//! same run. Prints the figures and writes them to `target/bench/api.json`.
+//! PostgreSQL baseline (pgbench running the statements a create runs) on the same
+//! cluster in the same run, with the create's statements from `pg_stat_statements`
+//! and the API's memory. Prints the figures and writes them to `target/bench/api.json`.
 //!
 //! Run: `cargo build --release -p atum-api -p atum-bench && target/release/atum-bench`
 //! (`ATUM_BENCH_TICKETS`, `ATUM_BENCH_SECONDS` to change the size and duration).
@@ -63,6 +64,7 @@ mod seed;
 mod sla;
 mod sla_eval;
 mod sse;
+mod statements;
 mod triage;
 mod triage_worker;
 
@@ -222,11 +224,13 @@ fn run(
     duration: Duration,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(statements::ensure_loaded(cluster, port))?;
     let (url, org) = runtime.block_on(bench_database(cluster, port, tickets))?;
     let (mut api, listen) = start_api(exe_dir, &url, 32)?;
     let outcome = (|| -> anyhow::Result<Value> {
         let base = format!("http://{listen}");
         wait_for(&base)?;
+        let memory_at_start = memory(api.id())?;
         let token = login(&base)?;
         let (deep_cursor, some_id) = runtime.block_on(deep_cursor(&url, org, tickets))?;
 
@@ -257,10 +261,20 @@ fn run(
                 outcomes.push(o);
             }
         }
+        // A pass of creates at c=1 with the statement statistics cleared before it.
+        runtime.block_on(statements::reset(&url))?;
+        let pass = load::run("create", &base, &token, &scenarios[0].1, 1, duration);
+        let profile = runtime.block_on(statements::per(&url, pass.requests, "create"))?;
+        println!(
+            "a create ran {} statements, {} ms of execution in PostgreSQL (p50 of the pass {:.2} ms):",
+            profile["statements_per_create"], profile["exec_ms_per_create"], pass.p50_ms
+        );
+        statements::print(&profile, "create");
+        let session_hash = atum_core::auth::session::hash_token(&token);
         let mut baseline = serde_json::Map::new();
         for c in CONCURRENCY {
-            let tps = pgbench(cluster, port, org, c, duration)?;
-            println!("{:<22} c={:<3} {:>8.0} tx/s (pgbench, same insert)", "raw_insert", c, tps);
+            let tps = pgbench(cluster, port, org, &session_hash, c, duration)?;
+            println!("{:<22} c={:<3} {:>8.0} tx/s (pgbench, the create's statements)", "raw_insert", c, tps);
             baseline.insert(c.to_string(), json!(round(tps)));
         }
         let ratio: serde_json::Map<String, Value> = CONCURRENCY
@@ -273,8 +287,10 @@ fn run(
             })
             .collect();
         let rss_mb = rss_mb(api.id())?;
+        let memory_at_end = memory(api.id())?;
         println!("create / raw insert: {}", Value::Object(ratio.clone()));
-        println!("atum-api RSS at the end: {rss_mb:.1} MB");
+        println!("atum-api memory at the start: {memory_at_start}");
+        println!("atum-api memory at the end: {memory_at_end}");
         Ok(json!({
             "when": chrono::Utc::now().to_rfc3339(),
             "tickets_in_org": tickets,
@@ -284,6 +300,8 @@ fn run(
             "raw_insert_tps": baseline,
             "create_to_raw_insert_ratio": ratio,
             "api_rss_mb": round(rss_mb),
+            "api_memory": {"start": memory_at_start, "end": memory_at_end},
+            "create_statements": profile,
         }))
     })();
     let _ = Command::new("kill").arg(api.id().to_string()).status();
@@ -395,21 +413,60 @@ async fn deep_cursor(url: &str, org: i64, tickets: i64) -> anyhow::Result<(Strin
     Ok((atum_core::tickets::list::cursor_after(row.get(0), row.get(1)), some))
 }
 
-/// Transactions per second of the API's ticket insert, done directly by pgbench.
-fn pgbench(cluster: &Cluster, port: u16, org: i64, clients: usize, duration: Duration) -> anyhow::Result<f64> {
+/// Transactions per second of what the API's ticket create does in the database, done
+/// directly by pgbench: the statements `create_statements` lists (the session lookup
+/// with the benchmark's own session, the organisation's SLA policies, the numbered
+/// insert, the journal entry and its notice, the AI's three jobs with their events and
+/// wake-up in one statement), in one transaction, without the API between them.
+fn pgbench(
+    cluster: &Cluster,
+    port: u16,
+    org: i64,
+    session_hash: &[u8],
+    clients: usize,
+    duration: Duration,
+) -> anyhow::Result<f64> {
     let script = std::env::temp_dir().join("atum-bench-insert.sql");
+    let hash: String = session_hash.iter().map(|b| format!("{b:02x}")).collect();
+    let jobs = ["('TRIAGE_TICKET', 3)", "('KB_SUGGEST', 3)", "('SMART_REPLY', 4)"].join(", ");
     std::fs::write(
         &script,
         format!(
             "BEGIN;
-SELECT s.id FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id WHERE s.token_hash = '\\x00' AND s.revoked_at IS NULL;
+SELECT s.id, s.org_id, s.user_id, u.role, s.last_seen_at < now() - interval '1 minute',
+       o.require_mfa AND u.role IN ('admin', 'agent') AND NOT EXISTS (
+           SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL),
+       NOT EXISTS (SELECT 1 FROM org_ip_allowlist a WHERE a.org_id = s.org_id)
+       OR EXISTS (SELECT 1 FROM org_ip_allowlist a WHERE a.org_id = s.org_id AND '127.0.0.1'::inet <<= a.cidr)
+  FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id JOIN organizations o ON o.id = s.org_id
+ WHERE s.token_hash = '\\x{hash}' AND s.revoked_at IS NULL AND s.expires_at > now()
+   AND s.last_seen_at > now() - interval '2 hours' AND u.is_active;
+SELECT p.id, p.name, p.priorities, p.categories, p.first_response_minutes, p.next_response_minutes,
+       p.resolution_minutes, p.pause_statuses, p.warn_before_minutes, p.escalate_priority,
+       p.escalate_assignee_id, p.escalate_notify, c.timezone, c.hours, c.holidays, p.escalate_group_id
+  FROM sla_policies p LEFT JOIN sla_calendars c ON c.org_id = p.org_id AND c.id = p.calendar_id
+ WHERE p.org_id = {org} ORDER BY p.position, p.id;
 WITH n AS (UPDATE organizations SET last_ticket_number = last_ticket_number + 1 WHERE id = {org} RETURNING last_ticket_number)
 INSERT INTO tickets (org_id, number, subject, description, priority, category, tags, requester_id, assignee_id, channel)
 SELECT {org}, n.last_ticket_number, 'Benchmark ticket', 'Load test', 'normal', NULL, '{{}}',
-       (SELECT id FROM users WHERE org_id = {org} AND role = 'admin' LIMIT 1), NULL, 'web' FROM n;
-INSERT INTO ticket_events (org_id, ticket_id, actor_id, actor_kind, event_type, after)
-SELECT {org}, currval('tickets_id_seq'), NULL, 'anonymous', 'created', '{{}}';
-SELECT pg_notify('atum_tickets', 'bench');
+       (SELECT id FROM users WHERE org_id = {org} AND role = 'admin' ORDER BY id LIMIT 1), NULL, 'web' FROM n
+RETURNING *;
+WITH e AS (
+  INSERT INTO ticket_events (org_id, ticket_id, actor_id, actor_kind, event_type, before, after)
+  VALUES ({org}, currval('tickets_id_seq'), (SELECT id FROM users WHERE org_id = {org} AND role = 'admin' ORDER BY id LIMIT 1),
+          'user', 'created', NULL, '{{\"subject\": \"Benchmark ticket\", \"priority\": \"normal\", \"status\": \"open\"}}')
+  RETURNING id)
+SELECT pg_notify('atum_tickets', '{org}:' || currval('tickets_id_seq') || ':' || id) FROM e;
+WITH inserted AS (
+  INSERT INTO job_queue (kind, queue, priority, max_attempts, run_at, payload, unique_key, org_id)
+  SELECT j.kind, 'ai', j.priority, 10, now(),
+         jsonb_build_object('org_id', {org}, 'ticket_id', currval('tickets_id_seq'), 'after_comment', 0),
+         currval('tickets_id_seq') || ':0', {org}
+    FROM (VALUES {jobs}) AS j(kind, priority)
+  ON CONFLICT (kind, unique_key) WHERE unique_key IS NOT NULL AND state IN ('available', 'running') DO NOTHING
+  RETURNING id, kind, queue
+), events AS (INSERT INTO job_events (job_id, kind, event) SELECT id, kind, 'enqueued' FROM inserted)
+SELECT id FROM inserted, LATERAL (SELECT pg_notify('atum_jobs', queue)) wake;
 COMMIT;
 "
         ),
@@ -417,7 +474,18 @@ COMMIT;
     let url = cluster.url(port, "atum_bench")?;
     let bin = atum_core::pg_cluster::locate_binaries()?;
     let out = Command::new(bin.join("pgbench"))
-        .args(["-n", "-j", "2", "-c", &clients.to_string(), "-T", &duration.as_secs().to_string(), "-f"])
+        .args([
+            "-n",
+            "-M",
+            "prepared",
+            "-j",
+            "2",
+            "-c",
+            &clients.to_string(),
+            "-T",
+            &duration.as_secs().to_string(),
+            "-f",
+        ])
         .arg(&script)
         .arg(&url)
         .output()
@@ -426,6 +494,24 @@ COMMIT;
     text.lines()
         .find_map(|l| l.strip_prefix("tps = ")?.split_whitespace().next()?.parse().ok())
         .with_context(|| format!("no tps in pgbench's output: {text}{}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// Where a process's resident memory is: the heap and stacks (anonymous), the mapped
+/// binary and libraries (file), and its threads, in MB from `/proc/<pid>/status`.
+pub(crate) fn memory(pid: u32) -> anyhow::Result<Value> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let field = |name: &str| -> f64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':')?.split_whitespace().next()?.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    Ok(json!({
+        "rss_mb": round(field("VmRSS") / 1024.0),
+        "anon_mb": round(field("RssAnon") / 1024.0),
+        "file_mb": round(field("RssFile") / 1024.0),
+        "threads": field("Threads"),
+    }))
 }
 
 pub(crate) fn rss_mb(pid: u32) -> anyhow::Result<f64> {

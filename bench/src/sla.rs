@@ -140,11 +140,12 @@ async fn seed(client: &tokio_postgres::Client, slug: &str, n: i64) -> anyhow::Re
 }
 
 /// Seconds for one sweep that finds `due` of the tickets due (each refreshed, most
-/// recording a breach), over `runs` runs.
-async fn sweeps(url: &str, org: i64, due: i64, runs: usize) -> anyhow::Result<Vec<f64>> {
+/// recording a breach), over `runs` runs; and the statements of the last sweep.
+async fn sweeps(url: &str, org: i64, due: i64, runs: usize) -> anyhow::Result<(Vec<f64>, serde_json::Value)> {
     let pool = atum_core::db::pool(&DatabaseConfig { pg: parse_database_url("bench", url)?, pool_size: 3 })?;
     let conn = atum_core::db::connection(&pool).await?;
     let mut times = Vec::new();
+    let mut profile = serde_json::Value::Null;
     for _ in 0..runs {
         // Make `due` random tickets due (the rest are due tomorrow, from the seed).
         conn.batch_execute(&format!(
@@ -171,11 +172,17 @@ async fn sweeps(url: &str, org: i64, due: i64, runs: usize) -> anyhow::Result<Ve
         )
         .await?;
         conn.batch_execute("VACUUM ANALYZE ticket_sla_schedule").await?;
+        if times.len() + 1 == runs {
+            crate::statements::reset(url).await?;
+        }
         let started = Instant::now();
         // As the sla-worker does by default: two lanes (ATUM_SLA_SWEEP_LANES).
         let swept = sla::sweep_parallel(&pool, 500, 2).await?;
         times.push(started.elapsed().as_secs_f64());
         anyhow::ensure!(swept.tickets as i64 == due, "swept {} of {due}", swept.tickets);
+        if times.len() == runs {
+            profile = crate::statements::per(url, 1, "sweep").await?;
+        }
         conn.execute(
             "INSERT INTO ticket_sla_schedule (ticket_id, org_id, next_escalation_at)
              SELECT id, $1, now() + interval '1 day' FROM bench_due
@@ -184,7 +191,7 @@ async fn sweeps(url: &str, org: i64, due: i64, runs: usize) -> anyhow::Result<Ve
         )
         .await?;
     }
-    Ok(times)
+    Ok((times, profile))
 }
 
 /// Seconds to recompute the org's tickets after a calendar change, and the worst and
@@ -233,6 +240,7 @@ async fn recompute(url: &str, org: i64, calendar: i64) -> anyhow::Result<(f64, u
 
 pub async fn run(setup: &Setup<'_>) -> anyhow::Result<Value> {
     println!("business-time arithmetic, one core, Berlin office hours with holidays");
+    crate::statements::ensure_loaded(setup.cluster, setup.port).await?;
     let (add_rate, elapsed_rate) = arithmetic();
     println!("  add_minutes      {add_rate:>12.0} ops/s");
     println!("  business_minutes {elapsed_rate:>12.0} ops/s");
@@ -249,9 +257,14 @@ pub async fn run(setup: &Setup<'_>) -> anyhow::Result<Value> {
     let started = Instant::now();
     let (big, _) = seed(&client, "sweep", setup.tickets).await?;
     println!("  seeded in {:.0} s", started.elapsed().as_secs_f64());
-    let times = sweeps(&url, big, due, 3).await?;
+    let (times, profile) = sweeps(&url, big, due, 3).await?;
     let best = times.iter().copied().fold(f64::MAX, f64::min);
     println!("  sweep seconds: {times:.2?} (best {best:.2})");
+    println!(
+        "  the last sweep ran {} statements, {} ms of execution in PostgreSQL:",
+        profile["statements_per_sweep"], profile["exec_ms_per_sweep"]
+    );
+    crate::statements::print(&profile, "sweep");
 
     println!("recompute after a calendar change: {} tickets", setup.recompute);
     let (org, calendar) = seed(&client, "recompute", setup.recompute).await?;
@@ -261,7 +274,7 @@ pub async fn run(setup: &Setup<'_>) -> anyhow::Result<Value> {
     Ok(json!({
         "arithmetic_ops_per_s": {"add_minutes": round(add_rate), "business_minutes": round(elapsed_rate)},
         "sweep": {"open_tickets": setup.tickets, "due": due, "seconds": times.iter().map(|t| round(*t)).collect::<Vec<_>>(),
-                  "best_seconds": round(best)},
+                  "best_seconds": round(best), "statements": profile},
         "recompute": {"tickets": n, "seconds": round(took), "concurrent_update_p99_ms": round(p99),
                       "concurrent_update_max_ms": round(max)},
     }))
