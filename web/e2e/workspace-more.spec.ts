@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { resolve } from 'node:path';
 import { accessible, bearer, person, signIn, token } from './support';
 
 test('an agent assigns and tags a ticket and reads who did what in its history', async ({ page, request }) => {
@@ -148,6 +149,8 @@ test('beside the ticket an agent sees who asked and opens their other tickets fr
   expect(beside!.x).toBeGreaterThan(conversation!.x + conversation!.width - 1);
   expect(composer!.y).toBeLessThan(950);
   await accessible(page, 'ticket-wide');
+  // The README's picture of the agent workspace is this screen, as the tests see it.
+  await page.screenshot({ path: resolve(import.meta.dirname, '../../docs/images/agent-workspace.png') });
 
   await page.getByRole('heading', { name: new RegExp(current.subject) }).focus();
   await page.keyboard.press('o');
