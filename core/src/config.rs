@@ -212,17 +212,6 @@ impl Service {
         };
         SocketAddr::from(([127, 0, 0, 1], port))
     }
-
-    /// The NOTIFY channel that wakes this binary (the API only sends).
-    pub fn channel(self) -> Option<&'static str> {
-        match self {
-            Service::Api => None,
-            Service::JobWorker => Some(crate::jobs::CHANNEL),
-            Service::SlaWorker => Some(crate::tickets::events::CHANNEL),
-            Service::RagWorker => Some("atum_kb"),
-            Service::MetricsWorker => Some("atum_metrics"),
-        }
-    }
 }
 
 /// Everything a long-running binary needs from its environment.

@@ -208,7 +208,7 @@ pub async fn retry(db: &impl GenericClient, scope: Option<i64>, id: i64) -> Resu
     match row {
         Ok(Some(r)) => {
             let job = record(&r);
-            db.execute("SELECT pg_notify('atum_jobs', $1)", &[&job.queue]).await?;
+            super::wake(db, super::Wake::Queue(&job.queue)).await?;
             Ok(job)
         }
         Ok(None) => Err(conflict_or_missing(db, scope, id, "only discarded or cancelled jobs can be retried").await),

@@ -8,7 +8,7 @@
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
-use super::Job;
+use super::{CHANNEL, Job};
 use crate::error::{Error, Result};
 
 /// Options a caller may set per enqueue.
@@ -97,7 +97,7 @@ impl Batch {
                  ), events AS (
                      INSERT INTO job_events (job_id, kind, event) SELECT id, kind, 'enqueued' FROM inserted
                  )
-                 SELECT id, kind::text, unique_key FROM inserted, LATERAL (SELECT pg_notify('atum_jobs', queue)) wake
+                 SELECT id, kind::text, unique_key FROM inserted, LATERAL (SELECT pg_notify($9, queue)) wake
                  ORDER BY id",
             )
             .await?;
@@ -113,6 +113,7 @@ impl Batch {
                     &self.priorities,
                     &self.max_attempts,
                     &self.run_at,
+                    &CHANNEL,
                 ],
             )
             .await?;

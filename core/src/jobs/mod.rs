@@ -27,6 +27,24 @@ pub use services::{MissingService, Need, Services};
 /// The NOTIFY channel that wakes job workers; the payload is the queue name.
 pub const CHANNEL: &str = "atum_jobs";
 
+/// What a wake-up on [`CHANNEL`] names: one queue's workers, or every queue's (a
+/// payload no worker knows as a queue rings them all).
+#[derive(Debug, Clone, Copy)]
+pub enum Wake<'a> {
+    Queue(&'a str),
+    All,
+}
+
+/// Wakes the job workers, in the caller's transaction (delivered at commit).
+pub async fn wake(db: &impl deadpool_postgres::GenericClient, wake: Wake<'_>) -> crate::error::Result<()> {
+    let payload = match wake {
+        Wake::Queue(q) => q,
+        Wake::All => "*",
+    };
+    db.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload]).await?;
+    Ok(())
+}
+
 /// A kind of background work. Implement it on the payload type.
 pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// Stored in `job_queue.kind`: SCREAMING_SNAKE_CASE, stable forever.

@@ -381,7 +381,7 @@ pub async fn release(db: &impl GenericClient, worker: &str, jobs: &[(i64, i32)])
         )
         .await?;
     if !rows.is_empty() {
-        db.execute("SELECT pg_notify('atum_jobs', 'released')", &[]).await?;
+        super::wake(db, super::Wake::All).await?;
     }
     Ok(rows.len() as u64)
 }
@@ -422,7 +422,7 @@ pub async fn rescue(db: &impl GenericClient) -> Result<Vec<(i64, String)>> {
     queues.sort_unstable();
     queues.dedup();
     for q in queues {
-        db.execute("SELECT pg_notify('atum_jobs', $1)", &[&q]).await?;
+        super::wake(db, super::Wake::Queue(q)).await?;
     }
     Ok(rescued)
 }

@@ -6,7 +6,6 @@
 //! SIGINT stops taking work, gives in-flight work `ATUM_SHUTDOWN_TIMEOUT_SECS` to
 //! finish, tells systemd it is stopping and closes the pool.
 
-pub mod idle;
 pub mod listener;
 pub mod metrics;
 pub mod signals;
