@@ -6,7 +6,7 @@
 use std::{
     path::{Path, PathBuf},
     process::{Command, Output, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use atum_core::ids::OrgId;
@@ -48,21 +48,20 @@ fn export(dir: &Path, n: usize) -> PathBuf {
 
 async fn wait_for(db: &TestDb, sql: &str, what: &str, within: Duration) {
     let client = db.client().await;
-    let deadline = Instant::now() + within;
-    loop {
-        let n: i64 = client.query_one(sql, &[]).await.unwrap().get(0);
+    atum_testing::eventually::eventually(what, within, || async {
+        let n: i64 = client.query_one(sql, &[]).await.map_err(|e| e.to_string())?.get(0);
         if n > 0 {
-            return;
+            return Ok(());
         }
         let failed: Option<String> = client
             .query_opt("SELECT errors::text FROM job_queue WHERE state = 'discarded' LIMIT 1", &[])
             .await
-            .unwrap()
+            .map_err(|e| e.to_string())?
             .map(|r| r.get(0));
         assert!(failed.is_none(), "a job was discarded while waiting for {what}: {failed:?}");
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        Err(format!("{sql} = {n}"))
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

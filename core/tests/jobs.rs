@@ -123,15 +123,7 @@ async fn count(db: &TestDb, sql: &str) -> i64 {
 }
 
 async fn wait_until(db: &TestDb, sql: &str, expected: i64, timeout: Duration) {
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        let n = count(db, sql).await;
-        if n == expected {
-            return;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{sql} = {n}, expected {expected}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    atum_testing::eventually::count_until(&db.client().await, sql, timeout, |n| n == expected).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

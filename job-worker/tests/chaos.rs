@@ -35,16 +35,7 @@ impl Worker {
 }
 
 async fn wait_for(db: &TestDb, sql: &str, timeout: Duration) -> i64 {
-    let client = db.client().await;
-    let deadline = Instant::now() + timeout;
-    loop {
-        let n: i64 = client.query_one(sql, &[]).await.unwrap().get(0);
-        if n > 0 {
-            return n;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for: {sql}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    atum_testing::eventually::count_until(&db.client().await, sql, timeout, |n| n > 0).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

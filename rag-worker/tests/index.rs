@@ -14,14 +14,12 @@ const EXE: &str = env!("CARGO_BIN_EXE_atum-rag-worker");
 /// Polls `query` (one integer) until it equals `want`; panics with the worker's log after 10 s.
 async fn wait_for(db: &tokio_postgres::Client, worker: &Running, query: &str, want: i64) -> Duration {
     let start = Instant::now();
-    loop {
-        let got: i64 = db.query_one(query, &[]).await.unwrap().get(0);
-        if got == want {
-            return start.elapsed();
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "{query} is {got}, not {want}; log:\n{}", worker.log());
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    atum_testing::eventually::eventually(query, Duration::from_secs(10), || async {
+        let got: i64 = db.query_one(query, &[]).await.map_err(|e| e.to_string())?.get(0);
+        if got == want { Ok(()) } else { Err(format!("{got}, not {want}; log:\n{}", worker.log())) }
+    })
+    .await;
+    start.elapsed()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -27,6 +27,7 @@ use atum_core::{
 use sha2::{Digest, Sha256};
 use tokio_postgres::NoTls;
 
+pub mod eventually;
 pub mod fake_llm;
 pub mod fixtures;
 pub mod process;

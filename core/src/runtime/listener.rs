@@ -97,8 +97,9 @@ async fn listen_once(
     Err(driver.await.unwrap_or_else(|e| e.to_string()))
 }
 
-/// Exponential backoff from 100 ms to 30 s with full jitter, so a restarted database
-/// is not hit by every worker in the same instant.
+/// Exponential backoff from 100 ms to 30 s with "equal jitter" (each delay drawn
+/// between half its ceiling and the ceiling), so a restarted database is not hit by
+/// every worker in the same instant, yet no retry comes sooner than half the ceiling.
 #[derive(Debug, Default)]
 pub struct Backoff {
     attempt: u32,
