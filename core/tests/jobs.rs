@@ -373,10 +373,13 @@ async fn an_expired_lease_is_rescued_and_the_old_worker_cannot_overwrite_the_new
     let conn = db.pool.get().await.unwrap();
     let id = jobs::enqueue(&conn, &Wait { ms: 1 }, Options::default()).await.unwrap().unwrap();
     let dead =
-        store::claim(&conn, "default", &["WAIT"], "dead-worker", 1, Duration::from_millis(300), None).await.unwrap();
+        store::claim(&conn, "default", &["WAIT"], "dead-worker", 1, Duration::from_secs(30), None).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert!(store::rescue(&conn).await.unwrap().is_empty(), "rescued before the lease expired");
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // The worker stops renewing: its lease runs out (back-dated rather than waited for).
+    conn.execute("UPDATE job_queue SET lease_expires_at = now() - interval '1 second' WHERE id = $1", &[&id])
+        .await
+        .unwrap();
     assert_eq!(store::rescue(&conn).await.unwrap(), vec![(id, "default".to_owned())]);
 
     let alive =
