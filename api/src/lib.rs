@@ -58,7 +58,7 @@ impl Settings {
             sessions: SessionPolicy::from_env(env)?,
             retention: atum_core::auth::housekeeping::Retention::from_env(env)?,
             web: web_ui::WebUi::from_env(env)?,
-            model_dir: env.get("ATUM_EMBED_MODEL_DIR").map(std::path::PathBuf::from),
+            model_dir: atum_core::config::embed_model_dir(env)?,
         })
     }
 }

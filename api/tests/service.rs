@@ -98,3 +98,8 @@ async fn a_database_error_is_logged_once_with_its_sqlstate_constraint_route_and_
 fn a_malformed_setting_of_its_own_exits_78_naming_the_variable() {
     service::assert_bad_setting_exits_78(Path::new(EXE), &[], "ATUM_PUBLIC_URL", "ftp-desk-example");
 }
+
+#[test]
+fn an_embedding_model_directory_that_does_not_exist_exits_78_naming_the_variable() {
+    service::assert_bad_setting_exits_78(Path::new(EXE), &[], "ATUM_EMBED_MODEL_DIR", "/nonexistent/atum-model-dir");
+}

@@ -59,6 +59,17 @@ impl<'a> Env<'a> {
         }
     }
 
+    /// A directory the variable names, when set; one that does not exist is refused
+    /// at start-up rather than at the first request that needs it.
+    pub fn directory(&self, var: &str) -> Result<Option<std::path::PathBuf>, ConfigError> {
+        let Some(raw) = self.get(var) else { return Ok(None) };
+        let dir = std::path::PathBuf::from(raw.trim());
+        if !dir.is_dir() {
+            return Err(ConfigError::Invalid { var: var.to_owned(), reason: "expected an existing directory".into() });
+        }
+        Ok(Some(dir))
+    }
+
     pub fn seconds_or(&self, var: &str, default: u64) -> Result<Duration, ConfigError> {
         let secs: u64 = self.parse_or(var, default, "a whole number of seconds")?;
         if secs == 0 {
@@ -90,6 +101,12 @@ impl DatabaseConfig {
         }
         Ok(DatabaseConfig { pg: parse_database_url(DATABASE_URL, &url)?, pool_size })
     }
+}
+
+/// The sentence-embedding model's directory (`ATUM_EMBED_MODEL_DIR`), read the same
+/// way by every binary that can use it.
+pub fn embed_model_dir(env: &Env<'_>) -> Result<Option<std::path::PathBuf>, ConfigError> {
+    env.directory("ATUM_EMBED_MODEL_DIR")
 }
 
 /// Parses a libpq-style URL or key=value string. The error never echoes the input,

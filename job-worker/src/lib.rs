@@ -71,7 +71,7 @@ impl Settings {
         Ok(Settings {
             worker: WorkerConfig::from_env(env)?,
             mail: MailConfig::from_env(env)?,
-            model_dir: env.get("ATUM_EMBED_MODEL_DIR").map(PathBuf::from),
+            model_dir: atum_core::config::embed_model_dir(env)?,
             secret_key: SecretKey::from_env(env)?,
         })
     }

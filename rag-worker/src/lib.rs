@@ -31,7 +31,7 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
-        Ok(Settings { model_dir: env.get("ATUM_EMBED_MODEL_DIR").map(PathBuf::from) })
+        Ok(Settings { model_dir: atum_core::config::embed_model_dir(env)? })
     }
 }
 

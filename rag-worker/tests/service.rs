@@ -21,3 +21,8 @@ async fn it_stops_feeding_the_watchdog_when_the_database_is_gone() {
 fn a_malformed_setting_of_its_own_exits_78_naming_the_variable() {
     service::assert_bad_setting_exits_78(Path::new(EXE), &[], "ATUM_DATABASE_POOL_SIZE", "lots");
 }
+
+#[test]
+fn an_embedding_model_directory_that_does_not_exist_exits_78_naming_the_variable() {
+    service::assert_bad_setting_exits_78(Path::new(EXE), &[], "ATUM_EMBED_MODEL_DIR", "/nonexistent/atum-model-dir");
+}
