@@ -34,6 +34,11 @@ impl Worker {
     }
 }
 
+/// A worker connection whose last statement was a claim and which is idle now: the
+/// worker has looked at the queue since it (re)connected and waits to be woken.
+const CLAIMED_AND_IDLE: &str = "SELECT count(*) FROM pg_stat_activity
+     WHERE datname = current_database() AND state = 'idle' AND query LIKE '%FOR UPDATE SKIP LOCKED%'";
+
 async fn wait_for(db: &TestDb, sql: &str, timeout: Duration) -> i64 {
     atum_testing::eventually::count_until(&db.client().await, sql, timeout, |n| n > 0).await
 }
@@ -49,7 +54,7 @@ async fn an_idle_worker_is_woken_by_notify_long_before_its_next_poll() {
         Duration::from_secs(10),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for(&db, CLAIMED_AND_IDLE, Duration::from_secs(10)).await;
 
     let conn = db.pool.get().await.unwrap();
     let started = Instant::now();
@@ -151,10 +156,10 @@ async fn the_worker_listens_again_after_the_database_restarts() {
         assert!(Instant::now() < deadline, "the listener did not reconnect:\n{body}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(conn);
+    // The reconnected worker has looked at the queue once and gone idle.
+    atum_testing::eventually::count_until(&client, CLAIMED_AND_IDLE, Duration::from_secs(10), |n| n > 0).await;
     let started = Instant::now();
     client.batch_execute("INSERT INTO job_queue (kind) VALUES ('NOOP'); NOTIFY atum_jobs, 'default'").await.unwrap();
     loop {
