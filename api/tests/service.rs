@@ -82,7 +82,15 @@ async fn a_database_error_is_logged_once_with_its_sqlstate_constraint_route_and_
     assert_eq!(status, 422, "{body}");
     assert_eq!(id.len(), 24, "every answer names its request");
 
-    let log = run.log();
+    // The line is written as the request's span closes, which may be just after the
+    // client has its answer.
+    let log =
+        atum_testing::eventually::eventually("the request's log line", std::time::Duration::from_secs(10), || {
+            let log = run.log();
+            let found = log.contains(id.as_str());
+            async move { if found { Ok(log) } else { Err(log) } }
+        })
+        .await;
     let lines: Vec<&str> = log.lines().filter(|l| l.contains(&id)).collect();
     assert_eq!(lines.len(), 1, "logged once: {log}");
     let line: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
