@@ -12,8 +12,7 @@
 //! U+001C–U+001F as spaces, ECMAScript's does not), so every client reads the
 //! document's rule the way the server applies it. Each field's `#[schema(pattern)]`
 //! repeats one of these constants literally (utoipa takes literals only); a test of the
-//! OpenAPI document holds every free-text field to them. An e-mail address field takes
-//! its whole schema from [`email_schema`], so its pattern is written only here.
+//! OpenAPI document holds every free-text field to them.
 
 use crate::error::FieldErrors;
 
@@ -25,20 +24,6 @@ pub const PROSE: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F
 
 /// The pattern of prose that must say something: [`is_prose`] and not only spaces.
 pub const PROSE_NOT_BLANK: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
-
-/// The pattern of an e-mail address, as `users::validate_email` checks it: one `@`, no
-/// spaces or control characters, a dot inside the domain, surrounding spaces ignored.
-pub const EMAIL: &str = r"^\s*[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f.][^@\s\x00-\x1f\x7f-\x9f]*\.[^@\s\x00-\x1f\x7f-\x9f]*[^@\s\x00-\x1f\x7f-\x9f.]\s*$";
-
-/// The OpenAPI schema of an e-mail address field (`#[schema(schema_with = …)]`), so
-/// the pattern is written once.
-pub fn email_schema() -> utoipa::openapi::Object {
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .max_length(Some(254))
-        .pattern(Some(EMAIL))
-        .build()
-}
 
 /// No control character, and something besides spaces.
 pub fn is_line(s: &str) -> bool {
