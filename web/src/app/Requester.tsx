@@ -43,6 +43,12 @@ export const Requester = forwardRef<RequesterHandle, Props>(function Requester({
   const [unfolded, setUnfolded] = useState(wide);
   useEffect(() => setUnfolded(wide), [wide]);
 
+  // Another ticket: its requester is not the last one's, not even for a moment.
+  useEffect(() => {
+    setPerson(null);
+    setError(null);
+  }, [ticketId]);
+
   useEffect(() => {
     let live = true;
     void api.GET('/api/v1/tickets/{id}/requester', { params: { path: { id: ticketId } } }).then(({ data, error: err, response }) => {
@@ -92,6 +98,7 @@ export const Requester = forwardRef<RequesterHandle, Props>(function Requester({
           {error}
         </p>
       )}
+      {!person && !error && <p className="none">Loading…</p>}
       {person && (
         <>
           <p className="who">
