@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{Priority, Status, get};
 use crate::{
-    auth::Principal,
+    auth::{Principal, Role},
     error::{Error, Result},
 };
 
@@ -25,7 +25,7 @@ pub struct Requester {
     /// The part of the address after the `@`: their company, as far as the desk knows.
     pub domain: String,
     /// `customer`, or `agent`/`admin` for a ticket staff opened for themselves.
-    pub role: String,
+    pub role: Role,
     /// False once an admin deactivated the account.
     pub is_active: bool,
     /// The language the triage model detected in their latest ticket that has one
@@ -106,7 +106,7 @@ pub async fn of_ticket(db: &impl GenericClient, who: &Principal, ticket_id: i64)
         display_name: person.get(1),
         domain: email.rsplit_once('@').map(|(_, d)| d.to_lowercase()).unwrap_or_default(),
         email,
-        role: person.get(3),
+        role: Role::parse(person.get(3)).ok_or_else(|| bad("role"))?,
         is_active: person.get(4),
         since: person.get(5),
         last_seen_at: person.get(6),

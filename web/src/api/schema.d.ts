@@ -3264,7 +3264,7 @@ export interface components {
             /** @description Their other solved or closed tickets, the latest change first (up to 5). */
             recent: components["schemas"]["TicketSummary"][];
             /** @description `customer`, or `agent`/`admin` for a ticket staff opened for themselves. */
-            role: string;
+            role: components["schemas"]["Role"];
             /**
              * Format: date-time
              * @description When the account was made.
