@@ -6,37 +6,16 @@
 //   ATUM_URL=http://127.0.0.1:8080 ATUM_LOGINS=var/demo-logins.txt npm run live-latency
 //
 // Prints p50/p95 and writes them to ../target/bench/live-latency.json.
-import { chromium } from '@playwright/test';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { base, demoLogin, launch, signIn, token as apiToken, writeResult } from './suite.mjs';
 
-const base = process.env.ATUM_URL ?? 'http://127.0.0.1:8080';
 const rounds = Number(process.env.ROUNDS ?? 40);
-const logins = readFileSync(process.env.ATUM_LOGINS ?? 'var/demo-logins.txt', 'utf8')
-  .split('\n')
-  .filter(Boolean)
-  .map((l) => l.split(' '));
-const [, viewerEmail, viewerPassword] = logins.filter((l) => l[0] === 'agent')[1];
-const [, writerEmail, writerPassword] = logins.filter((l) => l[0] === 'agent')[0];
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
+const browser = await launch();
 const page = await (await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 800 } })).newPage();
-await page.goto('/app/');
-await page.getByLabel('E-mail').fill(viewerEmail);
-await page.getByLabel('Password').fill(viewerPassword);
-await page.getByRole('button', { name: 'Sign in' }).click();
-await page.getByRole('navigation', { name: 'Views' }).waitFor();
+await signIn(page, demoLogin('agent', 1));
 await page.getByRole('listbox').getByRole('option').first().waitFor();
 
-const login = await fetch(`${base}/api/v1/auth/login`, {
-  method: 'POST',
-  headers: { 'Content-Type': 'application/json' },
-  body: JSON.stringify({ email: writerEmail, password: writerPassword }),
-});
-const { token } = await login.json();
+const token = await apiToken(demoLogin('agent', 0));
 
 const samples = [];
 for (let i = 0; i < rounds; i += 1) {
@@ -72,6 +51,4 @@ samples.sort((a, b) => a - b);
 const at = (q) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))];
 const figures = { rounds, p50_ms: at(0.5), p95_ms: at(0.95), max_ms: samples.at(-1) };
 console.log(`commit to paint in another agent's list: p50 ${figures.p50_ms} ms, p95 ${figures.p95_ms} ms, max ${figures.max_ms} ms (${rounds} changes)`);
-const out = resolve(import.meta.dirname, '../../target/bench');
-mkdirSync(out, { recursive: true });
-writeFileSync(resolve(out, 'live-latency.json'), JSON.stringify(figures, null, 2));
+writeResult('live-latency', figures);

@@ -8,24 +8,11 @@
 // Writes both tickets' messages through the API (the first run takes a minute), opens
 // each ROUNDS times in alternation, prints medians and their ratio and writes them to
 // ../target/bench/long-thread.json.
-import { chromium } from '@playwright/test';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { base, demoLogin, launch, signIn, token as apiToken, writeResult } from './suite.mjs';
 
-const base = process.env.ATUM_URL ?? 'http://127.0.0.1:8080';
 const rounds = Number(process.env.ROUNDS ?? 7);
-const logins = readFileSync(process.env.ATUM_LOGINS ?? 'var/demo-logins.txt', 'utf8')
-  .split('\n')
-  .filter(Boolean)
-  .map((l) => l.split(' '));
-const [, email, password] = logins.filter((l) => l[0] === 'agent')[0];
-
-const login = await fetch(`${base}/api/v1/auth/login`, {
-  method: 'POST',
-  headers: { 'Content-Type': 'application/json' },
-  body: JSON.stringify({ email, password }),
-});
-const { token } = await login.json();
+const agent = demoLogin('agent');
+const token = await apiToken(agent);
 const call = async (method, path, body) => {
   const res = await fetch(`${base}/api/v1${path}`, {
     method,
@@ -60,17 +47,10 @@ const large = await thread(20_000);
 const newest = async (id) => (await call('GET', `/tickets/${id}/comments?order=newest&limit=1`)).items[0].body;
 const last = { [small]: await newest(small), [large]: await newest(large) };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
+const browser = await launch();
 const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 800 } });
 const page = await context.newPage();
-await page.goto('/app/');
-await page.getByLabel('E-mail').fill(email);
-await page.getByLabel('Password').fill(password);
-await page.getByRole('button', { name: 'Sign in' }).click();
-await page.getByRole('navigation', { name: 'Views' }).waitFor();
+await signIn(page, agent);
 const cdp = await context.newCDPSession(page);
 await cdp.send('Performance.enable');
 
@@ -108,6 +88,4 @@ result.ratio = {
   heap: Number((result.messages_20000.heap_mb / result.messages_20.heap_mb).toFixed(2)),
 };
 console.log(JSON.stringify(result, null, 2));
-const out = resolve(import.meta.dirname, '../../target/bench');
-mkdirSync(out, { recursive: true });
-writeFileSync(resolve(out, 'long-thread.json'), JSON.stringify(result, null, 2));
+writeResult('long-thread', result);
