@@ -286,7 +286,6 @@ fn run(
                 (c.to_string(), json!(round(api / raw)))
             })
             .collect();
-        let rss_mb = rss_mb(api.id())?;
         let memory_at_end = memory(api.id())?;
         println!("create / raw insert: {}", Value::Object(ratio.clone()));
         println!("atum-api memory at the start: {memory_at_start}");
@@ -299,7 +298,7 @@ fn run(
             "scenarios": outcomes.iter().map(Outcome::to_json).collect::<Vec<_>>(),
             "raw_insert_tps": baseline,
             "create_to_raw_insert_ratio": ratio,
-            "api_rss_mb": round(rss_mb),
+            "api_rss_mb": memory_at_end["rss_mb"],
             "api_memory": {"start": memory_at_start, "end": memory_at_end},
             "create_statements": profile,
         }))
@@ -496,29 +495,27 @@ COMMIT;
         .with_context(|| format!("no tps in pgbench's output: {text}{}", String::from_utf8_lossy(&out.stderr)))
 }
 
-/// Where a process's resident memory is: the heap and stacks (anonymous), the mapped
-/// binary and libraries (file), and its threads, in MB from `/proc/<pid>/status`.
-pub(crate) fn memory(pid: u32) -> anyhow::Result<Value> {
+/// A field of `/proc/<pid>/status` (kB for the memory ones).
+fn proc_status(pid: u32, name: &str) -> anyhow::Result<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let field = |name: &str| -> f64 {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':')?.split_whitespace().next()?.parse::<f64>().ok())
-            .unwrap_or(f64::NAN)
-    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':')?.split_whitespace().next()?.parse().ok())
+        .with_context(|| format!("{name} in /proc/{pid}/status"))
+}
+
+/// Where a process's resident memory is: the heap and stacks (anonymous), the mapped
+/// binary and libraries (file), and its threads, in MB.
+pub(crate) fn memory(pid: u32) -> anyhow::Result<Value> {
+    let mb = |name: &str| proc_status(pid, name).map(|kb| round(kb / 1024.0));
     Ok(json!({
-        "rss_mb": round(field("VmRSS") / 1024.0),
-        "anon_mb": round(field("RssAnon") / 1024.0),
-        "file_mb": round(field("RssFile") / 1024.0),
-        "threads": field("Threads"),
+        "rss_mb": mb("VmRSS")?,
+        "anon_mb": mb("RssAnon")?,
+        "file_mb": mb("RssFile")?,
+        "threads": proc_status(pid, "Threads")?,
     }))
 }
 
 pub(crate) fn rss_mb(pid: u32) -> anyhow::Result<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:")?.split_whitespace().next()?.parse().ok())
-        .context("VmRSS")?;
-    Ok(kb / 1024.0)
+    Ok(proc_status(pid, "VmRSS")? / 1024.0)
 }
