@@ -8,7 +8,7 @@ import { Suggested } from './Suggested';
 import { Triage, type TriageHandle } from './Triage';
 import { DraftReply, type DraftHandle } from './Draft';
 import { useTicketAi } from './ticketAi';
-import { earlier, EARLIER, useThread } from './thread';
+import { earlier, earlierLabel, useThread } from './thread';
 import { PRIORITIES } from './views';
 
 export interface TicketViewHandle {
@@ -477,8 +477,7 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
             {conversation.thread && earlier(conversation.thread) > 0 && (
               <li className="earlier">
                 <button type="button" onClick={() => void showEarlier()} aria-disabled={conversation.busy} data-testid="show-earlier">
-                  {earlier(conversation.thread).toLocaleString()} earlier {earlier(conversation.thread) === 1 ? 'message' : 'messages'}: show{' '}
-                  {Math.min(EARLIER, earlier(conversation.thread))} more
+                  {earlierLabel(conversation.thread)}
                 </button>
               </li>
             )}

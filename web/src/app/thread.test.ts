@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Comment } from './api';
-import { earlier, withEarlier, withLatest } from './thread';
+import { earlier, earlierLabel, withEarlier, withLatest } from './thread';
 
 const c = (id: number, minute = id): Comment => ({
   id,
@@ -63,5 +63,13 @@ describe('withEarlier', () => {
     expect(earlier(more)).toBe(78);
     const last = withEarlier(more, page([1, 2], 83));
     expect(last.older).toBeNull();
+  });
+});
+
+describe('earlierLabel', () => {
+  it('counts what is not loaded and offers at most a page of it', () => {
+    const items = Array.from({ length: 20 }, (_, i) => ({ id: i + 1 }) as never);
+    expect(earlierLabel({ items, total: 20_000, older: 'c' })).toBe('19,980 earlier messages: show 100 more');
+    expect(earlierLabel({ items, total: 21, older: 'c' })).toBe('1 earlier message: show 1 more');
   });
 });

@@ -23,6 +23,12 @@ const byTime = (a: Comment, b: Comment) => a.created_at.localeCompare(b.created_
 /** How many messages are not loaded (between the first message and those shown). */
 export const earlier = (t: Thread) => Math.max(0, t.total - t.items.length);
 
+/** The "show earlier" button's words: "19,980 earlier messages: show 100 more". */
+export function earlierLabel(t: Thread): string {
+  const n = earlier(t);
+  return `${n.toLocaleString()} earlier ${n === 1 ? 'message' : 'messages'}: show ${Math.min(EARLIER, n)} more`;
+}
+
 /**
  * The thread after fetching its newest page (newest first): what is new is added in
  * order. When the page does not reach what was loaded, or the count moved by more

@@ -1,6 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { api, type Me, problem, type Ticket } from '../app/api';
-import { earlier, EARLIER, useThread } from '../app/thread';
+import { earlier, earlierLabel, useThread } from '../app/thread';
 import { useLiveFeed } from '../app/live';
 import { Link } from './Link';
 import { helpPath } from './route';
@@ -114,8 +114,7 @@ export default function Conversation({ org, id, me }: { org: string; id: number;
         {conversation.thread && earlier(conversation.thread) > 0 && (
           <li className="earlier">
             <button type="button" className="secondary" onClick={() => void showEarlier()} aria-disabled={conversation.busy}>
-              {earlier(conversation.thread).toLocaleString()} earlier {earlier(conversation.thread) === 1 ? 'message' : 'messages'}: show{' '}
-              {Math.min(EARLIER, earlier(conversation.thread))} more
+              {earlierLabel(conversation.thread)}
             </button>
           </li>
         )}
