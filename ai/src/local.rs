@@ -13,10 +13,9 @@ use atum_core::{
         Alternative, BoxFuture, Evaluation, Guess, Labelled, Language, Models, Neighbour, Passage, Quote,
         ReliabilityBin, Sentiment, TierFigure, TrainFailure, Trained,
     },
-    db::DbPool,
     ids::OrgId,
-    runtime::Metrics,
 };
+use atum_runtime::{Metrics, db::DbPool};
 use tokio_util::sync::CancellationToken;
 
 use crate::{

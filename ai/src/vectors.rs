@@ -15,12 +15,11 @@ use std::{
 };
 
 use atum_core::{
-    db::DbPool,
     error::{Error, Result},
     ids::OrgId,
     retrieval::index::VECTORS_CHANNEL,
-    runtime::{Metrics, listener, listener::Wakeup},
 };
+use atum_runtime::{Metrics, db::DbPool, listener, listener::Wakeup};
 use futures_util::StreamExt as _;
 use rayon::prelude::*;
 use tokio_util::sync::CancellationToken;
@@ -205,7 +204,7 @@ impl Retrieval {
         };
         // Streamed and coded row by row: holding every row's f32 bytes at once would
         // leave the process that much larger (the allocator keeps what it was given).
-        let conn = atum_core::db::connection(pool).await?;
+        let conn = atum_runtime::db::connection(pool).await?;
         let count: i64 = conn
             .query_one("SELECT count(*) FROM kb_chunks WHERE org_id = $1 AND model = $2", &[&org, &model])
             .await?

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use atum_core::runtime::Context;
+use atum_runtime::Context;
 
 /// Prunes spent sign-in rows (attempts past retention, dead challenges, tokens and
 /// sessions) and presence long expired, once an hour. Several API processes may do it at once: the deletes are
@@ -16,7 +16,7 @@ pub(crate) async fn housekeeping(ctx: Context, retention: atum_core::auth::house
             _ = ticker.tick() => {}
         }
         let run = async {
-            let conn = atum_core::db::connection(&ctx.pool).await.map_err(|e| e.to_string())?;
+            let conn = atum_runtime::db::connection(&ctx.pool).await.map_err(|e| e.to_string())?;
             let pruned = atum_core::auth::housekeeping::prune(&conn, retention).await.map_err(|e| e.to_string())?;
             atum_core::tickets::presence::prune(&conn).await.map_err(|e| e.to_string())?;
             Ok::<_, String>(pruned)
@@ -38,7 +38,7 @@ pub(crate) async fn probe(ctx: Context) {
             _ = ticker.tick() => {}
         }
         let check = async {
-            let conn = atum_core::db::connection(&ctx.pool).await.map_err(|e| e.to_string())?;
+            let conn = atum_runtime::db::connection(&ctx.pool).await.map_err(|e| e.to_string())?;
             conn.simple_query("SELECT 1").await.map_err(|e| e.to_string())
         };
         match tokio::time::timeout(Duration::from_secs(5), check).await {

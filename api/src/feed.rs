@@ -12,16 +12,14 @@
 
 use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
-use atum_core::{
+use atum_core::tickets::{
+    events::{CHANNEL, Notice},
+    feed, presence,
+};
+use atum_runtime::{
+    Metrics,
     db::DbPool,
-    runtime::{
-        Metrics,
-        listener::{self, Wakeup},
-    },
-    tickets::{
-        events::{CHANNEL, Notice},
-        feed, presence,
-    },
+    listener::{self, Wakeup},
 };
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -149,7 +147,7 @@ impl Reader {
             self.mark(wanted.iter().copied());
             return Ok(());
         }
-        let conn = atum_core::db::connection(pool).await?;
+        let conn = atum_runtime::db::connection(pool).await?;
         if self.high.is_none() {
             // What is in the journal already is history, not news: a fresh reader
             // marks the look-back window as sent and streams what happens from now

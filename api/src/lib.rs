@@ -24,10 +24,10 @@ pub mod web_ui;
 
 use std::sync::Arc;
 
-use atum_core::{
-    auth::session::SessionPolicy,
+use atum_core::auth::session::SessionPolicy;
+use atum_runtime::{
+    BoxError, Context,
     config::{ConfigError, Env},
-    runtime::{BoxError, Context},
 };
 
 pub use http::{client_ip, error, json, rate_limit};
@@ -58,7 +58,7 @@ impl Settings {
             sessions: SessionPolicy::from_env(env)?,
             retention: atum_core::auth::housekeeping::Retention::from_env(env)?,
             web: web_ui::WebUi::from_env(env)?,
-            model_dir: atum_core::config::embed_model_dir(env)?,
+            model_dir: atum_runtime::config::embed_model_dir(env)?,
         })
     }
 }

@@ -1,3 +1,8 @@
 fn main() -> std::process::ExitCode {
-    atum_core::runtime::launch(atum_core::config::Service::Api, atum_api::Settings::from_env, atum_api::run)
+    atum_runtime::launch(
+        atum_runtime::config::Service::Api,
+        atum_core::schema::check,
+        atum_api::Settings::from_env,
+        atum_api::run,
+    )
 }

@@ -11,7 +11,7 @@ use actix_web::{
     middleware::from_fn,
     web,
 };
-use atum_core::runtime::{Metrics, metrics::metrics_handler};
+use atum_runtime::{Metrics, metrics::metrics_handler};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use atum_core::{
     auth::{lockout::LoginPolicy, secret_key::SecretKey, session::SessionPolicy},
-    config::{ConfigError, Env},
     error::Error,
 };
+use atum_runtime::config::{ConfigError, Env};
 
 use crate::{auth, client_ip, error::ApiError, rate_limit};
 
@@ -17,7 +17,7 @@ pub const MAX_JSON_BYTES: usize = 512 * 1024;
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: atum_core::db::DbPool,
+    pub pool: atum_runtime::db::DbPool,
     pub sessions: SessionPolicy,
     pub security: Arc<Security>,
     /// The live ticket feed behind `GET /api/v1/events`.
@@ -104,8 +104,8 @@ impl Security {
 }
 
 impl AppState {
-    pub async fn conn(&self) -> Result<atum_core::db::Connection, ApiError> {
-        Ok(atum_core::db::connection(&self.pool).await?)
+    pub async fn conn(&self) -> Result<atum_runtime::db::Connection, ApiError> {
+        Ok(atum_runtime::db::connection(&self.pool).await?)
     }
 
     /// The shape of every authenticated request: one transaction, the principal
@@ -114,7 +114,7 @@ impl AppState {
     pub async fn in_tx<T>(
         &self,
         creds: &auth::Credentials,
-        work: impl AsyncFnOnce(&atum_core::db::Transaction<'_>, atum_core::auth::Principal) -> Result<T, ApiError>,
+        work: impl AsyncFnOnce(&atum_runtime::db::Transaction<'_>, atum_core::auth::Principal) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         self.in_tx_enrolling(creds, async |tx, who| {
             if who.must_enrol_mfa {
@@ -130,7 +130,7 @@ impl AppState {
     pub async fn in_tx_enrolling<T>(
         &self,
         creds: &auth::Credentials,
-        work: impl AsyncFnOnce(&atum_core::db::Transaction<'_>, atum_core::auth::Principal) -> Result<T, ApiError>,
+        work: impl AsyncFnOnce(&atum_runtime::db::Transaction<'_>, atum_core::auth::Principal) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await?;

@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use atum_core::{
     auth::lockout,
-    db::DbPool,
     ids::{OrgId, UserId},
-    runtime::{Metrics, listener},
 };
+use atum_runtime::{Metrics, db::DbPool, listener};
 use tokio_util::sync::CancellationToken;
 
 use crate::state::Security;
@@ -30,7 +29,7 @@ pub fn start(
             let Some((org, user)) = payload.split_once(':') else { continue };
             let (Ok(org), Ok(user)) = (org.parse::<i64>(), user.parse::<i64>()) else { continue };
             let keys = async {
-                let conn = atum_core::db::connection(&pool).await?;
+                let conn = atum_runtime::db::connection(&pool).await?;
                 lockout::sign_in_keys(&conn, OrgId(org), UserId(user)).await
             };
             match keys.await {

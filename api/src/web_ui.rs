@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use actix_files::{Files, NamedFile};
 use actix_web::{HttpRequest, HttpResponse, http::header, middleware::DefaultHeaders, web};
-use atum_core::config::{ConfigError, Env};
+use atum_runtime::config::{ConfigError, Env};
 
 /// The content security policy of the pages: only this origin's scripts, styles,
 /// images and connections; no framing.

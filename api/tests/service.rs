@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use atum_core::config::Service;
+use atum_runtime::config::Service;
 use atum_testing::service;
 
 const EXE: &str = env!("CARGO_BIN_EXE_atum-api");

@@ -32,10 +32,8 @@ use std::{
 };
 
 use anyhow::Context as _;
-use atum_core::{
-    config::{Env, Service, parse_database_url},
-    pg_cluster::Cluster,
-};
+use atum_core::pg_cluster::Cluster;
+use atum_runtime::config::{Env, Service, parse_database_url};
 use serde_json::{Value, json};
 
 use crate::retrieval::{PASSWORD, fresh_database, post, publish, wait_embedded};
@@ -378,7 +376,7 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let url = cluster.url(port, DATABASE)?;
     runtime.block_on(fresh_database(cluster, port, &url, DATABASE))?;
-    let db = runtime.block_on(atum_core::db::connect(&parse_database_url("bench", &url)?))?;
+    let db = runtime.block_on(atum_runtime::db::connect(&parse_database_url("bench", &url)?))?;
 
     let mut children = Vec::new();
     let mut listen = None;

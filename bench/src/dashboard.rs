@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 
 use atum_core::{
     auth::{Principal, Role},
-    config::{DatabaseConfig, parse_database_url},
     dashboard::snapshots,
     desk::create_ticket as create,
     pg_cluster::Cluster,
     tickets::write::NewTicket,
 };
+use atum_runtime::config::{DatabaseConfig, parse_database_url};
 use serde_json::{Value, json};
 use std::sync::{
     Arc,
@@ -43,7 +43,7 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// Creates tickets from `WRITERS` tasks for `duration`; returns each creation's latency in ms.
-async fn write_load(pool: &atum_core::db::DbPool, who: Principal, duration: Duration) -> anyhow::Result<Vec<f64>> {
+async fn write_load(pool: &atum_runtime::db::DbPool, who: Principal, duration: Duration) -> anyhow::Result<Vec<f64>> {
     let deadline = Instant::now() + duration;
     let mut tasks = Vec::new();
     for w in 0..WRITERS {
@@ -88,15 +88,15 @@ fn summary(latencies: &[f64], duration: Duration) -> Value {
 pub async fn run(setup: &Setup<'_>) -> anyhow::Result<Value> {
     let url = setup.cluster.url(setup.port, "atum_bench")?;
     let admin =
-        atum_core::db::connect(&parse_database_url("bench", &setup.cluster.url(setup.port, "postgres")?)?).await?;
+        atum_runtime::db::connect(&parse_database_url("bench", &setup.cluster.url(setup.port, "postgres")?)?).await?;
     if admin.query_opt("SELECT 1 FROM pg_database WHERE datname = 'atum_bench'", &[]).await?.is_none() {
         admin.batch_execute("CREATE DATABASE atum_bench").await?;
     }
-    let mut client = atum_core::db::connect(&parse_database_url("bench", &url)?).await?;
+    let mut client = atum_runtime::db::connect(&parse_database_url("bench", &url)?).await?;
     atum_core::schema::migrate_up(&mut client, None).await?;
-    let pool = atum_core::db::pool(&DatabaseConfig { pg: parse_database_url("bench", &url)?, pool_size: 8 })?;
+    let pool = atum_runtime::db::pool(&DatabaseConfig { pg: parse_database_url("bench", &url)?, pool_size: 8 })?;
     let org = {
-        let mut conn = atum_core::db::connection(&pool).await?;
+        let mut conn = atum_runtime::db::connection(&pool).await?;
         println!("seeding {} tickets (once; kept for later runs)", setup.tickets);
         seed::ensure(&mut conn, setup.tickets).await?
     };

@@ -75,10 +75,8 @@ use std::{
 };
 
 use anyhow::{Context as _, bail};
-use atum_core::{
-    config::{DatabaseConfig, Env, parse_database_url},
-    pg_cluster::{Cluster, Durability},
-};
+use atum_core::pg_cluster::{Cluster, Durability};
+use atum_runtime::config::{DatabaseConfig, Env, parse_database_url};
 use load::{Call, Outcome, round};
 use serde_json::{Value, json};
 
@@ -316,14 +314,14 @@ fn run(
 /// runs): its URL and the organisation's id.
 async fn bench_database(cluster: &Cluster, port: u16, tickets: i64) -> anyhow::Result<(String, i64)> {
     let url = cluster.url(port, "atum_bench")?;
-    let admin = atum_core::db::connect(&parse_database_url("bench", &cluster.url(port, "postgres")?)?).await?;
+    let admin = atum_runtime::db::connect(&parse_database_url("bench", &cluster.url(port, "postgres")?)?).await?;
     if admin.query_opt("SELECT 1 FROM pg_database WHERE datname = 'atum_bench'", &[]).await?.is_none() {
         admin.batch_execute("CREATE DATABASE atum_bench").await?;
     }
-    let mut client = atum_core::db::connect(&parse_database_url("bench", &url)?).await?;
+    let mut client = atum_runtime::db::connect(&parse_database_url("bench", &url)?).await?;
     atum_core::schema::migrate_up(&mut client, None).await?;
-    let pool = atum_core::db::pool(&DatabaseConfig { pg: parse_database_url("bench", &url)?, pool_size: 1 })?;
-    let mut conn = atum_core::db::connection(&pool).await?;
+    let pool = atum_runtime::db::pool(&DatabaseConfig { pg: parse_database_url("bench", &url)?, pool_size: 1 })?;
+    let mut conn = atum_runtime::db::connection(&pool).await?;
     println!("seeding {tickets} tickets (once; kept for later runs)");
     let org = seed::ensure(&mut conn, tickets).await?;
     Ok((url, org))
@@ -331,13 +329,13 @@ async fn bench_database(cluster: &Cluster, port: u16, tickets: i64) -> anyhow::R
 
 /// Starts the release `atum-api` beside this program on a free port.
 fn start_api(exe_dir: &Path, url: &str, pool_size: u32) -> anyhow::Result<(std::process::Child, std::net::SocketAddr)> {
-    start_service(exe_dir, atum_core::config::Service::Api, url, pool_size, &[])
+    start_service(exe_dir, atum_runtime::config::Service::Api, url, pool_size, &[])
 }
 
 /// Starts a release binary of the suite beside this program, listening on a free port.
 pub(crate) fn start_service(
     exe_dir: &Path,
-    service: atum_core::config::Service,
+    service: atum_runtime::config::Service,
     url: &str,
     pool_size: u32,
     env: &[(&str, String)],
@@ -396,7 +394,7 @@ pub(crate) fn login_as(base: &str, org: &str, email: &str, password: &str) -> an
 
 /// A cursor 90% of the way down the open tickets, and a ticket id to fetch.
 async fn deep_cursor(url: &str, org: i64, tickets: i64) -> anyhow::Result<(String, i64)> {
-    let client = atum_core::db::connect(&parse_database_url("bench", url)?).await?;
+    let client = atum_runtime::db::connect(&parse_database_url("bench", url)?).await?;
     let offset = (tickets / 6) * 9 / 10;
     let row = client
         .query_one(

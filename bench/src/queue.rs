@@ -9,7 +9,8 @@ use std::{
 };
 
 use anyhow::{Context as _, bail};
-use atum_core::{config::parse_database_url, pg_cluster::Cluster};
+use atum_core::pg_cluster::Cluster;
+use atum_runtime::config::parse_database_url;
 use serde_json::{Value, json};
 use tokio_postgres::Client;
 
@@ -72,7 +73,7 @@ async fn checkpoints(client: &Client) -> anyhow::Result<i64> {
 }
 
 async fn connect(url: &str) -> anyhow::Result<Client> {
-    Ok(atum_core::db::connect(&parse_database_url("bench", url)?).await?)
+    Ok(atum_runtime::db::connect(&parse_database_url("bench", url)?).await?)
 }
 
 async fn fresh_db(setup: &Setup<'_>, name: &str) -> anyhow::Result<String> {

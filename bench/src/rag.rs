@@ -31,7 +31,6 @@ use anyhow::{Context as _, bail};
 use atum_ai::Embedder;
 use atum_core::{
     auth::{Principal, Role},
-    config::{DatabaseConfig, Env, Service, parse_database_url},
     ids::OrgId,
     kb::write::{self, NewArticle},
     orgs,
@@ -39,6 +38,7 @@ use atum_core::{
     retrieval::{chunk, index},
     users::{self, NewUser},
 };
+use atum_runtime::config::{DatabaseConfig, Env, Service, parse_database_url};
 use rand::{RngExt as _, SeedableRng as _, rngs::StdRng, seq::SliceRandom as _};
 use serde_json::{Value, json};
 
@@ -105,7 +105,7 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
         (|| -> anyhow::Result<i64> {
             println!("rebuilding the lexical index of {chunks} passages with `atum kb reindex --org {SLUG}`");
             runtime.block_on(async {
-                let client = atum_core::db::connect(&parse_database_url("bench", &url)?).await?;
+                let client = atum_runtime::db::connect(&parse_database_url("bench", &url)?).await?;
                 client.execute("DELETE FROM kb_chunks WHERE org_id = $1", &[&org]).await?;
                 client.execute("VACUUM ANALYZE kb_chunks", &[]).await?;
                 anyhow::Ok(())
@@ -323,14 +323,14 @@ async fn corpus(
     samples: &[Sample],
     pool: &[&str],
 ) -> anyhow::Result<OrgId> {
-    let admin = atum_core::db::connect(&parse_database_url("bench", &cluster.url(port, "postgres")?)?).await?;
+    let admin = atum_runtime::db::connect(&parse_database_url("bench", &cluster.url(port, "postgres")?)?).await?;
     if admin.query_opt("SELECT 1 FROM pg_database WHERE datname = 'atum_rag'", &[]).await?.is_none() {
         admin.batch_execute("CREATE DATABASE atum_rag").await?;
     }
-    let mut client = atum_core::db::connect(&parse_database_url("bench", url)?).await?;
+    let mut client = atum_runtime::db::connect(&parse_database_url("bench", url)?).await?;
     atum_core::schema::migrate_up(&mut client, None).await?;
-    let db = atum_core::db::pool(&DatabaseConfig { pg: parse_database_url("bench", url)?, pool_size: 1 })?;
-    let mut conn = atum_core::db::connection(&db).await?;
+    let db = atum_runtime::db::pool(&DatabaseConfig { pg: parse_database_url("bench", url)?, pool_size: 1 })?;
+    let mut conn = atum_runtime::db::connection(&db).await?;
     let org = match orgs::find_by_slug(&conn, SLUG).await {
         Ok(o) => o.id,
         Err(_) => {
@@ -399,7 +399,7 @@ async fn store_pool_vectors(
     vectors: &[Vec<f32>],
     sample: usize,
 ) -> anyhow::Result<usize> {
-    let mut client = atum_core::db::connect(&parse_database_url("bench", url)?).await?;
+    let mut client = atum_runtime::db::connect(&parse_database_url("bench", url)?).await?;
     let by_text: HashMap<&str, &Vec<f32>> = pool.iter().copied().zip(vectors).collect();
     let rows = client.query("SELECT id, body FROM kb_chunks WHERE org_id = $1", &[&org]).await?;
     let tx = client.transaction().await?;
@@ -427,7 +427,7 @@ async fn store_pool_vectors(
 }
 
 async fn count(url: &str, sql: &str, org: OrgId) -> anyhow::Result<i64> {
-    let client = atum_core::db::connect(&parse_database_url("bench", url)?).await?;
+    let client = atum_runtime::db::connect(&parse_database_url("bench", url)?).await?;
     Ok(client.query_one(sql, &[&org]).await?.get(0))
 }
 

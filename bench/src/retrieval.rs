@@ -15,11 +15,11 @@ use std::{
 use anyhow::{Context as _, bail};
 use atum_core::{
     auth::Role,
-    config::{Service, parse_database_url},
     orgs,
     pg_cluster::Cluster,
     users::{self, NewUser},
 };
+use atum_runtime::config::{Service, parse_database_url};
 use serde_json::{Value, json};
 
 use crate::load::round;
@@ -131,11 +131,11 @@ impl Ranks {
 
 /// A new database `name` at `url` with the organisation `eval` and its admin.
 pub(crate) async fn fresh_database(cluster: &Cluster, port: u16, url: &str, name: &str) -> anyhow::Result<()> {
-    let admin = atum_core::db::connect(&parse_database_url("bench", &cluster.url(port, "postgres")?)?).await?;
+    let admin = atum_runtime::db::connect(&parse_database_url("bench", &cluster.url(port, "postgres")?)?).await?;
     // Two statements: CREATE DATABASE cannot share an (implicit) transaction.
     admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
     admin.batch_execute(&format!("CREATE DATABASE {name}")).await?;
-    let mut client = atum_core::db::connect(&parse_database_url("bench", url)?).await?;
+    let mut client = atum_runtime::db::connect(&parse_database_url("bench", url)?).await?;
     atum_core::schema::migrate_up(&mut client, None).await?;
     let user = NewUser {
         email: "admin@eval.test".into(),
@@ -144,11 +144,11 @@ pub(crate) async fn fresh_database(cluster: &Cluster, port: u16, url: &str, name
         password: Some(PASSWORD.into()),
     };
     let hash = users::hash_for(&user)?.context("password")?;
-    let pool = atum_core::db::pool(&atum_core::config::DatabaseConfig {
+    let pool = atum_runtime::db::pool(&atum_runtime::config::DatabaseConfig {
         pg: parse_database_url("bench", url)?,
         pool_size: 1,
     })?;
-    let mut conn = atum_core::db::connection(&pool).await?;
+    let mut conn = atum_runtime::db::connection(&pool).await?;
     let tx = conn.transaction().await?;
     orgs::create_with_admin(&tx, "eval", "Evaluation", &user, hash).await?;
     tx.commit().await?;
@@ -157,7 +157,7 @@ pub(crate) async fn fresh_database(cluster: &Cluster, port: u16, url: &str, name
 
 /// Waits until every article is in the index and every passage has a vector.
 pub(crate) async fn wait_embedded(url: &str, articles: i64, limit: Duration) -> anyhow::Result<()> {
-    let client = atum_core::db::connect(&parse_database_url("bench", url)?).await?;
+    let client = atum_runtime::db::connect(&parse_database_url("bench", url)?).await?;
     let started = Instant::now();
     loop {
         let row = client

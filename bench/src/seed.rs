@@ -16,7 +16,7 @@ const BATCH: i64 = 100_000;
 
 /// The bench org's id, creating the org, its admin, a customer and `tickets` tickets
 /// when missing.
-pub async fn ensure(client: &mut atum_core::db::Connection, tickets: i64) -> anyhow::Result<i64> {
+pub async fn ensure(client: &mut atum_runtime::db::Connection, tickets: i64) -> anyhow::Result<i64> {
     let org = match orgs::find_by_slug(&*client, SLUG).await {
         Ok(org) => org.id,
         Err(_) => {

@@ -5,10 +5,10 @@
 use std::time::{Duration, Instant};
 
 use atum_core::{
-    config::{DatabaseConfig, parse_database_url},
     pg_cluster::Cluster,
     sla::{self, calendar::Calendar},
 };
+use atum_runtime::config::{DatabaseConfig, parse_database_url};
 use chrono::{DateTime, NaiveDate, Utc};
 use rand::RngExt as _;
 use serde_json::{Value, json};
@@ -79,7 +79,7 @@ fn arithmetic() -> (f64, f64) {
 }
 
 async fn connect(url: &str) -> anyhow::Result<tokio_postgres::Client> {
-    Ok(atum_core::db::connect(&parse_database_url("bench", url)?).await?)
+    Ok(atum_runtime::db::connect(&parse_database_url("bench", url)?).await?)
 }
 
 /// An organisation with `n` open tickets under one business-hours policy (60-minute
@@ -142,8 +142,8 @@ async fn seed(client: &tokio_postgres::Client, slug: &str, n: i64) -> anyhow::Re
 /// Seconds for one sweep that finds `due` of the tickets due (each refreshed, most
 /// recording a breach), over `runs` runs; and the statements of the last sweep.
 async fn sweeps(url: &str, org: i64, due: i64, runs: usize) -> anyhow::Result<(Vec<f64>, serde_json::Value)> {
-    let pool = atum_core::db::pool(&DatabaseConfig { pg: parse_database_url("bench", url)?, pool_size: 3 })?;
-    let conn = atum_core::db::connection(&pool).await?;
+    let pool = atum_runtime::db::pool(&DatabaseConfig { pg: parse_database_url("bench", url)?, pool_size: 3 })?;
+    let conn = atum_runtime::db::connection(&pool).await?;
     let mut times = Vec::new();
     let mut profile = serde_json::Value::Null;
     for _ in 0..runs {
@@ -197,7 +197,7 @@ async fn sweeps(url: &str, org: i64, due: i64, runs: usize) -> anyhow::Result<(V
 /// Seconds to recompute the org's tickets after a calendar change, and the worst and
 /// p99 latency of single-ticket updates made meanwhile on another connection.
 async fn recompute(url: &str, org: i64, calendar: i64) -> anyhow::Result<(f64, usize, f64, f64)> {
-    let pool = atum_core::db::pool(&DatabaseConfig { pg: parse_database_url("bench", url)?, pool_size: 2 })?;
+    let pool = atum_runtime::db::pool(&DatabaseConfig { pg: parse_database_url("bench", url)?, pool_size: 2 })?;
     let writer = connect(url).await?;
     let ids: Vec<i64> =
         writer.query("SELECT id FROM tickets WHERE org_id = $1", &[&org]).await?.iter().map(|r| r.get(0)).collect();
@@ -227,7 +227,7 @@ async fn recompute(url: &str, org: i64, calendar: i64) -> anyhow::Result<(f64, u
         }
         anyhow::Ok(latencies)
     });
-    let mut conn = atum_core::db::connection(&pool).await?;
+    let mut conn = atum_runtime::db::connection(&pool).await?;
     let started = Instant::now();
     let n = sla::recompute_org(&mut conn, org.into(), sla::RECOMPUTE_BATCH, || false).await?;
     let took = started.elapsed().as_secs_f64();

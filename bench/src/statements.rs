@@ -4,7 +4,8 @@
 //! really does and a change to the create shows up statement by statement.
 
 use anyhow::Context as _;
-use atum_core::{config::parse_database_url, pg_cluster::Cluster};
+use atum_core::pg_cluster::Cluster;
+use atum_runtime::config::parse_database_url;
 use serde_json::{Value, json};
 
 use crate::load::round;
@@ -14,7 +15,7 @@ use crate::load::round;
 /// baseline pay its small cost alike.
 pub async fn ensure_loaded(cluster: &Cluster, port: u16) -> anyhow::Result<()> {
     let url = parse_database_url("bench", &cluster.url(port, "postgres")?)?;
-    let client = atum_core::db::connect(&url).await?;
+    let client = atum_runtime::db::connect(&url).await?;
     let loaded: String = client.query_one("SHOW shared_preload_libraries", &[]).await?.get(0);
     if loaded.contains("pg_stat_statements") {
         return Ok(());
@@ -28,7 +29,7 @@ pub async fn ensure_loaded(cluster: &Cluster, port: u16) -> anyhow::Result<()> {
 
 /// Clears the statistics of database `url` (creating the extension there if needed).
 pub async fn reset(url: &str) -> anyhow::Result<()> {
-    let client = atum_core::db::connect(&parse_database_url("bench", url)?).await?;
+    let client = atum_runtime::db::connect(&parse_database_url("bench", url)?).await?;
     client
         .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset();")
         .await
@@ -40,7 +41,7 @@ pub async fn reset(url: &str) -> anyhow::Result<()> {
 /// sweep; `units` of them ran), each that ran at least once per 20 units, the
 /// costliest first; and the sums: statements (round trips) and execution time per unit.
 pub async fn per(url: &str, units: usize, unit: &str) -> anyhow::Result<Value> {
-    let client = atum_core::db::connect(&parse_database_url("bench", url)?).await?;
+    let client = atum_runtime::db::connect(&parse_database_url("bench", url)?).await?;
     let rows = client
         .query(
             "SELECT query, calls, total_exec_time, rows

@@ -56,7 +56,7 @@ pub fn write_history(file: &Path, n: usize) -> anyhow::Result<()> {
 }
 
 pub fn run(exe_dir: &Path, root: &Path) -> anyhow::Result<()> {
-    let env = atum_core::config::Env::process();
+    let env = atum_runtime::config::Env::process();
     let sizes: Vec<usize> = env
         .get("ATUM_BENCH_TRIAGE_SIZES")
         .unwrap_or_else(|| "10000,100000".into())

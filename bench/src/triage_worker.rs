@@ -28,11 +28,11 @@ use atum_ai::LocalModels;
 use atum_core::{
     assist::Models as _,
     auth::Role,
-    config::{DatabaseConfig, Env, Service, parse_database_url},
     orgs,
     pg_cluster::Cluster,
     users::{self, NewUser},
 };
+use atum_runtime::config::{DatabaseConfig, Env, Service, parse_database_url};
 use serde_json::{Value, json};
 
 use crate::{load::round, rag::peak_rss_until};
@@ -208,13 +208,13 @@ fn file_ticket(base: &str, token: &str, text: &str) -> anyhow::Result<()> {
 
 /// A new database for each run: the history, the models and the queue start empty.
 async fn fresh_database(cluster: &Cluster, port: u16, url: &str) -> anyhow::Result<()> {
-    let admin = atum_core::db::connect(&parse_database_url("bench", &cluster.url(port, "postgres")?)?).await?;
+    let admin = atum_runtime::db::connect(&parse_database_url("bench", &cluster.url(port, "postgres")?)?).await?;
     admin.batch_execute(&format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")).await?;
     admin.batch_execute(&format!("CREATE DATABASE {DATABASE}")).await?;
-    let mut client = atum_core::db::connect(&parse_database_url("bench", url)?).await?;
+    let mut client = atum_runtime::db::connect(&parse_database_url("bench", url)?).await?;
     atum_core::schema::migrate_up(&mut client, None).await?;
-    let db = atum_core::db::pool(&DatabaseConfig { pg: parse_database_url("bench", url)?, pool_size: 1 })?;
-    let mut conn = atum_core::db::connection(&db).await?;
+    let db = atum_runtime::db::pool(&DatabaseConfig { pg: parse_database_url("bench", url)?, pool_size: 1 })?;
+    let mut conn = atum_runtime::db::connection(&db).await?;
     let admin = NewUser {
         email: "admin@triage.test".into(),
         display_name: "Triage Admin".into(),
@@ -237,7 +237,7 @@ async fn fresh_database(cluster: &Cluster, port: u16, url: &str) -> anyhow::Resu
 }
 
 async fn client(url: &str) -> anyhow::Result<tokio_postgres::Client> {
-    Ok(atum_core::db::connect(&parse_database_url("bench", url)?).await?)
+    Ok(atum_runtime::db::connect(&parse_database_url("bench", url)?).await?)
 }
 
 async fn count(url: &str, sql: &str) -> anyhow::Result<i64> {

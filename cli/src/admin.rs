@@ -10,10 +10,10 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use atum_core::{
     auth::Role,
-    config::Env,
     orgs,
     users::{self, NewUser},
 };
+use atum_runtime::config::Env;
 use clap::Subcommand;
 use rand::{RngExt, distr::Alphanumeric};
 

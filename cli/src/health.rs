@@ -11,7 +11,7 @@ use std::{
     time::Duration,
 };
 
-use atum_core::config::{Env, Service};
+use atum_runtime::config::{Env, Service};
 
 #[derive(clap::Args)]
 pub struct HealthArgs {

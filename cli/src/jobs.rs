@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use atum_core::jobs::admin::{self, JobRecord};
+use atum_queue::admin::{self, JobRecord};
 use clap::Subcommand;
 
 #[derive(Subcommand)]

@@ -21,7 +21,7 @@ pub enum Action {
 pub async fn run(action: Action) -> anyhow::Result<ExitCode> {
     let Action::Reindex { org } = action;
     let pool = crate::migrate::pool().await?;
-    let conn = atum_core::db::connection(&pool).await?;
+    let conn = atum_runtime::db::connection(&pool).await?;
     let org = match org {
         Some(slug) => Some(orgs::find_by_slug(&conn, &slug).await?.id),
         None => None,

@@ -121,8 +121,8 @@ fn fail(e: &anyhow::Error) -> ExitCode {
     eprintln!("atum: {e:#}");
     // A bad setting exits like the services do (78, EX_CONFIG), so scripts can tell a
     // typo in the environment from a failure.
-    if e.chain().any(|c| c.downcast_ref::<atum_core::config::ConfigError>().is_some()) {
-        ExitCode::from(atum_core::runtime::EXIT_CONFIG)
+    if e.chain().any(|c| c.downcast_ref::<atum_runtime::config::ConfigError>().is_some()) {
+        ExitCode::from(atum_runtime::EXIT_CONFIG)
     } else {
         ExitCode::FAILURE
     }

@@ -3,10 +3,8 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use atum_core::{
-    config::{DatabaseConfig, Env},
-    schema,
-};
+use atum_core::schema;
+use atum_runtime::config::{DatabaseConfig, Env};
 use clap::Subcommand;
 
 #[derive(Subcommand)]
@@ -34,24 +32,24 @@ impl Default for Action {
 
 pub async fn connect() -> anyhow::Result<tokio_postgres::Client> {
     let cfg = DatabaseConfig::from_env(&Env::process())?;
-    Ok(atum_core::db::connect(&cfg.pg).await?)
+    Ok(atum_runtime::db::connect(&cfg.pg).await?)
 }
 
 /// A pooled connection (what the domain functions take), after checking that the
 /// database is reachable and at this build's schema version.
-pub async fn pooled() -> anyhow::Result<atum_core::db::Connection> {
+pub async fn pooled() -> anyhow::Result<atum_runtime::db::Connection> {
     let pool = pool().await?;
-    Ok(atum_core::db::connection(&pool).await?)
+    Ok(atum_runtime::db::connection(&pool).await?)
 }
 
 /// A one-connection pool on ATUM_DATABASE_URL, once the schema is known to be current.
-pub async fn pool() -> anyhow::Result<atum_core::db::DbPool> {
+pub async fn pool() -> anyhow::Result<atum_runtime::db::DbPool> {
     let client = connect().await?;
     schema::ensure_current(&client).await?;
     drop(client);
     let mut cfg = DatabaseConfig::from_env(&Env::process())?;
     cfg.pool_size = 1;
-    Ok(atum_core::db::pool(&cfg)?)
+    Ok(atum_runtime::db::pool(&cfg)?)
 }
 
 pub async fn run(action: Action) -> anyhow::Result<ExitCode> {

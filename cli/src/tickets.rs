@@ -10,11 +10,11 @@ use atum_core::{
     assist::triage::TrainTriage,
     auth::Role,
     ids::UserId,
-    jobs::{self, enqueue::Options},
     orgs,
     tickets::import::{self, Row},
     users::{self, NewUser},
 };
+use atum_queue::enqueue::Options;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use clap::Subcommand;
 
@@ -170,7 +170,7 @@ pub async fn run(action: Action) -> anyhow::Result<ExitCode> {
         ),
     };
     let imported = import::import(&tx, org.id, requester, agent, &rows).await?;
-    jobs::enqueue(&tx, &TrainTriage { org_id: org.id }, Options::default()).await?;
+    atum_queue::enqueue(&tx, &TrainTriage { org_id: org.id }, Options::default()).await?;
     tx.commit().await?;
     println!(
         "imported {} tickets into {} (numbers {}–{}), {} with the agent's reply; a training of the triage models is queued",

@@ -17,11 +17,11 @@ use std::{
 
 use anyhow::{Context as _, bail};
 use atum_core::{
-    config::{DATABASE_URL, Env, Service, parse_database_url},
     demo::{self, Login},
     pg_cluster::{Cluster, Durability},
     schema,
 };
+use atum_runtime::config::{DATABASE_URL, Env, Service, parse_database_url};
 use nix::{sys::signal::Signal, unistd::Pid};
 use tokio::{
     io::{AsyncBufReadExt, AsyncRead, BufReader},
@@ -51,7 +51,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<ExitCode> {
     let env = Env::process();
     // Refuse bad settings before starting anything.
     for service in Service::ALL {
-        atum_core::config::ServiceConfig::from_env(
+        atum_runtime::config::ServiceConfig::from_env(
             service,
             &Env::from_fn(
                 |v| {
@@ -92,7 +92,7 @@ async fn run_with_database(args: &UpArgs, env: &Env<'_>, cluster: Option<&Cluste
         (None, None) => unreachable!("a cluster is made whenever no URL is given"),
     };
     let pg = parse_database_url(DATABASE_URL, &url)?;
-    let mut client = atum_core::db::connect(&pg).await?;
+    let mut client = atum_runtime::db::connect(&pg).await?;
     for m in schema::migrate_up(&mut client, None).await? {
         say(&format!("applied migration V{}__{}", m.version, m.name));
     }
@@ -183,7 +183,7 @@ async fn run_with_database(args: &UpArgs, env: &Env<'_>, cluster: Option<&Cluste
 }
 
 async fn ensure_database(cluster: &Cluster, port: u16, name: &str) -> anyhow::Result<()> {
-    let admin = atum_core::db::connect(&parse_database_url(DATABASE_URL, &cluster.url(port, "postgres")?)?).await?;
+    let admin = atum_runtime::db::connect(&parse_database_url(DATABASE_URL, &cluster.url(port, "postgres")?)?).await?;
     let exists = admin.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name]).await?.is_some();
     if !exists {
         admin.batch_execute(&format!("CREATE DATABASE {name}")).await?;
@@ -218,11 +218,11 @@ async fn seed(
         say(&format!("seeded the demo organisation (logins saved in {})", file.display()));
         // Its 300 labelled tickets are history enough: triage learns from them at once
         // (the job worker, once up, trains; without the model the job waits for one).
-        let pool = atum_core::db::pool(&atum_core::config::DatabaseConfig { pg: pg.clone(), pool_size: 1 })?;
+        let pool = atum_runtime::db::pool(&atum_runtime::config::DatabaseConfig { pg: pg.clone(), pool_size: 1 })?;
         let conn = pool.get().await?;
         let org = atum_core::orgs::find_by_slug(&conn, demo::ORG_SLUG).await?;
         let training = atum_core::assist::triage::TrainTriage { org_id: org.id };
-        atum_core::jobs::enqueue(&conn, &training, Default::default()).await?;
+        atum_queue::enqueue(&conn, &training, Default::default()).await?;
         let text: String = logins.iter().map(|l| format!("{} {} {}\n", l.role, l.email, l.password)).collect();
         std::fs::create_dir_all(var_dir)?;
         let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&file)?;

@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use atum_core::config::Service;
+use atum_runtime::config::Service;
 use atum_testing::{
     TestDb,
     process::{binary, free_addr},

@@ -10,7 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use atum_core::config::Service;
+use atum_runtime::config::Service;
 use atum_testing::process::{binary, descendants, free_addr, http_get, is_alive};
 use nix::{sys::signal::Signal, unistd::Pid};
 

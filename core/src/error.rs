@@ -146,11 +146,34 @@ pub enum Error {
     Db(#[from] tokio_postgres::Error),
 }
 
-impl From<crate::db::DbError> for Error {
-    fn from(e: crate::db::DbError) -> Self {
+impl From<atum_runtime::db::DbError> for Error {
+    fn from(e: atum_runtime::db::DbError) -> Self {
         match e {
-            crate::db::DbError::Query(q) => Error::Db(q),
+            atum_runtime::db::DbError::Query(q) => Error::Db(q),
             other => Error::Unavailable(other.to_string()),
+        }
+    }
+}
+
+/// The queue's errors in the domain's words: a job the caller cannot see is "not
+/// found", a state that forbids the action a conflict with its code.
+impl From<atum_queue::Error> for Error {
+    fn from(e: atum_queue::Error) -> Self {
+        use atum_queue::Error as Q;
+        match e {
+            Q::Db(e) => Error::Db(e),
+            Q::Pool(e) => e.into(),
+            Q::Payload { .. } => Error::Internal(e.to_string()),
+            Q::NotFound => Error::NotFound("job"),
+            Q::Filters(refused) => {
+                let mut f = FieldErrors::default();
+                for (field, message) in refused {
+                    f.add(field, message);
+                }
+                Error::Invalid(f)
+            }
+            Q::InvalidState(message) => Error::Conflict { code: Code::InvalidJobState, message },
+            Q::DuplicatePending => Error::Conflict { code: Code::DuplicatePending, message: e.to_string() },
         }
     }
 }
@@ -162,7 +185,7 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Unavailable(_) | Error::Internal(_) => true,
-            Error::Db(e) => crate::db::is_transient(e),
+            Error::Db(e) => atum_runtime::db::is_transient(e),
             _ => false,
         }
     }

@@ -34,6 +34,12 @@ macro_rules! id {
             }
         }
 
+        impl From<$name> for i64 {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
+
         impl PartialEq<i64> for $name {
             fn eq(&self, other: &i64) -> bool {
                 self.0 == *other

@@ -1,14 +1,13 @@
-//! atum-core: what every ATUM Desk binary shares — configuration, the service
-//! runtime, the database pool and schema, and (as they arrive) the domain modules.
+//! atum-core: the help desk itself — the schema and every domain module (tickets,
+//! SLAs, the knowledge base, account security, AI assistance, …). It stands on
+//! `atum-runtime` (configuration, the pool, the service lifecycle).
 
 pub mod actor;
 pub mod assist;
 pub mod auth;
 pub mod catalog;
-pub mod config;
 pub mod copilot;
 pub mod dashboard;
-pub mod db;
 pub mod demo;
 pub mod desk;
 pub mod error;
@@ -24,11 +23,9 @@ pub mod orgs;
 pub mod paging;
 pub mod pg_cluster;
 pub mod retrieval;
-pub mod runtime;
 pub mod schema;
 pub mod settings;
 pub mod sla;
-pub mod telemetry;
 pub mod text;
 pub mod tickets;
 pub mod users;

@@ -20,10 +20,9 @@ use lettre::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    config::{ConfigError, Env},
-    jobs::{Job, JobContext, JobError, Need},
-};
+use crate::jobs::{JobContext, Need};
+use atum_queue::{Job, JobError};
+use atum_runtime::config::{ConfigError, Env};
 
 /// Where mail goes.
 #[derive(Debug, Clone)]
@@ -120,8 +119,8 @@ impl Mailer {
     }
 }
 
-/// Text the admin jobs API shows instead of a sensitive body.
-pub const REDACTED: &str = "(removed: this message carried a one-time link)";
+/// Text the admin jobs API shows instead of a sensitive body (the queue's convention).
+pub use atum_queue::REDACTED;
 
 /// One plain-text message.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -137,17 +136,18 @@ pub struct SendEmail {
 }
 
 impl Job for SendEmail {
+    type Services = crate::jobs::Services;
     const KIND: &'static str = "SEND_EMAIL";
     const PRIORITY: i16 = 2;
     const MAX_ATTEMPTS: i32 = 8;
     const NEEDS: &'static [Need] = &[Need::Mail];
 
-    fn org_id(&self) -> Option<i64> {
-        self.org_id.map(crate::ids::OrgId::get)
+    fn org_id(&self) -> Option<impl Into<i64>> {
+        self.org_id
     }
 
     async fn run(self, ctx: JobContext) -> Result<(), JobError> {
-        deliver(ctx.mail()?, &self, ctx.job_id).await?;
+        deliver(ctx.services.mail()?, &self, ctx.job_id).await?;
         if self.sensitive {
             // Delivered: the queue's copy of the link has no further use.
             if let Ok(conn) = ctx.pool.get().await {

@@ -38,7 +38,7 @@ pub enum SchemaError {
     NothingToRollBack { current: u32 },
     #[error("migration V{version} is applied but this build has no down script for it")]
     NoDownScript { version: u32 },
-    #[error("migration failed: {}", crate::db::root_cause(.0))]
+    #[error("migration failed: {}", atum_runtime::db::root_cause(.0))]
     Refinery(#[from] refinery::Error),
     #[error("rolling back V{version}__{name} failed: {reason}")]
     DownFailed { version: u32, name: String, reason: String },
@@ -88,6 +88,14 @@ pub async fn ensure_current(client: &Client) -> Result<u32, SchemaError> {
         std::cmp::Ordering::Greater => Err(SchemaError::Ahead { current, expected }),
         std::cmp::Ordering::Equal => Ok(current),
     }
+}
+
+/// [`ensure_current`] in the shape the service runtime takes ([`atum_runtime::SchemaCheck`]):
+/// every binary passes it to `atum_runtime::launch`.
+pub fn check(
+    client: &Client,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u32, atum_runtime::BoxError>> + Send + '_>> {
+    Box::pin(async move { Ok(ensure_current(client).await?) })
 }
 
 /// Applies pending migrations up to `target` (all when `None`); returns what it applied.
@@ -145,7 +153,7 @@ async fn roll_back(client: &mut Client, to: u32) -> Result<Vec<MigrationStatus>,
         let failed = |e: tokio_postgres::Error| SchemaError::DownFailed {
             version: *version,
             name: (*name).to_owned(),
-            reason: crate::db::root_cause(&e),
+            reason: atum_runtime::db::root_cause(&e),
         };
         let tx = client.transaction().await?;
         tx.batch_execute(sql).await.map_err(failed)?;

@@ -4,16 +4,16 @@
 use std::time::Duration;
 
 use atum_core::{
-    config::Service,
     error::Error,
-    jobs::{
-        self, Job, JobContext, JobError, Need, Registry, Services,
-        enqueue::Options,
-        worker::{Runner, WorkerConfig},
-    },
+    jobs::{JobContext, Need, Registry, Services},
     mail::{Mailer, REDACTED, SendEmail, messages},
-    runtime::Metrics,
 };
+use atum_queue::{
+    Job, JobError,
+    enqueue::Options,
+    worker::{Runner, WorkerConfig},
+};
+use atum_runtime::{Metrics, config::Service};
 use atum_testing::TestDb;
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +35,7 @@ fn config() -> WorkerConfig {
 struct Vanished;
 
 impl Job for Vanished {
+    type Services = atum_core::jobs::Services;
     const KIND: &'static str = "VANISHED";
 
     async fn run(self, _ctx: JobContext) -> Result<(), JobError> {
@@ -54,7 +55,7 @@ async fn a_mail_job_is_delivered_through_the_mailer_the_worker_was_given() {
     let pages = messages::AccountPages::of("https://desk.example.test", atum_core::auth::Role::Agent, "acme");
     let mail = messages::reset_password(&pages, org.into(), "ann@example.test", "Ann", &token);
     let tx = conn.transaction().await.unwrap();
-    let id = jobs::enqueue(&tx, &mail, Options::default()).await.unwrap().unwrap();
+    let id = atum_queue::enqueue(&tx, &mail, Options::default()).await.unwrap().unwrap();
     tx.commit().await.unwrap();
 
     let runner = Runner::new(db.pool.clone(), registry, config(), &Metrics::new(Service::JobWorker));
@@ -73,7 +74,7 @@ async fn a_mail_job_is_delivered_through_the_mailer_the_worker_was_given() {
 #[test]
 fn a_worker_without_a_mail_transport_refuses_to_run_mail_jobs_naming_both() {
     let err = Registry::default().register::<SendEmail>().check().unwrap_err();
-    assert_eq!((err.kind, err.need), ("SEND_EMAIL", Need::Mail));
+    assert_eq!((err.kind, err.need.as_str()), ("SEND_EMAIL", Need::Mail.to_string().as_str()));
     assert!(err.to_string().contains("SEND_EMAIL") && err.to_string().contains("mail"), "{err}");
 }
 
@@ -82,7 +83,7 @@ async fn a_domain_error_discards_the_job_at_once_with_its_error_kept() {
     let db = TestDb::migrated().await;
     let mut conn = db.pool.get().await.unwrap();
     let tx = conn.transaction().await.unwrap();
-    let id = jobs::enqueue(&tx, &Vanished, Options::default()).await.unwrap().unwrap();
+    let id = atum_queue::enqueue(&tx, &Vanished, Options::default()).await.unwrap().unwrap();
     tx.commit().await.unwrap();
     let runner = Runner::new(
         db.pool.clone(),

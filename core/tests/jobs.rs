@@ -2,16 +2,14 @@
 
 use std::time::Duration;
 
-use atum_core::{
-    config::Service,
-    jobs::{
-        self, Job, JobContext, JobError, Registry, admin,
-        enqueue::Options,
-        store::{self, Outcome},
-        worker::{Runner, WorkerConfig},
-    },
-    runtime::{Metrics, Progress, listener},
+use atum_core::jobs::{JobContext, Registry};
+use atum_queue::{
+    Job, JobError, admin,
+    enqueue::Options,
+    store::{self, Outcome},
+    worker::{Runner, WorkerConfig},
 };
+use atum_runtime::{Metrics, Progress, config::Service, listener};
 use atum_testing::TestDb;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
@@ -23,6 +21,7 @@ struct Record {
 }
 
 impl Job for Record {
+    type Services = atum_core::jobs::Services;
     const KIND: &'static str = "RECORD";
 
     async fn run(self, ctx: JobContext) -> Result<(), JobError> {
@@ -46,6 +45,7 @@ impl Job for Record {
 struct Flaky;
 
 impl Job for Flaky {
+    type Services = atum_core::jobs::Services;
     const KIND: &'static str = "FLAKY";
     const MAX_ATTEMPTS: i32 = 3;
 
@@ -60,6 +60,7 @@ struct Keyed {
 }
 
 impl Job for Keyed {
+    type Services = atum_core::jobs::Services;
     const KIND: &'static str = "KEYED";
 
     fn unique_key(&self) -> Option<String> {
@@ -77,6 +78,7 @@ struct Wait {
 }
 
 impl Job for Wait {
+    type Services = atum_core::jobs::Services;
     const KIND: &'static str = "WAIT";
 
     async fn run(self, ctx: JobContext) -> Result<(), JobError> {
@@ -112,7 +114,7 @@ fn start_worker(db: &TestDb, id: &str) -> (CancellationToken, tokio::task::JoinH
 fn start_worker_with(db: &TestDb, config: WorkerConfig) -> (CancellationToken, tokio::task::JoinHandle<()>) {
     let shutdown = CancellationToken::new();
     let metrics = Metrics::new(Service::JobWorker);
-    let wakeups = listener::spawn(db.config.pg.clone(), vec![jobs::CHANNEL], metrics.clone(), shutdown.clone());
+    let wakeups = listener::spawn(db.config.pg.clone(), vec![atum_queue::CHANNEL], metrics.clone(), shutdown.clone());
     let runner = Runner::new(db.pool.clone(), registry(), config, &metrics);
     let handle = tokio::spawn(runner.run(wakeups, shutdown.clone(), Progress::default(), Duration::from_secs(5)));
     (shutdown, handle)
@@ -131,12 +133,12 @@ async fn a_rolled_back_transaction_leaves_no_job_and_a_committed_one_does() {
     let db = TestDb::migrated().await;
     let mut client = db.pool.get().await.unwrap();
     let tx = client.transaction().await.unwrap();
-    jobs::enqueue(&tx, &Record { n: 1 }, Options::default()).await.unwrap();
+    atum_queue::enqueue(&tx, &Record { n: 1 }, Options::default()).await.unwrap();
     tx.rollback().await.unwrap();
     assert_eq!(count(&db, "SELECT count(*) FROM job_queue").await, 0);
 
     let tx = client.transaction().await.unwrap();
-    let id = jobs::enqueue(&tx, &Record { n: 2 }, Options::default()).await.unwrap();
+    let id = atum_queue::enqueue(&tx, &Record { n: 2 }, Options::default()).await.unwrap();
     tx.commit().await.unwrap();
     assert!(id.is_some());
     assert_eq!(count(&db, "SELECT count(*) FROM job_events WHERE event = 'enqueued'").await, 1);
@@ -151,7 +153,7 @@ async fn concurrent_enqueues_with_one_unique_key_make_one_job() {
             tokio::spawn(async move {
                 let mut conn = pool.get().await.unwrap();
                 let tx = conn.transaction().await.unwrap();
-                let id = jobs::enqueue(&tx, &Keyed { ticket: 7 }, Options::default()).await;
+                let id = atum_queue::enqueue(&tx, &Keyed { ticket: 7 }, Options::default()).await;
                 tx.commit().await.unwrap();
                 id.unwrap()
             })
@@ -165,10 +167,13 @@ async fn concurrent_enqueues_with_one_unique_key_make_one_job() {
     assert_eq!(count(&db, "SELECT count(*) FROM job_queue WHERE kind = 'KEYED'").await, 1);
     // Another key, and a batch with a duplicate inside it.
     let conn = db.pool.get().await.unwrap();
-    let ids =
-        jobs::enqueue_many(&conn, &[Keyed { ticket: 8 }, Keyed { ticket: 8 }, Keyed { ticket: 7 }], Options::default())
-            .await
-            .unwrap();
+    let ids = atum_queue::enqueue_many(
+        &conn,
+        &[Keyed { ticket: 8 }, Keyed { ticket: 8 }, Keyed { ticket: 7 }],
+        Options::default(),
+    )
+    .await
+    .unwrap();
     assert!(ids[0].is_some() && ids[1].is_none() && ids[2].is_none(), "{ids:?}");
 }
 
@@ -176,9 +181,9 @@ async fn concurrent_enqueues_with_one_unique_key_make_one_job() {
 async fn a_batch_of_several_kinds_keeps_each_jobs_own_settings_and_keys() {
     let db = TestDb::migrated().await;
     let conn = db.pool.get().await.unwrap();
-    jobs::enqueue(&conn, &Keyed { ticket: 1 }, Options::default()).await.unwrap().unwrap();
+    atum_queue::enqueue(&conn, &Keyed { ticket: 1 }, Options::default()).await.unwrap().unwrap();
     let later = chrono::Utc::now() + chrono::Duration::hours(1);
-    let mut batch = jobs::Batch::default();
+    let mut batch = atum_queue::Batch::default();
     batch.push(&Keyed { ticket: 1 }, Options::default()).unwrap(); // already waiting
     batch.push(&Flaky, Options { priority: Some(2), run_at: None }).unwrap();
     batch.push(&Keyed { ticket: 2 }, Options::default()).unwrap();
@@ -219,7 +224,7 @@ async fn a_batch_of_several_kinds_keeps_each_jobs_own_settings_and_keys() {
 async fn failures_back_off_exponentially_and_end_discarded_with_every_error_kept() {
     let db = TestDb::migrated().await;
     let conn = db.pool.get().await.unwrap();
-    let id = jobs::enqueue(&conn, &Flaky, Options::default()).await.unwrap().unwrap();
+    let id = atum_queue::enqueue(&conn, &Flaky, Options::default()).await.unwrap().unwrap();
     for attempt in 1..=3 {
         let claimed =
             store::claim(&conn, "default", &["FLAKY"], "w1", 10, Duration::from_secs(30), None).await.unwrap();
@@ -287,7 +292,7 @@ async fn exactly_once_across_three_workers(config: fn(&str) -> WorkerConfig) {
     let workers: Vec<_> = ["w1", "w2", "w3"].iter().map(|id| start_worker_with(&db, config(id))).collect();
     let conn = db.pool.get().await.unwrap();
     let batch: Vec<Record> = (0..300).map(|n| Record { n }).collect();
-    jobs::enqueue_many(&conn, &batch, Options::default()).await.unwrap();
+    atum_queue::enqueue_many(&conn, &batch, Options::default()).await.unwrap();
 
     wait_until(&db, "SELECT count(*) FROM job_queue WHERE state = 'succeeded'", 300, Duration::from_secs(60)).await;
     assert_eq!(count(&db, "SELECT count(*) FROM runs").await, 300, "a job ran twice or not at all");
@@ -314,7 +319,7 @@ async fn a_payload_that_does_not_fit_its_kind_is_discarded_and_the_worker_goes_o
         .await
         .unwrap();
     let conn = db.pool.get().await.unwrap();
-    jobs::enqueue(&conn, &Record { n: 1 }, Options::default()).await.unwrap();
+    atum_queue::enqueue(&conn, &Record { n: 1 }, Options::default()).await.unwrap();
     let (shutdown, handle) = start_worker(&db, "w1");
     wait_until(
         &db,
@@ -341,11 +346,11 @@ async fn pending_and_running_jobs_can_be_cancelled() {
     let db = TestDb::migrated().await;
     let conn = db.pool.get().await.unwrap();
     let later = Options { run_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)), ..Options::default() };
-    let pending = jobs::enqueue(&conn, &Wait { ms: 10 }, later).await.unwrap().unwrap();
+    let pending = atum_queue::enqueue(&conn, &Wait { ms: 10 }, later).await.unwrap().unwrap();
     assert_eq!(admin::cancel(&conn, None, pending).await.unwrap().state, "cancelled");
-    assert!(matches!(admin::cancel(&conn, None, pending).await, Err(atum_core::error::Error::Conflict { .. })));
+    assert!(matches!(admin::cancel(&conn, None, pending).await, Err(atum_queue::Error::InvalidState(_))));
 
-    let running = jobs::enqueue(&conn, &Wait { ms: 60_000 }, Options::default()).await.unwrap().unwrap();
+    let running = atum_queue::enqueue(&conn, &Wait { ms: 60_000 }, Options::default()).await.unwrap().unwrap();
     let (shutdown, handle) = start_worker(&db, "w1");
     wait_until(
         &db,
@@ -371,7 +376,7 @@ async fn pending_and_running_jobs_can_be_cancelled() {
 async fn an_expired_lease_is_rescued_and_the_old_worker_cannot_overwrite_the_new_attempt() {
     let db = TestDb::migrated().await;
     let conn = db.pool.get().await.unwrap();
-    let id = jobs::enqueue(&conn, &Wait { ms: 1 }, Options::default()).await.unwrap().unwrap();
+    let id = atum_queue::enqueue(&conn, &Wait { ms: 1 }, Options::default()).await.unwrap().unwrap();
     let dead =
         store::claim(&conn, "default", &["WAIT"], "dead-worker", 1, Duration::from_secs(30), None).await.unwrap();
     assert_eq!(dead.len(), 1);
@@ -398,11 +403,11 @@ async fn an_expired_lease_is_rescued_and_the_old_worker_cannot_overwrite_the_new
 async fn shutdown_releases_jobs_that_outlive_the_deadline_without_using_an_attempt() {
     let db = TestDb::migrated().await;
     let conn = db.pool.get().await.unwrap();
-    let quick = jobs::enqueue(&conn, &Wait { ms: 200 }, Options::default()).await.unwrap().unwrap();
-    let slow = jobs::enqueue(&conn, &Wait { ms: 600_000 }, Options::default()).await.unwrap().unwrap();
+    let quick = atum_queue::enqueue(&conn, &Wait { ms: 200 }, Options::default()).await.unwrap().unwrap();
+    let slow = atum_queue::enqueue(&conn, &Wait { ms: 600_000 }, Options::default()).await.unwrap().unwrap();
     let shutdown = CancellationToken::new();
     let metrics = Metrics::new(Service::JobWorker);
-    let wakeups = listener::spawn(db.config.pg.clone(), vec![jobs::CHANNEL], metrics.clone(), shutdown.clone());
+    let wakeups = listener::spawn(db.config.pg.clone(), vec![atum_queue::CHANNEL], metrics.clone(), shutdown.clone());
     let runner = Runner::new(db.pool.clone(), registry(), config("w1"), &metrics);
     let handle = tokio::spawn(runner.run(wakeups, shutdown.clone(), Progress::default(), Duration::from_millis(800)));
     wait_until(&db, "SELECT count(*) FROM job_queue WHERE state = 'running'", 2, Duration::from_secs(10)).await;
@@ -448,10 +453,10 @@ async fn prefetched_jobs_that_never_got_a_slot_are_released_at_shutdown() {
     let db = TestDb::migrated().await;
     let conn = db.pool.get().await.unwrap();
     let batch: Vec<Wait> = (0..5).map(|_| Wait { ms: 400 }).collect();
-    jobs::enqueue_many(&conn, &batch, Options::default()).await.unwrap();
+    atum_queue::enqueue_many(&conn, &batch, Options::default()).await.unwrap();
     let shutdown = CancellationToken::new();
     let metrics = Metrics::new(Service::JobWorker);
-    let wakeups = listener::spawn(db.config.pg.clone(), vec![jobs::CHANNEL], metrics.clone(), shutdown.clone());
+    let wakeups = listener::spawn(db.config.pg.clone(), vec![atum_queue::CHANNEL], metrics.clone(), shutdown.clone());
     let config = WorkerConfig { queues: vec![("default".into(), 1)], prefetch: 10, ..config("w1") };
     let runner = Runner::new(db.pool.clone(), registry(), config, &metrics);
     let handle = tokio::spawn(runner.run(wakeups, shutdown.clone(), Progress::default(), Duration::from_secs(5)));
@@ -467,13 +472,14 @@ async fn prefetched_jobs_that_never_got_a_slot_are_released_at_shutdown() {
 async fn a_claim_can_continue_after_the_previous_one_and_a_fresh_pass_finds_urgent_jobs() {
     let db = TestDb::migrated().await;
     let conn = db.pool.get().await.unwrap();
-    let ids =
-        jobs::enqueue_many(&conn, &[Wait { ms: 1 }, Wait { ms: 1 }, Wait { ms: 1 }], Options::default()).await.unwrap();
+    let ids = atum_queue::enqueue_many(&conn, &[Wait { ms: 1 }, Wait { ms: 1 }, Wait { ms: 1 }], Options::default())
+        .await
+        .unwrap();
     let lease = Duration::from_secs(30);
     let first = store::claim(&conn, "default", &["WAIT"], "w", 1, lease, None).await.unwrap();
     assert_eq!(first[0].id, ids[0].unwrap());
     let urgent =
-        jobs::enqueue(&conn, &Wait { ms: 1 }, Options { priority: Some(0), ..Options::default() }).await.unwrap();
+        atum_queue::enqueue(&conn, &Wait { ms: 1 }, Options { priority: Some(0), ..Options::default() }).await.unwrap();
     // Continuing after the first claim walks on in order and does not see the urgent job...
     let next = store::claim(&conn, "default", &["WAIT"], "w", 1, lease, Some(first[0].position())).await.unwrap();
     assert_eq!(next[0].id, ids[1].unwrap());
@@ -490,7 +496,7 @@ async fn a_chained_slot_takes_an_urgent_job_as_soon_as_it_is_announced() {
     let db = TestDb::migrated().await;
     let conn = db.pool.get().await.unwrap();
     let backlog: Vec<Wait> = (0..200).map(|_| Wait { ms: 25 }).collect();
-    jobs::enqueue_many(&conn, &backlog, Options::default()).await.unwrap();
+    atum_queue::enqueue_many(&conn, &backlog, Options::default()).await.unwrap();
     let config = WorkerConfig {
         queues: vec![("default".into(), 2)],
         poll_interval: Duration::from_secs(60),
@@ -502,7 +508,7 @@ async fn a_chained_slot_takes_an_urgent_job_as_soon_as_it_is_announced() {
     wait_until(&db, "SELECT least(count(*), 10) FROM job_queue WHERE state = 'succeeded'", 10, Duration::from_secs(30))
         .await;
 
-    let urgent = jobs::enqueue(&conn, &Wait { ms: 1 }, Options { priority: Some(0), ..Options::default() })
+    let urgent = atum_queue::enqueue(&conn, &Wait { ms: 1 }, Options { priority: Some(0), ..Options::default() })
         .await
         .unwrap()
         .unwrap();
@@ -535,8 +541,9 @@ async fn a_chained_slot_takes_an_urgent_job_as_soon_as_it_is_announced() {
 async fn one_statement_records_an_attempt_and_claims_the_next_job_and_a_stale_worker_records_nothing() {
     let db = TestDb::migrated().await;
     let conn = db.pool.get().await.unwrap();
-    let ids =
-        jobs::enqueue_many(&conn, &[Wait { ms: 1 }, Wait { ms: 1 }, Wait { ms: 1 }], Options::default()).await.unwrap();
+    let ids = atum_queue::enqueue_many(&conn, &[Wait { ms: 1 }, Wait { ms: 1 }, Wait { ms: 1 }], Options::default())
+        .await
+        .unwrap();
     let lease = Duration::from_secs(30);
     let first = store::claim(&conn, "default", &["WAIT"], "w", 1, lease, None).await.unwrap().remove(0);
 
@@ -599,7 +606,7 @@ async fn a_job_row_with_a_malformed_kind_queue_priority_or_limit_is_refused_on_i
         let e = conn.batch_execute(bad).await.expect_err(bad);
         assert_eq!(e.code(), Some(&tokio_postgres::error::SqlState::CHECK_VIOLATION), "{bad}: {e}");
     }
-    let id = jobs::enqueue(&conn, &Wait { ms: 1 }, Options::default()).await.unwrap().unwrap();
+    let id = atum_queue::enqueue(&conn, &Wait { ms: 1 }, Options::default()).await.unwrap().unwrap();
     for bad in ["kind = 'lower'", "queue = ''", "priority = -1", "max_attempts = 1001"] {
         let sql = format!("UPDATE job_queue SET {bad} WHERE id = {id}");
         let e = conn.batch_execute(&sql).await.expect_err(&sql);
@@ -616,7 +623,7 @@ async fn statements_on_many_jobs_of_one_worker_do_not_deadlock_whatever_their_or
     let db = TestDb::migrated().await;
     let conn = db.pool.get().await.unwrap();
     let backlog: Vec<Wait> = (0..300).map(|_| Wait { ms: 1 }).collect();
-    jobs::enqueue_many(&conn, &backlog, Options::default()).await.unwrap();
+    atum_queue::enqueue_many(&conn, &backlog, Options::default()).await.unwrap();
     let lease = Duration::from_secs(30);
     let claimed = store::claim(&conn, "default", &["WAIT"], "w", 300, lease, None).await.unwrap();
     let forward: Vec<(i64, i32)> = claimed.iter().map(|j| (j.id, j.attempt)).collect();

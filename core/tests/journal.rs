@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use atum_core::{
     actor::Actor,
-    config::Service,
-    runtime::{
-        Metrics,
-        listener::{self, Wakeup},
-    },
     tickets::events::{self, CHANNEL, Event, Kind, Notice},
+};
+use atum_runtime::{
+    Metrics,
+    config::Service,
+    listener::{self, Wakeup},
 };
 use atum_testing::{TestDb, fixtures};
 use serde_json::json;

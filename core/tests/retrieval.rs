@@ -97,7 +97,7 @@ async fn the_index_health_of_an_organisation_not_indexed_yet_is_its_backlog_not_
         .await
         .unwrap();
     }
-    let pooled = atum_core::db::connection(&db.pool).await.unwrap();
+    let pooled = atum_runtime::db::connection(&db.pool).await.unwrap();
     let before = index::health(&pooled).await.expect("no index mark yet is no error");
     let (_, chunks, lag) = before.iter().find(|(org, _, _)| org.get() == acme).copied().unwrap();
     assert_eq!(chunks, 0);

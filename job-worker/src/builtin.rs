@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use atum_core::jobs::{Job, JobContext, JobError};
+use atum_core::jobs::JobContext;
+use atum_queue::{Job, JobError};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 pub struct Noop {}
 
 impl Job for Noop {
+    type Services = atum_core::jobs::Services;
     const KIND: &'static str = "NOOP";
 
     async fn run(self, _ctx: JobContext) -> Result<(), JobError> {
@@ -26,6 +28,7 @@ pub struct Sleep {
 }
 
 impl Job for Sleep {
+    type Services = atum_core::jobs::Services;
     const KIND: &'static str = "SLEEP";
 
     async fn run(self, ctx: JobContext) -> Result<(), JobError> {

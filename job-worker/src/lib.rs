@@ -26,13 +26,14 @@ use atum_ai::LocalModels;
 use atum_core::{
     assist::{Models as _, reply, suggest, triage},
     auth::secret_key::SecretKey,
-    config::{ConfigError, Env},
-    jobs::{
-        self, Need, Registry, Services,
-        worker::{Runner, WorkerConfig},
-    },
+    jobs::{Need, Registry, Services},
     mail::{MailConfig, Mailer},
-    runtime::{BoxError, Context, listener},
+};
+use atum_queue::worker::{Runner, WorkerConfig};
+use atum_runtime::{
+    BoxError, Context,
+    config::{ConfigError, Env},
+    listener,
 };
 
 pub fn registry() -> Registry {
@@ -71,7 +72,7 @@ impl Settings {
         Ok(Settings {
             worker: WorkerConfig::from_env(env)?,
             mail: MailConfig::from_env(env)?,
-            model_dir: atum_core::config::embed_model_dir(env)?,
+            model_dir: atum_runtime::config::embed_model_dir(env)?,
             secret_key: SecretKey::from_env(env)?,
         })
     }
@@ -104,14 +105,19 @@ pub fn services(
 pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
     let Settings { worker: mut config, mail, model_dir, secret_key } = settings;
     let services = services(&ctx, &mail, model_dir.as_deref(), secret_key)?;
-    let registry = if services.provides(Need::Models) { with_ai(registry()) } else { registry() };
+    let registry =
+        if atum_queue::Services::provides(&services, Need::Models) { with_ai(registry()) } else { registry() };
     let registry = registry.with_services(services);
     registry.check()?;
     // Claims double as the watchdog's proof of progress, so poll at least that often.
     config.poll_interval = config.poll_interval.min(ctx.tick_interval());
     tracing::info!(worker = %config.worker_id, queues = ?config.queues, kinds = ?registry.kinds(), "running jobs");
-    let wakeups =
-        listener::spawn(ctx.config.database.pg.clone(), vec![jobs::CHANNEL], ctx.metrics.clone(), ctx.shutdown.clone());
+    let wakeups = listener::spawn(
+        ctx.config.database.pg.clone(),
+        vec![atum_queue::CHANNEL],
+        ctx.metrics.clone(),
+        ctx.shutdown.clone(),
+    );
     let runner = Runner::new(ctx.pool.clone(), registry, config, &ctx.metrics);
     ctx.ready();
     // Leave a second of the shutdown budget for releasing what did not finish.

@@ -5,8 +5,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use atum_core::jobs::{self, enqueue::Options};
 use atum_job_worker::builtin::{Noop, Sleep};
+use atum_queue::enqueue::Options;
 use atum_testing::{
     TestDb,
     process::{Reaped, free_addr},
@@ -58,7 +58,7 @@ async fn an_idle_worker_is_woken_by_notify_long_before_its_next_poll() {
 
     let conn = db.pool.get().await.unwrap();
     let started = Instant::now();
-    jobs::enqueue(&conn, &Noop {}, Options::default()).await.unwrap();
+    atum_queue::enqueue(&conn, &Noop {}, Options::default()).await.unwrap();
     wait_for(&db, "SELECT count(*) FROM job_queue WHERE state = 'succeeded'", Duration::from_secs(4)).await;
     // Polling alone would take up to min(60 s, the 5 s tick): this was the wake-up.
     assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
@@ -68,7 +68,7 @@ async fn an_idle_worker_is_woken_by_notify_long_before_its_next_poll() {
 async fn a_job_whose_worker_is_killed_is_rescued_and_completed_by_another() {
     let db = TestDb::migrated().await;
     let conn = db.pool.get().await.unwrap();
-    let id = jobs::enqueue(&conn, &Sleep { ms: 1500 }, Options::default()).await.unwrap().unwrap();
+    let id = atum_queue::enqueue(&conn, &Sleep { ms: 1500 }, Options::default()).await.unwrap().unwrap();
     let first = Worker::start(&db, 1, 1);
     let pid = first.pid();
     wait_for(

@@ -6,10 +6,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use atum_core::{
-    jobs::{self, enqueue::Options},
-    sla::{Recompute, prediction_job::Predict},
-};
+use atum_core::sla::{Recompute, prediction_job::Predict};
+use atum_queue::enqueue::Options;
 use atum_testing::{
     TestDb, fixtures,
     process::{Reaped, free_addr},
@@ -106,7 +104,7 @@ async fn the_prediction_job_writes_time_to_breach_and_a_risk_that_grows_as_the_d
         .map(|r| r.get(0))
         .collect();
     let conn = db.pool.get().await.unwrap();
-    let job = jobs::enqueue(&conn, &Predict { org_id: org.into(), ticket_ids: Vec::new() }, Options::default())
+    let job = atum_queue::enqueue(&conn, &Predict { org_id: org.into(), ticket_ids: Vec::new() }, Options::default())
         .await
         .unwrap()
         .unwrap();
@@ -151,12 +149,12 @@ async fn a_policy_change_mid_ticket_moves_its_deadline_once_the_recompute_job_ra
         .unwrap()
         .get(0);
     let conn = db.pool.get().await.unwrap();
-    let job = jobs::enqueue(&conn, &Recompute { org_id: org.into() }, Options::default()).await.unwrap().unwrap();
+    let job = atum_queue::enqueue(&conn, &Recompute { org_id: org.into() }, Options::default()).await.unwrap().unwrap();
     let _worker = start(&db);
     wait_succeeded(&db, job).await;
     assert_eq!(resolution_due(&client, id).await, Some(3600.0));
     client.execute("UPDATE sla_policies SET resolution_minutes = 240 WHERE id = $1", &[&policy]).await.unwrap();
-    let job = jobs::enqueue(&conn, &Recompute { org_id: org.into() }, Options::default()).await.unwrap().unwrap();
+    let job = atum_queue::enqueue(&conn, &Recompute { org_id: org.into() }, Options::default()).await.unwrap().unwrap();
     wait_succeeded(&db, job).await;
     assert_eq!(
         resolution_due(&client, id).await,

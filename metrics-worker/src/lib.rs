@@ -11,10 +11,8 @@
 use std::time::{Duration, Instant};
 
 pub use atum_core::dashboard::snapshots::Settings;
-use atum_core::{
-    dashboard::snapshots::{self, Taken},
-    runtime::{BoxError, Context, Metrics},
-};
+use atum_core::dashboard::snapshots::{self, Taken};
+use atum_runtime::{BoxError, Context, Metrics};
 use prometheus_client::{
     encoding::EncodeLabelSet,
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
@@ -179,7 +177,7 @@ pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
 
 async fn check(ctx: &Context) -> Result<(), BoxError> {
     let check = async {
-        let conn = atum_core::db::connection(&ctx.pool).await?;
+        let conn = atum_runtime::db::connection(&ctx.pool).await?;
         conn.simple_query("SELECT 1").await?;
         Ok::<_, BoxError>(())
     };
@@ -189,7 +187,7 @@ async fn check(ctx: &Context) -> Result<(), BoxError> {
 /// One pass: snapshots of every organisation, roll-ups, pruning, gauges.
 async fn pass(ctx: &Context, settings: &Settings, gauges: &Gauges) -> Result<(), BoxError> {
     let started = Instant::now();
-    let mut conn = atum_core::db::connection(&ctx.pool).await?;
+    let mut conn = atum_runtime::db::connection(&ctx.pool).await?;
     let now = atum_core::sla::db_now(&conn).await?;
     let taken = snapshots::take_all(&mut conn, settings.interval, now).await?;
     let rolled = snapshots::roll_up(&conn, now).await?;

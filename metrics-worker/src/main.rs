@@ -1,6 +1,7 @@
 fn main() -> std::process::ExitCode {
-    atum_core::runtime::launch(
-        atum_core::config::Service::MetricsWorker,
+    atum_runtime::launch(
+        atum_runtime::config::Service::MetricsWorker,
+        atum_core::schema::check,
         atum_metrics_worker::Settings::from_env,
         atum_metrics_worker::run,
     )

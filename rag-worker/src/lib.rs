@@ -12,10 +12,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use atum_core::{
+use atum_core::retrieval::index;
+use atum_runtime::{
+    BoxError, Context,
     config::{ConfigError, Env},
-    retrieval::index,
-    runtime::{BoxError, Context, listener, listener::Wakeup},
+    listener,
+    listener::Wakeup,
 };
 use prometheus_client::{
     encoding::EncodeLabelSet,
@@ -31,7 +33,7 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
-        Ok(Settings { model_dir: atum_core::config::embed_model_dir(env)? })
+        Ok(Settings { model_dir: atum_runtime::config::embed_model_dir(env)? })
     }
 }
 
@@ -110,7 +112,7 @@ async fn pass(ctx: &Context, metrics: &IndexMetrics, embedder: Option<&Arc<atum_
                 tracing::info!(passages = embedded, "embedded");
             }
         }
-        let conn = atum_core::db::connection(&ctx.pool).await?;
+        let conn = atum_runtime::db::connection(&ctx.pool).await?;
         for (org, chunks, lag) in index::health(&conn).await? {
             let label = OrgLabel { org_id: org.get() };
             metrics.chunks.get_or_create(&label).set(chunks);
@@ -127,7 +129,7 @@ async fn pass(ctx: &Context, metrics: &IndexMetrics, embedder: Option<&Arc<atum_
             ctx.progress.tick();
         }
         Ok(Err(e)) => {
-            tracing::warn!(error = %atum_core::db::describe(&*e), "indexing failed; the next tick tries again")
+            tracing::warn!(error = %atum_runtime::db::describe(&*e), "indexing failed; the next tick tries again")
         }
         Err(_) => tracing::warn!("an indexing pass took over 300 s; the next tick goes on from where it stopped"),
     }
@@ -139,7 +141,7 @@ async fn pass(ctx: &Context, metrics: &IndexMetrics, embedder: Option<&Arc<atum_
 async fn embed_pending(ctx: &Context, embedder: &Arc<atum_ai::Embedder>) -> Result<u64, BoxError> {
     let started = Instant::now();
     let mut done = 0u64;
-    let mut conn = atum_core::db::connection(&ctx.pool).await?;
+    let mut conn = atum_runtime::db::connection(&ctx.pool).await?;
     while started.elapsed() < EMBED_BUDGET && !ctx.shutdown.is_cancelled() {
         let pending = index::pending_vectors(&conn, embedder.id(), EMBED_BATCH).await?;
         if pending.is_empty() {

@@ -1,6 +1,7 @@
 fn main() -> std::process::ExitCode {
-    atum_core::runtime::launch(
-        atum_core::config::Service::RagWorker,
+    atum_runtime::launch(
+        atum_runtime::config::Service::RagWorker,
+        atum_core::schema::check,
         atum_rag_worker::Settings::from_env,
         atum_rag_worker::run,
     )

@@ -6,7 +6,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use atum_core::config::Service;
+use atum_runtime::config::Service;
 use atum_testing::{TestDb, fixtures, process::http_get, service::Running};
 
 const EXE: &str = env!("CARGO_BIN_EXE_atum-rag-worker");

@@ -22,12 +22,15 @@ use std::{
 };
 
 use atum_core::{
-    config::{ConfigError, Env},
     ids::OrgId,
-    jobs,
-    runtime::{BoxError, Context, listener, listener::Wakeup},
     sla::{self, prediction_job::Predict},
     tickets::events::{self, Notice},
+};
+use atum_runtime::{
+    BoxError, Context,
+    config::{ConfigError, Env},
+    listener,
+    listener::Wakeup,
 };
 use prometheus_client::metrics::{counter::Counter, histogram::Histogram};
 
@@ -137,7 +140,7 @@ pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
 /// One sweep; returns the tickets refreshed and how long until the next one is due.
 async fn sweep_once(ctx: &Context, lanes: usize) -> Result<(usize, Option<Duration>), BoxError> {
     let swept = sla::sweep_parallel(&ctx.pool, BATCH, lanes).await?;
-    let conn = atum_core::db::connection(&ctx.pool).await?;
+    let conn = atum_runtime::db::connection(&ctx.pool).await?;
     let row = conn
         .query_one("SELECT extract(epoch FROM min(next_escalation_at) - now())::float8 FROM ticket_sla_schedule", &[])
         .await?;
@@ -161,7 +164,7 @@ async fn enqueue_predictions(ctx: &Context, changed: BTreeMap<OrgId, Vec<i64>>, 
     if changed.is_empty() && !all {
         return Ok(());
     }
-    let mut conn = atum_core::db::connection(&ctx.pool).await?;
+    let mut conn = atum_runtime::db::connection(&ctx.pool).await?;
     let tx = conn.transaction().await?;
     let mut batch: Vec<Predict> =
         changed.into_iter().map(|(org_id, ticket_ids)| Predict { org_id, ticket_ids }).collect();
@@ -170,7 +173,7 @@ async fn enqueue_predictions(ctx: &Context, changed: BTreeMap<OrgId, Vec<i64>>, 
             batch.push(Predict { org_id: r.get(0), ticket_ids: Vec::new() });
         }
     }
-    jobs::enqueue_many(&tx, &batch, Default::default()).await?;
+    atum_queue::enqueue_many(&tx, &batch, Default::default()).await?;
     tx.commit().await?;
     Ok(())
 }

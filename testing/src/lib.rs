@@ -20,10 +20,8 @@ use std::{
     },
 };
 
-use atum_core::{
-    config::{DatabaseConfig, parse_database_url},
-    pg_cluster::{Cluster, Durability},
-};
+use atum_core::pg_cluster::{Cluster, Durability};
+use atum_runtime::config::{DatabaseConfig, parse_database_url};
 use sha2::{Digest, Sha256};
 use tokio_postgres::NoTls;
 
@@ -77,7 +75,7 @@ impl TestDb {
             pool_size: 8,
         };
         config.pg.application_name("atum-test");
-        let pool = atum_core::db::pool(&config).expect("test pool");
+        let pool = atum_runtime::db::pool(&config).expect("test pool");
         TestDb { name, url, config, pool }
     }
 

@@ -12,7 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use atum_core::config::Service;
+use atum_runtime::config::Service;
 use nix::{sys::signal::Signal, unistd::Pid};
 
 use crate::{

@@ -11,10 +11,8 @@
 use std::net::IpAddr;
 
 use actix_web::HttpRequest;
-use atum_core::{
-    auth::allowlist::parse_net,
-    config::{ConfigError, Env},
-};
+use atum_core::auth::allowlist::parse_net;
+use atum_runtime::config::{ConfigError, Env};
 use ipnet::IpNet;
 
 pub const VAR: &str = "ATUM_TRUSTED_PROXIES";

@@ -9,9 +9,9 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, ResponseError, http::StatusCode};
-use atum_core::db::Loggable;
 pub use atum_core::error::Code;
 use atum_core::error::Error;
+use atum_runtime::db::Loggable;
 use tokio_postgres::error::SqlState;
 
 /// The body of every error response.
@@ -158,14 +158,21 @@ fn locked(e: Error) -> ApiError {
     ApiError { detail: Some(Box::new(detail)), ..ApiError::new(StatusCode::LOCKED, Code::TicketLocked, message) }
 }
 
-impl From<atum_core::db::DbError> for ApiError {
-    fn from(e: atum_core::db::DbError) -> Self {
+impl From<atum_runtime::db::DbError> for ApiError {
+    fn from(e: atum_runtime::db::DbError) -> Self {
         tracing::warn!(error = %e, "database unavailable");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             Code::DatabaseUnavailable,
             "the database is unavailable; try again",
         )
+    }
+}
+
+/// The queue's admin queries answer in the domain's words (`atum_core::error`).
+impl From<atum_queue::Error> for ApiError {
+    fn from(e: atum_queue::Error) -> Self {
+        Error::from(e).into()
     }
 }
 

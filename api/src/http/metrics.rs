@@ -10,7 +10,7 @@ use actix_web::{
     middleware::Next,
     web,
 };
-use atum_core::runtime::Metrics;
+use atum_runtime::Metrics;
 use prometheus_client::{
     encoding::EncodeLabelSet,
     metrics::{counter::Counter, family::Family, histogram::Histogram},

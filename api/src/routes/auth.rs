@@ -20,7 +20,6 @@ use actix_web::{
     http::{Method, StatusCode, header},
     web,
 };
-use atum_core::db::GenericClient;
 use atum_core::{
     auth::{
         Principal,
@@ -30,6 +29,7 @@ use atum_core::{
     error::Error,
     users,
 };
+use atum_runtime::db::GenericClient;
 use serde::Deserialize;
 
 use crate::{
@@ -204,7 +204,7 @@ pub async fn verify_mfa(
 async fn finish_sign_in(
     state: &AppState,
     req: &HttpRequest,
-    tx: atum_core::db::Transaction<'_>,
+    tx: atum_runtime::db::Transaction<'_>,
     outcome: Outcome,
     ip: Option<IpAddr>,
 ) -> Result<HttpResponse, ApiError> {

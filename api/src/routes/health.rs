@@ -6,7 +6,7 @@ use actix_web::get;
 use std::time::{Duration, Instant};
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use atum_core::runtime::{Metrics, metrics::metrics_handler};
+use atum_runtime::{Metrics, metrics::metrics_handler};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -80,7 +80,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let expected = atum_core::schema::expected_version();
     let started = Instant::now();
     let database = tokio::time::timeout(Duration::from_secs(3), async {
-        let conn = atum_core::db::connection(&state.pool).await.map_err(|e| e.to_string())?;
+        let conn = atum_runtime::db::connection(&state.pool).await.map_err(|e| e.to_string())?;
         atum_core::schema::current_version(&conn).await.map_err(|e| e.to_string())
     })
     .await

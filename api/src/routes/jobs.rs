@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use actix_web::{get, post};
-use atum_core::jobs::admin::{self, JobEvent, JobRecord};
+use atum_queue::admin::{self, JobEvent, JobRecord};
 use serde::{Deserialize, Serialize};
 
 use crate::{AppState, auth::Credentials, error::ApiError};
@@ -64,7 +64,7 @@ pub async fn list(
     let list = state
         .in_tx(&creds, async |tx, who| {
             let (state, kind, queue) = (q.state.as_deref(), q.kind.as_deref(), q.queue.as_deref());
-            let scope = admin::scope_of(&who)?;
+            let scope = atum_core::jobs::scope_of(&who)?;
             let items = admin::list(tx, scope, state, kind, queue, q.before, q.limit.unwrap_or(50)).await?;
             Ok(JobList { items, counts: admin::counts(tx, scope).await? })
         })
@@ -81,7 +81,7 @@ pub async fn list(
 #[get("/admin/jobs/{id}")]
 pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let (job, events) =
-        state.in_tx(&creds, async |tx, who| Ok(admin::get(tx, admin::scope_of(&who)?, *id).await?)).await?;
+        state.in_tx(&creds, async |tx, who| Ok(admin::get(tx, atum_core::jobs::scope_of(&who)?, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(JobDetail { job, events }))
 }
 
@@ -98,7 +98,8 @@ pub async fn retry(
     creds: Credentials,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let job = state.in_tx(&creds, async |tx, who| Ok(admin::retry(tx, admin::scope_of(&who)?, *id).await?)).await?;
+    let job =
+        state.in_tx(&creds, async |tx, who| Ok(admin::retry(tx, atum_core::jobs::scope_of(&who)?, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(job))
 }
 
@@ -115,6 +116,8 @@ pub async fn cancel(
     creds: Credentials,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let job = state.in_tx(&creds, async |tx, who| Ok(admin::cancel(tx, admin::scope_of(&who)?, *id).await?)).await?;
+    let job = state
+        .in_tx(&creds, async |tx, who| Ok(admin::cancel(tx, atum_core::jobs::scope_of(&who)?, *id).await?))
+        .await?;
     Ok(HttpResponse::Ok().json(job))
 }

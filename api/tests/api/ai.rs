@@ -12,14 +12,11 @@ use atum_core::{
         reply, reword, suggest,
         triage::{self, Field},
     },
-    config::Service,
     ids::OrgId,
-    jobs::{
-        Registry, Services,
-        worker::{Runner, WorkerConfig},
-    },
-    runtime::Metrics,
+    jobs::{Registry, Services},
 };
+use atum_queue::worker::{Runner, WorkerConfig};
+use atum_runtime::{Metrics, config::Service};
 use serde_json::{Value, json};
 
 use crate::helpers::{Person, TestApp};

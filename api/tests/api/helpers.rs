@@ -7,11 +7,10 @@ use actix_web::dev::ServerHandle;
 use atum_api::{AppState, Security, rate_limit::RateLimiter};
 use atum_core::{
     auth::{Role, secret_key::SecretKey, session::SessionPolicy},
-    config::Service,
     orgs,
-    runtime::Metrics,
     users::{self, NewUser},
 };
+use atum_runtime::{Metrics, config::Service};
 use atum_testing::TestDb;
 use serde_json::{Value, json};
 

@@ -1,4 +1,5 @@
-use atum_core::jobs::{self, Job, JobContext, JobError, enqueue::Options};
+use atum_core::jobs::JobContext;
+use atum_queue::{Job, JobError, enqueue::Options};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -10,9 +11,10 @@ struct OrgJob {
 }
 
 impl Job for OrgJob {
+    type Services = atum_core::jobs::Services;
     const KIND: &'static str = "ORG_JOB";
 
-    fn org_id(&self) -> Option<i64> {
+    fn org_id(&self) -> Option<impl Into<i64>> {
         self.org
     }
 
@@ -28,9 +30,11 @@ async fn admins_see_and_steer_only_their_organisations_jobs() {
     let globex = app.org("globex").await;
     let agent = app.person(&acme, "agent", "ada").await;
     let conn = app.db.pool.get().await.unwrap();
-    let mine = jobs::enqueue(&conn, &OrgJob { org: Some(acme.org_id) }, Options::default()).await.unwrap().unwrap();
-    let theirs = jobs::enqueue(&conn, &OrgJob { org: Some(globex.org_id) }, Options::default()).await.unwrap().unwrap();
-    jobs::enqueue(&conn, &OrgJob { org: None }, Options::default()).await.unwrap();
+    let mine =
+        atum_queue::enqueue(&conn, &OrgJob { org: Some(acme.org_id) }, Options::default()).await.unwrap().unwrap();
+    let theirs =
+        atum_queue::enqueue(&conn, &OrgJob { org: Some(globex.org_id) }, Options::default()).await.unwrap().unwrap();
+    atum_queue::enqueue(&conn, &OrgJob { org: None }, Options::default()).await.unwrap();
     let t = Some(acme.token.as_str());
 
     let list = app.get("/api/v1/admin/jobs", t).await;

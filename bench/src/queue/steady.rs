@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use atum_core::config::Env;
+use atum_runtime::config::Env;
 use serde_json::{Value, json};
 
 use super::{PROCESSES, Procs, Setup, connect, fresh_db, spawn_atum, wait_listening};

@@ -21,7 +21,8 @@ use std::{future::Future, pin::Pin};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{db::DbPool, ids::OrgId};
+use crate::ids::OrgId;
+use atum_runtime::db::DbPool;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -242,7 +243,7 @@ pub async fn enqueue(
     ticket_id: i64,
     after_comment: i64,
 ) -> crate::error::Result<()> {
-    use crate::jobs::{Batch, enqueue::Options};
+    use atum_queue::{Batch, enqueue::Options};
     let ticket_id = crate::ids::TicketId(ticket_id);
     let mut batch = Batch::default();
     batch.push(&triage::TriageTicket { org_id, ticket_id, after_comment }, Options::default())?;

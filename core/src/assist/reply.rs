@@ -22,11 +22,12 @@ use crate::{
     auth::Principal,
     error::{Code, Error, Result},
     ids::{OrgId, TicketId},
-    jobs::{Job, JobContext, JobError, Need},
+    jobs::{JobContext, Need},
     llm::endpoint::{self, Feature},
     retrieval::chunk,
     tickets,
 };
+use atum_queue::{Job, JobError};
 
 /// The passages a draft may quote from: the best few sources.
 pub const PASSAGES: usize = 3;
@@ -49,6 +50,7 @@ pub struct SmartReply {
 }
 
 impl Job for SmartReply {
+    type Services = crate::jobs::Services;
     const KIND: &'static str = "SMART_REPLY";
     const QUEUE: &'static str = QUEUE;
     const PRIORITY: i16 = 4;
@@ -58,12 +60,12 @@ impl Job for SmartReply {
         Some(format!("{}:{}", self.ticket_id.0, self.after_comment))
     }
 
-    fn org_id(&self) -> Option<i64> {
-        Some(self.org_id.0)
+    fn org_id(&self) -> Option<impl Into<i64>> {
+        Some(self.org_id)
     }
 
     async fn run(self, ctx: JobContext) -> std::result::Result<(), JobError> {
-        let models = ctx.models()?;
+        let models = ctx.services.models()?;
         draft(&ctx.pool, models, self.org_id, self.ticket_id).await
     }
 }

@@ -6,11 +6,11 @@ use sha2::{Digest, Sha256};
 
 use super::Models;
 use crate::{
-    db::DbPool,
     error::Result,
     ids::{OrgId, TicketId},
     retrieval::search::{self, Hit, Retrievers},
 };
+use atum_runtime::db::DbPool;
 
 /// The text a model reads for a ticket: what the customer wrote when filing it.
 pub(super) const TICKET_TEXT: &str = "t.subject || E'\\n\\n' || t.description";

@@ -22,7 +22,7 @@ use super::{
 use crate::{
     error::Result,
     ids::{OrgId, TicketId},
-    jobs::{self, Job, JobContext, JobError, enqueue::Options},
+    jobs::JobContext,
     llm::{
         Outcome, Request,
         client::chat_async,
@@ -30,6 +30,7 @@ use crate::{
         log, prompt,
     },
 };
+use atum_queue::{Job, JobError, enqueue::Options};
 
 /// The queue of the jobs that wait on a language model.
 pub const QUEUE: &str = "llm";
@@ -43,6 +44,7 @@ pub struct WordReply {
 }
 
 impl Job for WordReply {
+    type Services = crate::jobs::Services;
     const KIND: &'static str = "WORD_REPLY";
     const QUEUE: &'static str = QUEUE;
     const PRIORITY: i16 = 4;
@@ -51,17 +53,17 @@ impl Job for WordReply {
         Some(self.draft_id.to_string())
     }
 
-    fn org_id(&self) -> Option<i64> {
-        Some(self.org_id.0)
+    fn org_id(&self) -> Option<impl Into<i64>> {
+        Some(self.org_id)
     }
 
     async fn run(self, ctx: JobContext) -> std::result::Result<(), JobError> {
-        word(&ctx.pool, ctx.secret_key(), self).await
+        word(&ctx.pool, ctx.services.secret_key(), self).await
     }
 }
 
 pub async fn enqueue(db: &impl GenericClient, org_id: OrgId, ticket_id: TicketId, draft_id: i64) -> Result<()> {
-    jobs::enqueue(db, &WordReply { org_id, ticket_id, draft_id }, Options::default()).await?;
+    atum_queue::enqueue(db, &WordReply { org_id, ticket_id, draft_id }, Options::default()).await?;
     Ok(())
 }
 

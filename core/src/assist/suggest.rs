@@ -15,9 +15,10 @@ use crate::{
     auth::Principal,
     error::Result,
     ids::{OrgId, TicketId},
-    jobs::{Job, JobContext, JobError, Need},
+    jobs::{JobContext, Need},
     tickets,
 };
+use atum_queue::{Job, JobError};
 
 /// Articles kept per ticket.
 pub const ARTICLES: usize = 5;
@@ -35,6 +36,7 @@ pub struct KbSuggest {
 }
 
 impl Job for KbSuggest {
+    type Services = crate::jobs::Services;
     const KIND: &'static str = "KB_SUGGEST";
     const QUEUE: &'static str = QUEUE;
     const PRIORITY: i16 = 3;
@@ -44,12 +46,12 @@ impl Job for KbSuggest {
         Some(format!("{}:{}", self.ticket_id.0, self.after_comment))
     }
 
-    fn org_id(&self) -> Option<i64> {
-        Some(self.org_id.0)
+    fn org_id(&self) -> Option<impl Into<i64>> {
+        Some(self.org_id)
     }
 
     async fn run(self, ctx: JobContext) -> std::result::Result<(), JobError> {
-        let models = ctx.models()?;
+        let models = ctx.services.models()?;
         suggest(&ctx.pool, models, self.org_id, self.ticket_id).await
     }
 }

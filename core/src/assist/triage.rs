@@ -25,10 +25,11 @@ use crate::{
     auth::Principal,
     error::{Error, Result},
     ids::{OrgId, TicketId},
-    jobs::{self, Job, JobContext, JobError, Need, enqueue::Options},
+    jobs::{JobContext, Need},
     settings::{self, AiSettings},
     tickets::{self, Named, Priority, Status},
 };
+use atum_queue::{Job, JobError, enqueue::Options};
 
 /// An organisation's models are trained again at most this often by activity (a
 /// triaged ticket notices an older training); an admin can ask at any time.
@@ -101,6 +102,7 @@ pub struct TrainTriage {
 }
 
 impl Job for TrainTriage {
+    type Services = crate::jobs::Services;
     const KIND: &'static str = "TRAIN_TRIAGE";
     const QUEUE: &'static str = QUEUE;
     const MAX_ATTEMPTS: i32 = 3;
@@ -110,12 +112,12 @@ impl Job for TrainTriage {
         Some(self.org_id.to_string())
     }
 
-    fn org_id(&self) -> Option<i64> {
-        Some(self.org_id.0)
+    fn org_id(&self) -> Option<impl Into<i64>> {
+        Some(self.org_id)
     }
 
     async fn run(self, ctx: JobContext) -> std::result::Result<(), JobError> {
-        let models = ctx.models()?;
+        let models = ctx.services.models()?;
         for field in Field::ALL {
             if ctx.is_cancelled() {
                 return Err(JobError::Cancelled);
@@ -253,7 +255,7 @@ async fn retrain_if_due(db: &impl GenericClient, org_id: OrgId, stale_model: boo
         .await?
         .get(0);
     if due {
-        jobs::enqueue(db, &TrainTriage { org_id }, Options::default()).await?;
+        atum_queue::enqueue(db, &TrainTriage { org_id }, Options::default()).await?;
     }
     Ok(())
 }
@@ -261,7 +263,7 @@ async fn retrain_if_due(db: &impl GenericClient, org_id: OrgId, stale_model: boo
 /// Asks for a training now (an admin). `false` when one is already queued or running.
 pub async fn request_training(db: &impl GenericClient, who: &Principal) -> Result<bool> {
     who.require_admin()?;
-    Ok(jobs::enqueue(db, &TrainTriage { org_id: who.org_id }, Options::default()).await?.is_some())
+    Ok(atum_queue::enqueue(db, &TrainTriage { org_id: who.org_id }, Options::default()).await?.is_some())
 }
 
 /// The newest training of one field, as an admin sees it.
@@ -344,6 +346,7 @@ pub struct TriageTicket {
 }
 
 impl Job for TriageTicket {
+    type Services = crate::jobs::Services;
     const KIND: &'static str = "TRIAGE_TICKET";
     const QUEUE: &'static str = QUEUE;
     const PRIORITY: i16 = 3;
@@ -355,12 +358,12 @@ impl Job for TriageTicket {
         Some(format!("{}:{}", self.ticket_id.0, self.after_comment))
     }
 
-    fn org_id(&self) -> Option<i64> {
-        Some(self.org_id.0)
+    fn org_id(&self) -> Option<impl Into<i64>> {
+        Some(self.org_id)
     }
 
     async fn run(self, ctx: JobContext) -> std::result::Result<(), JobError> {
-        let models = ctx.models()?;
+        let models = ctx.services.models()?;
         triage(&ctx.pool, models.clone(), self.org_id, self.ticket_id).await?;
         escalate(&ctx.pool, models, self.org_id, self.ticket_id, self.after_comment).await
     }
@@ -369,7 +372,7 @@ impl Job for TriageTicket {
 /// Enqueues the triage of a ticket, in the caller's transaction.
 pub async fn enqueue(db: &impl GenericClient, org_id: OrgId, ticket_id: i64, after_comment: i64) -> Result<()> {
     let job = TriageTicket { org_id, ticket_id: TicketId(ticket_id), after_comment };
-    jobs::enqueue(db, &job, Options::default()).await?;
+    atum_queue::enqueue(db, &job, Options::default()).await?;
     Ok(())
 }
 

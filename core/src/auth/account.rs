@@ -23,10 +23,10 @@ use super::{
 };
 use crate::{
     error::{Error, FieldErrors, Result},
-    jobs::{self, enqueue::Options},
     mail::messages::{self, AccountPages},
     orgs, users,
 };
+use atum_queue::enqueue::Options;
 
 async fn hash_blocking(password: String) -> Result<String> {
     tokio::task::spawn_blocking(move || password::hash(&password))
@@ -128,7 +128,8 @@ pub async fn request_reset(
         (row.get(0), row.get(1), row.get(2), row.get(3));
     let pages = pages_of(public_url, &row)?;
     let token = email_tokens::issue(db, Purpose::ResetPassword, org_id, user_id, &address).await?;
-    jobs::enqueue(db, &messages::reset_password(&pages, org_id, &address, &name, &token), Options::default()).await?;
+    atum_queue::enqueue(db, &messages::reset_password(&pages, org_id, &address, &name, &token), Options::default())
+        .await?;
     audit::record(db, Record::about(org_id, user_id, event::PASSWORD_RESET_REQUESTED, ip)).await
 }
 
@@ -158,7 +159,7 @@ pub async fn invite(db: &impl GenericClient, public_url: &str, who: &Principal, 
     let token = email_tokens::issue(db, Purpose::Invite, who.org_id, user_id, &address).await?;
     let inviter = inviter.unwrap_or_else(|| "An administrator".into());
     let mail = messages::invitation(&pages, who.org_id, &org_name, &inviter, &address, &name, &token);
-    jobs::enqueue(db, &mail, Options::default()).await?;
+    atum_queue::enqueue(db, &mail, Options::default()).await?;
     audit::record(db, Record::by(who, event::INVITED, None).target(user_id)).await
 }
 
@@ -214,7 +215,8 @@ pub async fn resend_verification(
         (row.get(0), row.get(1), row.get(2), row.get(3));
     let pages = pages_of(public_url, &row)?;
     let token = email_tokens::issue(db, Purpose::VerifyEmail, org_id, user_id, &address).await?;
-    jobs::enqueue(db, &messages::verify_email(&pages, org_id, &address, &name, &token), Options::default()).await?;
+    atum_queue::enqueue(db, &messages::verify_email(&pages, org_id, &address, &name, &token), Options::default())
+        .await?;
     Ok(())
 }
 
@@ -270,7 +272,8 @@ pub async fn signup(
     if let Some(row) = existing {
         let role = Role::parse(row.get(0)).ok_or_else(|| Error::Internal("a user with an unknown role".into()))?;
         let pages = AccountPages::of(public_url, role, &org.slug);
-        jobs::enqueue(db, &messages::already_registered(&pages, org.id, s.email.trim()), Options::default()).await?;
+        atum_queue::enqueue(db, &messages::already_registered(&pages, org.id, s.email.trim()), Options::default())
+            .await?;
         return Ok(());
     }
     let hash = hash_blocking(s.password.clone()).await?;
@@ -278,7 +281,7 @@ pub async fn signup(
     db.execute("UPDATE users SET must_verify_email = true WHERE id = $1", &[&user.id]).await?;
     let token = email_tokens::issue(db, Purpose::VerifyEmail, org.id, user.id, &user.email).await?;
     let pages = AccountPages::of(public_url, Role::Customer, &org.slug);
-    jobs::enqueue(
+    atum_queue::enqueue(
         db,
         &messages::verify_email(&pages, org.id, &user.email, &user.display_name, &token),
         Options::default(),

@@ -8,10 +8,8 @@ use std::time::Duration;
 
 use deadpool_postgres::GenericClient;
 
-use crate::{
-    config::{ConfigError, Env},
-    error::Result,
-};
+use crate::error::Result;
+use atum_runtime::config::{ConfigError, Env};
 
 /// How long rows that can no longer be used are kept, for investigations.
 const SPENT_KEPT: &str = "30 days";

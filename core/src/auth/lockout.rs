@@ -14,10 +14,8 @@ use std::{net::IpAddr, time::Duration};
 
 use deadpool_postgres::GenericClient;
 
-use crate::{
-    config::{ConfigError, Env},
-    error::Result,
-};
+use crate::error::Result;
+use atum_runtime::config::{ConfigError, Env};
 
 #[derive(Debug, Clone, Copy)]
 pub struct LoginPolicy {

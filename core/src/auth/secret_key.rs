@@ -11,7 +11,7 @@ use aes_gcm::{
 };
 use rand::RngExt;
 
-use crate::config::{ConfigError, Env};
+use atum_runtime::config::{ConfigError, Env};
 
 pub const VAR: &str = "ATUM_SECRET_KEY_FILE";
 

@@ -14,10 +14,8 @@ use rand::RngExt;
 use sha2::{Digest, Sha256};
 
 use super::principal::{Principal, Role};
-use crate::{
-    config::{ConfigError, Env},
-    error::{Error, Result},
-};
+use crate::error::{Error, Result};
+use atum_runtime::config::{ConfigError, Env};
 
 /// How long sessions live.
 #[derive(Debug, Clone, Copy)]

@@ -40,7 +40,6 @@ use self::{
 use crate::{
     assist::{self, Models, reply::content_hash, retrieve},
     auth::{Principal, secret_key::SecretKey},
-    db::DbPool,
     error::{Error, FieldErrors, Result},
     llm::{
         Outcome,
@@ -48,6 +47,7 @@ use crate::{
         endpoint::{self, Feature},
     },
 };
+use atum_runtime::db::DbPool;
 
 pub const ANSWERER: &str = "extractive-1";
 /// Tool calls a run may make, and the time its tools may take together.

@@ -14,13 +14,13 @@ use super::{execute, gate, get, tools::Tool, word};
 use crate::{
     assist::Models,
     auth::{Principal, secret_key::SecretKey},
-    db::DbPool,
     error::Result,
     llm::{
         client::chat_async,
         endpoint::{self, Feature},
     },
 };
+use atum_runtime::db::DbPool;
 
 /// How one tool step compares with its recorded self.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

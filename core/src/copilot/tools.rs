@@ -15,10 +15,10 @@ use serde_json::{Value, json};
 use crate::{
     assist::{Models, reply::content_hash, retrieve},
     auth::Principal,
-    db::DbPool,
     error::{Error, FieldErrors, Result},
     retrieval::chunk,
 };
+use atum_runtime::db::DbPool;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]

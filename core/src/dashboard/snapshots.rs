@@ -9,10 +9,8 @@ use deadpool_postgres::GenericClient;
 use serde::Serialize;
 
 use super::{Figures, compute, flow};
-use crate::{
-    config::{ConfigError, Env},
-    error::{Error, Result},
-};
+use crate::error::{Error, Result};
+use atum_runtime::config::{ConfigError, Env};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {

@@ -11,11 +11,8 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
 use super::chunk::{self, Chunk};
-use crate::{
-    db::{Connection, DbPool},
-    error::Result,
-    ids::OrgId,
-};
+use crate::{error::Result, ids::OrgId};
+use atum_runtime::db::{Connection, DbPool};
 
 /// Sources per transaction.
 pub const BATCH: i64 = 200;
@@ -65,7 +62,7 @@ impl std::ops::AddAssign for Stats {
 /// Brings the index up to date for every organisation (or one); `on_batch` hears of
 /// each batch done (for a progress bar).
 pub async fn catch_up(pool: &DbPool, org: Option<OrgId>, mut on_batch: impl FnMut(&Stats)) -> Result<Stats> {
-    let mut conn = crate::db::connection(pool).await?;
+    let mut conn = atum_runtime::db::connection(pool).await?;
     let orgs: Vec<OrgId> = match org {
         Some(o) => vec![o],
         None => conn.query("SELECT id FROM organizations ORDER BY id", &[]).await?.iter().map(|r| r.get(0)).collect(),

@@ -19,14 +19,12 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    error::Result,
-    jobs::{Job, JobContext, JobError},
-};
+use crate::{error::Result, jobs::JobContext};
+use atum_queue::{Job, JobError};
 
 /// Queues a recompute of the organisation's tickets (after a policy or calendar change).
 pub async fn schedule_recompute(db: &impl GenericClient, org_id: OrgId) -> Result<()> {
-    crate::jobs::enqueue(db, &Recompute { org_id }, Default::default()).await?;
+    atum_queue::enqueue(db, &Recompute { org_id }, Default::default()).await?;
     Ok(())
 }
 
@@ -80,7 +78,7 @@ pub async fn sweep(conn: &mut deadpool_postgres::Object, batch: i64) -> Result<S
 /// one core to refresh with).
 pub async fn sweep_parallel(pool: &deadpool_postgres::Pool, batch: i64, lanes: usize) -> Result<Swept> {
     let runs = (0..lanes.max(1)).map(|_| async {
-        let mut conn = crate::db::connection(pool).await?;
+        let mut conn = atum_runtime::db::connection(pool).await?;
         sweep(&mut conn, batch).await
     });
     let mut total = Swept::default();
@@ -106,18 +104,19 @@ pub struct Recompute {
 pub const RECOMPUTE_BATCH: i64 = 500;
 
 impl Job for Recompute {
+    type Services = crate::jobs::Services;
     const KIND: &'static str = "SLA_RECOMPUTE";
     const PRIORITY: i16 = 3;
 
-    fn org_id(&self) -> Option<i64> {
-        Some(self.org_id.get())
+    fn org_id(&self) -> Option<impl Into<i64>> {
+        Some(self.org_id)
     }
 
     async fn run(self, ctx: JobContext) -> Result<(), JobError> {
-        let mut conn = ctx.pool.get().await.map_err(|e| JobError::Retry(crate::db::root_cause(&e)))?;
+        let mut conn = ctx.pool.get().await.map_err(|e| JobError::Retry(atum_runtime::db::root_cause(&e)))?;
         recompute_org(&mut conn, self.org_id, RECOMPUTE_BATCH, || ctx.is_cancelled())
             .await
-            .map_err(|e| JobError::Retry(crate::db::root_cause(&e)))?;
+            .map_err(|e| JobError::Retry(atum_runtime::db::root_cause(&e)))?;
         Ok(())
     }
 }

@@ -14,10 +14,8 @@ use super::{
     predict::{Model, Sample, loads_at_arrival},
     refresh,
 };
-use crate::{
-    error::Result,
-    jobs::{Job, JobContext, JobError},
-};
+use crate::{error::Result, jobs::JobContext};
+use atum_queue::{Job, JobError};
 
 /// History the model is fitted on.
 const HISTORY_DAYS: i64 = 180;
@@ -35,6 +33,7 @@ pub struct Predict {
 }
 
 impl Job for Predict {
+    type Services = crate::jobs::Services;
     const KIND: &'static str = "SLA_PREDICT";
     const PRIORITY: i16 = 6;
     const MAX_ATTEMPTS: i32 = 3;
@@ -43,13 +42,13 @@ impl Job for Predict {
         self.ticket_ids.is_empty().then(|| format!("{}:all", self.org_id))
     }
 
-    fn org_id(&self) -> Option<i64> {
-        Some(self.org_id.get())
+    fn org_id(&self) -> Option<impl Into<i64>> {
+        Some(self.org_id)
     }
 
     async fn run(self, ctx: JobContext) -> Result<(), JobError> {
-        let retry = |e: crate::error::Error| JobError::Retry(crate::db::root_cause(&e));
-        let conn = ctx.pool.get().await.map_err(|e| JobError::Retry(crate::db::root_cause(&e)))?;
+        let retry = |e: crate::error::Error| JobError::Retry(atum_runtime::db::root_cause(&e));
+        let conn = ctx.pool.get().await.map_err(|e| JobError::Retry(atum_runtime::db::root_cause(&e)))?;
         let ids = if self.ticket_ids.is_empty() {
             conn.query(
                 "SELECT id FROM tickets WHERE org_id = $1 AND status NOT IN ('solved', 'closed') ORDER BY id",

@@ -21,10 +21,11 @@ use super::{
 use crate::{
     actor::Actor,
     error::Result,
-    jobs::{self, Job, JobContext, JobError},
+    jobs::JobContext,
     notifications,
     tickets::events::{self, Event, Kind},
 };
+use atum_queue::{Job, JobError};
 
 /// A ticket after its clocks were computed.
 #[derive(Debug, Clone)]
@@ -390,7 +391,7 @@ async fn escalate(
     if policy.escalate_notify {
         let job =
             NotifyEscalation { org_id, ticket_id, clock: clock.to_owned(), assignee_id: assignee, group_id: group };
-        jobs::enqueue(db, &job, Default::default()).await?;
+        atum_queue::enqueue(db, &job, Default::default()).await?;
     }
     Ok(priority_changed)
 }
@@ -409,11 +410,12 @@ pub struct NotifyEscalation {
 }
 
 impl Job for NotifyEscalation {
+    type Services = crate::jobs::Services;
     const KIND: &'static str = "SLA_NOTIFY";
     const PRIORITY: i16 = 2;
 
-    fn org_id(&self) -> Option<i64> {
-        Some(self.org_id.get())
+    fn org_id(&self) -> Option<impl Into<i64>> {
+        Some(self.org_id)
     }
 
     async fn run(self, ctx: JobContext) -> Result<(), JobError> {
@@ -423,7 +425,7 @@ impl Job for NotifyEscalation {
         // Every failure is retried, as it always was: a notification is worth another try.
         notifications::notify(&conn, self.org_id, self.ticket_id, "sla_escalation", &body, &to).await.map_err(|e| {
             JobError::Retry(match e {
-                crate::error::Error::Db(db) => crate::db::root_cause(&db),
+                crate::error::Error::Db(db) => atum_runtime::db::root_cause(&db),
                 other => other.to_string(),
             })
         })?;

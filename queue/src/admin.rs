@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio_postgres::Row;
 
-use crate::error::{Error, FieldErrors, Result};
+use crate::{Error, Result};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct JobRecord {
@@ -46,45 +46,38 @@ pub struct JobEvent {
 }
 
 const COLUMNS: &str = "id, kind, queue, org_id, state, priority, attempt, max_attempts, run_at, created_at, \
-     started_at, finished_at, locked_by, cancel_requested_at IS NOT NULL, payload, errors";
+     started_at, finished_at, locked_by, cancel_requested_at IS NOT NULL AS cancel_requested, payload, errors";
 
 fn record(r: &Row) -> JobRecord {
     JobRecord {
-        id: r.get(0),
-        kind: r.get(1),
-        queue: r.get(2),
-        org_id: r.get(3),
-        state: r.get(4),
-        priority: r.get(5),
-        attempt: r.get(6),
-        max_attempts: r.get(7),
-        run_at: r.get(8),
-        created_at: r.get(9),
-        started_at: r.get(10),
-        finished_at: r.get(11),
-        locked_by: r.get(12),
-        cancel_requested: r.get(13),
-        payload: shown_payload(r.get(14)),
-        errors: r.get(15),
+        id: r.get("id"),
+        kind: r.get("kind"),
+        queue: r.get("queue"),
+        org_id: r.get("org_id"),
+        state: r.get("state"),
+        priority: r.get("priority"),
+        attempt: r.get("attempt"),
+        max_attempts: r.get("max_attempts"),
+        run_at: r.get("run_at"),
+        created_at: r.get("created_at"),
+        started_at: r.get("started_at"),
+        finished_at: r.get("finished_at"),
+        locked_by: r.get("locked_by"),
+        cancel_requested: r.get("cancel_requested"),
+        payload: shown_payload(r.get("payload")),
+        errors: r.get("errors"),
     }
 }
 
-/// A mail that carries a one-time link shows its body to nobody, not even admins:
-/// it could sign them in as someone else until it is sent (and scrubbed).
+/// A payload marked sensitive shows its `text` to nobody, not even admins: a mail with a
+/// one-time link could sign them in as someone else until it is sent (and scrubbed).
 fn shown_payload(mut payload: Value) -> Value {
     if payload.get("sensitive").and_then(Value::as_bool) == Some(true)
         && let Some(text) = payload.get_mut("text")
     {
-        *text = Value::String(crate::mail::REDACTED.into());
+        *text = Value::String(crate::REDACTED.into());
     }
     payload
-}
-
-/// The jobs an admin of `who`'s organisation may see and act on (the scope the other
-/// functions take; `None`, every organisation's, is the operator's CLI).
-pub fn scope_of(who: &crate::auth::Principal) -> Result<Option<i64>> {
-    who.require_admin()?;
-    Ok(Some(who.org_id.get()))
 }
 
 pub const STATES: [&str; 5] = ["available", "running", "succeeded", "discarded", "cancelled"];
@@ -130,19 +123,21 @@ pub async fn list(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<JobRecord>> {
-    let mut f = FieldErrors::default();
+    let mut refused = Vec::new();
     if state.is_some_and(|s| !STATES.contains(&s)) {
-        f.add("state", format!("must be one of: {}", STATES.join(", ")));
+        refused.push(("state", format!("must be one of: {}", STATES.join(", "))));
     }
     if !(1..=500).contains(&limit) {
-        f.add("limit", "must be a whole number from 1 to 500");
+        refused.push(("limit", "must be a whole number from 1 to 500".to_owned()));
     }
     for (field, value) in [("kind", kind), ("queue", queue)] {
         if value.is_some_and(|v| v.chars().count() > 64) {
-            f.add(field, "must be at most 64 characters");
+            refused.push((field, "must be at most 64 characters".to_owned()));
         }
     }
-    f.finish()?;
+    if !refused.is_empty() {
+        return Err(Error::Filters(refused));
+    }
     let rows = db
         .query(
             &format!(
@@ -166,7 +161,7 @@ pub async fn get(db: &impl GenericClient, scope: Option<i64>, id: i64) -> Result
         )
         .await?
         .map(|r| record(&r))
-        .ok_or(Error::NotFound("job"))?;
+        .ok_or(Error::NotFound)?;
     let events = db
         .query(
             "SELECT event, worker_id, attempt, duration_ms, error, created_at FROM job_events WHERE job_id = $1 ORDER BY id",
@@ -175,12 +170,12 @@ pub async fn get(db: &impl GenericClient, scope: Option<i64>, id: i64) -> Result
         .await?
         .iter()
         .map(|r| JobEvent {
-            event: r.get(0),
-            worker_id: r.get(1),
-            attempt: r.get(2),
-            duration_ms: r.get(3),
-            error: r.get(4),
-            created_at: r.get(5),
+            event: r.get("event"),
+            worker_id: r.get("worker_id"),
+            attempt: r.get("attempt"),
+            duration_ms: r.get("duration_ms"),
+            error: r.get("error"),
+            created_at: r.get("created_at"),
         })
         .collect();
     Ok((job, events))
@@ -208,15 +203,12 @@ pub async fn retry(db: &impl GenericClient, scope: Option<i64>, id: i64) -> Resu
     match row {
         Ok(Some(r)) => {
             let job = record(&r);
-            super::wake(db, super::Wake::Queue(&job.queue)).await?;
+            crate::wake(db, crate::Wake::Queue(&job.queue)).await?;
             Ok(job)
         }
         Ok(None) => Err(conflict_or_missing(db, scope, id, "only discarded or cancelled jobs can be retried").await),
         // Another job with the same unique key is pending: retrying would duplicate it.
-        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => Err(Error::Conflict {
-            code: crate::error::Code::DuplicatePending,
-            message: "a job with the same unique key is already pending or running".into(),
-        }),
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => Err(Error::DuplicatePending),
         Err(e) => Err(e.into()),
     }
 }
@@ -254,8 +246,8 @@ async fn conflict_or_missing(db: &impl GenericClient, scope: Option<i64>, id: i6
         .query_opt("SELECT 1 FROM job_queue WHERE id = $1 AND ($2::bigint IS NULL OR org_id = $2)", &[&id, &scope])
         .await
     {
-        Ok(Some(_)) => Error::Conflict { code: crate::error::Code::InvalidJobState, message: why.to_owned() },
-        Ok(None) => Error::NotFound("job"),
+        Ok(Some(_)) => Error::InvalidState(why.to_owned()),
+        Ok(None) => Error::NotFound,
         Err(e) => e.into(),
     }
 }

@@ -8,8 +8,7 @@
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
-use super::{CHANNEL, Job};
-use crate::error::{Error, Result};
+use crate::{CHANNEL, Error, Job, Result};
 
 /// Options a caller may set per enqueue.
 #[derive(Debug, Clone, Copy, Default)]
@@ -53,9 +52,9 @@ pub struct Batch {
 impl Batch {
     pub fn push<J: Job>(&mut self, job: &J, opts: Options) -> Result<()> {
         self.payloads
-            .push(serde_json::to_value(job).map_err(|e| Error::Internal(format!("serialising {}: {e}", J::KIND)))?);
+            .push(serde_json::to_value(job).map_err(|e| Error::Payload { kind: J::KIND, reason: e.to_string() })?);
         self.keys.push(job.unique_key());
-        self.orgs.push(job.org_id());
+        self.orgs.push(job.org_id().map(Into::into));
         self.kinds.push(J::KIND);
         self.queues.push(J::QUEUE);
         self.priorities.push(opts.priority.unwrap_or(J::PRIORITY).clamp(0, 9));

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde_json::Value;
 
-use crate::error::Result;
+use crate::Result;
 
 /// A claimed job, ready to run.
 #[derive(Debug, Clone)]
@@ -381,7 +381,7 @@ pub async fn release(db: &impl GenericClient, worker: &str, jobs: &[(i64, i32)])
         )
         .await?;
     if !rows.is_empty() {
-        super::wake(db, super::Wake::All).await?;
+        crate::wake(db, crate::Wake::All).await?;
     }
     Ok(rows.len() as u64)
 }
@@ -422,7 +422,7 @@ pub async fn rescue(db: &impl GenericClient) -> Result<Vec<(i64, String)>> {
     queues.sort_unstable();
     queues.dedup();
     for q in queues {
-        super::wake(db, super::Wake::Queue(q)).await?;
+        crate::wake(db, crate::Wake::Queue(q)).await?;
     }
     Ok(rescued)
 }

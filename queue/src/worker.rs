@@ -25,13 +25,15 @@ use prometheus_client::{
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use super::{
-    JobContext, JobError, Registry,
-    store::{self, Claimed, Outcome},
-};
-use crate::{
+use atum_runtime::{
+    Metrics, Progress,
     config::{ConfigError, Env},
-    runtime::{Metrics, Progress, listener::Wakeup},
+    listener::Wakeup,
+};
+
+use crate::{
+    JobContext, JobError, Registry, Services,
+    store::{self, Claimed, Outcome},
 };
 
 /// How often each worker prunes finished jobs and old events.
@@ -225,9 +227,9 @@ impl Chain {
     }
 }
 
-pub struct Runner {
+pub struct Runner<S> {
     pool: deadpool_postgres::Pool,
-    registry: Registry,
+    registry: Registry<S>,
     config: WorkerConfig,
     metrics: JobMetrics,
     in_flight: InFlight,
@@ -236,8 +238,8 @@ pub struct Runner {
     done: Mutex<Option<mpsc::UnboundedSender<(Claimed, Duration)>>>,
 }
 
-impl Runner {
-    pub fn new(pool: deadpool_postgres::Pool, registry: Registry, config: WorkerConfig, metrics: &Metrics) -> Self {
+impl<S: Services> Runner<S> {
+    pub fn new(pool: deadpool_postgres::Pool, registry: Registry<S>, config: WorkerConfig, metrics: &Metrics) -> Self {
         let wake = config.queues.iter().map(|(q, _)| (q.clone(), Arc::default())).collect();
         Runner {
             pool,
@@ -379,7 +381,7 @@ impl Runner {
                         after,
                     )
                     .await
-                    .map_err(|e| crate::db::root_cause(&e)),
+                    .map_err(|e| atum_runtime::db::root_cause(&e)),
                     Err(e) => Err(e.to_string()),
                 }
             };
@@ -463,13 +465,13 @@ impl Runner {
     /// left (jobs scheduled later, such as a retry after backoff, stay queued). For
     /// tests and tools that need background work done now and deterministically —
     /// no worker process, no polling. Returns how many jobs ran.
-    pub async fn run_until_empty(&self) -> crate::error::Result<usize> {
+    pub async fn run_until_empty(&self) -> crate::Result<usize> {
         let kinds = self.registry.kinds();
         let mut ran = 0;
         loop {
             let mut claimed = Vec::new();
             for (queue, _) in &self.config.queues {
-                let conn = crate::db::connection(&self.pool).await?;
+                let conn = atum_runtime::db::connection(&self.pool).await?;
                 let batch = store::claim(
                     &conn,
                     queue,
@@ -619,7 +621,7 @@ impl Runner {
                 Some(next)
             }
             Err(e) => {
-                tracing::warn!(job.id = job.id, error = %crate::db::root_cause(&e), "recording the job's outcome failed; retrying");
+                tracing::warn!(job.id = job.id, error = %atum_runtime::db::root_cause(&e), "recording the job's outcome failed; retrying");
                 None
             }
         }
@@ -633,7 +635,7 @@ impl Runner {
                 let conn = self.pool.get().await.map_err(|e| e.to_string())?;
                 store::complete(&conn, &self.config.worker_id, &job, &outcome, took)
                     .await
-                    .map_err(|e| crate::db::root_cause(&e))
+                    .map_err(|e| atum_runtime::db::root_cause(&e))
             };
             match done.await {
                 Ok(true) => return,
@@ -675,7 +677,7 @@ impl Runner {
                     let conn = self.pool.get().await.map_err(|e| e.to_string())?;
                     store::complete_succeeded(&conn, &self.config.worker_id, &rows)
                         .await
-                        .map_err(|e| crate::db::root_cause(&e))
+                        .map_err(|e| atum_runtime::db::root_cause(&e))
                 };
                 match write.await {
                     Ok(ids) => {

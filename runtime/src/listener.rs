@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, NoTls};
 use tokio_util::sync::CancellationToken;
 
-use super::metrics::{ChannelLabel, Metrics};
+use crate::metrics::{ChannelLabel, Metrics};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Wakeup {

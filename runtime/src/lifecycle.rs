@@ -1,4 +1,4 @@
-//! The service runtime every binary runs inside.
+//! The lifecycle of a binary.
 //!
 //! [`launch`] is the whole of a binary's `main`: it loads the typed configuration,
 //! starts tracing, connects the pool, refuses a schema of another version, serves
@@ -6,20 +6,24 @@
 //! SIGINT stops taking work, gives in-flight work `ATUM_SHUTDOWN_TIMEOUT_SECS` to
 //! finish, tells systemd it is stopping and closes the pool.
 
-pub mod listener;
-pub mod metrics;
-pub mod signals;
-pub mod systemd;
+use std::{future::Future, pin::Pin, process::ExitCode, time::Duration};
 
-use std::{future::Future, process::ExitCode, time::Duration};
-
-pub use metrics::Metrics;
-pub use systemd::Progress;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use crate::config::{ConfigError, Env, Service, ServiceConfig};
+use crate::{
+    config::{ConfigError, Env, Service, ServiceConfig},
+    metrics::{self, Metrics},
+    signals,
+    systemd::{self, Progress},
+};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// How a binary makes sure, before it takes any work, that the database holds the
+/// schema it was built for; returns the version found. The schema belongs to the
+/// domain (`atum_core::schema::check`), so the runtime is handed the check.
+pub type SchemaCheck =
+    for<'a> fn(&'a tokio_postgres::Client) -> Pin<Box<dyn Future<Output = Result<u32, BoxError>> + Send + 'a>>;
 
 /// Exit status for a configuration error (sysexits' EX_CONFIG), so a unit can be told
 /// not to restart in a loop on it (`RestartPreventExitStatus=78`).
@@ -69,7 +73,7 @@ impl Context {
 /// missing or malformed one ends the process with status 78 and one line naming the
 /// variable (the units' `RestartPreventExitStatus=78` keeps systemd from retrying a
 /// typo).
-pub fn launch<S, L, F, Fut>(service: Service, settings: L, run: F) -> ExitCode
+pub fn launch<S, L, F, Fut>(service: Service, schema: SchemaCheck, settings: L, run: F) -> ExitCode
 where
     L: FnOnce(&Env<'_>) -> Result<S, ConfigError>,
     F: FnOnce(Context, S) -> Fut,
@@ -93,7 +97,7 @@ where
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(config, run)) {
+    match runtime.block_on(serve(config, schema, run)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "{} stopped", service.binary());
@@ -103,7 +107,7 @@ where
 }
 
 /// The lifecycle behind [`launch`], for callers that already have a runtime.
-pub async fn serve<F, Fut>(config: ServiceConfig, run: F) -> Result<(), BoxError>
+pub async fn serve<F, Fut>(config: ServiceConfig, schema: SchemaCheck, run: F) -> Result<(), BoxError>
 where
     F: FnOnce(Context) -> Fut,
     Fut: Future<Output = Result<(), BoxError>>,
@@ -115,7 +119,7 @@ where
     let pool = crate::db::pool(&config.database)?;
     {
         let conn = crate::db::connection(&pool).await?;
-        let version = crate::schema::ensure_current(&conn).await?;
+        let version = schema(&conn).await?;
         tracing::info!(schema.version = version, database = %crate::config::describe(&config.database.pg), "database ready");
     }
 

@@ -143,7 +143,7 @@ pub fn to_classic(openmetrics: &str) -> String {
 pub fn serve(
     listen: SocketAddr,
     metrics: Metrics,
-    progress: super::Progress,
+    progress: crate::systemd::Progress,
     stale_after: std::time::Duration,
 ) -> std::io::Result<(ServerHandle, SocketAddr)> {
     let server = HttpServer::new(move || {
