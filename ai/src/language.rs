@@ -2,7 +2,7 @@
 //! 69 languages, no model files). Used to greet a customer in their language and to
 //! route by it.
 
-use atum_core::assist::Language;
+use atum_core::models::Language;
 
 /// Below this many letters the guess is noise ("ok", "thx").
 const MIN_LETTERS: usize = 12;

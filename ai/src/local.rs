@@ -1,6 +1,6 @@
 //! The AI jobs' models, in this process: the sentence embedder, triage models read
 //! from the database, sentiment and language. The job worker builds one at start and
-//! hands it to the jobs as `atum_core::assist::Models`.
+//! hands it to the jobs as `atum_core::models::Models`.
 
 use std::{
     collections::VecDeque,
@@ -9,11 +9,11 @@ use std::{
 };
 
 use atum_core::{
-    assist::{
+    ids::OrgId,
+    models::{
         Alternative, BoxFuture, Evaluation, Guess, Labelled, Language, Models, Neighbour, Passage, Quote,
         ReliabilityBin, Sentiment, TierFigure, TrainFailure, Trained,
     },
-    ids::OrgId,
 };
 use atum_runtime::{Metrics, db::DbPool};
 use tokio_util::sync::CancellationToken;

@@ -14,7 +14,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use atum_core::assist::{Passage, Quote};
+use atum_core::models::{Passage, Quote};
 use unicode_segmentation::UnicodeSegmentation as _;
 
 use crate::{EmbedError, Embedder, embed::cosine};

@@ -2,7 +2,7 @@
 //! `vader_sentiment` crate): no model, microseconds a message, and it reads
 //! negations, intensifiers, capitals and exclamation marks.
 
-use atum_core::assist::{Sentiment, SentimentLabel};
+use atum_core::models::{Sentiment, SentimentLabel};
 use vader_sentiment::SentimentIntensityAnalyzer;
 
 /// VADER's own cut-offs on its compound score.

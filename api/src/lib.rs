@@ -32,10 +32,7 @@ use atum_runtime::{
 
 pub use http::{client_ip, error, json, rate_limit};
 pub(crate) use http::{origin, request_id};
-pub(crate) use routes::{
-    account, ai, auth, catalog, copilot, dashboard, events, groups, health, jobs, kb, locks, notifications, presence,
-    relationships, security, settings, sla, tickets, users,
-};
+pub(crate) use routes::{auth, jobs, security};
 pub(crate) use server::route_template;
 pub use server::{routes, start};
 pub use state::{AppState, MAX_JSON_BYTES, Security};

@@ -1,10 +1,8 @@
 //! The OpenAPI document, generated from the handlers' `#[utoipa::path]` attributes and
 //! the domain types, served at `/api/v1/openapi.json`.
 
-use actix_web::get;
 use std::sync::OnceLock;
 
-use actix_web::HttpResponse;
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -15,7 +13,7 @@ use utoipa_actix_web::{AppExt, scope};
 use crate::{error, jobs};
 
 /// What the document says beyond its paths; the paths and their schemas are gathered
-/// from the route table itself ([`crate::server::api_v1`]) by [`build`].
+/// from the route table itself ([`crate::routes::api_v1`]) by [`build`].
 #[derive(OpenApi)]
 #[openapi(
     info(title = "ATUM Desk API", description = "The help desk's JSON API. Every error has the shape of ErrorBody."),
@@ -110,7 +108,7 @@ fn build() -> serde_json::Value {
     let (_, mut api) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .service(scope::scope("/api/v1").configure(crate::server::api_v1))
+        .service(scope::scope("/api/v1").configure(crate::routes::api_v1))
         .split_for_parts();
     SharedResponses.modify(&mut api);
     let mut doc = serde_json::to_value(api).unwrap_or_else(|e| serde_json::json!({"error": e.to_string()}));
@@ -197,12 +195,4 @@ fn merge_flattened_inputs(doc: &mut serde_json::Value) {
         }
         *schema = serde_json::json!({"type": "object", "properties": properties, "required": required});
     }
-}
-
-/// This document.
-#[utoipa::path(tag = "meta",
-    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
-#[get("/openapi.json")]
-pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(document())
 }

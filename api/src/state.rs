@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use atum_core::{
-    auth::{lockout::LoginPolicy, secret_key::SecretKey, session::SessionPolicy},
+    auth::{lockout::LoginPolicy, session::SessionPolicy},
     error::Error,
+    secret_key::SecretKey,
 };
 use atum_runtime::config::{ConfigError, Env};
 

@@ -238,7 +238,7 @@ impl Tally {
             let exact = match (body.as_deref(), said) {
                 (Some(p), Some(said)) if c["provenance"] == "kb" => {
                     p.get(qs..qe) == Some(said)
-                        && c["content_hash"].as_str() == Some(atum_core::assist::reply::content_hash(p).as_str())
+                        && c["content_hash"].as_str() == Some(atum_core::assist::citation::content_hash(p).as_str())
                 }
                 (Some(p), Some(said)) => p.contains(said),
                 _ => false,

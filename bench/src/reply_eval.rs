@@ -145,7 +145,7 @@ pub fn run(cluster: &Cluster, port: u16, exe_dir: &Path, root: &Path) -> anyhow:
             if let Some(p) = passage
                 && body.get(s..e).is_some()
                 && body.get(s..e) == p.get(qs..qe)
-                && c["content_hash"].as_str() == Some(atum_core::assist::reply::content_hash(&p).as_str())
+                && c["content_hash"].as_str() == Some(atum_core::assist::citation::content_hash(&p).as_str())
             {
                 citations_ok += 1;
             }

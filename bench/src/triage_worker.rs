@@ -26,8 +26,8 @@ use std::{
 use anyhow::{Context as _, bail};
 use atum_ai::LocalModels;
 use atum_core::{
-    assist::Models as _,
     auth::Role,
+    models::Models as _,
     orgs,
     pg_cluster::Cluster,
     users::{self, NewUser},

@@ -100,7 +100,7 @@ async fn unlock_user(org: String, email: String) -> anyhow::Result<ExitCode> {
     let mut conn = crate::migrate::pooled().await?;
     let tx = conn.transaction().await?;
     let org = orgs::find_by_slug(&tx, &org).await?;
-    let id = atum_core::auth::account::unlock_as_operator(&tx, org.id, &email).await?;
+    let id = atum_core::accounts::security::unlock_as_operator(&tx, org.id, &email).await?;
     tx.commit().await?;
     println!("unlocked {} (id {id}) in {}", email.trim(), org.slug);
     Ok(ExitCode::SUCCESS)

@@ -102,8 +102,8 @@ async fn run_with_database(args: &UpArgs, env: &Env<'_>, cluster: Option<&Cluste
     // Development defaults the children inherit unless the environment sets them: a
     // secret key for two-factor enrolment, and mail written under var/mail.
     let mut extra_env = Vec::new();
-    if env.get(atum_core::auth::secret_key::VAR).is_none() {
-        extra_env.push((atum_core::auth::secret_key::VAR, dev_secret_key(&args.var_dir)?.display().to_string()));
+    if env.get(atum_core::secret_key::VAR).is_none() {
+        extra_env.push((atum_core::secret_key::VAR, dev_secret_key(&args.var_dir)?.display().to_string()));
     }
     // The browser's Origin must name the desk (the CSRF check): here, the API's address.
     if env.get("ATUM_PUBLIC_URL").is_none() {

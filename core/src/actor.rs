@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::{auth::Principal, ids::UserId};
+use crate::ids::UserId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor {
@@ -69,12 +69,6 @@ impl Actor {
             Actor::User(id) => Some(id),
             _ => None,
         }
-    }
-}
-
-impl From<&Principal> for Actor {
-    fn from(who: &Principal) -> Self {
-        Actor::User(who.user_id)
     }
 }
 

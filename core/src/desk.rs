@@ -1,10 +1,11 @@
-//! The help desk's operations that span domain modules: a change to a ticket and the
-//! SLA clocks that follow it, in the caller's one transaction.
+//! The help desk's operations that span domain modules: a change to a ticket, the SLA
+//! clocks that follow it and the AI work it sets off, in the caller's one transaction.
 //!
 //! `tickets` records what happened (and announces it in the journal); `sla` computes
-//! clocks from tickets. Neither calls the other for a write: this module composes
-//! them, so the clocks are refreshed once, after the whole change (a catalog request's
-//! priority included), and the ticket returned shows its new deadlines.
+//! clocks from tickets (`sla::follow` composes the changes that need nothing more);
+//! `assist` queues the AI's work. This module composes them, so the clocks are
+//! refreshed once, after the whole change (a catalog request's priority included), and
+//! the ticket returned shows its new deadlines.
 
 use deadpool_postgres::GenericClient;
 
@@ -13,13 +14,12 @@ use crate::{
     auth::Principal,
     catalog::{self, Submission},
     error::Result,
-    ids::OrgId,
-    sla,
+    sla::follow::refresh,
     tickets::{
         self, Ticket,
         comments::{self, Comment, NewComment, Visibility},
         relationships::{self, Merged},
-        write::{self, AiChange, NewTicket, TicketChange},
+        write::{self, NewTicket},
     },
 };
 
@@ -31,17 +31,8 @@ pub async fn create_ticket(db: &impl GenericClient, who: &Principal, new: &NewTi
     if clocked { tickets::get(db, who, ticket.id).await } else { Ok(ticket) }
 }
 
-pub async fn update_ticket(
-    db: &impl GenericClient,
-    who: &Principal,
-    id: i64,
-    expected_version: Option<i32>,
-    change: &TicketChange,
-) -> Result<Ticket> {
-    write::update(db, who, id, expected_version, change).await?;
-    follow(db, who, &[id]).await?;
-    tickets::get(db, who, id).await
-}
+/// An edit sets off nothing but its clocks.
+pub use crate::sla::follow::update_ticket;
 
 /// The requester marks their request solved; its clocks stop as they would for an
 /// agent's change.
@@ -87,25 +78,8 @@ pub async fn submit_request(db: &impl GenericClient, who: &Principal, item_id: i
     tickets::get(db, who, ticket.id).await
 }
 
-/// Auto-triage's change to a ticket (a new priority moves its clocks).
-pub async fn apply_ai(db: &impl GenericClient, org_id: OrgId, ticket_id: i64, change: &AiChange) -> Result<()> {
-    write::apply_ai(db, org_id, ticket_id, change).await?;
-    refresh(db, org_id, &[ticket_id]).await.map(drop)
-}
-
 /// Brings the clocks of `ids` up to date with what was just written; whether any
 /// policy applies.
 async fn follow(db: &impl GenericClient, who: &Principal, ids: &[i64]) -> Result<bool> {
     refresh(db, who.org_id, ids).await
-}
-
-/// Whether any policy applies in the organisation (so the clocks were recomputed).
-async fn refresh(db: &impl GenericClient, org_id: OrgId, ids: &[i64]) -> Result<bool> {
-    let policies = sla::policies::load(db, org_id).await?;
-    if policies.is_empty() {
-        return Ok(false);
-    }
-    let now = sla::db_now(db).await?;
-    sla::refresh::refresh_with(db, org_id, ids, &policies, now).await?;
-    Ok(true)
 }

@@ -191,12 +191,6 @@ impl Error {
     }
 }
 
-impl From<crate::auth::password::PasswordError> for Error {
-    fn from(e: crate::auth::password::PasswordError) -> Self {
-        Error::Internal(e.to_string())
-    }
-}
-
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Per-field validation messages, collected so the client sees every problem at once.

@@ -13,10 +13,10 @@ use std::{fmt, sync::Arc};
 use atum_queue::JobError;
 
 use crate::{
-    assist::Models,
-    auth::{Principal, secret_key::SecretKey},
     error::{Error, Result},
-    mail::Mailer,
+    mailer::Mailer,
+    models::Models,
+    secret_key::SecretKey,
 };
 
 /// What a job of the help desk gets when it runs.
@@ -126,13 +126,6 @@ impl From<Error> for JobError {
         };
         if e.is_transient() { JobError::Retry(message) } else { JobError::Permanent(message) }
     }
-}
-
-/// The jobs an admin of `who`'s organisation may see and act on (the scope the queue's
-/// admin queries take; `None`, every organisation's, is the operator's CLI).
-pub fn scope_of(who: &Principal) -> Result<Option<i64>> {
-    who.require_admin()?;
-    Ok(Some(who.org_id.get()))
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! SLAs, the knowledge base, account security, AI assistance, …). It stands on
 //! `atum-runtime` (configuration, the pool, the service lifecycle).
 
+pub mod accounts;
 pub mod actor;
 pub mod assist;
 pub mod auth;
@@ -17,13 +18,17 @@ pub mod jobs;
 pub mod kb;
 pub mod llm;
 pub mod mail;
+pub mod mailer;
+pub mod markdown;
 pub mod model_files;
+pub mod models;
 pub mod notifications;
 pub mod orgs;
 pub mod paging;
 pub mod pg_cluster;
 pub mod retrieval;
 pub mod schema;
+pub mod secret_key;
 pub mod settings;
 pub mod sla;
 pub mod text;

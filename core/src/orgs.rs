@@ -17,18 +17,8 @@ pub struct Org {
     pub name: String,
 }
 
-/// The OpenAPI document states the same rule as [`SLUG_PATTERN`].
-pub fn is_slug(slug: &str) -> bool {
-    (1..=63).contains(&slug.len())
-        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !slug.starts_with('-')
-        && !slug.ends_with('-')
-}
-
-/// A slug as a JSON Schema pattern (with `maxLength: 63`).
-pub const SLUG_PATTERN: &str = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$";
-
-const SLUG_RULE: &str = "must be 1 to 63 lowercase letters, digits or dashes, not starting or ending with a dash";
+use crate::text::SLUG_RULE;
+pub use crate::text::{SLUG_PATTERN, is_slug};
 
 pub fn validate_slug(fields: &mut FieldErrors, slug: &str) {
     if !is_slug(slug) {
@@ -71,28 +61,4 @@ pub async fn find_by_slug(db: &impl GenericClient, slug: &str) -> Result<Org> {
         .await?
         .map(|r| Org { id: r.get(0), slug: r.get(1), name: r.get(2) })
         .ok_or(Error::NotFound("organisation"))
-}
-
-/// The organisation a sign-in, reset or verification request names: by slug, or —
-/// when the request names none — the only organisation of an instance that has
-/// exactly one. `Ok(None)` for a slug that names nothing; the caller answers as it
-/// would for an unknown address, so a guessed slug learns nothing more than a
-/// guessed e-mail address does.
-pub async fn for_sign_in(db: &impl GenericClient, slug: Option<&str>) -> Result<Option<OrgId>> {
-    if let Some(slug) = slug {
-        if !is_slug(slug) {
-            return Err(FieldErrors::single("org", SLUG_RULE));
-        }
-        let row = db.query_opt("SELECT id FROM organizations WHERE slug = $1", &[&slug]).await?;
-        return Ok(row.map(|r| r.get(0)));
-    }
-    let rows = db.query("SELECT id FROM organizations ORDER BY id LIMIT 2", &[]).await?;
-    match rows.as_slice() {
-        [only] => Ok(Some(only.get(0))),
-        [] => Ok(None),
-        _ => Err(FieldErrors::single(
-            "org",
-            "name the organisation to sign in to (its short name, as in the sign-in address)",
-        )),
-    }
 }

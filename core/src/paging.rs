@@ -17,7 +17,7 @@ pub struct After {
 }
 
 pub fn encode(tag: &str, at: DateTime<Utc>, id: i64) -> String {
-    crate::auth::session::hex(format!("{tag}|{}|{id}", at.timestamp_micros()).as_bytes())
+    data_encoding::HEXLOWER.encode(format!("{tag}|{}|{id}", at.timestamp_micros()).as_bytes())
 }
 
 pub fn decode(raw: &str, tag: &str) -> Option<After> {

@@ -1,5 +1,5 @@
 //! An organisation's settings that are not about account security (those are in
-//! [`crate::auth::account::SecuritySettings`]). Stored one key per row in
+//! [`crate::accounts::security::SecuritySettings`]). Stored one key per row in
 //! `org_settings`; a key without a row has its default, so a new setting needs no
 //! migration and an organisation that never changed anything has no rows.
 
@@ -13,10 +13,10 @@ use crate::{
     auth::{
         Principal,
         audit::{self, Record, event},
-        secret_key::SecretKey,
     },
     error::{FieldErrors, Result},
     llm::{EndpointChange, EndpointView, endpoint},
+    secret_key::SecretKey,
 };
 
 /// Every setting, with its value for one organisation. `Default` is what an

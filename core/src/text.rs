@@ -16,6 +16,21 @@
 
 use crate::error::FieldErrors;
 
+/// An organisation's short name, as it appears in addresses (`/help/{slug}`): the
+/// OpenAPI document states the same rule as [`SLUG_PATTERN`].
+pub fn is_slug(slug: &str) -> bool {
+    (1..=63).contains(&slug.len())
+        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+}
+
+/// A slug as a JSON Schema pattern (with `maxLength: 63`).
+pub const SLUG_PATTERN: &str = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$";
+
+/// What [`is_slug`] asks, as a field error says it.
+pub const SLUG_RULE: &str = "must be 1 to 63 lowercase letters, digits or dashes, not starting or ending with a dash";
+
 /// The pattern of a line: [`is_line`].
 pub const LINE: &str = r"^[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u001F\u007F-\u009F]*$";
 

@@ -4,9 +4,11 @@
 use std::time::Duration;
 
 use atum_core::{
+    accounts::messages,
     error::Error,
     jobs::{JobContext, Need, Registry, Services},
-    mail::{Mailer, REDACTED, SendEmail, messages},
+    mail::{REDACTED, SendEmail},
+    mailer::Mailer,
 };
 use atum_queue::{
     Job, JobError,

@@ -24,10 +24,11 @@ use std::{
 
 use atum_ai::LocalModels;
 use atum_core::{
-    assist::{Models as _, reply, suggest, triage},
-    auth::secret_key::SecretKey,
+    assist::{reply, suggest, triage},
     jobs::{Need, Registry, Services},
-    mail::{MailConfig, Mailer},
+    mailer::{MailConfig, Mailer},
+    models::Models as _,
+    secret_key::SecretKey,
 };
 use atum_queue::worker::{Runner, WorkerConfig};
 use atum_runtime::{

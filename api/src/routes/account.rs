@@ -1,14 +1,16 @@
 //! `/api/v1/auth/*` beyond sign-in: a user's sessions, password, email verification,
 //! two-factor enrolment, and portal sign-up. Handlers are thin: one transaction each,
-//! the work in `atum_core::auth::account`.
+//! the work in `atum_core::accounts`.
 
 use crate::json::Json;
 use actix_web::{HttpResponse, web};
 use actix_web::{delete, get, post};
-use atum_core::auth::{
-    account::{self, MfaStatus, Signup},
-    session::{self, SessionInfo},
-    totp::{self, Enrolment},
+use atum_core::{
+    accounts::{self, mfa::MfaStatus, registration::Signup},
+    auth::{
+        session::{self, SessionInfo},
+        totp::{self, Enrolment},
+    },
 };
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +44,7 @@ pub async fn revoke_session(
     creds: Credentials,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    state.in_tx(&creds, async |tx, who| Ok(account::revoke_session(tx, &who, *id, creds.ip).await?)).await?;
+    state.in_tx(&creds, async |tx, who| Ok(accounts::sessions::revoke_session(tx, &who, *id, creds.ip).await?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -56,8 +58,9 @@ pub struct Revoked {
     responses((status = 200, description = "How many were revoked", body = Revoked)))]
 #[post("/auth/sessions/revoke-others")]
 pub async fn revoke_other_sessions(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
-    let revoked =
-        state.in_tx(&creds, async |tx, who| Ok(account::revoke_other_sessions(tx, &who, creds.ip).await?)).await?;
+    let revoked = state
+        .in_tx(&creds, async |tx, who| Ok(accounts::sessions::revoke_other_sessions(tx, &who, creds.ip).await?))
+        .await?;
     Ok(HttpResponse::Ok().json(Revoked { revoked }))
 }
 
@@ -88,7 +91,8 @@ pub async fn change_password(
         return Err(atum_core::error::Error::MfaEnrolmentRequired.into());
     }
     let result =
-        account::change_password(&tx, &state.security.login, &who, current_password, new_password, creds.ip).await;
+        accounts::password::change_password(&tx, &state.security.login, &who, current_password, new_password, creds.ip)
+            .await;
     if let Err(atum_core::error::Error::Invalid(f)) = &result
         && f.0.contains_key("current_password")
     {
@@ -151,7 +155,7 @@ pub async fn request_password_reset(
     state.security.per_account.check(&body.limit_key("reset")).map_err(ApiError::rate_limited)?;
     let mut conn = state.conn().await?;
     let tx = conn.transaction().await?;
-    account::request_reset(&tx, &state.security.public_url, body.org.as_deref(), &body.email, ip.0).await?;
+    accounts::password::request_reset(&tx, &state.security.public_url, body.org.as_deref(), &body.email, ip.0).await?;
     tx.commit().await?;
     Ok(HttpResponse::Accepted().json(ACCEPTED))
 }
@@ -183,7 +187,7 @@ pub async fn confirm_password_reset(
     let ResetConfirm { token, password } = body.into_inner();
     let mut conn = state.conn().await?;
     let tx = conn.transaction().await?;
-    account::confirm_reset(&tx, &token, password, ip.0).await?;
+    accounts::password::confirm_reset(&tx, &token, password, ip.0).await?;
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(Done { ok: true }))
 }
@@ -207,7 +211,7 @@ pub async fn verify_email(
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
     let tx = conn.transaction().await?;
-    account::verify_email(&tx, &body.token, ip.0).await?;
+    accounts::registration::verify_email(&tx, &body.token, ip.0).await?;
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(Done { ok: true }))
 }
@@ -221,7 +225,8 @@ pub async fn resend_verification(state: web::Data<AppState>, body: Json<EmailOnl
     state.security.per_account.check(&body.limit_key("verify")).map_err(ApiError::rate_limited)?;
     let mut conn = state.conn().await?;
     let tx = conn.transaction().await?;
-    account::resend_verification(&tx, &state.security.public_url, body.org.as_deref(), &body.email).await?;
+    accounts::registration::resend_verification(&tx, &state.security.public_url, body.org.as_deref(), &body.email)
+        .await?;
     tx.commit().await?;
     Ok(HttpResponse::Accepted().json(ACCEPTED))
 }
@@ -240,7 +245,7 @@ pub async fn signup(
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.conn().await?;
     let tx = conn.transaction().await?;
-    account::signup(&tx, &state.security.public_url, &org, &body, ip.0).await?;
+    accounts::registration::signup(&tx, &state.security.public_url, &org, &body, ip.0).await?;
     tx.commit().await?;
     Ok(HttpResponse::Accepted().json(ACCEPTED))
 }
@@ -250,7 +255,7 @@ pub async fn signup(
     responses((status = 200, description = "Status", body = MfaStatus)))]
 #[get("/auth/mfa")]
 pub async fn mfa_status(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
-    let status = state.in_tx_enrolling(&creds, async |tx, who| Ok(account::mfa_status(tx, &who).await?)).await?;
+    let status = state.in_tx_enrolling(&creds, async |tx, who| Ok(accounts::mfa::mfa_status(tx, &who).await?)).await?;
     Ok(HttpResponse::Ok().json(status))
 }
 
@@ -292,7 +297,7 @@ pub async fn confirm_totp(
 ) -> Result<HttpResponse, ApiError> {
     let recovery_codes = state
         .in_tx_enrolling(&creds, async |tx, who| {
-            Ok(account::confirm_totp(tx, state.security.key.as_ref(), &who, &body.code, creds.ip).await?)
+            Ok(accounts::mfa::confirm_totp(tx, state.security.key.as_ref(), &who, &body.code, creds.ip).await?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(RecoveryCodes { recovery_codes }))
@@ -321,7 +326,7 @@ pub async fn disable_totp(
     let tx = conn.transaction().await?;
     let who = creds.principal(&tx, &state).await?;
     let key = state.security.key.as_ref();
-    let result = account::disable_totp(&tx, key, &state.security.login, &who, password, &code, creds.ip).await;
+    let result = accounts::mfa::disable_totp(&tx, key, &state.security.login, &who, password, &code, creds.ip).await;
     // A failed check is counted towards lockout: keep that record.
     if result.is_ok() || matches!(result, Err(atum_core::error::Error::Invalid(_))) {
         tx.commit().await?;

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use actix_web::{HttpResponse, get, post, web};
 use atum_core::{
-    assist::Models,
     copilot::{self, Ask, Run, replay},
     error::{Code, Error},
+    models::Models,
 };
 
 use crate::{

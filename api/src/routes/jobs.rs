@@ -64,7 +64,7 @@ pub async fn list(
     let list = state
         .in_tx(&creds, async |tx, who| {
             let (state, kind, queue) = (q.state.as_deref(), q.kind.as_deref(), q.queue.as_deref());
-            let scope = atum_core::jobs::scope_of(&who)?;
+            let scope = who.job_scope()?;
             let items = admin::list(tx, scope, state, kind, queue, q.before, q.limit.unwrap_or(50)).await?;
             Ok(JobList { items, counts: admin::counts(tx, scope).await? })
         })
@@ -80,8 +80,7 @@ pub async fn list(
               (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody)))]
 #[get("/admin/jobs/{id}")]
 pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let (job, events) =
-        state.in_tx(&creds, async |tx, who| Ok(admin::get(tx, atum_core::jobs::scope_of(&who)?, *id).await?)).await?;
+    let (job, events) = state.in_tx(&creds, async |tx, who| Ok(admin::get(tx, who.job_scope()?, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(JobDetail { job, events }))
 }
 
@@ -98,8 +97,7 @@ pub async fn retry(
     creds: Credentials,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let job =
-        state.in_tx(&creds, async |tx, who| Ok(admin::retry(tx, atum_core::jobs::scope_of(&who)?, *id).await?)).await?;
+    let job = state.in_tx(&creds, async |tx, who| Ok(admin::retry(tx, who.job_scope()?, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(job))
 }
 
@@ -116,8 +114,6 @@ pub async fn cancel(
     creds: Credentials,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let job = state
-        .in_tx(&creds, async |tx, who| Ok(admin::cancel(tx, atum_core::jobs::scope_of(&who)?, *id).await?))
-        .await?;
+    let job = state.in_tx(&creds, async |tx, who| Ok(admin::cancel(tx, who.job_scope()?, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(job))
 }

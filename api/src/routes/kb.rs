@@ -269,7 +269,7 @@ pub async fn render(
         )
         .into());
     }
-    Ok(HttpResponse::Ok().json(Rendered { html: kb::render::to_html(&body.body) }))
+    Ok(HttpResponse::Ok().json(Rendered { html: atum_core::markdown::to_html(&body.body) }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

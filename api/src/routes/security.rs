@@ -10,10 +10,12 @@ use actix_web::{
     web,
 };
 use actix_web::{delete, get, post, put};
-use atum_core::auth::{
-    account::{self, SecuritySettings},
-    allowlist::{self, EntryInput},
-    audit::{self, Entry, Filter},
+use atum_core::{
+    accounts::{self, security::SecuritySettings},
+    auth::{
+        allowlist::{self, EntryInput},
+        audit::{self, Entry, Filter},
+    },
 };
 use serde::{Deserialize, Serialize};
 
@@ -78,8 +80,9 @@ pub async fn user_sessions(
     creds: crate::auth::Credentials,
     id: web::Path<atum_core::ids::UserId>,
 ) -> Result<HttpResponse, ApiError> {
-    let items =
-        state.in_tx(&creds, async |tx, who| Ok(account::sessions_of(tx, &who, *id, state.sessions).await?)).await?;
+    let items = state
+        .in_tx(&creds, async |tx, who| Ok(accounts::sessions::sessions_of(tx, &who, *id, state.sessions).await?))
+        .await?;
     Ok(HttpResponse::Ok().json(crate::routes::account::SessionList { items }))
 }
 
@@ -95,7 +98,9 @@ pub async fn revoke_user_session(
 ) -> Result<HttpResponse, ApiError> {
     let (user, session) = *path;
     state
-        .in_tx(&creds, async |tx, who| Ok(account::revoke_session_of(tx, &who, user, session, creds.ip).await?))
+        .in_tx(&creds, async |tx, who| {
+            Ok(accounts::sessions::revoke_session_of(tx, &who, user, session, creds.ip).await?)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -110,8 +115,9 @@ pub async fn revoke_user_sessions(
     creds: crate::auth::Credentials,
     id: web::Path<atum_core::ids::UserId>,
 ) -> Result<HttpResponse, ApiError> {
-    let revoked =
-        state.in_tx(&creds, async |tx, who| Ok(account::revoke_sessions_of(tx, &who, *id, creds.ip).await?)).await?;
+    let revoked = state
+        .in_tx(&creds, async |tx, who| Ok(accounts::sessions::revoke_sessions_of(tx, &who, *id, creds.ip).await?))
+        .await?;
     Ok(HttpResponse::Ok().json(crate::routes::account::Revoked { revoked }))
 }
 
@@ -125,7 +131,7 @@ pub async fn unlock_user(
     creds: crate::auth::Credentials,
     id: web::Path<atum_core::ids::UserId>,
 ) -> Result<HttpResponse, ApiError> {
-    state.in_tx(&creds, async |tx, who| Ok(account::unlock(tx, &who, *id, creds.ip).await?)).await?;
+    state.in_tx(&creds, async |tx, who| Ok(accounts::security::unlock(tx, &who, *id, creds.ip).await?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -137,7 +143,7 @@ pub async fn get_settings(
     state: web::Data<AppState>,
     creds: crate::auth::Credentials,
 ) -> Result<HttpResponse, ApiError> {
-    let s = state.in_tx(&creds, async |tx, who| Ok(account::settings(tx, &who).await?)).await?;
+    let s = state.in_tx(&creds, async |tx, who| Ok(accounts::security::settings(tx, &who).await?)).await?;
     Ok(HttpResponse::Ok().json(s))
 }
 
@@ -150,7 +156,9 @@ pub async fn put_settings(
     creds: crate::auth::Credentials,
     body: Json<SecuritySettings>,
 ) -> Result<HttpResponse, ApiError> {
-    let s = state.in_tx(&creds, async |tx, who| Ok(account::set_settings(tx, &who, &body, creds.ip).await?)).await?;
+    let s = state
+        .in_tx(&creds, async |tx, who| Ok(accounts::security::set_settings(tx, &who, &body, creds.ip).await?))
+        .await?;
     Ok(HttpResponse::Ok().json(s))
 }
 

@@ -29,7 +29,7 @@ pub async fn create(
         .in_tx(&creds, async |tx, who| {
             let user = users::create(tx, &who, &new).await?;
             if user.invited {
-                atum_core::auth::account::invite(tx, public_url, &who, user.id).await?;
+                atum_core::accounts::registration::invite(tx, public_url, &who, user.id).await?;
             }
             Ok(user)
         })
@@ -49,7 +49,9 @@ pub async fn invite(
     id: web::Path<atum_core::ids::UserId>,
 ) -> Result<HttpResponse, ApiError> {
     let public_url = &state.security.public_url;
-    state.in_tx(&creds, async |tx, who| Ok(atum_core::auth::account::invite(tx, public_url, &who, *id).await?)).await?;
+    state
+        .in_tx(&creds, async |tx, who| Ok(atum_core::accounts::registration::invite(tx, public_url, &who, *id).await?))
+        .await?;
     Ok(HttpResponse::Accepted().finish())
 }
 

@@ -440,7 +440,7 @@ async fn a_ticket_gets_its_articles_and_a_draft_quoted_from_them_and_the_reply_s
         let (s, e) = (c["start"].as_u64().unwrap() as usize, c["end"].as_u64().unwrap() as usize);
         let (qs, qe) = (c["quote_start"].as_u64().unwrap() as usize, c["quote_end"].as_u64().unwrap() as usize);
         assert_eq!(&body[s..e], &passage[qs..qe], "the quote is the passage's own text");
-        assert_eq!(c["content_hash"], reply::content_hash(&passage));
+        assert_eq!(c["content_hash"], atum_core::assist::citation::content_hash(&passage));
     }
 
     // The same question over the same index makes no new draft or suggestions.

@@ -53,7 +53,7 @@ async fn the_copilot_answers_how_to_resolve_a_ticket_quoting_the_knowledge_base_
         let (s, e) = (c["start"].as_u64().unwrap() as usize, c["end"].as_u64().unwrap() as usize);
         let (qs, qe) = (c["quote_start"].as_u64().unwrap() as usize, c["quote_end"].as_u64().unwrap() as usize);
         assert_eq!(&answer[s..e], &passage[qs..qe], "each sentence is its passage's own text");
-        assert_eq!(c["content_hash"], atum_core::assist::reply::content_hash(&passage));
+        assert_eq!(c["content_hash"], atum_core::assist::citation::content_hash(&passage));
     }
     assert!(run["verdicts"].as_array().unwrap().iter().all(|v| v["supported"] == true), "{}", run["verdicts"]);
 

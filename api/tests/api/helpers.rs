@@ -6,8 +6,9 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use actix_web::dev::ServerHandle;
 use atum_api::{AppState, Security, rate_limit::RateLimiter};
 use atum_core::{
-    auth::{Role, secret_key::SecretKey, session::SessionPolicy},
+    auth::{Role, session::SessionPolicy},
     orgs,
+    secret_key::SecretKey,
     users::{self, NewUser},
 };
 use atum_runtime::{Metrics, config::Service};

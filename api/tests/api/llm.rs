@@ -6,7 +6,7 @@
 //! source, obeying an instruction planted in the ticket — leaves the quoted draft,
 //! with the request log saying why.
 
-use atum_core::{assist::reply, ids::OrgId};
+use atum_core::ids::OrgId;
 use atum_testing::fake_llm::FakeLlm;
 use serde_json::{Value, json};
 
@@ -148,7 +148,7 @@ async fn a_draft_is_worded_by_the_model_and_each_sentence_cites_a_passage_it_was
     for c in citations {
         let passage: String =
             app.sql(&format!("SELECT body FROM kb_chunks WHERE id = {}", c["chunk_id"])).await[0].get(0);
-        assert_eq!(c["content_hash"], reply::content_hash(&passage), "{c}");
+        assert_eq!(c["content_hash"], atum_core::assist::citation::content_hash(&passage), "{c}");
         assert_eq!(c["current"], true);
         let (s, e) = (c["start"].as_u64().unwrap() as usize, c["end"].as_u64().unwrap() as usize);
         let (qs, qe) = (c["quote_start"].as_u64().unwrap() as usize, c["quote_end"].as_u64().unwrap() as usize);

@@ -110,7 +110,7 @@ pub(super) async fn after_message(
         crate::tickets::write::record(tx, event).await?;
     }
     if !change.is_empty() {
-        crate::desk::apply_ai(tx, org_id, ticket_id.0, &change).await?;
+        crate::sla::follow::apply_ai(tx, org_id, ticket_id.0, &change).await?;
     }
     Ok(())
 }

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use super::triage::Field;
 use crate::{
     auth::Principal,
-    desk,
     error::{Error, FieldErrors, Result},
+    sla,
     tickets::{Named as _, write::TicketChange},
 };
 
@@ -87,7 +87,7 @@ pub async fn give(db: &impl GenericClient, who: &Principal, ticket_id: i64, fb: 
             Field::Category => TicketChange { category: Some(value), ..Default::default() },
             Field::Priority => TicketChange { priority: value, ..Default::default() },
         };
-        desk::update_ticket(db, who, ticket_id, None, &change).await?;
+        sla::follow::update_ticket(db, who, ticket_id, None, &change).await?;
     }
     db.execute(
         "INSERT INTO ai_feedback (org_id, ticket_id, field, suggested, confidence, verdict, value, model_id, user_id)

@@ -10,14 +10,14 @@ use std::sync::Arc;
 
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+use super::citation::{Citation, content_hash};
 use super::{
-    Models, Passage, Quote,
-    retrieve::{self, fingerprint, hex, input},
+    retrieve::{self, fingerprint, input},
     reword,
     triage::QUEUE,
 };
+use crate::models::{Models, Passage, Quote};
 use crate::{
     auth::Principal,
     error::{Code, Error, Result},
@@ -68,27 +68,6 @@ impl Job for SmartReply {
         let models = ctx.services.models()?;
         draft(&ctx.pool, models, self.org_id, self.ticket_id).await
     }
-}
-
-/// One quoted span of a draft and where it comes from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Citation {
-    /// Byte offsets of the quote in the draft's `body` (of the sentence, in a draft a
-    /// model worded).
-    pub start: usize,
-    pub end: usize,
-    /// `article` or `ticket`, and its id.
-    pub source: String,
-    pub source_id: i64,
-    pub chunk_id: i64,
-    /// The passage's title (the article's, with its section; the ticket's subject).
-    pub title: String,
-    /// Byte offsets of the quote in the passage's text (of the quotes the model was
-    /// given from it, in a worded draft).
-    pub quote_start: usize,
-    pub quote_end: usize,
-    /// SHA-256 (hex) of the passage's text when it was quoted.
-    pub content_hash: String,
 }
 
 /// A source passage as the composer gets it, with what a citation names.
@@ -274,10 +253,6 @@ fn assemble(greeting: &str, quotes: &[Quote], sources: &[Source]) -> (String, Ve
         });
     }
     (body, citations)
-}
-
-pub fn content_hash(text: &str) -> String {
-    hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// A draft as the agent sees it.

@@ -4,7 +4,7 @@
 use deadpool_postgres::GenericClient;
 use sha2::{Digest, Sha256};
 
-use super::Models;
+use crate::models::Models;
 use crate::{
     error::Result,
     ids::{OrgId, TicketId},

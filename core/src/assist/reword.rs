@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
+    citation::{Citation, content_hash},
     grounding,
-    reply::{Citation, content_hash},
     retrieve::input,
 };
 use crate::{
@@ -69,7 +69,7 @@ pub async fn enqueue(db: &impl GenericClient, org_id: OrgId, ticket_id: TicketId
 
 async fn word(
     pool: &deadpool_postgres::Pool,
-    key: Option<&crate::auth::secret_key::SecretKey>,
+    key: Option<&crate::secret_key::SecretKey>,
     job: WordReply,
 ) -> std::result::Result<(), JobError> {
     let WordReply { org_id, ticket_id, draft_id } = job;

@@ -7,10 +7,10 @@ use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Models,
     retrieve::{self, fingerprint, input},
     triage::QUEUE,
 };
+use crate::models::Models;
 use crate::{
     auth::Principal,
     error::Result,

@@ -17,10 +17,8 @@ use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{
-    Guess, Labelled, Models, SentimentLabel, TrainFailure, Trained,
-    retrieve::{TICKET_TEXT, hex, input},
-};
+use super::retrieve::{TICKET_TEXT, hex, input};
+use crate::models::{Guess, Labelled, Models, SentimentLabel, TrainFailure, Trained};
 use crate::{
     auth::Principal,
     error::{Error, Result},
@@ -279,7 +277,7 @@ pub struct Training {
     pub labels: Vec<String>,
     /// Accuracy, macro-F1, the majority-class baseline, calibration (ECE and the
     /// reliability table) and coverage per confidence tier on the held-back slice.
-    pub evaluation: Option<super::Evaluation>,
+    pub evaluation: Option<crate::models::Evaluation>,
     pub detail: Option<String>,
     pub duration_ms: i32,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -524,8 +522,8 @@ async fn store(
     ticket_id: TicketId,
     inputs: &str,
     fields: &HashMap<Field, serde_json::Value>,
-    sentiment: super::Sentiment,
-    language: Option<super::Language>,
+    sentiment: crate::models::Sentiment,
+    language: Option<crate::models::Language>,
 ) -> Result<()> {
     let Some(ticket) = tx
         .query_opt(
@@ -612,7 +610,7 @@ async fn store(
     )
     .await?;
     if !change.is_empty() {
-        crate::desk::apply_ai(tx, org_id, ticket_id.0, &change).await?;
+        crate::sla::follow::apply_ai(tx, org_id, ticket_id.0, &change).await?;
     }
     Ok(())
 }

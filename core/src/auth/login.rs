@@ -22,13 +22,12 @@ use super::{
     lockout::{self, AttemptResult, LoginPolicy},
     password,
     principal::Role,
-    secret_key::SecretKey,
     session::{hash_token, new_token},
     totp::{self, SecondFactor},
 };
 use crate::{
     error::{Error, Result},
-    orgs,
+    secret_key::SecretKey,
 };
 
 /// How long the password step's MFA challenge lasts, and how many codes it accepts.
@@ -164,7 +163,7 @@ pub struct Rules<'a> {
 }
 
 /// The password step. `org` is the organisation's slug; it may be left out on an
-/// instance with exactly one organisation (see [`orgs::for_sign_in`]).
+/// instance with exactly one organisation (see [`org_for_sign_in`]).
 pub async fn sign_in(
     db: &impl GenericClient,
     rules: Rules<'_>,
@@ -173,7 +172,7 @@ pub async fn sign_in(
     password: String,
     ip: Option<IpAddr>,
 ) -> Result<Outcome> {
-    let org_id = orgs::for_sign_in(db, org).await?;
+    let org_id = org_for_sign_in(db, org).await?;
     if let Some(wait) = lockout::ip_throttled(db, rules.policy, ip).await? {
         lockout::record_attempt(db, org_id, email, ip, None, AttemptResult::Throttled).await?;
         return Ok(Outcome::Refused(Refusal::Throttled { retry_after_secs: wait.as_secs() }));
@@ -343,4 +342,28 @@ pub async fn complete_mfa(
     }
     succeed(db, &account, &email, ip, Some(factor)).await?;
     Ok(Outcome::SignedIn(account))
+}
+
+/// The organisation a sign-in, reset or verification request names: by slug, or —
+/// when the request names none — the only organisation of an instance that has
+/// exactly one. `Ok(None)` for a slug that names nothing; the caller answers as it
+/// would for an unknown address, so a guessed slug learns nothing more than a
+/// guessed e-mail address does.
+pub async fn org_for_sign_in(db: &impl GenericClient, slug: Option<&str>) -> Result<Option<OrgId>> {
+    if let Some(slug) = slug {
+        if !crate::text::is_slug(slug) {
+            return Err(crate::error::FieldErrors::single("org", crate::text::SLUG_RULE));
+        }
+        let row = db.query_opt("SELECT id FROM organizations WHERE slug = $1", &[&slug]).await?;
+        return Ok(row.map(|r| r.get(0)));
+    }
+    let rows = db.query("SELECT id FROM organizations ORDER BY id LIMIT 2", &[]).await?;
+    match rows.as_slice() {
+        [only] => Ok(Some(only.get(0))),
+        [] => Ok(None),
+        _ => Err(crate::error::FieldErrors::single(
+            "org",
+            "name the organisation to sign in to (its short name, as in the sign-in address)",
+        )),
+    }
 }

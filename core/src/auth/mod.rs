@@ -2,7 +2,6 @@
 //! throttling, TOTP two-factor, one-time email links, sessions, IP allowlists and the
 //! security audit log.
 
-pub mod account;
 pub mod allowlist;
 pub mod audit;
 pub mod email_tokens;
@@ -11,7 +10,6 @@ pub mod lockout;
 pub mod login;
 pub mod password;
 pub mod principal;
-pub mod secret_key;
 pub mod session;
 pub mod totp;
 

@@ -47,3 +47,10 @@ mod tests {
         assert_ne!(hash("pw").unwrap(), hash("pw").unwrap());
     }
 }
+
+/// A hashing failure is ours, never the caller's.
+impl From<PasswordError> for crate::error::Error {
+    fn from(e: PasswordError) -> Self {
+        crate::error::Error::Internal(e.to_string())
+    }
+}

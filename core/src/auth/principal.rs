@@ -46,7 +46,22 @@ pub struct Principal {
     pub must_enrol_mfa: bool,
 }
 
+/// What a person with a session did is theirs.
+impl From<&Principal> for crate::actor::Actor {
+    fn from(who: &Principal) -> Self {
+        crate::actor::Actor::User(who.user_id)
+    }
+}
+
 impl Principal {
+    /// The jobs this person may see and act on, as the queue's admin queries take it:
+    /// an admin, their organisation's (`None`, every organisation's, is the operator's
+    /// CLI on the server itself).
+    pub fn job_scope(&self) -> crate::error::Result<Option<i64>> {
+        self.require_admin()?;
+        Ok(Some(self.org_id.get()))
+    }
+
     pub fn require_staff(&self) -> crate::error::Result<()> {
         if self.role.is_staff() { Ok(()) } else { Err(crate::error::Error::Forbidden("agents and admins only")) }
     }

@@ -17,11 +17,11 @@ use rand::RngExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{
-    Principal,
+use super::Principal;
+use crate::{
+    error::{Error, FieldErrors, Result},
     secret_key::{Sealed, SecretKey},
 };
-use crate::error::{Error, FieldErrors, Result};
 
 pub const STEP_SECS: u64 = 30;
 pub const DIGITS: u32 = 6;

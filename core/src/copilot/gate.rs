@@ -92,7 +92,7 @@ pub fn check(answer: &str, citations: &[Citation], passages: &[Passage]) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assist::reply::content_hash;
+    use crate::assist::citation::content_hash;
 
     fn passage(source_id: &str, provenance: Provenance, text: &str) -> Passage {
         Passage {

@@ -38,14 +38,16 @@ use self::{
     tools::{Passage, Provenance, Tool},
 };
 use crate::{
-    assist::{self, Models, reply::content_hash, retrieve},
-    auth::{Principal, secret_key::SecretKey},
+    assist::{citation::content_hash, retrieve},
+    auth::Principal,
     error::{Error, FieldErrors, Result},
     llm::{
         Outcome,
         client::chat_async,
         endpoint::{self, Feature},
     },
+    models::Models,
+    secret_key::SecretKey,
 };
 use atum_runtime::db::DbPool;
 
@@ -316,10 +318,10 @@ async fn answer(
                     .iter()
                     .filter(|p| matches!(p.provenance, Provenance::Kb | Provenance::SolvedTicket))
                     .collect();
-                let candidates: Vec<assist::Passage> = usable
+                let candidates: Vec<crate::models::Passage> = usable
                     .iter()
                     .enumerate()
-                    .map(|(i, p)| assist::Passage { chunk_id: i as i64, body: p.text.clone(), from: 0, rank: i })
+                    .map(|(i, p)| crate::models::Passage { chunk_id: i as i64, body: p.text.clone(), from: 0, rank: i })
                     .collect();
                 let quotes = {
                     let (models, topic) = (models.clone(), topic.to_owned());

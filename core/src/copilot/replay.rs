@@ -12,13 +12,14 @@ use serde::Serialize;
 
 use super::{execute, gate, get, tools::Tool, word};
 use crate::{
-    assist::Models,
-    auth::{Principal, secret_key::SecretKey},
+    auth::Principal,
     error::Result,
     llm::{
         client::chat_async,
         endpoint::{self, Feature},
     },
+    models::Models,
+    secret_key::SecretKey,
 };
 use atum_runtime::db::DbPool;
 

@@ -19,7 +19,7 @@ use std::{
 use serde::Serialize;
 
 use super::plan::Intent;
-use crate::assist::Models;
+use crate::models::Models;
 
 pub const SCOPE_CHECK: &str = "examples-1";
 

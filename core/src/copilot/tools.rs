@@ -13,9 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::{
-    assist::{Models, reply::content_hash, retrieve},
+    assist::{citation::content_hash, retrieve},
     auth::Principal,
     error::{Error, FieldErrors, Result},
+    models::Models,
     retrieval::chunk,
 };
 use atum_runtime::db::DbPool;

@@ -272,7 +272,7 @@ pub fn trace(model: &str, outcome: &str, content: Option<&str>, error: Option<&s
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{assist::reply::content_hash, copilot::tools::Provenance};
+    use crate::{assist::citation::content_hash, copilot::tools::Provenance};
 
     fn passage(id: &str, text: &str) -> Passage {
         Passage {

@@ -9,7 +9,6 @@
 pub mod deflection;
 pub mod diff;
 pub mod portal;
-pub mod render;
 pub mod write;
 
 use chrono::{DateTime, Utc};
@@ -20,6 +19,7 @@ use tokio_postgres::Row;
 use crate::{
     auth::Principal,
     error::{Error, FieldErrors, Result},
+    markdown,
     tickets::Named,
 };
 
@@ -106,7 +106,7 @@ pub(crate) fn from_row(r: &Row) -> Article {
         id: r.get(0),
         version: r.get(1),
         title: r.get(2),
-        body_html: render::to_html(&body),
+        body_html: markdown::to_html(&body),
         body,
         status: ArticleStatus::parse(r.get(4)).unwrap_or(ArticleStatus::Draft),
         visibility: Visibility::parse(r.get(5)).unwrap_or(Visibility::Internal),
@@ -203,7 +203,7 @@ pub async fn version(db: &impl GenericClient, who: &Principal, id: i64, version:
         article_id: id,
         version: r.get(0),
         title: r.get(1),
-        body_html: render::to_html(&body),
+        body_html: markdown::to_html(&body),
         body,
         status: ArticleStatus::parse(r.get(3)).unwrap_or(ArticleStatus::Draft),
         visibility: Visibility::parse(r.get(4)).unwrap_or(Visibility::Internal),
@@ -302,7 +302,7 @@ pub async fn list(db: &impl GenericClient, who: &Principal, q: &ListQuery) -> Re
              ORDER BY CASE WHEN $5::text IS NULL THEN 0 ELSE ts_rank(a.search, websearch_to_tsquery('english', $5)) END DESC,
                       a.updated_at DESC, a.id DESC
              LIMIT $6",
-            &[&who.org_id, &statuses, &visibility.map(Visibility::as_str), &tag, &text, &limit, &render::headline_options()],
+            &[&who.org_id, &statuses, &visibility.map(Visibility::as_str), &tag, &text, &limit, &markdown::headline_options()],
         )
         .await?;
     Ok(rows
@@ -316,7 +316,7 @@ pub async fn list(db: &impl GenericClient, who: &Principal, q: &ListQuery) -> Re
             tags: r.get(5),
             author_id: r.get(6),
             updated_at: r.get(7),
-            snippet: r.get::<_, Option<String>>(8).map(|s| render::highlight(&s)),
+            snippet: r.get::<_, Option<String>>(8).map(|s| markdown::highlight(&s)),
         })
         .collect())
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
 
-use super::render;
+use crate::markdown;
 use crate::{
     error::{Error, FieldErrors, Result},
     orgs,
@@ -71,7 +71,7 @@ pub async fn search(db: &impl GenericClient, slug: &str, q: Option<&str>, limit:
                    AND search @@ websearch_to_tsquery('english', $2)
                  ORDER BY ts_rank(search, websearch_to_tsquery('english', $2)) DESC, updated_at DESC, id DESC
                  LIMIT $3",
-                &[&org.id, &q, &limit, &render::headline_options()],
+                &[&org.id, &q, &limit, &markdown::headline_options()],
             )
             .await?
         }
@@ -102,7 +102,7 @@ pub async fn search(db: &impl GenericClient, slug: &str, q: Option<&str>, limit:
             id: r.get(0),
             title: r.get(1),
             updated_at: r.get(2),
-            snippet: r.get::<_, Option<String>>(3).map(|s| render::highlight(&s)),
+            snippet: r.get::<_, Option<String>>(3).map(|s| markdown::highlight(&s)),
         })
         .collect())
 }
@@ -121,7 +121,7 @@ pub async fn article(db: &impl GenericClient, slug: &str, id: i64) -> Result<Pub
     Ok(PublicArticle {
         id: r.get(0),
         title: r.get(1),
-        body_html: render::to_html(r.get(2)),
+        body_html: markdown::to_html(r.get(2)),
         tags: r.get(3),
         published_at: r.get(4),
         updated_at: r.get(5),

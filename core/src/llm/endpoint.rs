@@ -11,12 +11,10 @@ use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    auth::{
-        Principal,
-        secret_key::{Sealed, SecretKey},
-    },
+    auth::Principal,
     error::{Code, Error, FieldErrors, Result},
     ids::OrgId,
+    secret_key::{Sealed, SecretKey},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, strum::IntoStaticStr)]

@@ -8,8 +8,9 @@ use serde_json::json;
 
 use super::{Outcome, Request, client, endpoint, log};
 use crate::{
-    auth::{Principal, secret_key::SecretKey},
+    auth::Principal,
     error::{Error, Result},
+    secret_key::SecretKey,
 };
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

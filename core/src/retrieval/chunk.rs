@@ -7,7 +7,7 @@ use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use sha2::{Digest, Sha256};
 use unicode_segmentation::UnicodeSegmentation as _;
 
-use crate::kb::render;
+use crate::markdown;
 
 /// About 180 words stay within a MiniLM-class model's 256 tokens with room to spare.
 pub const MAX_WORDS: usize = 180;
@@ -100,7 +100,7 @@ fn sections(markdown: &str) -> Vec<(Option<String>, Vec<String>)> {
         }
         text.clear();
     };
-    for event in Parser::new_ext(markdown, render::options()) {
+    for event in Parser::new_ext(markdown, markdown::options()) {
         match event {
             Event::Start(Tag::Heading { .. }) => {
                 flush(&mut text, &mut sections);

@@ -13,7 +13,7 @@ use super::rrf;
 use crate::{
     error::{FieldErrors, Result},
     ids::OrgId,
-    kb::render,
+    markdown,
 };
 
 /// Candidates each retriever contributes before fusion.
@@ -227,13 +227,13 @@ pub async fn fuse(
         .query(
             "SELECT id, ts_headline('english', body, $2::text::tsquery, $3) FROM kb_chunks
              WHERE org_id = $1 AND id = ANY($4)",
-            &[&org, &any_of(&marked), &render::headline_options(), &chosen],
+            &[&org, &any_of(&marked), &markdown::headline_options(), &chosen],
         )
         .await?;
     for r in snippets {
         let id: i64 = r.get(0);
         if let Some(hit) = out.iter_mut().find(|h| h.chunk_id == id) {
-            hit.snippet = render::highlight(r.get(1));
+            hit.snippet = markdown::highlight(r.get(1));
         }
     }
     Ok(out)

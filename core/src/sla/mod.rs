@@ -1,13 +1,6 @@
-//! Service levels: business-hours calendars, policies, per-ticket clocks, breaches
-//! recorded once, escalations, and the sweep that finds due tickets.
-//!
-//! `calendar` and `clocks` are pure: time arithmetic and clock rules, tested without a
-//! database. `policies` stores what admins define; `refresh` computes tickets' clocks
-//! from their history and writes what follows; this module holds the sweep and the
-//! jobs that run SLA work in the background.
-
 pub mod calendar;
 pub mod clocks;
+pub mod follow;
 pub mod policies;
 pub mod predict;
 pub mod prediction_job;

@@ -115,7 +115,7 @@ pub async fn acquire(db: &impl GenericClient, who: &Principal, ticket_id: i64, t
         let event = super::events::Event::by(who, ticket_id, super::events::Kind::LockTakenOver)
             .before(serde_json::json!({ "holder_id": from }))
             .after(serde_json::json!({ "holder_id": who.user_id }));
-        super::write::record(db, event).await?;
+        super::events::record(db, event).await?;
     }
     live(db, who, ticket_id).await?.ok_or(Error::Internal("a lock just taken is gone".into()))
 }

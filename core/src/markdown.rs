@@ -1,6 +1,9 @@
-//! Markdown to HTML that is safe to put in a page: pulldown-cmark renders, ammonia
-//! keeps only harmless tags and attributes. An author's raw HTML (`<script>`, event
-//! handlers, `javascript:` links) never reaches a reader.
+//! Markdown as the desk reads and shows it (the knowledge base's articles, the
+//! retrieval index's passages, search snippets).
+//!
+//! To HTML that is safe to put in a page: pulldown-cmark renders, ammonia keeps only
+//! harmless tags and attributes. An author's raw HTML (`<script>`, event handlers,
+//! `javascript:` links) never reaches a reader.
 
 use pulldown_cmark::{Options, Parser, html};
 

@@ -1,0 +1,140 @@
+//! The mails the desk sends about accounts (a password reset, an invitation, an
+//! address to verify). Their links open the account's pages ([`AccountPages`]).
+
+use crate::{
+    auth::Role,
+    error::{Error, Result},
+    mail::SendEmail,
+};
+
+/// Where a person's account pages are: a customer's in their organisation's help
+/// centre (`/help/{org}/…`), so they never land in the agents' app; staff's at the
+/// desk's root (`/reset-password`, `/verify-email`, signing in at `/app/`).
+/// `public_url` is where users reach the desk (`ATUM_PUBLIC_URL`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountPages {
+    base: String,
+    customer: bool,
+}
+
+impl AccountPages {
+    pub fn of(public_url: &str, role: Role, org_slug: &str) -> Self {
+        let root = public_url.trim_end_matches('/');
+        match role {
+            Role::Customer => AccountPages { base: format!("{root}/help/{org_slug}"), customer: true },
+            Role::Admin | Role::Agent => AccountPages { base: root.to_owned(), customer: false },
+        }
+    }
+
+    pub fn verify_email(&self, token: &str) -> String {
+        format!("{}/verify-email?token={token}", self.base)
+    }
+
+    pub fn reset_password(&self, token: &str) -> String {
+        format!("{}/reset-password?token={token}", self.base)
+    }
+
+    pub fn sign_in(&self) -> String {
+        if self.customer { format!("{}/sign-in", self.base) } else { format!("{}/app/", self.base) }
+    }
+
+    /// Where to ask for a reset link.
+    pub fn forgot_password(&self) -> String {
+        if self.customer { format!("{}/forgot-password", self.base) } else { format!("{}/app/", self.base) }
+    }
+}
+
+pub fn verify_email(pages: &AccountPages, org_id: crate::ids::OrgId, to: &str, name: &str, token: &str) -> SendEmail {
+    SendEmail {
+        org_id: Some(org_id),
+        to: to.to_owned(),
+        subject: "Confirm your email address".into(),
+        text: format!(
+            "Hello {name},\n\nplease confirm your email address to finish creating your account:\n\n\
+             {}\n\nThe link works once and expires in 48 hours. \
+             If you did not sign up, ignore this message.\n",
+            pages.verify_email(token)
+        ),
+        sensitive: true,
+    }
+}
+
+pub fn reset_password(pages: &AccountPages, org_id: crate::ids::OrgId, to: &str, name: &str, token: &str) -> SendEmail {
+    SendEmail {
+        org_id: Some(org_id),
+        to: to.to_owned(),
+        subject: "Reset your password".into(),
+        text: format!(
+            "Hello {name},\n\nsomeone (hopefully you) asked to reset the password of this account. \
+             To choose a new one, open:\n\n{}\n\n\
+             The link works once and expires in 1 hour. Resetting signs out every session. \
+             If you did not ask for this, ignore this message; your password stays as it is.\n",
+            pages.reset_password(token)
+        ),
+        sensitive: true,
+    }
+}
+
+pub fn invitation(
+    pages: &AccountPages,
+    org_id: crate::ids::OrgId,
+    org_name: &str,
+    inviter: &str,
+    to: &str,
+    name: &str,
+    token: &str,
+) -> SendEmail {
+    SendEmail {
+        org_id: Some(org_id),
+        to: to.to_owned(),
+        subject: format!("You are invited to {org_name}"),
+        text: format!(
+            "Hello {name},\n\n{inviter} made you an account at {org_name}. \
+             To choose your password and sign in, open:\n\n{}\n\n\
+             The link works once and expires in 7 days; after that, ask {inviter} for a new one. \
+             If you did not expect this, ignore this message.\n",
+            pages.reset_password(token)
+        ),
+        sensitive: true,
+    }
+}
+
+pub fn already_registered(pages: &AccountPages, org_id: crate::ids::OrgId, to: &str) -> SendEmail {
+    SendEmail {
+        org_id: Some(org_id),
+        to: to.to_owned(),
+        subject: "You already have an account".into(),
+        text: format!(
+            "Hello,\n\nsomeone tried to sign up with this address, which already has an account. \
+             If it was you, sign in at {} or ask for a new password at {}.\n",
+            pages.sign_in(),
+            pages.forgot_password(),
+        ),
+        sensitive: false,
+    }
+}
+
+/// The account pages of a user row whose columns 4 and 5 are its role and its
+/// organisation's slug.
+pub(super) fn pages_of(public_url: &str, row: &tokio_postgres::Row) -> Result<AccountPages> {
+    let role = Role::parse(row.get(4)).ok_or_else(|| Error::Internal("a user with an unknown role".into()))?;
+    Ok(AccountPages::of(public_url, role, row.get(5)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_customers_links_open_their_help_centre_and_staffs_the_desk() {
+        let customer = AccountPages::of("https://desk.example.test/", Role::Customer, "acme");
+        assert_eq!(customer.reset_password("t"), "https://desk.example.test/help/acme/reset-password?token=t");
+        assert_eq!(customer.verify_email("t"), "https://desk.example.test/help/acme/verify-email?token=t");
+        assert_eq!(customer.sign_in(), "https://desk.example.test/help/acme/sign-in");
+        let agent = AccountPages::of("https://desk.example.test", Role::Agent, "acme");
+        assert_eq!(agent.reset_password("t"), "https://desk.example.test/reset-password?token=t");
+        assert_eq!(agent.sign_in(), "https://desk.example.test/app/");
+        let note = already_registered(&customer, crate::ids::OrgId(1), "c@example.test");
+        assert!(note.text.contains("https://desk.example.test/help/acme/forgot-password"), "{}", note.text);
+    }
+}
