@@ -7,7 +7,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::{Context, bail};
 use atum_core::{
-    assist::triage::TrainTriage,
+    assist::training::TrainTriage,
     auth::Role,
     ids::UserId,
     orgs,

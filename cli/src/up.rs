@@ -221,7 +221,7 @@ async fn seed(
         let pool = atum_runtime::db::pool(&atum_runtime::config::DatabaseConfig { pg: pg.clone(), pool_size: 1 })?;
         let conn = pool.get().await?;
         let org = atum_core::orgs::find_by_slug(&conn, demo::ORG_SLUG).await?;
-        let training = atum_core::assist::triage::TrainTriage { org_id: org.id };
+        let training = atum_core::assist::training::TrainTriage { org_id: org.id };
         atum_queue::enqueue(&conn, &training, Default::default()).await?;
         let text: String = logins.iter().map(|l| format!("{} {} {}\n", l.role, l.email, l.password)).collect();
         std::fs::create_dir_all(var_dir)?;

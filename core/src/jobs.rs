@@ -19,6 +19,10 @@ use crate::{
     secret_key::SecretKey,
 };
 
+/// The queue of the CPU-bound AI jobs (triage, its training, article suggestions, draft
+/// replies): its own, so that they never hold up mail or SLA work.
+pub const AI_QUEUE: &str = "ai";
+
 /// What a job of the help desk gets when it runs.
 pub type JobContext = atum_queue::JobContext<Services>;
 /// The kinds one worker runs, with the help desk's services.

@@ -24,7 +24,7 @@ use std::{
 
 use atum_ai::LocalModels;
 use atum_core::{
-    assist::{reply, suggest, triage},
+    assist::{reply, suggest, training, triage},
     jobs::{Need, Registry, Services},
     mailer::{MailConfig, Mailer},
     models::Models as _,
@@ -51,7 +51,7 @@ pub fn registry() -> Registry {
 /// The kinds that need the AI models, added to a registry whose services have them.
 pub fn with_ai(registry: Registry) -> Registry {
     registry
-        .register::<triage::TrainTriage>()
+        .register::<training::TrainTriage>()
         .register::<triage::TriageTicket>()
         .register::<suggest::KbSuggest>()
         .register::<reply::SmartReply>()

@@ -16,7 +16,7 @@ pub enum Error {
     #[error("job not found")]
     NotFound,
     /// Filters the admin queries refuse: each parameter named with what it must be.
-    #[error("invalid filter: {}", .0.iter().map(|(f, m)| format!("{f} {m}")).collect::<Vec<_>>().join("; "))]
+    #[error("{}", .0.iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "))]
     Filters(Vec<(&'static str, String)>),
     /// The job is in a state that does not allow what was asked (retrying a running
     /// job, cancelling a finished one).

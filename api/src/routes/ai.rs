@@ -8,7 +8,7 @@ use atum_core::assist::{
     self, TicketAi,
     feedback::{self, NewFeedback},
     reply::{self, DraftView, ReplyStats, Verdict},
-    triage::{self, TriageStatus},
+    training::{self, TriageStatus},
 };
 use atum_core::llm::{
     log::{self as llm_log, RequestView},
@@ -79,7 +79,7 @@ pub async fn give_feedback(
         (status = 403, description = "Admins only", body = ErrorBody)))]
 #[get("/ai/triage")]
 pub async fn triage_status(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
-    let status = state.in_tx(&creds, async |tx, who| Ok(triage::status(tx, &who).await?)).await?;
+    let status = state.in_tx(&creds, async |tx, who| Ok(training::status(tx, &who).await?)).await?;
     Ok(HttpResponse::Ok().json(status))
 }
 
@@ -96,7 +96,7 @@ pub struct TrainingRequested {
         (status = 403, description = "Admins only", body = ErrorBody)))]
 #[post("/ai/triage/train")]
 pub async fn train(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
-    let queued = state.in_tx(&creds, async |tx, who| Ok(triage::request_training(tx, &who).await?)).await?;
+    let queued = state.in_tx(&creds, async |tx, who| Ok(training::request_training(tx, &who).await?)).await?;
     Ok(HttpResponse::Accepted().json(TrainingRequested { queued }))
 }
 

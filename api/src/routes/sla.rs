@@ -6,7 +6,8 @@ use crate::json::Json;
 use actix_web::{HttpResponse, web};
 use actix_web::{delete, get, post, put};
 use atum_core::sla::{
-    policies::{self, CalendarInput, CalendarRecord, PolicyInput, PolicyRecord},
+    calendars::{self, CalendarInput, CalendarRecord},
+    policies::{self, PolicyInput, PolicyRecord},
     refresh::{self, TicketSla},
 };
 use serde::Serialize;
@@ -28,7 +29,7 @@ pub struct PolicyList {
     responses((status = 200, description = "Calendars", body = CalendarList), (status = 403, description = "Staff only", body = crate::error::ErrorBody)))]
 #[get("/admin/sla/calendars")]
 pub async fn list_calendars(state: web::Data<AppState>, creds: Credentials) -> Result<HttpResponse, ApiError> {
-    let items = state.in_tx(&creds, async |tx, who| Ok(policies::list_calendars(tx, &who).await?)).await?;
+    let items = state.in_tx(&creds, async |tx, who| Ok(calendars::list_calendars(tx, &who).await?)).await?;
     Ok(HttpResponse::Ok().json(CalendarList { items }))
 }
 
@@ -42,7 +43,7 @@ pub async fn create_calendar(
     creds: Credentials,
     body: Json<CalendarInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let cal = state.in_tx(&creds, async |tx, who| Ok(policies::create_calendar(tx, &who, &body).await?)).await?;
+    let cal = state.in_tx(&creds, async |tx, who| Ok(calendars::create_calendar(tx, &who, &body).await?)).await?;
     Ok(HttpResponse::Created().json(cal))
 }
 
@@ -58,7 +59,7 @@ pub async fn update_calendar(
     id: web::Path<i64>,
     body: Json<CalendarInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let cal = state.in_tx(&creds, async |tx, who| Ok(policies::update_calendar(tx, &who, *id, &body).await?)).await?;
+    let cal = state.in_tx(&creds, async |tx, who| Ok(calendars::update_calendar(tx, &who, *id, &body).await?)).await?;
     Ok(HttpResponse::Ok().json(cal))
 }
 

@@ -10,7 +10,8 @@ use atum_ai::LocalModels;
 use atum_core::{
     assist::{
         reply, reword, suggest,
-        triage::{self, Field},
+        training::{self, Field},
+        triage,
     },
     ids::OrgId,
     jobs::{Registry, Services},
@@ -37,7 +38,7 @@ pub(crate) async fn drain(app: &TestApp, models: &Arc<LocalModels>) -> usize {
     registry.check().expect("the runner has what the AI kinds need");
     let config = WorkerConfig {
         worker_id: "in-process".into(),
-        queues: vec![(triage::QUEUE.into(), 1), ("default".into(), 1), (reword::QUEUE.into(), 1)],
+        queues: vec![(atum_core::jobs::AI_QUEUE.into(), 1), ("default".into(), 1), (reword::QUEUE.into(), 1)],
         lease: Duration::from_secs(120),
         poll_interval: Duration::from_secs(1),
         retention: Duration::from_secs(3600),
@@ -52,7 +53,7 @@ pub(crate) async fn drain(app: &TestApp, models: &Arc<LocalModels>) -> usize {
 /// The AI kinds, as the job worker registers them when it has the models.
 fn atum_job_worker_kinds(services: Services) -> Registry {
     Registry::default()
-        .register::<triage::TrainTriage>()
+        .register::<training::TrainTriage>()
         .register::<triage::TriageTicket>()
         .register::<suggest::KbSuggest>()
         .register::<reply::SmartReply>()
@@ -259,9 +260,9 @@ async fn a_new_ticket_is_triaged_by_the_organisations_own_model_and_a_confident_
     assert_eq!(res.status, 200, "{}", res.body);
     let conn = app.db.pool.get().await.unwrap();
     let org = OrgId(admin.org_id);
-    let labelled = triage::labelled(&conn, org, Field::Category, 1000).await.unwrap();
+    let labelled = training::labelled(&conn, org, Field::Category, 1000).await.unwrap();
     assert!(labelled.iter().any(|l| l.ticket_id == id && l.label == "shipping"), "the correction is learnt from");
-    let priorities = triage::labelled(&conn, org, Field::Priority, 1000).await.unwrap();
+    let priorities = training::labelled(&conn, org, Field::Priority, 1000).await.unwrap();
     assert!(!priorities.iter().any(|l| l.ticket_id == id), "the AI's own priority is not learnt from");
 }
 

@@ -6,7 +6,7 @@
 use deadpool_postgres::GenericClient;
 use serde::Deserialize;
 
-use super::triage::Field;
+use super::training::Field;
 use crate::{
     auth::Principal,
     error::{Error, FieldErrors, Result},

@@ -16,6 +16,7 @@ pub mod reply;
 pub mod retrieve;
 pub mod reword;
 pub mod suggest;
+pub mod training;
 pub mod triage;
 
 use serde::Serialize;

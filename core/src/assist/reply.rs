@@ -15,8 +15,8 @@ use super::citation::{Citation, content_hash};
 use super::{
     retrieve::{self, fingerprint, input},
     reword,
-    triage::QUEUE,
 };
+use crate::jobs::AI_QUEUE as QUEUE;
 use crate::models::{Models, Passage, Quote};
 use crate::{
     auth::Principal,

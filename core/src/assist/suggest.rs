@@ -6,10 +6,8 @@ use std::sync::Arc;
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 
-use super::{
-    retrieve::{self, fingerprint, input},
-    triage::QUEUE,
-};
+use super::retrieve::{self, fingerprint, input};
+use crate::jobs::AI_QUEUE as QUEUE;
 use crate::models::Models;
 use crate::{
     auth::Principal,

@@ -29,6 +29,13 @@ pub fn verify(password: &str, phc: &str) -> bool {
     }
 }
 
+/// A hashing failure is ours, never the caller's.
+impl From<PasswordError> for crate::error::Error {
+    fn from(e: PasswordError) -> Self {
+        crate::error::Error::Internal(e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,12 +52,5 @@ mod tests {
     #[test]
     fn the_same_password_hashes_differently_each_time() {
         assert_ne!(hash("pw").unwrap(), hash("pw").unwrap());
-    }
-}
-
-/// A hashing failure is ours, never the caller's.
-impl From<PasswordError> for crate::error::Error {
-    fn from(e: PasswordError) -> Self {
-        crate::error::Error::Internal(e.to_string())
     }
 }

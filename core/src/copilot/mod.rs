@@ -15,30 +15,36 @@
 //! Every run is stored with its steps (`copilot_runs`, `copilot_steps`) and can be
 //! replayed ([`replay`]) against today's data.
 
+mod answer;
+mod execute;
 pub mod gate;
 pub mod plan;
 pub mod replay;
+mod run;
 pub mod scope;
 pub mod tools;
 pub mod word;
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
+use self::{
+    answer::answer,
+    execute::{MAX_CALLS, TOOL_BUDGET, bind, execute},
 };
+pub use answer::ANSWERER;
+pub use execute::{canonical, sha256};
+pub use run::{Ask, Run, RunStatus, SourceRef, Step, for_ticket, get};
+
+use std::{sync::Arc, time::Instant};
 
 use deadpool_postgres::GenericClient;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use unicode_segmentation::UnicodeSegmentation;
 
 use self::{
-    gate::{Citation, GATE, Verdict},
+    gate::GATE,
     plan::{Intent, PLANNER, Plan},
-    tools::{Passage, Provenance, Tool},
+    tools::{Passage, Tool},
 };
 use crate::{
-    assist::{citation::content_hash, retrieve},
+    assist::retrieve,
     auth::Principal,
     error::{Error, FieldErrors, Result},
     llm::{
@@ -51,298 +57,7 @@ use crate::{
 };
 use atum_runtime::db::DbPool;
 
-pub const ANSWERER: &str = "extractive-1";
-/// Tool calls a run may make, and the time its tools may take together.
-const MAX_CALLS: usize = 6;
-const TOOL_BUDGET: Duration = Duration::from_secs(10);
 const MAX_QUESTION_CHARS: usize = 1_000;
-
-/// A question about a ticket.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[schema(as = CopilotAsk)]
-#[serde(deny_unknown_fields)]
-pub struct Ask {
-    pub ticket_id: i64,
-    /// "How do I resolve this?", "Has this customer had this before?", "When does this breach?"
-    #[schema(min_length = 1, max_length = 1000)]
-    pub question: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema, strum::IntoStaticStr)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-#[schema(as = CopilotRunStatus)]
-pub enum RunStatus {
-    Answered,
-    Refused,
-    Error,
-}
-
-/// A step of a run, as the trace shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[schema(as = CopilotStep)]
-pub struct Step {
-    pub seq: i32,
-    /// `plan`, `scope`, `tool`, `llm` or `gate`.
-    pub kind: String,
-    /// `gen_ai.tool.name` for a tool.
-    pub name: String,
-    /// `gen_ai.tool.call.arguments`: canonical JSON (keys sorted).
-    pub arguments: Value,
-    /// `gen_ai.tool.call.result`.
-    pub result: Option<Value>,
-    pub result_sha256: Option<String>,
-    pub sources: Vec<SourceRef>,
-    pub duration_ms: i32,
-    pub error: Option<String>,
-}
-
-/// A passage a step returned, by id and content hash.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = CopilotSource)]
-pub struct SourceRef {
-    pub source_id: String,
-    pub content_hash: String,
-    pub provenance: Provenance,
-}
-
-/// A run as the agent sees it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[schema(as = CopilotRun)]
-pub struct Run {
-    pub id: i64,
-    pub ticket_id: i64,
-    pub user_id: i64,
-    pub question: String,
-    /// `offline`: quoted; `llm`: worded by the organisation's language model.
-    pub mode: String,
-    pub status: RunStatus,
-    pub answer: Option<String>,
-    pub citations: Vec<Citation>,
-    /// Why there is no answer.
-    pub refusal: Option<String>,
-    pub verdicts: Vec<Verdict>,
-    pub planner: String,
-    pub answerer: String,
-    pub gate: String,
-    pub thresholds: Value,
-    /// The language model and its parameters, in the `llm` mode.
-    pub model: Option<Value>,
-    pub index_version: String,
-    pub duration_ms: i32,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    /// The plan, each tool call and the gate, in order (with `GET /copilot/runs/{id}`).
-    pub steps: Vec<Step>,
-}
-
-/// Canonical JSON: object keys sorted at every level, so the same call has one text
-/// and one hash.
-pub fn canonical(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            let mut out = serde_json::Map::new();
-            for k in keys {
-                out.insert(k.clone(), canonical(&m[k]));
-            }
-            Value::Object(out)
-        }
-        Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
-        other => other.clone(),
-    }
-}
-
-pub fn sha256(v: &Value) -> String {
-    content_hash(&canonical(v).to_string())
-}
-
-/// The concrete arguments of a planned call: `"ticket"` becomes the run's ticket (its
-/// id, or its text as a search query — data to match, never instructions).
-fn bind(call: &plan::Call, ticket_id: i64, ticket_text: &str) -> Value {
-    let mut args = call.arguments.clone();
-    if let Some(map) = args.as_object_mut() {
-        if map.get("ticket_id") == Some(&json!("ticket")) {
-            map.insert("ticket_id".into(), json!(ticket_id));
-        }
-        if map.get("query") == Some(&json!("ticket")) {
-            map.insert("query".into(), json!(ticket_text));
-        }
-    }
-    canonical(&args)
-}
-
-struct Executed {
-    steps: Vec<Step>,
-    passages: Vec<Passage>,
-    error: Option<String>,
-}
-
-/// Runs the calls in a read-only transaction as `who`, recording each as a step from
-/// `first_seq`; stops at the first failure.
-async fn execute(
-    pool: &DbPool,
-    models: &dyn Models,
-    who: &Principal,
-    calls: &[(Tool, Value)],
-    first_seq: i32,
-) -> Result<Executed> {
-    if calls.is_empty() {
-        return Ok(Executed { steps: Vec::new(), passages: Vec::new(), error: None });
-    }
-    let mut conn = pool.get().await.map_err(|e| Error::Unavailable(e.to_string()))?;
-    let tx = conn.build_transaction().read_only(true).start().await?;
-    let mut out = Executed { steps: Vec::new(), passages: Vec::new(), error: None };
-    let deadline = Instant::now() + TOOL_BUDGET;
-    for (i, (tool, arguments)) in calls.iter().take(MAX_CALLS).enumerate() {
-        let started = Instant::now();
-        let name: &'static str = (*tool).into();
-        let called = match tools::check(*tool, arguments) {
-            Err(e) => Err(e),
-            Ok(args) => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                tokio::time::timeout(left, tools::call(&tx, pool, models, who, *tool, &args)).await.unwrap_or_else(
-                    |_| Err(Error::Internal(format!("the tools took longer than {} s", TOOL_BUDGET.as_secs()))),
-                )
-            }
-        };
-        let ms = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
-        let seq = first_seq + i as i32;
-        match called {
-            Ok(o) => {
-                let result = canonical(&o.result);
-                out.steps.push(Step {
-                    seq,
-                    kind: "tool".into(),
-                    name: name.into(),
-                    arguments: arguments.clone(),
-                    result_sha256: Some(sha256(&json!({ "result": result, "passages": o.passages }))),
-                    result: Some(result),
-                    sources: o
-                        .passages
-                        .iter()
-                        .map(|p| SourceRef {
-                            source_id: p.source_id.clone(),
-                            content_hash: p.content_hash.clone(),
-                            provenance: p.provenance,
-                        })
-                        .collect(),
-                    duration_ms: ms,
-                    error: None,
-                });
-                out.passages.extend(o.passages);
-            }
-            Err(e) => {
-                let message = match &e {
-                    Error::Invalid(f) => format!("invalid arguments: {f}"),
-                    other => other.to_string(),
-                };
-                out.steps.push(Step {
-                    seq,
-                    kind: "tool".into(),
-                    name: name.into(),
-                    arguments: arguments.clone(),
-                    result: None,
-                    result_sha256: None,
-                    sources: Vec::new(),
-                    duration_ms: ms,
-                    error: Some(message.clone()),
-                });
-                out.error = Some(format!("{name}: {message}"));
-                break;
-            }
-        }
-    }
-    tx.commit().await?;
-    Ok(out)
-}
-
-/// The sentences of a desk-stated passage (SLA, history), each cited.
-fn quote_all(answer: &mut String, citations: &mut Vec<Citation>, p: &Passage) {
-    for (at, sentence) in p.text.split_sentence_bound_indices() {
-        let trimmed = sentence.trim_end();
-        if trimmed.is_empty() {
-            continue;
-        }
-        push_quote(answer, citations, p, at, at + trimmed.len());
-    }
-}
-
-fn push_quote(answer: &mut String, citations: &mut Vec<Citation>, p: &Passage, start: usize, end: usize) {
-    // Offsets from the composer are the passage's own sentence bounds; anything else is
-    // no quote.
-    let Some(quote) = p.text.get(start..end) else { return };
-    if !answer.is_empty() {
-        let joined = citations.last().is_some_and(|c| c.source_id == p.source_id && c.quote_end <= start);
-        answer.push_str(if joined { " " } else { "\n\n" });
-    }
-    let at = answer.len();
-    answer.push_str(quote);
-    citations.push(Citation {
-        start: at,
-        end: answer.len(),
-        source_id: p.source_id.clone(),
-        source: p.source.clone(),
-        id: p.id,
-        title: p.title.clone(),
-        provenance: p.provenance,
-        quote_start: start,
-        quote_end: end,
-        content_hash: p.content_hash.clone(),
-    });
-}
-
-/// The extractive answer: for each intent, the quotes that answer it.
-async fn answer(
-    models: &Arc<dyn Models>,
-    intents: &[Intent],
-    passages: &[Passage],
-    topic: &str,
-) -> Result<(String, Vec<Citation>, Vec<Intent>)> {
-    let (mut text, mut citations, mut unanswered) = (String::new(), Vec::new(), Vec::new());
-    for intent in intents {
-        let before = citations.len();
-        match intent {
-            Intent::Sla => {
-                for p in passages.iter().filter(|p| p.source == "sla") {
-                    quote_all(&mut text, &mut citations, p);
-                }
-            }
-            Intent::History => {
-                for p in passages.iter().filter(|p| p.source == "history") {
-                    quote_all(&mut text, &mut citations, p);
-                }
-            }
-            Intent::Resolve => {
-                let usable: Vec<&Passage> = passages
-                    .iter()
-                    .filter(|p| matches!(p.provenance, Provenance::Kb | Provenance::SolvedTicket))
-                    .collect();
-                let candidates: Vec<crate::models::Passage> = usable
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| crate::models::Passage { chunk_id: i as i64, body: p.text.clone(), from: 0, rank: i })
-                    .collect();
-                let quotes = {
-                    let (models, topic) = (models.clone(), topic.to_owned());
-                    tokio::task::spawn_blocking(move || models.compose(&topic, &candidates))
-                        .await
-                        .map_err(|e| Error::Internal(format!("answering stopped: {e}")))?
-                        .map_err(Error::Internal)?
-                };
-                for q in quotes {
-                    if let Some(p) = usable.get(q.chunk_id as usize) {
-                        push_quote(&mut text, &mut citations, p, q.start, q.end);
-                    }
-                }
-            }
-        }
-        if citations.len() == before {
-            unanswered.push(*intent);
-        }
-    }
-    Ok((text, citations, unanswered))
-}
 
 const SCOPE: &str = "I answer three things about a ticket: how to resolve it (from the knowledge base and similar \
                      solved tickets), whether its customer had it before, and when its SLA is due.";
@@ -606,93 +321,4 @@ async fn llm_step(
         duration_ms: x.duration.as_millis().min(i32::MAX as u128) as i32,
         error: x.error.clone(),
     })
-}
-
-fn status(s: &str) -> RunStatus {
-    match s {
-        "answered" => RunStatus::Answered,
-        "refused" => RunStatus::Refused,
-        _ => RunStatus::Error,
-    }
-}
-
-/// A run with its steps (staff of its organisation who can see its ticket).
-pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Run> {
-    who.require_staff()?;
-    let r = db
-        .query_opt(
-            &format!("SELECT {RUN_COLUMNS} FROM copilot_runs WHERE org_id = $1 AND id = $2"),
-            &[&who.org_id, &id],
-        )
-        .await?
-        .ok_or(Error::NotFound("copilot run"))?;
-    let ticket_id: i64 = r.get(1);
-    crate::tickets::get(db, who, ticket_id).await.map_err(|e| match e {
-        Error::NotFound(_) => Error::NotFound("copilot run"),
-        other => other,
-    })?;
-    let steps = db
-        .query(
-            "SELECT seq, kind, name, arguments, result, result_sha256, sources, duration_ms, error
-               FROM copilot_steps WHERE run_id = $1 ORDER BY seq",
-            &[&id],
-        )
-        .await?
-        .iter()
-        .map(|s| Step {
-            seq: s.get(0),
-            kind: s.get(1),
-            name: s.get(2),
-            arguments: s.get(3),
-            result: s.get(4),
-            result_sha256: s.get(5),
-            sources: serde_json::from_value(s.get(6)).unwrap_or_default(),
-            duration_ms: s.get(7),
-            error: s.get(8),
-        })
-        .collect();
-    Ok(Run { steps, ..run(&r) })
-}
-
-const RUN_COLUMNS: &str = "id, ticket_id, user_id, question, mode, status, answer, citations, refusal, verdicts, \
-                           planner, answerer, gate, thresholds, index_version, duration_ms, created_at, model";
-
-/// A run from a row of [`RUN_COLUMNS`], without its steps.
-fn run(r: &tokio_postgres::Row) -> Run {
-    Run {
-        id: r.get(0),
-        ticket_id: r.get(1),
-        user_id: r.get(2),
-        question: r.get(3),
-        mode: r.get(4),
-        status: status(r.get(5)),
-        answer: r.get(6),
-        citations: serde_json::from_value(r.get(7)).unwrap_or_default(),
-        refusal: r.get(8),
-        verdicts: serde_json::from_value(r.get(9)).unwrap_or_default(),
-        planner: r.get(10),
-        answerer: r.get(11),
-        gate: r.get(12),
-        thresholds: r.get(13),
-        index_version: r.get(14),
-        duration_ms: r.get(15),
-        created_at: r.get(16),
-        model: r.get(17),
-        steps: Vec::new(),
-    }
-}
-
-/// The ticket's runs, newest first, without their steps (staff).
-pub async fn for_ticket(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Vec<Run>> {
-    who.require_staff()?;
-    crate::tickets::get(db, who, ticket_id).await?;
-    let rows = db
-        .query(
-            &format!(
-                "SELECT {RUN_COLUMNS} FROM copilot_runs WHERE org_id = $1 AND ticket_id = $2 ORDER BY id DESC LIMIT 20"
-            ),
-            &[&who.org_id, &ticket_id],
-        )
-        .await?;
-    Ok(rows.iter().map(run).collect())
 }

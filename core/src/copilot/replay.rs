@@ -10,7 +10,7 @@ use std::sync::Arc;
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
 
-use super::{execute, gate, get, tools::Tool, word};
+use super::{execute::execute, gate, get, tools::Tool, word};
 use crate::{
     auth::Principal,
     error::Result,

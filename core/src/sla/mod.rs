@@ -1,4 +1,5 @@
 pub mod calendar;
+pub mod calendars;
 pub mod clocks;
 pub mod follow;
 pub mod policies;
