@@ -55,7 +55,7 @@ pub fn start(
 /// browser UI when this process serves it.
 pub fn routes(cfg: &mut web::ServiceConfig, ui: Option<&crate::web_ui::WebUi>) {
     cfg.route("/metrics", web::get().to(metrics_handler));
-    cfg.app_data(web::Data::new(Document(openapi::document())));
+    cfg.app_data(web::Data::new(Document(openapi::document)));
     cfg.service(web::scope("/api/v1").configure(api_v1_routes));
     if let Some(ui) = ui {
         ui.routes(cfg);

@@ -75,8 +75,12 @@ fn hash(new: &NewUser) -> anyhow::Result<Option<String>> {
 pub async fn org(action: OrgAction) -> anyhow::Result<ExitCode> {
     let OrgAction::Create { slug, name, admin_email, admin_name } = action;
     let (secret, generated) = password();
-    let admin =
-        NewUser { email: admin_email, display_name: admin_name, role: Role::Admin, password: Some(secret.clone()) };
+    let admin = NewUser {
+        email: admin_email.into(),
+        display_name: admin_name,
+        role: Role::Admin,
+        password: Some(secret.clone()),
+    };
     let hash = hash(&admin)?.context("an admin needs a password")?;
     let mut conn = crate::migrate::pooled().await?;
     let tx = conn.transaction().await?;
@@ -109,7 +113,7 @@ async fn unlock_user(org: String, email: String) -> anyhow::Result<ExitCode> {
 async fn create_user(org: String, email: String, name: String, role: String, invite: bool) -> anyhow::Result<ExitCode> {
     let role = Role::parse(&role).context("unknown role")?;
     let (secret, generated) = password();
-    let new = NewUser { email, display_name: name, role, password: (!invite).then(|| secret.clone()) };
+    let new = NewUser { email: email.into(), display_name: name, role, password: (!invite).then(|| secret.clone()) };
     let hash = hash(&new)?;
     let mut conn = crate::migrate::pooled().await?;
     let tx = conn.transaction().await?;

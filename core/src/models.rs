@@ -113,15 +113,12 @@ pub struct Sentiment {
     pub label: SentimentLabel,
 }
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumString, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum SentimentLabel {
-    Negative,
-    Neutral,
-    Positive,
+crate::named_enum! {
+    pub enum SentimentLabel {
+        Negative,
+        Neutral,
+        Positive,
+    }
 }
 
 /// A text's language as an ISO 639-3 code (`eng`, `deu`, …), with a confidence.

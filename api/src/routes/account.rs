@@ -19,6 +19,7 @@ use crate::{
     auth::{ClientIp, Credentials},
     error::{ApiError, ErrorBody},
 };
+use atum_core::email::Email;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionList {
@@ -111,11 +112,8 @@ pub struct EmailOnly {
     #[serde(default)]
     #[schema(min_length = 1, max_length = 63, pattern = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")]
     org: Option<String>,
-    #[schema(
-        max_length = 254,
-        pattern = r"^\s*[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f.][^@\s\x00-\x1f\x7f-\x9f]*\.[^@\s\x00-\x1f\x7f-\x9f]*[^@\s\x00-\x1f\x7f-\x9f.]\s*$"
-    )]
-    email: String,
+    #[schema(inline)]
+    email: Email,
 }
 
 impl EmailOnly {
@@ -123,13 +121,13 @@ impl EmailOnly {
     /// it is never said.
     fn validate(&self) -> Result<(), ApiError> {
         let mut f = atum_core::error::FieldErrors::default();
-        atum_core::users::validate_email(&mut f, "email", &self.email);
+        self.email.check(&mut f, "email");
         Ok(f.finish()?)
     }
 
     /// The per-account rate limiter's key for this request.
     fn limit_key(&self, route: &str) -> String {
-        format!("{route}:{}:{}", self.org.as_deref().unwrap_or(""), self.email.trim().to_lowercase())
+        format!("{route}:{}:{}", self.org.as_deref().unwrap_or(""), self.email.trimmed().to_lowercase())
     }
 }
 

@@ -4,13 +4,14 @@
 
 use actix_web::{HttpResponse, get, web};
 
-/// The OpenAPI document as JSON.
-pub struct Document(pub &'static str);
+/// Gives the OpenAPI document as JSON, built on first use (the API does not hold it
+/// until someone asks).
+pub struct Document(pub fn() -> &'static str);
 
 /// This document.
 #[utoipa::path(tag = "meta",
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
 #[get("/openapi.json")]
 pub async fn openapi_json(document: web::Data<Document>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(document.0)
+    HttpResponse::Ok().content_type("application/json").body((document.0)())
 }

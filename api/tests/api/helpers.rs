@@ -140,7 +140,7 @@ impl TestApp {
         let tx = conn.transaction().await.unwrap();
         let password = format!("{slug}-admin-password");
         let admin = NewUser {
-            email: format!("admin@{slug}.test"),
+            email: format!("admin@{slug}.test").into(),
             display_name: format!("{slug} admin"),
             role: Role::Admin,
             password: Some(password.clone()),
@@ -152,7 +152,7 @@ impl TestApp {
             id: user.id.get(),
             org_id: org.id.get(),
             org: slug.to_owned(),
-            email: admin.email,
+            email: admin.email.to_string(),
             password,
             token: String::new(),
         };

@@ -15,6 +15,7 @@ use crate::{
         audit::{self, Record, event},
         email_tokens::{self, Purpose},
     },
+    email::Email,
     error::{Error, Result},
     ids::{OrgId, UserId},
     orgs, users,
@@ -89,11 +90,8 @@ pub async fn resend_verification(
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Signup {
-    #[schema(
-        max_length = 254,
-        pattern = r"^\s*[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f.][^@\s\x00-\x1f\x7f-\x9f]*\.[^@\s\x00-\x1f\x7f-\x9f]*[^@\s\x00-\x1f\x7f-\x9f.]\s*$"
-    )]
-    pub email: String,
+    #[schema(inline)]
+    pub email: Email,
     #[schema(
         min_length = 1,
         max_length = 200,

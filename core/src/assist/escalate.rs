@@ -10,6 +10,7 @@
 use deadpool_postgres::GenericClient;
 use serde_json::json;
 
+use crate::named::Named as _;
 use crate::{
     actor::Actor,
     error::Result,
@@ -17,7 +18,7 @@ use crate::{
     notifications::{self, Responsible},
     settings::{self, EscalationAction},
     tickets::{
-        Named as _, Priority, Status,
+        Priority, Status,
         events::{Event, Kind},
         write::AiChange,
     },

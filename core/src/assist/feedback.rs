@@ -7,11 +7,12 @@ use deadpool_postgres::GenericClient;
 use serde::Deserialize;
 
 use super::training::Field;
+use crate::named::Named as _;
 use crate::{
     auth::Principal,
     error::{Error, FieldErrors, Result},
     sla,
-    tickets::{Named as _, write::TicketChange},
+    tickets::write::TicketChange,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema, strum::IntoStaticStr)]

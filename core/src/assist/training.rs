@@ -18,7 +18,7 @@ use crate::{
     error::Result,
     ids::OrgId,
     jobs::{JobContext, Need},
-    tickets::Named,
+    named::Named,
 };
 use atum_queue::{Job, JobError, enqueue::Options};
 
@@ -26,38 +26,19 @@ use atum_queue::{Job, JobError, enqueue::Options};
 /// triaged ticket notices an older training); an admin can ask at any time.
 pub const RETRAIN_AFTER: Duration = Duration::from_secs(24 * 3600);
 
-/// A ticket field triage predicts.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-// The catalog's form field is `Field` in the OpenAPI document.
-#[schema(as = TriageField)]
-pub enum Field {
-    Category,
-    Priority,
+crate::named_enum! {
+    /// A ticket field triage predicts.
+    // The catalog's form field is `Field` in the OpenAPI document.
+    #[schema(as = TriageField)]
+    pub enum Field {
+        Category,
+        Priority,
+    }
 }
-
-impl Named for Field {}
 
 impl Field {
     pub const ALL: [Field; 2] = [Field::Category, Field::Priority];
 }
-
-// ---------------------------------------------------------------------------------
-// Training
 
 /// Trains the organisation's triage models, one a field, from its labelled tickets.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -16,13 +16,14 @@ use sha2::{Digest, Sha256};
 
 use super::retrieve::{hex, input};
 use crate::models::{Guess, Models, SentimentLabel};
+use crate::named::Named;
 use crate::{
     auth::Principal,
     error::{Error, Result},
     ids::{OrgId, TicketId},
     jobs::{JobContext, Need},
     settings::{self, AiSettings},
-    tickets::{self, Named, Priority, Status},
+    tickets::{self, Priority, Status},
 };
 use atum_queue::{Job, JobError, enqueue::Options};
 

@@ -20,59 +20,31 @@ use crate::{
     auth::Principal,
     error::{Error, FieldErrors, Result},
     markdown,
-    tickets::Named,
+    named::Named,
 };
 
 /// The NOTIFY channel of article changes; the payload is `org_id:article_id`.
 pub const CHANNEL: &str = "atum_kb";
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum ArticleStatus {
-    /// Being written; staff only.
-    Draft,
-    /// Live: staff see it, and customers and the public too when it is public.
-    Published,
-    /// Withdrawn; kept with its history, found by staff who ask for it.
-    Archived,
+crate::named_enum! {
+    pub enum ArticleStatus {
+        /// Being written; staff only.
+        Draft,
+        /// Live: staff see it, and customers and the public too when it is public.
+        Published,
+        /// Withdrawn; kept with its history, found by staff who ask for it.
+        Archived,
+    }
 }
-impl Named for ArticleStatus {}
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Visibility {
-    /// For customers and the public once published (the portal).
-    Public,
-    /// For staff only, whatever its status.
-    Internal,
+crate::named_enum! {
+    pub enum Visibility {
+        /// For customers and the public once published (the portal).
+        Public,
+        /// For staff only, whatever its status.
+        Internal,
+    }
 }
-impl Named for Visibility {}
 
 /// An article at its current version, as staff read it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -5,13 +5,11 @@ use deadpool_postgres::GenericClient;
 use serde::Deserialize;
 
 use super::{Article, ArticleStatus, COLUMNS, Visibility, from_row, get};
+use crate::named::Named as _;
 use crate::{
     auth::Principal,
     error::{Error, FieldErrors, Result},
-    tickets::{
-        Named as _,
-        write::{Tag, parse_enum, tags},
-    },
+    tickets::write::{Tag, parse_enum, tags},
 };
 
 pub const MAX_TITLE: usize = 200;

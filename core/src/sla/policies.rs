@@ -3,7 +3,7 @@
 //! `Rules` the clocks are computed with.
 
 use crate::ids::OrgId;
-use crate::tickets::Named as _;
+use crate::named::Named as _;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};

@@ -10,10 +10,11 @@ use super::{
     clocks::{self, ClockKind, Facts},
     policies,
 };
+use crate::named::Named as _;
 use crate::{
     auth::Principal,
     error::{FieldErrors, Result},
-    tickets::{Named as _, Priority},
+    tickets::Priority,
 };
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]

@@ -6,7 +6,7 @@
 //! only, and only on their own tickets.
 
 use crate::ids::UserId;
-use crate::tickets::Named as _;
+use crate::named::Named as _;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};

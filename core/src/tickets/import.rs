@@ -10,7 +10,8 @@
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 
-use super::{Named as _, Priority, events::CHANNEL};
+use super::{Priority, events::CHANNEL};
+use crate::named::Named as _;
 use crate::{
     error::{Error, FieldErrors, Result},
     ids::{OrgId, UserId},

@@ -5,7 +5,7 @@
 //! and tickets created while a client pages through do not shift or repeat entries.
 //! The cursor is opaque to clients: hex of `sort|microseconds|id`.
 
-use crate::tickets::Named as _;
+use crate::named::Named as _;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};

@@ -20,107 +20,45 @@ pub mod write;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio_postgres::Row;
 
 use crate::{
     auth::Principal,
     error::{Error, Result},
+    named::Named,
 };
 
-/// A ticket field stored as text from a fixed set: `as_str` is its stored name,
-/// `parse` reads one back, `choices` lists them for error messages. The names come
-/// from strum's derive (snake_case), the same names serde and the OpenAPI document use.
-pub trait Named: Copy + Into<&'static str> + std::str::FromStr + strum::VariantArray + 'static {
-    fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        s.parse().ok()
-    }
-
-    fn choices() -> String {
-        Self::VARIANTS.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+crate::named_enum! {
+    pub enum Status {
+        New,
+        Open,
+        Pending,
+        OnHold,
+        Solved,
+        Closed,
     }
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Status {
-    New,
-    Open,
-    Pending,
-    OnHold,
-    Solved,
-    Closed,
+crate::named_enum! {
+    pub enum Priority {
+        Low,
+        Normal,
+        High,
+        Urgent,
+    }
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Priority {
-    Low,
-    Normal,
-    High,
-    Urgent,
+crate::named_enum! {
+    pub enum Channel {
+        Web,
+        Portal,
+        Email,
+        Api,
+        Phone,
+        Chat,
+    }
 }
-
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Channel {
-    Web,
-    Portal,
-    Email,
-    Api,
-    Phone,
-    Chat,
-}
-
-impl Named for Status {}
-impl Named for Priority {}
-impl Named for Channel {}
 
 impl Status {
     /// Allowed moves. `new` is only ever a starting point; `closed` is final (a

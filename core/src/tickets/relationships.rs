@@ -10,7 +10,7 @@
 //!   original to use), and a ticket that others duplicate cannot itself become one.
 
 use crate::ids::OrgId;
-use crate::tickets::Named as _;
+use crate::named::Named as _;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};

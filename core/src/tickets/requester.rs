@@ -2,7 +2,7 @@
 //! reach them, the language they write in, when they last used the desk, and their
 //! other tickets — what an agent checks before answering, in one read.
 
-use crate::tickets::Named as _;
+use crate::named::Named as _;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::Serialize;

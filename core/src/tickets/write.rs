@@ -2,7 +2,7 @@
 //! NOTIFYs `atum_tickets` (delivered once, at commit), and recomputes its SLA clocks.
 
 use crate::ids::{OrgId, UserId};
-use crate::tickets::Named as _;
+use crate::named::Named as _;
 use deadpool_postgres::GenericClient;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
