@@ -1,13 +1,19 @@
-//! When a failed job runs again.
+//! When a failed job runs again, and how a worker retries its own writes.
 
 use std::time::Duration;
 
-/// Delay before retry `attempt` (1-based): 2^attempt seconds capped at one hour, with
-/// ±25% jitter so a burst of failures does not come back as a burst.
+use atum_runtime::backoff::{Backoff, Jitter};
+
+/// A failed job: 2^attempt seconds capped at one hour, with ±25% jitter so a burst of
+/// failures does not come back as a burst.
+const JOB: Backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(3600), Jitter::Around(0.25));
+
+/// A worker recording a job's end, when the database refused: 200 ms, doubling.
+pub(crate) const RECORD: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10), Jitter::None);
+
+/// Delay before retry `attempt` (1-based) of a failed job.
 pub fn backoff(attempt: i32) -> Duration {
-    use rand::RngExt;
-    let base = 2f64.powi(attempt.clamp(1, 12)).min(3600.0);
-    Duration::from_secs_f64(base * rand::rng().random_range(0.75..=1.25))
+    JOB.delay(attempt.clamp(1, 13) as u32 - 1)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! ([`listener`]), signals and the systemd protocol. The domain (`atum-core`) and the
 //! job engine (`atum-queue`) build on it; it imports neither.
 
+pub mod backoff;
 pub mod config;
 pub mod db;
 mod lifecycle;

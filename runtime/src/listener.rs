@@ -97,24 +97,23 @@ async fn listen_once(
     Err(driver.await.unwrap_or_else(|e| e.to_string()))
 }
 
-/// Exponential backoff from 100 ms to 30 s with "equal jitter" (each delay drawn
-/// between half its ceiling and the ceiling), so a restarted database is not hit by
-/// every worker in the same instant, yet no retry comes sooner than half the ceiling.
+/// Reconnecting: from 100 ms to 30 s with equal jitter, so a restarted database is not
+/// hit by every worker in the same instant, yet no retry comes sooner than half the
+/// ceiling.
+const RECONNECT: crate::backoff::Backoff =
+    crate::backoff::Backoff::new(Duration::from_millis(100), Duration::from_secs(30), crate::backoff::Jitter::Equal);
+
+/// The reconnection attempts since the connection last held.
 #[derive(Debug, Default)]
 pub struct Backoff {
     attempt: u32,
 }
 
 impl Backoff {
-    const BASE: Duration = Duration::from_millis(100);
-    const MAX: Duration = Duration::from_secs(30);
-
     pub fn next_delay(&mut self) -> Duration {
-        let ceiling = Self::BASE.saturating_mul(1 << self.attempt.min(16)).min(Self::MAX);
+        let delay = RECONNECT.delay(self.attempt);
         self.attempt = self.attempt.saturating_add(1);
-        use rand::RngExt;
-        let ms = rand::rng().random_range(ceiling.as_millis() as u64 / 2..=ceiling.as_millis() as u64);
-        Duration::from_millis(ms)
+        delay
     }
 
     pub fn reset(&mut self) {

@@ -107,6 +107,14 @@ fn content(provider: Provider, raw: &str) -> Option<String> {
 /// The most of an answer read: a draft's JSON is a few kilobytes.
 const MAX_ANSWER: u64 = 1 << 20;
 
+/// Between attempts: 250 ms, doubling to at most 4 s (a model that answers slowly
+/// under load gets a moment, not a storm).
+const RETRY: atum_runtime::backoff::Backoff = atum_runtime::backoff::Backoff::new(
+    Duration::from_millis(250),
+    Duration::from_secs(4),
+    atum_runtime::backoff::Jitter::None,
+);
+
 /// Sends the request, retrying what may pass later (no connection, a timeout, 429 or
 /// 5xx) up to the endpoint's retries, a little longer apart each time.
 pub fn chat(endpoint: &Endpoint, request: &Request) -> Exchange {
@@ -142,7 +150,7 @@ pub fn chat(endpoint: &Endpoint, request: &Request) -> Exchange {
     let text = exchange.sent.to_string();
     for attempt in 0..=endpoint.retries {
         if attempt > 0 {
-            std::thread::sleep(Duration::from_millis(250 << (attempt - 1).min(4)));
+            std::thread::sleep(RETRY.delay(attempt - 1));
         }
         exchange.attempts = attempt + 1;
         let mut req = agent.post(&url).set("Content-Type", "application/json");

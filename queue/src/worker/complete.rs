@@ -78,7 +78,7 @@ impl<S: Services> Runner<S> {
                 }
                 Err(e) => {
                     tracing::warn!(job.id = job.id, error = %e, "recording the job's outcome failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                    tokio::time::sleep(crate::backoff::RECORD.delay(attempt)).await;
                 }
             }
         }
@@ -114,7 +114,7 @@ impl<S: Services> Runner<S> {
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, jobs = rows.len(), "recording finished jobs failed; retrying");
-                        tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                        tokio::time::sleep(crate::backoff::RECORD.delay(attempt)).await;
                     }
                 }
             }
