@@ -16,6 +16,7 @@ pub mod reply;
 pub mod retrieve;
 pub mod reword;
 pub mod suggest;
+mod ticket_job;
 pub mod training;
 pub mod triage;
 

@@ -16,18 +16,17 @@ use super::{
     retrieve::{self, fingerprint, input},
     reword,
 };
-use crate::jobs::AI_QUEUE as QUEUE;
 use crate::models::{Models, Passage, Quote};
 use crate::{
     auth::Principal,
     error::{Code, Error, Result},
     ids::{OrgId, TicketId},
-    jobs::{JobContext, Need},
+    jobs::JobContext,
     llm::endpoint::{self, Feature},
     retrieval::chunk,
     tickets,
 };
-use atum_queue::{Job, JobError};
+use atum_queue::JobError;
 
 /// The passages a draft may quote from: the best few sources.
 pub const PASSAGES: usize = 3;
@@ -39,35 +38,18 @@ const COMPOSER: &str = "extractive-2";
 /// distance costs their product, and what an agent changed shows in the first pages.
 const COMPARED_CHARS: usize = 3_000;
 
-/// Drafts a reply for a ticket: when it is filed, and after each message from its
-/// requester.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SmartReply {
-    pub org_id: OrgId,
-    pub ticket_id: TicketId,
-    #[serde(default)]
-    pub after_comment: i64,
-}
+super::ticket_job::ticket_job!(
+    /// Drafts a reply for a ticket: when it is filed, and after each message from its
+    /// requester.
+    SmartReply,
+    kind = "SMART_REPLY",
+    priority = 4,
+    run = run_draft
+);
 
-impl Job for SmartReply {
-    type Services = crate::jobs::Services;
-    const KIND: &'static str = "SMART_REPLY";
-    const QUEUE: &'static str = QUEUE;
-    const PRIORITY: i16 = 4;
-    const NEEDS: &'static [Need] = &[Need::Models];
-
-    fn unique_key(&self) -> Option<String> {
-        Some(format!("{}:{}", self.ticket_id.0, self.after_comment))
-    }
-
-    fn org_id(&self) -> Option<impl Into<i64>> {
-        Some(self.org_id)
-    }
-
-    async fn run(self, ctx: JobContext) -> std::result::Result<(), JobError> {
-        let models = ctx.services.models()?;
-        draft(&ctx.pool, models, self.org_id, self.ticket_id).await
-    }
+async fn run_draft(job: SmartReply, ctx: JobContext) -> std::result::Result<(), JobError> {
+    let models = ctx.services.models()?;
+    draft(&ctx.pool, models, job.org_id, job.ticket_id).await
 }
 
 /// A source passage as the composer gets it, with what a citation names.

@@ -7,51 +7,33 @@ use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 
 use super::retrieve::{self, fingerprint, input};
-use crate::jobs::AI_QUEUE as QUEUE;
 use crate::models::Models;
 use crate::{
     auth::Principal,
     error::Result,
     ids::{OrgId, TicketId},
-    jobs::{JobContext, Need},
+    jobs::JobContext,
     tickets,
 };
-use atum_queue::{Job, JobError};
+use atum_queue::JobError;
 
 /// Articles kept per ticket.
 pub const ARTICLES: usize = 5;
 /// Sources a search returns before the tickets among them are left out.
 const SEARCHED: usize = 20;
 
-/// Finds the articles for a ticket: when it is filed, and after each message from
-/// its requester.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct KbSuggest {
-    pub org_id: OrgId,
-    pub ticket_id: TicketId,
-    #[serde(default)]
-    pub after_comment: i64,
-}
+super::ticket_job::ticket_job!(
+    /// Finds the articles for a ticket: when it is filed, and after each message from
+    /// its requester.
+    KbSuggest,
+    kind = "KB_SUGGEST",
+    priority = 3,
+    run = run_suggest
+);
 
-impl Job for KbSuggest {
-    type Services = crate::jobs::Services;
-    const KIND: &'static str = "KB_SUGGEST";
-    const QUEUE: &'static str = QUEUE;
-    const PRIORITY: i16 = 3;
-    const NEEDS: &'static [Need] = &[Need::Models];
-
-    fn unique_key(&self) -> Option<String> {
-        Some(format!("{}:{}", self.ticket_id.0, self.after_comment))
-    }
-
-    fn org_id(&self) -> Option<impl Into<i64>> {
-        Some(self.org_id)
-    }
-
-    async fn run(self, ctx: JobContext) -> std::result::Result<(), JobError> {
-        let models = ctx.services.models()?;
-        suggest(&ctx.pool, models, self.org_id, self.ticket_id).await
-    }
+async fn run_suggest(job: KbSuggest, ctx: JobContext) -> std::result::Result<(), JobError> {
+    let models = ctx.services.models()?;
+    suggest(&ctx.pool, models, job.org_id, job.ticket_id).await
 }
 
 /// One article as the agent sees it.

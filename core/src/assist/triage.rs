@@ -11,7 +11,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use deadpool_postgres::GenericClient;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::retrieve::{hex, input};
@@ -21,14 +21,13 @@ use crate::{
     auth::Principal,
     error::{Error, Result},
     ids::{OrgId, TicketId},
-    jobs::{JobContext, Need},
+    jobs::JobContext,
     settings::{self, AiSettings},
     tickets::{self, Priority, Status},
 };
-use atum_queue::{Job, JobError, enqueue::Options};
+use atum_queue::{JobError, enqueue::Options};
 
 use super::training::{Field, retrain_if_due};
-use crate::jobs::AI_QUEUE as QUEUE;
 
 /// What an answer's confidence lets triage do under an organisation's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -54,41 +53,18 @@ pub fn tier(confidence: f32, s: &AiSettings) -> Tier {
     }
 }
 
-// ---------------------------------------------------------------------------------
-// Triage of one ticket
+super::ticket_job::ticket_job!(
+    /// Triages a ticket: when it is filed, and after each message from its requester.
+    TriageTicket,
+    kind = "TRIAGE_TICKET",
+    priority = 3,
+    run = run_triage
+);
 
-/// Triages a ticket: when it is filed, and after each message from its requester.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TriageTicket {
-    pub org_id: OrgId,
-    pub ticket_id: TicketId,
-    /// The requester's comment that asked for it; 0 for the ticket's creation.
-    #[serde(default)]
-    pub after_comment: i64,
-}
-
-impl Job for TriageTicket {
-    type Services = crate::jobs::Services;
-    const KIND: &'static str = "TRIAGE_TICKET";
-    const QUEUE: &'static str = QUEUE;
-    const PRIORITY: i16 = 3;
-    const NEEDS: &'static [Need] = &[Need::Models];
-
-    /// One per message: a running triage that read the ticket before a new message
-    /// must not swallow the next one.
-    fn unique_key(&self) -> Option<String> {
-        Some(format!("{}:{}", self.ticket_id.0, self.after_comment))
-    }
-
-    fn org_id(&self) -> Option<impl Into<i64>> {
-        Some(self.org_id)
-    }
-
-    async fn run(self, ctx: JobContext) -> std::result::Result<(), JobError> {
-        let models = ctx.services.models()?;
-        triage(&ctx.pool, models.clone(), self.org_id, self.ticket_id).await?;
-        escalate(&ctx.pool, models, self.org_id, self.ticket_id, self.after_comment).await
-    }
+async fn run_triage(job: TriageTicket, ctx: JobContext) -> std::result::Result<(), JobError> {
+    let models = ctx.services.models()?;
+    triage(&ctx.pool, models.clone(), job.org_id, job.ticket_id).await?;
+    escalate(&ctx.pool, models, job.org_id, job.ticket_id, job.after_comment).await
 }
 
 /// Enqueues the triage of a ticket, in the caller's transaction.
