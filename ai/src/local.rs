@@ -11,8 +11,8 @@ use std::{
 use atum_core::{
     ids::OrgId,
     models::{
-        Alternative, BoxFuture, Evaluation, Guess, Labelled, Language, Models, Neighbour, Passage, Quote,
-        ReliabilityBin, Sentiment, TierFigure, TrainFailure, Trained,
+        Alternative, BoxFuture, Guess, Labelled, Language, Models, Neighbour, Passage, Quote, Sentiment, TrainFailure,
+        Trained,
     },
 };
 use atum_runtime::{Metrics, db::DbPool};
@@ -103,38 +103,10 @@ impl Models for LocalModels {
     fn train(&self, examples: &[Labelled], seed: u64) -> Result<Trained, TrainFailure> {
         let examples: Vec<Example<'_>> =
             examples.iter().map(|e| Example { id: e.ticket_id, text: &e.text, label: &e.label }).collect();
-        let (model, report) = triage::train_and_evaluate(&self.embedder, &examples, seed).map_err(|e| match e {
+        let (model, evaluation) = triage::train_and_evaluate(&self.embedder, &examples, seed).map_err(|e| match e {
             TrainError::TooLittle { have, need } => TrainFailure::TooLittle { have, need },
             other => TrainFailure::Failed(other.to_string()),
         })?;
-        let evaluation = Evaluation {
-            examples: report.examples,
-            accuracy: report.accuracy,
-            macro_f1: report.macro_f1,
-            majority_label: report.majority_label,
-            majority_accuracy: report.majority_accuracy,
-            ece: report.ece,
-            tiers: report
-                .tiers
-                .iter()
-                .map(|t| TierFigure { threshold: t.threshold, coverage: t.coverage, accuracy: t.accuracy })
-                .collect(),
-            reliability: report
-                .reliability
-                .iter()
-                .map(|b| ReliabilityBin {
-                    from: b.from,
-                    to: b.to,
-                    count: b.count,
-                    confidence: b.confidence,
-                    accuracy: b.accuracy,
-                })
-                .collect(),
-            labels: report.labels,
-            confusion: report.confusion,
-            trained_on: model.trained_on,
-            calibrated_on: model.calibrated_on,
-        };
         let bytes = model.to_bytes().map_err(TrainFailure::Failed)?;
         Ok(Trained { model: bytes, format: self.format(), labels: model.labels, evaluation })
     }

@@ -1,56 +1,26 @@
 //! How good a classifier's answers and its confidences are, on labelled data it did
 //! not learn from: accuracy, macro-F1, the confusion matrix, the majority-class
 //! baseline, a reliability table with its expected calibration error, and what each
-//! confidence tier would cover and get right.
+//! confidence tier would cover and get right — as `atum_core::models::Evaluation`, the
+//! one report type that training stores and `atum ai eval` prints.
 
-use serde::Serialize;
+use atum_core::models::{Evaluation, ReliabilityBin as Bin, TierFigure as Tier};
 
 /// Confidence bins of the reliability table.
 pub const BINS: usize = 10;
 /// The tiers reported: a threshold and what answers at or above it cover.
 pub const TIERS: [f32; 5] = [0.5, 0.6, 0.7, 0.8, 0.9];
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Bin {
-    pub from: f32,
-    pub to: f32,
-    pub count: usize,
-    /// Mean confidence of the answers in the bin.
-    pub confidence: f64,
-    /// How many of them were right.
-    pub accuracy: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Tier {
-    pub threshold: f32,
-    /// Share of all answers at or above the threshold.
-    pub coverage: f64,
-    /// Accuracy of those answers.
-    pub accuracy: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    pub examples: usize,
-    pub accuracy: f64,
-    pub macro_f1: f64,
-    /// The training set's most common label, always answered.
-    pub majority_label: String,
-    pub majority_accuracy: f64,
-    /// Expected calibration error over [`BINS`] bins: the mean gap between confidence
-    /// and accuracy, weighted by the bins' sizes.
-    pub ece: f64,
-    pub reliability: Vec<Bin>,
-    pub tiers: Vec<Tier>,
-    pub labels: Vec<String>,
-    /// `confusion[truth][predicted]`, in the order of `labels`.
-    pub confusion: Vec<Vec<usize>>,
-}
-
 /// Scores `predicted` (with `confidence`) against `truth`; both index `labels`.
-/// `majority` is the label a majority-class baseline would always answer.
-pub fn report(labels: &[String], truth: &[usize], predicted: &[usize], confidence: &[f32], majority: &str) -> Report {
+/// `majority` is the label a majority-class baseline would always answer. How many
+/// examples the model learnt from is the caller's to fill in.
+pub fn report(
+    labels: &[String],
+    truth: &[usize],
+    predicted: &[usize],
+    confidence: &[f32],
+    majority: &str,
+) -> Evaluation {
     let n = truth.len();
     assert!(predicted.len() == n && confidence.len() == n, "one prediction per example");
     let k = labels.len();
@@ -119,7 +89,7 @@ pub fn report(labels: &[String], truth: &[usize], predicted: &[usize], confidenc
         })
         .collect();
 
-    Report {
+    Evaluation {
         examples: n,
         accuracy,
         macro_f1,
@@ -130,6 +100,8 @@ pub fn report(labels: &[String], truth: &[usize], predicted: &[usize], confidenc
         tiers,
         labels: labels.to_vec(),
         confusion,
+        trained_on: 0,
+        calibrated_on: 0,
     }
 }
 

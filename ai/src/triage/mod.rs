@@ -13,6 +13,7 @@
 pub mod features;
 pub mod metrics;
 
+use atum_core::models::Evaluation;
 use linfa::prelude::*;
 use linfa_logistic::MultiLogisticRegression;
 use ndarray::{Array1, Array2};
@@ -294,7 +295,7 @@ pub fn evaluate(
     embedder: &Embedder,
     test: &[Example<'_>],
     majority: &str,
-) -> Result<(Vec<Prediction>, metrics::Report), EmbedError> {
+) -> Result<(Vec<Prediction>, Evaluation), EmbedError> {
     let texts: Vec<&str> = test.iter().map(|e| e.text).collect();
     let predicted = model.predict(embedder, &texts)?;
     let mut labels = model.labels.clone();
@@ -308,7 +309,7 @@ pub fn evaluate(
     let answers: Vec<usize> = predicted.iter().map(|p| index(&p.label)).collect();
     let confidence: Vec<f32> = predicted.iter().map(|p| p.confidence).collect();
     let report = metrics::report(&labels, &truth, &answers, &confidence, majority);
-    Ok((predicted, report))
+    Ok((predicted, Evaluation { trained_on: model.trained_on, calibrated_on: model.calibrated_on, ..report }))
 }
 
 /// An organisation's training: a stratified [`TEST_SHARE`] of `examples` is held
@@ -318,7 +319,7 @@ pub fn train_and_evaluate(
     embedder: &Embedder,
     examples: &[Example<'_>],
     seed: u64,
-) -> Result<(Model, metrics::Report), TrainError> {
+) -> Result<(Model, Evaluation), TrainError> {
     let examples = &examples[..examples.len().min(MAX_EXAMPLES)];
     let mut by_label: std::collections::BTreeMap<&str, Vec<usize>> = std::collections::BTreeMap::new();
     for (i, e) in examples.iter().enumerate() {
