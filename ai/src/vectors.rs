@@ -133,8 +133,8 @@ impl Retrieval {
                 };
                 match wakeup {
                     None => return,
-                    Some(Wakeup::Notification { payload, .. }) => match payload.parse::<i64>() {
-                        Ok(org) => watcher.invalidate(Some(OrgId(org))),
+                    Some(Wakeup::Notification { payload, .. }) => match payload.parse::<OrgId>() {
+                        Ok(org) => watcher.invalidate(Some(org)),
                         Err(_) => watcher.invalidate(None),
                     },
                     // Reconnected: notices may have been missed.

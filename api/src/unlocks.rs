@@ -5,10 +5,7 @@
 
 use std::sync::Arc;
 
-use atum_core::{
-    auth::lockout,
-    ids::{OrgId, UserId},
-};
+use atum_core::auth::lockout;
 use atum_runtime::{Metrics, db::DbPool, listener};
 use tokio_util::sync::CancellationToken;
 
@@ -26,11 +23,10 @@ pub fn start(
     tokio::spawn(async move {
         while let Some(wakeup) = wakeups.recv().await {
             let listener::Wakeup::Notification { payload, .. } = wakeup else { continue };
-            let Some((org, user)) = payload.split_once(':') else { continue };
-            let (Ok(org), Ok(user)) = (org.parse::<i64>(), user.parse::<i64>()) else { continue };
+            let Some(unlocked) = lockout::Unlocked::parse(&payload) else { continue };
             let keys = async {
                 let conn = atum_runtime::db::connection(&pool).await?;
-                lockout::sign_in_keys(&conn, OrgId(org), UserId(user)).await
+                lockout::sign_in_keys(&conn, unlocked.org_id, unlocked.user_id).await
             };
             match keys.await {
                 Ok(keys) => keys.iter().for_each(|k| security.per_account.forget(k)),

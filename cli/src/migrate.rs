@@ -88,9 +88,8 @@ async fn report_up(applied: Vec<schema::MigrationStatus>, client: &tokio_postgre
 }
 
 pub async fn seed() -> anyhow::Result<ExitCode> {
-    let mut client = connect().await?;
-    schema::ensure_current(&client).await?;
-    match atum_core::demo::seed(&mut client).await.context("seeding")? {
+    let mut conn = pooled().await?;
+    match atum_core::demo::seed(&mut conn).await.context("seeding")? {
         Some(logins) => {
             for l in logins.iter().filter(|l| l.role != "customer") {
                 println!("{:<8} {:<28} {}", l.role, l.email, l.password);

@@ -96,7 +96,7 @@ async fn run_with_database(args: &UpArgs, env: &Env<'_>, cluster: Option<&Cluste
     for m in schema::migrate_up(&mut client, None).await? {
         say(&format!("applied migration V{}__{}", m.version, m.name));
     }
-    let logins = if args.no_seed { Vec::new() } else { seed(&mut client, &pg, &args.var_dir).await? };
+    let logins = if args.no_seed { Vec::new() } else { seed(&pg, &args.var_dir).await? };
     drop(client);
 
     // Development defaults the children inherit unless the environment sets them: a
@@ -208,18 +208,14 @@ fn dev_secret_key(var_dir: &Path) -> anyhow::Result<PathBuf> {
 
 /// Seeds the demo organisation on the first run and keeps its logins in
 /// `var/demo-logins.txt` (mode 0600) so later runs can show them again.
-async fn seed(
-    client: &mut tokio_postgres::Client,
-    pg: &tokio_postgres::Config,
-    var_dir: &Path,
-) -> anyhow::Result<Vec<Login>> {
+async fn seed(pg: &tokio_postgres::Config, var_dir: &Path) -> anyhow::Result<Vec<Login>> {
     let file = var_dir.join("demo-logins.txt");
-    if let Some(logins) = demo::seed(client).await? {
+    let pool = atum_runtime::db::pool(&atum_runtime::config::DatabaseConfig { pg: pg.clone(), pool_size: 1 })?;
+    let mut conn = pool.get().await?;
+    if let Some(logins) = demo::seed(&mut conn).await? {
         say(&format!("seeded the demo organisation (logins saved in {})", file.display()));
         // Its 300 labelled tickets are history enough: triage learns from them at once
         // (the job worker, once up, trains; without the model the job waits for one).
-        let pool = atum_runtime::db::pool(&atum_runtime::config::DatabaseConfig { pg: pg.clone(), pool_size: 1 })?;
-        let conn = pool.get().await?;
         let org = atum_core::orgs::find_by_slug(&conn, demo::ORG_SLUG).await?;
         let training = atum_core::assist::training::TrainTriage { org_id: org.id };
         atum_queue::enqueue(&conn, &training, Default::default()).await?;

@@ -5,12 +5,17 @@
 //! Seeding is one transaction and happens once: when the `demo` organisation exists
 //! it does nothing. Passwords are random and returned to the caller, never logged.
 
+use atum_runtime::db::Connection;
 use chrono::{DateTime, Duration, Utc};
 use rand::{RngExt, distr::Alphanumeric};
 use serde_json::json;
-use tokio_postgres::Client;
 
-use crate::auth::password;
+use crate::{
+    actor::Actor,
+    auth::password,
+    ids::{OrgId, UserId},
+    tickets::events::{self, Announce, Event, Kind},
+};
 
 pub const ORG_SLUG: &str = "demo";
 const TICKETS_CSV: &str = include_str!("../../seed/demo-tickets.csv");
@@ -37,6 +42,8 @@ pub enum SeedError {
     Password(#[from] password::PasswordError),
     #[error("seeding the demo organisation failed: {0}")]
     Db(#[from] tokio_postgres::Error),
+    #[error("seeding the demo organisation's journal failed: {0}")]
+    Journal(#[from] crate::error::Error),
 }
 
 /// A demo account and its password, for printing to the person who ran `atum up`.
@@ -94,7 +101,7 @@ pub fn tickets() -> Result<Vec<SeedTicket>, SeedError> {
 
 /// Seeds the demo organisation unless it exists. Returns the logins it created, or
 /// `None` when the organisation was already there.
-pub async fn seed(client: &mut Client) -> Result<Option<Vec<Login>>, SeedError> {
+pub async fn seed(client: &mut Connection) -> Result<Option<Vec<Login>>, SeedError> {
     let tickets = tickets()?;
     let tx = client.transaction().await?;
     let org: Option<i64> = tx
@@ -106,6 +113,7 @@ pub async fn seed(client: &mut Client) -> Result<Option<Vec<Login>>, SeedError> 
         .await?
         .map(|r| r.get(0));
     let Some(org) = org else { return Ok(None) };
+    let org_id = OrgId(org);
 
     let insert_user = tx
         .prepare(
@@ -138,14 +146,9 @@ pub async fn seed(client: &mut Client) -> Result<Option<Vec<Login>>, SeedError> 
              VALUES ($1, $2, $3, 'public', $4, $5)",
         )
         .await?;
-    let insert_event = tx
-        .prepare(
-            "INSERT INTO ticket_events (org_id, ticket_id, actor_id, actor_kind, event_type, before, after, created_at)
-             VALUES ($1, $2, $3, 'user', $4, $5, $6, $7)",
-        )
-        .await?;
 
     let now = Utc::now();
+    let mut journal = Vec::new();
     for (i, t) in tickets.iter().enumerate() {
         let times = Timeline::of(t, i, now);
         let requester = customers[t.requester];
@@ -174,30 +177,21 @@ pub async fn seed(client: &mut Client) -> Result<Option<Vec<Login>>, SeedError> 
             .await?
             .get(0);
         let created = json!({"status": "new", "priority": t.priority, "category": t.category, "channel": t.channel});
-        tx.execute(
-            &insert_event,
-            &[
-                &org,
-                &id,
-                &Some(requester),
-                &crate::tickets::events::Kind::Created.as_str(),
-                &None::<serde_json::Value>,
-                &Some(created),
-                &times.created,
-            ],
-        )
-        .await?;
+        let by = |user: i64| Actor::User(UserId(user));
+        journal.push(Event::by_system(by(requester), org_id, id, Kind::Created).after(created).at(times.created));
         if let (Some(body), Some(at)) = (&t.reply, times.replied) {
             let author = assignee.unwrap_or(agents[0]);
             tx.execute(&insert_comment, &[&org, &id, &author, body, &at]).await?;
             let after = json!({"status": t.status, "assignee_id": assignee});
-            tx.execute(
-                &insert_event,
-                &[&org, &id, &Some(author), &"status_changed", &Some(json!({"status": "new"})), &Some(after), &at],
-            )
-            .await?;
+            journal.push(
+                Event::by_system(by(author), org_id, id, Kind::Updated)
+                    .before(json!({"status": "new"}))
+                    .after(after)
+                    .at(at),
+            );
         }
     }
+    events::record_many(&tx, org_id, &journal, Announce::Once).await?;
     tx.commit().await?;
     Ok(Some(logins))
 }

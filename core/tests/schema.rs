@@ -142,8 +142,9 @@ async fn a_row_cannot_point_at_another_organisations_row() {
 #[tokio::test]
 async fn the_demo_seed_fills_an_organisation_once() {
     let db = TestDb::migrated().await;
-    let mut client = db.client().await;
-    let logins = atum_core::demo::seed(&mut client).await.unwrap().expect("first seed creates the organisation");
+    let client = db.client().await;
+    let mut conn = db.pool.get().await.unwrap();
+    let logins = atum_core::demo::seed(&mut conn).await.unwrap().expect("first seed creates the organisation");
     assert_eq!(logins.iter().filter(|l| l.role == "admin").count(), 1);
     assert_eq!(logins.iter().filter(|l| l.role == "agent").count(), 2);
 
@@ -167,7 +168,7 @@ async fn the_demo_seed_fills_an_organisation_once() {
         client.query_one("SELECT password_hash FROM users WHERE email = $1", &[&admin.email]).await.unwrap().get(0);
     assert!(atum_core::auth::password::verify(&admin.password, &hash));
 
-    assert!(atum_core::demo::seed(&mut client).await.unwrap().is_none(), "a second seed must not duplicate");
+    assert!(atum_core::demo::seed(&mut conn).await.unwrap().is_none(), "a second seed must not duplicate");
     let tickets: i64 = client.query_one("SELECT count(*) FROM tickets", &[]).await.unwrap().get(0);
     assert_eq!(tickets, 300);
 }

@@ -214,15 +214,34 @@ pub async fn unlock(db: &impl GenericClient, org_id: OrgId, user_id: UserId) -> 
                  UPDATE users SET failed_logins = 0, failed_logins_since = NULL, locked_until = NULL, lockouts = 0
                  WHERE org_id = $1 AND id = $2 RETURNING org_id, id
              )
-             SELECT pg_notify($3, org_id || ':' || id) FROM u",
-            &[&org_id, &user_id, &UNLOCKED],
+             SELECT pg_notify($3, $4) FROM u",
+            &[&org_id, &user_id, &UNLOCKED, &Unlocked { org_id, user_id }.encode()],
         )
         .await?
         > 0)
 }
 
-/// The NOTIFY channel of [`unlock`]; the payload is `org_id:user_id`.
+/// The NOTIFY channel of [`unlock`]; the payload is an [`Unlocked`].
 pub const UNLOCKED: &str = "atum_unlocked";
+
+/// Whose account was unlocked (`org_id:user_id` on [`UNLOCKED`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unlocked {
+    pub org_id: OrgId,
+    pub user_id: UserId,
+}
+
+impl Unlocked {
+    pub fn encode(self) -> String {
+        format!("{}:{}", self.org_id, self.user_id)
+    }
+
+    /// `None` for a payload [`unlock`] did not write.
+    pub fn parse(payload: &str) -> Option<Unlocked> {
+        let (org, user) = payload.split_once(':')?;
+        Some(Unlocked { org_id: org.parse().ok()?, user_id: user.parse().ok()? })
+    }
+}
 
 /// The keys the API's per-account limiter counts `user`'s sign-ins under: the
 /// address as typed (trimmed, lowercased) with the organisation named, and without

@@ -19,12 +19,26 @@ use tokio_postgres::Row;
 use crate::{
     auth::Principal,
     error::{Error, FieldErrors, Result},
+    ids::OrgId,
     markdown,
     named::Named,
 };
 
-/// The NOTIFY channel of article changes; the payload is `org_id:article_id`.
+/// The NOTIFY channel of article changes; the payload is a [`Notice`].
 pub const CHANNEL: &str = "atum_kb";
+
+/// Which article of which organisation changed (`org_id:article_id` on [`CHANNEL`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notice {
+    pub org_id: OrgId,
+    pub article_id: i64,
+}
+
+impl Notice {
+    pub fn encode(self) -> String {
+        format!("{}:{}", self.org_id, self.article_id)
+    }
+}
 
 crate::named_enum! {
     pub enum ArticleStatus {

@@ -234,6 +234,7 @@ async fn record(db: &impl GenericClient, who: &Principal, a: &Article) -> Result
         ],
     )
     .await?;
-    db.execute("SELECT pg_notify($1, $2)", &[&super::CHANNEL, &format!("{}:{}", who.org_id, a.id)]).await?;
+    let notice = super::Notice { org_id: who.org_id, article_id: a.id };
+    db.execute("SELECT pg_notify($1, $2)", &[&super::CHANNEL, &notice.encode()]).await?;
     Ok(())
 }

@@ -255,8 +255,9 @@ pub async fn health(db: &impl GenericClient) -> Result<Vec<(OrgId, i64, f64)>> {
     Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
 }
 
-/// The NOTIFY channel on which new vectors are announced (payload: the org id), so
-/// each API process refreshes its in-memory vectors of that organisation.
+/// The NOTIFY channel on which new vectors are announced (payload: the [`OrgId`], as
+/// its `Display` writes it and `FromStr` reads it), so each API process refreshes its
+/// in-memory vectors of that organisation.
 pub const VECTORS_CHANNEL: &str = "atum_kb_vectors";
 
 /// Passages that still need a vector from the model `model` (none yet, or another

@@ -321,7 +321,7 @@ async fn record(db: &impl GenericClient, org_id: OrgId, marks: &[Mark], policies
                 .after(serde_json::json!({ "clock": clock, "due_at": due, "cycle_started_at": cycle }))
         })
         .collect();
-    events::record_many(db, org_id, &journal).await?;
+    events::record_many(db, org_id, &journal, events::Announce::Each).await?;
     let mut escalated = Vec::new();
     for row in new.iter().filter(|r| r.get::<_, &str>(1) == "breach") {
         let (ticket_id, clock, cycle): (i64, &str, DateTime<Utc>) = (row.get(0), row.get(2), row.get(3));

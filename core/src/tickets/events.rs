@@ -7,6 +7,7 @@
 //! that reacts to tickets reads this journal: the SLA worker today; webhooks,
 //! automations, notifications and the browser's live updates as they arrive.
 
+use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde_json::Value;
 
@@ -15,34 +16,31 @@ use crate::{
     auth::Principal,
     error::Result,
     ids::{OrgId, TicketId, UserId},
+    named::Named,
 };
 
 /// The NOTIFY channel of the journal. Its payload is a [`Notice`].
 pub const CHANNEL: &str = "atum_tickets";
 
-/// What happened to a ticket. Stored in `ticket_events.event_type` under these
-/// snake_case names, which are stable: history readers and operators filter on them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantArray)]
-#[strum(serialize_all = "snake_case")]
-pub enum Kind {
-    Created,
-    Updated,
-    CommentAdded,
-    LinkAdded,
-    LinkRemoved,
-    MergedInto,
-    MergedFrom,
-    LockTakenOver,
-    SlaWarning,
-    SlaBreached,
-    SlaEscalated,
-    /// An escalation rule fired on the customer's tone (by the AI).
-    Escalated,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        self.into()
+crate::named_enum! {
+    /// What happened to a ticket. Stored in `ticket_events.event_type` under these
+    /// snake_case names, which are stable: history readers and operators filter on them,
+    /// and the database refuses any other (V24).
+    #[schema(as = JournalKind)]
+    pub enum Kind {
+        Created,
+        Updated,
+        CommentAdded,
+        LinkAdded,
+        LinkRemoved,
+        MergedInto,
+        MergedFrom,
+        LockTakenOver,
+        SlaWarning,
+        SlaBreached,
+        SlaEscalated,
+        /// An escalation rule fired on the customer's tone (by the AI).
+        Escalated,
     }
 }
 
@@ -55,17 +53,20 @@ pub struct Event {
     pub kind: Kind,
     pub before: Option<Value>,
     pub after: Option<Value>,
+    /// When it happened, when that was not now: history brought in by an import or the
+    /// demo seed.
+    pub at: Option<DateTime<Utc>>,
 }
 
 impl Event {
     /// `kind` done by `who` to their organisation's ticket.
     pub fn by(who: &Principal, ticket_id: impl Into<TicketId>, kind: Kind) -> Self {
-        Event { org_id: who.org_id, ticket_id: ticket_id.into(), actor: who.into(), kind, before: None, after: None }
+        Event::by_system(who.into(), who.org_id, ticket_id, kind)
     }
 
     /// `kind` done by a part of the system (`actor`: the SLA worker, a job).
     pub fn by_system(actor: Actor, org_id: OrgId, ticket_id: impl Into<TicketId>, kind: Kind) -> Self {
-        Event { org_id, ticket_id: ticket_id.into(), actor, kind, before: None, after: None }
+        Event { org_id, ticket_id: ticket_id.into(), actor, kind, before: None, after: None, at: None }
     }
 
     pub fn before(mut self, before: Value) -> Self {
@@ -75,6 +76,11 @@ impl Event {
 
     pub fn after(mut self, after: Value) -> Self {
         self.after = Some(after);
+        self
+    }
+
+    pub fn at(mut self, at: DateTime<Utc>) -> Self {
+        self.at = Some(at);
         self
     }
 }
@@ -120,8 +126,9 @@ pub async fn record(db: &impl GenericClient, event: Event) -> Result<()> {
     let stmt = db
         .prepare_cached(
             "WITH e AS (
-                 INSERT INTO ticket_events (org_id, ticket_id, actor_id, actor_kind, event_type, before, after)
-                 VALUES ($1, $2, $3, $9, $4, $5, $6) RETURNING id
+                 INSERT INTO ticket_events (org_id, ticket_id, actor_id, actor_kind, event_type, before, after,
+                                            created_at)
+                 VALUES ($1, $2, $3, $9, $4, $5, $6, coalesce($10, now())) RETURNING id
              )
              SELECT pg_notify($7, $8 || ':' || id) FROM e",
         )
@@ -139,34 +146,61 @@ pub async fn record(db: &impl GenericClient, event: Event) -> Result<()> {
             &CHANNEL,
             &notice,
             &event.actor.kind().as_str(),
+            &event.at,
         ],
     )
     .await?;
     Ok(())
 }
 
-/// Records several events of one organisation in one statement (the SLA worker's
-/// breaches), each announced with its entry.
-pub async fn record_many(db: &impl GenericClient, org_id: OrgId, events: &[Event]) -> Result<()> {
-    if events.is_empty() {
-        return Ok(());
-    }
+/// How a batch of entries is announced on [`CHANNEL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Announce {
+    /// Each entry with its own notice (the SLA worker's breaches: readers react to each).
+    Each,
+    /// One notice for the batch, naming its last ticket and no entry: bulk history (an
+    /// import, the demo seed), which readers take in with a catch-up pass rather than
+    /// entry by entry.
+    Once,
+    /// None: a batch of bulk history that another batch of the same transaction
+    /// announces.
+    Silent,
+}
+
+/// Records several events of one organisation in one statement.
+pub async fn record_many(db: &impl GenericClient, org_id: OrgId, events: &[Event], announce: Announce) -> Result<()> {
+    let Some(last) = events.last() else { return Ok(()) };
     let tickets: Vec<TicketId> = events.iter().map(|e| e.ticket_id).collect();
     let actors: Vec<Option<UserId>> = events.iter().map(|e| e.actor.user_id()).collect();
     let actor_kinds: Vec<&str> = events.iter().map(|e| e.actor.kind().as_str()).collect();
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
     let befores: Vec<Option<Value>> = events.iter().map(|e| e.before.clone()).collect();
     let afters: Vec<Option<Value>> = events.iter().map(|e| e.after.clone()).collect();
-    db.execute(
-        "WITH e AS (
-             INSERT INTO ticket_events (org_id, ticket_id, actor_id, actor_kind, event_type, before, after)
-             SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $8::text[], $4::text[], $5::jsonb[], $6::jsonb[])
-             RETURNING id, ticket_id
-         )
-         SELECT pg_notify($7, $1::text || ':' || ticket_id || ':' || id) FROM e",
-        &[&org_id, &tickets, &actors, &kinds, &befores, &afters, &CHANNEL, &actor_kinds],
-    )
-    .await?;
+    let times: Vec<Option<DateTime<Utc>>> = events.iter().map(|e| e.at).collect();
+    let insert =
+        "INSERT INTO ticket_events (org_id, ticket_id, actor_id, actor_kind, event_type, before, after, created_at)
+             SELECT $1, t, a, ak, k, b, af, coalesce(at, now())
+               FROM unnest($2::bigint[], $3::bigint[], $7::text[], $4::text[], $5::jsonb[], $6::jsonb[],
+                           $8::timestamptz[]) AS r(t, a, ak, k, b, af, at)";
+    match announce {
+        Announce::Each => {
+            db.execute(
+                &format!(
+                    "WITH e AS ({insert} RETURNING id, ticket_id)
+                     SELECT pg_notify($9, $1::text || ':' || ticket_id || ':' || id) FROM e"
+                ),
+                &[&org_id, &tickets, &actors, &kinds, &befores, &afters, &actor_kinds, &times, &CHANNEL],
+            )
+            .await?;
+        }
+        Announce::Once | Announce::Silent => {
+            db.execute(insert, &[&org_id, &tickets, &actors, &kinds, &befores, &afters, &actor_kinds, &times]).await?;
+            if announce == Announce::Once {
+                let notice = Notice { org_id, ticket_id: last.ticket_id, entry_id: None }.encode();
+                db.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &notice]).await?;
+            }
+        }
+    }
     Ok(())
 }
 

@@ -6,8 +6,15 @@ use deadpool_postgres::GenericClient;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::events::Kind;
 use super::get;
-use crate::{actor::ActorKind, auth::Principal, error::Result, paging::Thread};
+use crate::{
+    actor::ActorKind,
+    auth::Principal,
+    error::{Error, Result},
+    named::Named,
+    paging::Thread,
+};
 
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Event {
@@ -16,7 +23,7 @@ pub struct Event {
     /// of the system acted.
     pub actor_kind: ActorKind,
     pub actor_id: Option<i64>,
-    pub event_type: String,
+    pub event_type: Kind,
     #[schema(value_type = Option<Object>)]
     pub before: Option<Value>,
     #[schema(value_type = Option<Object>)]
@@ -49,16 +56,19 @@ pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64, page
     let rows = db.query(&sql, &[&who.org_id, &ticket_id, &at, &id, &(page.limit + 1)]).await?;
     let items = rows
         .iter()
-        .map(|r| Event {
-            id: r.get(0),
-            actor_id: r.get(1),
-            actor_kind: ActorKind::from_column(r.get(6)),
-            event_type: r.get(2),
-            before: r.get(3),
-            after: r.get(4),
-            created_at: r.get(5),
+        .map(|r| {
+            Ok(Event {
+                id: r.get("id"),
+                actor_id: r.get("actor_id"),
+                actor_kind: ActorKind::from_column(r.get("actor_kind")),
+                event_type: Kind::parse(r.get("event_type"))
+                    .ok_or_else(|| Error::Internal("a journal entry of an unknown kind".into()))?,
+                before: r.get("before"),
+                after: r.get("after"),
+                created_at: r.get("created_at"),
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     let (items, next_cursor) = page.page(items, |e: &Event| (e.created_at, e.id));
     Ok(EventPage { items, next_cursor })
 }

@@ -10,11 +10,17 @@
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 
-use super::{Priority, events::CHANNEL};
+use serde_json::json;
+
+use super::{
+    Priority,
+    events::{self, Announce, Event, Kind},
+};
 use crate::named::Named as _;
 use crate::{
+    actor::Actor,
     error::{Error, FieldErrors, Result},
-    ids::{OrgId, UserId},
+    ids::{OrgId, TicketId, UserId},
 };
 
 /// Rows written per statement.
@@ -164,22 +170,19 @@ pub async fn import(
                             CASE WHEN solved IS NOT NULL OR reply IS NOT NULL THEN coalesce(solved, created, now()) END
                        FROM input
                      RETURNING id, number, created_at, solved_at
-                 ), journal AS (
-                     INSERT INTO ticket_events (org_id, ticket_id, actor_id, actor_kind, event_type, after, created_at)
-                     SELECT $1, id, NULL, 'operator', 'created', jsonb_build_object('imported', true), created_at
-                       FROM made
                  ), answered AS (
                      INSERT INTO ticket_comments (org_id, ticket_id, author_id, visibility, body, created_at)
                      SELECT $1, m.id, $11, 'public', i.reply, coalesce(m.solved_at, m.created_at)
                        FROM made m JOIN input i USING (number)
                       WHERE i.reply IS NOT NULL
-                     RETURNING 1
                  )
-                 SELECT count(*) FROM answered",
+                 SELECT id, created_at, EXISTS (SELECT 1 FROM input i WHERE i.number = made.number AND i.reply IS NOT NULL)
+                            AS answered
+                   FROM made ORDER BY number",
             )
             .await?;
-        let n: i64 = db
-            .query_one(
+        let made = db
+            .query(
                 &stmt,
                 &[
                     &org_id,
@@ -195,17 +198,24 @@ pub async fn import(
                     &agent,
                 ],
             )
-            .await?
-            .get(0);
-        replies += n as usize;
+            .await?;
+        // Each ticket's journal says the operator created it, when it was created; the
+        // whole import is announced once, below (the retrieval worker's catch-up pass
+        // indexes every solved ticket).
+        let journal: Vec<Event> = made
+            .iter()
+            .map(|r| {
+                Event::by_system(Actor::Operator, org_id, r.get::<_, TicketId>("id"), Kind::Created)
+                    .after(json!({"imported": true}))
+                    .at(r.get("created_at"))
+            })
+            .collect();
+        let last_batch = (b + 1) * BATCH >= checked.len();
+        let announce = if last_batch { Announce::Once } else { Announce::Silent };
+        events::record_many(db, org_id, &journal, announce).await?;
+        replies += made.iter().filter(|r| r.get::<_, bool>("answered")).count();
     }
-    // One notice: the retrieval worker's catch-up pass indexes every solved ticket.
     let last = first + checked.len() as i32 - 1;
-    db.execute(
-        "SELECT pg_notify($1, $2::bigint::text || ':' || (SELECT id FROM tickets WHERE org_id = $2 AND number = $3))",
-        &[&CHANNEL, &org_id, &last],
-    )
-    .await?;
     Ok(Imported { tickets: checked.len(), replies, first_number: first, last_number: last })
 }
 

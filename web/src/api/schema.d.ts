@@ -2391,7 +2391,7 @@ export interface components {
             before?: Record<string, never> | null;
             /** Format: date-time */
             created_at: string;
-            event_type: string;
+            event_type: components["schemas"]["JournalKind"];
             /** Format: int64 */
             id: number;
         };
@@ -2419,8 +2419,8 @@ export interface components {
              * @description The journal's id: the stream's event id, and what `Last-Event-ID` resumes after.
              */
             id: number;
-            /** @description What happened (`created`, `updated`, `comment_added`, …). */
-            kind: string;
+            /** @description What happened. */
+            kind: components["schemas"]["JournalKind"];
             /** Format: int64 */
             ticket_id: number;
         };
@@ -2701,6 +2701,13 @@ export interface components {
         };
         /** @enum {string} */
         JobState: "available" | "running" | "succeeded" | "discarded" | "cancelled";
+        /**
+         * @description What happened to a ticket. Stored in `ticket_events.event_type` under these
+         *     snake_case names, which are stable: history readers and operators filter on them,
+         *     and the database refuses any other (V24).
+         * @enum {string}
+         */
+        JournalKind: "created" | "updated" | "comment_added" | "link_added" | "link_removed" | "merged_into" | "merged_from" | "lock_taken_over" | "sla_warning" | "sla_breached" | "sla_escalated" | "escalated";
         /** @description The articles that best match a ticket, best first. */
         KbSuggestions: {
             articles: components["schemas"]["SuggestedArticle"][];
