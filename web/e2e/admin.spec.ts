@@ -3,7 +3,6 @@ import { accessible, bearer, linkIn, mailsTo, mailTo, openAdmin, person, signIn,
 
 test('an admin adds and invites people, changes a role, deactivates and unlocks; the invited person sets a password from the mail', async ({
   page,
-  request,
 }) => {
   const stamp = Date.now();
   const bea = { email: `bea-${stamp}@demo.atum.test`, name: `Bea Agent ${stamp}` };

@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useState } from 'react';
-import { ResetPassword, VerifyEmail } from './AccountLinks';
-import { api, type Me } from './api';
-import { TotpEnrolment } from './Profile';
-import { SignIn } from './SignIn';
-import { Workspace } from './Workspace';
+// The agent app's entry: the mailed links' pages, or who is signed in decides the screen.
+import { useQueryClient } from '@tanstack/react-query';
+import { useCallback } from 'react';
+import { Failed } from '../components/Failed';
+import { ResetPassword, SignIn, TotpEnrolment, VerifyEmail } from '../features/account';
+import { Workspace } from '../features/workspace';
+import { $api, asProblem } from '../lib/query';
 
 /**
  * The pages of the mailed links need no session; otherwise who is signed in decides
@@ -17,26 +18,40 @@ export function App() {
 }
 
 function Desk() {
-  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const me = $api.useQuery('get', '/api/v1/me', undefined, { retry: false, staleTime: Infinity });
+  const client = useQueryClient();
+  const { refetch } = me;
   const refresh = useCallback(async () => {
-    const { data } = await api.GET('/api/v1/me');
-    setMe(data ?? null);
-  }, []);
-  useEffect(() => {
-    void refresh();
-  }, [refresh]);
+    await refetch();
+  }, [refetch]);
+  const logout = $api.useMutation('post', '/api/v1/auth/logout');
 
-  if (me === undefined) {
-    return <p className="loading" role="status">Loading…</p>;
+  if (me.isPending) {
+    return (
+      <p className="loading" role="status">
+        Loading…
+      </p>
+    );
   }
-  if (me === null) {
+  if (me.isError && asProblem(me.error).status !== 401) {
+    return (
+      <main className="signin">
+        <Failed error={me.error} what="desk" retry={() => void refetch()} />
+      </main>
+    );
+  }
+  if (!me.data) {
     return <SignIn onSignedIn={refresh} />;
   }
   const signOut = async () => {
-    await api.POST('/api/v1/auth/logout');
-    setMe(null);
+    // Whether or not the sign-out went through, who is signed in is asked again below:
+    // a session that survived shows as the workspace, not as a false sign-in form.
+    await logout.mutateAsync({}).catch(() => undefined);
+    // Nothing the last person could read stays in memory for the next: every answer
+    // goes, and who is signed in is asked again (and is nobody).
+    await client.resetQueries();
   };
-  if (me.mfa_enrollment_required) {
+  if (me.data.mfa_enrollment_required) {
     return (
       <main className="signin">
         <h1>Set up two-factor authentication</h1>
@@ -48,5 +63,5 @@ function Desk() {
       </main>
     );
   }
-  return <Workspace me={me} onSignOut={signOut} />;
+  return <Workspace me={me.data} onSignOut={signOut} />;
 }

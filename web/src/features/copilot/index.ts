@@ -1,0 +1,2 @@
+// The caged copilot's panel on a ticket.
+export { Copilot } from './Copilot';

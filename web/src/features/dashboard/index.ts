@@ -1,0 +1,2 @@
+// The live dashboard (loaded only when opened).
+export { default } from './Dashboard';

@@ -1,0 +1,2 @@
+// The public help center and the customer portal.
+export { Help } from './Help';
