@@ -7,6 +7,7 @@
 //! refreshed once, after the whole change (a catalog request's priority included), and
 //! the ticket returned shows its new deadlines.
 
+use crate::auth::policy::Action;
 use deadpool_postgres::GenericClient;
 
 use crate::{
@@ -57,7 +58,7 @@ pub async fn add_comment(
     if comment.visibility == Visibility::Public {
         if tickets::get(db, who, ticket_id).await?.requester_id == who.user_id.0 {
             assist::enqueue(db, who.org_id, ticket_id, comment.id).await?;
-        } else if who.role.is_staff() {
+        } else if who.may(Action::WorkTickets) {
             reply::record_sent(db, who.org_id, ticket_id, comment.id, &comment.body).await?;
         }
     }

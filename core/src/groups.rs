@@ -2,6 +2,7 @@
 //! routed to a group (today: by an SLA escalation), and a policy names the group it
 //! escalates to.
 
+use crate::auth::policy::Action;
 use crate::ids::OrgId;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -96,7 +97,7 @@ async fn get(db: &impl GenericClient, org_id: OrgId, id: i64) -> Result<Group> {
 }
 
 pub async fn create(db: &impl GenericClient, who: &Principal, input: &GroupInput) -> Result<Group> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     input.validate()?;
     let id: i64 = db
         .query_one(
@@ -111,7 +112,7 @@ pub async fn create(db: &impl GenericClient, who: &Principal, input: &GroupInput
 }
 
 pub async fn update(db: &impl GenericClient, who: &Principal, id: i64, input: &GroupInput) -> Result<Group> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     input.validate()?;
     let n = db
         .execute(
@@ -128,7 +129,7 @@ pub async fn update(db: &impl GenericClient, who: &Principal, id: i64, input: &G
 }
 
 pub async fn list(db: &impl GenericClient, who: &Principal) -> Result<Vec<Group>> {
-    who.require_staff()?;
+    who.require(Action::SeeDesk)?;
     let rows = db
         .query(&format!("SELECT {COLUMNS} FROM agent_groups g WHERE g.org_id = $1 ORDER BY g.name"), &[&who.org_id])
         .await?;

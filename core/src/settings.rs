@@ -3,6 +3,7 @@
 //! `org_settings`; a key without a row has its default, so a new setting needs no
 //! migration and an organisation that never changed anything has no rows.
 
+use crate::auth::policy::Action;
 use crate::ids::OrgId;
 use std::net::IpAddr;
 
@@ -240,7 +241,7 @@ fn check_rules(f: &mut FieldErrors, rules: &[EscalationRule]) {
 
 /// The caller's organisation's settings (admins).
 pub async fn get(db: &impl GenericClient, who: &Principal) -> Result<OrgSettings> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     with_llm(db, who.org_id).await
 }
 

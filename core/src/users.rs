@@ -1,6 +1,7 @@
 //! People in an organisation: creation (with or without a password, i.e. invited),
 //! listing, role changes and deactivation (which revokes every session).
 
+use crate::auth::policy::Action;
 use crate::ids::{OrgId, UserId};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -129,7 +130,7 @@ pub async fn insert(
 /// An admin adds a person to their organisation (the password, if any, is hashed off
 /// the async threads).
 pub async fn create(db: &impl GenericClient, who: &Principal, new: &NewUser) -> Result<User> {
-    who.require_admin()?;
+    who.require(Action::ManagePeople)?;
     new.validate()?;
     let hashing = new.clone();
     let hash = tokio::task::spawn_blocking(move || hash_for(&hashing))
@@ -143,7 +144,7 @@ pub fn hash_for(new: &NewUser) -> Result<Option<String>> {
 }
 
 pub async fn list(db: &impl GenericClient, who: &Principal) -> Result<Vec<User>> {
-    who.require_staff()?;
+    who.require(Action::SeeDesk)?;
     let rows = db
         .query(
             &format!("SELECT {COLUMNS} FROM users WHERE org_id = $1 ORDER BY role, display_name, id"),
@@ -154,7 +155,7 @@ pub async fn list(db: &impl GenericClient, who: &Principal) -> Result<Vec<User>>
 }
 
 pub async fn get(db: &impl GenericClient, who: &Principal, id: UserId) -> Result<User> {
-    if !who.role.is_staff() && id != who.user_id {
+    if !who.may(Action::SeeDesk) && id != who.user_id {
         return Err(Error::NotFound("user"));
     }
     db.query_opt(&format!("SELECT {COLUMNS} FROM users WHERE org_id = $1 AND id = $2"), &[&who.org_id, &id])
@@ -188,7 +189,7 @@ pub async fn update(
     change: &UserChange,
     ip: Option<std::net::IpAddr>,
 ) -> Result<User> {
-    who.require_admin()?;
+    who.require(Action::ManagePeople)?;
     let mut f = FieldErrors::default();
     if let Some(name) = &change.display_name {
         validate_name(&mut f, "display_name", name);

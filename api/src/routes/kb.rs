@@ -2,6 +2,7 @@
 //! base (`atum_core::kb`). Handlers are thin: one transaction each.
 
 use actix_web::{HttpRequest, HttpResponse, get, http::header, patch, post, web};
+use atum_core::auth::policy::Action;
 use atum_core::kb::{self, deflection, portal, write};
 use serde::{Deserialize, Serialize};
 
@@ -261,7 +262,7 @@ pub async fn render(
     body: Json<RenderRequest>,
 ) -> Result<HttpResponse, ApiError> {
     // A session like any staff route: the preview renders nothing for strangers.
-    state.in_tx(&creds, async |_, who| Ok(who.require_staff()?)).await?;
+    state.in_tx(&creds, async |_, who| Ok(who.require(Action::UseKnowledge)?)).await?;
     if body.body.chars().count() > write::MAX_BODY {
         return Err(atum_core::error::FieldErrors::single(
             "body",
@@ -314,7 +315,7 @@ pub async fn search(
     };
     let items = state
         .in_tx(&creds, async |tx, who| {
-            who.require_staff()?;
+            who.require(Action::UseKnowledge)?;
             let text = atum_core::retrieval::search::query(&q.q)?;
             let use_ = atum_core::retrieval::search::Retrievers::parse(q.retrievers.as_deref())?;
             // The question is embedded while the database ranks it by its words.

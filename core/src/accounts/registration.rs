@@ -1,6 +1,7 @@
 //! How a person comes to have an account: an admin's invitation, a customer's sign-up
 //! in the help centre, and the address each verifies through a mailed link.
 
+use crate::auth::policy::Action;
 use std::net::IpAddr;
 
 use atum_queue::enqueue::Options;
@@ -24,7 +25,7 @@ use crate::{
 /// Mails an invited person (an account with no password yet) the link to choose one,
 /// in the name of the admin `who`; a newer invitation voids the older link.
 pub async fn invite(db: &impl GenericClient, public_url: &str, who: &Principal, user_id: UserId) -> Result<()> {
-    who.require_admin()?;
+    who.require(Action::ManagePeople)?;
     let row = db
         .query_opt(
             "SELECT u.id, u.org_id, u.email, u.display_name, u.role, o.slug, o.name, u.password_hash IS NULL,

@@ -1,6 +1,7 @@
 //! What admins set for their organisation's account security, and unlocking a person
 //! the lockout stopped (by an admin, or the operator's CLI).
 
+use crate::auth::policy::Action;
 use std::net::IpAddr;
 
 use deadpool_postgres::GenericClient;
@@ -27,7 +28,7 @@ pub struct SecuritySettings {
 }
 
 pub async fn settings(db: &impl GenericClient, who: &Principal) -> Result<SecuritySettings> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     let r = db.query_one("SELECT require_mfa, portal_signup FROM organizations WHERE id = $1", &[&who.org_id]).await?;
     Ok(SecuritySettings { require_mfa: r.get(0), portal_signup: r.get(1) })
 }
@@ -77,7 +78,7 @@ pub async fn unlock_as_operator(db: &impl GenericClient, org_id: OrgId, email: &
 
 /// An admin lifts a user's lockout.
 pub async fn unlock(db: &impl GenericClient, who: &Principal, user_id: UserId, ip: Option<IpAddr>) -> Result<()> {
-    who.require_admin()?;
+    who.require(Action::ManagePeople)?;
     if !lockout::unlock(db, who.org_id, user_id).await? {
         return Err(Error::NotFound("user"));
     }

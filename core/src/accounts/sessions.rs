@@ -1,6 +1,7 @@
 //! Sessions ended on purpose: one's own (another device, every other one) and, by an
 //! admin, a person's.
 
+use crate::auth::policy::Action;
 use std::net::IpAddr;
 
 use deadpool_postgres::GenericClient;
@@ -44,7 +45,7 @@ pub async fn sessions_of(
     user_id: UserId,
     policy: session::SessionPolicy,
 ) -> Result<Vec<session::SessionInfo>> {
-    who.require_admin()?;
+    who.require(Action::ManagePeople)?;
     users::get(db, who, user_id).await?;
     session::list_live_of(db, who.org_id, user_id, who.session_id, policy).await
 }
@@ -58,7 +59,7 @@ pub async fn revoke_session_of(
     session_id: i64,
     ip: Option<IpAddr>,
 ) -> Result<()> {
-    who.require_admin()?;
+    who.require(Action::ManagePeople)?;
     users::get(db, who, user_id).await?;
     if !session::revoke_of(db, who.org_id, user_id, session_id).await? {
         return Err(Error::NotFound("session"));
@@ -76,7 +77,7 @@ pub async fn revoke_sessions_of(
     user_id: UserId,
     ip: Option<IpAddr>,
 ) -> Result<u64> {
-    who.require_admin()?;
+    who.require(Action::ManagePeople)?;
     users::get(db, who, user_id).await?;
     let n = session::revoke_all(db, who.org_id, user_id).await?;
     let record = Record::by(who, event::SESSION_REVOKED, ip).target(user_id).detail(serde_json::json!({ "all": n }));

@@ -6,6 +6,7 @@
 //!
 //! Internal articles are not quoted: a draft is written to the customer.
 
+use crate::auth::policy::Action;
 use std::sync::Arc;
 
 use deadpool_postgres::GenericClient;
@@ -272,7 +273,7 @@ pub struct CitationView {
 
 /// The ticket's newest draft (staff), or `None` before one was composed.
 pub async fn view(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Option<DraftView>> {
-    who.require_staff()?;
+    who.require(Action::UseAi)?;
     tickets::get(db, who, ticket_id).await?;
     let Some(r) = db
         .query_opt(
@@ -333,7 +334,7 @@ pub async fn decide(
     draft_id: i64,
     verdict: Verdict,
 ) -> Result<DraftView> {
-    who.require_staff()?;
+    who.require(Action::UseAi)?;
     tickets::get(db, who, ticket_id).await?;
     let status: String = db
         .query_opt(
@@ -413,7 +414,7 @@ pub struct ReplyStats {
 }
 
 pub async fn stats(db: &impl GenericClient, who: &Principal, days: i32) -> Result<ReplyStats> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     let r = db
         .query_one(
             "SELECT count(*) FILTER (WHERE status IN ('pending', 'inserted', 'rejected', 'sent')),

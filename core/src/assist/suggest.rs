@@ -1,6 +1,7 @@
 //! KB suggestions: the articles that best match a ticket (`KB_SUGGEST`), found by the
 //! same hybrid search agents use, stored for the agent's ticket view.
 
+use crate::auth::policy::Action;
 use std::sync::Arc;
 
 use deadpool_postgres::GenericClient;
@@ -114,7 +115,7 @@ pub struct KbSuggestions {
 /// The ticket's suggested articles (staff), or `None` before they were looked for.
 /// An article archived since is left out.
 pub async fn view(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Option<KbSuggestions>> {
-    who.require_staff()?;
+    who.require(Action::UseAi)?;
     tickets::get(db, who, ticket_id).await?;
     let Some(r) = db
         .query_opt(

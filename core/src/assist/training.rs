@@ -1,6 +1,7 @@
 //! Training auto-triage's models: the job that fits an organisation's models to its
 //! labelled tickets (`TRAIN_TRIAGE`), when it runs again, and what admins read of it.
 
+use crate::auth::policy::Action;
 use std::{
     sync::Arc,
     time::{Duration, Instant},
@@ -207,7 +208,7 @@ pub(super) async fn retrain_if_due(db: &impl GenericClient, org_id: OrgId, stale
 
 /// Asks for a training now (an admin). `false` when one is already queued or running.
 pub async fn request_training(db: &impl GenericClient, who: &Principal) -> Result<bool> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     Ok(atum_queue::enqueue(db, &TrainTriage { org_id: who.org_id }, Options::default()).await?.is_some())
 }
 
@@ -240,7 +241,7 @@ pub struct TriageStatus {
 }
 
 pub async fn status(db: &impl GenericClient, who: &Principal) -> Result<TriageStatus> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     let rows = db
         .query(
             "SELECT DISTINCT ON (field) field, id, status, examples, needed, labels, evaluation, detail, duration_ms,

@@ -8,6 +8,7 @@
 //! only on a field no person has set, once per ticket — so the history says who did
 //! it and an agent undoes it as any change (or by rejecting it, [`super::feedback`]).
 
+use crate::auth::policy::Action;
 use std::{collections::HashMap, sync::Arc};
 
 use deadpool_postgres::GenericClient;
@@ -359,7 +360,7 @@ pub struct TriageView {
 
 /// The ticket's triage (staff), or `None` before it ran.
 pub async fn view(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Option<TriageView>> {
-    who.require_staff()?;
+    who.require(Action::UseAi)?;
     tickets::get(db, who, ticket_id).await?;
     let Some(r) = db
         .query_opt(

@@ -5,6 +5,7 @@
 //! [`super::session::authenticate`]). The address is the one the API resolved from the
 //! socket or, behind a trusted proxy only, from its forwarding headers.
 
+use crate::auth::policy::Action;
 use crate::ids::OrgId;
 use std::net::IpAddr;
 
@@ -77,7 +78,7 @@ pub fn parse_net(input: &str) -> Result<IpNet, String> {
 }
 
 pub async fn list(db: &impl GenericClient, who: &Principal) -> Result<Vec<Entry>> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     let rows = db
         .query(
             "SELECT id, cidr::text, note, created_by, created_at FROM org_ip_allowlist WHERE org_id = $1 ORDER BY cidr",
@@ -98,7 +99,7 @@ pub async fn replace(
     entries: &[EntryInput],
     ip: Option<IpAddr>,
 ) -> Result<Vec<Entry>> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     let mut f = FieldErrors::default();
     if entries.len() > MAX_ENTRIES {
         f.add("entries", format!("at most {MAX_ENTRIES} entries"));

@@ -5,6 +5,7 @@
 //! change they describe, so a change and its record commit or vanish together —
 //! except failed sign-ins, whose transaction commits precisely to keep the record.
 
+use crate::auth::policy::Action;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
@@ -149,7 +150,7 @@ pub struct Filter {
 
 /// The org's log, newest first. Admins only (checked by the caller's route).
 pub async fn list(db: &impl GenericClient, who: &Principal, f: &Filter) -> Result<Vec<Entry>> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     let limit = f.limit.unwrap_or(100);
     let mut errors = FieldErrors::default();
     if !(1..=500).contains(&limit) {

@@ -9,6 +9,7 @@ pub mod housekeeping;
 pub mod lockout;
 pub mod login;
 pub mod password;
+pub mod policy;
 pub mod principal;
 pub mod session;
 pub mod totp;

@@ -58,15 +58,7 @@ impl Principal {
     /// an admin, their organisation's (`None`, every organisation's, is the operator's
     /// CLI on the server itself).
     pub fn job_scope(&self) -> crate::error::Result<Option<i64>> {
-        self.require_admin()?;
+        self.require(crate::auth::policy::Action::OperateJobs)?;
         Ok(Some(self.org_id.get()))
-    }
-
-    pub fn require_staff(&self) -> crate::error::Result<()> {
-        if self.role.is_staff() { Ok(()) } else { Err(crate::error::Error::Forbidden("agents and admins only")) }
-    }
-
-    pub fn require_admin(&self) -> crate::error::Result<()> {
-        if self.role == Role::Admin { Ok(()) } else { Err(crate::error::Error::Forbidden("admins only")) }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod form;
 
+use crate::auth::policy::Action;
 use crate::ids::OrgId;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -130,7 +131,7 @@ async fn fetch(db: &impl GenericClient, org_id: OrgId, id: i64, published_only: 
 
 /// Admins see every item; everyone else the published ones.
 pub async fn list(db: &impl GenericClient, who: &Principal) -> Result<Vec<Item>> {
-    let all = who.role == crate::auth::Role::Admin;
+    let all = who.may(Action::Configure);
     let rows = db
         .query(
             &format!(
@@ -145,7 +146,7 @@ pub async fn list(db: &impl GenericClient, who: &Principal) -> Result<Vec<Item>>
 }
 
 pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Item> {
-    fetch(db, who.org_id, id, who.role != crate::auth::Role::Admin).await
+    fetch(db, who.org_id, id, !who.may(Action::Configure)).await
 }
 
 fn fields_json(fields: &[Field]) -> Result<Value> {
@@ -166,7 +167,7 @@ fn name_taken() -> Error {
 }
 
 pub async fn create_item(db: &impl GenericClient, who: &Principal, input: &ItemInput) -> Result<Item> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     validate(db, who, input).await?;
     let id: i64 = db
         .query_opt(
@@ -184,7 +185,7 @@ pub async fn create_item(db: &impl GenericClient, who: &Principal, input: &ItemI
 /// Changes an item. A changed form becomes a new version; tickets already filed keep
 /// theirs.
 pub async fn update_item(db: &impl GenericClient, who: &Principal, id: i64, input: &ItemInput) -> Result<Item> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     let current = fetch(db, who.org_id, id, false).await?;
     validate(db, who, input).await?;
     let fields = fields_json(&input.fields)?;
@@ -260,7 +261,7 @@ pub async fn submit(db: &impl GenericClient, who: &Principal, item_id: i64, s: &
         description: form::render(&item.fields, &answers),
         // A customer's ticket is a portal ticket anyway (and customers may not name
         // the channel in every organisation); an agent filing one says where from.
-        channel: who.role.is_staff().then(|| "portal".into()),
+        channel: who.may(Action::WorkTickets).then(|| "portal".into()),
         ..Default::default()
     };
     let ticket = create(db, who, &new).await?;

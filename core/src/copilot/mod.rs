@@ -29,6 +29,7 @@ use self::{
     answer::answer,
     execute::{MAX_CALLS, TOOL_BUDGET, bind, execute},
 };
+use crate::auth::policy::Action;
 pub use answer::ANSWERER;
 pub use execute::{canonical, sha256};
 pub use run::{Ask, Run, RunStatus, SourceRef, Step, for_ticket, get};
@@ -71,7 +72,7 @@ pub async fn ask(
     who: &Principal,
     ask: &Ask,
 ) -> Result<Run> {
-    who.require_staff()?;
+    who.require(Action::UseAi)?;
     let question = ask.question.trim();
     if question.is_empty() || question.chars().count() > MAX_QUESTION_CHARS || question.contains('\0') {
         return Err(FieldErrors::single("question", "must be 1 to 1000 characters"));

@@ -1,6 +1,7 @@
 //! A copilot run as it is stored and read back: the question, the plan's steps with
 //! what each tool returned, the answer with its citations or the refusal.
 
+use crate::auth::policy::Action;
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -102,7 +103,7 @@ fn status(s: &str) -> RunStatus {
 
 /// A run with its steps (staff of its organisation who can see its ticket).
 pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Run> {
-    who.require_staff()?;
+    who.require(Action::UseAi)?;
     let r = db
         .query_opt(
             &format!("SELECT {RUN_COLUMNS} FROM copilot_runs WHERE org_id = $1 AND id = $2"),
@@ -168,7 +169,7 @@ fn run(r: &tokio_postgres::Row) -> Run {
 
 /// The ticket's runs, newest first, without their steps (staff).
 pub async fn for_ticket(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Vec<Run>> {
-    who.require_staff()?;
+    who.require(Action::UseAi)?;
     crate::tickets::get(db, who, ticket_id).await?;
     let rows = db
         .query(

@@ -8,6 +8,7 @@
 //! `system` (facts this desk states: SLA clocks, ticket history) or `customer`
 //! (anything a customer wrote). Answers never quote `customer` passages.
 
+use crate::auth::policy::Action;
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -214,7 +215,7 @@ async fn search_kb(
     query: &str,
     limit: i64,
 ) -> Result<Output> {
-    who.require_staff()?;
+    who.require(Action::UseAi)?;
     let hits = retrieve::passages(db, pool, models, who.org_id, query, 20).await?;
     let hits: Vec<_> = hits.into_iter().filter(|h| h.source == "article").take(limit as usize).collect();
     let ids: Vec<i64> = hits.iter().map(|h| h.chunk_id).collect();
@@ -248,7 +249,7 @@ async fn similar_resolved(
     ticket_id: i64,
     limit: i64,
 ) -> Result<Output> {
-    who.require_staff()?;
+    who.require(Action::UseAi)?;
     let query = ticket_query(db, who, ticket_id).await?;
     let hits = retrieve::passages(db, pool, models, who.org_id, &query, 20).await?;
     let hits: Vec<_> =
@@ -339,7 +340,7 @@ async fn sla_status(db: &impl GenericClient, who: &Principal, ticket_id: i64) ->
 }
 
 async fn history(db: &impl GenericClient, who: &Principal, ticket_id: i64, limit: i64) -> Result<Output> {
-    who.require_staff()?;
+    who.require(Action::UseAi)?;
     let t = crate::tickets::get(db, who, ticket_id).await?;
     let rows = db
         .query(

@@ -10,6 +10,7 @@
 
 pub mod snapshots;
 
+use crate::auth::policy::Action;
 use crate::ids::OrgId;
 use std::collections::BTreeMap;
 
@@ -260,7 +261,7 @@ impl Freshness {
 
 /// The dashboard's freshness for the caller's organisation (staff).
 pub async fn freshness(db: &impl GenericClient, who: &crate::auth::Principal) -> Result<Freshness> {
-    who.require_staff()?;
+    who.require(Action::SeeDesk)?;
     let row = db
         .query_one(
             "SELECT (SELECT max(id) FROM metrics_snapshots WHERE org_id = $1),

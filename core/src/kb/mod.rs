@@ -11,6 +11,7 @@ pub mod diff;
 pub mod portal;
 pub mod write;
 
+use crate::auth::policy::Action;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
@@ -141,7 +142,7 @@ pub struct Version {
 
 /// The current version of an article of the caller's organisation (staff).
 pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Article> {
-    who.require_staff()?;
+    who.require(Action::UseKnowledge)?;
     let row = db
         .query_opt(&format!("SELECT {COLUMNS} FROM kb_articles WHERE org_id = $1 AND id = $2"), &[&who.org_id, &id])
         .await?
@@ -237,7 +238,7 @@ pub struct ArticleSummary {
 /// Articles of the caller's organisation (staff): the most recently changed first, or
 /// the most relevant first with `q`.
 pub async fn list(db: &impl GenericClient, who: &Principal, q: &ListQuery) -> Result<Vec<ArticleSummary>> {
-    who.require_staff()?;
+    who.require(Action::UseKnowledge)?;
     let mut f = FieldErrors::default();
     let status = crate::tickets::write::parse_enum(
         &mut f,

@@ -1,6 +1,7 @@
 //! Writing articles: create, edit, publish, archive. Each write is one new version,
 //! recorded with its author, and announced on [`super::CHANNEL`].
 
+use crate::auth::policy::Action;
 use deadpool_postgres::GenericClient;
 use serde::Deserialize;
 
@@ -91,7 +92,7 @@ fn visibility(f: &mut FieldErrors, raw: Option<&str>) -> Option<Visibility> {
 }
 
 pub async fn create(db: &impl GenericClient, who: &Principal, new: &NewArticle) -> Result<Article> {
-    who.require_staff()?;
+    who.require(Action::UseKnowledge)?;
     let mut f = FieldErrors::default();
     let title = title(&mut f, &new.title);
     let body = body(&mut f, &new.body);

@@ -2,6 +2,7 @@
 //! what came back, how long it took and what became of it. Admins read it
 //! (`GET /api/v1/ai/llm/requests`); the key is never in it.
 
+use crate::auth::policy::Action;
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
 
@@ -91,7 +92,7 @@ pub async fn list(
     limit: i64,
     before: Option<i64>,
 ) -> Result<Vec<RequestView>> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     list_for(db, who.org_id, limit, before).await
 }
 

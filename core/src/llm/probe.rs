@@ -2,6 +2,7 @@
 //! and logged like a feature's, that says whether the model answers the JSON asked for
 //! and how long it took.
 
+use crate::auth::policy::Action;
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
 use serde_json::json;
@@ -25,7 +26,7 @@ pub struct Probe {
 }
 
 pub async fn probe(db: &impl GenericClient, key: Option<&SecretKey>, who: &Principal) -> Result<Probe> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     let endpoint = endpoint::load(db, key, who.org_id).await?.ok_or(Error::NotFound("language model endpoint"))?;
     let request = Request {
         feature: "test",

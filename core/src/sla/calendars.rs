@@ -1,6 +1,7 @@
 //! Business-hours calendars: what admins define, validated before it is stored, and
 //! loaded back as the `Calendar` the clocks count working time with.
 
+use crate::auth::policy::Action;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -155,7 +156,7 @@ pub async fn create_calendar(
     who: &Principal,
     input: &CalendarInput,
 ) -> Result<CalendarRecord> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     let (_, hours) = input.validate()?;
     let row = db
         .query_one(
@@ -177,7 +178,7 @@ pub async fn update_calendar(
     id: i64,
     input: &CalendarInput,
 ) -> Result<CalendarRecord> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     let (_, hours) = input.validate()?;
     let row = db
         .query_opt(
@@ -195,7 +196,7 @@ pub async fn update_calendar(
 }
 
 pub async fn list_calendars(db: &impl GenericClient, who: &Principal) -> Result<Vec<CalendarRecord>> {
-    who.require_staff()?;
+    who.require(Action::SeeDesk)?;
     let rows = db
         .query(&format!("SELECT {CALENDAR_COLUMNS} FROM sla_calendars WHERE org_id = $1 ORDER BY name"), &[&who.org_id])
         .await?;

@@ -2,6 +2,7 @@
 //! calendar they count in), validated before it is stored, and loaded back as the
 //! `Rules` the clocks are computed with.
 
+use crate::auth::policy::Action;
 use crate::ids::OrgId;
 use crate::named::Named as _;
 use std::sync::Arc;
@@ -214,7 +215,7 @@ fn policy_params<'a>(org_id: &'a OrgId, name: &'a &'a str, i: &'a PolicyInput) -
 }
 
 pub async fn create_policy(db: &impl GenericClient, who: &Principal, input: &PolicyInput) -> Result<PolicyRecord> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     input.validate()?;
     check_assignee(db, who, input).await?;
     let name = input.name.trim();
@@ -241,7 +242,7 @@ pub async fn update_policy(
     id: i64,
     input: &PolicyInput,
 ) -> Result<PolicyRecord> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     input.validate()?;
     check_assignee(db, who, input).await?;
     let name = input.name.trim();
@@ -266,7 +267,7 @@ pub async fn update_policy(
 }
 
 pub async fn delete_policy(db: &impl GenericClient, who: &Principal, id: i64) -> Result<()> {
-    who.require_admin()?;
+    who.require(Action::Configure)?;
     let n = db.execute("DELETE FROM sla_policies WHERE org_id = $1 AND id = $2", &[&who.org_id, &id]).await?;
     if n == 0 {
         return Err(Error::NotFound("policy"));
@@ -275,7 +276,7 @@ pub async fn delete_policy(db: &impl GenericClient, who: &Principal, id: i64) ->
 }
 
 pub async fn list_policies(db: &impl GenericClient, who: &Principal) -> Result<Vec<PolicyRecord>> {
-    who.require_staff()?;
+    who.require(Action::SeeDesk)?;
     let rows = db
         .query(
             &format!("SELECT {POLICY_COLUMNS} FROM sla_policies WHERE org_id = $1 ORDER BY position, id"),

@@ -2,6 +2,7 @@
 //! category would match, and its clocks' due times from a moment, computed by the same
 //! matching and clock code the tickets use (`policies::load`, `clocks::evaluate`).
 
+use crate::auth::policy::Action;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
@@ -52,7 +53,7 @@ pub struct Preview {
 /// The due times a ticket of `input`'s priority and category would have if created at
 /// `input.created_at` (or now) and left untouched (staff).
 pub async fn preview(db: &impl GenericClient, who: &Principal, input: &PreviewInput) -> Result<Preview> {
-    who.require_staff()?;
+    who.require(Action::SeeDesk)?;
     let mut f = FieldErrors::default();
     if input.category.as_ref().is_some_and(|c| c.chars().count() > 100) {
         f.add("category", "must be at most 100 characters");

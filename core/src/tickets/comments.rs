@@ -5,6 +5,7 @@
 //! waiting on them (`pending`) or `solved`. Customers see and write public comments
 //! only, and only on their own tickets.
 
+use crate::auth::policy::Action;
 use crate::ids::UserId;
 use crate::named::Named as _;
 use chrono::{DateTime, Utc};
@@ -83,7 +84,7 @@ pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: 
         }
     };
     f.finish()?;
-    if visibility == Visibility::Internal && !who.role.is_staff() {
+    if visibility == Visibility::Internal && !who.may(Action::WorkTickets) {
         return Err(Error::Forbidden("customers cannot write internal notes"));
     }
     if ticket.status == Status::Closed {
@@ -111,16 +112,16 @@ pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: 
         created_at: row.get(1),
     };
 
-    if who.role.is_staff() {
+    if who.may(Action::WorkTickets) {
         super::locks::release_after_reply(db, who, ticket_id).await?;
     }
     let public = visibility == Visibility::Public;
-    let next_status = match (who.role.is_staff(), public, ticket.status) {
+    let next_status = match (who.may(Action::WorkTickets), public, ticket.status) {
         (true, true, Status::New) => Status::Open,
         (false, _, Status::Pending | Status::Solved) => Status::Open,
         (_, _, s) => s,
     };
-    let first_response = who.role.is_staff() && public && ticket.first_responded_at.is_none();
+    let first_response = who.may(Action::WorkTickets) && public && ticket.first_responded_at.is_none();
     db.execute(
         "UPDATE tickets SET status = $3, updated_at = now(), version = version + 1,
                 first_responded_at = CASE WHEN $4 THEN coalesce(first_responded_at, now()) ELSE first_responded_at END,
@@ -164,7 +165,7 @@ pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64, page
         page.order.after(),
         dir = page.order.sql()
     );
-    let staff = who.role.is_staff();
+    let staff = who.may(Action::WorkTickets);
     let rows = db.query(&sql, &[&who.org_id, &ticket_id, &staff, &at, &id, &(page.limit + 1)]).await?;
     let items = rows
         .iter()

@@ -3,6 +3,7 @@
 //! are the ones `tickets::list` applies for the same view (`status` new, open, pending
 //! or on hold, then `assignee_id=me|none`, `status=pending`, `sla=breached|at_risk`).
 
+use crate::auth::policy::Action;
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
 
@@ -23,7 +24,7 @@ pub struct Counts {
 
 /// The counts of the caller's organisation (staff).
 pub async fn standard_views(db: &impl GenericClient, who: &Principal) -> Result<Counts> {
-    who.require_staff()?;
+    who.require(Action::WorkTickets)?;
     let stmt = db
         .prepare_cached(
             "SELECT count(*) FILTER (WHERE assignee_id = $2),

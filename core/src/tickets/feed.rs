@@ -7,6 +7,7 @@
 //! their own tickets, and not the events they would not see in the ticket itself
 //! (internal notes, locks, links, SLA marks).
 
+use crate::auth::policy::Action;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
@@ -53,7 +54,7 @@ impl Entry {
         if self.org_id != who.org_id {
             return false;
         }
-        if who.role.is_staff() {
+        if who.may(Action::WorkTickets) {
             return true;
         }
         self.requester_id == Some(who.user_id) && !self.internal && CUSTOMER_KINDS.contains(&self.kind)

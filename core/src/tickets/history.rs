@@ -1,6 +1,7 @@
 //! A ticket's history, from the append-only `ticket_events` (staff only: it shows
 //! internal activity).
 
+use crate::auth::policy::Action;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
@@ -43,7 +44,7 @@ pub struct EventPage {
 /// A page of the ticket's history, from either end (staff only).
 pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64, page: &Thread) -> Result<EventPage> {
     get(db, who, ticket_id).await?;
-    who.require_staff()?;
+    who.require(Action::WorkTickets)?;
     let (at, id) = page.after.map(|a| (Some(a.at), Some(a.id))).unwrap_or_default();
     let sql = format!(
         "SELECT id, actor_id, event_type, before, after, created_at, actor_kind FROM ticket_events

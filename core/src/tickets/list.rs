@@ -5,6 +5,7 @@
 //! and tickets created while a client pages through do not shift or repeat entries.
 //! The cursor is opaque to clients: hex of `sort|microseconds|id`.
 
+use crate::auth::policy::Action;
 use crate::named::Named as _;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -145,7 +146,7 @@ pub async fn list(db: &impl GenericClient, who: &Principal, q: &ListQuery) -> Re
     let mut sql = Sql { clauses: Vec::new(), params: Vec::new() };
     let org = sql.param(who.org_id);
     sql.clauses.push(format!("org_id = {org}"));
-    if !who.role.is_staff() {
+    if !who.may(Action::WorkTickets) {
         // Their own requests, and tickets theirs were merged into.
         let me = sql.param(who.user_id);
         sql.clauses.push(format!(

@@ -7,6 +7,7 @@
 //! history). The holder's public or internal reply releases it, as do signing out and
 //! expiry. Customers are never blocked: the lock is about agents' work.
 
+use crate::auth::policy::Action;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -38,7 +39,7 @@ const LIVE: &str = "SELECT l.user_id, u.display_name, l.acquired_at, l.expires_a
 
 /// The live lock on a ticket, if any (staff only; the ticket must be visible).
 pub async fn current(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Option<Lock>> {
-    who.require_staff()?;
+    who.require(Action::WorkTickets)?;
     get(db, who, ticket_id).await?;
     live(db, who, ticket_id).await
 }
@@ -46,7 +47,7 @@ pub async fn current(db: &impl GenericClient, who: &Principal, ticket_id: i64) -
 /// The live lock as a reader of the ticket sees it: staff see who holds it, customers
 /// never (the lock is about agents' work). The ticket must already have been read.
 pub async fn for_reader(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Option<Lock>> {
-    if who.role.is_staff() { live(db, who, ticket_id).await } else { Ok(None) }
+    if who.may(Action::WorkTickets) { live(db, who, ticket_id).await } else { Ok(None) }
 }
 
 /// The live lock on a ticket the caller has already read (no visibility check). Every
@@ -76,7 +77,7 @@ fn locked_by(lock: Lock) -> Error {
 /// replaces them and records it in the ticket's history. Two agents racing for a free
 /// lock end with exactly one holder: the upsert on the ticket's row decides.
 pub async fn acquire(db: &impl GenericClient, who: &Principal, ticket_id: i64, takeover: bool) -> Result<Lock> {
-    who.require_staff()?;
+    who.require(Action::WorkTickets)?;
     get(db, who, ticket_id).await?;
     let previous = db
         .query_opt(
@@ -122,7 +123,7 @@ pub async fn acquire(db: &impl GenericClient, who: &Principal, ticket_id: i64, t
 
 /// Releases the caller's own lock; false when they held none.
 pub async fn release(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<bool> {
-    who.require_staff()?;
+    who.require(Action::WorkTickets)?;
     get(db, who, ticket_id).await?;
     let released = db
         .execute(
@@ -139,7 +140,7 @@ pub async fn release(db: &impl GenericClient, who: &Principal, ticket_id: i64) -
 
 /// Refuses a staff member's write while someone else holds the ticket's lock.
 pub async fn ensure_free_for(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<()> {
-    if !who.role.is_staff() {
+    if !who.may(Action::WorkTickets) {
         return Ok(());
     }
     match live(db, who, ticket_id).await? {

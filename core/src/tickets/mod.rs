@@ -18,6 +18,7 @@ pub mod relationships;
 pub mod requester;
 pub mod write;
 
+use crate::auth::policy::Action;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
@@ -160,7 +161,7 @@ async fn fetch(db: &impl GenericClient, who: &Principal, id: i64, lock: &str) ->
         ))
         .await?;
     let row = db
-        .query_opt(&stmt, &[&who.org_id, &id, &who.role.is_staff(), &who.user_id])
+        .query_opt(&stmt, &[&who.org_id, &id, &who.may(Action::WorkTickets), &who.user_id])
         .await?
         .ok_or(Error::NotFound("ticket"))?;
     from_row(&row)

@@ -8,6 +8,7 @@
 //! so open views update at once; presence is not a change to the ticket and stays out
 //! of its journal and history.
 
+use crate::auth::policy::Action;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -39,12 +40,12 @@ pub struct Viewer {
 
 /// Whether `who` hears of a presence change (`notice`): staff of its organisation.
 pub fn audible_to(notice: Notice, who: &Principal) -> bool {
-    notice.org_id == who.org_id && who.role.is_staff()
+    notice.org_id == who.org_id && who.may(Action::WorkTickets)
 }
 
 /// Who has the ticket open now (the caller included), oldest first.
 pub async fn viewers(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Vec<Viewer>> {
-    who.require_staff()?;
+    who.require(Action::WorkTickets)?;
     get(db, who, ticket_id).await?;
     list(db, who, ticket_id).await
 }
@@ -74,7 +75,7 @@ async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Resul
 /// The caller has the ticket open (and is typing, or not): renews the lease and
 /// answers who else is there. Announced only when something others see changed.
 pub async fn here(db: &impl GenericClient, who: &Principal, ticket_id: i64, typing: bool) -> Result<Vec<Viewer>> {
-    who.require_staff()?;
+    who.require(Action::WorkTickets)?;
     get(db, who, ticket_id).await?;
     let secs = LEASE.as_secs_f64();
     let changed: bool = db
@@ -101,7 +102,7 @@ pub async fn here(db: &impl GenericClient, who: &Principal, ticket_id: i64, typi
 
 /// The caller closed the ticket.
 pub async fn gone(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<()> {
-    who.require_staff()?;
+    who.require(Action::WorkTickets)?;
     let removed = db
         .execute(
             "DELETE FROM ticket_presence WHERE org_id = $1 AND ticket_id = $2 AND user_id = $3",
@@ -143,7 +144,7 @@ pub struct Holder {
 /// Every ticket of the organisation that someone has open or locked now, for the
 /// ticket list's badges (staff). Bounded by the agents at work, not by the tickets.
 pub async fn activity(db: &impl GenericClient, who: &Principal) -> Result<Vec<Activity>> {
-    who.require_staff()?;
+    who.require(Action::WorkTickets)?;
     let rows = db
         .query(
             "SELECT p.ticket_id, p.user_id, u.display_name, p.typing, p.seen_at, false

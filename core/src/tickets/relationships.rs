@@ -9,6 +9,7 @@
 //! - a duplicate points at the original: not at another duplicate (the answer names the
 //!   original to use), and a ticket that others duplicate cannot itself become one.
 
+use crate::auth::policy::Action;
 use crate::ids::OrgId;
 use crate::named::Named as _;
 use chrono::{DateTime, Utc};
@@ -66,7 +67,7 @@ async fn lock_org(db: &impl GenericClient, org_id: OrgId) -> Result<()> {
 
 /// Every link of a ticket, from its side (staff only).
 pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Vec<Link>> {
-    who.require_staff()?;
+    who.require(Action::WorkTickets)?;
     get(db, who, ticket_id).await?;
     let rows = db
         .query(
@@ -126,7 +127,7 @@ fn conflict(code: Code, message: String) -> Error {
 
 /// Adds a link from `ticket_id`'s side. Recorded in both tickets' histories.
 pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: &NewLink) -> Result<Link> {
-    who.require_staff()?;
+    who.require(Action::WorkTickets)?;
     lock_org(db, who.org_id).await?;
     let this = get(db, who, ticket_id).await?;
     let (kind, source, target) = match new.kind.as_str() {
@@ -231,7 +232,7 @@ pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: 
 
 /// Removes a link of `ticket_id` (either side).
 pub async fn remove(db: &impl GenericClient, who: &Principal, ticket_id: i64, link_id: i64) -> Result<()> {
-    who.require_staff()?;
+    who.require(Action::WorkTickets)?;
     lock_org(db, who.org_id).await?;
     get(db, who, ticket_id).await?;
     let row = db
@@ -265,7 +266,7 @@ pub struct Merged {
 /// original now point at the original, and it is closed with a pointer. Both histories
 /// record it. Either ticket locked by another agent: 423.
 pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: i64, into_id: i64) -> Result<Merged> {
-    who.require_staff()?;
+    who.require(Action::WorkTickets)?;
     if dup_id == into_id {
         return Err(FieldErrors::single("into_id", "a ticket cannot be merged into itself"));
     }

@@ -2,6 +2,7 @@
 //! reach them, the language they write in, when they last used the desk, and their
 //! other tickets — what an agent checks before answering, in one read.
 
+use crate::auth::policy::Action;
 use crate::named::Named as _;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -59,7 +60,7 @@ pub struct TicketSummary {
 /// not found).
 pub async fn of_ticket(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Requester> {
     let ticket = get(db, who, ticket_id).await?;
-    who.require_staff()?;
+    who.require(Action::WorkTickets)?;
     let person = db
         .query_one(
             "SELECT u.id, u.display_name, u.email, u.role, u.is_active, u.created_at,

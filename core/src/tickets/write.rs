@@ -1,6 +1,7 @@
 //! Creating and changing tickets. Each write records a `ticket_events` row and
 //! NOTIFYs `atum_tickets` (delivered once, at commit), and recomputes its SLA clocks.
 
+use crate::auth::policy::Action;
 use crate::ids::{OrgId, UserId};
 use crate::named::Named as _;
 use deadpool_postgres::GenericClient;
@@ -196,7 +197,7 @@ pub async fn create(db: &impl GenericClient, who: &Principal, new: &NewTicket) -
     let tags = tags(&mut f, &new.tags);
     let channel = parse_enum(&mut f, "channel", new.channel.as_deref(), Channel::parse, Channel::choices);
 
-    let staff = who.role.is_staff();
+    let staff = who.may(Action::WorkTickets);
     if !staff {
         if (new.priority.is_some() || new.channel.is_some())
             && !crate::settings::of_org(db, who.org_id).await?.customers_set_priority
@@ -283,7 +284,7 @@ pub async fn update(
     change: &TicketChange,
 ) -> Result<Ticket> {
     let current = get_for_update(db, who, id).await?;
-    who.require_staff()?;
+    who.require(Action::WorkTickets)?;
     super::locks::ensure_free_for(db, who, id).await?;
     if expected_version.is_some_and(|v| v != current.version) {
         return Err(Error::Stale { current: current.version });
@@ -362,7 +363,7 @@ pub async fn update(
 /// overwriting each other, not a customer from closing their own request.
 pub async fn solve_as_requester(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ticket> {
     let current = get_for_update(db, who, id).await?;
-    if who.role.is_staff() {
+    if who.may(Action::WorkTickets) {
         return Err(Error::Forbidden("staff set a ticket's status with PATCH /api/v1/tickets/{id}"));
     }
     match current.status {
