@@ -2,6 +2,7 @@
 //! from the database, sentiment and language. The job worker builds one at start and
 //! hands it to the jobs as `atum_core::models::Models`.
 
+use atum_core::ids::TicketId;
 use std::{
     collections::VecDeque,
     path::Path,
@@ -102,7 +103,7 @@ impl Models for LocalModels {
 
     fn train(&self, examples: &[Labelled], seed: u64) -> Result<Trained, TrainFailure> {
         let examples: Vec<Example<'_>> =
-            examples.iter().map(|e| Example { id: e.ticket_id, text: &e.text, label: &e.label }).collect();
+            examples.iter().map(|e| Example { id: e.ticket_id.0, text: &e.text, label: &e.label }).collect();
         let (model, evaluation) = triage::train_and_evaluate(&self.embedder, &examples, seed).map_err(|e| match e {
             TrainError::TooLittle { have, need } => TrainFailure::TooLittle { have, need },
             other => TrainFailure::Failed(other.to_string()),
@@ -140,7 +141,7 @@ impl Models for LocalModels {
             neighbours: p
                 .neighbours
                 .into_iter()
-                .map(|n| Neighbour { ticket_id: n.id, value: n.label, similarity: n.similarity })
+                .map(|n| Neighbour { ticket_id: TicketId(n.id), value: n.label, similarity: n.similarity })
                 .collect(),
         })
     }

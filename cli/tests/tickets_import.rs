@@ -145,7 +145,7 @@ async fn imported_history_trains_a_model_in_the_job_worker_that_then_triages_a_n
         .unwrap()
         .get(0);
     let pool = db.pool.get().await.unwrap();
-    atum_core::assist::triage::enqueue(&pool, OrgId(org), id, 0).await.unwrap();
+    atum_core::assist::triage::enqueue(&pool, OrgId(org), atum_core::ids::TicketId(id), 0).await.unwrap();
     wait_for(
         &db,
         &format!("SELECT count(*) FROM ticket_ai_triage WHERE ticket_id = {id}"),

@@ -8,6 +8,7 @@
 //! the ticket returned shows its new deadlines.
 
 use crate::auth::policy::Action;
+use crate::ids::TicketId;
 use deadpool_postgres::GenericClient;
 
 use crate::{
@@ -27,9 +28,9 @@ use crate::{
 pub async fn create_ticket(db: &impl GenericClient, who: &Principal, new: &NewTicket) -> Result<Ticket> {
     let ticket = write::create(db, who, new).await?;
     let clocked = follow(db, who, &[ticket.id]).await?;
-    assist::enqueue(db, who.org_id, ticket.id, 0).await?;
+    assist::enqueue(db, who.org_id, TicketId(ticket.id), 0).await?;
     // Read again only when the clocks may have written its deadlines.
-    if clocked { tickets::get(db, who, ticket.id).await } else { Ok(ticket) }
+    if clocked { tickets::get(db, who, TicketId(ticket.id)).await } else { Ok(ticket) }
 }
 
 /// An edit sets off nothing but its clocks.
@@ -37,9 +38,9 @@ pub use crate::sla::follow::update_ticket;
 
 /// The requester marks their request solved; its clocks stop as they would for an
 /// agent's change.
-pub async fn solve_request(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ticket> {
+pub async fn solve_request(db: &impl GenericClient, who: &Principal, id: TicketId) -> Result<Ticket> {
     write::solve_as_requester(db, who, id).await?;
-    follow(db, who, &[id]).await?;
+    follow(db, who, &[id.0]).await?;
     tickets::get(db, who, id).await
 }
 
@@ -50,11 +51,11 @@ pub async fn solve_request(db: &impl GenericClient, who: &Principal, id: i64) ->
 pub async fn add_comment(
     db: &impl GenericClient,
     who: &Principal,
-    ticket_id: i64,
+    ticket_id: TicketId,
     new: &NewComment,
 ) -> Result<Comment> {
     let comment = comments::add(db, who, ticket_id, new).await?;
-    follow(db, who, &[ticket_id]).await?;
+    follow(db, who, &[ticket_id.0]).await?;
     if comment.visibility == Visibility::Public {
         if tickets::get(db, who, ticket_id).await?.requester_id == who.user_id.0 {
             assist::enqueue(db, who.org_id, ticket_id, comment.id).await?;
@@ -66,7 +67,7 @@ pub async fn add_comment(
 }
 
 /// The duplicate is closed (its clocks stop); the original gains its conversation.
-pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: i64, into_id: i64) -> Result<Merged> {
+pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: TicketId, into_id: TicketId) -> Result<Merged> {
     let merged = relationships::merge(db, who, dup_id, into_id).await?;
     follow(db, who, &[merged.merged_id, merged.into_id]).await?;
     Ok(merged)
@@ -75,8 +76,8 @@ pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: i64, into_i
 pub async fn submit_request(db: &impl GenericClient, who: &Principal, item_id: i64, s: &Submission) -> Result<Ticket> {
     let ticket = catalog::submit(db, who, item_id, s).await?;
     follow(db, who, &[ticket.id]).await?;
-    assist::enqueue(db, who.org_id, ticket.id, 0).await?;
-    tickets::get(db, who, ticket.id).await
+    assist::enqueue(db, who.org_id, TicketId(ticket.id), 0).await?;
+    tickets::get(db, who, TicketId(ticket.id)).await
 }
 
 /// Brings the clocks of `ids` up to date with what was just written; whether any

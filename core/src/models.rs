@@ -3,6 +3,7 @@
 //! `atum-ai`, which links this crate; the jobs that use them (`assist`, `copilot`)
 //! reach them through their services.
 
+use crate::ids::TicketId;
 use std::{future::Future, pin::Pin};
 
 use serde::{Deserialize, Serialize};
@@ -15,7 +16,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// A ticket an agent labelled, as a model learns from it.
 #[derive(Debug, Clone)]
 pub struct Labelled {
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     pub text: String,
     pub label: String,
 }
@@ -101,7 +102,8 @@ pub struct Alternative {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Neighbour {
-    pub ticket_id: i64,
+    #[schema(value_type = i64)]
+    pub ticket_id: TicketId,
     pub value: String,
     pub similarity: f32,
 }

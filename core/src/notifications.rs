@@ -3,6 +3,7 @@
 //! admin of the organisation. Written by the SLA's escalations and the AI's.
 //! Each person reads their own (`GET /api/v1/notifications`) and marks them read.
 
+use crate::ids::TicketId;
 use deadpool_postgres::GenericClient;
 
 use crate::{error::Result, ids::OrgId};
@@ -18,7 +19,7 @@ pub struct Responsible {
 pub async fn notify(
     db: &impl GenericClient,
     org_id: OrgId,
-    ticket_id: i64,
+    ticket_id: TicketId,
     kind: &str,
     body: &serde_json::Value,
     to: &Responsible,

@@ -6,6 +6,7 @@ use atum_core::dashboard::{
     AgentLoad, Quantiles,
     snapshots::{self, Settings},
 };
+use atum_core::ids::UserId;
 use atum_testing::{TestDb, fixtures};
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -117,9 +118,9 @@ async fn a_snapshot_reports_exactly_the_seeded_desk_and_rolls_up_and_prunes() {
     assert_eq!(
         f.agent_load,
         vec![
-            AgentLoad { user_id: ann, display_name: "ann".into(), open: 2 },
-            AgentLoad { user_id: bob, display_name: "bob".into(), open: 1 },
-            AgentLoad { user_id: adm, display_name: "adm".into(), open: 0 },
+            AgentLoad { user_id: UserId(ann), display_name: "ann".into(), open: 2 },
+            AgentLoad { user_id: UserId(bob), display_name: "bob".into(), open: 1 },
+            AgentLoad { user_id: UserId(adm), display_name: "adm".into(), open: 0 },
         ]
     );
     let globex = &taken.iter().find(|t| t.org_slug == "globex").unwrap().figures;

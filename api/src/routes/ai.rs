@@ -10,6 +10,7 @@ use atum_core::assist::{
     reply::{self, DraftView, ReplyStats, Verdict},
     training::{self, TriageStatus},
 };
+use atum_core::ids::TicketId;
 use atum_core::llm::{
     log::{self as llm_log, RequestView},
     probe::{self, Probe},
@@ -36,7 +37,7 @@ use crate::{
 pub async fn ticket_ai(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let view = state.in_tx(&creds, async |tx, who| Ok(assist::ticket(tx, &who, id).await?)).await?;
@@ -58,7 +59,7 @@ pub async fn ticket_ai(
 pub async fn give_feedback(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
     body: Json<NewFeedback>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -121,7 +122,7 @@ pub struct DraftDecision {
 pub async fn decide_draft(
     state: web::Data<AppState>,
     creds: Credentials,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(TicketId, i64)>,
     body: Json<DraftDecision>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, draft_id) = path.into_inner();

@@ -8,6 +8,7 @@
 
 use crate::json::Json;
 use actix_web::{get, post};
+use atum_core::ids::OrgId;
 use std::{
     future::{Ready, ready},
     net::IpAddr,
@@ -140,7 +141,8 @@ pub struct LoginResponse {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct MeResponse {
     pub user: users::User,
-    pub org_id: i64,
+    #[schema(value_type = i64)]
+    pub org_id: OrgId,
     /// The organisation's short name, as in its help centre's address (`/help/{slug}/`).
     pub org_slug: String,
     pub mfa_enrollment_required: bool,
@@ -280,7 +282,7 @@ pub async fn me(state: web::Data<AppState>, creds: Credentials) -> Result<HttpRe
         .in_tx_enrolling(&creds, async |tx, who| {
             Ok(MeResponse {
                 user: users::get(tx, &who, who.user_id).await?,
-                org_id: who.org_id.get(),
+                org_id: who.org_id,
                 org_slug: tx
                     .query_one("SELECT slug FROM organizations WHERE id = $1", &[&who.org_id])
                     .await

@@ -5,6 +5,7 @@ use crate::json::Json;
 use actix_web::{HttpResponse, web};
 use actix_web::{get, post, put};
 use atum_core::catalog::{self, Item, ItemInput, Request, Submission};
+use atum_core::ids::TicketId;
 use serde::Serialize;
 
 use crate::{
@@ -61,7 +62,7 @@ pub async fn submit(
 pub async fn ticket_request(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
     let request = state.in_tx(&creds, async |tx, who| Ok(catalog::request_of(tx, &who, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(request))

@@ -1,6 +1,7 @@
 //! `/api/v1/copilot/runs`: asking the caged copilot about a ticket, reading a run
 //! with its trace, and replaying it (staff).
 
+use atum_core::ids::TicketId;
 use std::sync::Arc;
 
 use actix_web::{HttpResponse, get, post, web};
@@ -76,7 +77,7 @@ pub async fn get_run(
 pub async fn for_ticket(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let runs = state.in_tx(&creds, async |tx, who| Ok(copilot::for_ticket(tx, &who, id).await?)).await?;

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use actix_web::{delete, get, post};
+use atum_core::ids::TicketId;
 use atum_core::tickets::locks::{self, Lock};
 use serde::{Deserialize, Serialize};
 
@@ -28,7 +29,7 @@ pub struct LockState {
 pub async fn get_lock(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
     let lock = state.in_tx(&creds, async |tx, who| Ok(locks::current(tx, &who, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(LockState { locked: lock.is_some(), lock }))
@@ -51,7 +52,7 @@ pub struct TakeLock {
 pub async fn take_lock(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
     body: OptionalJson<TakeLock>,
 ) -> Result<HttpResponse, ApiError> {
     let takeover = body.0.is_some_and(|b| b.takeover);
@@ -67,7 +68,7 @@ pub async fn take_lock(
 pub async fn release_lock(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .in_tx(&creds, async |tx, who| {

@@ -2,6 +2,7 @@
 //! (`atum_core::tickets::presence`).
 
 use actix_web::{HttpResponse, delete, get, put, web};
+use atum_core::ids::TicketId;
 use atum_core::tickets::presence::{self, Activity, Viewer};
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +26,7 @@ pub struct Viewers {
 pub async fn list(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
     let items = state.in_tx(&creds, async |tx, who| Ok(presence::viewers(tx, &who, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(Viewers { items }))
@@ -48,7 +49,7 @@ pub struct Here {
 pub async fn here(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
     body: OptionalJson<Here>,
 ) -> Result<HttpResponse, ApiError> {
     let typing = body.0.is_some_and(|b| b.typing);
@@ -64,7 +65,7 @@ pub async fn here(
 pub async fn gone(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
     state.in_tx(&creds, async |tx, who| Ok(presence::gone(tx, &who, *id).await?)).await?;
     Ok(HttpResponse::NoContent().finish())

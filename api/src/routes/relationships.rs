@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 use actix_web::{delete, get, post};
+use atum_core::ids::TicketId;
 use atum_core::tickets::relationships::{self, Link, Merged, NewLink};
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +27,7 @@ pub struct LinkList {
 pub async fn list_links(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
     let items = state.in_tx(&creds, async |tx, who| Ok(relationships::list(tx, &who, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(LinkList { items }))
@@ -40,7 +41,7 @@ pub async fn list_links(
 pub async fn add_link(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
     body: Json<NewLink>,
 ) -> Result<HttpResponse, ApiError> {
     let link = state.in_tx(&creds, async |tx, who| Ok(relationships::add(tx, &who, *id, &body).await?)).await?;
@@ -55,7 +56,7 @@ pub async fn add_link(
 pub async fn remove_link(
     state: web::Data<AppState>,
     creds: Credentials,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(TicketId, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, link) = path.into_inner();
     state.in_tx(&creds, async |tx, who| Ok(relationships::remove(tx, &who, id, link).await?)).await?;
@@ -78,10 +79,11 @@ pub struct MergeRequest {
 pub async fn merge(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
     body: Json<MergeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let merged =
-        state.in_tx(&creds, async |tx, who| Ok(atum_core::desk::merge(tx, &who, *id, body.into_id).await?)).await?;
+    let merged = state
+        .in_tx(&creds, async |tx, who| Ok(atum_core::desk::merge(tx, &who, *id, TicketId(body.into_id)).await?))
+        .await?;
     Ok(HttpResponse::Ok().json(merged))
 }

@@ -5,6 +5,7 @@
 use crate::json::Json;
 use actix_web::{HttpResponse, web};
 use actix_web::{delete, get, post, put};
+use atum_core::ids::TicketId;
 use atum_core::sla::{
     calendars::{self, CalendarInput, CalendarRecord},
     policies::{self, PolicyInput, PolicyRecord},
@@ -140,7 +141,7 @@ pub async fn preview(
 pub async fn ticket_sla(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
     let sla = state.in_tx(&creds, async |tx, who| Ok(refresh::for_ticket(tx, &who, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(sla))

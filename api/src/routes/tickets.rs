@@ -5,6 +5,7 @@ use crate::json::Json;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use actix_web::{get, patch, post};
 use atum_core::desk;
+use atum_core::ids::TicketId;
 use atum_core::tickets::{self, comments, write};
 
 use crate::{AppState, auth::Credentials, error::ApiError};
@@ -41,7 +42,11 @@ pub struct TicketView {
     params(("id" = i64, Path, description = "Ticket id")),
     responses((status = 200, description = "The ticket", body = TicketView), (status = 404, description = "Not found (or another organisation's)", body = crate::error::ErrorBody)))]
 #[get("/tickets/{id}")]
-pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    id: web::Path<TicketId>,
+) -> Result<HttpResponse, ApiError> {
     let view = state
         .in_tx(&creds, async |tx, who| {
             let ticket = tickets::get(tx, &who, *id).await?;
@@ -89,7 +94,7 @@ pub async fn update(
     state: web::Data<AppState>,
     creds: Credentials,
     req: HttpRequest,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
     body: Json<write::TicketChange>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket = state
@@ -112,7 +117,7 @@ pub async fn update(
 pub async fn solve(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket = state.in_tx(&creds, async |tx, who| Ok(desk::solve_request(tx, &who, *id).await?)).await?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, format!("\"{}\"", ticket.version))).json(ticket))
@@ -127,7 +132,7 @@ pub async fn solve(
 pub async fn add_comment(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
     body: Json<comments::NewComment>,
 ) -> Result<HttpResponse, ApiError> {
     let comment = state.in_tx(&creds, async |tx, who| Ok(desk::add_comment(tx, &who, *id, &body).await?)).await?;
@@ -144,7 +149,7 @@ pub async fn add_comment(
 pub async fn list_comments(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
     query: web::Query<atum_core::paging::ThreadQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = query.check("c")?;
@@ -160,7 +165,7 @@ pub async fn list_comments(
 pub async fn history(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
     query: web::Query<atum_core::paging::ThreadQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = query.check("h")?;
@@ -177,7 +182,7 @@ pub async fn history(
 pub async fn requester(
     state: web::Data<AppState>,
     creds: Credentials,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
     let found = state.in_tx(&creds, async |tx, who| Ok(tickets::requester::of_ticket(tx, &who, *id).await?)).await?;
     Ok(HttpResponse::Ok().json(found))

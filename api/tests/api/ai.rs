@@ -4,6 +4,7 @@
 //! draft. The jobs are drained in this process by the queue's own runner with the
 //! same models the job worker builds.
 
+use atum_core::ids::TicketId;
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use atum_ai::LocalModels;
@@ -446,7 +447,7 @@ async fn a_ticket_gets_its_articles_and_a_draft_quoted_from_them_and_the_reply_s
 
     // The same question over the same index makes no new draft or suggestions.
     let conn = app.db.pool.get().await.unwrap();
-    atum_core::assist::enqueue(&conn, OrgId(admin.org_id), id, 999_999).await.unwrap();
+    atum_core::assist::enqueue(&conn, OrgId(admin.org_id), TicketId(id), 999_999).await.unwrap();
     assert_eq!(drain(&app, &models).await, 3);
     assert_eq!(app.sql("SELECT count(*) FROM ai_suggestions").await[0].get::<_, i64>(0), 1);
 

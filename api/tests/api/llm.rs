@@ -7,6 +7,7 @@
 //! with the request log saying why.
 
 use atum_core::ids::OrgId;
+use atum_core::ids::TicketId;
 use atum_testing::fake_llm::FakeLlm;
 use serde_json::{Value, json};
 
@@ -200,7 +201,7 @@ async fn a_model_that_misbehaves_leaves_the_quoted_draft_and_the_log_says_why() 
     for (model, status, why) in cases {
         configure(&app, &admin, endpoint(&fake, "openai", model)).await;
         let conn = app.db.pool.get().await.unwrap();
-        atum_core::assist::enqueue(&conn, OrgId(admin.org_id), id, 1).await.unwrap();
+        atum_core::assist::enqueue(&conn, OrgId(admin.org_id), TicketId(id), 1).await.unwrap();
         drain(&app, &models).await;
         let row = &app
             .sql("SELECT body, worded_by, llm_request_id, wording FROM ai_suggestions ORDER BY id DESC LIMIT 1")
@@ -221,7 +222,7 @@ async fn a_model_that_misbehaves_leaves_the_quoted_draft_and_the_log_says_why() 
     body["ai"]["llm"]["retries"] = json!(1);
     configure(&app, &admin, body).await;
     let conn = app.db.pool.get().await.unwrap();
-    atum_core::assist::enqueue(&conn, OrgId(admin.org_id), id, 2).await.unwrap();
+    atum_core::assist::enqueue(&conn, OrgId(admin.org_id), TicketId(id), 2).await.unwrap();
     drain(&app, &models).await;
     let log = &app.get("/api/v1/ai/llm/requests?limit=1", Some(&admin.token)).await.body[0];
     assert_eq!((log["status"].as_str(), log["attempts"].as_i64()), (Some("ok"), Some(2)), "{log}");

@@ -1,5 +1,6 @@
 //! In-app notifications: each person reads only their own and marks them read.
 
+use atum_core::ids::TicketId;
 use atum_core::{ids::OrgId, notifications};
 use serde_json::json;
 
@@ -16,10 +17,12 @@ async fn a_person_reads_their_own_notifications_marks_them_read_and_never_sees_a
     // Nobody assigned and no group: the admins are told, as the SLA and the AI do it.
     let nobody = notifications::Responsible { assignee_id: None, group_id: None };
     let org = OrgId(admin.org_id);
-    notifications::notify(&conn, org, ticket, "sla_escalation", &json!({"clock": "first_response"}), &nobody)
+    notifications::notify(&conn, org, TicketId(ticket), "sla_escalation", &json!({"clock": "first_response"}), &nobody)
         .await
         .unwrap();
-    notifications::notify(&conn, org, ticket, "ai_escalation", &json!({"rule": "Angry twice"}), &nobody).await.unwrap();
+    notifications::notify(&conn, org, TicketId(ticket), "ai_escalation", &json!({"rule": "Angry twice"}), &nobody)
+        .await
+        .unwrap();
 
     let inbox = app.get("/api/v1/notifications", Some(&admin.token)).await;
     assert_eq!(inbox.status, 200, "{}", inbox.body);

@@ -95,7 +95,7 @@ pub(super) async fn after_message(
                 // The rule's group, when it names one, stands for the ticket's.
                 let to = Responsible { assignee_id, group_id: rule.group_id.or(group_id) };
                 let body = json!({ "rule": rule.name });
-                notifications::notify(tx, org_id, ticket_id.0, "ai_escalation", &body, &to).await?;
+                notifications::notify(tx, org_id, ticket_id, "ai_escalation", &body, &to).await?;
             }
         }
         let run = &scores[..n];
@@ -111,7 +111,7 @@ pub(super) async fn after_message(
         crate::tickets::write::record(tx, event).await?;
     }
     if !change.is_empty() {
-        crate::sla::follow::apply_ai(tx, org_id, ticket_id.0, &change).await?;
+        crate::sla::follow::apply_ai(tx, org_id, ticket_id, &change).await?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! learns from it — and the answer itself is kept for the acceptance metrics.
 
 use crate::auth::policy::Action;
+use crate::ids::TicketId;
 use deadpool_postgres::GenericClient;
 use serde::Deserialize;
 
@@ -41,7 +42,7 @@ pub struct NewFeedback {
 
 /// Records `fb` on the ticket's current suggestion for its field and makes the change
 /// it implies. Answering a suggestion the ticket does not have is a 404.
-pub async fn give(db: &impl GenericClient, who: &Principal, ticket_id: i64, fb: &NewFeedback) -> Result<()> {
+pub async fn give(db: &impl GenericClient, who: &Principal, ticket_id: TicketId, fb: &NewFeedback) -> Result<()> {
     who.require(Action::UseAi)?;
     let ticket = crate::tickets::get(db, who, ticket_id).await?;
     let mut f = FieldErrors::default();

@@ -20,6 +20,7 @@ mod ticket_job;
 pub mod training;
 pub mod triage;
 
+use crate::ids::TicketId;
 use serde::Serialize;
 
 use crate::ids::OrgId;
@@ -40,7 +41,7 @@ pub struct TicketAi {
 pub async fn ticket(
     db: &impl deadpool_postgres::GenericClient,
     who: &crate::auth::Principal,
-    ticket_id: i64,
+    ticket_id: TicketId,
 ) -> crate::error::Result<TicketAi> {
     Ok(TicketAi {
         triage: triage::view(db, who, ticket_id).await?,
@@ -55,11 +56,10 @@ pub async fn ticket(
 pub async fn enqueue(
     db: &impl deadpool_postgres::GenericClient,
     org_id: OrgId,
-    ticket_id: i64,
+    ticket_id: TicketId,
     after_comment: i64,
 ) -> crate::error::Result<()> {
     use atum_queue::{Batch, enqueue::Options};
-    let ticket_id = crate::ids::TicketId(ticket_id);
     let mut batch = Batch::default();
     batch.push(&triage::TriageTicket { org_id, ticket_id, after_comment }, Options::default())?;
     batch.push(&suggest::KbSuggest { org_id, ticket_id, after_comment }, Options::default())?;

@@ -272,7 +272,7 @@ pub struct CitationView {
 }
 
 /// The ticket's newest draft (staff), or `None` before one was composed.
-pub async fn view(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Option<DraftView>> {
+pub async fn view(db: &impl GenericClient, who: &Principal, ticket_id: TicketId) -> Result<Option<DraftView>> {
     who.require(Action::UseAi)?;
     tickets::get(db, who, ticket_id).await?;
     let Some(r) = db
@@ -330,7 +330,7 @@ pub enum Verdict {
 pub async fn decide(
     db: &impl GenericClient,
     who: &Principal,
-    ticket_id: i64,
+    ticket_id: TicketId,
     draft_id: i64,
     verdict: Verdict,
 ) -> Result<DraftView> {
@@ -363,7 +363,7 @@ pub async fn decide(
 pub async fn record_sent(
     db: &impl GenericClient,
     org_id: OrgId,
-    ticket_id: i64,
+    ticket_id: TicketId,
     comment_id: i64,
     sent: &str,
 ) -> Result<()> {

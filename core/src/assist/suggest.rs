@@ -114,7 +114,7 @@ pub struct KbSuggestions {
 
 /// The ticket's suggested articles (staff), or `None` before they were looked for.
 /// An article archived since is left out.
-pub async fn view(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Option<KbSuggestions>> {
+pub async fn view(db: &impl GenericClient, who: &Principal, ticket_id: TicketId) -> Result<Option<KbSuggestions>> {
     who.require(Action::UseAi)?;
     tickets::get(db, who, ticket_id).await?;
     let Some(r) = db

@@ -180,7 +180,7 @@ fn fingerprint(embedder: &str, format: i32, examples: &[Labelled]) -> String {
     h.update(embedder.as_bytes());
     h.update(format.to_le_bytes());
     for e in examples {
-        h.update(e.ticket_id.to_le_bytes());
+        h.update(e.ticket_id.0.to_le_bytes());
         h.update((e.label.len() as u64).to_le_bytes());
         h.update(e.label.as_bytes());
         h.update((e.text.len() as u64).to_le_bytes());
@@ -284,7 +284,11 @@ mod tests {
 
     #[test]
     fn the_fingerprint_changes_with_a_label_a_text_or_the_embedder() {
-        let e = |label: &str, text: &str| Labelled { ticket_id: 1, text: text.into(), label: label.into() };
+        let e = |label: &str, text: &str| Labelled {
+            ticket_id: crate::ids::TicketId(1),
+            text: text.into(),
+            label: label.into(),
+        };
         let base = fingerprint("m", 1, &[e("billing", "refund please")]);
         assert_eq!(base, fingerprint("m", 1, &[e("billing", "refund please")]));
         assert_ne!(base, fingerprint("m", 1, &[e("orders", "refund please")]));

@@ -69,8 +69,8 @@ async fn run_triage(job: TriageTicket, ctx: JobContext) -> std::result::Result<(
 }
 
 /// Enqueues the triage of a ticket, in the caller's transaction.
-pub async fn enqueue(db: &impl GenericClient, org_id: OrgId, ticket_id: i64, after_comment: i64) -> Result<()> {
-    let job = TriageTicket { org_id, ticket_id: TicketId(ticket_id), after_comment };
+pub async fn enqueue(db: &impl GenericClient, org_id: OrgId, ticket_id: TicketId, after_comment: i64) -> Result<()> {
+    let job = TriageTicket { org_id, ticket_id, after_comment };
     atum_queue::enqueue(db, &job, Options::default()).await?;
     Ok(())
 }
@@ -311,7 +311,7 @@ async fn store(
     )
     .await?;
     if !change.is_empty() {
-        crate::sla::follow::apply_ai(tx, org_id, ticket_id.0, &change).await?;
+        crate::sla::follow::apply_ai(tx, org_id, ticket_id, &change).await?;
     }
     Ok(())
 }
@@ -359,7 +359,7 @@ pub struct TriageView {
 }
 
 /// The ticket's triage (staff), or `None` before it ran.
-pub async fn view(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Option<TriageView>> {
+pub async fn view(db: &impl GenericClient, who: &Principal, ticket_id: TicketId) -> Result<Option<TriageView>> {
     who.require(Action::UseAi)?;
     tickets::get(db, who, ticket_id).await?;
     let Some(r) = db

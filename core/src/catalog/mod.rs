@@ -8,6 +8,7 @@ pub mod form;
 
 use crate::auth::policy::Action;
 use crate::ids::OrgId;
+use crate::ids::TicketId;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
@@ -276,7 +277,7 @@ pub async fn submit(db: &impl GenericClient, who: &Principal, item_id: i64, s: &
         &[&who.org_id, &ticket.id, &item.id, &item.version, &Value::Object(answers)],
     )
     .await?;
-    tickets::get(db, who, ticket.id).await
+    tickets::get(db, who, TicketId(ticket.id)).await
 }
 
 /// The request behind a ticket: the form as it was when filed, and the answers.
@@ -290,7 +291,7 @@ pub struct Request {
     pub answers: Value,
 }
 
-pub async fn request_of(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Request> {
+pub async fn request_of(db: &impl GenericClient, who: &Principal, ticket_id: TicketId) -> Result<Request> {
     tickets::get(db, who, ticket_id).await?;
     let row = db
         .query_opt(

@@ -2,6 +2,7 @@
 //! a read-only transaction, within a number of calls and a time budget, each step
 //! recorded with a hash of its canonical arguments and result.
 
+use crate::ids::TicketId;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -45,7 +46,7 @@ pub fn sha256(v: &Value) -> String {
 
 /// The concrete arguments of a planned call: `"ticket"` becomes the run's ticket (its
 /// id, or its text as a search query — data to match, never instructions).
-pub(super) fn bind(call: &super::plan::Call, ticket_id: i64, ticket_text: &str) -> Value {
+pub(super) fn bind(call: &super::plan::Call, ticket_id: TicketId, ticket_text: &str) -> Value {
     let mut args = call.arguments.clone();
     if let Some(map) = args.as_object_mut() {
         if map.get("ticket_id") == Some(&json!("ticket")) {

@@ -2,6 +2,8 @@
 //! what each tool returned, the answer with its citations or the refusal.
 
 use crate::auth::policy::Action;
+use crate::ids::TicketId;
+use crate::ids::UserId;
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,7 +22,8 @@ use crate::{
 #[schema(as = CopilotAsk)]
 #[serde(deny_unknown_fields)]
 pub struct Ask {
-    pub ticket_id: i64,
+    #[schema(value_type = i64)]
+    pub ticket_id: TicketId,
     /// "How do I resolve this?", "Has this customer had this before?", "When does this breach?"
     #[schema(min_length = 1, max_length = 1000)]
     pub question: String,
@@ -69,8 +72,10 @@ pub struct SourceRef {
 #[schema(as = CopilotRun)]
 pub struct Run {
     pub id: i64,
-    pub ticket_id: i64,
-    pub user_id: i64,
+    #[schema(value_type = i64)]
+    pub ticket_id: TicketId,
+    #[schema(value_type = i64)]
+    pub user_id: UserId,
     pub question: String,
     /// `offline`: quoted; `llm`: worded by the organisation's language model.
     pub mode: String,
@@ -111,7 +116,7 @@ pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ru
         )
         .await?
         .ok_or(Error::NotFound("copilot run"))?;
-    let ticket_id: i64 = r.get(1);
+    let ticket_id: TicketId = r.get(1);
     crate::tickets::get(db, who, ticket_id).await.map_err(|e| match e {
         Error::NotFound(_) => Error::NotFound("copilot run"),
         other => other,
@@ -168,7 +173,7 @@ fn run(r: &tokio_postgres::Row) -> Run {
 }
 
 /// The ticket's runs, newest first, without their steps (staff).
-pub async fn for_ticket(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Vec<Run>> {
+pub async fn for_ticket(db: &impl GenericClient, who: &Principal, ticket_id: TicketId) -> Result<Vec<Run>> {
     who.require(Action::UseAi)?;
     crate::tickets::get(db, who, ticket_id).await?;
     let rows = db

@@ -9,6 +9,7 @@
 //! (anything a customer wrote). Answers never quote `customer` passages.
 
 use crate::auth::policy::Action;
+use crate::ids::TicketId;
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -89,8 +90,8 @@ fn capped(text: &str) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Args {
     SearchKb { query: String, limit: i64 },
-    Ticket { ticket_id: i64 },
-    TicketLimit { ticket_id: i64, limit: i64 },
+    Ticket { ticket_id: TicketId },
+    TicketLimit { ticket_id: TicketId, limit: i64 },
 }
 
 /// Checks `arguments` against the tool's schema: the named fields, of their types,
@@ -116,6 +117,7 @@ pub fn check(tool: Tool, arguments: &Value) -> Result<Args> {
         map.get("ticket_id")
             .and_then(Value::as_i64)
             .filter(|t| *t > 0)
+            .map(TicketId)
             .ok_or_else(|| FieldErrors::single("arguments.ticket_id", "must be a ticket id"))
     };
     Ok(match tool {
@@ -154,7 +156,7 @@ pub async fn call(
     }
 }
 
-async fn get_ticket(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Output> {
+async fn get_ticket(db: &impl GenericClient, who: &Principal, id: TicketId) -> Result<Output> {
     let t = crate::tickets::get(db, who, id).await?;
     let mut result = json!({
         "id": t.id, "status": t.status, "priority": t.priority, "category": t.category, "tags": t.tags,
@@ -163,7 +165,7 @@ async fn get_ticket(db: &impl GenericClient, who: &Principal, id: i64) -> Result
     let mut passages = vec![Passage::new(
         format!("ticket:{id}"),
         "ticket",
-        id,
+        id.0,
         t.subject.clone(),
         Provenance::Customer,
         capped(&format!("{}\n\n{}", t.subject, t.description)),
@@ -181,7 +183,7 @@ async fn get_ticket(db: &impl GenericClient, who: &Principal, id: i64) -> Result
         passages.push(Passage::new(
             format!("comment:{cid}"),
             "ticket",
-            id,
+            id.0,
             t.subject.clone(),
             Provenance::Customer,
             capped(c.get(1)),
@@ -190,7 +192,12 @@ async fn get_ticket(db: &impl GenericClient, who: &Principal, id: i64) -> Result
     // Phrases that read as orders to a model: in the trace and the log, trusted by nothing.
     let signs: Vec<&str> = passages.iter().flat_map(|p| crate::llm::prompt::injection_signs(&p.text)).collect();
     if !signs.is_empty() {
-        tracing::warn!(org = who.org_id.0, ticket = id, ?signs, "the ticket's text reads like instructions to a model");
+        tracing::warn!(
+            org = who.org_id.0,
+            ticket = id.0,
+            ?signs,
+            "the ticket's text reads like instructions to a model"
+        );
     }
     result["injection_signs"] = json!(signs);
     Ok(Output { result, passages })
@@ -203,7 +210,7 @@ pub fn query_of(t: &crate::tickets::Ticket) -> String {
 }
 
 /// [`query_of`] the ticket `id`, as `who` may see it.
-pub async fn ticket_query(db: &impl GenericClient, who: &Principal, id: i64) -> Result<String> {
+pub async fn ticket_query(db: &impl GenericClient, who: &Principal, id: TicketId) -> Result<String> {
     Ok(query_of(&crate::tickets::get(db, who, id).await?))
 }
 
@@ -246,7 +253,7 @@ async fn similar_resolved(
     pool: &DbPool,
     models: &dyn Models,
     who: &Principal,
-    ticket_id: i64,
+    ticket_id: TicketId,
     limit: i64,
 ) -> Result<Output> {
     who.require(Action::UseAi)?;
@@ -298,7 +305,7 @@ fn minutes(m: i64) -> String {
     }
 }
 
-async fn sla_status(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Output> {
+async fn sla_status(db: &impl GenericClient, who: &Principal, ticket_id: TicketId) -> Result<Output> {
     let sla = crate::sla::refresh::for_ticket(db, who, ticket_id).await?;
     let mut sentences = Vec::new();
     match &sla.policy {
@@ -331,7 +338,7 @@ async fn sla_status(db: &impl GenericClient, who: &Principal, ticket_id: i64) ->
     let passage = Passage::new(
         format!("sla:ticket:{ticket_id}"),
         "sla",
-        ticket_id,
+        ticket_id.0,
         format!("SLA of #{ticket_id}"),
         Provenance::System,
         sentences.join(" "),
@@ -339,7 +346,7 @@ async fn sla_status(db: &impl GenericClient, who: &Principal, ticket_id: i64) ->
     Ok(Output { result, passages: vec![passage] })
 }
 
-async fn history(db: &impl GenericClient, who: &Principal, ticket_id: i64, limit: i64) -> Result<Output> {
+async fn history(db: &impl GenericClient, who: &Principal, ticket_id: TicketId, limit: i64) -> Result<Output> {
     who.require(Action::UseAi)?;
     let t = crate::tickets::get(db, who, ticket_id).await?;
     let rows = db
@@ -385,7 +392,7 @@ async fn history(db: &impl GenericClient, who: &Principal, ticket_id: i64, limit
     let passage = Passage::new(
         format!("history:ticket:{ticket_id}"),
         "history",
-        ticket_id,
+        ticket_id.0,
         format!("Other tickets of #{ticket_id}'s customer"),
         Provenance::System,
         sentences.join(" "),
@@ -399,7 +406,7 @@ mod tests {
 
     #[test]
     fn arguments_are_checked_against_each_tools_schema() {
-        assert_eq!(check(Tool::GetTicket, &json!({"ticket_id": 5})).unwrap(), Args::Ticket { ticket_id: 5 });
+        assert_eq!(check(Tool::GetTicket, &json!({"ticket_id": 5})).unwrap(), Args::Ticket { ticket_id: TicketId(5) });
         assert_eq!(
             check(Tool::SearchKb, &json!({"query": "vpn"})).unwrap(),
             Args::SearchKb { query: "vpn".into(), limit: 5 }

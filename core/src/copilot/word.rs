@@ -11,6 +11,7 @@
 //! its sentence is dropped; links and images the sources do not have are removed; and
 //! if any sentence fails, the whole answer is refused.
 
+use crate::ids::TicketId;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -60,7 +61,7 @@ pub fn parse_plan(content: &str) -> Option<Vec<Intent>> {
     (p.intents.len() <= 3).then_some(p.intents)
 }
 
-pub fn word_request(ticket_id: i64, question: &str, ticket_text: &str, sources: &[&Passage]) -> Request {
+pub fn word_request(ticket_id: TicketId, question: &str, ticket_text: &str, sources: &[&Passage]) -> Request {
     let marker = prompt::marker();
     let system = format!(
         "You word a help-desk copilot's answer to an agent's question about a ticket, from numbered sources.\n\
@@ -79,7 +80,7 @@ pub fn word_request(ticket_id: i64, question: &str, ticket_text: &str, sources: 
     }
     Request {
         feature: "copilot",
-        ticket_id: Some(ticket_id),
+        ticket_id: Some(ticket_id.0),
         system,
         user,
         schema_name: "copilot_answer",

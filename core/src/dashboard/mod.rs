@@ -12,6 +12,7 @@ pub mod snapshots;
 
 use crate::auth::policy::Action;
 use crate::ids::OrgId;
+use crate::ids::UserId;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -31,7 +32,8 @@ pub struct Quantiles {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AgentLoad {
-    pub user_id: i64,
+    #[schema(value_type = i64)]
+    pub user_id: UserId,
     pub display_name: String,
     /// Open tickets assigned to this agent.
     pub open: i64,

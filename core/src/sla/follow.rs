@@ -5,6 +5,7 @@
 //! own) are composed here, below the AI that makes some of them; `desk` composes the
 //! ones that also set the AI to work.
 
+use crate::ids::TicketId;
 use deadpool_postgres::GenericClient;
 
 use crate::{
@@ -21,19 +22,19 @@ use crate::{
 pub async fn update_ticket(
     db: &impl GenericClient,
     who: &Principal,
-    id: i64,
+    id: TicketId,
     expected_version: Option<i32>,
     change: &TicketChange,
 ) -> Result<Ticket> {
     write::update(db, who, id, expected_version, change).await?;
-    refresh(db, who.org_id, &[id]).await?;
+    refresh(db, who.org_id, &[id.0]).await?;
     tickets::get(db, who, id).await
 }
 
 /// Auto-triage's change to a ticket (a new priority moves its clocks).
-pub async fn apply_ai(db: &impl GenericClient, org_id: OrgId, ticket_id: i64, change: &AiChange) -> Result<()> {
+pub async fn apply_ai(db: &impl GenericClient, org_id: OrgId, ticket_id: TicketId, change: &AiChange) -> Result<()> {
     write::apply_ai(db, org_id, ticket_id, change).await?;
-    refresh(db, org_id, &[ticket_id]).await.map(drop)
+    refresh(db, org_id, &[ticket_id.0]).await.map(drop)
 }
 
 /// Brings the clocks of `ids` up to date with what was just written; whether any

@@ -8,6 +8,7 @@
 //! Every ticket write in the API calls it for its one ticket, in its transaction.
 
 use crate::ids::OrgId;
+use crate::ids::TicketId;
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, Duration, Utc};
@@ -30,7 +31,7 @@ use atum_queue::{Job, JobError};
 /// A ticket after its clocks were computed.
 #[derive(Debug, Clone)]
 pub struct Refreshed {
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     pub priority: String,
     pub category: Option<String>,
     pub policy: Option<Arc<Policy>>,
@@ -144,14 +145,22 @@ pub async fn evaluate(
                 next_due: r.get(9),
                 warn_at: r.get(10),
             };
-            Refreshed { ticket_id: t.id, priority: t.priority, category: t.category, policy, clocks, summary, stored }
+            Refreshed {
+                ticket_id: TicketId(t.id),
+                priority: t.priority,
+                category: t.category,
+                policy,
+                clocks,
+                summary,
+                stored,
+            }
         })
         .collect())
 }
 
 /// A breach or warning to record.
 struct Mark {
-    ticket_id: i64,
+    ticket_id: TicketId,
     kind: &'static str,
     clock: ClockKind,
     cycle_started_at: DateTime<Utc>,
@@ -233,7 +242,7 @@ async fn store(db: &impl GenericClient, org_id: OrgId, refreshed: &[Refreshed]) 
     }
     let changed: Vec<(i64, Copies)> = refreshed
         .iter()
-        .map(|r| (r.ticket_id, r.computed()))
+        .map(|r| (r.ticket_id.0, r.computed()))
         .zip(refreshed)
         .filter(|((_, computed), r)| *computed != r.stored)
         .map(|(c, _)| c)
@@ -273,7 +282,7 @@ async fn store(db: &impl GenericClient, org_id: OrgId, refreshed: &[Refreshed]) 
         .await?;
     }
     let col = |f: fn(&Refreshed) -> Option<DateTime<Utc>>| refreshed.iter().map(f).collect::<Vec<_>>();
-    let ids: Vec<i64> = refreshed.iter().map(|r| r.ticket_id).collect();
+    let ids: Vec<i64> = refreshed.iter().map(|r| r.ticket_id.0).collect();
     let schedule = db
         .prepare_cached(
             "WITH u AS (
@@ -296,7 +305,7 @@ async fn store(db: &impl GenericClient, org_id: OrgId, refreshed: &[Refreshed]) 
 /// unique key is the clock cycle), writes a ticket event for each that is new, and
 /// escalates new breaches of open clocks. Returns the tickets whose priority changed.
 async fn record(db: &impl GenericClient, org_id: OrgId, marks: &[Mark], policies: &[Arc<Policy>]) -> Result<Vec<i64>> {
-    let ids: Vec<i64> = marks.iter().map(|m| m.ticket_id).collect();
+    let ids: Vec<i64> = marks.iter().map(|m| m.ticket_id.0).collect();
     let kinds: Vec<&str> = marks.iter().map(|m| m.kind).collect();
     let clocks: Vec<&str> = marks.iter().map(|m| m.clock.as_str()).collect();
     let cycles: Vec<DateTime<Utc>> = marks.iter().map(|m| m.cycle_started_at).collect();
@@ -331,7 +340,7 @@ async fn record(db: &impl GenericClient, org_id: OrgId, marks: &[Mark], policies
             continue;
         };
         let Some(policy) = policies.iter().find(|p| p.id == mark.policy_id) else { continue };
-        if mark.open && escalate(db, org_id, ticket_id, clock, policy).await? {
+        if mark.open && escalate(db, org_id, TicketId(ticket_id), clock, policy).await? {
             escalated.push(ticket_id);
         }
     }
@@ -347,7 +356,7 @@ const PRIORITY_RANK: &str = "array_position(ARRAY['low', 'normal', 'high', 'urge
 async fn escalate(
     db: &impl GenericClient,
     org_id: OrgId,
-    ticket_id: i64,
+    ticket_id: TicketId,
     clock: &str,
     policy: &Policy,
 ) -> Result<bool> {
@@ -402,7 +411,7 @@ async fn escalate(
 #[serde(deny_unknown_fields)]
 pub struct NotifyEscalation {
     pub org_id: OrgId,
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     pub clock: String,
     pub assignee_id: Option<i64>,
     #[serde(default)]
@@ -436,7 +445,8 @@ impl Job for NotifyEscalation {
 /// The SLA of one ticket as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TicketSla {
-    pub ticket_id: i64,
+    #[schema(value_type = i64)]
+    pub ticket_id: TicketId,
     /// The matched policy (null: no policy applies, no clocks run).
     pub policy: Option<PolicyRef>,
     /// The current clock of each kind with a target (the latest next-response cycle).
@@ -480,7 +490,7 @@ fn whole_minutes(seconds: i64) -> i64 {
     seconds / 60
 }
 
-pub fn view(ticket_id: i64, r: &Refreshed) -> TicketSla {
+pub fn view(ticket_id: TicketId, r: &Refreshed) -> TicketSla {
     let business = r.policy.as_ref().is_some_and(|p| !p.rules.calendar.is_always());
     let clocks = ClockKind::ALL
         .iter()
@@ -515,12 +525,12 @@ pub fn view(ticket_id: i64, r: &Refreshed) -> TicketSla {
 
 /// `GET /tickets/{id}/sla`: computed fresh (nothing is written), for a ticket the
 /// principal can see.
-pub async fn for_ticket(db: &impl GenericClient, who: &crate::auth::Principal, id: i64) -> Result<TicketSla> {
+pub async fn for_ticket(db: &impl GenericClient, who: &crate::auth::Principal, id: TicketId) -> Result<TicketSla> {
     let ticket = crate::tickets::get(db, who, id).await?;
     let policies = policies::load(db, who.org_id).await?;
     let refreshed = evaluate(db, who.org_id, &[ticket.id], &policies, super::db_now(db).await?).await?;
     let r = refreshed.first().ok_or(crate::error::Error::NotFound("ticket"))?;
-    let mut sla = view(ticket.id, r);
+    let mut sla = view(TicketId(ticket.id), r);
     let row =
         db.query_one("SELECT time_to_breach_minutes, sla_risk_score FROM tickets WHERE id = $1", &[&ticket.id]).await?;
     sla.time_to_breach_minutes = row.get(0);

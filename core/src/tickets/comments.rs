@@ -6,6 +6,7 @@
 //! only, and only on their own tickets.
 
 use crate::auth::policy::Action;
+use crate::ids::TicketId;
 use crate::ids::UserId;
 use crate::named::Named as _;
 use chrono::{DateTime, Utc};
@@ -44,7 +45,8 @@ impl Visibility {
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Comment {
     pub id: i64,
-    pub ticket_id: i64,
+    #[schema(value_type = i64)]
+    pub ticket_id: TicketId,
     #[schema(value_type = i64)]
     pub author_id: UserId,
     /// The author's name as it is now, so a customer reading their request sees who
@@ -70,7 +72,7 @@ pub struct NewComment {
     pub visibility: Option<String>,
 }
 
-pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: &NewComment) -> Result<Comment> {
+pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: TicketId, new: &NewComment) -> Result<Comment> {
     let ticket = get_for_update(db, who, ticket_id).await?;
     super::locks::ensure_free_for(db, who, ticket_id).await?;
     let mut f = FieldErrors::default();
@@ -151,7 +153,7 @@ pub struct CommentPage {
 }
 
 /// A page of the comments `who` may see (customers: public ones), from either end.
-pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64, page: &Thread) -> Result<CommentPage> {
+pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: TicketId, page: &Thread) -> Result<CommentPage> {
     get(db, who, ticket_id).await?;
     let (at, id) = page.after.map(|a| (Some(a.at), Some(a.id))).unwrap_or_default();
     // `(created_at, id)` is the order of index ticket_comments_ticket_idx, read from

@@ -2,6 +2,7 @@
 //! internal activity).
 
 use crate::auth::policy::Action;
+use crate::ids::TicketId;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
@@ -42,7 +43,7 @@ pub struct EventPage {
 }
 
 /// A page of the ticket's history, from either end (staff only).
-pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64, page: &Thread) -> Result<EventPage> {
+pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: TicketId, page: &Thread) -> Result<EventPage> {
     get(db, who, ticket_id).await?;
     who.require(Action::WorkTickets)?;
     let (at, id) = page.after.map(|a| (Some(a.at), Some(a.id))).unwrap_or_default();

@@ -8,6 +8,7 @@
 //! expiry. Customers are never blocked: the lock is about agents' work.
 
 use crate::auth::policy::Action;
+use crate::ids::TicketId;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -38,7 +39,7 @@ const LIVE: &str = "SELECT l.user_id, u.display_name, l.acquired_at, l.expires_a
     WHERE l.org_id = $1 AND l.ticket_id = $2 AND l.expires_at > now()";
 
 /// The live lock on a ticket, if any (staff only; the ticket must be visible).
-pub async fn current(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Option<Lock>> {
+pub async fn current(db: &impl GenericClient, who: &Principal, ticket_id: TicketId) -> Result<Option<Lock>> {
     who.require(Action::WorkTickets)?;
     get(db, who, ticket_id).await?;
     live(db, who, ticket_id).await
@@ -46,13 +47,13 @@ pub async fn current(db: &impl GenericClient, who: &Principal, ticket_id: i64) -
 
 /// The live lock as a reader of the ticket sees it: staff see who holds it, customers
 /// never (the lock is about agents' work). The ticket must already have been read.
-pub async fn for_reader(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Option<Lock>> {
+pub async fn for_reader(db: &impl GenericClient, who: &Principal, ticket_id: TicketId) -> Result<Option<Lock>> {
     if who.may(Action::WorkTickets) { live(db, who, ticket_id).await } else { Ok(None) }
 }
 
 /// The live lock on a ticket the caller has already read (no visibility check). Every
 /// staff read, reply and update asks, so the statement is cached.
-pub async fn live(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Option<Lock>> {
+pub async fn live(db: &impl GenericClient, who: &Principal, ticket_id: TicketId) -> Result<Option<Lock>> {
     let stmt = db.prepare_cached(LIVE).await?;
     let row = db.query_opt(&stmt, &[&who.org_id, &ticket_id]).await?;
     Ok(row.map(|r| Lock {
@@ -76,7 +77,7 @@ fn locked_by(lock: Lock) -> Error {
 /// Takes (or renews) the lock. Held by someone else: `Locked`, unless `takeover`, which
 /// replaces them and records it in the ticket's history. Two agents racing for a free
 /// lock end with exactly one holder: the upsert on the ticket's row decides.
-pub async fn acquire(db: &impl GenericClient, who: &Principal, ticket_id: i64, takeover: bool) -> Result<Lock> {
+pub async fn acquire(db: &impl GenericClient, who: &Principal, ticket_id: TicketId, takeover: bool) -> Result<Lock> {
     who.require(Action::WorkTickets)?;
     get(db, who, ticket_id).await?;
     let previous = db
@@ -122,7 +123,7 @@ pub async fn acquire(db: &impl GenericClient, who: &Principal, ticket_id: i64, t
 }
 
 /// Releases the caller's own lock; false when they held none.
-pub async fn release(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<bool> {
+pub async fn release(db: &impl GenericClient, who: &Principal, ticket_id: TicketId) -> Result<bool> {
     who.require(Action::WorkTickets)?;
     get(db, who, ticket_id).await?;
     let released = db
@@ -139,7 +140,7 @@ pub async fn release(db: &impl GenericClient, who: &Principal, ticket_id: i64) -
 }
 
 /// Refuses a staff member's write while someone else holds the ticket's lock.
-pub async fn ensure_free_for(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<()> {
+pub async fn ensure_free_for(db: &impl GenericClient, who: &Principal, ticket_id: TicketId) -> Result<()> {
     if !who.may(Action::WorkTickets) {
         return Ok(());
     }
@@ -150,7 +151,7 @@ pub async fn ensure_free_for(db: &impl GenericClient, who: &Principal, ticket_id
 }
 
 /// The holder replied: the work the lock protected is done.
-pub(crate) async fn release_after_reply(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<()> {
+pub(crate) async fn release_after_reply(db: &impl GenericClient, who: &Principal, ticket_id: TicketId) -> Result<()> {
     let released = db
         .execute("DELETE FROM ticket_locks WHERE ticket_id = $1 AND user_id = $2", &[&ticket_id, &who.user_id])
         .await?;

@@ -19,6 +19,7 @@ pub mod requester;
 pub mod write;
 
 use crate::auth::policy::Action;
+use crate::ids::TicketId;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
@@ -143,16 +144,16 @@ pub(crate) fn from_row(r: &Row) -> Result<Ticket> {
 }
 
 /// One ticket in the caller's scope.
-pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ticket> {
+pub async fn get(db: &impl GenericClient, who: &Principal, id: TicketId) -> Result<Ticket> {
     fetch(db, who, id, "").await
 }
 
 /// Like [`get`], locking the row for the rest of the transaction.
-pub(crate) async fn get_for_update(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ticket> {
+pub(crate) async fn get_for_update(db: &impl GenericClient, who: &Principal, id: TicketId) -> Result<Ticket> {
     fetch(db, who, id, "FOR UPDATE").await
 }
 
-async fn fetch(db: &impl GenericClient, who: &Principal, id: i64, lock: &str) -> Result<Ticket> {
+async fn fetch(db: &impl GenericClient, who: &Principal, id: TicketId, lock: &str) -> Result<Ticket> {
     let stmt = db
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM tickets WHERE org_id = $1 AND id = $2

@@ -9,6 +9,7 @@
 //! of its journal and history.
 
 use crate::auth::policy::Action;
+use crate::ids::UserId;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -30,7 +31,8 @@ pub const LEASE: Duration = Duration::from_secs(15);
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Viewer {
-    pub user_id: i64,
+    #[schema(value_type = i64)]
+    pub user_id: UserId,
     pub display_name: String,
     pub typing: bool,
     pub since: DateTime<Utc>,
@@ -44,13 +46,13 @@ pub fn audible_to(notice: Notice, who: &Principal) -> bool {
 }
 
 /// Who has the ticket open now (the caller included), oldest first.
-pub async fn viewers(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Vec<Viewer>> {
+pub async fn viewers(db: &impl GenericClient, who: &Principal, ticket_id: TicketId) -> Result<Vec<Viewer>> {
     who.require(Action::WorkTickets)?;
     get(db, who, ticket_id).await?;
     list(db, who, ticket_id).await
 }
 
-async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Vec<Viewer>> {
+async fn list(db: &impl GenericClient, who: &Principal, ticket_id: TicketId) -> Result<Vec<Viewer>> {
     let rows = db
         .query(
             "SELECT p.user_id, u.display_name, p.typing, p.seen_at
@@ -74,7 +76,7 @@ async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Resul
 
 /// The caller has the ticket open (and is typing, or not): renews the lease and
 /// answers who else is there. Announced only when something others see changed.
-pub async fn here(db: &impl GenericClient, who: &Principal, ticket_id: i64, typing: bool) -> Result<Vec<Viewer>> {
+pub async fn here(db: &impl GenericClient, who: &Principal, ticket_id: TicketId, typing: bool) -> Result<Vec<Viewer>> {
     who.require(Action::WorkTickets)?;
     get(db, who, ticket_id).await?;
     let secs = LEASE.as_secs_f64();
@@ -101,7 +103,7 @@ pub async fn here(db: &impl GenericClient, who: &Principal, ticket_id: i64, typi
 }
 
 /// The caller closed the ticket.
-pub async fn gone(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<()> {
+pub async fn gone(db: &impl GenericClient, who: &Principal, ticket_id: TicketId) -> Result<()> {
     who.require(Action::WorkTickets)?;
     let removed = db
         .execute(
@@ -117,8 +119,8 @@ pub async fn gone(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> R
 
 /// Tells open workspaces that who is on the ticket changed: a viewer, or the lock's
 /// holder (the lock module announces its changes here too, for the list's badges).
-pub(crate) async fn announce(db: &impl GenericClient, org_id: OrgId, ticket_id: i64) -> Result<()> {
-    let notice = Notice { org_id, ticket_id: TicketId(ticket_id), entry_id: None }.encode();
+pub(crate) async fn announce(db: &impl GenericClient, org_id: OrgId, ticket_id: TicketId) -> Result<()> {
+    let notice = Notice { org_id, ticket_id, entry_id: None }.encode();
     db.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &notice]).await?;
     Ok(())
 }
@@ -126,7 +128,8 @@ pub(crate) async fn announce(db: &impl GenericClient, org_id: OrgId, ticket_id: 
 /// A ticket someone is on: its viewers and the holder of its lock.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Activity {
-    pub ticket_id: i64,
+    #[schema(value_type = i64)]
+    pub ticket_id: TicketId,
     /// Who has it open, oldest first (the caller included).
     pub viewers: Vec<Viewer>,
     /// Who holds its lock (is answering), if anyone.
@@ -135,7 +138,8 @@ pub struct Activity {
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Holder {
-    pub user_id: i64,
+    #[schema(value_type = i64)]
+    pub user_id: UserId,
     pub display_name: String,
     /// The caller.
     pub me: bool,
@@ -160,12 +164,12 @@ pub async fn activity(db: &impl GenericClient, who: &Principal) -> Result<Vec<Ac
         .await?;
     let mut out: Vec<Activity> = Vec::new();
     for r in rows {
-        let ticket_id: i64 = r.get(0);
+        let ticket_id: TicketId = r.get(0);
         if out.last().is_none_or(|a| a.ticket_id != ticket_id) {
             out.push(Activity { ticket_id, viewers: Vec::new(), lock_holder: None });
         }
         let Some(entry) = out.last_mut() else { continue };
-        let user_id: i64 = r.get(1);
+        let user_id: UserId = r.get(1);
         let me = user_id == who.user_id;
         if r.get::<_, bool>(5) {
             entry.lock_holder = Some(Holder { user_id, display_name: r.get(2), me });

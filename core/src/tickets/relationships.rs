@@ -11,6 +11,7 @@
 
 use crate::auth::policy::Action;
 use crate::ids::OrgId;
+use crate::ids::TicketId;
 use crate::named::Named as _;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -38,7 +39,8 @@ pub struct NewLink {
     #[schema(pattern = "^(parent_of|child_of|duplicate_of|related_to|blocks|blocked_by)$")]
     pub kind: String,
     /// The other ticket's id.
-    pub ticket_id: i64,
+    #[schema(value_type = i64)]
+    pub ticket_id: TicketId,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -66,7 +68,7 @@ async fn lock_org(db: &impl GenericClient, org_id: OrgId) -> Result<()> {
 }
 
 /// Every link of a ticket, from its side (staff only).
-pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Vec<Link>> {
+pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: TicketId) -> Result<Vec<Link>> {
     who.require(Action::WorkTickets)?;
     get(db, who, ticket_id).await?;
     let rows = db
@@ -96,7 +98,7 @@ pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> R
 }
 
 /// Whether `to` is reachable from `from` along links of `kind` (source → target).
-async fn reaches(db: &impl GenericClient, kind: &str, from: i64, to: i64) -> Result<bool> {
+async fn reaches(db: &impl GenericClient, kind: &str, from: TicketId, to: TicketId) -> Result<bool> {
     Ok(db
         .query_one(
             "WITH RECURSIVE walk(id) AS (
@@ -111,7 +113,7 @@ async fn reaches(db: &impl GenericClient, kind: &str, from: i64, to: i64) -> Res
         .get(0))
 }
 
-async fn original_of(db: &impl GenericClient, ticket_id: i64) -> Result<Option<i64>> {
+async fn original_of(db: &impl GenericClient, ticket_id: TicketId) -> Result<Option<i64>> {
     Ok(db
         .query_opt(
             "SELECT target_id FROM ticket_relationships WHERE kind = 'duplicate_of' AND source_id = $1",
@@ -126,7 +128,7 @@ fn conflict(code: Code, message: String) -> Error {
 }
 
 /// Adds a link from `ticket_id`'s side. Recorded in both tickets' histories.
-pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: &NewLink) -> Result<Link> {
+pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: TicketId, new: &NewLink) -> Result<Link> {
     who.require(Action::WorkTickets)?;
     lock_org(db, who.org_id).await?;
     let this = get(db, who, ticket_id).await?;
@@ -231,7 +233,7 @@ pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: i64, new: 
 }
 
 /// Removes a link of `ticket_id` (either side).
-pub async fn remove(db: &impl GenericClient, who: &Principal, ticket_id: i64, link_id: i64) -> Result<()> {
+pub async fn remove(db: &impl GenericClient, who: &Principal, ticket_id: TicketId, link_id: i64) -> Result<()> {
     who.require(Action::WorkTickets)?;
     lock_org(db, who.org_id).await?;
     get(db, who, ticket_id).await?;
@@ -265,7 +267,7 @@ pub struct Merged {
 /// (and anyone who could see it) can see the original, links that pointed at it as an
 /// original now point at the original, and it is closed with a pointer. Both histories
 /// record it. Either ticket locked by another agent: 423.
-pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: i64, into_id: i64) -> Result<Merged> {
+pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: TicketId, into_id: TicketId) -> Result<Merged> {
     who.require(Action::WorkTickets)?;
     if dup_id == into_id {
         return Err(FieldErrors::single("into_id", "a ticket cannot be merged into itself"));
@@ -277,7 +279,7 @@ pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: i64, into_i
     let b = get_for_update(db, who, second).await?;
     let (dup, into) = if a.id == dup_id { (a, b) } else { (b, a) };
     for t in [&dup, &into] {
-        locks::ensure_free_for(db, who, t.id).await?;
+        locks::ensure_free_for(db, who, TicketId(t.id)).await?;
     }
     let merged_into: (Option<i64>, Option<i64>) = {
         let r = db
@@ -297,7 +299,7 @@ pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: i64, into_i
             format!("#{} is closed or merged; merge into an open ticket", into.number),
         ));
     }
-    if let Some(original) = original_of(db, dup.id).await?
+    if let Some(original) = original_of(db, TicketId(dup.id)).await?
         && original != into.id
     {
         return Err(conflict(

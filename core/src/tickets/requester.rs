@@ -3,6 +3,7 @@
 //! other tickets — what an agent checks before answering, in one read.
 
 use crate::auth::policy::Action;
+use crate::ids::TicketId;
 use crate::named::Named as _;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -58,7 +59,7 @@ pub struct TicketSummary {
 
 /// The requester of ticket `ticket_id` (staff only; another organisation's ticket is
 /// not found).
-pub async fn of_ticket(db: &impl GenericClient, who: &Principal, ticket_id: i64) -> Result<Requester> {
+pub async fn of_ticket(db: &impl GenericClient, who: &Principal, ticket_id: TicketId) -> Result<Requester> {
     let ticket = get(db, who, ticket_id).await?;
     who.require(Action::WorkTickets)?;
     let person = db

@@ -2,6 +2,7 @@
 //! NOTIFYs `atum_tickets` (delivered once, at commit), and recomputes its SLA clocks.
 
 use crate::auth::policy::Action;
+use crate::ids::TicketId;
 use crate::ids::{OrgId, UserId};
 use crate::named::Named as _;
 use deadpool_postgres::GenericClient;
@@ -269,7 +270,7 @@ pub async fn create(db: &impl GenericClient, who: &Principal, new: &NewTicket) -
 }
 
 /// The ticket as it is after `record` (its SLA deadlines were just computed).
-async fn reread(db: &impl GenericClient, id: i64) -> Result<Ticket> {
+async fn reread(db: &impl GenericClient, id: TicketId) -> Result<Ticket> {
     let stmt = db.prepare_cached(&format!("SELECT {COLUMNS} FROM tickets WHERE id = $1")).await?;
     from_row(&db.query_one(&stmt, &[&id]).await?)
 }
@@ -279,7 +280,7 @@ async fn reread(db: &impl GenericClient, id: i64) -> Result<Ticket> {
 pub async fn update(
     db: &impl GenericClient,
     who: &Principal,
-    id: i64,
+    id: TicketId,
     expected_version: Option<i32>,
     change: &TicketChange,
 ) -> Result<Ticket> {
@@ -361,7 +362,7 @@ pub async fn update(
 /// as it does any solved ticket. Staff change the status with [`update`]; this is the
 /// customer's one say over it. Agent locks do not apply: they keep agents from
 /// overwriting each other, not a customer from closing their own request.
-pub async fn solve_as_requester(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ticket> {
+pub async fn solve_as_requester(db: &impl GenericClient, who: &Principal, id: TicketId) -> Result<Ticket> {
     let current = get_for_update(db, who, id).await?;
     if who.may(Action::WorkTickets) {
         return Err(Error::Forbidden("staff set a ticket's status with PATCH /api/v1/tickets/{id}"));
@@ -407,7 +408,7 @@ impl AiChange {
 /// Sets what triage decided, as the AI actor, on a ticket the caller has locked. The
 /// journal entry is an ordinary update, so an agent sees who did it and undoes it as
 /// any other change. A category that is not a valid one is not set.
-pub async fn apply_ai(db: &impl GenericClient, org_id: OrgId, id: i64, change: &AiChange) -> Result<()> {
+pub async fn apply_ai(db: &impl GenericClient, org_id: OrgId, id: TicketId, change: &AiChange) -> Result<()> {
     let Some(row) =
         db.query_opt(&format!("SELECT {COLUMNS} FROM tickets WHERE org_id = $1 AND id = $2"), &[&org_id, &id]).await?
     else {
