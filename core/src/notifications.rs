@@ -106,16 +106,17 @@ pub async fn list(
     let items = rows
         .iter()
         .map(|r| {
-            let (kind, body, ticket_id): (String, serde_json::Value, Option<i64>) = (r.get(1), r.get(4), r.get(2));
+            let (kind, body, ticket_id): (String, serde_json::Value, Option<i64>) =
+                (r.get("kind"), r.get("body"), r.get("ticket_id"));
             NotificationView {
-                id: r.get(0),
+                id: r.get("id"),
                 text: text(&kind, &body, ticket_id),
                 kind,
                 ticket_id,
-                ticket_subject: r.get(3),
+                ticket_subject: r.get("subject"),
                 body,
-                created_at: r.get(5),
-                read_at: r.get(6),
+                created_at: r.get("created_at"),
+                read_at: r.get("read_at"),
             }
         })
         .collect();

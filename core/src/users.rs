@@ -36,20 +36,21 @@ pub struct User {
     pub locked_until: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "id, email, display_name, role, is_active, password_hash IS NULL, created_at, last_login_at,
-    CASE WHEN locked_until > now() THEN locked_until END";
+const COLUMNS: &str =
+    "id, email, display_name, role, is_active, password_hash IS NULL AS invited, created_at, last_login_at,
+    CASE WHEN locked_until > now() THEN locked_until END AS locked_until";
 
 fn from_row(r: &Row) -> User {
     User {
-        id: r.get(0),
-        email: r.get(1),
-        display_name: r.get(2),
-        role: Role::parse(r.get(3)).unwrap_or(Role::Customer),
-        is_active: r.get(4),
-        invited: r.get(5),
-        created_at: r.get(6),
-        last_login_at: r.get(7),
-        locked_until: r.get(8),
+        id: r.get("id"),
+        email: r.get("email"),
+        display_name: r.get("display_name"),
+        role: Role::parse(r.get("role")).unwrap_or(Role::Customer),
+        is_active: r.get("is_active"),
+        invited: r.get("invited"),
+        created_at: r.get("created_at"),
+        last_login_at: r.get("last_login_at"),
+        locked_until: r.get("locked_until"),
     }
 }
 

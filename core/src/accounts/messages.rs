@@ -114,11 +114,10 @@ pub fn already_registered(pages: &AccountPages, org_id: crate::ids::OrgId, to: &
     }
 }
 
-/// The account pages of a user row whose columns 4 and 5 are its role and its
-/// organisation's slug.
+/// The account pages of a user row with its `role` and its organisation's `slug`.
 pub(super) fn pages_of(public_url: &str, row: &tokio_postgres::Row) -> Result<AccountPages> {
-    let role = Role::parse(row.get(4)).ok_or_else(|| Error::Internal("a user with an unknown role".into()))?;
-    Ok(AccountPages::of(public_url, role, row.get(5)))
+    let role = Role::parse(row.get("role")).ok_or_else(|| Error::Internal("a user with an unknown role".into()))?;
+    Ok(AccountPages::of(public_url, role, row.get("slug")))
 }
 
 #[cfg(test)]

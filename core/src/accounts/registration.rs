@@ -28,22 +28,22 @@ pub async fn invite(db: &impl GenericClient, public_url: &str, who: &Principal, 
     who.require(Action::ManagePeople)?;
     let row = db
         .query_opt(
-            "SELECT u.id, u.org_id, u.email, u.display_name, u.role, o.slug, o.name, u.password_hash IS NULL,
-                    (SELECT display_name FROM users WHERE id = $3)
+            "SELECT u.id, u.org_id, u.email, u.display_name, u.role, o.slug, o.name AS org_name, u.password_hash IS NULL AS invited,
+                    (SELECT display_name FROM users WHERE id = $3) AS inviter
                FROM users u JOIN organizations o ON o.id = u.org_id
               WHERE u.org_id = $1 AND u.id = $2 AND u.is_active",
             &[&who.org_id, &user_id, &who.user_id],
         )
         .await?
         .ok_or(Error::NotFound("user"))?;
-    if !row.get::<_, bool>(7) {
+    if !row.get::<_, bool>("invited") {
         return Err(Error::Conflict {
             code: crate::error::Code::Conflict,
             message: "this person has a password already; they can ask for a reset link".into(),
         });
     }
     let (address, name, org_name, inviter): (String, String, String, Option<String>) =
-        (row.get(2), row.get(3), row.get(6), row.get(8));
+        (row.get("email"), row.get("display_name"), row.get("org_name"), row.get("inviter"));
     let pages = pages_of(public_url, &row)?;
     let token = email_tokens::issue(db, Purpose::Invite, who.org_id, user_id, &address).await?;
     let inviter = inviter.unwrap_or_else(|| "An administrator".into());

@@ -285,13 +285,13 @@ pub async fn view(db: &impl GenericClient, who: &Principal, ticket_id: TicketId)
     else {
         return Ok(None);
     };
-    let citations: Vec<Citation> = serde_json::from_value(r.get(2)).unwrap_or_default();
+    let citations: Vec<Citation> = serde_json::from_value(r.get("citations")).unwrap_or_default();
     let ids: Vec<i64> = citations.iter().map(|c| c.chunk_id).collect();
     let bodies: Vec<(i64, String)> = db
         .query("SELECT id, body FROM kb_chunks WHERE org_id = $1 AND id = ANY($2)", &[&who.org_id, &ids])
         .await?
         .iter()
-        .map(|r| (r.get(0), r.get(1)))
+        .map(|r| (r.get("id"), r.get("body")))
         .collect();
     let citations = citations
         .into_iter()
@@ -301,15 +301,15 @@ pub async fn view(db: &impl GenericClient, who: &Principal, ticket_id: TicketId)
         })
         .collect();
     Ok(Some(DraftView {
-        id: r.get(0),
-        body: r.get(1),
+        id: r.get("id"),
+        body: r.get("body"),
         citations,
-        confidence: r.get(3),
-        language: r.get(4),
-        status: r.get(5),
-        worded_by: r.get(7),
-        wording: r.get(8),
-        created_at: r.get(6),
+        confidence: r.get("confidence"),
+        language: r.get("language"),
+        status: r.get("status"),
+        worded_by: r.get("worded_by"),
+        wording: r.get("wording"),
+        created_at: r.get("created_at"),
     }))
 }
 
@@ -417,17 +417,18 @@ pub async fn stats(db: &impl GenericClient, who: &Principal, days: i32) -> Resul
     who.require(Action::Configure)?;
     let r = db
         .query_one(
-            "SELECT count(*) FILTER (WHERE status IN ('pending', 'inserted', 'rejected', 'sent')),
-                    count(*) FILTER (WHERE status = 'inserted'),
-                    count(*) FILTER (WHERE status = 'rejected'),
-                    count(*) FILTER (WHERE status = 'sent'),
-                    avg(sent_distance)::float8
+            "SELECT count(*) FILTER (WHERE status IN ('pending', 'inserted', 'rejected', 'sent')) AS drafts,
+                    count(*) FILTER (WHERE status = 'inserted') AS inserted,
+                    count(*) FILTER (WHERE status = 'rejected') AS rejected,
+                    count(*) FILTER (WHERE status = 'sent') AS sent,
+                    avg(sent_distance)::float8 AS mean_edit_distance
                FROM ai_suggestions
               WHERE org_id = $1 AND kind = 'reply' AND created_at > now() - make_interval(days => $2)",
             &[&who.org_id, &days],
         )
         .await?;
-    let (drafts, inserted, rejected, sent): (i64, i64, i64, i64) = (r.get(0), r.get(1), r.get(2), r.get(3));
+    let (drafts, inserted, rejected, sent): (i64, i64, i64, i64) =
+        (r.get("drafts"), r.get("inserted"), r.get("rejected"), r.get("sent"));
     let decided = inserted + rejected + sent;
     Ok(ReplyStats {
         days,
@@ -436,7 +437,7 @@ pub async fn stats(db: &impl GenericClient, who: &Principal, days: i32) -> Resul
         rejected,
         sent,
         acceptance_rate: (decided > 0).then(|| (inserted + sent) as f64 / decided as f64),
-        mean_edit_distance: r.get(4),
+        mean_edit_distance: r.get("mean_edit_distance"),
     })
 }
 

@@ -43,7 +43,7 @@ pub(super) async fn input(db: &impl GenericClient, org_id: OrgId, ticket_id: Tic
     let row = db
         .query_opt(
             &format!(
-                "SELECT {TICKET_TEXT}, t.description, c.body, t.subject, u.display_name
+                "SELECT {TICKET_TEXT} AS text, t.description, c.body AS latest, t.subject, u.display_name AS requester_name
                    FROM tickets t
                    JOIN users u ON u.org_id = t.org_id AND u.id = t.requester_id
                    LEFT JOIN LATERAL (
@@ -57,11 +57,11 @@ pub(super) async fn input(db: &impl GenericClient, org_id: OrgId, ticket_id: Tic
         )
         .await?;
     Ok(row.map(|r| {
-        let text: String = r.get(0);
-        let description: String = r.get(1);
-        let latest: Option<String> = r.get(2);
+        let text: String = r.get("text");
+        let description: String = r.get("description");
+        let latest: Option<String> = r.get("latest");
         let latest = latest.unwrap_or_else(|| if description.trim().is_empty() { text.clone() } else { description });
-        Input { text, latest, subject: r.get(3), requester_name: r.get(4) }
+        Input { text, latest, subject: r.get("subject"), requester_name: r.get("requester_name") }
     }))
 }
 

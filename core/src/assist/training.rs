@@ -254,16 +254,18 @@ pub async fn status(db: &impl GenericClient, who: &Principal) -> Result<TriageSt
         .iter()
         .filter_map(|r| {
             Some(Training {
-                field: Field::parse(r.get(0))?,
-                model_id: r.get(1),
-                status: r.get(2),
-                examples: r.get(3),
-                needed: r.get(4),
-                labels: r.get(5),
-                evaluation: r.get::<_, Option<serde_json::Value>>(6).and_then(|v| serde_json::from_value(v).ok()),
-                detail: r.get(7),
-                duration_ms: r.get(8),
-                created_at: r.get(9),
+                field: Field::parse(r.get("field"))?,
+                model_id: r.get("id"),
+                status: r.get("status"),
+                examples: r.get("examples"),
+                needed: r.get("needed"),
+                labels: r.get("labels"),
+                evaluation: r
+                    .get::<_, Option<serde_json::Value>>("evaluation")
+                    .and_then(|v| serde_json::from_value(v).ok()),
+                detail: r.get("detail"),
+                duration_ms: r.get("duration_ms"),
+                created_at: r.get("created_at"),
             })
         })
         .collect();

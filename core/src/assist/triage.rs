@@ -95,7 +95,8 @@ async fn triage(
     let mut stale_model = false;
     let mut ids: Vec<(i64, Field)> = Vec::new();
     for r in &current {
-        let (id, field, embedder, format): (i64, &str, &str, i32) = (r.get(0), r.get(1), r.get(2), r.get(3));
+        let (id, field, embedder, format): (i64, &str, &str, i32) =
+            (r.get("id"), r.get("field"), r.get("embedder"), r.get("format"));
         if embedder != models.embedder() || format != models.format() {
             stale_model = true;
             continue;
@@ -374,7 +375,7 @@ pub async fn view(db: &impl GenericClient, who: &Principal, ticket_id: TicketId)
         return Ok(None);
     };
     let settings = settings::of_org(db, who.org_id).await?.ai;
-    let applied: serde_json::Value = r.get(6);
+    let applied: serde_json::Value = r.get("applied");
     let verdicts: HashMap<String, String> = db
         .query(
             "SELECT DISTINCT ON (field) field, verdict FROM ai_feedback
@@ -383,7 +384,7 @@ pub async fn view(db: &impl GenericClient, who: &Principal, ticket_id: TicketId)
         )
         .await?
         .iter()
-        .map(|r| (r.get(0), r.get(1)))
+        .map(|r| (r.get("field"), r.get("verdict")))
         .collect();
     let answer = |field: Field, stored: Option<serde_json::Value>| -> Option<FieldAnswer> {
         let stored = stored?;
@@ -396,17 +397,20 @@ pub async fn view(db: &impl GenericClient, who: &Principal, ticket_id: TicketId)
         }
         Some(FieldAnswer { guess, tier, applied, model_id, verdict: verdicts.get(field.as_str()).cloned() })
     };
-    let label: String = r.get(3);
-    let language: Option<String> = r.get(4);
+    let label: String = r.get("sentiment_label");
+    let language: Option<String> = r.get("language");
     Ok(Some(TriageView {
-        category: answer(Field::Category, r.get(0)),
-        priority: answer(Field::Priority, r.get(1)),
+        category: answer(Field::Category, r.get("category")),
+        priority: answer(Field::Priority, r.get("priority")),
         sentiment: SentimentView {
-            score: r.get(2),
+            score: r.get("sentiment_score"),
             label: label.parse().map_err(|_| Error::Internal(format!("sentiment label {label:?}")))?,
         },
-        language: language.map(|code| LanguageView { code, confidence: r.get::<_, Option<f32>>(5).unwrap_or(0.0) }),
-        updated_at: r.get(7),
+        language: language.map(|code| LanguageView {
+            code,
+            confidence: r.get::<_, Option<f32>>("language_confidence").unwrap_or(0.0),
+        }),
+        updated_at: r.get("updated_at"),
     }))
 }
 

@@ -81,13 +81,19 @@ pub async fn list(db: &impl GenericClient, who: &Principal) -> Result<Vec<Entry>
     who.require(Action::Configure)?;
     let rows = db
         .query(
-            "SELECT id, cidr::text, note, created_by, created_at FROM org_ip_allowlist WHERE org_id = $1 ORDER BY cidr",
+            "SELECT id, cidr::text AS cidr, note, created_by, created_at FROM org_ip_allowlist WHERE org_id = $1 ORDER BY cidr",
             &[&who.org_id],
         )
         .await?;
     Ok(rows
         .iter()
-        .map(|r| Entry { id: r.get(0), cidr: r.get(1), note: r.get(2), created_by: r.get(3), created_at: r.get(4) })
+        .map(|r| Entry {
+            id: r.get("id"),
+            cidr: r.get("cidr"),
+            note: r.get("note"),
+            created_by: r.get("created_by"),
+            created_at: r.get("created_at"),
+        })
         .collect())
 }
 

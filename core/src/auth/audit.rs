@@ -176,14 +176,14 @@ pub async fn list(db: &impl GenericClient, who: &Principal, f: &Filter) -> Resul
     Ok(rows
         .iter()
         .map(|r| Entry {
-            id: r.get(0),
-            event: r.get(1),
-            actor_id: r.get(2),
-            actor_kind: ActorKind::from_column(r.get(7)),
-            target_user_id: r.get(3),
-            ip: r.get(4),
-            detail: r.get(5),
-            created_at: r.get(6),
+            id: r.get("id"),
+            event: r.get("event"),
+            actor_id: r.get("actor_id"),
+            actor_kind: ActorKind::from_column(r.get("actor_kind")),
+            target_user_id: r.get("target_user_id"),
+            ip: r.get("ip"),
+            detail: r.get("detail"),
+            created_at: r.get("created_at"),
         })
         .collect())
 }

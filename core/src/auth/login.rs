@@ -60,10 +60,10 @@ enum Lookup<'a> {
 /// guesses are counted one after another.
 async fn find_account(db: &impl GenericClient, lookup: Lookup<'_>) -> Result<Option<Account>> {
     const SELECT: &str =
-        "SELECT u.id, u.org_id, u.role, u.password_hash, u.is_active, coalesce(u.locked_until > now(), false),
-                u.must_verify_email AND u.email_verified_at IS NULL,
-                o.require_mfa AND u.role IN ('admin', 'agent'),
-                EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL)
+        "SELECT u.id, u.org_id, u.role, u.password_hash, u.is_active, coalesce(u.locked_until > now(), false) AS locked,
+                u.must_verify_email AND u.email_verified_at IS NULL AS must_verify,
+                o.require_mfa AND u.role IN ('admin', 'agent') AS must_enrol_mfa,
+                EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) AS has_totp
          FROM users u JOIN organizations o ON o.id = u.org_id";
     let row = match lookup {
         // users_org_email_key
@@ -77,16 +77,16 @@ async fn find_account(db: &impl GenericClient, lookup: Lookup<'_>) -> Result<Opt
         Lookup::User(id) => db.query_opt(&format!("{SELECT} WHERE u.id = $1 FOR UPDATE OF u"), &[&id]).await?,
     };
     row.map(|r| {
-        let has_totp: bool = r.get(8);
+        let has_totp: bool = r.get("has_totp");
         Ok(Account {
-            user_id: r.get(0),
-            org_id: r.get(1),
-            role: Role::parse(r.get(2)).ok_or_else(|| Error::Internal("unknown role in users".into()))?,
-            password_hash: r.get(3),
-            is_active: r.get(4),
-            locked: r.get(5),
-            must_verify: r.get(6),
-            must_enrol_mfa: r.get::<_, bool>(7) && !has_totp,
+            user_id: r.get("id"),
+            org_id: r.get("org_id"),
+            role: Role::parse(r.get("role")).ok_or_else(|| Error::Internal("unknown role in users".into()))?,
+            password_hash: r.get("password_hash"),
+            is_active: r.get("is_active"),
+            locked: r.get("locked"),
+            must_verify: r.get("must_verify"),
+            must_enrol_mfa: r.get::<_, bool>("must_enrol_mfa") && !has_totp,
             has_totp,
         })
     })

@@ -123,11 +123,11 @@ pub async fn authenticate(
     // Every authenticated request runs this: a cached statement saves a round trip.
     let stmt = db
         .prepare_cached(
-            "SELECT s.id, s.org_id, s.user_id, u.role, s.last_seen_at < now() - interval '1 minute',
+            "SELECT s.id, s.org_id, s.user_id, u.role, s.last_seen_at < now() - interval '1 minute' AS stale,
                     o.require_mfa AND u.role IN ('admin', 'agent') AND NOT EXISTS (
-                        SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL),
-                    NOT EXISTS (SELECT 1 FROM org_ip_allowlist a WHERE a.org_id = s.org_id)
-                    OR EXISTS (SELECT 1 FROM org_ip_allowlist a WHERE a.org_id = s.org_id AND $3::inet <<= a.cidr)
+                        SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) AS must_enrol_mfa,
+                    (NOT EXISTS (SELECT 1 FROM org_ip_allowlist a WHERE a.org_id = s.org_id)
+                     OR EXISTS (SELECT 1 FROM org_ip_allowlist a WHERE a.org_id = s.org_id AND $3::inet <<= a.cidr)) AS ip_allowed
              FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id
                   JOIN organizations o ON o.id = s.org_id
              WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
@@ -135,18 +135,18 @@ pub async fn authenticate(
         )
         .await?;
     let row = db.query_opt(&stmt, &[&hash_token(token), &idle_secs, &ip]).await?.ok_or(Error::Unauthenticated)?;
-    if !row.get::<_, bool>(6) {
+    if !row.get::<_, bool>("ip_allowed") {
         return Err(Error::IpNotAllowed);
     }
     let principal = Principal {
-        session_id: row.get(0),
-        org_id: row.get(1),
-        user_id: row.get(2),
-        role: Role::parse(row.get(3)).ok_or_else(|| Error::Internal("unknown role in users".into()))?,
-        must_enrol_mfa: row.get(5),
+        session_id: row.get("id"),
+        org_id: row.get("org_id"),
+        user_id: row.get("user_id"),
+        role: Role::parse(row.get("role")).ok_or_else(|| Error::Internal("unknown role in users".into()))?,
+        must_enrol_mfa: row.get("must_enrol_mfa"),
     };
     // Refresh the idle clock at most once a minute: a write per request is waste.
-    if row.get::<_, bool>(4) {
+    if row.get::<_, bool>("stale") {
         db.execute("UPDATE sessions SET last_seen_at = now() WHERE id = $1", &[&principal.session_id]).await?;
     }
     Ok(principal)
@@ -197,13 +197,13 @@ pub async fn list_live_of(
     Ok(rows
         .iter()
         .map(|r| SessionInfo {
-            id: r.get(0),
-            created_at: r.get(1),
-            last_seen_at: r.get(2),
-            expires_at: r.get(3),
-            ip: r.get(4),
-            user_agent: r.get(5),
-            current: r.get::<_, i64>(0) == viewer_session,
+            id: r.get("id"),
+            created_at: r.get("created_at"),
+            last_seen_at: r.get("last_seen_at"),
+            expires_at: r.get("expires_at"),
+            ip: r.get("ip"),
+            user_agent: r.get("user_agent"),
+            current: r.get::<_, i64>("id") == viewer_session,
         })
         .collect())
 }

@@ -75,20 +75,20 @@ pub struct ItemInput {
 }
 
 const COLUMNS: &str = "i.id, i.name, i.description, i.category, i.priority, i.group_id, i.published, \
-    i.current_version, f.fields, i.updated_at";
+    i.current_version AS version, f.fields, i.updated_at";
 
 fn from_row(r: &Row) -> Result<Item> {
     Ok(Item {
-        id: r.get(0),
-        name: r.get(1),
-        description: r.get(2),
-        category: r.get(3),
-        priority: r.get(4),
-        group_id: r.get(5),
-        published: r.get(6),
-        version: r.get(7),
-        fields: serde_json::from_value(r.get(8)).map_err(|e| Error::Internal(format!("stored form: {e}")))?,
-        updated_at: r.get(9),
+        id: r.get("id"),
+        name: r.get("name"),
+        description: r.get("description"),
+        category: r.get("category"),
+        priority: r.get("priority"),
+        group_id: r.get("group_id"),
+        published: r.get("published"),
+        version: r.get("version"),
+        fields: serde_json::from_value(r.get("fields")).map_err(|e| Error::Internal(format!("stored form: {e}")))?,
+        updated_at: r.get("updated_at"),
     })
 }
 
@@ -305,10 +305,10 @@ pub async fn request_of(db: &impl GenericClient, who: &Principal, ticket_id: Tic
         .await?
         .ok_or(Error::NotFound("catalog request"))?;
     Ok(Request {
-        item_id: row.get(0),
-        item_name: row.get(1),
-        form_version: row.get(2),
-        fields: serde_json::from_value(row.get(3)).map_err(|e| Error::Internal(e.to_string()))?,
-        answers: row.get(4),
+        item_id: row.get("item_id"),
+        item_name: row.get("name"),
+        form_version: row.get("form_version"),
+        fields: serde_json::from_value(row.get("fields")).map_err(|e| Error::Internal(e.to_string()))?,
+        answers: row.get("answers"),
     })
 }

@@ -116,7 +116,7 @@ pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ru
         )
         .await?
         .ok_or(Error::NotFound("copilot run"))?;
-    let ticket_id: TicketId = r.get(1);
+    let ticket_id: TicketId = r.get("ticket_id");
     crate::tickets::get(db, who, ticket_id).await.map_err(|e| match e {
         Error::NotFound(_) => Error::NotFound("copilot run"),
         other => other,
@@ -130,15 +130,15 @@ pub async fn get(db: &impl GenericClient, who: &Principal, id: i64) -> Result<Ru
         .await?
         .iter()
         .map(|s| Step {
-            seq: s.get(0),
-            kind: s.get(1),
-            name: s.get(2),
-            arguments: s.get(3),
-            result: s.get(4),
-            result_sha256: s.get(5),
-            sources: serde_json::from_value(s.get(6)).unwrap_or_default(),
-            duration_ms: s.get(7),
-            error: s.get(8),
+            seq: s.get("seq"),
+            kind: s.get("kind"),
+            name: s.get("name"),
+            arguments: s.get("arguments"),
+            result: s.get("result"),
+            result_sha256: s.get("result_sha256"),
+            sources: serde_json::from_value(s.get("sources")).unwrap_or_default(),
+            duration_ms: s.get("duration_ms"),
+            error: s.get("error"),
         })
         .collect();
     Ok(Run { steps, ..run(&r) })
@@ -150,24 +150,24 @@ const RUN_COLUMNS: &str = "id, ticket_id, user_id, question, mode, status, answe
 /// A run from a row of [`RUN_COLUMNS`], without its steps.
 fn run(r: &tokio_postgres::Row) -> Run {
     Run {
-        id: r.get(0),
-        ticket_id: r.get(1),
-        user_id: r.get(2),
-        question: r.get(3),
-        mode: r.get(4),
-        status: status(r.get(5)),
-        answer: r.get(6),
-        citations: serde_json::from_value(r.get(7)).unwrap_or_default(),
-        refusal: r.get(8),
-        verdicts: serde_json::from_value(r.get(9)).unwrap_or_default(),
-        planner: r.get(10),
-        answerer: r.get(11),
-        gate: r.get(12),
-        thresholds: r.get(13),
-        index_version: r.get(14),
-        duration_ms: r.get(15),
-        created_at: r.get(16),
-        model: r.get(17),
+        id: r.get("id"),
+        ticket_id: r.get("ticket_id"),
+        user_id: r.get("user_id"),
+        question: r.get("question"),
+        mode: r.get("mode"),
+        status: status(r.get("status")),
+        answer: r.get("answer"),
+        citations: serde_json::from_value(r.get("citations")).unwrap_or_default(),
+        refusal: r.get("refusal"),
+        verdicts: serde_json::from_value(r.get("verdicts")).unwrap_or_default(),
+        planner: r.get("planner"),
+        answerer: r.get("answerer"),
+        gate: r.get("gate"),
+        thresholds: r.get("thresholds"),
+        index_version: r.get("index_version"),
+        duration_ms: r.get("duration_ms"),
+        created_at: r.get("created_at"),
+        model: r.get("model"),
         steps: Vec::new(),
     }
 }

@@ -88,21 +88,21 @@ pub(crate) const COLUMNS: &str =
     "id, version, title, body, status, visibility, tags, author_id, created_by, created_at, updated_at, published_at";
 
 pub(crate) fn from_row(r: &Row) -> Article {
-    let body: String = r.get(3);
+    let body: String = r.get("body");
     Article {
-        id: r.get(0),
-        version: r.get(1),
-        title: r.get(2),
+        id: r.get("id"),
+        version: r.get("version"),
+        title: r.get("title"),
         body_html: markdown::to_html(&body),
         body,
-        status: ArticleStatus::parse(r.get(4)).unwrap_or(ArticleStatus::Draft),
-        visibility: Visibility::parse(r.get(5)).unwrap_or(Visibility::Internal),
-        tags: r.get(6),
-        author_id: r.get(7),
-        created_by: r.get(8),
-        created_at: r.get(9),
-        updated_at: r.get(10),
-        published_at: r.get(11),
+        status: ArticleStatus::parse(r.get("status")).unwrap_or(ArticleStatus::Draft),
+        visibility: Visibility::parse(r.get("visibility")).unwrap_or(Visibility::Internal),
+        tags: r.get("tags"),
+        author_id: r.get("author_id"),
+        created_by: r.get("created_by"),
+        created_at: r.get("created_at"),
+        updated_at: r.get("updated_at"),
+        published_at: r.get("published_at"),
     }
 }
 
@@ -163,12 +163,12 @@ pub async fn detail(db: &impl GenericClient, who: &Principal, id: i64) -> Result
     let versions = rows
         .iter()
         .map(|r| VersionSummary {
-            version: r.get(0),
-            title: r.get(1),
-            status: ArticleStatus::parse(r.get(2)).unwrap_or(ArticleStatus::Draft),
-            visibility: Visibility::parse(r.get(3)).unwrap_or(Visibility::Internal),
-            author_id: r.get(4),
-            created_at: r.get(5),
+            version: r.get("version"),
+            title: r.get("title"),
+            status: ArticleStatus::parse(r.get("status")).unwrap_or(ArticleStatus::Draft),
+            visibility: Visibility::parse(r.get("visibility")).unwrap_or(Visibility::Internal),
+            author_id: r.get("author_id"),
+            created_at: r.get("created_at"),
         })
         .collect();
     Ok(ArticleDetail { article, versions })
@@ -185,18 +185,18 @@ pub async fn version(db: &impl GenericClient, who: &Principal, id: i64, version:
         )
         .await?
         .ok_or(Error::NotFound("version"))?;
-    let body: String = r.get(2);
+    let body: String = r.get("body");
     Ok(Version {
         article_id: id,
-        version: r.get(0),
-        title: r.get(1),
+        version: r.get("version"),
+        title: r.get("title"),
         body_html: markdown::to_html(&body),
         body,
-        status: ArticleStatus::parse(r.get(3)).unwrap_or(ArticleStatus::Draft),
-        visibility: Visibility::parse(r.get(4)).unwrap_or(Visibility::Internal),
-        tags: r.get(5),
-        author_id: r.get(6),
-        created_at: r.get(7),
+        status: ArticleStatus::parse(r.get("status")).unwrap_or(ArticleStatus::Draft),
+        visibility: Visibility::parse(r.get("visibility")).unwrap_or(Visibility::Internal),
+        tags: r.get("tags"),
+        author_id: r.get("author_id"),
+        created_at: r.get("created_at"),
     })
 }
 
@@ -281,7 +281,7 @@ pub async fn list(db: &impl GenericClient, who: &Principal, q: &ListQuery) -> Re
         .query(
             "SELECT a.id, a.version, a.title, a.status, a.visibility, a.tags, a.author_id, a.updated_at,
                     CASE WHEN $5::text IS NULL THEN NULL ELSE
-                        ts_headline('english', a.title || E'\\n' || a.body, websearch_to_tsquery('english', $5), $7) END
+                        ts_headline('english', a.title || E'\\n' || a.body, websearch_to_tsquery('english', $5), $7) END AS snippet
              FROM kb_articles a
              WHERE a.org_id = $1 AND a.status = ANY($2) AND ($3::text IS NULL OR a.visibility = $3)
                AND ($4::text IS NULL OR $4 = ANY(a.tags))
@@ -295,15 +295,15 @@ pub async fn list(db: &impl GenericClient, who: &Principal, q: &ListQuery) -> Re
     Ok(rows
         .iter()
         .map(|r| ArticleSummary {
-            id: r.get(0),
-            version: r.get(1),
-            title: r.get(2),
-            status: ArticleStatus::parse(r.get(3)).unwrap_or(ArticleStatus::Draft),
-            visibility: Visibility::parse(r.get(4)).unwrap_or(Visibility::Internal),
-            tags: r.get(5),
-            author_id: r.get(6),
-            updated_at: r.get(7),
-            snippet: r.get::<_, Option<String>>(8).map(|s| markdown::highlight(&s)),
+            id: r.get("id"),
+            version: r.get("version"),
+            title: r.get("title"),
+            status: ArticleStatus::parse(r.get("status")).unwrap_or(ArticleStatus::Draft),
+            visibility: Visibility::parse(r.get("visibility")).unwrap_or(Visibility::Internal),
+            tags: r.get("tags"),
+            author_id: r.get("author_id"),
+            updated_at: r.get("updated_at"),
+            snippet: r.get::<_, Option<String>>("snippet").map(|s| markdown::highlight(&s)),
         })
         .collect())
 }

@@ -119,11 +119,11 @@ pub async fn article(db: &impl GenericClient, slug: &str, id: i64) -> Result<Pub
         .await?
         .ok_or(Error::NotFound("article"))?;
     Ok(PublicArticle {
-        id: r.get(0),
-        title: r.get(1),
-        body_html: markdown::to_html(r.get(2)),
-        tags: r.get(3),
-        published_at: r.get(4),
-        updated_at: r.get(5),
+        id: r.get("id"),
+        title: r.get("title"),
+        body_html: markdown::to_html(r.get("body")),
+        tags: r.get("tags"),
+        published_at: r.get("published_at"),
+        updated_at: r.get("updated_at"),
     })
 }

@@ -163,19 +163,19 @@ fn context(org_id: OrgId) -> Vec<u8> {
 pub async fn view(db: &impl GenericClient, org_id: OrgId) -> Result<Option<EndpointView>> {
     let row = db
         .query_opt(
-            "SELECT provider, base_url, model, api_key_ciphertext IS NOT NULL, timeout_ms, retries, features
+            "SELECT provider, base_url, model, api_key_ciphertext IS NOT NULL AS api_key_set, timeout_ms, retries, features
                FROM llm_endpoints WHERE org_id = $1",
             &[&org_id],
         )
         .await?;
     Ok(row.map(|r| EndpointView {
-        provider: Provider::parse(r.get(0)).unwrap_or(Provider::Ollama),
-        base_url: r.get(1),
-        model: r.get(2),
-        api_key_set: r.get(3),
-        timeout_ms: r.get::<_, i32>(4).max(0) as u32,
-        retries: r.get::<_, i16>(5).max(0) as u32,
-        features: r.get::<_, Vec<String>>(6).iter().filter_map(|f| Feature::parse(f)).collect(),
+        provider: Provider::parse(r.get("provider")).unwrap_or(Provider::Ollama),
+        base_url: r.get("base_url"),
+        model: r.get("model"),
+        api_key_set: r.get("api_key_set"),
+        timeout_ms: r.get::<_, i32>("timeout_ms").max(0) as u32,
+        retries: r.get::<_, i16>("retries").max(0) as u32,
+        features: r.get::<_, Vec<String>>("features").iter().filter_map(|f| Feature::parse(f)).collect(),
     }))
 }
 
@@ -203,13 +203,13 @@ pub async fn load(db: &impl GenericClient, key: Option<&SecretKey>, org_id: OrgI
     };
     Ok(Some(Endpoint {
         org_id,
-        provider: Provider::parse(r.get(0)).unwrap_or(Provider::Ollama),
-        base_url: r.get(1),
-        model: r.get(2),
+        provider: Provider::parse(r.get("provider")).unwrap_or(Provider::Ollama),
+        base_url: r.get("base_url"),
+        model: r.get("model"),
         api_key,
-        timeout: Duration::from_millis(r.get::<_, i32>(5).max(0) as u64),
-        retries: r.get::<_, i16>(6).max(0) as u32,
-        features: r.get::<_, Vec<String>>(7).iter().filter_map(|f| Feature::parse(f)).collect(),
+        timeout: Duration::from_millis(r.get::<_, i32>("timeout_ms").max(0) as u64),
+        retries: r.get::<_, i16>("retries").max(0) as u32,
+        features: r.get::<_, Vec<String>>("features").iter().filter_map(|f| Feature::parse(f)).collect(),
     }))
 }
 

@@ -109,19 +109,19 @@ async fn list_for(db: &impl GenericClient, org_id: OrgId, limit: i64, before: Op
     Ok(rows
         .iter()
         .map(|r| RequestView {
-            id: r.get(0),
-            feature: r.get(1),
-            ticket_id: r.get(2),
-            provider: r.get(3),
-            model: r.get(4),
-            url: r.get(5),
-            request: r.get(6),
-            response: r.get(7),
-            status: outcome(r.get(8)),
-            error: r.get(9),
-            attempts: r.get(10),
-            duration_ms: r.get(11),
-            created_at: r.get(12),
+            id: r.get("id"),
+            feature: r.get("feature"),
+            ticket_id: r.get("ticket_id"),
+            provider: r.get("provider"),
+            model: r.get("model"),
+            url: r.get("url"),
+            request: r.get("request"),
+            response: r.get("response"),
+            status: outcome(r.get("status")),
+            error: r.get("error"),
+            attempts: r.get("attempts"),
+            duration_ms: r.get("duration_ms"),
+            created_at: r.get("created_at"),
         })
         .collect())
 }

@@ -129,7 +129,7 @@ async fn batch(
         Source::Article => {
             tx.query(
                 &format!(
-                    "SELECT id, updated_at, status = 'published', visibility, title, body FROM kb_articles
+                    "SELECT id, updated_at, status = 'published' AS live, visibility, title, body AS text FROM kb_articles
                      WHERE org_id = $1
                        AND (updated_at, id) > (coalesce($5::timestamptz, {SINCE}), $3)
                      ORDER BY updated_at, id LIMIT $4"
@@ -141,13 +141,14 @@ async fn batch(
         Source::Ticket => {
             tx.query(
                 &format!(
-                    "SELECT t.id, t.updated_at, t.status IN ('solved', 'closed'), 'internal', t.subject, t.description,
+                    "SELECT t.id, t.updated_at, t.status IN ('solved', 'closed') AS live, 'internal' AS visibility, t.subject AS title,
+                            t.description AS text,
                             CASE WHEN t.status IN ('solved', 'closed') THEN (
                                 SELECT c.body FROM ticket_comments c
                                 JOIN users u ON u.org_id = c.org_id AND u.id = c.author_id
                                 WHERE c.org_id = t.org_id AND c.ticket_id = t.id AND c.visibility = 'public'
                                   AND u.role <> 'customer'
-                                ORDER BY c.created_at DESC, c.id DESC LIMIT 1) END
+                                ORDER BY c.created_at DESC, c.id DESC LIMIT 1) END AS reply
                      FROM tickets t
                      WHERE t.org_id = $1
                        AND (t.updated_at, t.id) > (coalesce($5::timestamptz, {SINCE}), $3)
@@ -162,8 +163,8 @@ async fn batch(
     stats.sources = rows.len() as u64;
     let more = rows.len() as i64 == BATCH;
     if let Some(last) = rows.last() {
-        let last_at: chrono::DateTime<chrono::Utc> = last.get(1);
-        *cursor = Some((last_at, last.get(0)));
+        let last_at: chrono::DateTime<chrono::Utc> = last.get("updated_at");
+        *cursor = Some((last_at, last.get("id")));
         tx.execute(
             "INSERT INTO kb_index_state (org_id, source, indexed_to) VALUES ($1, $2, $3)
              ON CONFLICT (org_id, source) DO UPDATE
@@ -176,7 +177,8 @@ async fn batch(
     Ok((stats, more))
 }
 
-/// Indexes source rows `(id, updated_at, live, visibility, title, text[, reply])`: all
+/// Indexes source rows with the columns `id, updated_at, live, visibility, title, text` (and
+/// `reply` for tickets): all
 /// their passages in one statement and the passages they no longer have removed in
 /// another, so the vocabulary's triggers run once per batch, not once per passage.
 async fn write(db: &impl GenericClient, org: OrgId, source: Source, rows: &[Row]) -> Result<Stats> {
@@ -185,12 +187,12 @@ async fn write(db: &impl GenericClient, org: OrgId, source: Source, rows: &[Row]
     let (mut source_ids, mut ordinals, mut titles, mut bodies, mut visibilities, mut hashes) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for r in rows {
-        let id: i64 = r.get(0);
-        let live: bool = r.get(2);
+        let id: i64 = r.get("id");
+        let live: bool = r.get("live");
         let chunks: Vec<Chunk> = match source {
-            Source::Article if live => chunk::article(r.get(4), r.get(5)),
-            Source::Ticket if live => match r.get::<_, Option<&str>>(6) {
-                Some(reply) => vec![chunk::ticket(r.get(4), r.get(5), reply)],
+            Source::Article if live => chunk::article(r.get("title"), r.get("text")),
+            Source::Ticket if live => match r.get::<_, Option<&str>>("reply") {
+                Some(reply) => vec![chunk::ticket(r.get("title"), r.get("text"), reply)],
                 None => Vec::new(),
             },
             _ => Vec::new(),
@@ -200,7 +202,7 @@ async fn write(db: &impl GenericClient, org: OrgId, source: Source, rows: &[Row]
         for (ordinal, c) in chunks.into_iter().enumerate() {
             source_ids.push(id);
             ordinals.push(ordinal as i32);
-            visibilities.push(r.get::<_, String>(3));
+            visibilities.push(r.get::<_, String>("visibility"));
             hashes.push(c.hash());
             titles.push(c.title);
             bodies.push(c.body);

@@ -197,9 +197,9 @@ pub async fn fuse(
     let mut seen: HashSet<(String, i64)> = HashSet::new();
     let mut out = Vec::new();
     for f in fused {
-        let Some(r) = rows.iter().find(|r| r.get::<_, i64>(0) == f.item) else { continue };
-        let source: String = r.get(1);
-        let source_id: i64 = r.get(2);
+        let Some(r) = rows.iter().find(|r| r.get::<_, i64>("id") == f.item) else { continue };
+        let source: String = r.get("source");
+        let source_id: i64 = r.get("source_id");
         // The best passage of each source stands for it.
         if !seen.insert((source.clone(), source_id)) {
             continue;
@@ -208,8 +208,8 @@ pub async fn fuse(
             source,
             id: source_id,
             chunk_id: f.item,
-            title: r.get(3),
-            visibility: r.get(4),
+            title: r.get("title"),
+            visibility: r.get("visibility"),
             snippet: String::new(),
             score: f.score,
             retrievers: f.found_by.iter().map(|i| RETRIEVERS[*i].to_owned()).collect(),

@@ -135,12 +135,12 @@ const CALENDAR_COLUMNS: &str = "id, name, timezone, hours, holidays, updated_at"
 
 fn calendar_record(r: &Row) -> CalendarRecord {
     CalendarRecord {
-        id: r.get(0),
-        name: r.get(1),
-        timezone: r.get(2),
-        hours: r.get(3),
-        holidays: r.get(4),
-        updated_at: r.get(5),
+        id: r.get("id"),
+        name: r.get("name"),
+        timezone: r.get("timezone"),
+        hours: r.get("hours"),
+        holidays: r.get("holidays"),
+        updated_at: r.get("updated_at"),
     }
 }
 

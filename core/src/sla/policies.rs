@@ -147,24 +147,24 @@ const POLICY_COLUMNS: &str = "id, name, position, priorities, categories, calend
 
 fn policy_record(r: &Row) -> PolicyRecord {
     PolicyRecord {
-        id: r.get(0),
+        id: r.get("id"),
         input: PolicyInput {
-            name: r.get(1),
-            position: r.get(2),
-            priorities: r.get(3),
-            categories: r.get(4),
-            calendar_id: r.get(5),
-            first_response_minutes: r.get(6),
-            next_response_minutes: r.get(7),
-            resolution_minutes: r.get(8),
-            pause_statuses: r.get(9),
-            warn_before_minutes: r.get(10),
-            escalate_priority: r.get(11),
-            escalate_assignee_id: r.get(12),
-            escalate_notify: r.get(13),
-            escalate_group_id: r.get(15),
+            name: r.get("name"),
+            position: r.get("position"),
+            priorities: r.get("priorities"),
+            categories: r.get("categories"),
+            calendar_id: r.get("calendar_id"),
+            first_response_minutes: r.get("first_response_minutes"),
+            next_response_minutes: r.get("next_response_minutes"),
+            resolution_minutes: r.get("resolution_minutes"),
+            pause_statuses: r.get("pause_statuses"),
+            warn_before_minutes: r.get("warn_before_minutes"),
+            escalate_priority: r.get("escalate_priority"),
+            escalate_assignee_id: r.get("escalate_assignee_id"),
+            escalate_notify: r.get("escalate_notify"),
+            escalate_group_id: r.get("escalate_group_id"),
         },
-        updated_at: r.get(14),
+        updated_at: r.get("updated_at"),
     }
 }
 
@@ -323,28 +323,28 @@ pub async fn load(db: &impl GenericClient, org_id: OrgId) -> Result<Vec<Arc<Poli
         .await?;
     rows.iter()
         .map(|r| {
-            let calendar = match r.get::<_, Option<String>>(12) {
-                Some(tz) => calendar_from(&tz, &r.get::<_, Value>(13), r.get(14))?,
+            let calendar = match r.get::<_, Option<String>>("timezone") {
+                Some(tz) => calendar_from(&tz, &r.get::<_, Value>("hours"), r.get("holidays"))?,
                 None => Calendar::always(),
             };
-            let minutes = |i: usize| r.get::<_, Option<i32>>(i).map(i64::from);
+            let minutes = |column: &str| r.get::<_, Option<i32>>(column).map(i64::from);
             Ok(Arc::new(Policy {
-                id: r.get(0),
-                name: r.get(1),
-                priorities: r.get(2),
-                categories: r.get(3),
+                id: r.get("id"),
+                name: r.get("name"),
+                priorities: r.get("priorities"),
+                categories: r.get("categories"),
                 rules: Rules {
-                    first_response: minutes(4),
-                    next_response: minutes(5),
-                    resolution: minutes(6),
-                    pause_statuses: r.get(7),
+                    first_response: minutes("first_response_minutes"),
+                    next_response: minutes("next_response_minutes"),
+                    resolution: minutes("resolution_minutes"),
+                    pause_statuses: r.get("pause_statuses"),
                     calendar,
                 },
-                warn_before_minutes: r.get(8),
-                escalate_priority: r.get(9),
-                escalate_assignee_id: r.get(10),
-                escalate_notify: r.get(11),
-                escalate_group_id: r.get(15),
+                warn_before_minutes: r.get("warn_before_minutes"),
+                escalate_priority: r.get("escalate_priority"),
+                escalate_assignee_id: r.get("escalate_assignee_id"),
+                escalate_notify: r.get("escalate_notify"),
+                escalate_group_id: r.get("escalate_group_id"),
             }))
         })
         .collect()

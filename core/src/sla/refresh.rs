@@ -94,7 +94,7 @@ pub async fn evaluate(
         .await?;
     let mut facts: HashMap<i64, Facts> = tickets
         .iter()
-        .map(|r| (r.get(0), Facts { created_at: r.get(1), periods: Vec::new(), messages: Vec::new() }))
+        .map(|r| (r.get("id"), Facts { created_at: r.get("created_at"), periods: Vec::new(), messages: Vec::new() }))
         .collect();
     for r in db
         .query(
@@ -126,7 +126,7 @@ pub async fn evaluate(
     Ok(tickets
         .iter()
         .map(|r| {
-            let t = TicketRow { id: r.get(0), priority: r.get(2), category: r.get(3) };
+            let t = TicketRow { id: r.get("id"), priority: r.get("priority"), category: r.get("category") };
             let policy = policies.iter().find(|p| p.matches(&t.priority, t.category.as_deref())).cloned();
             let (clocks, summary) = match (&policy, facts.get(&t.id)) {
                 (Some(p), Some(f)) => {
@@ -137,13 +137,13 @@ pub async fn evaluate(
                 _ => (Vec::new(), Summary::default()),
             };
             let stored = Copies {
-                policy: r.get(4),
-                first_response: r.get(5),
-                next_response: r.get(6),
-                next_response_started: r.get(7),
-                resolution: r.get(8),
-                next_due: r.get(9),
-                warn_at: r.get(10),
+                policy: r.get("sla_policy_id"),
+                first_response: r.get("sla_first_response_due_at"),
+                next_response: r.get("sla_next_response_due_at"),
+                next_response_started: r.get("sla_next_response_started_at"),
+                resolution: r.get("sla_resolution_due_at"),
+                next_due: r.get("sla_next_due_at"),
+                warn_at: r.get("sla_warn_at"),
             };
             Refreshed {
                 ticket_id: TicketId(t.id),
@@ -324,16 +324,18 @@ async fn record(db: &impl GenericClient, org_id: OrgId, marks: &[Mark], policies
     let journal: Vec<Event> = new
         .iter()
         .map(|r| {
-            let kind = if r.get::<_, &str>(1) == "breach" { Kind::SlaBreached } else { Kind::SlaWarning };
-            let (clock, cycle, due): (&str, DateTime<Utc>, DateTime<Utc>) = (r.get(2), r.get(3), r.get(4));
-            Event::by_system(Actor::SlaWorker, org_id, r.get::<_, i64>(0), kind)
+            let kind = if r.get::<_, &str>("kind") == "breach" { Kind::SlaBreached } else { Kind::SlaWarning };
+            let (clock, cycle, due): (&str, DateTime<Utc>, DateTime<Utc>) =
+                (r.get("clock"), r.get("cycle_started_at"), r.get("due_at"));
+            Event::by_system(Actor::SlaWorker, org_id, r.get::<_, i64>("ticket_id"), kind)
                 .after(serde_json::json!({ "clock": clock, "due_at": due, "cycle_started_at": cycle }))
         })
         .collect();
     events::record_many(db, org_id, &journal, events::Announce::Each).await?;
     let mut escalated = Vec::new();
-    for row in new.iter().filter(|r| r.get::<_, &str>(1) == "breach") {
-        let (ticket_id, clock, cycle): (i64, &str, DateTime<Utc>) = (row.get(0), row.get(2), row.get(3));
+    for row in new.iter().filter(|r| r.get::<_, &str>("kind") == "breach") {
+        let (ticket_id, clock, cycle): (i64, &str, DateTime<Utc>) =
+            (row.get("ticket_id"), row.get("clock"), row.get("cycle_started_at"));
         let Some(mark) =
             marks.iter().find(|m| m.ticket_id == ticket_id && m.clock.as_str() == clock && m.cycle_started_at == cycle)
         else {
@@ -383,15 +385,17 @@ async fn escalate(
                      WHERE t.org_id = $1 AND t.id = $2
                      RETURNING t.priority, t.assignee_id, t.group_id
                  )
-                 SELECT old.priority, old.assignee_id, old.group_id, new.priority, new.assignee_id, new.group_id
+                 SELECT old.priority AS old_priority, old.assignee_id AS old_assignee_id, old.group_id AS old_group_id,
+                        new.priority, new.assignee_id, new.group_id
                  FROM old, new"
             ),
             &[&org_id, &ticket_id, &policy.escalate_priority, &policy.escalate_assignee_id, &policy.escalate_group_id],
         )
         .await?;
     let (old_priority, old_assignee, old_group): (String, Option<i64>, Option<i64>) =
-        (row.get(0), row.get(1), row.get(2));
-    let (priority, assignee, group): (String, Option<i64>, Option<i64>) = (row.get(3), row.get(4), row.get(5));
+        (row.get("old_priority"), row.get("old_assignee_id"), row.get("old_group_id"));
+    let (priority, assignee, group): (String, Option<i64>, Option<i64>) =
+        (row.get("priority"), row.get("assignee_id"), row.get("group_id"));
     let escalated = Event::by_system(Actor::SlaWorker, org_id, ticket_id, Kind::SlaEscalated)
         .before(serde_json::json!({ "priority": old_priority, "assignee_id": old_assignee, "group_id": old_group }))
         .after(serde_json::json!({ "priority": priority, "assignee_id": assignee, "group_id": group, "clock": clock }));

@@ -172,13 +172,17 @@ pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: TicketId,
     let items = rows
         .iter()
         .map(|r| Comment {
-            id: r.get(0),
+            id: r.get("id"),
             ticket_id,
-            author_id: r.get(1),
-            author_name: r.get(5),
-            visibility: if r.get::<_, &str>(2) == "internal" { Visibility::Internal } else { Visibility::Public },
-            body: r.get(3),
-            created_at: r.get(4),
+            author_id: r.get("author_id"),
+            author_name: r.get("display_name"),
+            visibility: if r.get::<_, &str>("visibility") == "internal" {
+                Visibility::Internal
+            } else {
+                Visibility::Public
+            },
+            body: r.get("body"),
+            created_at: r.get("created_at"),
         })
         .collect();
     let (items, next_cursor) = page.page(items, |c: &Comment| (c.created_at, c.id));

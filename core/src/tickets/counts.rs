@@ -27,22 +27,23 @@ pub async fn standard_views(db: &impl GenericClient, who: &Principal) -> Result<
     who.require(Action::WorkTickets)?;
     let stmt = db
         .prepare_cached(
-            "SELECT count(*) FILTER (WHERE assignee_id = $2),
-                    count(*) FILTER (WHERE assignee_id IS NULL),
-                    count(*),
-                    count(*) FILTER (WHERE status = 'pending'),
-                    count(*) FILTER (WHERE id IN (SELECT ticket_id FROM sla_breaches WHERE org_id = $1 AND kind = 'breach')),
-                    count(*) FILTER (WHERE sla_warn_at <= now() AND sla_next_due_at > now())
+            "SELECT count(*) FILTER (WHERE assignee_id = $2) AS mine,
+                    count(*) FILTER (WHERE assignee_id IS NULL) AS unassigned,
+                    count(*) AS open,
+                    count(*) FILTER (WHERE status = 'pending') AS pending,
+                    count(*) FILTER (WHERE id IN (SELECT ticket_id FROM sla_breaches WHERE org_id = $1 AND kind = 'breach'))
+                        AS breached,
+                    count(*) FILTER (WHERE sla_warn_at <= now() AND sla_next_due_at > now()) AS at_risk
              FROM tickets WHERE org_id = $1 AND status IN ('new', 'open', 'pending', 'on_hold')",
         )
         .await?;
     let r = db.query_one(&stmt, &[&who.org_id, &who.user_id]).await?;
     Ok(Counts {
-        mine: r.get(0),
-        unassigned: r.get(1),
-        open: r.get(2),
-        pending: r.get(3),
-        breached: r.get(4),
-        at_risk: r.get(5),
+        mine: r.get("mine"),
+        unassigned: r.get("unassigned"),
+        open: r.get("open"),
+        pending: r.get("pending"),
+        breached: r.get("breached"),
+        at_risk: r.get("at_risk"),
     })
 }

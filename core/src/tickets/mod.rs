@@ -112,34 +112,34 @@ pub struct Ticket {
 pub(crate) const COLUMNS: &str = "id, number, subject, description, status, priority, category, tags, requester_id, \
      assignee_id, channel, created_at, updated_at, first_responded_at, solved_at, closed_at, version, \
      sla_next_due_at, \
-     (SELECT min(b.recorded_at) FROM sla_breaches b WHERE b.ticket_id = tickets.id AND b.kind = 'breach'), \
+     (SELECT min(b.recorded_at) FROM sla_breaches b WHERE b.ticket_id = tickets.id AND b.kind = 'breach') AS sla_breached_at, \
      time_to_breach_minutes, sla_risk_score, group_id";
 
 pub(crate) fn from_row(r: &Row) -> Result<Ticket> {
     let bad = |what: &str| Error::Internal(format!("unexpected {what} in tickets"));
     Ok(Ticket {
-        id: r.get(0),
-        number: r.get(1),
-        subject: r.get(2),
-        description: r.get(3),
-        status: Status::parse(r.get(4)).ok_or_else(|| bad("status"))?,
-        priority: Priority::parse(r.get(5)).ok_or_else(|| bad("priority"))?,
-        category: r.get(6),
-        tags: r.get(7),
-        requester_id: r.get(8),
-        assignee_id: r.get(9),
-        channel: Channel::parse(r.get(10)).ok_or_else(|| bad("channel"))?,
-        created_at: r.get(11),
-        updated_at: r.get(12),
-        first_responded_at: r.get(13),
-        solved_at: r.get(14),
-        closed_at: r.get(15),
-        version: r.get(16),
-        sla_next_due_at: r.get(17),
-        sla_breached_at: r.get(18),
-        time_to_breach_minutes: r.get(19),
-        sla_risk_score: r.get(20),
-        group_id: r.get(21),
+        id: r.get("id"),
+        number: r.get("number"),
+        subject: r.get("subject"),
+        description: r.get("description"),
+        status: Status::parse(r.get("status")).ok_or_else(|| bad("status"))?,
+        priority: Priority::parse(r.get("priority")).ok_or_else(|| bad("priority"))?,
+        category: r.get("category"),
+        tags: r.get("tags"),
+        requester_id: r.get("requester_id"),
+        assignee_id: r.get("assignee_id"),
+        channel: Channel::parse(r.get("channel")).ok_or_else(|| bad("channel"))?,
+        created_at: r.get("created_at"),
+        updated_at: r.get("updated_at"),
+        first_responded_at: r.get("first_responded_at"),
+        solved_at: r.get("solved_at"),
+        closed_at: r.get("closed_at"),
+        version: r.get("version"),
+        sla_next_due_at: r.get("sla_next_due_at"),
+        sla_breached_at: r.get("sla_breached_at"),
+        time_to_breach_minutes: r.get("time_to_breach_minutes"),
+        sla_risk_score: r.get("sla_risk_score"),
+        group_id: r.get("group_id"),
     })
 }
 

@@ -151,7 +151,7 @@ pub async fn activity(db: &impl GenericClient, who: &Principal) -> Result<Vec<Ac
     who.require(Action::WorkTickets)?;
     let rows = db
         .query(
-            "SELECT p.ticket_id, p.user_id, u.display_name, p.typing, p.seen_at, false
+            "SELECT p.ticket_id, p.user_id, u.display_name, p.typing, p.seen_at AS since, false AS holds_lock
              FROM ticket_presence p JOIN users u ON u.org_id = p.org_id AND u.id = p.user_id
              WHERE p.org_id = $1 AND p.expires_at > now()
              UNION ALL
@@ -164,17 +164,23 @@ pub async fn activity(db: &impl GenericClient, who: &Principal) -> Result<Vec<Ac
         .await?;
     let mut out: Vec<Activity> = Vec::new();
     for r in rows {
-        let ticket_id: TicketId = r.get(0);
+        let ticket_id: TicketId = r.get("ticket_id");
         if out.last().is_none_or(|a| a.ticket_id != ticket_id) {
             out.push(Activity { ticket_id, viewers: Vec::new(), lock_holder: None });
         }
         let Some(entry) = out.last_mut() else { continue };
-        let user_id: UserId = r.get(1);
+        let user_id: UserId = r.get("user_id");
         let me = user_id == who.user_id;
-        if r.get::<_, bool>(5) {
-            entry.lock_holder = Some(Holder { user_id, display_name: r.get(2), me });
+        if r.get::<_, bool>("holds_lock") {
+            entry.lock_holder = Some(Holder { user_id, display_name: r.get("display_name"), me });
         } else {
-            entry.viewers.push(Viewer { user_id, display_name: r.get(2), typing: r.get(3), since: r.get(4), me });
+            entry.viewers.push(Viewer {
+                user_id,
+                display_name: r.get("display_name"),
+                typing: r.get("typing"),
+                since: r.get("since"),
+                me,
+            });
         }
     }
     Ok(out)

@@ -73,11 +73,11 @@ pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: TicketId)
     get(db, who, ticket_id).await?;
     let rows = db
         .query(
-            "SELECT r.id,
+            "SELECT r.id AS link_id,
                     CASE WHEN r.source_id = $2 THEN r.kind
                          ELSE CASE r.kind WHEN 'parent_of' THEN 'child_of' WHEN 'duplicate_of' THEN 'has_duplicate'
-                                          WHEN 'blocks' THEN 'blocked_by' ELSE r.kind END END,
-                    t.id, t.number, t.subject, t.status, r.created_by, r.created_at
+                                          WHEN 'blocks' THEN 'blocked_by' ELSE r.kind END END AS kind,
+                    t.id AS ticket_id, t.number, t.subject, t.status, r.created_by, r.created_at
              FROM ticket_relationships r
              JOIN tickets t ON t.org_id = r.org_id AND t.id = CASE WHEN r.source_id = $2 THEN r.target_id ELSE r.source_id END
              WHERE r.org_id = $1 AND (r.source_id = $2 OR r.target_id = $2)
@@ -88,11 +88,16 @@ pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: TicketId)
     Ok(rows
         .iter()
         .map(|r| Link {
-            id: r.get(0),
-            kind: r.get(1),
-            ticket: LinkedTicket { id: r.get(2), number: r.get(3), subject: r.get(4), status: r.get(5) },
-            created_by: r.get(6),
-            created_at: r.get(7),
+            id: r.get("link_id"),
+            kind: r.get("kind"),
+            ticket: LinkedTicket {
+                id: r.get("ticket_id"),
+                number: r.get("number"),
+                subject: r.get("subject"),
+                status: r.get("status"),
+            },
+            created_by: r.get("created_by"),
+            created_at: r.get("created_at"),
         })
         .collect())
 }

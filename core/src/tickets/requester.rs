@@ -65,18 +65,18 @@ pub async fn of_ticket(db: &impl GenericClient, who: &Principal, ticket_id: Tick
     let person = db
         .query_one(
             "SELECT u.id, u.display_name, u.email, u.role, u.is_active, u.created_at,
-                    greatest(u.last_login_at, (SELECT max(s.last_seen_at) FROM sessions s WHERE s.user_id = u.id)),
+                    greatest(u.last_login_at, (SELECT max(s.last_seen_at) FROM sessions s WHERE s.user_id = u.id)) AS last_seen_at,
                     (SELECT a.language FROM ticket_ai_triage a JOIN tickets t ON t.org_id = a.org_id AND t.id = a.ticket_id
                       WHERE a.org_id = u.org_id AND t.requester_id = u.id AND a.language IS NOT NULL
-                      ORDER BY t.created_at DESC LIMIT 1),
-                    (SELECT count(*) FROM tickets t WHERE t.org_id = u.org_id AND t.requester_id = u.id),
+                      ORDER BY t.created_at DESC LIMIT 1) AS language,
+                    (SELECT count(*) FROM tickets t WHERE t.org_id = u.org_id AND t.requester_id = u.id) AS tickets,
                     (SELECT count(*) FROM tickets t WHERE t.org_id = u.org_id AND t.requester_id = u.id
-                        AND t.status NOT IN ('solved', 'closed'))
+                        AND t.status NOT IN ('solved', 'closed')) AS open_tickets
                FROM users u WHERE u.org_id = $1 AND u.id = $2",
             &[&who.org_id, &ticket.requester_id],
         )
         .await?;
-    let email: String = person.get(2);
+    let email: String = person.get("email");
     let others = db
         .query(
             "(SELECT id, number, subject, status, priority, updated_at FROM tickets
@@ -93,28 +93,28 @@ pub async fn of_ticket(db: &impl GenericClient, who: &Principal, ticket_id: Tick
     let mut summaries = Vec::with_capacity(others.len());
     for r in &others {
         summaries.push(TicketSummary {
-            id: r.get(0),
-            number: r.get(1),
-            subject: r.get(2),
-            status: Status::parse(r.get(3)).ok_or_else(|| bad("status"))?,
-            priority: Priority::parse(r.get(4)).ok_or_else(|| bad("priority"))?,
-            updated_at: r.get(5),
+            id: r.get("id"),
+            number: r.get("number"),
+            subject: r.get("subject"),
+            status: Status::parse(r.get("status")).ok_or_else(|| bad("status"))?,
+            priority: Priority::parse(r.get("priority")).ok_or_else(|| bad("priority"))?,
+            updated_at: r.get("updated_at"),
         });
     }
     let (recent, open): (Vec<_>, Vec<_>) =
         summaries.into_iter().partition(|t| matches!(t.status, Status::Solved | Status::Closed));
     Ok(Requester {
-        id: person.get(0),
-        display_name: person.get(1),
+        id: person.get("id"),
+        display_name: person.get("display_name"),
         domain: email.rsplit_once('@').map(|(_, d)| d.to_lowercase()).unwrap_or_default(),
         email,
-        role: Role::parse(person.get(3)).ok_or_else(|| bad("role"))?,
-        is_active: person.get(4),
-        since: person.get(5),
-        last_seen_at: person.get(6),
-        language: person.get(7),
-        tickets: person.get(8),
-        open_tickets: person.get(9),
+        role: Role::parse(person.get("role")).ok_or_else(|| bad("role"))?,
+        is_active: person.get("is_active"),
+        since: person.get("created_at"),
+        last_seen_at: person.get("last_seen_at"),
+        language: person.get("language"),
+        tickets: person.get("tickets"),
+        open_tickets: person.get("open_tickets"),
         open,
         recent,
     })
