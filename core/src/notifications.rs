@@ -4,13 +4,14 @@
 //! Each person reads their own (`GET /api/v1/notifications`) and marks them read.
 
 use crate::ids::TicketId;
+use crate::ids::UserId;
 use deadpool_postgres::GenericClient;
 
 use crate::{error::Result, ids::OrgId};
 
 /// Who is told about a ticket: the assignee, else the group's members, else the admins.
 pub struct Responsible {
-    pub assignee_id: Option<i64>,
+    pub assignee_id: Option<UserId>,
     pub group_id: Option<i64>,
 }
 
@@ -44,7 +45,8 @@ pub struct NotificationView {
     pub id: i64,
     /// `sla_escalation` or `ai_escalation`.
     pub kind: String,
-    pub ticket_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub ticket_id: Option<TicketId>,
     pub ticket_subject: Option<String>,
     /// What happened, in a sentence.
     pub text: String,
@@ -61,7 +63,7 @@ pub struct Inbox {
     pub items: Vec<NotificationView>,
 }
 
-fn text(kind: &str, body: &serde_json::Value, ticket_id: Option<i64>) -> String {
+fn text(kind: &str, body: &serde_json::Value, ticket_id: Option<TicketId>) -> String {
     let ticket = ticket_id.map(|t| format!("#{t}")).unwrap_or_else(|| "a ticket".into());
     match kind {
         "sla_escalation" => {
@@ -106,7 +108,7 @@ pub async fn list(
     let items = rows
         .iter()
         .map(|r| {
-            let (kind, body, ticket_id): (String, serde_json::Value, Option<i64>) =
+            let (kind, body, ticket_id): (String, serde_json::Value, Option<TicketId>) =
                 (r.get("kind"), r.get("body"), r.get("ticket_id"));
             NotificationView {
                 id: r.get("id"),

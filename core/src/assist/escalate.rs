@@ -57,7 +57,7 @@ pub(super) async fn after_message(
         return Ok(());
     }
     let priority = Priority::parse(ticket.get(1)).unwrap_or(Priority::Normal);
-    let (group_id, assignee_id): (Option<i64>, Option<i64>) = (ticket.get(2), ticket.get(3));
+    let (group_id, assignee_id): (Option<i64>, Option<crate::ids::UserId>) = (ticket.get(2), ticket.get(3));
     // The newest first: the run of negative messages ends with this one.
     let scores: Vec<f32> = tx
         .query(

@@ -282,7 +282,7 @@ pub fn request(ticket_id: TicketId, language: Option<&str>, customer: &str, bloc
     }
     Request {
         feature: "reply",
-        ticket_id: Some(ticket_id.0),
+        ticket_id: Some(ticket_id),
         system,
         user,
         schema_name: SCHEMA_NAME,

@@ -121,7 +121,8 @@ pub struct Entry {
     /// A person (`actor_id` is theirs, or null once they were deleted), or which part
     /// of the system acted.
     pub actor_kind: ActorKind,
-    pub actor_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub actor_id: Option<UserId>,
     pub target_user_id: Option<i64>,
     /// The client address the API saw (after the trusted-proxy rules).
     #[schema(value_type = Option<String>)]

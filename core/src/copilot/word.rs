@@ -80,7 +80,7 @@ pub fn word_request(ticket_id: TicketId, question: &str, ticket_text: &str, sour
     }
     Request {
         feature: "copilot",
-        ticket_id: Some(ticket_id.0),
+        ticket_id: Some(ticket_id),
         system,
         user,
         schema_name: "copilot_answer",

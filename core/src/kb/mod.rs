@@ -12,6 +12,7 @@ pub mod portal;
 pub mod write;
 
 use crate::auth::policy::Action;
+use crate::ids::UserId;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
@@ -76,7 +77,8 @@ pub struct Article {
     pub visibility: Visibility,
     pub tags: Vec<String>,
     /// Who wrote the current version.
-    pub author_id: i64,
+    #[schema(value_type = i64)]
+    pub author_id: UserId,
     pub created_by: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -113,7 +115,8 @@ pub struct VersionSummary {
     pub title: String,
     pub status: ArticleStatus,
     pub visibility: Visibility,
-    pub author_id: i64,
+    #[schema(value_type = i64)]
+    pub author_id: UserId,
     pub created_at: DateTime<Utc>,
 }
 
@@ -136,7 +139,8 @@ pub struct Version {
     pub status: ArticleStatus,
     pub visibility: Visibility,
     pub tags: Vec<String>,
-    pub author_id: i64,
+    #[schema(value_type = i64)]
+    pub author_id: UserId,
     pub created_at: DateTime<Utc>,
 }
 
@@ -229,7 +233,8 @@ pub struct ArticleSummary {
     pub status: ArticleStatus,
     pub visibility: Visibility,
     pub tags: Vec<String>,
-    pub author_id: i64,
+    #[schema(value_type = i64)]
+    pub author_id: UserId,
     pub updated_at: DateTime<Utc>,
     /// With `q`: the matching passage, matches in `<mark>` (the rest escaped).
     pub snippet: Option<String>,

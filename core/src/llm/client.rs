@@ -6,6 +6,7 @@
 //! `response_format`); whether the answer obeys it is the caller's check, not the
 //! server's promise.
 
+use crate::ids::TicketId;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -18,7 +19,7 @@ use super::endpoint::{Endpoint, Provider};
 pub struct Request {
     /// The feature asking (`reply`, `test`), for the log.
     pub feature: &'static str,
-    pub ticket_id: Option<i64>,
+    pub ticket_id: Option<TicketId>,
     pub system: String,
     pub user: String,
     pub schema_name: &'static str,

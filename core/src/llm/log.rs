@@ -3,6 +3,7 @@
 //! (`GET /api/v1/ai/llm/requests`); the key is never in it.
 
 use crate::auth::policy::Action;
+use crate::ids::TicketId;
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
 
@@ -59,7 +60,8 @@ pub struct RequestView {
     pub id: i64,
     /// `reply` (a draft reworded) or `test` (an admin's connection test).
     pub feature: String,
-    pub ticket_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub ticket_id: Option<TicketId>,
     pub provider: String,
     pub model: String,
     pub url: String,

@@ -9,6 +9,7 @@
 
 use crate::ids::OrgId;
 use crate::ids::TicketId;
+use crate::ids::UserId;
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, Duration, Utc};
@@ -394,7 +395,7 @@ async fn escalate(
         .await?;
     let (old_priority, old_assignee, old_group): (String, Option<i64>, Option<i64>) =
         (row.get("old_priority"), row.get("old_assignee_id"), row.get("old_group_id"));
-    let (priority, assignee, group): (String, Option<i64>, Option<i64>) =
+    let (priority, assignee, group): (String, Option<UserId>, Option<i64>) =
         (row.get("priority"), row.get("assignee_id"), row.get("group_id"));
     let escalated = Event::by_system(Actor::SlaWorker, org_id, ticket_id, Kind::SlaEscalated)
         .before(serde_json::json!({ "priority": old_priority, "assignee_id": old_assignee, "group_id": old_group }))
@@ -417,7 +418,7 @@ pub struct NotifyEscalation {
     pub org_id: OrgId,
     pub ticket_id: TicketId,
     pub clock: String,
-    pub assignee_id: Option<i64>,
+    pub assignee_id: Option<UserId>,
     #[serde(default)]
     pub group_id: Option<i64>,
 }

@@ -32,7 +32,8 @@ pub struct Entry {
     /// What happened.
     pub kind: Kind,
     pub actor_kind: ActorKind,
-    pub actor_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub actor_id: Option<UserId>,
     pub at: DateTime<Utc>,
     #[serde(skip)]
     pub org_id: OrgId,
@@ -140,7 +141,7 @@ mod tests {
             ticket_id: TicketId(9),
             kind,
             actor_kind: ActorKind::User,
-            actor_id: Some(2),
+            actor_id: Some(UserId(2)),
             at: Utc::now(),
             org_id: OrgId(1),
             requester_id: Some(UserId(requester)),

@@ -3,6 +3,7 @@
 
 use crate::auth::policy::Action;
 use crate::ids::TicketId;
+use crate::ids::UserId;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
@@ -24,7 +25,8 @@ pub struct Event {
     /// A person (`actor_id` is theirs, or null once they were deleted), or which part
     /// of the system acted.
     pub actor_kind: ActorKind,
-    pub actor_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub actor_id: Option<UserId>,
     pub event_type: Kind,
     #[schema(value_type = Option<Object>)]
     pub before: Option<Value>,

@@ -20,6 +20,7 @@ pub mod write;
 
 use crate::auth::policy::Action;
 use crate::ids::TicketId;
+use crate::ids::UserId;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
@@ -88,8 +89,10 @@ pub struct Ticket {
     pub priority: Priority,
     pub category: Option<String>,
     pub tags: Vec<String>,
-    pub requester_id: i64,
-    pub assignee_id: Option<i64>,
+    #[schema(value_type = i64)]
+    pub requester_id: UserId,
+    #[schema(value_type = Option<i64>)]
+    pub assignee_id: Option<UserId>,
     /// The agent group the ticket is routed to (an SLA escalation sets it).
     pub group_id: Option<i64>,
     pub channel: Channel,

@@ -48,9 +48,11 @@ pub struct NewTicket {
     pub tags: Vec<Tag>,
     /// Staff may open a ticket on a customer's behalf; customers always request for themselves.
     #[serde(default)]
-    pub requester_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub requester_id: Option<UserId>,
     #[serde(default)]
-    pub assignee_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub assignee_id: Option<UserId>,
     #[serde(default)]
     #[schema(value_type = Option<super::Channel>)]
     pub channel: Option<String>,
@@ -91,7 +93,8 @@ pub struct TicketChange {
     #[schema(max_items = 50)]
     pub tags: Option<Vec<Tag>>,
     #[serde(default, deserialize_with = "present")]
-    pub assignee_id: Option<Option<i64>>,
+    #[schema(value_type = Option<i64>)]
+    pub assignee_id: Option<Option<UserId>>,
     /// The agent group the ticket is routed to, or null for none.
     #[serde(default, deserialize_with = "present")]
     pub group_id: Option<Option<i64>>,
@@ -218,12 +221,12 @@ pub async fn create(db: &impl GenericClient, who: &Principal, new: &NewTicket) -
             f.add("assignee_id", "customers cannot assign tickets");
         }
     }
-    let requester = if staff { new.requester_id.map_or(who.user_id, UserId) } else { who.user_id };
+    let requester = if staff { new.requester_id.unwrap_or(who.user_id) } else { who.user_id };
     if staff && requester != who.user_id {
         check_user(db, &mut f, who.org_id, "requester_id", requester, false).await?;
     }
     if let (true, Some(a)) = (staff, new.assignee_id) {
-        check_user(db, &mut f, who.org_id, "assignee_id", UserId(a), true).await?;
+        check_user(db, &mut f, who.org_id, "assignee_id", a, true).await?;
     }
     f.finish()?;
     let channel = channel.unwrap_or(if staff { Channel::Web } else { Channel::Portal });
@@ -313,7 +316,7 @@ pub async fn update(
     }
     if let Some(a) = change.assignee_id {
         if let Some(a) = a {
-            check_user(db, &mut f, who.org_id, "assignee_id", UserId(a), true).await?;
+            check_user(db, &mut f, who.org_id, "assignee_id", a, true).await?;
         }
         next.assignee_id = a;
     }
