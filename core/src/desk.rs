@@ -27,10 +27,10 @@ use crate::{
 
 pub async fn create_ticket(db: &impl GenericClient, who: &Principal, new: &NewTicket) -> Result<Ticket> {
     let ticket = write::create(db, who, new).await?;
-    let clocked = follow(db, who, &[ticket.id]).await?;
-    assist::enqueue(db, who.org_id, TicketId(ticket.id), 0).await?;
+    let clocked = follow(db, who, &[ticket.id.0]).await?;
+    assist::enqueue(db, who.org_id, ticket.id, 0).await?;
     // Read again only when the clocks may have written its deadlines.
-    if clocked { tickets::get(db, who, TicketId(ticket.id)).await } else { Ok(ticket) }
+    if clocked { tickets::get(db, who, ticket.id).await } else { Ok(ticket) }
 }
 
 /// An edit sets off nothing but its clocks.
@@ -75,9 +75,9 @@ pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: TicketId, i
 
 pub async fn submit_request(db: &impl GenericClient, who: &Principal, item_id: i64, s: &Submission) -> Result<Ticket> {
     let ticket = catalog::submit(db, who, item_id, s).await?;
-    follow(db, who, &[ticket.id]).await?;
-    assist::enqueue(db, who.org_id, TicketId(ticket.id), 0).await?;
-    tickets::get(db, who, TicketId(ticket.id)).await
+    follow(db, who, &[ticket.id.0]).await?;
+    assist::enqueue(db, who.org_id, ticket.id, 0).await?;
+    tickets::get(db, who, ticket.id).await
 }
 
 /// Brings the clocks of `ids` up to date with what was just written; whether any

@@ -277,7 +277,7 @@ pub async fn submit(db: &impl GenericClient, who: &Principal, item_id: i64, s: &
         &[&who.org_id, &ticket.id, &item.id, &item.version, &Value::Object(answers)],
     )
     .await?;
-    tickets::get(db, who, TicketId(ticket.id)).await
+    tickets::get(db, who, ticket.id).await
 }
 
 /// The request behind a ticket: the form as it was when filed, and the answers.

@@ -30,7 +30,6 @@ use self::{
     execute::{MAX_CALLS, TOOL_BUDGET, bind, execute},
 };
 use crate::auth::policy::Action;
-use crate::ids::TicketId;
 pub use answer::ANSWERER;
 pub use execute::{canonical, sha256};
 pub use run::{Ask, Run, RunStatus, SourceRef, Step, for_ticket, get};
@@ -140,7 +139,7 @@ pub async fn ask(
     // The ticket's text is read only now, after the plan; a question outside the
     // scope runs no tool at all.
     let topic = if plan.calls.is_empty() { String::new() } else { tools::query_of(&ticket) };
-    let calls: Vec<(Tool, Value)> = plan.calls.iter().map(|c| (c.tool, bind(c, TicketId(ticket.id), &topic))).collect();
+    let calls: Vec<(Tool, Value)> = plan.calls.iter().map(|c| (c.tool, bind(c, ticket.id, &topic))).collect();
     let executed = execute(pool, models.as_ref(), who, &calls, 0).await?;
     steps.extend(executed.steps);
     let (status, text, citations, verdicts, refusal) = if let Some(e) = executed.error {
@@ -182,7 +181,7 @@ pub async fn ask(
                     sources.push(p);
                 }
             }
-            let request = word::word_request(TicketId(ticket.id), question, &topic, &sources);
+            let request = word::word_request(ticket.id, question, &topic, &sources);
             let x = chat_async(e.clone(), request.clone()).await;
             let checked = x.content.as_deref().map(|c| word::check(c, &sources));
             let x = match &checked {

@@ -533,9 +533,9 @@ pub fn view(ticket_id: TicketId, r: &Refreshed) -> TicketSla {
 pub async fn for_ticket(db: &impl GenericClient, who: &crate::auth::Principal, id: TicketId) -> Result<TicketSla> {
     let ticket = crate::tickets::get(db, who, id).await?;
     let policies = policies::load(db, who.org_id).await?;
-    let refreshed = evaluate(db, who.org_id, &[ticket.id], &policies, super::db_now(db).await?).await?;
+    let refreshed = evaluate(db, who.org_id, &[ticket.id.0], &policies, super::db_now(db).await?).await?;
     let r = refreshed.first().ok_or(crate::error::Error::NotFound("ticket"))?;
-    let mut sla = view(TicketId(ticket.id), r);
+    let mut sla = view(ticket.id, r);
     let row =
         db.query_one("SELECT time_to_breach_minutes, sla_risk_score FROM tickets WHERE id = $1", &[&ticket.id]).await?;
     sla.time_to_breach_minutes = row.get(0);

@@ -319,7 +319,7 @@ pub async fn list(db: &impl GenericClient, who: &Principal, q: &ListQuery) -> Re
                 SortKey::Updated => Some(t.updated_at),
                 SortKey::SlaDue => t.sla_next_due_at,
             };
-            at.map(|at| encode_cursor(key, at, t.id))
+            at.map(|at| encode_cursor(key, at, t.id.0))
         })
     } else {
         None

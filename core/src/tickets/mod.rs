@@ -81,7 +81,8 @@ impl Status {
 
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Ticket {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: TicketId,
     pub number: i32,
     pub subject: String,
     pub description: String,

@@ -284,7 +284,7 @@ pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: TicketId, i
     let b = get_for_update(db, who, second).await?;
     let (dup, into) = if a.id == dup_id { (a, b) } else { (b, a) };
     for t in [&dup, &into] {
-        locks::ensure_free_for(db, who, TicketId(t.id)).await?;
+        locks::ensure_free_for(db, who, t.id).await?;
     }
     let merged_into: (Option<i64>, Option<i64>) = {
         let r = db
@@ -304,7 +304,7 @@ pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: TicketId, i
             format!("#{} is closed or merged; merge into an open ticket", into.number),
         ));
     }
-    if let Some(original) = original_of(db, TicketId(dup.id)).await?
+    if let Some(original) = original_of(db, dup.id).await?
         && original != into.id
     {
         return Err(conflict(
@@ -354,5 +354,5 @@ pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: TicketId, i
     record(db, Event::by(who, dup.id, Kind::MergedInto).before(before).after(merged)).await?;
     let from = serde_json::json!({ "from_id": dup.id, "from_number": dup.number, "comments_moved": moved });
     record(db, Event::by(who, into.id, Kind::MergedFrom).after(from)).await?;
-    Ok(Merged { merged_id: dup.id, into_id: into.id, comments_moved: moved })
+    Ok(Merged { merged_id: dup.id.0, into_id: into.id.0, comments_moved: moved })
 }
