@@ -54,6 +54,14 @@ impl Principal {
     pub fn require(&self, action: Action) -> Result<()> {
         if self.may(action) { Ok(()) } else { Err(Error::Forbidden(action.refusal())) }
     }
+
+    /// The jobs this person may see and act on, as the queue's admin queries take it:
+    /// an admin, their organisation's (`None`, every organisation's, is the operator's
+    /// CLI on the server itself).
+    pub fn job_scope(&self) -> Result<Option<i64>> {
+        self.require(Action::OperateJobs)?;
+        Ok(Some(self.org_id.get()))
+    }
 }
 
 #[cfg(test)]

@@ -52,13 +52,3 @@ impl From<&Principal> for crate::actor::Actor {
         crate::actor::Actor::User(who.user_id)
     }
 }
-
-impl Principal {
-    /// The jobs this person may see and act on, as the queue's admin queries take it:
-    /// an admin, their organisation's (`None`, every organisation's, is the operator's
-    /// CLI on the server itself).
-    pub fn job_scope(&self) -> crate::error::Result<Option<i64>> {
-        self.require(crate::auth::policy::Action::OperateJobs)?;
-        Ok(Some(self.org_id.get()))
-    }
-}
