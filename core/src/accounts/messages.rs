@@ -1,9 +1,12 @@
 //! The mails the desk sends about accounts (a password reset, an invitation, an
 //! address to verify). Their links open the account's pages ([`AccountPages`]).
 
+use deadpool_postgres::GenericClient;
+
 use crate::{
     auth::Role,
     error::{Error, Result},
+    ids::{OrgId, UserId},
     mail::SendEmail,
 };
 
@@ -114,10 +117,51 @@ pub fn already_registered(pages: &AccountPages, org_id: crate::ids::OrgId, to: &
     }
 }
 
-/// The account pages of a user row with its `role` and its organisation's `slug`.
-pub(super) fn pages_of(public_url: &str, row: &tokio_postgres::Row) -> Result<AccountPages> {
-    let role = Role::parse(row.get("role")).ok_or_else(|| Error::Internal("a user with an unknown role".into()))?;
-    Ok(AccountPages::of(public_url, role, row.get("slug")))
+/// Whom a mail about their account goes to: their address, their name and their pages.
+pub(super) struct Recipient {
+    pub user_id: UserId,
+    pub org_id: OrgId,
+    pub address: String,
+    pub name: String,
+    pub pages: AccountPages,
+}
+
+/// What [`Recipient::from_row`] reads, from `users u JOIN organizations o`.
+pub(super) const RECIPIENT_COLUMNS: &str = "u.id, u.org_id, u.email, u.display_name, u.role, o.slug";
+
+impl Recipient {
+    pub(super) fn from_row(public_url: &str, row: &tokio_postgres::Row) -> Result<Self> {
+        let role = Role::parse(row.get("role")).ok_or_else(|| Error::Internal("a user with an unknown role".into()))?;
+        Ok(Recipient {
+            user_id: row.get("id"),
+            org_id: row.get("org_id"),
+            address: row.get("email"),
+            name: row.get("display_name"),
+            pages: AccountPages::of(public_url, role, row.get("slug")),
+        })
+    }
+
+    /// The active person of `org_id` with the address `email` (`unverified`: only while
+    /// that address is still to be verified), if there is one.
+    pub(super) async fn by_email(
+        db: &impl GenericClient,
+        public_url: &str,
+        org_id: OrgId,
+        email: &str,
+        unverified: bool,
+    ) -> Result<Option<Self>> {
+        let row = db
+            .query_opt(
+                &format!(
+                    "SELECT {RECIPIENT_COLUMNS} FROM users u JOIN organizations o ON o.id = u.org_id
+                      WHERE u.org_id = $1 AND lower(u.email) = lower($2) AND u.is_active
+                        AND (NOT $3 OR (u.must_verify_email AND u.email_verified_at IS NULL))"
+                ),
+                &[&org_id, &email.trim(), &unverified],
+            )
+            .await?;
+        row.map(|r| Recipient::from_row(public_url, &r)).transpose()
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use atum_queue::enqueue::Options;
 use deadpool_postgres::GenericClient;
 
-use super::messages::{self, pages_of};
+use super::messages::{self, Recipient};
 use crate::{
     auth::{
         Principal,
@@ -17,7 +17,6 @@ use crate::{
         password, session,
     },
     error::{Error, FieldErrors, Result},
-    ids::{OrgId, UserId},
     users,
 };
 
@@ -78,20 +77,11 @@ pub async fn request_reset(
     ip: Option<IpAddr>,
 ) -> Result<()> {
     let Some(org_id) = crate::auth::login::org_for_sign_in(db, org).await? else { return Ok(()) };
-    let Some(row) = db
-        .query_opt(
-            "SELECT u.id, u.org_id, u.email, u.display_name, u.role, o.slug
-               FROM users u JOIN organizations o ON o.id = u.org_id
-             WHERE u.org_id = $1 AND lower(u.email) = lower($2) AND u.is_active",
-            &[&org_id, &email.trim()],
-        )
-        .await?
+    let Some(Recipient { user_id, org_id, address, name, pages }) =
+        Recipient::by_email(db, public_url, org_id, email, false).await?
     else {
         return Ok(());
     };
-    let (user_id, org_id, address, name): (UserId, OrgId, String, String) =
-        (row.get(0), row.get(1), row.get(2), row.get(3));
-    let pages = pages_of(public_url, &row)?;
     let token = email_tokens::issue(db, Purpose::ResetPassword, org_id, user_id, &address).await?;
     atum_queue::enqueue(db, &messages::reset_password(&pages, org_id, &address, &name, &token), Options::default())
         .await?;

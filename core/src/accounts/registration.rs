@@ -8,7 +8,7 @@ use atum_queue::enqueue::Options;
 use deadpool_postgres::GenericClient;
 use serde::Deserialize;
 
-use super::messages::{self, AccountPages, pages_of};
+use super::messages::{self, AccountPages, RECIPIENT_COLUMNS, Recipient};
 use super::password::hash_blocking;
 use crate::{
     auth::{
@@ -18,7 +18,7 @@ use crate::{
     },
     email::Email,
     error::{Error, Result},
-    ids::{OrgId, UserId},
+    ids::UserId,
     orgs, users,
 };
 
@@ -28,10 +28,12 @@ pub async fn invite(db: &impl GenericClient, public_url: &str, who: &Principal, 
     who.require(Action::ManagePeople)?;
     let row = db
         .query_opt(
-            "SELECT u.id, u.org_id, u.email, u.display_name, u.role, o.slug, o.name AS org_name, u.password_hash IS NULL AS invited,
-                    (SELECT display_name FROM users WHERE id = $3) AS inviter
-               FROM users u JOIN organizations o ON o.id = u.org_id
-              WHERE u.org_id = $1 AND u.id = $2 AND u.is_active",
+            &format!(
+                "SELECT {RECIPIENT_COLUMNS}, o.name AS org_name, u.password_hash IS NULL AS invited,
+                        (SELECT display_name FROM users WHERE id = $3) AS inviter
+                   FROM users u JOIN organizations o ON o.id = u.org_id
+                  WHERE u.org_id = $1 AND u.id = $2 AND u.is_active"
+            ),
             &[&who.org_id, &user_id, &who.user_id],
         )
         .await?
@@ -42,9 +44,8 @@ pub async fn invite(db: &impl GenericClient, public_url: &str, who: &Principal, 
             message: "this person has a password already; they can ask for a reset link".into(),
         });
     }
-    let (address, name, org_name, inviter): (String, String, String, Option<String>) =
-        (row.get("email"), row.get("display_name"), row.get("org_name"), row.get("inviter"));
-    let pages = pages_of(public_url, &row)?;
+    let (org_name, inviter): (String, Option<String>) = (row.get("org_name"), row.get("inviter"));
+    let Recipient { address, name, pages, .. } = Recipient::from_row(public_url, &row)?;
     let token = email_tokens::issue(db, Purpose::Invite, who.org_id, user_id, &address).await?;
     let inviter = inviter.unwrap_or_else(|| "An administrator".into());
     let mail = messages::invitation(&pages, who.org_id, &org_name, &inviter, &address, &name, &token);
@@ -67,21 +68,11 @@ pub async fn resend_verification(
     email: &str,
 ) -> Result<()> {
     let Some(org_id) = crate::auth::login::org_for_sign_in(db, org).await? else { return Ok(()) };
-    let Some(row) = db
-        .query_opt(
-            "SELECT u.id, u.org_id, u.email, u.display_name, u.role, o.slug
-               FROM users u JOIN organizations o ON o.id = u.org_id
-             WHERE u.org_id = $1 AND lower(u.email) = lower($2)
-               AND u.is_active AND u.must_verify_email AND u.email_verified_at IS NULL",
-            &[&org_id, &email.trim()],
-        )
-        .await?
+    let Some(Recipient { user_id, org_id, address, name, pages }) =
+        Recipient::by_email(db, public_url, org_id, email, true).await?
     else {
         return Ok(());
     };
-    let (user_id, org_id, address, name): (UserId, OrgId, String, String) =
-        (row.get(0), row.get(1), row.get(2), row.get(3));
-    let pages = pages_of(public_url, &row)?;
     let token = email_tokens::issue(db, Purpose::VerifyEmail, org_id, user_id, &address).await?;
     atum_queue::enqueue(db, &messages::verify_email(&pages, org_id, &address, &name, &token), Options::default())
         .await?;
