@@ -1,6 +1,6 @@
 // A form's shared pieces: the API's field errors beside their fields, the outcome announced, save and cancel.
 import type { ReactNode } from 'react';
-import { problem, type Problem } from '../lib/api';
+import type { Problem } from '../lib/api';
 import { asProblem } from '../lib/query';
 
 /**
@@ -13,12 +13,8 @@ export interface Failure {
   fields: Record<string, string>;
 }
 
-export function failure(error: unknown, response: Response): Failure {
-  return failureOf(problem(error, response));
-}
-
-/** The Failure of what a mutation failed with. */
-export function failureOf(error: unknown): Failure {
+/** What a failed save shows, from what its mutation failed with. */
+export function failure(error: unknown): Failure {
   const p: Problem = asProblem(error);
   return { message: p.fields ? 'Some values need fixing.' : p.message, code: p.code, fields: p.fields ?? {} };
 }

@@ -78,7 +78,7 @@ export function newQueryClient(): QueryClient {
 }
 
 /** The key of `GET path` (with `init`, if given), for invalidating every copy of it. */
-export function getKey(path: string, init?: object): QueryKey {
+function getKey(path: string, init?: object): QueryKey {
   return init === undefined ? ['get', path] : ['get', path, init];
 }
 

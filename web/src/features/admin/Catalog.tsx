@@ -1,7 +1,7 @@
 // The service catalog's editor: request types, their form fields and a preview as the customer sees it.
 import { type FormEvent, useState } from 'react';
 import { Pending } from '../../components/Failed';
-import { type Failure, FieldError, failureOf, invalid, Outcome, SaveOrCancel } from '../../components/form';
+import { type Failure, FieldError, failure, invalid, Outcome, SaveOrCancel } from '../../components/form';
 import type { Schemas } from '../../lib/api';
 import { useGroups } from '../../lib/directory';
 import { $api, attempt } from '../../lib/query';
@@ -158,7 +158,7 @@ export function Catalog() {
       editing.id === null ? create.mutateAsync({ body }) : update.mutateAsync({ params: { path: { id: editing.id } }, body }),
     );
     if (!data) {
-      setF(failureOf(problem));
+      setF(failure(problem));
       return;
     }
     setSaved(`${data.name} saved as version ${data.version}${data.published ? '' : ' (not published)'}.`);

@@ -1,7 +1,7 @@
 // Agent groups: create, rename, choose members.
 import { type FormEvent, useState } from 'react';
 import { Pending } from '../../components/Failed';
-import { type Failure, FieldError, failureOf, invalid, Outcome, SaveOrCancel } from '../../components/form';
+import { type Failure, FieldError, failure, invalid, Outcome, SaveOrCancel } from '../../components/form';
 import type { Schemas, User } from '../../lib/api';
 import { usePeople } from '../../lib/directory';
 import { $api, attempt } from '../../lib/query';
@@ -42,7 +42,7 @@ export function Groups() {
       editing.id === null ? create.mutateAsync({ body }) : update.mutateAsync({ params: { path: { id: editing.id } }, body }),
     );
     if (!data) {
-      setF(failureOf(problem));
+      setF(failure(problem));
       return;
     }
     setSaved(`Group ${data.name} saved with ${data.member_ids.length} ${data.member_ids.length === 1 ? 'member' : 'members'}.`);

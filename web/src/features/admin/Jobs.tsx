@@ -2,7 +2,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
 import { Pending } from '../../components/Failed';
-import { type Failure, Outcome, failureOf } from '../../components/form';
+import { type Failure, Outcome, failure } from '../../components/form';
 import type { Schemas } from '../../lib/api';
 import { $api, attempt, usePages } from '../../lib/query';
 
@@ -58,7 +58,7 @@ export function Jobs() {
   const show = async (id: number) => {
     const { data, problem } = await attempt(client.fetchQuery($api.queryOptions('get', '/api/v1/admin/jobs/{id}', { params: { path: { id } } }, { staleTime: 0 })));
     if (!data) {
-      setF(failureOf(problem));
+      setF(failure(problem));
       return;
     }
     setOpen(data);
@@ -70,7 +70,7 @@ export function Jobs() {
     setDone(null);
     const { data, problem } = await attempt((action === 'retry' ? retry : cancel).mutateAsync({ params: { path: { id: job.id } } }));
     if (!data) {
-      setF(failureOf(problem));
+      setF(failure(problem));
       return;
     }
     setDone(

@@ -1,7 +1,7 @@
 // People in the organisation: add, invite, change roles, deactivate, unlock, see their sessions.
 import { type FormEvent, useMemo, useState } from 'react';
 import { Pending } from '../../components/Failed';
-import { type Failure, FieldError, failureOf, invalid, Outcome } from '../../components/form';
+import { type Failure, FieldError, failure, invalid, Outcome } from '../../components/form';
 import type { Me, Schemas, User } from '../../lib/api';
 import { $api, attempt } from '../../lib/query';
 import { Sessions } from './Sessions';
@@ -67,7 +67,7 @@ export function People({ me }: { me: Me }) {
     const { data, problem } = await attempt(create.mutateAsync({ body }));
     if (!data) {
       // The form keeps what was typed: only the API's verdict is added beside it.
-      setAddFailure(failureOf(problem));
+      setAddFailure(failure(problem));
       return;
     }
     setAdded(
@@ -84,7 +84,7 @@ export function People({ me }: { me: Me }) {
     setRowFailure(null);
     const { data, problem } = await attempt(update.mutateAsync({ params: { path: { id: u.id } }, body }));
     if (!data) {
-      setRowFailure(failureOf(problem));
+      setRowFailure(failure(problem));
       return;
     }
     setDone(said);
@@ -95,7 +95,7 @@ export function People({ me }: { me: Me }) {
     setDone(null);
     setRowFailure(null);
     const { problem } = await attempt(invite.mutateAsync({ params: { path: { id: u.id } } }));
-    if (problem) setRowFailure(failureOf(problem));
+    if (problem) setRowFailure(failure(problem));
     else setDone(`A new invitation is on its way to ${u.email}; the older link no longer works.`);
   };
 
@@ -104,7 +104,7 @@ export function People({ me }: { me: Me }) {
     setRowFailure(null);
     const { problem } = await attempt(unlockUser.mutateAsync({ params: { path: { id: u.id } } }));
     if (problem) {
-      setRowFailure(failureOf(problem));
+      setRowFailure(failure(problem));
       return;
     }
     setDone(`${u.display_name} can sign in again.`);

@@ -2,7 +2,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Pending } from '../../components/Failed';
-import { type Failure, FieldError, failureOf, invalid, Outcome } from '../../components/form';
+import { type Failure, FieldError, failure, invalid, Outcome } from '../../components/form';
 import type { Schemas, User } from '../../lib/api';
 import { $api, attempt, usePages } from '../../lib/query';
 import { covers } from './cidr';
@@ -77,7 +77,7 @@ function Settings() {
     if (data) {
       setS(null);
       setSaved('Security settings saved.');
-    } else setF(failureOf(problem));
+    } else setF(failure(problem));
   };
 
   if (!s) return <Pending query={stored} what="sign-in rules" />;
@@ -125,7 +125,7 @@ function Allowlist() {
     setSaved(null);
     const { data, problem } = await attempt(put.mutateAsync({ body: { entries: rows.map((r) => ({ cidr: r.cidr, note: r.note })) } }));
     if (!data) {
-      setF(failureOf(problem));
+      setF(failure(problem));
       return;
     }
     setRows(null);
@@ -211,7 +211,7 @@ function AuditLog({ people }: { people: User[] }) {
   );
   const entries: AuditEntry[] | null = pages.data ? pages.data.pages.flatMap((p) => p.items) : null;
   const more = pages.hasNextPage;
-  const f: Failure | null = pages.isError ? failureOf(pages.error) : null;
+  const f: Failure | null = pages.isError ? failure(pages.error) : null;
 
   const who = (id: number | null | undefined) => (id ? (people.find((p) => p.id === id)?.display_name ?? `#${id}`) : '');
 

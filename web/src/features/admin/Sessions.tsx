@@ -1,7 +1,7 @@
 // One person's signed-in sessions, for an admin to end one or all.
 import { useEffect, useRef, useState } from 'react';
 import { Pending } from '../../components/Failed';
-import { type Failure, failureOf, Outcome } from '../../components/form';
+import { type Failure, failure, Outcome } from '../../components/form';
 import type { Schemas, User } from '../../lib/api';
 import { $api, attempt } from '../../lib/query';
 
@@ -56,14 +56,14 @@ export function Sessions({ user, onClose }: { user: User; onClose: () => void })
   const end = async (s: Session) => {
     setF(null);
     const { problem } = await attempt(endOne.mutateAsync({ params: { path: { id: user.id, session_id: s.id } } }));
-    if (problem) setF(failureOf(problem));
+    if (problem) setF(failure(problem));
     else setDone(`${device(s.user_agent)} was signed out.`);
     await load();
   };
   const endAll = async () => {
     setF(null);
     const { data, problem } = await attempt(endEvery.mutateAsync({ params: { path: { id: user.id } } }));
-    if (!data) setF(failureOf(problem));
+    if (!data) setF(failure(problem));
     else setDone(`${user.display_name} was signed out everywhere (${data.revoked} session${data.revoked === 1 ? '' : 's'}).`);
     await load();
   };

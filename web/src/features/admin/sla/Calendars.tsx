@@ -1,6 +1,6 @@
 // Business calendars: a time zone, open hours per weekday and holidays, each shown as its week.
 import { type FormEvent, useState } from 'react';
-import { type Failure, FieldError, failureOf, invalid, Outcome, SaveOrCancel } from '../../../components/form';
+import { type Failure, FieldError, failure, invalid, Outcome, SaveOrCancel } from '../../../components/form';
 import type { Schemas } from '../../../lib/api';
 import { $api, attempt } from '../../../lib/query';
 import { type Day, DAY_NAMES, DAYS, formatRanges, minutes, parseRanges, weeklyMinutes } from '../hours';
@@ -90,7 +90,7 @@ export function Calendars({ calendars, onSaved }: { calendars: Calendar[] | null
       form.id === null ? create.mutateAsync({ body }) : update.mutateAsync({ params: { path: { id: form.id } }, body }),
     );
     if (!data) {
-      setF(failureOf(problem));
+      setF(failure(problem));
       return;
     }
     setSaved(`Calendar ${data.name} saved: ${duration(weeklyMinutes(hoursOf(data)))} open a week. Open tickets are being recomputed.`);

@@ -1,7 +1,7 @@
 // SLA policies in the order they are matched: which tickets, which calendar, the
 // targets, the statuses that pause the clocks, and whom a breach escalates to.
 import { type FormEvent, useState } from 'react';
-import { type Failure, FieldError, failureOf, invalid, Outcome, SaveOrCancel } from '../../../components/form';
+import { type Failure, FieldError, failure, invalid, Outcome, SaveOrCancel } from '../../../components/form';
 import type { Schemas, User } from '../../../lib/api';
 import { $api, attempt } from '../../../lib/query';
 import { PRIORITIES } from '../../../lib/tickets';
@@ -102,7 +102,7 @@ export function Policies({
       form.id === null ? create.mutateAsync({ body }) : update.mutateAsync({ params: { path: { id: form.id } }, body }),
     );
     if (!data) {
-      setF(failureOf(problem));
+      setF(failure(problem));
       return;
     }
     setSaved(`Policy ${data.name} saved. Open tickets are being recomputed.`);
@@ -121,7 +121,7 @@ export function Policies({
       if (q.position === i) continue;
       const { problem } = await attempt(update.mutateAsync({ params: { path: { id: q.id } }, body: { ...asInput(q), position: i } }));
       if (problem) {
-        setF(failureOf(problem));
+        setF(failure(problem));
         break;
       }
     }
@@ -133,7 +133,7 @@ export function Policies({
     setF(null);
     const { problem } = await attempt(del.mutateAsync({ params: { path: { id: p.id } } }));
     if (problem) {
-      setF(failureOf(problem));
+      setF(failure(problem));
       return;
     }
     setSaved(`Policy ${p.name} deleted: its tickets fall to the next policy that matches.`);

@@ -1,6 +1,6 @@
 // What a new ticket's due times would be under the policies, by the desk's own clocks.
 import { type FormEvent, useState } from 'react';
-import { type Failure, FieldError, failureOf, invalid, Outcome } from '../../../components/form';
+import { type Failure, FieldError, failure, invalid, Outcome } from '../../../components/form';
 import type { Schemas } from '../../../lib/api';
 import { $api, attempt } from '../../../lib/query';
 import { PRIORITIES } from '../../../lib/tickets';
@@ -21,7 +21,7 @@ export function SlaPreview() {
       preview.mutateAsync({ body: { priority, category: category.trim() || null, created_at: at ? new Date(at).toISOString() : null } }),
     );
     if (data) setResult(data);
-    else setF(failureOf(problem));
+    else setF(failure(problem));
   };
 
   return (
