@@ -46,6 +46,8 @@ pub struct Settings {
     pub web: Option<web_ui::WebUi>,
     /// The sentence-embedding model for queries (`ATUM_EMBED_MODEL_DIR`), if any.
     pub model_dir: Option<std::path::PathBuf>,
+    /// Where attachments are kept (`ATUM_ATTACHMENTS_URL`).
+    pub files: atum_core::attachments::Store,
 }
 
 impl Settings {
@@ -56,12 +58,14 @@ impl Settings {
             retention: atum_core::auth::housekeeping::Retention::from_env(env)?,
             web: web_ui::WebUi::from_env(env)?,
             model_dir: atum_runtime::config::embed_model_dir(env)?,
+            files: atum_core::attachments::Store::from_env(env)?,
         })
     }
 }
 
 pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
-    let Settings { security, sessions, retention, web, model_dir } = settings;
+    let Settings { security, sessions, retention, web, model_dir, files } = settings;
+    tracing::info!(store = %files.root().display(), "attachments");
     if security.key.is_none() {
         tracing::warn!("ATUM_SECRET_KEY_FILE is not set: two-factor enrolment is unavailable");
     }
@@ -87,6 +91,7 @@ pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
         feed,
         web: web.map(Arc::new),
         retrieval,
+        files,
     };
     unlocks::start(
         ctx.pool.clone(),

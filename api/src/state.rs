@@ -27,6 +27,8 @@ pub struct AppState {
     pub web: Option<Arc<crate::web_ui::WebUi>>,
     /// The embedding model and the organisations' passage vectors (dense retrieval).
     pub retrieval: Arc<atum_ai::vectors::Retrieval>,
+    /// Where attachments' bytes are kept (`ATUM_ATTACHMENTS_URL`).
+    pub files: atum_core::attachments::Store,
 }
 
 /// Account-security settings and the API's rate limiters.

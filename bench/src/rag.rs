@@ -377,6 +377,7 @@ async fn corpus(
                     visibility: Some("internal".into()),
                     tags: Vec::new(),
                     publish: true,
+                    attachment_ids: Vec::new(),
                 };
                 write::create(&tx, &who, &new).await?;
             }

@@ -7,8 +7,10 @@
 //! refreshed once, after the whole change (a catalog request's priority included), and
 //! the ticket returned shows its new deadlines.
 
+use crate::attachments::{self, On, Scan};
 use crate::auth::policy::Action;
-use crate::ids::TicketId;
+use crate::error::{Code, Error};
+use crate::ids::{AttachmentId, TicketId};
 use deadpool_postgres::GenericClient;
 
 use crate::{
@@ -78,6 +80,41 @@ pub async fn submit_request(db: &impl GenericClient, who: &Principal, item_id: i
     follow(db, who, &[ticket.id.0]).await?;
     assist::enqueue(db, who.org_id, ticket.id, 0).await?;
     tickets::get(db, who, ticket.id).await
+}
+
+/// The file `id` if `who` may fetch it, else "not found" (another organisation's
+/// included): its uploader while it is pending; on a ticket, whoever may read the
+/// ticket, and only staff a file on an internal note; on an article, whoever may read
+/// the article. A file waiting for its virus scan is its uploader's alone; an infected
+/// one is never served.
+pub async fn attachment(db: &impl GenericClient, who: &Principal, id: AttachmentId) -> Result<attachments::Found> {
+    let found = attachments::find(db, who.org_id, id).await?;
+    let hidden = |e: Error| if matches!(e, Error::NotFound(_)) { Error::NotFound("attachment") } else { e };
+    let uploader = found.attachment.uploader_id == who.user_id;
+    match found.on {
+        On::Nothing if !uploader => return Err(Error::NotFound("attachment")),
+        On::Nothing => {}
+        On::Ticket(ticket_id) => {
+            tickets::get(db, who, ticket_id).await.map_err(hidden)?;
+        }
+        On::Comment { ticket_id, comment_id } => {
+            tickets::get(db, who, ticket_id).await.map_err(hidden)?;
+            if !who.may(Action::WorkTickets) && !comments::is_public(db, who.org_id, comment_id).await? {
+                return Err(Error::NotFound("attachment"));
+            }
+        }
+        On::Article(article_id) => {
+            crate::kb::get(db, who, article_id).await.map_err(hidden)?;
+        }
+    }
+    match found.attachment.scan {
+        Scan::Pending if !uploader => Err(Error::NotFound("attachment")),
+        Scan::Infected => Err(Error::Conflict {
+            code: Code::FileInfected,
+            message: format!("{} was found to be infected and is quarantined", found.attachment.name),
+        }),
+        _ => Ok(found),
+    }
 }
 
 /// Brings the clocks of `ids` up to date with what was just written; whether any

@@ -80,6 +80,14 @@ pub enum Code {
     DraftSuperseded,
     SecretKeyNotConfigured,
     ModelNotLoaded,
+    // Files.
+    FileTooLarge,
+    StorageQuotaExceeded,
+    FileTypeNotAllowed,
+    UploadIncomplete,
+    AttachmentAlreadyUsed,
+    FileInfected,
+    RangeNotSatisfiable,
     // Ours.
     DatabaseUnavailable,
     Internal,
@@ -137,6 +145,18 @@ pub enum Error {
         since: chrono::DateTime<chrono::Utc>,
         expires_at: chrono::DateTime<chrono::Utc>,
     },
+    /// A body larger than a limit allows (413): an upload past the largest file or
+    /// past the organisation's storage.
+    #[error("{message}")]
+    TooLarge { code: Code, message: String },
+    /// A kind of content this request may not carry (415): a file type customers may
+    /// not send.
+    #[error("{message}")]
+    Unsupported { code: Code, message: String },
+    /// The request's body ended before it was whole (400): the connection dropped
+    /// during an upload.
+    #[error("{0}")]
+    Incomplete(String),
     /// The database cannot be reached or gives no connection: try again later.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),

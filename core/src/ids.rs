@@ -104,6 +104,10 @@ id!(
     /// A ticket.
     TicketId
 );
+id!(
+    /// A file on a ticket, a comment or an article, or an upload not yet on any.
+    AttachmentId
+);
 
 #[cfg(test)]
 mod tests {

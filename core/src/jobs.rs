@@ -13,6 +13,7 @@ use std::{fmt, sync::Arc};
 use atum_queue::JobError;
 
 use crate::{
+    attachments::Store,
     error::{Error, Result},
     mailer::Mailer,
     models::Models,
@@ -34,6 +35,8 @@ pub enum Need {
     Mail,
     /// The AI models (`atum-ai`): the sentence embedder and what runs on it.
     Models,
+    /// The attachment store (`ATUM_ATTACHMENTS_URL`).
+    Attachments,
 }
 
 impl fmt::Display for Need {
@@ -41,6 +44,7 @@ impl fmt::Display for Need {
         f.write_str(match self {
             Need::Mail => "mail (ATUM_SMTP_URL or ATUM_MAIL_DIR)",
             Need::Models => "the AI models (ATUM_EMBED_MODEL_DIR, or `atum models fetch`)",
+            Need::Attachments => "the attachment store (ATUM_ATTACHMENTS_URL)",
         })
     }
 }
@@ -56,6 +60,7 @@ struct Inner {
     mail: Option<Mailer>,
     models: Option<Arc<dyn Models>>,
     secret_key: Option<SecretKey>,
+    attachments: Option<Store>,
 }
 
 impl Services {
@@ -82,6 +87,13 @@ impl Services {
     }
 }
 
+impl Services {
+    /// The attachment store; never absent for a kind that needs it.
+    pub fn attachments(&self) -> Result<&Store, JobError> {
+        self.inner.attachments.as_ref().ok_or_else(|| JobError::Permanent("this worker has no attachment store".into()))
+    }
+}
+
 impl atum_queue::Services for Services {
     type Need = Need;
 
@@ -89,6 +101,7 @@ impl atum_queue::Services for Services {
         match need {
             Need::Mail => self.inner.mail.is_some(),
             Need::Models => self.inner.models.is_some(),
+            Need::Attachments => self.inner.attachments.is_some(),
         }
     }
 }
@@ -111,6 +124,11 @@ impl ServicesBuilder {
 
     pub fn secret_key(mut self, key: Option<SecretKey>) -> Self {
         self.inner.secret_key = key;
+        self
+    }
+
+    pub fn attachments(mut self, store: Store) -> Self {
+        self.inner.attachments = Some(store);
         self
     }
 

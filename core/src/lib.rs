@@ -5,8 +5,10 @@
 pub mod accounts;
 pub mod actor;
 pub mod assist;
+pub mod attachments;
 pub mod auth;
 pub mod catalog;
+pub mod change;
 pub mod copilot;
 pub mod dashboard;
 pub mod demo;

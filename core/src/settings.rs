@@ -29,6 +29,7 @@ pub struct OrgSettings {
     /// and triage or an agent changes it.
     pub customers_set_priority: bool,
     pub ai: AiSettings,
+    pub attachments: crate::attachments::limits::Limits,
 }
 
 /// How sure auto-triage must be before its answer is shown, and before it is applied;
@@ -104,6 +105,8 @@ pub struct SettingsChange {
     pub customers_set_priority: Option<bool>,
     #[serde(default, deserialize_with = "object")]
     pub ai: Option<AiSettingsChange>,
+    #[serde(default, deserialize_with = "object")]
+    pub attachments: Option<crate::attachments::limits::Change>,
 }
 
 /// An object or null, never an array: serde's derive would read `[0.6, null]` into a
@@ -125,14 +128,14 @@ pub struct AiSettingsChange {
     #[schema(minimum = 0, maximum = 1)]
     pub suggest_threshold: Option<f64>,
     /// `null` turns applying off.
-    #[serde(default, deserialize_with = "crate::tickets::write::present")]
+    #[serde(default, deserialize_with = "crate::change::present")]
     #[schema(value_type = Option<f64>, minimum = 0, maximum = 1)]
     pub apply_threshold: Option<Option<f64>>,
     /// Replaces every escalation rule (`[]` removes them all).
     #[serde(default)]
     pub escalation: Option<Vec<EscalationRule>>,
     /// Replaces the language model's endpoint; `null` removes it.
-    #[serde(default, deserialize_with = "crate::tickets::write::present")]
+    #[serde(default, deserialize_with = "crate::change::present")]
     #[schema(value_type = Option<EndpointChange>)]
     pub llm: Option<Option<EndpointChange>>,
 }
@@ -155,6 +158,7 @@ pub async fn of_org(db: &impl GenericClient, org_id: OrgId) -> Result<OrgSetting
             AI_APPLY_THRESHOLD if value.is_null() => s.ai.apply_threshold = None,
             AI_APPLY_THRESHOLD => s.ai.apply_threshold = value.as_f64().or(s.ai.apply_threshold),
             AI_ESCALATION => s.ai.escalation = serde_json::from_value(value).unwrap_or_default(),
+            key if key.starts_with(crate::attachments::limits::PREFIX) => s.attachments.read(key, value),
             _ => {}
         }
     }
@@ -177,8 +181,15 @@ fn check(current: &OrgSettings, change: &SettingsChange) -> Result<Vec<(&'static
     if let Some(v) = change.customers_set_priority {
         writes.push((CUSTOMERS_SET_PRIORITY, serde_json::Value::Bool(v)));
     }
-    let Some(ai) = &change.ai else { return Ok(writes) };
     let mut f = FieldErrors::default();
+    if let Some(files) = &change.attachments {
+        crate::attachments::limits::check(&mut f, files);
+        writes.extend(crate::attachments::limits::writes(files));
+    }
+    let Some(ai) = &change.ai else {
+        f.finish()?;
+        return Ok(writes);
+    };
     let probability = |f: &mut FieldErrors, field: &str, v: f64| {
         if !(0.0..=1.0).contains(&v) {
             f.add(field, "must be between 0 and 1");

@@ -25,6 +25,7 @@ use std::{
 use atum_ai::LocalModels;
 use atum_core::{
     assist::{reply, suggest, training, triage},
+    attachments::{Store, sweep::Sweep},
     jobs::{Need, Registry, Services},
     mailer::{MailConfig, Mailer},
     models::Models as _,
@@ -46,6 +47,7 @@ pub fn registry() -> Registry {
         .register::<atum_core::sla::prediction_job::Predict>()
         .register::<atum_core::mail::SendEmail>()
         .register::<atum_core::assist::reword::WordReply>()
+        .register::<atum_core::attachments::sweep::Sweep>()
 }
 
 /// The kinds that need the AI models, added to a registry whose services have them.
@@ -66,6 +68,9 @@ pub struct Settings {
     pub model_dir: Option<PathBuf>,
     /// Opens a language model's stored API key (`ATUM_SECRET_KEY_FILE`).
     pub secret_key: Option<SecretKey>,
+    /// Where attachments are kept (`ATUM_ATTACHMENTS_URL`): the sweep removes what
+    /// nothing refers to.
+    pub files: Store,
 }
 
 impl Settings {
@@ -75,6 +80,7 @@ impl Settings {
             mail: MailConfig::from_env(env)?,
             model_dir: atum_runtime::config::embed_model_dir(env)?,
             secret_key: SecretKey::from_env(env)?,
+            files: Store::from_env(env)?,
         })
     }
 }
@@ -85,9 +91,11 @@ pub fn services(
     mail: &MailConfig,
     model_dir: Option<&Path>,
     secret_key: Option<SecretKey>,
+    files: Store,
 ) -> Result<Services, BoxError> {
     tracing::info!(mail = ?mail, "mail delivery");
-    let mut services = Services::builder().mail(Mailer::new(mail)?).secret_key(secret_key);
+    tracing::info!(store = %files.root().display(), "attachments");
+    let mut services = Services::builder().mail(Mailer::new(mail)?).secret_key(secret_key).attachments(files);
     match model_dir {
         Some(dir) => {
             let models = LocalModels::load(dir)
@@ -103,9 +111,31 @@ pub fn services(
     Ok(services.build())
 }
 
+/// How often the attachment sweep is queued.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// Queues the periodic jobs: the attachment sweep, at start and then every hour. Its
+/// unique key keeps one queued at a time, however many workers ask.
+async fn housekeeping(pool: deadpool_postgres::Pool, shutdown: tokio_util::sync::CancellationToken) {
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let queued = async {
+            let conn = pool.get().await.map_err(|e| e.to_string())?;
+            atum_queue::enqueue(&conn, &Sweep::default(), Default::default()).await.map_err(|e| e.to_string())
+        };
+        if let Err(e) = queued.await {
+            tracing::warn!(error = %e, "could not queue the attachment sweep; trying again at the next tick");
+        }
+    }
+}
+
 pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
-    let Settings { worker: mut config, mail, model_dir, secret_key } = settings;
-    let services = services(&ctx, &mail, model_dir.as_deref(), secret_key)?;
+    let Settings { worker: mut config, mail, model_dir, secret_key, files } = settings;
+    let services = services(&ctx, &mail, model_dir.as_deref(), secret_key, files)?;
     let registry =
         if atum_queue::Services::provides(&services, Need::Models) { with_ai(registry()) } else { registry() };
     let registry = registry.with_services(services);
@@ -120,6 +150,7 @@ pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
         ctx.shutdown.clone(),
     );
     let runner = Runner::new(ctx.pool.clone(), registry, config, &ctx.metrics);
+    tokio::spawn(housekeeping(ctx.pool.clone(), ctx.shutdown.clone()));
     ctx.ready();
     // Leave a second of the shutdown budget for releasing what did not finish.
     let deadline = ctx.config.shutdown_timeout.saturating_sub(Duration::from_secs(1));

@@ -130,6 +130,9 @@ impl From<Error> for ApiError {
             e @ Error::InvalidCode => ApiError::new(S::UNAUTHORIZED, Code::InvalidCode, e.to_string()),
             e @ Error::InvalidToken => ApiError::new(S::BAD_REQUEST, Code::InvalidToken, e.to_string()),
             e @ Error::Locked { .. } => locked(e),
+            Error::TooLarge { code, message } => ApiError::new(S::PAYLOAD_TOO_LARGE, code, message),
+            Error::Unsupported { code, message } => ApiError::new(S::UNSUPPORTED_MEDIA_TYPE, code, message),
+            Error::Incomplete(message) => ApiError::new(S::BAD_REQUEST, Code::UploadIncomplete, message),
             Error::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "database unavailable");
                 ApiError::new(

@@ -41,7 +41,7 @@ pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i
 /// Submit a request: the answers are checked field by field and become a ticket.
 #[utoipa::path(operation_id = "submit_catalog_request", tag = "catalog", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Item id")), request_body = Submission,
-    responses((status = 201, description = "The ticket filed", body = atum_core::tickets::Ticket), (status = 404, description = "Not found or not published", body = ErrorBody), (status = 422, description = "Invalid answers (fields: answers.<key>)", body = ErrorBody)))]
+    responses((status = 409, description = "An attachment already on a message (`attachment_already_used`) or quarantined (`file_infected`)", body = crate::error::ErrorBody), (status = 201, description = "The ticket filed", body = atum_core::tickets::Ticket), (status = 404, description = "Not found or not published", body = ErrorBody), (status = 422, description = "Invalid answers (fields: answers.<key>)", body = ErrorBody)))]
 #[post("/catalog/{id}/requests")]
 pub async fn submit(
     state: web::Data<AppState>,

@@ -47,7 +47,7 @@ pub async fn list(
 /// Write an article (staff): a draft, or published at once with `publish`.
 #[utoipa::path(operation_id = "create_article", tag = "kb", security(("bearer" = [])),
     request_body = write::NewArticle,
-    responses((status = 201, description = "Created", body = kb::Article), (status = 403, description = "Staff only (or CSRF check failed)", body = ErrorBody), (status = 422, description = "Invalid fields", body = ErrorBody)))]
+    responses((status = 409, description = "An attachment already on a message (`attachment_already_used`) or quarantined (`file_infected`)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's); an attachment id that is not your pending upload", body = crate::error::ErrorBody), (status = 201, description = "Created", body = kb::Article), (status = 403, description = "Staff only (or CSRF check failed)", body = ErrorBody), (status = 422, description = "Invalid fields", body = ErrorBody)))]
 #[post("/kb/articles")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -73,7 +73,7 @@ pub async fn get(state: web::Data<AppState>, creds: Credentials, id: web::Path<i
     params(("id" = i64, Path, description = "Article id"),
            ("If-Match" = String, Header, pattern = r#"^(\*|(W/)?"[0-9]{1,9}")$"#, description = "The article's version from its ETag, e.g. \"3\"; `*` for whatever version it is at")),
     request_body = write::ArticleChange,
-    responses((status = 200, description = "Saved", body = kb::Article), (status = 403, description = "Staff only (or CSRF check failed)", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody), (status = 412, description = "Changed by someone else since that version", body = ErrorBody), (status = 422, description = "Invalid fields", body = ErrorBody), (status = 428, description = "If-Match missing", body = ErrorBody)))]
+    responses((status = 409, description = "An attachment already on a message (`attachment_already_used`) or quarantined (`file_infected`)", body = crate::error::ErrorBody), (status = 200, description = "Saved", body = kb::Article), (status = 403, description = "Staff only (or CSRF check failed)", body = ErrorBody), (status = 404, description = "Not found (or another organisation's)", body = ErrorBody), (status = 412, description = "Changed by someone else since that version", body = ErrorBody), (status = 422, description = "Invalid fields", body = ErrorBody), (status = 428, description = "If-Match missing", body = ErrorBody)))]
 #[patch("/kb/articles/{id}")]
 pub async fn update(
     state: web::Data<AppState>,

@@ -6,6 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub mod account;
 pub mod ai;
+pub mod attachments;
 pub mod auth;
 pub mod catalog;
 pub mod copilot;
@@ -71,6 +72,10 @@ macro_rules! api_v1 {
             .service(security::audit_log)
             .service(settings::get)
             .service(settings::change)
+            .service(attachments::upload)
+            .service(attachments::get)
+            .service(attachments::download)
+            .service(attachments::portal_download)
             .service(tickets::list)
             .service(tickets::create)
             // Before `/tickets/{id}`, which would take "counts" or "activity" for an id.

@@ -40,7 +40,7 @@ const SESSIONLESS_AUTH_ROUTES: &[&str] = &[
 fn is_public_read(path: &str) -> bool {
     path.strip_prefix("/api/v1/portal/").is_some_and(|rest| match rest.split_once('/') {
         None => true,
-        Some((_, rest)) => rest.starts_with("kb/"),
+        Some((_, rest)) => rest.starts_with("kb/") || rest.starts_with("attachments/"),
     })
 }
 

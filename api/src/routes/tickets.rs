@@ -13,7 +13,7 @@ use crate::{AppState, auth::Credentials, error::ApiError};
 /// Open a ticket. Customers open tickets for themselves; staff may name a requester.
 #[utoipa::path(operation_id = "create_ticket", tag = "tickets", security(("bearer" = [])),
     request_body = atum_core::tickets::write::NewTicket,
-    responses((status = 201, description = "Created", body = atum_core::tickets::Ticket), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody)))]
+    responses((status = 409, description = "An attachment already on a message (`attachment_already_used`) or quarantined (`file_infected`)", body = crate::error::ErrorBody), (status = 404, description = "Not found (or another organisation's); an attachment id that is not your pending upload", body = crate::error::ErrorBody), (status = 201, description = "Created", body = atum_core::tickets::Ticket), (status = 403, description = "Not allowed for this role (or CSRF check failed)", body = crate::error::ErrorBody), (status = 422, description = "Invalid fields", body = crate::error::ErrorBody)))]
 #[post("/tickets")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -35,6 +35,8 @@ pub struct TicketView {
     /// Who is working on it right now (omitted for customers and when nobody is).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lock: Option<atum_core::tickets::locks::Lock>,
+    /// The files on its description (those on replies and notes come with them).
+    pub attachments: Vec<atum_core::attachments::Attachment>,
 }
 
 /// One ticket; `ETag` carries its version for a later `If-Match`.
@@ -51,7 +53,8 @@ pub async fn get(
         .in_tx(&creds, async |tx, who| {
             let ticket = tickets::get(tx, &who, *id).await?;
             let lock = atum_core::tickets::locks::for_reader(tx, &who, *id).await?;
-            Ok(TicketView { ticket, lock })
+            let attachments = atum_core::attachments::link::of_ticket(tx, who.org_id, *id).await?;
+            Ok(TicketView { ticket, lock, attachments })
         })
         .await?;
     Ok(HttpResponse::Ok().insert_header((header::ETAG, format!("\"{}\"", view.ticket.version))).json(view))

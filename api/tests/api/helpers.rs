@@ -23,6 +23,8 @@ pub fn secret_key() -> SecretKey {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub db: TestDb,
+    /// The attachment store, a directory of this app's own.
+    pub files: atum_core::attachments::Store,
     handle: ServerHandle,
     /// Ends the live feed's reader and every open event stream.
     shutdown: tokio_util::sync::CancellationToken,
@@ -89,6 +91,7 @@ impl TestApp {
         model_dir: Option<std::path::PathBuf>,
     ) -> TestApp {
         let db = TestDb::migrated().await;
+        let files = atum_core::attachments::Store::local(std::env::temp_dir().join(format!("atum-files-{}", db.name)));
         let mut security = Security {
             key: Some(secret_key()),
             per_ip: RateLimiter::new(100_000, 10_000),
@@ -118,6 +121,7 @@ impl TestApp {
             feed,
             web: web.map(Arc::new),
             retrieval,
+            files: files.clone(),
         };
         atum_api::unlocks::start(
             db.pool.clone(),
@@ -131,7 +135,7 @@ impl TestApp {
                 .expect("bind the API");
         let handle = server.handle();
         tokio::spawn(server);
-        TestApp { addr, db, handle, shutdown }
+        TestApp { addr, db, files, handle, shutdown }
     }
 
     /// A new organisation with its admin signed in.
@@ -301,6 +305,57 @@ impl TestApp {
         let version = if_match.map(|v| format!("\"{v}\""));
         let headers: Vec<(&str, &str)> = version.iter().map(|v| ("If-Match", v.as_str())).collect();
         self.send("PATCH", path, token, Some(body.to_string()), &headers).await
+    }
+
+    /// Uploads `bytes` as a file named `name`, declared as `content_type`.
+    pub async fn upload(&self, token: &str, name: &str, content_type: &str, bytes: &[u8]) -> Response {
+        let url = format!("http://{}/api/v1/attachments", self.addr);
+        let (token, name, content_type, bytes) =
+            (token.to_owned(), name.to_owned(), content_type.to_owned(), bytes.to_vec());
+        tokio::task::spawn_blocking(move || {
+            let res = ureq::post(&url)
+                .query("name", &name)
+                .set("Authorization", &format!("Bearer {token}"))
+                .set("Content-Type", &content_type)
+                .send_bytes(&bytes);
+            let res = match res {
+                Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+                Err(e) => panic!("upload failed: {e}"),
+            };
+            let status = res.status();
+            let headers =
+                res.headers_names().iter().map(|n| (n.clone(), res.header(n).unwrap_or("").to_owned())).collect();
+            let text = res.into_string().unwrap_or_default();
+            Response { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::String(text)) }
+        })
+        .await
+        .unwrap()
+    }
+
+    /// A GET whose body is bytes: status, headers and body.
+    pub async fn fetch(&self, path: &str, token: &str, headers: &[(&str, &str)]) -> (Response, Vec<u8>) {
+        let url = format!("http://{}{path}", self.addr);
+        let token = token.to_owned();
+        let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        tokio::task::spawn_blocking(move || {
+            let mut req = ureq::get(&url).set("Authorization", &format!("Bearer {token}"));
+            for (k, v) in &headers {
+                req = req.set(k, v);
+            }
+            let res = match req.call() {
+                Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+                Err(e) => panic!("request failed: {e}"),
+            };
+            let status = res.status();
+            let headers =
+                res.headers_names().iter().map(|n| (n.clone(), res.header(n).unwrap_or("").to_owned())).collect();
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut res.into_reader(), &mut bytes).unwrap();
+            let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            (Response { status, headers, body }, bytes)
+        })
+        .await
+        .unwrap()
     }
 
     /// Any request; `body` is sent as JSON unless a Content-Type header overrides it.

@@ -3,6 +3,7 @@
 
 mod ai;
 mod allowlist;
+mod attachments;
 mod auth;
 mod catalog;
 mod copilot;

@@ -224,6 +224,11 @@ async fn the_shipped_nginx_config_passes_nginx_t_and_rate_limits_auth_bursts_whi
         let big = n.dir.join("big.json");
         std::fs::write(&big, format!("{{\"subject\":\"{}\"}}", "x".repeat(2 * 1024 * 1024))).unwrap();
         assert_eq!(n.curl("POST", "/api/v1/tickets", Some(&format!("@{}", big.display())), &[]).0, 413);
+        // Files are the exception: streamed to the API, which holds each organisation's limit.
+        let auth = format!("Authorization: Bearer {}", admin.token);
+        let upload =
+            n.curl("POST", "/api/v1/attachments?name=big.json", Some(&format!("@{}", big.display())), &[auth.as_str()]);
+        assert_eq!(upload.0, 201, "{}", upload.1);
         // A browser's cookie request from the desk's own page passes the CSRF check on
         // the host nginx names; a client's own X-Forwarded-Host is replaced, not believed.
         let cookie = format!("Cookie: atum_session={}", admin.token);

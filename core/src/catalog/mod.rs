@@ -248,6 +248,10 @@ pub struct Submission {
     /// Answers by field key.
     #[schema(value_type = Object)]
     pub answers: Map<String, Value>,
+    /// Your pending uploads (`POST /attachments`) to send with the request.
+    #[serde(default)]
+    #[schema(value_type = Vec<i64>, max_items = 100)]
+    pub attachment_ids: Vec<crate::ids::AttachmentId>,
 }
 
 /// A customer (or an agent for themselves) files a request: the answers are checked
@@ -263,6 +267,7 @@ pub async fn submit(db: &impl GenericClient, who: &Principal, item_id: i64, s: &
         // A customer's ticket is a portal ticket anyway (and customers may not name
         // the channel in every organisation); an agent filing one says where from.
         channel: who.may(Action::WorkTickets).then(|| "portal".into()),
+        attachment_ids: s.attachment_ids.clone(),
         ..Default::default()
     };
     let ticket = create(db, who, &new).await?;

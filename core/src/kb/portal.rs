@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use crate::markdown;
 use crate::{
+    attachments::{self, On, Scan},
     error::{Error, FieldErrors, Result},
+    ids::AttachmentId,
     orgs,
 };
 
@@ -107,6 +109,37 @@ pub async fn search(db: &impl GenericClient, slug: &str, q: Option<&str>, limit:
         .collect())
 }
 
+/// A file on a published public article of the organisation `slug`, for anyone: the
+/// help center's pictures. Anything else — another article's file, a ticket's, one
+/// waiting for its scan — is not found.
+pub async fn attachment(db: &impl GenericClient, slug: &str, id: AttachmentId) -> Result<attachments::Found> {
+    let hidden = Error::NotFound("attachment");
+    let org = orgs::find_by_slug(db, slug)
+        .await
+        .map_err(|e| if matches!(e, Error::NotFound(_)) { Error::NotFound("attachment") } else { e })?;
+    let found = attachments::find(db, org.id, id).await?;
+    let On::Article(article_id) = found.on else { return Err(hidden) };
+    let public = db
+        .query_opt(
+            "SELECT 1 FROM kb_articles WHERE org_id = $1 AND id = $2 AND status = 'published' AND visibility = 'public'",
+            &[&org.id, &article_id],
+        )
+        .await?
+        .is_some();
+    if !public || matches!(found.attachment.scan, Scan::Pending | Scan::Infected) {
+        return Err(hidden);
+    }
+    Ok(found)
+}
+
+/// An article's own files, as its body links them (`/api/v1/attachments/…`), become
+/// the help center's public addresses for them, which need no session.
+fn public_files(html: &str, slug: &str) -> String {
+    let public = format!("/api/v1/portal/{slug}/attachments/");
+    html.replace("src=\"/api/v1/attachments/", &format!("src=\"{public}"))
+        .replace("href=\"/api/v1/attachments/", &format!("href=\"{public}"))
+}
+
 /// One published public article of the organisation `slug`; anything else is not found.
 pub async fn article(db: &impl GenericClient, slug: &str, id: i64) -> Result<PublicArticle> {
     let org = orgs::find_by_slug(db, slug).await?;
@@ -121,7 +154,7 @@ pub async fn article(db: &impl GenericClient, slug: &str, id: i64) -> Result<Pub
     Ok(PublicArticle {
         id: r.get("id"),
         title: r.get("title"),
-        body_html: markdown::to_html(r.get("body")),
+        body_html: public_files(&markdown::to_html(r.get("body")), slug),
         tags: r.get("tags"),
         published_at: r.get("published_at"),
         updated_at: r.get("updated_at"),

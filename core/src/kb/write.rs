@@ -8,8 +8,10 @@ use serde::Deserialize;
 use super::{Article, ArticleStatus, COLUMNS, Visibility, from_row, get};
 use crate::named::Named as _;
 use crate::{
+    attachments::{On, link},
     auth::Principal,
     error::{Error, FieldErrors, Result},
+    ids::AttachmentId,
     tickets::write::{Tag, parse_enum, tags},
 };
 
@@ -39,6 +41,11 @@ pub struct NewArticle {
     /// Publish at once instead of saving a draft.
     #[serde(default)]
     pub publish: bool,
+    /// Your pending uploads (`POST /attachments`) the body shows or links to: they
+    /// become the article's, served with it (to anyone, once it is public and published).
+    #[serde(default)]
+    #[schema(value_type = Vec<i64>, max_items = 100)]
+    pub attachment_ids: Vec<AttachmentId>,
 }
 
 /// An edit: absent fields stay as they are. The status changes through publish and
@@ -62,6 +69,10 @@ pub struct ArticleChange {
     #[serde(default)]
     #[schema(max_items = 50)]
     pub tags: Option<Vec<Tag>>,
+    /// Your pending uploads to add to the article's files (those it has stay).
+    #[serde(default)]
+    #[schema(value_type = Vec<i64>, max_items = 100)]
+    pub attachment_ids: Vec<AttachmentId>,
 }
 
 /// Control characters other than tab and line breaks: refused in bodies (they print
@@ -112,6 +123,7 @@ pub async fn create(db: &impl GenericClient, who: &Principal, new: &NewArticle) 
         .await?;
     let article = from_row(&row);
     record(db, who, &article).await?;
+    link::attach(db, who, &new.attachment_ids, On::Article(article.id)).await?;
     Ok(article)
 }
 
@@ -139,6 +151,7 @@ pub async fn edit(
         next.tags = tags(&mut f, t);
     }
     f.finish()?;
+    link::attach(db, who, &change.attachment_ids, On::Article(id)).await?;
     if (&next.title, &next.body, next.visibility, &next.tags)
         == (&current.title, &current.body, current.visibility, &current.tags)
     {

@@ -139,7 +139,7 @@ pub struct EndpointChange {
     pub base_url: String,
     #[schema(min_length = 1, max_length = 200)]
     pub model: String,
-    #[serde(default, deserialize_with = "crate::tickets::write::present")]
+    #[serde(default, deserialize_with = "crate::change::present")]
     #[schema(value_type = Option<String>, max_length = 500)]
     pub api_key: Option<Option<String>>,
     /// Each attempt's limit (1,000 to 300,000; 30,000 when absent).

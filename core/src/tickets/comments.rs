@@ -5,9 +5,9 @@
 //! waiting on them (`pending`) or `solved`. Customers see and write public comments
 //! only, and only on their own tickets.
 
+use crate::attachments::Attachment;
 use crate::auth::policy::Action;
-use crate::ids::TicketId;
-use crate::ids::UserId;
+use crate::ids::{AttachmentId, TicketId, UserId};
 use crate::named::Named as _;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -55,6 +55,8 @@ pub struct Comment {
     pub visibility: Visibility,
     pub body: String,
     pub created_at: DateTime<Utc>,
+    /// Its files, in the order they were attached.
+    pub attachments: Vec<Attachment>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -70,6 +72,10 @@ pub struct NewComment {
     #[serde(default)]
     #[schema(pattern = "^(public|internal)$")]
     pub visibility: Option<String>,
+    /// Your pending uploads (`POST /attachments`) to put on it.
+    #[serde(default)]
+    #[schema(value_type = Vec<i64>, max_items = 100)]
+    pub attachment_ids: Vec<AttachmentId>,
 }
 
 pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: TicketId, new: &NewComment) -> Result<Comment> {
@@ -112,7 +118,11 @@ pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: TicketId, 
         visibility,
         body: new.body.clone(),
         created_at: row.get(1),
+        attachments: Vec::new(),
     };
+    let on = crate::attachments::On::Comment { ticket_id, comment_id: comment.id };
+    let comment =
+        Comment { attachments: crate::attachments::link::attach(db, who, &new.attachment_ids, on).await?, ..comment };
 
     if who.may(Action::WorkTickets) {
         super::locks::release_after_reply(db, who, ticket_id).await?;
@@ -139,6 +149,13 @@ pub async fn add(db: &impl GenericClient, who: &Principal, ticket_id: TicketId, 
         record(db, Event::by(who, ticket_id, Kind::Updated).before(before).after(after)).await?;
     }
     Ok(comment)
+}
+
+/// Whether comment `id` is a public reply (a customer may see its files).
+pub async fn is_public(db: &impl GenericClient, org_id: crate::ids::OrgId, id: i64) -> Result<bool> {
+    let row =
+        db.query_opt("SELECT visibility FROM ticket_comments WHERE org_id = $1 AND id = $2", &[&org_id, &id]).await?;
+    Ok(row.is_some_and(|r| r.get::<_, &str>(0) == "public"))
 }
 
 /// A page of a ticket's comments.
@@ -183,9 +200,15 @@ pub async fn list(db: &impl GenericClient, who: &Principal, ticket_id: TicketId,
             },
             body: r.get("body"),
             created_at: r.get("created_at"),
+            attachments: Vec::new(),
         })
         .collect();
-    let (items, next_cursor) = page.page(items, |c: &Comment| (c.created_at, c.id));
+    let (mut items, next_cursor) = page.page(items, |c: &Comment| (c.created_at, c.id));
+    let ids: Vec<i64> = items.iter().map(|c| c.id).collect();
+    let mut files = crate::attachments::link::of_comments(db, who.org_id, &ids).await?;
+    for c in &mut items {
+        c.attachments = files.remove(&c.id).unwrap_or_default();
+    }
     let total = db
         .query_one(
             "SELECT count(*) FROM ticket_comments

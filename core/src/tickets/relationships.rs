@@ -319,6 +319,7 @@ pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: TicketId, i
             &[&who.org_id, &dup.id, &into.id],
         )
         .await? as i64;
+    crate::attachments::link::follow_comments(db, who.org_id, dup.id, into.id).await?;
     // Whoever could see the duplicate as its requester can see the original.
     db.execute(
         "INSERT INTO ticket_requesters (org_id, ticket_id, user_id)

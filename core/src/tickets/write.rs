@@ -56,6 +56,10 @@ pub struct NewTicket {
     #[serde(default)]
     #[schema(value_type = Option<super::Channel>)]
     pub channel: Option<String>,
+    /// Your pending uploads (`POST /attachments`) to put on its description.
+    #[serde(default)]
+    #[schema(value_type = Vec<i64>, max_items = 100)]
+    pub attachment_ids: Vec<crate::ids::AttachmentId>,
 }
 
 /// A tag: 1 to 50 characters that are not spaces, control characters or ASCII
@@ -82,7 +86,7 @@ pub struct TicketChange {
     #[serde(default)]
     #[schema(value_type = Option<super::Priority>)]
     pub priority: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::change::present")]
     #[schema(
         min_length = 1,
         max_length = 100,
@@ -92,19 +96,12 @@ pub struct TicketChange {
     #[serde(default)]
     #[schema(max_items = 50)]
     pub tags: Option<Vec<Tag>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::change::present")]
     #[schema(value_type = Option<i64>)]
     pub assignee_id: Option<Option<UserId>>,
     /// The agent group the ticket is routed to, or null for none.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::change::present")]
     pub group_id: Option<Option<i64>>,
-}
-
-/// Distinguishes `"field": null` (Some(None)) from an absent field (None).
-pub(crate) fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 // The limits below are stated in the OpenAPI document as the fields' `maxLength`,
@@ -268,7 +265,9 @@ pub async fn create(db: &impl GenericClient, who: &Principal, new: &NewTicket) -
         "requester_id": ticket.requester_id, "channel": ticket.channel,
     });
     record(db, Event::by(who, ticket.id, Kind::Created).after(after)).await?;
-    // Recording changes no column of the ticket: the inserted row is the ticket.
+    let on = crate::attachments::On::Ticket(ticket.id);
+    crate::attachments::link::attach(db, who, &new.attachment_ids, on).await?;
+    // Neither changes a column of the ticket: the inserted row is the ticket.
     Ok(ticket)
 }
 

@@ -408,6 +408,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file: the request's body is the file, its `Content-Type` the type you
+         *     declare (the type is read from the bytes all the same). The upload is pending, yours
+         *     alone, until a ticket, reply, note or article names it in `attachment_ids`; unused,
+         *     it is removed after a day. A body past the organisation's largest file is refused
+         *     with 413 as soon as it passes it (at once when `Content-Length` says so).
+         */
+        post: operations["upload_attachment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attachments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The file's details (as on the message that carries it), with the same rights as
+         *     its download.
+         */
+        get: operations["get_attachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attachments/{id}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file, with your rights: a customer gets files on their own tickets' public
+         *     replies and their own uploads; files on internal notes are staff's; another
+         *     organisation's id is not found. Raster images and PDFs are shown inline, anything
+         *     else downloads. Answers `Range` (one range) and `If-None-Match` (the ETag is the
+         *     SHA-256 of the bytes).
+         */
+        get: operations["download_attachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -1094,6 +1160,26 @@ export interface paths {
          *     sign-in; cacheable for a minute).
          */
         get: operations["portal_info"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/portal/{org}/attachments/{id}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A picture or file of a published public article, for anyone (the help center
+         *     shows them without a session): the article's body links its files here.
+         */
+        get: operations["portal_attachment"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1826,6 +1912,8 @@ export interface components {
          *     archive, not here.
          */
         ArticleChange: {
+            /** @description Your pending uploads to add to the article's files (those it has stay). */
+            attachment_ids?: number[];
             body?: string | null;
             tags?: components["schemas"]["Tag"][] | null;
             title?: string | null;
@@ -1856,6 +1944,37 @@ export interface components {
             /** Format: int32 */
             version: number;
             visibility: components["schemas"]["Visibility"];
+        };
+        /** @description A file as people see it. */
+        Attachment: {
+            /** @description Read from the file's bytes; what it is served as. */
+            content_type: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description What the uploader said the type was, when the bytes say otherwise. */
+            declared_type?: string | null;
+            /** Format: int64 */
+            id: number;
+            /** @description Shown in the browser (raster images and PDFs); everything else downloads. */
+            inline: boolean;
+            name: string;
+            /**
+             * @description Not yet on a ticket, comment or article: only its uploader sees it, and it is
+             *     removed a day after its upload unless used.
+             */
+            pending: boolean;
+            scan: components["schemas"]["Scan"];
+            /** @description SHA-256 of the bytes, lowercase hex (also the download's ETag). */
+            sha256: string;
+            /**
+             * Format: int64
+             * @description Bytes.
+             */
+            size: number;
+            /** Format: int64 */
+            uploader_id: number;
+            /** @description Where to fetch it, with its name in the path. */
+            url: string;
         };
         AuditEntry: {
             /** Format: int64 */
@@ -1903,6 +2022,20 @@ export interface components {
             timezone: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        /** @description A change: only the limits named are changed. */
+        Change: {
+            /** @description Replaces the list (`[]`: customers may send no files). */
+            customer_types?: string[] | null;
+            /** Format: int64 */
+            max_file_bytes?: number | null;
+            /** Format: int32 */
+            max_files?: number | null;
+            /**
+             * Format: int64
+             * @description `null` removes the limit.
+             */
+            quota_bytes?: number | null;
         };
         /** @enum {string} */
         Channel: "web" | "portal" | "email" | "api" | "phone" | "chat";
@@ -1973,12 +2106,14 @@ export interface components {
          *     snake_case and never change meaning.
          * @enum {string}
          */
-        Code: "invalid_json" | "invalid_body" | "invalid_query" | "invalid_if_match" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "validation_failed" | "invalid_input" | "not_found" | "unauthenticated" | "invalid_credentials" | "invalid_code" | "invalid_token" | "csrf_failed" | "forbidden" | "ip_not_allowed" | "email_not_verified" | "mfa_enrollment_required" | "rate_limited" | "version_mismatch" | "precondition_required" | "ticket_locked" | "ticket_closed" | "closed" | "conflict" | "retry" | "email_taken" | "name_taken" | "slug_taken" | "duplicate_pending" | "cannot_demote_self" | "already_linked" | "already_has_parent" | "already_a_duplicate" | "already_merged" | "cycle" | "duplicate_of_duplicate" | "duplicate_of_another" | "has_duplicates" | "original_closed" | "invalid_job_state" | "allowlist_excludes_you" | "mfa_not_configured" | "mfa_already_enabled" | "mfa_not_enabled" | "mfa_required_by_org" | "enrol_mfa_first" | "draft_superseded" | "secret_key_not_configured" | "model_not_loaded" | "database_unavailable" | "internal";
+        Code: "invalid_json" | "invalid_body" | "invalid_query" | "invalid_if_match" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "validation_failed" | "invalid_input" | "not_found" | "unauthenticated" | "invalid_credentials" | "invalid_code" | "invalid_token" | "csrf_failed" | "forbidden" | "ip_not_allowed" | "email_not_verified" | "mfa_enrollment_required" | "rate_limited" | "version_mismatch" | "precondition_required" | "ticket_locked" | "ticket_closed" | "closed" | "conflict" | "retry" | "email_taken" | "name_taken" | "slug_taken" | "duplicate_pending" | "cannot_demote_self" | "already_linked" | "already_has_parent" | "already_a_duplicate" | "already_merged" | "cycle" | "duplicate_of_duplicate" | "duplicate_of_another" | "has_duplicates" | "original_closed" | "invalid_job_state" | "allowlist_excludes_you" | "mfa_not_configured" | "mfa_already_enabled" | "mfa_not_enabled" | "mfa_required_by_org" | "enrol_mfa_first" | "draft_superseded" | "secret_key_not_configured" | "model_not_loaded" | "file_too_large" | "storage_quota_exceeded" | "file_type_not_allowed" | "upload_incomplete" | "attachment_already_used" | "file_infected" | "range_not_satisfiable" | "database_unavailable" | "internal";
         CodeOnly: {
             /** @description The 6-digit code the authenticator shows. */
             code: string;
         };
         Comment: {
+            /** @description Its files, in the order they were attached. */
+            attachments: components["schemas"]["Attachment"][];
             /** Format: int64 */
             author_id: number;
             /**
@@ -2720,6 +2855,29 @@ export interface components {
             /** Format: float */
             confidence: number;
         };
+        Limits: {
+            /**
+             * @description The types customers may send: whole media types or families (`image/*`). Agents
+             *     and admins may send any type. A file's type is read from its bytes.
+             */
+            customer_types: string[];
+            /**
+             * Format: int64
+             * @description The largest file, in bytes (default 25 MB; 1 byte to 5 GiB).
+             */
+            max_file_bytes: number;
+            /**
+             * Format: int32
+             * @description The most files on one message: a new ticket, a reply or a note (default 20).
+             */
+            max_files: number;
+            /**
+             * Format: int64
+             * @description The most bytes the organisation may store (identical files count once);
+             *     `null`: no limit.
+             */
+            quota_bytes?: number | null;
+        };
         Line: {
             op: components["schemas"]["Op"];
             /** @description The line, without its line break. */
@@ -2846,6 +3004,11 @@ export interface components {
             value: string;
         };
         NewArticle: {
+            /**
+             * @description Your pending uploads (`POST /attachments`) the body shows or links to: they
+             *     become the article's, served with it (to anyone, once it is public and published).
+             */
+            attachment_ids?: number[];
             /** @description Markdown. */
             body?: string;
             /** @description Publish at once instead of saving a draft. */
@@ -2855,6 +3018,8 @@ export interface components {
             visibility?: null | components["schemas"]["Visibility"];
         };
         NewComment: {
+            /** @description Your pending uploads (`POST /attachments`) to put on it. */
+            attachment_ids?: number[];
             body: string;
             /** @description `public` (default) or `internal`. */
             visibility?: string | null;
@@ -2890,6 +3055,8 @@ export interface components {
         NewTicket: {
             /** Format: int64 */
             assignee_id?: number | null;
+            /** @description Your pending uploads (`POST /attachments`) to put on its description. */
+            attachment_ids?: number[];
             category?: string | null;
             channel?: null | components["schemas"]["Channel"];
             description?: string;
@@ -2935,6 +3102,7 @@ export interface components {
          */
         OrgSettings: {
             ai: components["schemas"]["AiSettings"];
+            attachments: components["schemas"]["Limits"];
             /**
              * @description Customers may choose the priority and channel of the tickets they file. Off by
              *     default: a customer's ticket starts at normal priority on the portal channel,
@@ -3306,6 +3474,11 @@ export interface components {
         };
         /** @enum {string} */
         Role: "admin" | "agent" | "customer";
+        /**
+         * @description A virus scan's verdict on a file.
+         * @enum {string}
+         */
+        Scan: "not_required" | "pending" | "clean" | "infected" | "unscanned";
         SearchHits: {
             items: components["schemas"]["Hit"][];
         };
@@ -3343,6 +3516,7 @@ export interface components {
         /** @description A change: only the settings named are changed. */
         SettingsChange: {
             ai?: null | components["schemas"]["AiSettingsChange"];
+            attachments?: null | components["schemas"]["Change"];
             customers_set_priority?: boolean | null;
         };
         Signup: {
@@ -3368,6 +3542,8 @@ export interface components {
         Submission: {
             /** @description Answers by field key. */
             answers: Record<string, never>;
+            /** @description Your pending uploads (`POST /attachments`) to send with the request. */
+            attachment_ids?: number[];
         };
         /** @description One article as the agent sees it. */
         SuggestedArticle: {
@@ -3517,6 +3693,8 @@ export interface components {
         };
         /** @description A ticket as read on its own: with the agent lock on it, if any (staff only). */
         TicketView: components["schemas"]["Ticket"] & {
+            /** @description The files on its description (those on replies and notes come with them). */
+            attachments: components["schemas"]["Attachment"][];
             lock?: null | components["schemas"]["Lock"];
         };
         /**
@@ -5794,6 +5972,251 @@ export interface operations {
             };
         };
     };
+    upload_attachment: {
+        parameters: {
+            query: {
+                /** @description The file's name as people will see it (no path; 1 to 255 bytes). */
+                name: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The file's bytes */
+        requestBody: {
+            content: {
+                "application/octet-stream": number[];
+            };
+        };
+        responses: {
+            /** @description Stored, pending */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attachment"];
+                };
+            };
+            /** @description The upload did not finish (`upload_incomplete`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role, the IP allowlist, a required second factor, or the CSRF check */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Larger than the largest file (`file_too_large`) or the organisation's storage (`storage_quota_exceeded`); the limit is in the message */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A type customers may not send (`file_type_not_allowed`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bad name, or an empty file */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_attachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Attachment id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's details */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attachment"];
+                };
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role, the IP allowlist, a required second factor, or the CSRF check */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours to see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    download_attachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Attachment id */
+                id: number;
+                /** @description Any name: the file is saved under its own */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": number[];
+                };
+            };
+            /** @description The range asked for */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": number[];
+                };
+            };
+            /** @description Not modified (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid session (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: the role, the IP allowlist, a required second factor, or the CSRF check */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or not yours to see) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Quarantined: infected (`file_infected`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The range is outside the file (`range_not_satisfiable`) */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -7095,6 +7518,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description An attachment already on a message (`attachment_already_used`) or quarantined (`file_infected`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The body is larger than 512 KiB (payload_too_large) */
             413: {
                 headers: {
@@ -7657,6 +8089,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Not found (or another organisation's); an attachment id that is not your pending upload */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An attachment already on a message (`attachment_already_used`) or quarantined (`file_infected`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The body is larger than 512 KiB (payload_too_large) */
             413: {
                 headers: {
@@ -7811,6 +8261,15 @@ export interface operations {
             };
             /** @description Not found (or another organisation's) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An attachment already on a message (`attachment_already_used`) or quarantined (`file_infected`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8659,6 +9118,85 @@ export interface operations {
             };
         };
     };
+    portal_attachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Organisation slug */
+                org: string;
+                /** @description Attachment id */
+                id: number;
+                /** @description Any name: the file is saved under its own */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": number[];
+                };
+            };
+            /** @description The range asked for */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": number[];
+                };
+            };
+            /** @description Not modified (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not a file of a published public article */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The range is outside the file (`range_not_satisfiable`) */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests from this address or for this account (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; try again (database_unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     portal_kb_article: {
         parameters: {
             query?: never;
@@ -9178,6 +9716,24 @@ export interface operations {
             };
             /** @description Not allowed for this role (or CSRF check failed) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (or another organisation's); an attachment id that is not your pending upload */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An attachment already on a message (`attachment_already_used`) or quarantined (`file_infected`) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

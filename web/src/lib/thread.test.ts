@@ -10,6 +10,7 @@ const c = (id: number, minute = id): Comment => ({
   visibility: 'public',
   body: `message ${id}`,
   created_at: new Date(Date.UTC(2026, 11, 5, 9, minute)).toISOString(),
+  attachments: [],
 });
 /** The API's page: newest first. */
 const page = (ids: number[], total: number, next?: string) => ({ items: ids.map((id) => c(id)).reverse(), total, next_cursor: next ?? null });

@@ -5,6 +5,7 @@ import { Failed } from '../../components/Failed';
 import type { Schemas } from '../../lib/api';
 import { useDebounced } from '../../lib/debounce';
 import { $api, asProblem, attempt } from '../../lib/query';
+import { dropAndPaste, Picker, useUploads } from '../attachments';
 
 type Article = Schemas['Article'];
 
@@ -17,6 +18,24 @@ export function Editor({ id, onSaved, onCancel }: { id: number | null; onSaved: 
   const [error, setError] = useState<string | null>(null);
   const [fields, setFields] = useState<Record<string, string>>({});
   const titleInput = useRef<HTMLInputElement>(null);
+  const bodyInput = useRef<HTMLTextAreaElement>(null);
+  const uploads = useUploads();
+  // Each uploaded file goes into the body once, where the cursor was: a picture as an
+  // image, anything else as a link.
+  const inserted = useRef(new Set<number>());
+  useEffect(() => {
+    for (const { attachment: a } of uploads.items) {
+      if (!a || inserted.current.has(a.id)) continue;
+      inserted.current.add(a.id);
+      const reference = a.inline && a.content_type.startsWith('image/') ? `![${a.name}](${a.url})` : `[${a.name}](${a.url})`;
+      setBody((current) => {
+        const at = bodyInput.current?.selectionStart ?? current.length;
+        const before = current.slice(0, at);
+        const gap = before && !before.endsWith('\n') ? '\n' : '';
+        return `${before}${gap}${reference}\n${current.slice(at)}`;
+      });
+    }
+  }, [uploads.items]);
 
   const stored = $api.useQuery('get', '/api/v1/kb/articles/{id}', { params: { path: { id: id ?? 0 } } }, { enabled: id !== null });
   const create = $api.useMutation('post', '/api/v1/kb/articles');
@@ -43,16 +62,20 @@ export function Editor({ id, onSaved, onCancel }: { id: number | null; onSaved: 
   const preview = rendered.data?.html ?? '';
 
   const save = async (publish: boolean) => {
+    if (uploads.busy) {
+      setError('Wait until the files have uploaded, or remove them.');
+      return;
+    }
     const tagList = tags
       .split(',')
       .map((t) => t.trim())
       .filter(Boolean);
     const { data, problem: p } = await attempt(
       id === null
-        ? create.mutateAsync({ body: { title, body, visibility, tags: tagList, publish } })
+        ? create.mutateAsync({ body: { title, body, visibility, tags: tagList, publish, attachment_ids: uploads.ids } })
         : update.mutateAsync({
             params: { path: { id }, header: { 'If-Match': `"${version}"` } },
-            body: { title, body, visibility, tags: tagList },
+            body: { title, body, visibility, tags: tagList, attachment_ids: uploads.ids },
           }),
     );
     if (data) {
@@ -97,7 +120,8 @@ export function Editor({ id, onSaved, onCancel }: { id: number | null; onSaved: 
       <div className="kb-edit-panes">
         <div>
           <label htmlFor="kb-edit-body">Body (Markdown)</label>
-          <textarea id="kb-edit-body" value={body} onChange={(e) => setBody(e.target.value)} rows={16} />
+          <textarea id="kb-edit-body" ref={bodyInput} value={body} onChange={(e) => setBody(e.target.value)} rows={16} {...dropAndPaste(uploads)} />
+          <Picker uploads={uploads} label="Insert pictures or files" />
         </div>
         <section aria-label="Preview" className="markdown preview" data-testid="preview">
           {rendered.isError ? (

@@ -2,10 +2,11 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { Pending } from '../../components/Failed';
-import type { Me, Ticket } from '../../lib/api';
+import type { Me, TicketView } from '../../lib/api';
 import { $api, asProblem, attempt } from '../../lib/query';
 import { earlier, earlierLabel, useThread } from '../../lib/thread';
 import { useLiveFeed } from '../../lib/live';
+import { dropAndPaste, Files, Picker, useUploads } from '../attachments';
 import { Link } from './Link';
 import { helpPath } from './route';
 import { customerStatus } from './status';
@@ -18,7 +19,7 @@ import { customerStatus } from './status';
 export default function Conversation({ org, id, me }: { org: string; id: number; me: Me }) {
   const init = { params: { path: { id } } };
   const query = $api.useQuery('get', '/api/v1/tickets/{id}', init);
-  const ticket: Ticket | null = query.data ?? null;
+  const ticket: TicketView | null = query.data ?? null;
   const conversation = useThread(id);
   const missing = query.isError && [403, 404].includes(asProblem(query.error).status);
   const client = useQueryClient();
@@ -30,6 +31,7 @@ export default function Conversation({ org, id, me }: { org: string; id: number;
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const uploads = useUploads();
   const heading = useRef<HTMLHeadingElement>(null);
 
   const { refresh } = conversation;
@@ -58,15 +60,21 @@ export default function Conversation({ org, id, me }: { org: string; id: number;
 
   const reply = async (e: FormEvent) => {
     e.preventDefault();
+    if (uploads.busy) {
+      setError('Wait until your files have uploaded, or remove them.');
+      return;
+    }
     setError(null);
     setBusy(true);
-    const { data, problem: p } = await attempt(comment.mutateAsync({ params: { path: { id } }, body: { body: draft } }));
+    const body = { body: draft, attachment_ids: uploads.ids };
+    const { data, problem: p } = await attempt(comment.mutateAsync({ params: { path: { id } }, body }));
     setBusy(false);
     if (!data) {
       setError(p.fields?.body ?? p.message);
       return;
     }
     setDraft('');
+    uploads.clear();
     setAnnouncement('Your reply was sent.');
     await load();
   };
@@ -108,12 +116,13 @@ export default function Conversation({ org, id, me }: { org: string; id: number;
         {announcement}
       </p>
       <ol className="messages" aria-label="Conversation">
-        {ticket.description.trim() && (
+        {(ticket.description.trim() || ticket.attachments.length > 0) && (
           <li className="message mine">
             <p className="author">
               You · <time dateTime={ticket.created_at}>{new Date(ticket.created_at).toLocaleString()}</time>
             </p>
             <p className="body">{ticket.description}</p>
+            <Files files={ticket.attachments} />
           </li>
         )}
         {conversation.thread && earlier(conversation.thread) > 0 && (
@@ -131,6 +140,7 @@ export default function Conversation({ org, id, me }: { org: string; id: number;
                 {mine ? 'You' : `${c.author_name}, support`} · <time dateTime={c.created_at}>{new Date(c.created_at).toLocaleString()}</time>
               </p>
               <p className="body">{c.body}</p>
+              <Files files={c.attachments} />
             </li>
           );
         })}
@@ -145,9 +155,10 @@ export default function Conversation({ org, id, me }: { org: string; id: number;
           This request is closed. If you need more help, <Link href={helpPath(org, { kind: 'new-request' })}>send a new request</Link>.
         </p>
       ) : (
-        <form onSubmit={(e) => void reply(e)} aria-label="Reply">
+        <form onSubmit={(e) => void reply(e)} aria-label="Reply" {...dropAndPaste(uploads)}>
           <label htmlFor="reply">{solved ? 'Not solved after all? Reply and we reopen it' : 'Your reply'}</label>
           <textarea id="reply" rows={5} maxLength={100000} value={draft} onChange={(e) => setDraft(e.target.value)} required />
+          <Picker uploads={uploads} />
           <div className="actions">
             <button type="submit" disabled={busy || !draft.trim()}>
               Send reply

@@ -4,6 +4,7 @@ import { Failed } from '../../components/Failed';
 import type { Schemas } from '../../lib/api';
 import { useDebounced } from '../../lib/debounce';
 import { $api, attempt } from '../../lib/query';
+import { dropAndPaste, Picker, useUploads } from '../attachments';
 import { type Answers, RequestFields, toSubmission } from '../catalog';
 import { ArticleBody, useArticle } from './Articles';
 import { useDeflection } from './deflection';
@@ -39,6 +40,7 @@ export default function NewRequest({ org }: { org: string }) {
   const [reading, setReading] = useState<number | null>(null);
   const [helped, setHelped] = useState(false);
   const deflection = useDeflection(org);
+  const uploads = useUploads();
   const form = useRef<HTMLFormElement>(null);
 
   useEffect(() => {
@@ -66,16 +68,21 @@ export default function NewRequest({ org }: { org: string }) {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    if (uploads.busy) {
+      setError('Wait until your files have uploaded, or remove them.');
+      return;
+    }
     setError(null);
     setErrors({});
     setBusy(true);
+    const attachment_ids = uploads.ids;
     const { data, problem: p } = await attempt<{ id: number }>(
       item
         ? fileItem.mutateAsync({
             params: { path: { id: item.id } },
-            body: { answers: toSubmission(item.fields, answers) as Schemas['Submission']['answers'] },
+            body: { answers: toSubmission(item.fields, answers) as Schemas['Submission']['answers'], attachment_ids },
           })
-        : fileTicket.mutateAsync({ body: { subject, description } }),
+        : fileTicket.mutateAsync({ body: { subject, description, attachment_ids } }),
     );
     setBusy(false);
     if (data) {
@@ -117,7 +124,7 @@ export default function NewRequest({ org }: { org: string }) {
           {error}
         </p>
       )}
-      <form ref={form} onSubmit={(e) => void submit(e)} aria-label="New request" noValidate>
+      <form ref={form} onSubmit={(e) => void submit(e)} aria-label="New request" noValidate {...dropAndPaste(uploads)}>
         {items.length > 0 && (
           <fieldset className="kinds">
             <legend>What do you need?</legend>
@@ -161,6 +168,7 @@ export default function NewRequest({ org }: { org: string }) {
             {fieldError('description')}
           </>
         )}
+        <Picker uploads={uploads} label="Attach files (screenshots, logs)" />
         {suggestions.length > 0 && (
           <section className="suggestions" aria-labelledby="suggested-heading">
             <h2 id="suggested-heading">These articles may answer your question</h2>

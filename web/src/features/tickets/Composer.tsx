@@ -2,6 +2,7 @@
 // taken before sending (and taken over on request), Ctrl+Enter to send.
 import { type FormEvent, forwardRef, type KeyboardEvent, useEffect, useImperativeHandle, useRef, useState } from 'react';
 import { $api, attempt } from '../../lib/query';
+import { dropAndPaste, Picker, useUploads } from '../attachments';
 
 export type Visibility = 'public' | 'internal';
 
@@ -31,6 +32,8 @@ export const Composer = forwardRef<ComposerHandle, Props>(function Composer({ ti
   const lock = $api.useMutation('post', '/api/v1/tickets/{id}/lock');
   const unlock = $api.useMutation('delete', '/api/v1/tickets/{id}/lock');
   const comment = $api.useMutation('post', '/api/v1/tickets/{id}/comments');
+  const uploads = useUploads();
+  const { clear } = uploads;
 
   // Another ticket: its own draft, from the reply.
   useEffect(() => {
@@ -38,7 +41,8 @@ export const Composer = forwardRef<ComposerHandle, Props>(function Composer({ ti
     setDraft(stored(id, 'public'));
     setError(null);
     setLockedBy(null);
-  }, [id]);
+    clear();
+  }, [id, clear]);
 
   const switchTo = (v: Visibility) => {
     setVisibility(v);
@@ -80,15 +84,21 @@ export const Composer = forwardRef<ComposerHandle, Props>(function Composer({ ti
 
   const send = async (next: boolean) => {
     if (!draft.trim()) return;
+    if (uploads.busy) {
+      setError('Wait until the files have uploaded, or remove them.');
+      return;
+    }
     setError(null);
     if (!(await takeLock(false))) return;
-    const { problem } = await attempt(comment.mutateAsync({ params: { path: { id } }, body: { body: draft, visibility } }));
+    const body = { body: draft, visibility, attachment_ids: uploads.ids };
+    const { problem } = await attempt(comment.mutateAsync({ params: { path: { id } }, body }));
     if (problem) {
       setError(problem.message);
       return;
     }
     localStorage.removeItem(draftKey(id, visibility));
     setDraft('');
+    clear();
     // The lock lapses on its own if this does not arrive.
     await attempt(unlock.mutateAsync({ params: { path: { id } } }));
     onSent(next);
@@ -105,6 +115,7 @@ export const Composer = forwardRef<ComposerHandle, Props>(function Composer({ ti
     <form
       className={`composer ${visibility}`}
       aria-label="Reply or note"
+      {...dropAndPaste(uploads)}
       onSubmit={(e: FormEvent) => {
         e.preventDefault();
         void send(false);
@@ -120,6 +131,7 @@ export const Composer = forwardRef<ComposerHandle, Props>(function Composer({ ti
       </div>
       <label htmlFor="composer">{visibility === 'public' ? 'Reply to the customer' : 'Internal note, for staff only'}</label>
       <textarea id="composer" ref={composer} value={draft} onChange={(e) => type(e.target.value)} onKeyDown={onKey} rows={5} />
+      <Picker uploads={uploads} />
       {error && (
         <p className="error" role="alert">
           {error}

@@ -1,10 +1,13 @@
 // A ticket's conversation: the description, the newest messages, earlier ones on demand.
 import type { Schemas } from '../../lib/api';
 import { earlier, earlierLabel, type Thread } from '../../lib/thread';
+import { Files } from '../attachments';
 import { nameOf } from './names';
 
 interface Props {
   description: string;
+  /** The files on the description. */
+  files: Schemas['Attachment'][];
   thread: Thread | null;
   error: string | null;
   busy: boolean;
@@ -13,7 +16,7 @@ interface Props {
   onShowEarlier: () => void;
 }
 
-export function Conversation({ description, thread, error, busy, hidden, people, onShowEarlier }: Props) {
+export function Conversation({ description, files, thread, error, busy, hidden, people, onShowEarlier }: Props) {
   return (
     <>
       {error && (
@@ -24,6 +27,7 @@ export function Conversation({ description, thread, error, busy, hidden, people,
       <ol className="conversation" aria-label="Conversation" hidden={hidden} aria-busy={thread === null}>
         <li className="comment description">
           <p>{description}</p>
+          <Files files={files} />
         </li>
         {thread && earlier(thread) > 0 && (
           <li className="earlier">
@@ -38,6 +42,7 @@ export function Conversation({ description, thread, error, busy, hidden, people,
               {c.visibility === 'internal' ? 'Internal note' : 'Reply'} by {nameOf(people, c.author_id)} · {new Date(c.created_at).toLocaleString()}
             </p>
             <p>{c.body}</p>
+            <Files files={c.attachments} />
           </li>
         ))}
       </ol>

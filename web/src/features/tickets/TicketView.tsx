@@ -171,6 +171,7 @@ export const TicketView = forwardRef<TicketViewHandle, Props>(function TicketVie
           </p>
           <Conversation
             description={ticket.description}
+            files={ticket.attachments ?? []}
             thread={conversation.thread}
             error={conversation.error}
             busy={conversation.busy}
