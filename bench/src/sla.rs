@@ -160,7 +160,8 @@ async fn sweeps(url: &str, org: i64, due: i64, runs: usize) -> anyhow::Result<(V
         // As in production, the API computed these tickets' deadlines when they last
         // changed (here: as of ten days ago, before anything was due), so the sweep finds
         // their deadline copies current and only has to act on time having passed.
-        let ids: Vec<i64> = conn.query("SELECT id FROM bench_due", &[]).await?.iter().map(|r| r.get(0)).collect();
+        let ids: Vec<atum_core::ids::TicketId> =
+            conn.query("SELECT id FROM bench_due", &[]).await?.iter().map(|r| r.get(0)).collect();
         let earlier = chrono::Utc::now() - chrono::Duration::days(10);
         for chunk in ids.chunks(500) {
             sla::refresh::refresh(&conn, org.into(), chunk, earlier).await?;

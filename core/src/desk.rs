@@ -29,7 +29,7 @@ use crate::{
 
 pub async fn create_ticket(db: &impl GenericClient, who: &Principal, new: &NewTicket) -> Result<Ticket> {
     let ticket = write::create(db, who, new).await?;
-    let clocked = follow(db, who, &[ticket.id.0]).await?;
+    let clocked = follow(db, who, &[ticket.id]).await?;
     assist::enqueue(db, who.org_id, ticket.id, 0).await?;
     // Read again only when the clocks may have written its deadlines.
     if clocked { tickets::get(db, who, ticket.id).await } else { Ok(ticket) }
@@ -42,7 +42,7 @@ pub use crate::sla::follow::update_ticket;
 /// agent's change.
 pub async fn solve_request(db: &impl GenericClient, who: &Principal, id: TicketId) -> Result<Ticket> {
     write::solve_as_requester(db, who, id).await?;
-    follow(db, who, &[id.0]).await?;
+    follow(db, who, &[id]).await?;
     tickets::get(db, who, id).await
 }
 
@@ -57,7 +57,7 @@ pub async fn add_comment(
     new: &NewComment,
 ) -> Result<Comment> {
     let comment = comments::add(db, who, ticket_id, new).await?;
-    follow(db, who, &[ticket_id.0]).await?;
+    follow(db, who, &[ticket_id]).await?;
     if comment.visibility == Visibility::Public {
         if tickets::get(db, who, ticket_id).await?.requester_id == who.user_id.0 {
             assist::enqueue(db, who.org_id, ticket_id, comment.id).await?;
@@ -77,7 +77,7 @@ pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: TicketId, i
 
 pub async fn submit_request(db: &impl GenericClient, who: &Principal, item_id: i64, s: &Submission) -> Result<Ticket> {
     let ticket = catalog::submit(db, who, item_id, s).await?;
-    follow(db, who, &[ticket.id.0]).await?;
+    follow(db, who, &[ticket.id]).await?;
     assist::enqueue(db, who.org_id, ticket.id, 0).await?;
     tickets::get(db, who, ticket.id).await
 }
@@ -119,6 +119,6 @@ pub async fn attachment(db: &impl GenericClient, who: &Principal, id: Attachment
 
 /// Brings the clocks of `ids` up to date with what was just written; whether any
 /// policy applies.
-async fn follow(db: &impl GenericClient, who: &Principal, ids: &[i64]) -> Result<bool> {
+async fn follow(db: &impl GenericClient, who: &Principal, ids: &[TicketId]) -> Result<bool> {
     refresh(db, who.org_id, ids).await
 }

@@ -31,6 +31,9 @@ impl Job for Record {
             &[&ctx.job_id, &self.n],
         )
         .await?;
+        // The work itself: a run lasts a moment, as real work does, so that two runs of
+        // one job would overlap in `runs` and several workers share a batch. Not a
+        // wait for anything (tests wait with `eventually` or drain the queue).
         tokio::time::sleep(Duration::from_millis(2)).await;
         conn.execute(
             "UPDATE runs SET finished = clock_timestamp() WHERE job_id = $1 AND finished IS NULL",

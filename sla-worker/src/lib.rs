@@ -22,7 +22,7 @@ use std::{
 };
 
 use atum_core::{
-    ids::OrgId,
+    ids::{OrgId, TicketId},
     sla::{self, prediction_job::Predict},
     tickets::events::{self, Notice},
 };
@@ -70,7 +70,7 @@ pub async fn run(ctx: Context, settings: Settings) -> Result<(), BoxError> {
     let interval = settings.sweep.min(ctx.tick_interval());
     let (predict_every, lanes) = (settings.predict_every, settings.lanes);
     let mut last_predict_all: Option<Instant> = None;
-    let mut changed: BTreeMap<OrgId, Vec<i64>> = BTreeMap::new();
+    let mut changed: BTreeMap<OrgId, Vec<TicketId>> = BTreeMap::new();
     let swept = Counter::<u64>::default();
     let sweep_seconds = Histogram::new([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0]);
     ctx.metrics.register(
@@ -149,18 +149,22 @@ async fn sweep_once(ctx: &Context, lanes: usize) -> Result<(usize, Option<Durati
 }
 
 /// Records a notice from the ticket journal.
-fn note_change(changed: &mut BTreeMap<OrgId, Vec<i64>>, payload: &str) {
+fn note_change(changed: &mut BTreeMap<OrgId, Vec<TicketId>>, payload: &str) {
     if let Some(Notice { org_id, ticket_id, .. }) = Notice::parse(payload) {
         let ids = changed.entry(org_id).or_default();
-        if !ids.contains(&ticket_id.get()) && ids.len() < 10_000 {
-            ids.push(ticket_id.get());
+        if !ids.contains(&ticket_id) && ids.len() < 10_000 {
+            ids.push(ticket_id);
         }
     }
 }
 
 /// Queues predictions for the changed tickets, and for every organisation with SLA
 /// policies when `all` is set; one transaction.
-async fn enqueue_predictions(ctx: &Context, changed: BTreeMap<OrgId, Vec<i64>>, all: bool) -> Result<(), BoxError> {
+async fn enqueue_predictions(
+    ctx: &Context,
+    changed: BTreeMap<OrgId, Vec<TicketId>>,
+    all: bool,
+) -> Result<(), BoxError> {
     if changed.is_empty() && !all {
         return Ok(());
     }

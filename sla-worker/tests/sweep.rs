@@ -74,7 +74,7 @@ async fn two_sla_workers_record_each_breach_once_and_escalate_it_once() {
         .await
         .unwrap();
     // Tickets created 50 s ago with a one-minute first-response target: due in 10 s.
-    let ids: Vec<i64> = client
+    let ids: Vec<atum_core::ids::TicketId> = client
         .query(
             "INSERT INTO tickets (org_id, number, subject, requester_id, assignee_id, created_at)
              SELECT $1, n, 'Ticket ' || n, $2, $4, now() - interval '50 seconds' FROM generate_series(1, $3::int) n

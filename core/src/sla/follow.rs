@@ -27,19 +27,19 @@ pub async fn update_ticket(
     change: &TicketChange,
 ) -> Result<Ticket> {
     write::update(db, who, id, expected_version, change).await?;
-    refresh(db, who.org_id, &[id.0]).await?;
+    refresh(db, who.org_id, &[id]).await?;
     tickets::get(db, who, id).await
 }
 
 /// Auto-triage's change to a ticket (a new priority moves its clocks).
 pub async fn apply_ai(db: &impl GenericClient, org_id: OrgId, ticket_id: TicketId, change: &AiChange) -> Result<()> {
     write::apply_ai(db, org_id, ticket_id, change).await?;
-    refresh(db, org_id, &[ticket_id.0]).await.map(drop)
+    refresh(db, org_id, &[ticket_id]).await.map(drop)
 }
 
 /// Brings the clocks of `ids` up to date with what was just written; whether any
 /// policy applies in the organisation (so the clocks were recomputed).
-pub async fn refresh(db: &impl GenericClient, org_id: OrgId, ids: &[i64]) -> Result<bool> {
+pub async fn refresh(db: &impl GenericClient, org_id: OrgId, ids: &[TicketId]) -> Result<bool> {
     let policies = super::policies::load(db, org_id).await?;
     if policies.is_empty() {
         return Ok(false);

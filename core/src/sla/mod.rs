@@ -8,7 +8,7 @@ pub mod prediction_job;
 pub mod preview;
 pub mod refresh;
 
-use crate::ids::OrgId;
+use crate::ids::{OrgId, TicketId};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
@@ -51,7 +51,7 @@ pub async fn sweep(conn: &mut deadpool_postgres::Object, batch: i64) -> Result<S
             )
             .await?;
         let now = db_now(&tx).await?;
-        let mut by_org: std::collections::BTreeMap<OrgId, Vec<i64>> = Default::default();
+        let mut by_org: std::collections::BTreeMap<OrgId, Vec<TicketId>> = Default::default();
         for r in &rows {
             by_org.entry(r.get(0)).or_default().push(r.get(1));
         }
@@ -123,11 +123,11 @@ pub async fn recompute_org(
     cancelled: impl Fn() -> bool,
 ) -> Result<usize> {
     let policies = policies::load(&*conn, org_id).await?;
-    let mut after = 0i64;
+    let mut after = TicketId(0);
     let mut total = 0;
     while !cancelled() {
         let tx = conn.transaction().await?;
-        let ids: Vec<i64> = tx
+        let ids: Vec<TicketId> = tx
             .query(
                 "SELECT id FROM tickets WHERE org_id = $1 AND id > $2 AND status NOT IN ('solved', 'closed')
                  ORDER BY id LIMIT $3",

@@ -1,7 +1,7 @@
 //! The `SLA_PREDICT` job: fits the organisation's model from its recent history and
 //! writes `time_to_breach_minutes` and `sla_risk_score` on open tickets.
 
-use crate::ids::OrgId;
+use crate::ids::{OrgId, TicketId};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -29,7 +29,7 @@ const BATCH: usize = 500;
 pub struct Predict {
     pub org_id: OrgId,
     #[serde(default)]
-    pub ticket_ids: Vec<i64>,
+    pub ticket_ids: Vec<TicketId>,
 }
 
 impl Job for Predict {
@@ -137,7 +137,7 @@ impl Models {
 
 /// Computes and stores the prediction of `ids`: for the running clock due first,
 /// the business minutes left (negative once past) and the breach probability in %.
-pub async fn predict(db: &impl GenericClient, org_id: OrgId, ids: &[i64], models: &Models) -> Result<usize> {
+pub async fn predict(db: &impl GenericClient, org_id: OrgId, ids: &[TicketId], models: &Models) -> Result<usize> {
     let now = super::db_now(db).await?;
     let refreshed = refresh::evaluate(db, org_id, ids, &models.policies, now).await?;
     let (mut out_ids, mut minutes, mut scores) = (Vec::new(), Vec::<Option<i32>>::new(), Vec::<Option<i16>>::new());

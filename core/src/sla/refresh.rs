@@ -80,7 +80,7 @@ struct TicketRow {
 pub async fn evaluate(
     db: &impl GenericClient,
     org_id: OrgId,
-    ids: &[i64],
+    ids: &[TicketId],
     policies: &[Arc<Policy>],
     now: DateTime<Utc>,
 ) -> Result<Vec<Refreshed>> {
@@ -201,7 +201,7 @@ fn marks(r: &Refreshed, now: DateTime<Utc>) -> Vec<Mark> {
 pub async fn refresh(
     db: &impl GenericClient,
     org_id: OrgId,
-    ids: &[i64],
+    ids: &[TicketId],
     now: DateTime<Utc>,
 ) -> Result<Vec<Refreshed>> {
     let policies = policies::load(db, org_id).await?;
@@ -211,7 +211,7 @@ pub async fn refresh(
 pub async fn refresh_with(
     db: &impl GenericClient,
     org_id: OrgId,
-    ids: &[i64],
+    ids: &[TicketId],
     policies: &[Arc<Policy>],
     now: DateTime<Utc>,
 ) -> Result<Vec<Refreshed>> {
@@ -241,16 +241,16 @@ async fn store(db: &impl GenericClient, org_id: OrgId, refreshed: &[Refreshed]) 
     if refreshed.is_empty() {
         return Ok(());
     }
-    let changed: Vec<(i64, Copies)> = refreshed
+    let changed: Vec<(TicketId, Copies)> = refreshed
         .iter()
-        .map(|r| (r.ticket_id.0, r.computed()))
+        .map(|r| (r.ticket_id, r.computed()))
         .zip(refreshed)
         .filter(|((_, computed), r)| *computed != r.stored)
         .map(|(c, _)| c)
         .collect();
     if !changed.is_empty() {
         let col = |f: fn(&Copies) -> Option<DateTime<Utc>>| changed.iter().map(|(_, c)| f(c)).collect::<Vec<_>>();
-        let ids: Vec<i64> = changed.iter().map(|(id, _)| *id).collect();
+        let ids: Vec<TicketId> = changed.iter().map(|(id, _)| *id).collect();
         let policy: Vec<Option<i64>> = changed.iter().map(|(_, c)| c.policy).collect();
         let stmt = db
             .prepare_cached(
@@ -283,7 +283,7 @@ async fn store(db: &impl GenericClient, org_id: OrgId, refreshed: &[Refreshed]) 
         .await?;
     }
     let col = |f: fn(&Refreshed) -> Option<DateTime<Utc>>| refreshed.iter().map(f).collect::<Vec<_>>();
-    let ids: Vec<i64> = refreshed.iter().map(|r| r.ticket_id.0).collect();
+    let ids: Vec<TicketId> = refreshed.iter().map(|r| r.ticket_id).collect();
     let schedule = db
         .prepare_cached(
             "WITH u AS (
@@ -305,8 +305,13 @@ async fn store(db: &impl GenericClient, org_id: OrgId, refreshed: &[Refreshed]) 
 /// Inserts breaches and warnings (a second insert of the same one is a no-op: the
 /// unique key is the clock cycle), writes a ticket event for each that is new, and
 /// escalates new breaches of open clocks. Returns the tickets whose priority changed.
-async fn record(db: &impl GenericClient, org_id: OrgId, marks: &[Mark], policies: &[Arc<Policy>]) -> Result<Vec<i64>> {
-    let ids: Vec<i64> = marks.iter().map(|m| m.ticket_id.0).collect();
+async fn record(
+    db: &impl GenericClient,
+    org_id: OrgId,
+    marks: &[Mark],
+    policies: &[Arc<Policy>],
+) -> Result<Vec<TicketId>> {
+    let ids: Vec<TicketId> = marks.iter().map(|m| m.ticket_id).collect();
     let kinds: Vec<&str> = marks.iter().map(|m| m.kind).collect();
     let clocks: Vec<&str> = marks.iter().map(|m| m.clock.as_str()).collect();
     let cycles: Vec<DateTime<Utc>> = marks.iter().map(|m| m.cycle_started_at).collect();
@@ -335,7 +340,7 @@ async fn record(db: &impl GenericClient, org_id: OrgId, marks: &[Mark], policies
     events::record_many(db, org_id, &journal, events::Announce::Each).await?;
     let mut escalated = Vec::new();
     for row in new.iter().filter(|r| r.get::<_, &str>("kind") == "breach") {
-        let (ticket_id, clock, cycle): (i64, &str, DateTime<Utc>) =
+        let (ticket_id, clock, cycle): (TicketId, &str, DateTime<Utc>) =
             (row.get("ticket_id"), row.get("clock"), row.get("cycle_started_at"));
         let Some(mark) =
             marks.iter().find(|m| m.ticket_id == ticket_id && m.clock.as_str() == clock && m.cycle_started_at == cycle)
@@ -343,7 +348,7 @@ async fn record(db: &impl GenericClient, org_id: OrgId, marks: &[Mark], policies
             continue;
         };
         let Some(policy) = policies.iter().find(|p| p.id == mark.policy_id) else { continue };
-        if mark.open && escalate(db, org_id, TicketId(ticket_id), clock, policy).await? {
+        if mark.open && escalate(db, org_id, ticket_id, clock, policy).await? {
             escalated.push(ticket_id);
         }
     }
@@ -533,7 +538,7 @@ pub fn view(ticket_id: TicketId, r: &Refreshed) -> TicketSla {
 pub async fn for_ticket(db: &impl GenericClient, who: &crate::auth::Principal, id: TicketId) -> Result<TicketSla> {
     let ticket = crate::tickets::get(db, who, id).await?;
     let policies = policies::load(db, who.org_id).await?;
-    let refreshed = evaluate(db, who.org_id, &[ticket.id.0], &policies, super::db_now(db).await?).await?;
+    let refreshed = evaluate(db, who.org_id, &[ticket.id], &policies, super::db_now(db).await?).await?;
     let r = refreshed.first().ok_or(crate::error::Error::NotFound("ticket"))?;
     let mut sla = view(ticket.id, r);
     let row =

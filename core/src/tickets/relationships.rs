@@ -261,9 +261,11 @@ pub async fn remove(db: &impl GenericClient, who: &Principal, ticket_id: TicketI
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Merged {
     /// The duplicate, now closed.
-    pub merged_id: i64,
+    #[schema(value_type = i64)]
+    pub merged_id: TicketId,
     /// The original, which now holds the conversation.
-    pub into_id: i64,
+    #[schema(value_type = i64)]
+    pub into_id: TicketId,
     pub comments_moved: i64,
 }
 
@@ -355,5 +357,5 @@ pub async fn merge(db: &impl GenericClient, who: &Principal, dup_id: TicketId, i
     record(db, Event::by(who, dup.id, Kind::MergedInto).before(before).after(merged)).await?;
     let from = serde_json::json!({ "from_id": dup.id, "from_number": dup.number, "comments_moved": moved });
     record(db, Event::by(who, into.id, Kind::MergedFrom).after(from)).await?;
-    Ok(Merged { merged_id: dup.id.0, into_id: into.id.0, comments_moved: moved })
+    Ok(Merged { merged_id: dup.id, into_id: into.id, comments_moved: moved })
 }
