@@ -47,7 +47,7 @@ pub struct Settings {
     /// The sentence-embedding model for queries (`ATUM_EMBED_MODEL_DIR`), if any.
     pub model_dir: Option<std::path::PathBuf>,
     /// Where attachments are kept (`ATUM_ATTACHMENTS_URL`).
-    pub files: atum_core::attachments::Store,
+    pub files: atum_core::storage::Store,
 }
 
 impl Settings {
@@ -58,7 +58,7 @@ impl Settings {
             retention: atum_core::auth::housekeeping::Retention::from_env(env)?,
             web: web_ui::WebUi::from_env(env)?,
             model_dir: atum_runtime::config::embed_model_dir(env)?,
-            files: atum_core::attachments::Store::from_env(env)?,
+            files: atum_core::storage::Store::from_env(env)?,
         })
     }
 }

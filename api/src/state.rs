@@ -28,7 +28,7 @@ pub struct AppState {
     /// The embedding model and the organisations' passage vectors (dense retrieval).
     pub retrieval: Arc<atum_ai::vectors::Retrieval>,
     /// Where attachments' bytes are kept (`ATUM_ATTACHMENTS_URL`).
-    pub files: atum_core::attachments::Store,
+    pub files: atum_core::storage::Store,
 }
 
 /// Account-security settings and the API's rate limiters.

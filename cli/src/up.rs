@@ -134,9 +134,9 @@ async fn run_with_database(args: &UpArgs, env: &Env<'_>, cluster: Option<&Cluste
         extra_env.push(("ATUM_MAIL_DIR", args.var_dir.join("mail").display().to_string()));
     }
     // Attachments live beside the cluster, whatever directory the suite runs from.
-    if env.get(atum_core::attachments::store::URL_VAR).is_none() {
+    if env.get(atum_core::storage::URL_VAR).is_none() {
         let files = std::path::absolute(args.var_dir.join("attachments"))?;
-        extra_env.push((atum_core::attachments::store::URL_VAR, files.display().to_string()));
+        extra_env.push((atum_core::storage::URL_VAR, files.display().to_string()));
     }
     let bin_dir = std::env::current_exe()?.parent().map(Path::to_path_buf).context("locating atum's directory")?;
     let (exits_tx, mut exits) = mpsc::unbounded_channel();

@@ -13,11 +13,11 @@ use std::{fmt, sync::Arc};
 use atum_queue::JobError;
 
 use crate::{
-    attachments::Store,
     error::{Error, Result},
     mailer::Mailer,
     models::Models,
     secret_key::SecretKey,
+    storage::Store,
 };
 
 /// The queue of the CPU-bound AI jobs (triage, its training, article suggestions, draft

@@ -35,6 +35,7 @@ pub mod schema;
 pub mod secret_key;
 pub mod settings;
 pub mod sla;
+pub mod storage;
 pub mod text;
 pub mod tickets;
 pub mod users;

@@ -25,11 +25,12 @@ use std::{
 use atum_ai::LocalModels;
 use atum_core::{
     assist::{reply, suggest, training, triage},
-    attachments::{Store, sweep::Sweep},
+    attachments::sweep::Sweep,
     jobs::{Need, Registry, Services},
     mailer::{MailConfig, Mailer},
     models::Models as _,
     secret_key::SecretKey,
+    storage::Store,
 };
 use atum_queue::worker::{Runner, WorkerConfig};
 use atum_runtime::{

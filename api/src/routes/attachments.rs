@@ -130,7 +130,7 @@ pub async fn get(
 /// Types a browser would run script in: sent as plain bytes whatever they are.
 const ACTIVE: &[&str] = &["text/html", "image/svg+xml", "application/xml", "text/xml", "application/xhtml+xml"];
 
-async fn serve(store: &attachments::Store, req: &HttpRequest, found: Found) -> Result<HttpResponse, ApiError> {
+async fn serve(store: &atum_core::storage::Store, req: &HttpRequest, found: Found) -> Result<HttpResponse, ApiError> {
     let a = &found.attachment;
     let size = a.size as u64;
     let etag = format!("\"{}\"", a.sha256);

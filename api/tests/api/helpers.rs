@@ -24,7 +24,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub db: TestDb,
     /// The attachment store, a directory of this app's own.
-    pub files: atum_core::attachments::Store,
+    pub files: atum_core::storage::Store,
     handle: ServerHandle,
     /// Ends the live feed's reader and every open event stream.
     shutdown: tokio_util::sync::CancellationToken,
@@ -91,7 +91,7 @@ impl TestApp {
         model_dir: Option<std::path::PathBuf>,
     ) -> TestApp {
         let db = TestDb::migrated().await;
-        let files = atum_core::attachments::Store::local(std::env::temp_dir().join(format!("atum-files-{}", db.name)));
+        let files = atum_core::storage::Store::local(std::env::temp_dir().join(format!("atum-files-{}", db.name)));
         let mut security = Security {
             key: Some(secret_key()),
             per_ip: RateLimiter::new(100_000, 10_000),

@@ -4,7 +4,7 @@
 //! see a file that lied; the detected one is what is checked and served.
 
 /// How many leading bytes detection reads.
-pub const HEAD_BYTES: usize = 8192;
+pub use crate::storage::HEAD_BYTES;
 
 /// The types shown in the browser (`Content-Disposition: inline`): raster images and
 /// PDFs. Everything else — SVG, HTML, XML, scripts, text — is always a download.

@@ -1,7 +1,8 @@
 //! Files on tickets, replies, notes and articles.
 //!
-//! - [`store`]: where the bytes live, content-addressed per organisation; an upload is
-//!   streamed and hashed into a staged file before it is kept.
+//! The bytes live in the attachment store ([`crate::storage`]), content-addressed per
+//! organisation; an upload is streamed and hashed into a staged file before it is kept.
+//!
 //! - [`name`] and [`kind`]: what a file may be called, and what it is (read from its
 //!   bytes, never from its name).
 //! - [`limits`]: what an organisation allows (largest file, files per message, the
@@ -19,7 +20,6 @@ pub mod kind;
 pub mod limits;
 pub mod link;
 pub mod name;
-pub mod store;
 pub mod sweep;
 pub mod upload;
 
@@ -32,7 +32,6 @@ use crate::{
     error::{Error, Result},
     ids::{AttachmentId, OrgId, TicketId, UserId},
 };
-pub use store::Store;
 
 /// A virus scan's verdict on a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema, strum::IntoStaticStr, strum::EnumString)]
@@ -125,7 +124,7 @@ fn from_row(r: &Row) -> Found {
             content_type,
             declared_type: r.get("declared_type"),
             size: r.get("size"),
-            sha256: store::hex(&sha256),
+            sha256: crate::storage::hex(&sha256),
             scan: scan.parse().unwrap_or(Scan::Unscanned),
             uploader_id: r.get("uploader_id"),
             pending: r.get::<_, Option<DateTime<Utc>>>("attached_at").is_none(),

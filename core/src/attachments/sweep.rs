@@ -54,7 +54,7 @@ impl Job for Sweep {
 }
 
 /// One pass; see the module's documentation.
-pub async fn sweep(pool: &deadpool_postgres::Pool, store: &super::Store) -> crate::error::Result<Swept> {
+pub async fn sweep(pool: &deadpool_postgres::Pool, store: &crate::storage::Store) -> crate::error::Result<Swept> {
     let io = |e: std::io::Error| crate::error::Error::Internal(format!("the attachment store: {e}"));
     let mut conn = pool.get().await.map_err(|e| crate::error::Error::Unavailable(e.to_string()))?;
     let pending = conn

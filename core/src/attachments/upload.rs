@@ -1,6 +1,6 @@
 //! An upload, in the order it happens: [`admit`] checks who asks, the name and the
 //! announced length against the organisation's limits before a byte is read; the
-//! caller streams the body into the store ([`super::Store::stage`]) with the limit
+//! caller streams the body into the store ([`Store::stage`]) with the limit
 //! admitted; [`record`] reads the type from the bytes, checks it and the quota, keeps
 //! the bytes under their hash and writes the pending row, in one transaction.
 //!
@@ -12,15 +12,15 @@
 use deadpool_postgres::GenericClient;
 
 use super::{
-    Attachment, COLUMNS, Scan, Store, from_row, kind,
+    Attachment, COLUMNS, Scan, from_row, kind,
     limits::{self, Limits},
     name,
-    store::{StageError, Staged},
 };
 use crate::{
     auth::{Principal, policy::Action},
     error::{Code, Error, FieldErrors, Result},
     ids::OrgId,
+    storage::{StageError, Staged, Store},
 };
 
 /// What an upload may be, decided before its first byte is read.

@@ -1,5 +1,7 @@
-//! Where attachments' bytes live: one interface over the back-ends, content-addressed
-//! per organisation (`{org}/{ab}/{sha256}`), so the same bytes are stored once.
+//! Where attachments' bytes live (the attachment store): one interface over the
+//! back-ends, content-addressed per organisation (`{org}/{ab}/{sha256}`), so the same
+//! bytes are stored once. Ground, like the mail transport: `attachments` decides what
+//! goes in, the job worker's services carry it to the sweep.
 //!
 //! An upload is first *staged*: streamed into a file of its own under the store's
 //! staging directory while it is hashed, with memory that does not grow with its size,
@@ -20,8 +22,11 @@ use futures_util::{Stream, StreamExt as _};
 use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncSeekExt as _, AsyncWriteExt as _};
 
-use super::kind::HEAD_BYTES;
 use crate::ids::OrgId;
+
+/// How many leading bytes of an upload are kept for telling its type
+/// (`attachments::kind::detect`).
+pub const HEAD_BYTES: usize = 8192;
 
 /// Bytes read from the store, a chunk at a time.
 pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
