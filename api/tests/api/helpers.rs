@@ -318,15 +318,7 @@ impl TestApp {
                 .set("Authorization", &format!("Bearer {token}"))
                 .set("Content-Type", &content_type)
                 .send_bytes(&bytes);
-            let res = match res {
-                Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-                Err(e) => panic!("upload failed: {e}"),
-            };
-            let status = res.status();
-            let headers =
-                res.headers_names().iter().map(|n| (n.clone(), res.header(n).unwrap_or("").to_owned())).collect();
-            let text = res.into_string().unwrap_or_default();
-            Response { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::String(text)) }
+            answered(res)
         })
         .await
         .unwrap()
@@ -342,13 +334,8 @@ impl TestApp {
             for (k, v) in &headers {
                 req = req.set(k, v);
             }
-            let res = match req.call() {
-                Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-                Err(e) => panic!("request failed: {e}"),
-            };
-            let status = res.status();
-            let headers =
-                res.headers_names().iter().map(|n| (n.clone(), res.header(n).unwrap_or("").to_owned())).collect();
+            let res = any_status(req.call());
+            let (status, headers) = (res.status(), headers_of(&res));
             let mut bytes = Vec::new();
             std::io::Read::read_to_end(&mut res.into_reader(), &mut bytes).unwrap();
             let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
@@ -387,19 +374,31 @@ impl TestApp {
                 Some(b) => req.send_string(&b),
                 None => req.call(),
             };
-            let res = match result {
-                Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-                Err(e) => panic!("request failed: {e}"),
-            };
-            let status = res.status();
-            let headers =
-                res.headers_names().iter().map(|n| (n.clone(), res.header(n).unwrap_or("").to_owned())).collect();
-            let text = res.into_string().unwrap_or_default();
-            Response { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::String(text)) }
+            answered(result)
         })
         .await
         .unwrap()
     }
+}
+
+/// The answer whatever its status; only a request that got none fails the test.
+fn any_status(result: Result<ureq::Response, ureq::Error>) -> ureq::Response {
+    match result {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("request failed: {e}"),
+    }
+}
+
+fn headers_of(res: &ureq::Response) -> Vec<(String, String)> {
+    res.headers_names().iter().map(|n| (n.clone(), res.header(n).unwrap_or("").to_owned())).collect()
+}
+
+/// An answer with a JSON body (or its text when it is not JSON).
+fn answered(result: Result<ureq::Response, ureq::Error>) -> Response {
+    let res = any_status(result);
+    let (status, headers) = (res.status(), headers_of(&res));
+    let text = res.into_string().unwrap_or_default();
+    Response { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::String(text)) }
 }
 
 impl Drop for TestApp {
