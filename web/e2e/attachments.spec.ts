@@ -93,6 +93,7 @@ test('a customer attaches a log to a new request and the agent downloads it; a r
   await picker.setInputFiles({ name: 'sync.log', mimeType: 'text/plain', buffer: Buffer.from(log) });
   await expect(help.getByRole('list', { name: 'Files to send' }).getByText('attached')).toBeVisible();
   await accessible(help, 'phone-new-request-with-file');
+  expect(await help.evaluate(() => document.documentElement.scrollWidth), 'nothing scrolls sideways').toBeLessThanOrEqual(390);
   await help.getByLabel('Subject').fill(`Sync fails ${stamp}`);
   await help.getByLabel('Describe what happened').fill('The log is attached.');
   await help.getByRole('button', { name: 'Send request' }).click();

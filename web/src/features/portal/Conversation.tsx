@@ -24,8 +24,10 @@ export default function Conversation({ org, id, me }: { org: string; id: number;
   const missing = query.isError && [403, 404].includes(asProblem(query.error).status);
   const client = useQueryClient();
   const comment = $api.useMutation('post', '/api/v1/tickets/{id}/comments');
+  // The answer is the ticket alone: what the view holds besides (its files) stays.
   const solveIt = $api.useMutation('post', '/api/v1/tickets/{id}/solve', {
-    onSuccess: (data) => client.setQueryData($api.queryOptions('get', '/api/v1/tickets/{id}', init).queryKey, data),
+    onSuccess: (data) =>
+      client.setQueryData<TicketView>($api.queryOptions('get', '/api/v1/tickets/{id}', init).queryKey, (view) => view && { ...view, ...data }),
   });
   const [announcement, setAnnouncement] = useState('');
   const [draft, setDraft] = useState('');
