@@ -169,7 +169,9 @@ impl Store {
             tokio::fs::remove_file(&from).await?;
             return Ok(());
         }
-        let dir = target.parent().expect("a kept file is inside its organisation's directory");
+        let Some(dir) = target.parent() else {
+            return Err(io::Error::other("a kept file has no directory"));
+        };
         tokio::fs::create_dir_all(dir).await?;
         if let Err(e) = tokio::fs::rename(&from, &target).await {
             let _ = tokio::fs::remove_file(&from).await;
